@@ -1,0 +1,67 @@
+"""Exceptions raised by hptaa_lab; each also derives from the matching built-in."""
+
+from __future__ import annotations
+
+__all__ = [
+    "HptaaError",
+    "InvalidSearchSpaceError",
+    "MappingError",
+    "StoreError",
+    "StudyExistsError",
+    "StudyNotFoundError",
+    "UnknownNameError",
+]
+
+
+class HptaaError(Exception):
+    """Base class of every error hptaa_lab raises on purpose."""
+
+
+class UnknownNameError(HptaaError, ValueError):
+    """A benchmark, task, sampler or transfer name that does not exist."""
+
+    def __init__(self, kind: str, name: str, valid: list[str]) -> None:
+        self.kind = kind
+        self.name = name
+        self.valid = list(valid)
+        super().__init__(
+            f"Unknown {kind} {name!r}. Valid {kind} names: {', '.join(self.valid)}."
+        )
+
+
+class InvalidSearchSpaceError(HptaaError, ValueError):
+    """A search space that is empty, malformed, or not ConfigSpace JSON."""
+
+
+class MappingError(HptaaError, ValueError):
+    """A mapping that does not fit the previous and current search spaces."""
+
+
+class StoreError(HptaaError, RuntimeError):
+    """The trial store cannot be opened or written."""
+
+
+class StudyNotFoundError(HptaaError, KeyError):
+    """A study name that is not in the trial store."""
+
+    def __init__(self, name: str, existing: list[str]) -> None:
+        self.name = name
+        self.existing = list(existing)
+        listing = ", ".join(self.existing) if self.existing else "(the store is empty)"
+        super().__init__(
+            f"No study named {name!r} in the trial store. Existing studies: {listing}."
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class StudyExistsError(HptaaError, ValueError):
+    """A study name that is already taken in the trial store."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"A study named {name!r} already exists in the trial store. Use "
+            f"hptaa_lab.load_study({name!r}) to resume it, or choose another name."
+        )

@@ -1,0 +1,75 @@
+"""Records that cross module boundaries: trials and studies as stored."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = ["StudyRecord", "TrialRecord", "TrialState"]
+
+
+class TrialState(enum.StrEnum):
+    """Life cycle of a trial."""
+
+    RUNNING = "RUNNING"
+    COMPLETE = "COMPLETE"
+    FAIL = "FAIL"
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """One evaluation of one configuration, as kept in the trial store.
+
+    Attributes:
+        number: Position of the trial in its study, from 0.
+        config: Configuration as a plain dict of JSON values (active
+            hyperparameters only).
+        state: RUNNING, COMPLETE or FAIL.
+        value: Objective value as returned by the objective (None unless
+            COMPLETE).
+        error: Error text of a failed trial (traceback or reason).
+        started_at: When the evaluation started (UTC).
+        finished_at: When it finished (UTC), None while running.
+        proposed_by: How the configuration was proposed, e.g. "random", "tpe",
+            "best-first", "t2pe".
+    """
+
+    number: int
+    config: dict[str, Any]
+    state: TrialState
+    value: float | None = None
+    error: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    proposed_by: str = ""
+
+
+@dataclass(frozen=True)
+class StudyRecord:
+    """A study's metadata as kept in the trial store.
+
+    Attributes:
+        name: Unique study name.
+        space_json: The search space as ConfigSpace JSON text.
+        direction: "minimize" or "maximize".
+        previous: Name of the previous study (the one it transfers from), if any.
+        mapping_json: The confirmed Mapping as JSON text, if any.
+        sampler: Sampler name, e.g. "tpe".
+        transfer: Transfer method name, or None without transfer.
+        seed: Seed of the sampler, if given.
+        created_at: When the study was created (UTC).
+        attrs: Free-form JSON attributes (e.g. the benchmark it came from).
+    """
+
+    name: str
+    space_json: str
+    direction: str = "minimize"
+    previous: str | None = None
+    mapping_json: str | None = None
+    sampler: str = "tpe"
+    transfer: str | None = None
+    seed: int | None = None
+    created_at: datetime | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
