@@ -1,0 +1,34 @@
+"""Search spaces: construction, JSON, encoding, diff, mapping and projection."""
+
+from hptaa_lab.space._build import as_space, build_space, space_from_json, space_to_json
+from hptaa_lab.space._diff import (
+    Change,
+    ChangeKind,
+    RenameSuggestion,
+    SpaceDiff,
+    describe,
+    diff,
+)
+from hptaa_lab.space._encoding import Encoder, hp_kind
+from hptaa_lab.space._mapping import Mapping, ValueTransform
+from hptaa_lab.space._projection import Projection, project, subspace
+
+__all__ = [
+    "Change",
+    "ChangeKind",
+    "Encoder",
+    "Mapping",
+    "Projection",
+    "RenameSuggestion",
+    "SpaceDiff",
+    "ValueTransform",
+    "as_space",
+    "build_space",
+    "describe",
+    "diff",
+    "hp_kind",
+    "project",
+    "space_from_json",
+    "space_to_json",
+    "subspace",
+]

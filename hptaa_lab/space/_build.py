@@ -1,0 +1,195 @@
+"""Build ConfigSpace search spaces from a short dict form, and JSON round trip."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import ConfigSpace as CS
+
+from hptaa_lab.errors import InvalidSearchSpaceError
+
+__all__ = ["as_space", "build_space", "space_from_json", "space_to_json"]
+
+_KIND_KEYS = ("float", "int", "choices", "ordinal", "constant")
+
+
+def build_space(spec: Mapping[str, Any], name: str | None = None) -> CS.ConfigurationSpace:
+    """Build a search space from the short dict form.
+
+    Each entry maps a hyperparameter name to one of:
+
+    - ``(low, high)``: a float range, or an integer range when both are ints;
+    - ``(low, high, "log")``: the same on log scale;
+    - a list: categorical choices;
+    - a scalar: a constant;
+    - a dict with one kind key, ``float``/``int`` (a ``(low, high)`` pair),
+      ``choices``, ``ordinal`` (an ordered list) or ``constant``, and optionally
+      ``log`` (bool), ``default`` and ``if`` (``{"parent": value}`` or
+      ``{"parent": [values]}``: active only when the parent takes that value).
+
+    Args:
+        spec: The short dict form.
+        name: Optional name of the space.
+
+    Returns:
+        The ConfigSpace search space.
+
+    Raises:
+        InvalidSearchSpaceError: If the dict is empty or an entry is malformed.
+    """
+    if not isinstance(spec, Mapping) or not spec:
+        raise InvalidSearchSpaceError(
+            "The search space is empty: give at least one hyperparameter, e.g. "
+            "{'lr': (1e-4, 1e-1, 'log')}."
+        )
+    space = CS.ConfigurationSpace(name=name)
+    conditions: list[tuple[str, Mapping[str, Any]]] = []
+    for hp_name, entry in spec.items():
+        space.add(_hyperparameter(str(hp_name), entry))
+        if isinstance(entry, Mapping) and "if" in entry:
+            conditions.append((str(hp_name), entry["if"]))
+    for child, when in conditions:
+        space.add(_condition(space, child, when))
+    return space
+
+
+def _hyperparameter(name: str, entry: Any) -> Any:
+    try:
+        if isinstance(entry, Mapping):
+            return _from_long_form(name, entry)
+        if isinstance(entry, tuple):
+            return _from_range(name, entry, log=False, default=None)
+        if isinstance(entry, list):
+            return CS.Categorical(name, entry)
+        if isinstance(entry, str | int | float | bool):
+            return CS.Constant(name, entry)
+    except (TypeError, ValueError) as exc:
+        raise InvalidSearchSpaceError(
+            f"Hyperparameter {name!r}: {entry!r} is not a valid entry ({exc})."
+        ) from exc
+    raise InvalidSearchSpaceError(
+        f"Hyperparameter {name!r}: expected a (low, high) tuple, a list of choices, a "
+        f"constant or a dict with one of {_KIND_KEYS}; got {entry!r}."
+    )
+
+
+def _from_long_form(name: str, entry: Mapping[str, Any]) -> Any:
+    kinds = [k for k in _KIND_KEYS if k in entry]
+    if len(kinds) != 1:
+        raise InvalidSearchSpaceError(
+            f"Hyperparameter {name!r}: the dict form needs exactly one of {_KIND_KEYS}; "
+            f"got keys {sorted(entry)}."
+        )
+    kind = kinds[0]
+    default = entry.get("default")
+    if kind in ("float", "int"):
+        low, high = entry[kind]
+        if kind == "float":
+            low, high = float(low), float(high)
+        else:
+            low, high = int(low), int(high)
+        return _from_range(name, (low, high), log=bool(entry.get("log")), default=default)
+    if kind == "choices":
+        return CS.Categorical(name, list(entry["choices"]), default=default)
+    if kind == "ordinal":
+        if default is None:
+            return CS.OrdinalHyperparameter(name, list(entry["ordinal"]))
+        return CS.OrdinalHyperparameter(name, list(entry["ordinal"]), default)
+    return CS.Constant(name, entry["constant"])
+
+
+def _from_range(name: str, entry: tuple[Any, ...], *, log: bool, default: Any) -> Any:
+    if len(entry) == 3 and entry[2] == "log":
+        log = True
+        entry = entry[:2]
+    if len(entry) != 2:
+        raise InvalidSearchSpaceError(
+            f"Hyperparameter {name!r}: a range is (low, high) or (low, high, 'log'); "
+            f"got {entry!r}."
+        )
+    low, high = entry
+    if low >= high:
+        raise InvalidSearchSpaceError(
+            f"Hyperparameter {name!r}: the lower bound {low!r} must be below the upper "
+            f"bound {high!r}."
+        )
+    if log and low <= 0:
+        raise InvalidSearchSpaceError(
+            f"Hyperparameter {name!r}: a log-scale range needs a positive lower bound; "
+            f"got {low!r}."
+        )
+    if isinstance(low, int) and isinstance(high, int) and not isinstance(low, bool):
+        return CS.Integer(name, (low, high), log=log, default=default)
+    return CS.Float(name, (float(low), float(high)), log=log, default=default)
+
+
+def _condition(space: CS.ConfigurationSpace, child: str, when: Any) -> Any:
+    if not isinstance(when, Mapping) or len(when) != 1:
+        raise InvalidSearchSpaceError(
+            f"Hyperparameter {child!r}: 'if' must be one {{parent: value}} pair; got "
+            f"{when!r}."
+        )
+    ((parent, value),) = when.items()
+    if parent not in space:
+        raise InvalidSearchSpaceError(
+            f"Hyperparameter {child!r}: its condition names {parent!r}, which is not in "
+            f"the search space."
+        )
+    if isinstance(value, list | tuple):
+        return CS.InCondition(space[child], space[parent], list(value))
+    return CS.EqualsCondition(space[child], space[parent], value)
+
+
+def as_space(space: Any) -> CS.ConfigurationSpace:
+    """Return ``space`` as a ConfigurationSpace, building it from the dict form.
+
+    Raises:
+        InvalidSearchSpaceError: If it is neither, or has no hyperparameter.
+    """
+    if isinstance(space, CS.ConfigurationSpace):
+        if len(space) == 0:
+            raise InvalidSearchSpaceError(
+                "The search space is empty: add at least one hyperparameter."
+            )
+        return space
+    if isinstance(space, Mapping):
+        return build_space(space)
+    raise InvalidSearchSpaceError(
+        f"Expected a ConfigSpace ConfigurationSpace or a dict of hyperparameters; got "
+        f"{type(space).__name__}."
+    )
+
+
+def space_to_json(space: CS.ConfigurationSpace) -> str:
+    """Serialise a search space to ConfigSpace JSON text."""
+    return json.dumps(space.to_serialized_dict(), sort_keys=True)
+
+
+def space_from_json(text: str) -> CS.ConfigurationSpace:
+    """Read a search space from ConfigSpace JSON text.
+
+    Raises:
+        InvalidSearchSpaceError: If the text is not JSON, or not a ConfigSpace
+            search space, or the space is empty.
+    """
+    try:
+        data = json.loads(text)
+    except (TypeError, json.JSONDecodeError) as exc:
+        raise InvalidSearchSpaceError(
+            f"The search space is not valid JSON ({exc}); expected ConfigSpace JSON as "
+            f"written by hptaa_lab.space.space_to_json."
+        ) from exc
+    if not isinstance(data, dict) or "hyperparameters" not in data:
+        raise InvalidSearchSpaceError(
+            "The JSON is not a ConfigSpace search space (no 'hyperparameters' key); "
+            "expected ConfigSpace JSON as written by hptaa_lab.space.space_to_json."
+        )
+    try:
+        space = CS.ConfigurationSpace.from_serialized_dict(data)
+    except Exception as exc:
+        raise InvalidSearchSpaceError(
+            f"The ConfigSpace JSON could not be read ({type(exc).__name__}: {exc})."
+        ) from exc
+    return as_space(space)

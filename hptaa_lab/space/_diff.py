@@ -1,0 +1,343 @@
+"""Search-space diff: classify how every hyperparameter changed between two spaces."""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import ConfigSpace as CS
+
+from hptaa_lab.space._encoding import CATEGORICAL, CONSTANT, FLOAT, INT, ORDINAL, hp_kind
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from hptaa_lab.space._mapping import Mapping
+
+__all__ = ["Change", "ChangeKind", "RenameSuggestion", "SpaceDiff", "describe", "diff"]
+
+_NUMERIC = (FLOAT, INT)
+_MIN_NAME_SIMILARITY = 0.5
+
+
+class ChangeKind(enum.StrEnum):
+    """One way a hyperparameter changed between the previous and current space."""
+
+    UNCHANGED = "unchanged"
+    ADDED = "added"
+    REMOVED = "removed"
+    RENAMED = "renamed"
+    WIDENED = "widened"
+    NARROWED = "narrowed"
+    SHIFTED = "shifted"
+    CHOICES_ADDED = "choices added"
+    CHOICES_REMOVED = "choices removed"
+    LOG_CHANGED = "log scale changed"
+    TYPE_CHANGED = "type changed"
+    DEFAULT_CHANGED = "default changed"
+
+
+@dataclass(frozen=True)
+class Change:
+    """How one hyperparameter changed.
+
+    Attributes:
+        name: Name in the current space (in the previous one for a removed one).
+        previous_name: Name in the previous space (differs after a rename), or None
+            if the hyperparameter was added.
+        kinds: Every way it changed; ``(UNCHANGED,)`` if it did not.
+        previous: Description of the previous hyperparameter, "" if added.
+        current: Description of the current hyperparameter, "" if removed.
+    """
+
+    name: str
+    previous_name: str | None
+    kinds: tuple[ChangeKind, ...]
+    previous: str = ""
+    current: str = ""
+
+    @property
+    def unchanged(self) -> bool:
+        """Whether the hyperparameter is the same in both spaces."""
+        return self.kinds == (ChangeKind.UNCHANGED,)
+
+    @property
+    def label(self) -> str:
+        """The change kinds as words, e.g. "widened, default changed"."""
+        return ", ".join(str(k) for k in self.kinds)
+
+
+@dataclass(frozen=True)
+class RenameSuggestion:
+    """A removed and an added hyperparameter that may be one renamed hyperparameter.
+
+    Attributes:
+        previous: The removed name.
+        current: The added name.
+        score: In [0, 1]; higher means more likely.
+        reason: Why it is suggested, in words.
+    """
+
+    previous: str
+    current: str
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class SpaceDiff:
+    """Every hyperparameter of two search spaces, classified.
+
+    Build it with :func:`hptaa_lab.diff`. Rename suggestions are only suggestions:
+    a rename applies when a :class:`Mapping` confirms it.
+
+    Attributes:
+        previous_space: The previous search space.
+        current_space: The current search space.
+        changes: One entry per hyperparameter: current ones in the current space's
+            order, then the removed ones.
+        suggestions: Rename candidates, best first.
+    """
+
+    previous_space: CS.ConfigurationSpace
+    current_space: CS.ConfigurationSpace
+    changes: tuple[Change, ...]
+    suggestions: tuple[RenameSuggestion, ...] = field(default=())
+
+    def names(self, kind: ChangeKind) -> list[str]:
+        """Names of the hyperparameters changed in this way."""
+        return [c.name for c in self.changes if kind in c.kinds]
+
+    @property
+    def added(self) -> list[str]:
+        """Hyperparameters only in the current space (X_only_new)."""
+        return self.names(ChangeKind.ADDED)
+
+    @property
+    def removed(self) -> list[str]:
+        """Hyperparameters only in the previous space (X_only_old)."""
+        return self.names(ChangeKind.REMOVED)
+
+    @property
+    def shared(self) -> list[str]:
+        """Current names of hyperparameters present in both spaces (X_both)."""
+        gone = (ChangeKind.ADDED, ChangeKind.REMOVED)
+        return [c.name for c in self.changes if not any(k in c.kinds for k in gone)]
+
+    @property
+    def unchanged(self) -> list[str]:
+        """Hyperparameters that are the same in both spaces."""
+        return [c.name for c in self.changes if c.unchanged]
+
+    @property
+    def is_identical(self) -> bool:
+        """Whether the two spaces have the same hyperparameters with the same ranges."""
+        return all(c.unchanged for c in self.changes)
+
+    def __getitem__(self, name: str) -> Change:
+        for change in self.changes:
+            if change.name == name:
+                return change
+        raise KeyError(
+            f"No hyperparameter {name!r} in either space; known: "
+            f"{[c.name for c in self.changes]}."
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per hyperparameter: name, previous, current, change."""
+        import pandas as pd
+
+        rows = [
+            {
+                "hyperparameter": c.name,
+                "previous name": c.previous_name or "",
+                "previous": c.previous,
+                "current": c.current,
+                "change": c.label,
+            }
+            for c in self.changes
+        ]
+        return pd.DataFrame(rows)
+
+    def format_table(self) -> str:
+        """A plain-text table of the diff, with rename suggestions below it."""
+        header = ("hyperparameter", "previous", "current", "change")
+        rows = [
+            (
+                c.name if not c.previous_name or c.previous_name == c.name
+                else f"{c.previous_name} -> {c.name}",
+                c.previous or "-",
+                c.current or "-",
+                c.label,
+            )
+            for c in self.changes
+        ]
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+        lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+        lines.append("  ".join("-" * w for w in widths))
+        for row in rows:
+            lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+        for s in self.suggestions:
+            lines.append(
+                f"possible rename: {s.previous} -> {s.current} (score {s.score:.2f}: "
+                f"{s.reason}); confirm it in the mapping to transfer its values"
+            )
+        return "\n".join(line.rstrip() for line in lines)
+
+
+def describe(hp: Any) -> str:
+    """A short description of a hyperparameter, e.g. "float [0.001, 1] log"."""
+    kind = hp_kind(hp)
+    if kind == CONSTANT:
+        return f"constant {hp.value!r}"
+    if kind == CATEGORICAL:
+        return "choice {" + ", ".join(repr(c) for c in hp.choices) + "}"
+    if kind == ORDINAL:
+        return "ordinal (" + ", ".join(repr(c) for c in hp.sequence) + ")"
+    text = f"{kind} [{_num(hp.lower)}, {_num(hp.upper)}]"
+    return text + (" log" if hp.log else "")
+
+
+def _num(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def diff(
+    previous_space: CS.ConfigurationSpace,
+    current_space: CS.ConfigurationSpace,
+    mapping: Mapping | None = None,
+) -> SpaceDiff:
+    """Classify how every hyperparameter changed from the previous to the current space.
+
+    Args:
+        previous_space: The search space of the previous study.
+        current_space: The search space of the current study.
+        mapping: Confirmed renames, if any; a renamed pair is compared as one
+            hyperparameter and marked RENAMED.
+
+    Returns:
+        The SpaceDiff, with rename suggestions for unconfirmed removed/added pairs.
+    """
+    from hptaa_lab.space._build import as_space
+
+    previous_space, current_space = as_space(previous_space), as_space(current_space)
+    renames = dict(mapping.renames) if mapping is not None else {}
+    back = {new: old for old, new in renames.items()}
+    changes: list[Change] = []
+    for name, hp in current_space.items():
+        old_name = back.get(name, name)
+        if old_name not in previous_space or (old_name == name and name in renames):
+            changes.append(Change(name, None, (ChangeKind.ADDED,), "", describe(hp)))
+            continue
+        old = previous_space[old_name]
+        kinds = _compare(old, hp)
+        if old_name != name:
+            kinds = (ChangeKind.RENAMED, *[k for k in kinds if k != ChangeKind.UNCHANGED])
+        changes.append(Change(name, old_name, kinds, describe(old), describe(hp)))
+    for name, hp in previous_space.items():
+        if renames.get(name, name) not in current_space or (
+            name not in renames and name in back
+        ):
+            changes.append(Change(name, name, (ChangeKind.REMOVED,), describe(hp), ""))
+    removed = [c.name for c in changes if ChangeKind.REMOVED in c.kinds]
+    added = [c.name for c in changes if ChangeKind.ADDED in c.kinds]
+    suggestions = suggest_renames(previous_space, current_space, removed, added)
+    return SpaceDiff(previous_space, current_space, tuple(changes), suggestions)
+
+
+def _compare(old: Any, new: Any) -> tuple[ChangeKind, ...]:
+    old_kind, new_kind = hp_kind(old), hp_kind(new)
+    if old_kind != new_kind:
+        return (ChangeKind.TYPE_CHANGED,)
+    kinds: list[ChangeKind] = []
+    if old_kind in _NUMERIC:
+        if bool(old.log) != bool(new.log):
+            kinds.append(ChangeKind.LOG_CHANGED)
+        kinds.extend(_compare_range(old.lower, old.upper, new.lower, new.upper))
+    elif old_kind == CONSTANT:
+        if old.value != new.value:
+            kinds.extend([ChangeKind.CHOICES_ADDED, ChangeKind.CHOICES_REMOVED])
+    else:
+        old_values = list(old.choices if old_kind == CATEGORICAL else old.sequence)
+        new_values = list(new.choices if new_kind == CATEGORICAL else new.sequence)
+        if any(v not in old_values for v in new_values):
+            kinds.append(ChangeKind.CHOICES_ADDED)
+        if any(v not in new_values for v in old_values):
+            kinds.append(ChangeKind.CHOICES_REMOVED)
+    if old_kind != CONSTANT and old.default_value != new.default_value:
+        kinds.append(ChangeKind.DEFAULT_CHANGED)
+    return tuple(kinds) or (ChangeKind.UNCHANGED,)
+
+
+def _compare_range(lo: float, hi: float, new_lo: float, new_hi: float) -> list[ChangeKind]:
+    if (lo, hi) == (new_lo, new_hi):
+        return []
+    if new_lo <= lo and new_hi >= hi:
+        return [ChangeKind.WIDENED]
+    if new_lo >= lo and new_hi <= hi:
+        return [ChangeKind.NARROWED]
+    return [ChangeKind.SHIFTED]
+
+
+def suggest_renames(
+    previous_space: CS.ConfigurationSpace,
+    current_space: CS.ConfigurationSpace,
+    removed: list[str],
+    added: list[str],
+) -> tuple[RenameSuggestion, ...]:
+    """Suggest removed/added pairs of the same kind, overlapping values, similar name."""
+    found: list[RenameSuggestion] = []
+    for old_name in removed:
+        for new_name in added:
+            old, new = previous_space[old_name], current_space[new_name]
+            overlap = _value_overlap(old, new)
+            if overlap is None:
+                continue
+            similarity = _name_similarity(old_name, new_name)
+            if similarity < _MIN_NAME_SIMILARITY or overlap <= 0.0:
+                continue
+            score = round(0.6 * similarity + 0.4 * overlap, 3)
+            reason = (
+                f"same kind ({hp_kind(new)}), name similarity {similarity:.2f}, "
+                f"value overlap {overlap:.2f}"
+            )
+            found.append(RenameSuggestion(old_name, new_name, score, reason))
+    found.sort(key=lambda s: (-s.score, s.previous, s.current))
+    return tuple(found)
+
+
+def _value_overlap(old: Any, new: Any) -> float | None:
+    """Share of the smaller value set covered by both; None if kinds do not match."""
+    kind, new_kind = hp_kind(old), hp_kind(new)
+    if kind in _NUMERIC and new_kind in _NUMERIC:
+        lo, hi = max(old.lower, new.lower), min(old.upper, new.upper)
+        if hi < lo:
+            return 0.0
+        width = min(old.upper - old.lower, new.upper - new.lower)
+        return 1.0 if width <= 0 else min(1.0, (hi - lo) / width)
+    if kind != new_kind or kind == CONSTANT:
+        return None
+    old_values = set(old.choices if kind == CATEGORICAL else old.sequence)
+    new_values = set(new.choices if kind == CATEGORICAL else new.sequence)
+    both = len(old_values & new_values)
+    return both / min(len(old_values), len(new_values)) if both else None
+
+
+def _name_similarity(a: str, b: str) -> float:
+    """Similarity of two names in [0, 1]: edit ratio, shared words, containment,
+    or one being the initials of the other ("lr" and "learning_rate")."""
+    a_low, b_low = a.lower(), b.lower()
+    words_a = [w for w in re.split(r"[^a-z0-9]+", a_low) if w]
+    words_b = [w for w in re.split(r"[^a-z0-9]+", b_low) if w]
+    scores = [difflib.SequenceMatcher(None, a_low, b_low).ratio()]
+    union = set(words_a) | set(words_b)
+    scores.append(len(set(words_a) & set(words_b)) / max(len(union), 1))
+    if a_low in b_low or b_low in a_low:
+        scores.append(0.8)
+    for short, words in ((a_low, words_b), (b_low, words_a)):
+        if len(words) > 1 and short == "".join(w[0] for w in words):
+            scores.append(0.9)
+    return max(scores)

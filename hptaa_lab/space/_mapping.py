@@ -1,0 +1,223 @@
+"""Mapping: the confirmed link between a previous and a current search space."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping as MappingABC
+from dataclasses import dataclass, field
+from typing import Any
+
+import ConfigSpace as CS
+
+from hptaa_lab.errors import MappingError
+from hptaa_lab.space._encoding import FLOAT, INT, hp_kind
+
+__all__ = ["Mapping", "ValueTransform"]
+
+_NUMERIC = (FLOAT, INT)
+
+
+@dataclass(frozen=True)
+class ValueTransform:
+    """How a previous value becomes a current one: ``value * scale + offset``.
+
+    For categorical or ordinal hyperparameters use ``values`` instead, a dict from
+    previous to current values (previous values not in it are kept as they are).
+
+    Attributes:
+        scale: Multiplier for numeric values (e.g. 1000 for seconds -> ms).
+        offset: Added after scaling.
+        values: Value map for categorical or ordinal values.
+    """
+
+    scale: float = 1.0
+    offset: float = 0.0
+    values: dict[Any, Any] | None = None
+
+    def apply(self, value: Any) -> Any:
+        """Transform one previous value."""
+        if self.values is not None:
+            return self.values.get(value, value)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return value
+        result = value * self.scale + self.offset
+        if isinstance(value, int) and float(result).is_integer():
+            return int(result)
+        return result
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        if self.values is not None:
+            return {"values": [[k, v] for k, v in self.values.items()]}
+        return {"scale": self.scale, "offset": self.offset}
+
+    @classmethod
+    def from_dict(cls, data: MappingABC[str, Any]) -> ValueTransform:
+        """Inverse of :meth:`to_dict`."""
+        if "values" in data:
+            return cls(values={k: v for k, v in data["values"]})
+        return cls(scale=float(data.get("scale", 1.0)), offset=float(data.get("offset", 0)))
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """Confirmed correspondences between a previous and a current search space.
+
+    Attributes:
+        renames: Previous name -> current name, for hyperparameters that were
+            renamed.
+        transforms: Current name -> ValueTransform applied to previous values
+            (e.g. a unit change).
+        previous_fixed: Current name -> the value an added hyperparameter had
+            (hard-coded) in the previous version; projection fills it in.
+        current_fixed: Previous name -> the value a removed hyperparameter is now
+            fixed to; previous trials with that value are marked exact matches.
+    """
+
+    renames: dict[str, str] = field(default_factory=dict)
+    transforms: dict[str, ValueTransform] = field(default_factory=dict)
+    previous_fixed: dict[str, Any] = field(default_factory=dict)
+    current_fixed: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        targets = list(self.renames.values())
+        duplicates = sorted({t for t in targets if targets.count(t) > 1})
+        if duplicates:
+            raise MappingError(
+                f"Several previous hyperparameters are renamed onto {duplicates}; each "
+                "current hyperparameter can take the values of one previous one."
+            )
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether the mapping says nothing."""
+        return not (self.renames or self.transforms or self.previous_fixed
+                    or self.current_fixed)
+
+    def validate(
+        self, previous_space: CS.ConfigurationSpace, current_space: CS.ConfigurationSpace
+    ) -> None:
+        """Check that every name and value fits the two spaces.
+
+        Raises:
+            MappingError: Naming the hyperparameter, what was expected and the
+                candidates.
+        """
+        for old, new in self.renames.items():
+            _require(old, previous_space, "previous", "rename")
+            _require(new, current_space, "current", "rename")
+            old_kind, new_kind = hp_kind(previous_space[old]), hp_kind(current_space[new])
+            if (old_kind in _NUMERIC) != (new_kind in _NUMERIC):
+                raise MappingError(
+                    f"Cannot rename {old!r} ({old_kind}) onto {new!r} ({new_kind}): a "
+                    "numeric hyperparameter maps only onto a numeric one, and a "
+                    "categorical or ordinal only onto a categorical or ordinal one."
+                )
+        for name, transform in self.transforms.items():
+            _require(name, current_space, "current", "transform")
+            kind = hp_kind(current_space[name])
+            if transform.values is None and kind not in _NUMERIC:
+                raise MappingError(
+                    f"The transform of {name!r} scales values, but {name!r} is {kind}; "
+                    "give a value map (ValueTransform(values={...})) instead."
+                )
+        for name, value in self.previous_fixed.items():
+            _require(name, current_space, "current", "previous fixed value")
+            if name not in _added(previous_space, current_space, self.renames):
+                raise MappingError(
+                    f"previous_fixed names {name!r}, which is not an added hyperparameter; "
+                    "only hyperparameters that are new in the current space had a fixed "
+                    "value before."
+                )
+            if not current_space[name].legal_value(value):
+                raise MappingError(
+                    f"previous_fixed[{name!r}] = {value!r} is outside the current range "
+                    f"of {name!r} ({current_space[name]}); every previous trial would be "
+                    "dropped. Leave it out to fill the value at random."
+                )
+        for name, value in self.current_fixed.items():
+            _require(name, previous_space, "previous", "current fixed value")
+            if name in self.renames or name in current_space:
+                raise MappingError(
+                    f"current_fixed names {name!r}, which is still in the current space; "
+                    "only removed hyperparameters are fixed now."
+                )
+            if not _is_json_scalar(value):
+                raise MappingError(
+                    f"current_fixed[{name!r}] must be a number, string or bool; got "
+                    f"{value!r}."
+                )
+
+    def to_json(self) -> str:
+        """Serialise to JSON text."""
+        return json.dumps(
+            {
+                "renames": self.renames,
+                "transforms": {k: t.to_dict() for k, t in self.transforms.items()},
+                "previous_fixed": self.previous_fixed,
+                "current_fixed": self.current_fixed,
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Mapping:
+        """Read a mapping from JSON text (None or "" gives an empty mapping).
+
+        Raises:
+            MappingError: If the text is not a mapping's JSON.
+        """
+        if not text:
+            return cls()
+        try:
+            data = json.loads(text)
+            return cls.from_dict(data)
+        except (json.JSONDecodeError, TypeError, AttributeError, ValueError) as exc:
+            if isinstance(exc, MappingError):
+                raise
+            raise MappingError(f"The mapping JSON could not be read: {exc}") from exc
+
+    @classmethod
+    def from_dict(cls, data: MappingABC[str, Any]) -> Mapping:
+        """Build a mapping from its dict form (as in :meth:`to_json`)."""
+        unknown = set(data) - {"renames", "transforms", "previous_fixed", "current_fixed"}
+        if unknown:
+            raise MappingError(
+                f"Unknown mapping keys {sorted(unknown)}; expected renames, transforms, "
+                "previous_fixed, current_fixed."
+            )
+        transforms = {
+            k: v if isinstance(v, ValueTransform) else ValueTransform.from_dict(v)
+            for k, v in dict(data.get("transforms", {})).items()
+        }
+        return cls(
+            renames=dict(data.get("renames", {})),
+            transforms=transforms,
+            previous_fixed=dict(data.get("previous_fixed", {})),
+            current_fixed=dict(data.get("current_fixed", {})),
+        )
+
+
+def _require(name: str, space: CS.ConfigurationSpace, side: str, what: str) -> None:
+    if name not in space:
+        raise MappingError(
+            f"The {what} names {name!r}, which is not in the {side} search space. "
+            f"Candidates: {', '.join(space)}."
+        )
+
+
+def _added(
+    previous_space: CS.ConfigurationSpace,
+    current_space: CS.ConfigurationSpace,
+    renames: dict[str, str],
+) -> set[str]:
+    kept = {renames.get(n, n) for n in previous_space}
+    return {n for n in current_space if n not in kept}
+
+
+def _is_json_scalar(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, str | int | bool)
+

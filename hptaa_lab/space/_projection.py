@@ -1,0 +1,208 @@
+"""Projection of previous trials into the current search space (PAPER.md section 1)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping as MappingABC
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import ConfigSpace as CS
+
+from hptaa_lab.space._encoding import FLOAT, INT, Encoder, hp_kind
+from hptaa_lab.space._mapping import Mapping
+
+__all__ = ["Projection", "project", "subspace"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Previous trials expressed in the current search space.
+
+    Attributes:
+        configs: Projected configurations; hyperparameters whose value is unknown
+            (added ones without a previous fixed value) are absent.
+        values: Their objective values, in the current study's direction
+            (to be minimised).
+        numbers: The previous trial numbers they come from.
+        exact: Whether each trial matches every value a removed hyperparameter is
+            fixed to now (True when the mapping fixes none).
+        dropped: (previous trial number, reason) for each trial that did not
+            survive.
+        shared: Current names of hyperparameters present in both spaces.
+        only_new: Hyperparameters only in the current space.
+        only_old: Hyperparameters only in the previous space.
+    """
+
+    configs: tuple[dict[str, Any], ...]
+    values: tuple[float, ...]
+    numbers: tuple[int, ...]
+    exact: tuple[bool, ...]
+    dropped: tuple[tuple[int, str], ...] = field(default=())
+    shared: tuple[str, ...] = ()
+    only_new: tuple[str, ...] = ()
+    only_old: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.configs)
+
+    def best(self) -> tuple[dict[str, Any], float] | None:
+        """The projected configuration with the lowest value, or None if empty."""
+        if not self.values:
+            return None
+        i = min(range(len(self.values)), key=self.values.__getitem__)
+        return self.configs[i], self.values[i]
+
+    def ranked(self) -> list[int]:
+        """Indices of the projected trials, best first."""
+        return sorted(range(len(self.values)), key=self.values.__getitem__)
+
+
+def project(
+    previous_space: CS.ConfigurationSpace,
+    current_space: CS.ConfigurationSpace,
+    configs: Sequence[MappingABC[str, Any]],
+    values: Sequence[float],
+    mapping: Mapping | None = None,
+    numbers: Sequence[int] | None = None,
+) -> Projection:
+    """Project previous configurations into the current search space.
+
+    Renames and value transforms of the mapping apply first. Values of removed
+    hyperparameters are dropped; a trial whose shared value is illegal in the
+    current range is dropped; values of added hyperparameters are filled from the
+    mapping's previous fixed values where known, else left unknown. Values of
+    hyperparameters that the current conditions make inactive are dropped, and a
+    complete configuration that hits a forbidden clause is dropped.
+
+    Args:
+        previous_space: The previous search space.
+        current_space: The current search space.
+        configs: Previous configurations (complete trials only).
+        values: Their objective values (minimised).
+        mapping: Confirmed renames, transforms and fixed values.
+        numbers: Previous trial numbers (default: positions).
+
+    Returns:
+        The Projection.
+    """
+    mapping = mapping or Mapping()
+    numbers = list(numbers) if numbers is not None else list(range(len(configs)))
+    encoder = Encoder(current_space)
+    renamed = {mapping.renames.get(n, n) for n in previous_space}
+    shared = tuple(n for n in current_space if n in renamed)
+    only_new = tuple(n for n in current_space if n not in renamed)
+    only_old = tuple(n for n in previous_space if mapping.renames.get(n, n)
+                     not in current_space)
+    kept: list[tuple[dict[str, Any], float, int, bool]] = []
+    dropped: list[tuple[int, str]] = []
+    for config, value, number in zip(configs, values, numbers, strict=True):
+        result = _project_one(config, current_space, encoder, mapping)
+        if isinstance(result, str):
+            dropped.append((number, result))
+            continue
+        exact = all(
+            config.get(name) == fixed for name, fixed in mapping.current_fixed.items()
+        )
+        kept.append((result, float(value), number, exact))
+    if dropped:
+        logger.info(
+            "projection kept %d of %d previous trials; first drop: trial %d, %s",
+            len(kept), len(configs), dropped[0][0], dropped[0][1],
+        )
+    return Projection(
+        configs=tuple(k[0] for k in kept),
+        values=tuple(k[1] for k in kept),
+        numbers=tuple(k[2] for k in kept),
+        exact=tuple(k[3] for k in kept),
+        dropped=tuple(dropped),
+        shared=shared,
+        only_new=only_new,
+        only_old=only_old,
+    )
+
+
+def _project_one(
+    config: MappingABC[str, Any],
+    space: CS.ConfigurationSpace,
+    encoder: Encoder,
+    mapping: Mapping,
+) -> dict[str, Any] | str:
+    """The projected configuration, or the reason the trial is dropped."""
+    values: dict[str, Any] = {}
+    for old_name, value in config.items():
+        name = mapping.renames.get(old_name, old_name)
+        if name not in space or (old_name != name and old_name not in mapping.renames):
+            continue
+        if old_name not in mapping.renames and old_name in mapping.renames.values():
+            continue
+        if name in mapping.transforms:
+            value = mapping.transforms[name].apply(value)
+        value = _coerce(space[name], value)
+        if not space[name].legal_value(value):
+            return f"{name}={value!r} is outside the current range ({space[name]})"
+        values[name] = value
+    for name, fixed in mapping.previous_fixed.items():
+        values.setdefault(name, fixed)
+    for name, hp in space.items():
+        if hp_kind(hp) == "constant":
+            values[name] = hp.value
+    values = encoder.active_values(values)
+    if not encoder.missing_active(values) and not encoder.is_valid(values):
+        return f"configuration {values!r} is forbidden in the current search space"
+    return values
+
+
+def _coerce(hp: Any, value: Any) -> Any:
+    """Fit a value to the current type: int <-> float where it is exact."""
+    kind = hp_kind(hp)
+    if isinstance(value, bool):
+        return value
+    if kind == INT and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if kind == FLOAT and isinstance(value, int):
+        return float(value)
+    return value
+
+
+def subspace(space: CS.ConfigurationSpace, names: Sequence[str]) -> CS.ConfigurationSpace:
+    """The search space restricted to ``names``.
+
+    Conditions whose parent and child are both kept stay; forbidden clauses stay
+    only if every hyperparameter they name is kept.
+    """
+    keep = [n for n in space if n in set(names)]
+    sub = CS.ConfigurationSpace(name=space.name)
+    sub.add([space[n] for n in keep])
+    for condition in space.conditions:
+        involved = {h.name for h in _condition_hps(condition)}
+        if involved <= set(keep):
+            sub.add(condition)
+    for clause in space.forbidden_clauses:
+        involved = {h.name for h in _clause_hps(clause)}
+        if involved <= set(keep):
+            sub.add(clause)
+    return sub
+
+
+def _condition_hps(condition: Any) -> list[Any]:
+    if hasattr(condition, "components"):
+        out = [condition.child] if hasattr(condition, "child") else []
+        for c in condition.components:
+            out.extend(_condition_hps(c))
+        return out
+    return [condition.child, condition.parent]
+
+
+def _clause_hps(clause: Any) -> list[Any]:
+    if hasattr(clause, "components"):
+        out: list[Any] = []
+        for c in clause.components:
+            out.extend(_clause_hps(c))
+        return out
+    hps = [getattr(clause, "hyperparameter", None), getattr(clause, "left", None),
+           getattr(clause, "right", None)]
+    return [h for h in hps if h is not None]

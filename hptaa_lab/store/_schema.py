@@ -1,0 +1,97 @@
+"""Tables of the trial store, as SQLAlchemy Core objects usable on any backend."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+__all__ = ["SCHEMA_VERSION", "meta", "metadata", "studies", "trials"]
+
+#: Version of the table layout below; raise it with every change and add a
+#: migration step in ``_store.py``.
+SCHEMA_VERSION = 1
+
+#: Key of the schema version row in the meta table.
+VERSION_KEY = "schema_version"
+
+#: Longest study name a backend with sized strings accepts.
+NAME_LENGTH = 255
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A timestamp kept as naive UTC in the database and returned aware (UTC).
+
+    Backends differ in how they keep time zones (SQLite keeps none), so the
+    store normalises every time to UTC before writing it.
+    """
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Convert an aware time to naive UTC for storage."""
+        if value is None:
+            return None
+        return value.astimezone(UTC).replace(tzinfo=None)  # type: ignore[no-any-return]
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Mark a stored naive UTC time as UTC."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+
+
+metadata = sa.MetaData()
+
+meta = sa.Table(
+    "hptaa_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+studies = sa.Table(
+    "hptaa_studies",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(NAME_LENGTH), nullable=False, unique=True),
+    sa.Column("space_json", sa.Text, nullable=False),
+    sa.Column("direction", sa.String(16), nullable=False),
+    sa.Column(
+        "previous",
+        sa.String(NAME_LENGTH),
+        sa.ForeignKey("hptaa_studies.name", name="fk_hptaa_studies_previous"),
+        nullable=True,
+    ),
+    sa.Column("mapping_json", sa.Text, nullable=True),
+    sa.Column("sampler", sa.String(64), nullable=False),
+    sa.Column("transfer", sa.String(64), nullable=True),
+    sa.Column("seed", sa.BigInteger, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("attrs_json", sa.Text, nullable=False),
+)
+
+trials = sa.Table(
+    "hptaa_trials",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "study_id",
+        sa.Integer,
+        sa.ForeignKey("hptaa_studies.id", name="fk_hptaa_trials_study"),
+        nullable=False,
+    ),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("value", sa.Double, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("config_json", sa.Text, nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=True),
+    sa.Column("finished_at", UTCDateTime, nullable=True),
+    sa.Column("proposed_by", sa.String(64), nullable=False),
+    sa.UniqueConstraint("study_id", "number", name="uq_hptaa_trials_study_number"),
+    sa.Index("ix_hptaa_trials_study_state", "study_id", "state"),
+)
