@@ -11,23 +11,16 @@ variance of the tree. The importances of the trees are averaged.
 from __future__ import annotations
 
 import logging
-import math
 import numbers
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
 from typing import Any
 
 import ConfigSpace as CS
 import numpy as np
-from ConfigSpace.hyperparameters import (
-    CategoricalHyperparameter,
-    Constant,
-    NumericalHyperparameter,
-    OrdinalHyperparameter,
-)
 from sklearn.ensemble import RandomForestRegressor
 
 from hptaa_lab.errors import InvalidSearchSpaceError
+from hptaa_lab.space import Encoder
 
 __all__ = ["fanova_importance", "first_order_importance"]
 
@@ -36,11 +29,10 @@ logger = logging.getLogger(__name__)
 # NOTE(importance): three samples a leaf keep the trees from splitting on noise
 # (irrelevant hyperparameters stay near 0 on noisy objectives) while following
 # the objective closely; bootstrap resampling across the trees smooths the rest.
+# Small designs get smaller leaves (one per ten configurations), or no tree
+# fitted on a bootstrap sample of a handful of configurations would split.
 _MIN_SAMPLES_LEAF = 3
-
-# Relative slack allowed when a numeric value sits on a bound of its range
-# (values that went through JSON or a log/exp round trip).
-_RANGE_SLACK = 1e-9
+_CONFIGS_PER_LEAF_SAMPLE = 10
 
 
 def fanova_importance(
@@ -55,10 +47,11 @@ def fanova_importance(
 
     The importance of a hyperparameter is the share of the variance of the
     random forest's prediction, under the uniform measure on the search space,
-    that is explained by that hyperparameter's marginal. Numeric hyperparameters
-    are measured on their own scale (log scale where the hyperparameter is log
-    scaled); each category or ordinal value has the same mass. A hyperparameter
-    that is missing from a configuration (inactive) takes its default value.
+    that is explained by that hyperparameter's marginal. Configurations are
+    encoded by ``hptaa_lab.space.Encoder``: float hyperparameters are measured
+    on their own scale (log scale where the hyperparameter is log scaled); each
+    integer, ordinal value and category has the same mass. A hyperparameter that
+    is missing from a configuration (inactive) takes its default value.
 
     Args:
         space: The search space the configurations come from.
@@ -70,19 +63,24 @@ def fanova_importance(
         seed: Seed of the random forest; ``None`` for a fresh random state.
 
     Returns:
-        A dict from the name of every non-constant hyperparameter of ``space``
-        (in the order of the space) to its importance in [0, 1]. The
+        A dict from the name of every hyperparameter of ``space`` but the
+        constants (in the order of the space) to its importance in [0, 1]. The
         importances sum to at most 1; the rest is explained by interactions.
         All importances are 0 (and a warning is logged) when fewer than two
         configurations are given or all objective values are equal.
 
     Raises:
-        InvalidSearchSpaceError: If ``space`` has no hyperparameter.
-        ValueError: If ``configs`` and ``values`` differ in length, a value is
-            not finite, or a configuration holds a value outside its
-            hyperparameter's range or choices.
+        InvalidSearchSpaceError: If ``space`` has no hyperparameter or one of
+            a type the encoder does not support.
+        ValueError: If ``configs`` and ``values`` differ in length, an
+            objective value is not finite, or a configuration holds a value
+            outside its hyperparameter's domain.
     """
-    encoder = _UnitCubeEncoder(space)
+    if len(space) == 0:
+        raise InvalidSearchSpaceError(
+            f"The search space {space.name!r} has no hyperparameter; fANOVA "
+            "importance needs at least one. Add hyperparameters to the space."
+        )
     if len(configs) != len(values):
         raise ValueError(
             f"configs and values must have the same length, got {len(configs)} "
@@ -91,6 +89,7 @@ def fanova_importance(
         )
     y = _objective_values(values)
 
+    encoder = Encoder(space)
     if not encoder.names:
         logger.info(
             "The search space has only constant hyperparameters; no importance "
@@ -98,7 +97,7 @@ def fanova_importance(
         )
         return {}
 
-    X = encoder.encode(configs)
+    X = _encode_design(space, encoder, configs)
     shares = first_order_importance(
         X,
         y,
@@ -107,7 +106,9 @@ def fanova_importance(
         n_trees=n_trees,
         seed=seed,
     )
-    return {name: float(share) for name, share in zip(encoder.names, shares)}
+    return {
+        name: float(share) for name, share in zip(encoder.names, shares, strict=True)
+    }
 
 
 def first_order_importance(
@@ -174,12 +175,14 @@ def first_order_importance(
         n_estimators=int(n_trees),
         bootstrap=True,
         max_features=None,
-        min_samples_leaf=_MIN_SAMPLES_LEAF,
+        min_samples_leaf=min(_MIN_SAMPLES_LEAF, max(1, n // _CONFIGS_PER_LEAF_SAMPLE)),
         random_state=seed,
     )
     forest.fit(unit, y)
 
-    per_tree = [_tree_importance(estimator.tree_, d) for estimator in forest.estimators_]
+    per_tree = [
+        _tree_importance(estimator.tree_, d) for estimator in forest.estimators_
+    ]
     fitted = [shares for shares in per_tree if shares is not None]
     if not fitted:
         logger.warning(
@@ -213,6 +216,33 @@ def _objective_values(values: Sequence[float]) -> np.ndarray:
     return y
 
 
+def _encode_design(
+    space: CS.ConfigurationSpace,
+    encoder: Encoder,
+    configs: Sequence[Mapping[str, Any]],
+) -> np.ndarray:
+    """Encode configurations, each inactive entry set to its encoded default."""
+    for row, config in enumerate(configs):
+        for name in encoder.names:
+            value = config.get(name)
+            if value is not None and not space[name].legal_value(value):
+                raise ValueError(
+                    f"Configuration {row} gives hyperparameter {name!r} the value "
+                    f"{value!r}, which is outside its domain ({space[name]}). "
+                    "Project the configuration onto the search space first."
+                )
+    X = encoder.encode(configs)
+
+    defaults = encoder.encode([{n: space[n].default_value for n in encoder.names}])
+    inactive = np.isnan(X)
+    X[inactive] = np.broadcast_to(defaults, X.shape)[inactive]
+
+    # Numeric encodings of legal values lie in [0, 1] up to rounding.
+    numeric = ~encoder.is_categorical
+    X[:, numeric] = np.clip(X[:, numeric], 0.0, 1.0)
+    return X
+
+
 def _check_design(
     X: np.ndarray, y: np.ndarray, categorical: np.ndarray, n_choices: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -243,7 +273,9 @@ def _check_design(
     return X, y, categorical, n_choices.astype(int)
 
 
-def _check_ranges(X: np.ndarray, categorical: np.ndarray, n_choices: np.ndarray) -> None:
+def _check_ranges(
+    X: np.ndarray, categorical: np.ndarray, n_choices: np.ndarray
+) -> None:
     for dim in range(X.shape[1]):
         column = X[:, dim]
         if not categorical[dim]:
@@ -372,114 +404,3 @@ def _leaf_boxes(
         level = np.concatenate([left, right])
 
     return lower[is_leaf], upper[is_leaf], value[is_leaf]
-
-
-@dataclass(frozen=True)
-class _Column:
-    """How one hyperparameter is encoded in the unit cube."""
-
-    name: str
-    categorical: bool
-    n_choices: int = 0
-    choices: tuple[Any, ...] = ()
-    lower: float = 0.0
-    upper: float = 1.0
-    log: bool = False
-    default: float = 0.0
-
-
-class _UnitCubeEncoder:
-    """Encode configurations of a ConfigSpace search space for the forest.
-
-    Numeric hyperparameters map to [0, 1] (log-aware), categorical and ordinal
-    ones to their category index; hyperparameters that take a single value are
-    left out. Missing (inactive) entries take the encoded default value.
-    """
-
-    def __init__(self, space: CS.ConfigurationSpace) -> None:
-        hyperparameters = list(space.values())
-        if not hyperparameters:
-            raise InvalidSearchSpaceError(
-                f"The search space {space.name!r} has no hyperparameter; fANOVA "
-                "importance needs at least one. Add hyperparameters to the space."
-            )
-        columns = [_column(hp) for hp in hyperparameters]
-        self.columns = [column for column in columns if column is not None]
-        self.names = [column.name for column in self.columns]
-        self.is_categorical = np.array(
-            [column.categorical for column in self.columns], dtype=bool
-        )
-        self.n_choices = np.array(
-            [column.n_choices for column in self.columns], dtype=int
-        )
-
-    def encode(self, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """Encode configurations as rows of an (n, d) array."""
-        encoded = np.empty((len(configs), len(self.columns)))
-        for row, config in enumerate(configs):
-            for dim, column in enumerate(self.columns):
-                value = config.get(column.name)
-                encoded[row, dim] = (
-                    column.default if value is None else _encode_value(column, value)
-                )
-        return encoded
-
-
-def _column(hp: Any) -> _Column | None:
-    if isinstance(hp, Constant):
-        return None
-    if isinstance(hp, CategoricalHyperparameter | OrdinalHyperparameter):
-        choices = tuple(
-            hp.choices if isinstance(hp, CategoricalHyperparameter) else hp.sequence
-        )
-        if len(choices) < 2:
-            return None
-        column = _Column(
-            hp.name, categorical=True, n_choices=len(choices), choices=choices
-        )
-    elif isinstance(hp, NumericalHyperparameter):
-        if hp.lower == hp.upper:
-            return None
-        column = _Column(
-            hp.name,
-            categorical=False,
-            lower=float(hp.lower),
-            upper=float(hp.upper),
-            log=bool(hp.log),
-        )
-    else:
-        raise InvalidSearchSpaceError(
-            f"Hyperparameter {hp.name!r} has type {type(hp).__name__}, which fANOVA "
-            "importance does not support. Use Float, Integer, Categorical, Ordinal "
-            "or Constant hyperparameters."
-        )
-    return replace(column, default=_encode_value(column, hp.default_value))
-
-
-def _encode_value(column: _Column, value: Any) -> float:
-    if column.categorical:
-        for index, choice in enumerate(column.choices):
-            if choice == value:
-                return float(index)
-        raise ValueError(
-            f"Hyperparameter {column.name!r} must take one of {list(column.choices)}, "
-            f"got {value!r}. Project the configuration onto the search space first."
-        )
-
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(
-            f"Hyperparameter {column.name!r} must take a number in "
-            f"[{column.lower}, {column.upper}], got {value!r}."
-        )
-    slack = _RANGE_SLACK * max(abs(column.lower), abs(column.upper))
-    if not column.lower - slack <= float(value) <= column.upper + slack:
-        raise ValueError(
-            f"Hyperparameter {column.name!r} must take a number in "
-            f"[{column.lower}, {column.upper}], got {value!r}. Project the "
-            "configuration onto the search space first."
-        )
-    value = min(max(float(value), column.lower), column.upper)
-    if column.log:
-        low, high = math.log(column.lower), math.log(column.upper)
-        return (math.log(value) - low) / (high - low)
-    return (value - column.lower) / (column.upper - column.lower)

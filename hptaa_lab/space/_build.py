@@ -15,7 +15,9 @@ __all__ = ["as_space", "build_space", "space_from_json", "space_to_json"]
 _KIND_KEYS = ("float", "int", "choices", "ordinal", "constant")
 
 
-def build_space(spec: Mapping[str, Any], name: str | None = None) -> CS.ConfigurationSpace:
+def build_space(
+    spec: Mapping[str, Any], name: str | None = None
+) -> CS.ConfigurationSpace:
     """Build a search space from the short dict form.
 
     Each entry maps a hyperparameter name to one of:
@@ -90,7 +92,9 @@ def _from_long_form(name: str, entry: Mapping[str, Any]) -> Any:
             low, high = float(low), float(high)
         else:
             low, high = int(low), int(high)
-        return _from_range(name, (low, high), log=bool(entry.get("log")), default=default)
+        return _from_range(
+            name, (low, high), log=bool(entry.get("log")), default=default
+        )
     if kind == "choices":
         return CS.Categorical(name, list(entry["choices"]), default=default)
     if kind == "ordinal":

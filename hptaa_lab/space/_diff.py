@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 import ConfigSpace as CS
 
-from hptaa_lab.space._encoding import CATEGORICAL, CONSTANT, FLOAT, INT, ORDINAL, hp_kind
+from hptaa_lab.space._encoding import (
+    CATEGORICAL,
+    CONSTANT,
+    FLOAT,
+    INT,
+    ORDINAL,
+    hp_kind,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -167,7 +174,8 @@ class SpaceDiff:
         header = ("hyperparameter", "previous", "current", "change")
         rows = [
             (
-                c.name if not c.previous_name or c.previous_name == c.name
+                c.name
+                if not c.previous_name or c.previous_name == c.name
                 else f"{c.previous_name} -> {c.name}",
                 c.previous or "-",
                 c.current or "-",
@@ -179,7 +187,9 @@ class SpaceDiff:
         lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
         lines.append("  ".join("-" * w for w in widths))
         for row in rows:
-            lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+            lines.append(
+                "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True))
+            )
         for s in self.suggestions:
             lines.append(
                 f"possible rename: {s.previous} -> {s.current} (score {s.score:.2f}: "
@@ -235,7 +245,10 @@ def diff(
         old = previous_space[old_name]
         kinds = _compare(old, hp)
         if old_name != name:
-            kinds = (ChangeKind.RENAMED, *[k for k in kinds if k != ChangeKind.UNCHANGED])
+            kinds = (
+                ChangeKind.RENAMED,
+                *[k for k in kinds if k != ChangeKind.UNCHANGED],
+            )
         changes.append(Change(name, old_name, kinds, describe(old), describe(hp)))
     for name, hp in previous_space.items():
         if renames.get(name, name) not in current_space or (
@@ -272,7 +285,9 @@ def _compare(old: Any, new: Any) -> tuple[ChangeKind, ...]:
     return tuple(kinds) or (ChangeKind.UNCHANGED,)
 
 
-def _compare_range(lo: float, hi: float, new_lo: float, new_hi: float) -> list[ChangeKind]:
+def _compare_range(
+    lo: float, hi: float, new_lo: float, new_hi: float
+) -> list[ChangeKind]:
     if (lo, hi) == (new_lo, new_hi):
         return []
     if new_lo <= lo and new_hi >= hi:

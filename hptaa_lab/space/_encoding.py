@@ -210,7 +210,9 @@ class Encoder:
             cfg = CS.Configuration(self.space, values=dict(config))
             self.space.check_configuration(cfg)
         except (ValueError, KeyError) as exc:
-            raise ValueError(f"Configuration {dict(config)!r} is not valid: {exc}") from exc
+            raise ValueError(
+                f"Configuration {dict(config)!r} is not valid: {exc}"
+            ) from exc
         return dict(cfg)
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -220,7 +222,9 @@ class Encoder:
             out[:, i] = rng.integers(self.n_choices[i], size=n)
         return out
 
-    def complete(self, partial: Mapping[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+    def complete(
+        self, partial: Mapping[str, Any], rng: np.random.Generator
+    ) -> dict[str, Any]:
         """Fill the active hyperparameters missing from ``partial`` at random.
 
         Values that the conditions make inactive are dropped. Tries up to 100 random

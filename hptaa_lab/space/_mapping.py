@@ -57,7 +57,9 @@ class ValueTransform:
         """Inverse of :meth:`to_dict`."""
         if "values" in data:
             return cls(values={k: v for k, v in data["values"]})
-        return cls(scale=float(data.get("scale", 1.0)), offset=float(data.get("offset", 0)))
+        return cls(
+            scale=float(data.get("scale", 1.0)), offset=float(data.get("offset", 0))
+        )
 
 
 @dataclass(frozen=True)
@@ -92,11 +94,14 @@ class Mapping:
     @property
     def is_empty(self) -> bool:
         """Whether the mapping says nothing."""
-        return not (self.renames or self.transforms or self.previous_fixed
-                    or self.current_fixed)
+        return not (
+            self.renames or self.transforms or self.previous_fixed or self.current_fixed
+        )
 
     def validate(
-        self, previous_space: CS.ConfigurationSpace, current_space: CS.ConfigurationSpace
+        self,
+        previous_space: CS.ConfigurationSpace,
+        current_space: CS.ConfigurationSpace,
     ) -> None:
         """Check that every name and value fits the two spaces.
 
@@ -107,7 +112,10 @@ class Mapping:
         for old, new in self.renames.items():
             _require(old, previous_space, "previous", "rename")
             _require(new, current_space, "current", "rename")
-            old_kind, new_kind = hp_kind(previous_space[old]), hp_kind(current_space[new])
+            old_kind, new_kind = (
+                hp_kind(previous_space[old]),
+                hp_kind(current_space[new]),
+            )
             if (old_kind in _NUMERIC) != (new_kind in _NUMERIC):
                 raise MappingError(
                     f"Cannot rename {old!r} ({old_kind}) onto {new!r} ({new_kind}): a "
@@ -181,7 +189,12 @@ class Mapping:
     @classmethod
     def from_dict(cls, data: MappingABC[str, Any]) -> Mapping:
         """Build a mapping from its dict form (as in :meth:`to_json`)."""
-        unknown = set(data) - {"renames", "transforms", "previous_fixed", "current_fixed"}
+        unknown = set(data) - {
+            "renames",
+            "transforms",
+            "previous_fixed",
+            "current_fixed",
+        }
         if unknown:
             raise MappingError(
                 f"Unknown mapping keys {sorted(unknown)}; expected renames, transforms, "
@@ -220,4 +233,3 @@ def _is_json_scalar(value: Any) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)
     return isinstance(value, str | int | bool)
-

@@ -95,8 +95,9 @@ def project(
     renamed = {mapping.renames.get(n, n) for n in previous_space}
     shared = tuple(n for n in current_space if n in renamed)
     only_new = tuple(n for n in current_space if n not in renamed)
-    only_old = tuple(n for n in previous_space if mapping.renames.get(n, n)
-                     not in current_space)
+    only_old = tuple(
+        n for n in previous_space if mapping.renames.get(n, n) not in current_space
+    )
     kept: list[tuple[dict[str, Any], float, int, bool]] = []
     dropped: list[tuple[int, str]] = []
     for config, value, number in zip(configs, values, numbers, strict=True):
@@ -111,7 +112,10 @@ def project(
     if dropped:
         logger.info(
             "projection kept %d of %d previous trials; first drop: trial %d, %s",
-            len(kept), len(configs), dropped[0][0], dropped[0][1],
+            len(kept),
+            len(configs),
+            dropped[0][0],
+            dropped[0][1],
         )
     return Projection(
         configs=tuple(k[0] for k in kept),
@@ -168,7 +172,9 @@ def _coerce(hp: Any, value: Any) -> Any:
     return value
 
 
-def subspace(space: CS.ConfigurationSpace, names: Sequence[str]) -> CS.ConfigurationSpace:
+def subspace(
+    space: CS.ConfigurationSpace, names: Sequence[str]
+) -> CS.ConfigurationSpace:
     """The search space restricted to ``names``.
 
     Conditions whose parent and child are both kept stay; forbidden clauses stay
@@ -203,6 +209,9 @@ def _clause_hps(clause: Any) -> list[Any]:
         for c in clause.components:
             out.extend(_clause_hps(c))
         return out
-    hps = [getattr(clause, "hyperparameter", None), getattr(clause, "left", None),
-           getattr(clause, "right", None)]
+    hps = [
+        getattr(clause, "hyperparameter", None),
+        getattr(clause, "left", None),
+        getattr(clause, "right", None),
+    ]
     return [h for h in hps if h is not None]

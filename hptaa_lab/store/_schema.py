@@ -35,13 +35,13 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         """Convert an aware time to naive UTC for storage."""
         if value is None:
             return None
-        return value.astimezone(UTC).replace(tzinfo=None)  # type: ignore[no-any-return]
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         """Mark a stored naive UTC time as UTC."""
         if value is None:
             return None
-        return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return value.replace(tzinfo=UTC)
 
 
 metadata = sa.MetaData()

@@ -19,7 +19,8 @@ from ConfigSpace import (
 
 from hptaa_lab.errors import InvalidSearchSpaceError
 from hptaa_lab.importance import fanova_importance, first_order_importance
-from hptaa_lab.importance._fanova import _piecewise_importance, _UnitCubeEncoder
+from hptaa_lab.importance._fanova import _encode_design, _piecewise_importance
+from hptaa_lab.space import Encoder
 
 LOGGER = "hptaa_lab.importance._fanova"
 
@@ -30,7 +31,9 @@ def _unit_space(d: int) -> ConfigurationSpace:
 
 def _unit_configs(d: int, n: int, seed: int) -> list[dict[str, Any]]:
     rng = np.random.default_rng(seed)
-    return [{f"x{i}": float(v) for i, v in enumerate(row)} for row in rng.random((n, d))]
+    return [
+        {f"x{i}": float(v) for i, v in enumerate(row)} for row in rng.random((n, d))
+    ]
 
 
 def _numeric(d: int) -> tuple[np.ndarray, np.ndarray]:
@@ -78,6 +81,28 @@ def test_deciding_categorical_hyperparameter_dominates() -> None:
     assert importance["x"] < 0.05
 
 
+@pytest.mark.parametrize("deciding", ["size", "width"])
+def test_deciding_ordinal_or_integer_hyperparameter_dominates(deciding: str) -> None:
+    """Check that an ordinal or log-scale integer that sets the value dominates."""
+    space = ConfigurationSpace(seed=12)
+    space.add(
+        OrdinalHyperparameter("size", ["small", "medium", "large"]),
+        Integer("width", (1, 64), log=True),
+        Float("x", (0.0, 1.0)),
+    )
+    configs = [dict(c) for c in space.sample_configuration(200)]
+    level = {"small": 0.0, "medium": 1.0, "large": 3.0}
+    if deciding == "size":
+        values = [level[c["size"]] + 0.1 * c["x"] for c in configs]
+    else:
+        values = [float(np.log2(c["width"])) + 0.1 * c["x"] for c in configs]
+
+    importance = fanova_importance(space, configs, values)
+
+    assert importance[deciding] > 0.95
+    assert importance["x"] < 0.05
+
+
 def test_log_scale_hyperparameter_is_measured_on_log_scale() -> None:
     """Check that a step at the log-scale middle of lr counts as a 50/50 split.
 
@@ -92,8 +117,8 @@ def test_log_scale_hyperparameter_is_measured_on_log_scale() -> None:
 
     importance = fanova_importance(space, configs, values)
 
-    assert importance["lr"] == pytest.approx(0.75, abs=0.08)
-    assert importance["x"] == pytest.approx(0.25, abs=0.08)
+    assert importance["lr"] == pytest.approx(0.75, abs=0.04)
+    assert importance["x"] == pytest.approx(0.25, abs=0.04)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -159,7 +184,9 @@ def test_value_outside_range_raises() -> None:
     configs = [{"x0": 0.2, "x1": 0.5}, {"x0": 1.5, "x1": 0.5}]
 
     with pytest.raises(
-        ValueError, match=r"'x0' must take a number in \[0.0, 1.0\], got 1.5"
+        ValueError,
+        match=r"Configuration 1 gives hyperparameter 'x0' the value 1.5, which is "
+        r"outside its domain",
     ):
         fanova_importance(_unit_space(2), configs, [1.0, 2.0])
 
@@ -169,9 +196,12 @@ def test_unknown_category_raises() -> None:
     space = ConfigurationSpace({"optimizer": ["adam", "sgd"]})
 
     with pytest.raises(
-        ValueError, match=r"'optimizer' must take one of \['adam', 'sgd'\], got 'lbfgs'"
+        ValueError,
+        match=r"Configuration 1 gives hyperparameter 'optimizer' the value 'lbfgs'",
     ):
-        fanova_importance(space, [{"optimizer": "adam"}, {"optimizer": "lbfgs"}], [1, 2])
+        fanova_importance(
+            space, [{"optimizer": "adam"}, {"optimizer": "lbfgs"}], [1, 2]
+        )
 
 
 def test_non_finite_objective_value_raises() -> None:
@@ -225,8 +255,12 @@ def test_single_tree_decomposition_matches_hand_computation() -> None:
 def test_constant_tree_has_no_decomposition() -> None:
     """Check that a tree that is a single leaf yields no shares."""
     shares = _piecewise_importance(
-        np.array([-1]), np.array([-1]), np.array([-2]), np.array([-2.0]),
-        np.array([4.0]), n_dims=2,
+        np.array([-1]),
+        np.array([-1]),
+        np.array([-2]),
+        np.array([-2.0]),
+        np.array([4.0]),
+        n_dims=2,
     )
 
     assert shares is None
@@ -266,37 +300,45 @@ def test_categorical_dimension_with_three_choices_uses_equal_cells() -> None:
     np.testing.assert_allclose(shares, [1.0, 0.0], atol=1e-12)
 
 
-def test_inactive_and_typed_values_are_encoded() -> None:
-    """Check the encoding: log scale, ordinal index, and default for inactive."""
+def test_inactive_hyperparameter_takes_its_default() -> None:
+    """Check that a missing (inactive) value is encoded as the default value."""
     space = ConfigurationSpace()
     space.add(
         Categorical("optimizer", ["adam", "sgd"], default="adam"),
         Float("momentum", (0.0, 1.0), default=0.9),
-        Integer("width", (1, 64), log=True),
-        OrdinalHyperparameter("size", ["small", "medium", "large"]),
         Constant("seed", 7),
-        Categorical("loss", ["mse"]),
     )
     space.add(EqualsCondition(space["momentum"], space["optimizer"], "sgd"))
+    encoder = Encoder(space)
 
-    encoder = _UnitCubeEncoder(space)
-    order = {name: i for i, name in enumerate(encoder.names)}
-    rows = encoder.encode(
-        [
-            {"optimizer": "adam", "width": 8, "size": "large", "seed": 7},
-            {"optimizer": "sgd", "momentum": 0.25, "width": 1, "size": "small"},
-        ]
+    X = _encode_design(
+        space,
+        encoder,
+        [{"optimizer": "adam", "seed": 7}, {"optimizer": "sgd", "momentum": 0.25}],
     )
 
-    assert sorted(encoder.names) == ["momentum", "optimizer", "size", "width"]
-    assert rows[0, order["momentum"]] == pytest.approx(0.9)
-    assert rows[1, order["momentum"]] == pytest.approx(0.25)
-    assert rows[0, order["width"]] == pytest.approx(0.5)
-    assert rows[1, order["width"]] == pytest.approx(0.0)
-    assert rows[:, order["size"]].tolist() == [2.0, 0.0]
-    assert rows[:, order["optimizer"]].tolist() == [0.0, 1.0]
-    assert encoder.n_choices[order["size"]] == 3
-    assert not encoder.is_categorical[order["width"]]
+    assert encoder.names == ["optimizer", "momentum"]
+    np.testing.assert_allclose(X, [[0.0, 0.9], [1.0, 0.25]])
+
+
+def test_constants_are_left_out() -> None:
+    """Check that constant hyperparameters get no importance entry."""
+    space = ConfigurationSpace()
+    space.add(Float("x", (0.0, 1.0)), Constant("epochs", 10))
+    configs = [{"x": x, "epochs": 10} for x in np.linspace(0.0, 1.0, 30)]
+
+    importance = fanova_importance(space, configs, [c["x"] for c in configs])
+
+    assert list(importance) == ["x"]
+    assert importance["x"] > 0.95
+
+
+def test_only_constants_give_empty_result() -> None:
+    """Check that a space of constants only gives an empty dict."""
+    space = ConfigurationSpace()
+    space.add(Constant("epochs", 10))
+
+    assert fanova_importance(space, [{"epochs": 10}] * 3, [1.0, 2.0, 3.0]) == {}
 
 
 def test_conditional_space_configs_give_importance_of_every_hyperparameter() -> None:
@@ -327,12 +369,23 @@ def test_array_core_rejects_bad_input() -> None:
     n_choices = np.array([0, 2])
 
     with pytest.raises(ValueError, match=r"must hold category indices 0..1, got"):
-        first_order_importance(X + [0, 1], y, categorical, n_choices)
+        first_order_importance(X + np.array([0, 1]), y, categorical, n_choices)
     with pytest.raises(ValueError, match=r"Numeric dimension 0 of X must lie in"):
-        first_order_importance(X + [1, 0], y, categorical, n_choices)
+        first_order_importance(X + np.array([1, 0]), y, categorical, n_choices)
     with pytest.raises(ValueError, match=r"impute inactive \(NaN\) entries"):
-        first_order_importance(X * [np.nan, 1], y, categorical, n_choices)
+        first_order_importance(X * np.array([np.nan, 1]), y, categorical, n_choices)
     with pytest.raises(ValueError, match=r"y must have shape \(2,\)"):
         first_order_importance(X, y[:1], categorical, n_choices)
     with pytest.raises(ValueError, match=r"n_trees must be a positive integer"):
         first_order_importance(X, y, categorical, n_choices, n_trees=0)
+
+
+def test_handful_of_configs_still_gives_importance() -> None:
+    """Check that eight configurations are enough for the trees to split."""
+    rng = np.random.default_rng(13)
+    X = rng.random((8, 3))
+
+    importance = first_order_importance(X, 2.0 * X[:, 0], *_numeric(3))
+
+    assert importance.argmax() == 0
+    assert importance[0] > 0.5

@@ -1,0 +1,128 @@
+"""The sampler contract: seeded, ask with pending trials, tell results."""
+
+from __future__ import annotations
+
+import abc
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import ConfigSpace as CS
+import numpy as np
+
+from hptaa_lab.space import Encoder
+
+__all__ = ["Proposal", "Sampler", "config_key"]
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A configuration to evaluate and how it was proposed (e.g. "tpe", "random")."""
+
+    config: dict[str, Any]
+    proposed_by: str
+
+
+def config_key(config: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """A hashable key that identifies a configuration."""
+    return tuple(sorted(config.items()))
+
+
+class Sampler(abc.ABC):
+    """Proposes configurations of one search space and learns from their results.
+
+    The contract every sampler and transfer method follows:
+
+    - it is seeded: the same seed, space and sequence of calls give the same
+      proposals;
+    - ``ask(pending)`` returns a Proposal for a legal configuration (conditions and
+      forbidden clauses respected) that is neither among ``pending`` (configurations
+      being evaluated right now) nor, where the space allows, among the ones it was
+      already told about;
+    - ``tell(config, value)`` reports a finished trial: ``value`` is the objective
+      value to be minimised, or None if the trial failed.
+
+    Attributes:
+        name: The sampler's name.
+        space: The search space.
+        encoder: Vector encoding of the space.
+        rng: The sampler's random generator.
+    """
+
+    name: str = "sampler"
+
+    def __init__(self, space: CS.ConfigurationSpace, seed: int | None = None) -> None:
+        self.space = space
+        self.encoder = Encoder(space)
+        self.rng = np.random.default_rng(seed)
+        self._X = np.empty((16, self.encoder.dim))
+        self._y = np.empty(16)
+        self._n = 0
+        self._seen: set[tuple[tuple[str, Any], ...]] = set()
+        self.n_failed = 0
+
+    @property
+    def n_observed(self) -> int:
+        """Number of complete trials told."""
+        return self._n
+
+    @property
+    def X(self) -> np.ndarray:
+        """Encoded configurations of the complete trials told, ``(n, dim)``."""
+        return self._X[: self._n]
+
+    @property
+    def y(self) -> np.ndarray:
+        """Their objective values (minimised)."""
+        return self._y[: self._n]
+
+    def tell(self, config: Mapping[str, Any], value: float | None) -> None:
+        """Report a finished trial; ``value`` is None for a failed one."""
+        self._seen.add(config_key(config))
+        if value is None or not math.isfinite(value):
+            self.n_failed += 1
+            return
+        if self._n == len(self._y):
+            self._X = np.concatenate([self._X, np.empty_like(self._X)])
+            self._y = np.concatenate([self._y, np.empty_like(self._y)])
+        self._X[self._n] = self.encoder.encode([config])[0]
+        self._y[self._n] = value
+        self._n += 1
+
+    def tell_many(
+        self, configs: Sequence[Mapping[str, Any]], values: Sequence[float | None]
+    ) -> None:
+        """Report several finished trials at once."""
+        for config, value in zip(configs, values, strict=True):
+            self.tell(config, value)
+
+    @abc.abstractmethod
+    def ask(self, pending: Sequence[Mapping[str, Any]] = ()) -> Proposal:
+        """Propose the next configuration, given those being evaluated now."""
+
+    def is_fresh(
+        self, config: Mapping[str, Any], pending_keys: set[tuple[tuple[str, Any], ...]]
+    ) -> bool:
+        """Whether a configuration is neither pending nor already evaluated."""
+        key = config_key(config)
+        return key not in pending_keys and key not in self._seen
+
+    def random_proposal(
+        self, pending: Sequence[Mapping[str, Any]] = (), label: str = "random"
+    ) -> Proposal:
+        """A uniformly random legal configuration, fresh where possible."""
+        pending_keys = {config_key(p) for p in pending}
+        config: dict[str, Any] = {}
+        for _ in range(64):
+            vectors = self.encoder.sample(self.rng, 16)
+            for vector in vectors:
+                config = self.encoder.decode(vector)
+                if self.encoder.has_conditions or self.encoder.has_forbiddens:
+                    if not self.encoder.is_valid(config):
+                        continue
+                if self.is_fresh(config, pending_keys):
+                    return Proposal(config, label)
+        if not config:
+            config = self.encoder.fallback_default()
+        return Proposal(config, label)

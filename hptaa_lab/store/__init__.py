@@ -1,0 +1,7 @@
+"""Trial store: studies, trials, lineage and mappings on SQLAlchemy Core."""
+
+from __future__ import annotations
+
+from hptaa_lab.store._store import DEFAULT_URL, SCHEMA_VERSION, TrialStore
+
+__all__ = ["DEFAULT_URL", "SCHEMA_VERSION", "TrialStore"]

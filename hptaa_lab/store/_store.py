@@ -1,0 +1,1047 @@
+"""TrialStore: studies and their trials in any database SQLAlchemy can reach."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import numbers
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeAlias
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.pool import StaticPool
+
+from hptaa_lab.errors import StoreError, StudyExistsError, StudyNotFoundError
+from hptaa_lab.records import StudyRecord, TrialRecord, TrialState
+from hptaa_lab.store._schema import (
+    NAME_LENGTH,
+    SCHEMA_VERSION,
+    VERSION_KEY,
+    UTCDateTime,
+    meta,
+    metadata,
+    studies,
+    trials,
+)
+
+__all__ = ["DEFAULT_URL", "SCHEMA_VERSION", "TrialStore"]
+
+logger = logging.getLogger(__name__)
+
+_AnyRow: TypeAlias = "sa.Row[*tuple[Any, ...]]"
+
+#: Where the trial store lives unless told otherwise (relative to the current
+#: working folder when the store is opened).
+DEFAULT_URL = "sqlite:///.hptaa/studies.db"
+
+_BUSY_TIMEOUT_MS = 30_000
+_WRITE_OPTION = "hptaa_write"
+_NUMBER_ATTEMPTS = 20
+_DIRECTIONS = ("minimize", "maximize")
+_FINISHED = (TrialState.COMPLETE, TrialState.FAIL)
+
+#: Schema migrations: the step at key k turns a version-k store into version
+#: k + 1. Steps run inside the opening transaction, after missing tables of the
+#: current layout were created.
+_MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {}
+
+_TRIAL_COLUMNS = (
+    trials.c.id,
+    trials.c.number,
+    trials.c.state,
+    trials.c.value,
+    trials.c.error,
+    trials.c.config_json,
+    trials.c.started_at,
+    trials.c.finished_at,
+    trials.c.proposed_by,
+)
+
+# Statements of the hot path (one trial started and finished), built once.
+_NEXT_NUMBER = sa.select(
+    studies.c.id,
+    sa.select(sa.func.coalesce(sa.func.max(trials.c.number) + 1, 0))
+    .where(trials.c.study_id == studies.c.id)
+    .scalar_subquery(),
+).where(studies.c.name == sa.bindparam("study"))
+_INSERT_TRIAL = sa.insert(trials)
+_TRIAL_BY_NUMBER = (
+    sa.select(*_TRIAL_COLUMNS)
+    .join(studies, studies.c.id == trials.c.study_id)
+    .where(studies.c.name == sa.bindparam("study"))
+    .where(trials.c.number == sa.bindparam("number"))
+)
+_FINISH_TRIAL = (
+    sa.update(trials)
+    .where(trials.c.id == sa.bindparam("trial_id"))
+    .where(trials.c.state == TrialState.RUNNING.value)
+    .values(
+        state=sa.bindparam("new_state", type_=trials.c.state.type),
+        value=sa.bindparam("new_value", type_=trials.c.value.type),
+        error=sa.bindparam("new_error", type_=trials.c.error.type),
+        finished_at=sa.bindparam("new_finished_at", type_=UTCDateTime),
+    )
+)
+
+
+class TrialStore:
+    """Keeps studies and their trials in a SQL database.
+
+    The default is a SQLite file in the working folder (WAL mode, so several
+    threads and processes may read and write at once); any SQLAlchemy URL, such
+    as ``postgresql+psycopg://user@host/dbname``, gives a store a team can
+    share. Every write commits at once, so a crash loses no finished trial. One
+    TrialStore may be used from several threads.
+
+    Args:
+        url: SQLAlchemy database URL; None means ``DEFAULT_URL``. A relative
+            SQLite path is resolved against the current working folder, and its
+            folder is created if missing.
+
+    Raises:
+        StoreError: The URL cannot be opened (unknown scheme, driver not
+            installed, server unreachable, folder not writable, a file that is
+            not a database), or the store was written by a newer hptaa_lab.
+    """
+
+    def __init__(self, url: str | None = None) -> None:
+        parsed = _parse_url(DEFAULT_URL if url is None else url)
+        self._sqlite_file = _prepare_sqlite_file(parsed)
+        if self._sqlite_file is not None:
+            parsed = parsed.set(database=str(self._sqlite_file))
+
+        self._url = parsed
+        self._shown = parsed.render_as_string(hide_password=True)
+        self._closed = False
+        self._lock: AbstractContextManager[Any] = nullcontext()
+        if _is_sqlite_memory(parsed):
+            # NOTE(store): one shared connection, so every use is serialised.
+            self._lock = threading.RLock()
+
+        self._engine = _create_engine(parsed, self._shown)
+        try:
+            self._prepare_schema()
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    @property
+    def url(self) -> str:
+        """The store's URL (SQLite paths made absolute), password included."""
+        return self._url.render_as_string(hide_password=False)
+
+    def __repr__(self) -> str:
+        return f"TrialStore({self._shown!r})"
+
+    def __enter__(self) -> TrialStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every pooled connection; the store cannot be used afterwards."""
+        self._closed = True
+        self._engine.dispose()
+
+    # -- studies -----------------------------------------------------------
+
+    def create_study(self, record: StudyRecord) -> StudyRecord:
+        """Add a new study.
+
+        Args:
+            record: The study; ``created_at`` is set to now (UTC) when None.
+
+        Returns:
+            The record as stored, with ``created_at`` set.
+
+        Raises:
+            StudyExistsError: A study with this name exists.
+            StudyNotFoundError: ``record.previous`` names no existing study.
+            ValueError: A field has a value the store cannot keep.
+        """
+        _check_study_record(record)
+        if record.created_at is None:
+            record = replace(record, created_at=_now())
+        values = _study_values(record)
+
+        try:
+            with self._transaction(write=True) as conn:
+                if _find_study(conn, record.name) is not None:
+                    raise StudyExistsError(record.name)
+                if record.previous is not None:
+                    self._study_id(conn, record.previous)
+                conn.execute(sa.insert(studies).values(**values))
+        except sa_exc.IntegrityError as exc:
+            # Another writer took the name between our check and our insert.
+            raise StudyExistsError(record.name) from exc
+
+        logger.debug("Created study %r in %s", record.name, self._shown)
+        return record
+
+    def get_study(self, name: str) -> StudyRecord:
+        """Return the study called ``name``.
+
+        Raises:
+            StudyNotFoundError: No such study; the message lists existing ones.
+        """
+        with self._transaction(write=False) as conn:
+            row = conn.execute(sa.select(studies).where(studies.c.name == name)).first()
+            if row is None:
+                raise _not_found(conn, name)
+        return _study_from_row(row)
+
+    def has_study(self, name: str) -> bool:
+        """Return whether a study called ``name`` exists."""
+        with self._transaction(write=False) as conn:
+            return _find_study(conn, name) is not None
+
+    def list_studies(self) -> list[StudyRecord]:
+        """Return every study, oldest first (ties broken by name)."""
+        stmt = sa.select(studies).order_by(studies.c.created_at, studies.c.name)
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(stmt).all()
+        return [_study_from_row(row) for row in rows]
+
+    def set_mapping(self, name: str, mapping_json: str | None) -> None:
+        """Store the confirmed mapping (JSON text) of a study, or clear it.
+
+        Raises:
+            StudyNotFoundError: No such study.
+            ValueError: ``mapping_json`` is not JSON text.
+        """
+        if mapping_json is not None:
+            _check_json_text(mapping_json, "mapping_json")
+        with self._transaction(write=True) as conn:
+            sid = self._study_id(conn, name)
+            stmt = sa.update(studies).where(studies.c.id == sid)
+            conn.execute(stmt.values(mapping_json=mapping_json))
+
+    def update_attrs(self, name: str, attrs: dict[str, Any]) -> None:
+        """Merge ``attrs`` into a study's attributes (new keys win).
+
+        Raises:
+            StudyNotFoundError: No such study.
+            ValueError: ``attrs`` is not a dict of JSON values with str keys.
+        """
+        _dump_json_object(attrs, "attrs")
+        select_attrs = (
+            sa.select(studies.c.id, studies.c.attrs_json)
+            .where(studies.c.name == name)
+            .with_for_update()
+        )
+        with self._transaction(write=True) as conn:
+            row = conn.execute(select_attrs).first()
+            if row is None:
+                raise _not_found(conn, name)
+            merged = {**json.loads(row.attrs_json), **attrs}
+            stmt = sa.update(studies).where(studies.c.id == row.id)
+            conn.execute(stmt.values(attrs_json=_dump_json_object(merged, "attrs")))
+
+    def delete_study(self, name: str) -> None:
+        """Delete a study and all its trials.
+
+        Raises:
+            StudyNotFoundError: No such study.
+            StoreError: Another study names this one as its previous study.
+        """
+        with self._transaction(write=True) as conn:
+            sid = self._study_id(conn, name)
+            followers = conn.scalars(
+                sa.select(studies.c.name)
+                .where(studies.c.previous == name)
+                .order_by(studies.c.name)
+            ).all()
+            if followers:
+                raise StoreError(
+                    f"Cannot delete study {name!r}: study "
+                    f"{', '.join(map(repr, followers))} names it as previous "
+                    "study. Delete those studies first."
+                )
+            n_trials = conn.execute(
+                sa.delete(trials).where(trials.c.study_id == sid)
+            ).rowcount
+            conn.execute(sa.delete(studies).where(studies.c.id == sid))
+        logger.info("Deleted study %r and its %d trials", name, n_trials)
+
+    def lineage(self, name: str) -> list[str]:
+        """Return ``[name, previous, previous of previous, ...]``.
+
+        The walk stops (with a warning) if the chain loops back on itself.
+
+        Raises:
+            StudyNotFoundError: No such study.
+        """
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(sa.select(studies.c.name, studies.c.previous)).all()
+            parents = {row.name: row.previous for row in rows}
+            if name not in parents:
+                raise _not_found(conn, name)
+
+        chain = [name]
+        current = parents[name]
+        while current is not None and current in parents:
+            if current in chain:
+                logger.warning(
+                    "Lineage of study %r loops back to %r; stopped there",
+                    name,
+                    current,
+                )
+                break
+            chain.append(current)
+            current = parents[current]
+        return chain
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """Return one summary per study, oldest first, from a single query.
+
+        Each summary holds name, previous, transfer, sampler, direction,
+        n_trials, n_complete, n_fail, n_running, best_value (None without a
+        complete trial) and created_at.
+        """
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(_summary_query()).all()
+        return [_summary_from_row(row) for row in rows]
+
+    # -- trials ------------------------------------------------------------
+
+    def start_trial(
+        self,
+        study: str,
+        config: dict[str, Any],
+        proposed_by: str,
+        started_at: datetime | None = None,
+    ) -> TrialRecord:
+        """Add a RUNNING trial with the next free number and commit it.
+
+        Args:
+            study: Study name.
+            config: Configuration: a dict of JSON values with str keys.
+            proposed_by: How the configuration was proposed, e.g. "tpe".
+            started_at: Start time (timezone-aware); now when None.
+
+        Returns:
+            The stored trial, with its number.
+
+        Raises:
+            StudyNotFoundError: No such study.
+            ValueError: ``config`` is not JSON, or ``started_at`` is naive.
+        """
+        config_json = _dump_json_object(config, "config")
+        started = _aware(started_at, "started_at") or _now()
+        number = self._insert_trial(
+            study,
+            {
+                "state": TrialState.RUNNING.value,
+                "config_json": config_json,
+                "started_at": started,
+                "proposed_by": _check_str(proposed_by, "proposed_by"),
+            },
+        )
+        return TrialRecord(
+            number=number,
+            config=json.loads(config_json),
+            state=TrialState.RUNNING,
+            started_at=started,
+            proposed_by=proposed_by,
+        )
+
+    def finish_trial(
+        self,
+        study: str,
+        number: int,
+        state: TrialState,
+        value: float | None = None,
+        error: str | None = None,
+        finished_at: datetime | None = None,
+    ) -> TrialRecord:
+        """Mark a RUNNING trial COMPLETE (with a finite value) or FAIL; commit.
+
+        Args:
+            study: Study name.
+            number: Trial number, as returned by ``start_trial``.
+            state: COMPLETE or FAIL.
+            value: Objective value; required for COMPLETE, None for FAIL.
+            error: Error text (traceback or reason) of a failed trial.
+            finished_at: End time (timezone-aware); now when None.
+
+        Returns:
+            The finished trial as stored.
+
+        Raises:
+            StudyNotFoundError: No such study.
+            ValueError: Bad state or value, or no trial with this number.
+            StoreError: The trial is no longer RUNNING (finished elsewhere).
+        """
+        state, value = _check_outcome(state, value)
+        finished = _aware(finished_at, "finished_at") or _now()
+        outcome = {
+            "new_state": state.value,
+            "new_value": value,
+            "new_error": error,
+            "new_finished_at": finished,
+        }
+
+        with self._transaction(write=True) as conn:
+            row = self._running_trial(conn, study, number)
+            updated = conn.execute(
+                _FINISH_TRIAL, {"trial_id": row.id, **outcome}
+            ).rowcount
+            if updated != 1:
+                raise _no_longer_running(study, number)
+
+        running = _trial_from_row(row)
+        return replace(
+            running, state=state, value=value, error=error, finished_at=finished
+        )
+
+    def add_trial(self, study: str, record: TrialRecord) -> TrialRecord:
+        """Import an already finished trial under the next free number.
+
+        Args:
+            study: Study name.
+            record: A COMPLETE or FAIL trial; ``record.number`` is ignored.
+
+        Returns:
+            The stored trial, with its new number.
+
+        Raises:
+            StudyNotFoundError: No such study.
+            ValueError: The trial is RUNNING, or a field cannot be stored.
+        """
+        if TrialState(record.state) not in _FINISHED:
+            raise ValueError(
+                "add_trial imports finished trials: record.state must be COMPLETE "
+                f"or FAIL, got {record.state}. Use start_trial for a running trial."
+            )
+        state, value = _check_outcome(record.state, record.value)
+        config_json = _dump_json_object(record.config, "record.config")
+        started = _aware(record.started_at, "record.started_at")
+        finished = _aware(record.finished_at, "record.finished_at")
+        values = {
+            "state": state.value,
+            "value": value,
+            "error": record.error,
+            "config_json": config_json,
+            "started_at": started,
+            "finished_at": finished,
+            "proposed_by": _check_str(record.proposed_by, "record.proposed_by"),
+        }
+
+        number = self._insert_trial(study, values)
+        return replace(
+            record,
+            number=number,
+            config=json.loads(config_json),
+            state=state,
+            value=value,
+            started_at=started,
+            finished_at=finished,
+        )
+
+    def get_trials(
+        self,
+        study: str,
+        states: Iterable[TrialState] | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[TrialRecord]:
+        """Return a study's trials ordered by number.
+
+        Args:
+            study: Study name.
+            states: Keep only trials in these states; None keeps all.
+            offset: Skip this many trials (after filtering).
+            limit: Return at most this many trials; None for all.
+
+        Raises:
+            StudyNotFoundError: No such study.
+            ValueError: Negative offset or limit, or an unknown state.
+        """
+        if offset < 0 or (limit is not None and limit < 0):
+            raise ValueError(
+                "offset and limit must be >= 0 (limit may be None), got "
+                f"offset={offset}, limit={limit}."
+            )
+        wanted = None if states is None else [TrialState(s).value for s in states]
+
+        with self._transaction(write=False) as conn:
+            stmt = sa.select(*_TRIAL_COLUMNS).where(
+                trials.c.study_id == self._study_id(conn, study)
+            )
+            if wanted is not None:
+                stmt = stmt.where(trials.c.state.in_(wanted))
+            stmt = stmt.order_by(trials.c.number).offset(offset).limit(limit)
+            rows = conn.execute(stmt).all()
+        return [_trial_from_row(row) for row in rows]
+
+    def count_trials(self, study: str) -> dict[TrialState, int]:
+        """Return the number of trials in each state (every state present).
+
+        Raises:
+            StudyNotFoundError: No such study.
+        """
+        counts = dict.fromkeys(TrialState, 0)
+        with self._transaction(write=False) as conn:
+            stmt = (
+                sa.select(trials.c.state, sa.func.count())
+                .where(trials.c.study_id == self._study_id(conn, study))
+                .group_by(trials.c.state)
+            )
+            for state, count in conn.execute(stmt):
+                counts[TrialState(state)] = count
+        return counts
+
+    def best_trial(self, study: str) -> TrialRecord | None:
+        """Return the study's incumbent: its best COMPLETE trial, or None.
+
+        "Best" follows the study's direction; ties go to the lower number.
+
+        Raises:
+            StudyNotFoundError: No such study.
+        """
+        with self._transaction(write=False) as conn:
+            found = _find_study(conn, study)
+            if found is None:
+                raise _not_found(conn, study)
+            sid, direction = found
+            order = trials.c.value.desc() if direction == "maximize" else trials.c.value
+            stmt = (
+                sa.select(*_TRIAL_COLUMNS)
+                .where(trials.c.study_id == sid)
+                .where(trials.c.state == TrialState.COMPLETE.value)
+                .order_by(order, trials.c.number)
+                .limit(1)
+            )
+            row = conn.execute(stmt).first()
+        return None if row is None else _trial_from_row(row)
+
+    def fail_running_trials(self, study: str, reason: str) -> int:
+        """Mark every RUNNING trial of a study FAIL with ``reason`` as error.
+
+        Use it when resuming a study whose previous run was interrupted.
+
+        Returns:
+            How many trials were marked FAIL.
+
+        Raises:
+            StudyNotFoundError: No such study.
+        """
+        with self._transaction(write=True) as conn:
+            stmt = (
+                sa.update(trials)
+                .where(trials.c.study_id == self._study_id(conn, study))
+                .where(trials.c.state == TrialState.RUNNING.value)
+                .values(state=TrialState.FAIL.value, error=reason, finished_at=_now())
+            )
+            n_failed: int = conn.execute(stmt).rowcount
+        if n_failed:
+            logger.info(
+                "Marked %d running trials of study %r as FAIL: %s",
+                n_failed,
+                study,
+                reason,
+            )
+        return n_failed
+
+    # -- internals -----------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self, *, write: bool, action: str = "") -> Iterator[sa.Connection]:
+        """Yield a connection inside a transaction that commits on success.
+
+        On SQLite a write transaction takes the write lock at its start, so
+        reading the next trial number and inserting it cannot interleave.
+        """
+        if self._closed:
+            raise StoreError(
+                f"The trial store at {self._shown} was closed. Open a new "
+                "TrialStore to use it again."
+            )
+        try:
+            with self._lock, self._engine.connect() as conn:
+                if write:
+                    conn.execution_options(**{_WRITE_OPTION: True})
+                with conn.begin():
+                    yield conn
+        except sa_exc.IntegrityError:
+            raise
+        except sa_exc.DBAPIError as exc:
+            verb = action or ("write to" if write else "read")
+            raise self._store_error(verb, exc) from exc
+
+    def _prepare_schema(self) -> None:
+        """Create missing tables, then check or migrate the schema version."""
+        for attempt in (1, 2):
+            try:
+                with self._transaction(write=True, action="open") as conn:
+                    metadata.create_all(conn)
+                    self._check_version(conn)
+                return
+            except sa_exc.IntegrityError as exc:
+                # Two processes created the store at once; the second attempt
+                # finds the version row the other one wrote.
+                if attempt == 2:
+                    raise self._store_error("open", exc) from exc
+
+    def _check_version(self, conn: sa.Connection) -> None:
+        """Record, refuse or migrate the stored schema version."""
+        stored = conn.scalar(sa.select(meta.c.value).where(meta.c.key == VERSION_KEY))
+        if stored is None:
+            conn.execute(
+                sa.insert(meta).values(key=VERSION_KEY, value=str(SCHEMA_VERSION))
+            )
+            logger.info(
+                "Created trial store at %s (schema version %d)",
+                self._shown,
+                SCHEMA_VERSION,
+            )
+            return
+
+        found = int(stored) if stored.isdigit() else -1
+        if found > SCHEMA_VERSION:
+            raise StoreError(
+                f"The trial store at {self._shown} has schema version {found}, "
+                f"newer than version {SCHEMA_VERSION} that this hptaa_lab reads. "
+                "Upgrade hptaa_lab to open it, or use another store URL."
+            )
+        if found < SCHEMA_VERSION:
+            self._migrate(conn, found, stored)
+
+    def _migrate(self, conn: sa.Connection, found: int, stored: str) -> None:
+        """Apply the migration steps from version ``found`` to the current one."""
+        for version in range(found, SCHEMA_VERSION):
+            step = _MIGRATIONS.get(version)
+            if step is None:
+                raise StoreError(
+                    f"The trial store at {self._shown} has schema version "
+                    f"{stored!r}, which this hptaa_lab cannot migrate to version "
+                    f"{SCHEMA_VERSION}. Use a new store URL, or export the "
+                    "studies with the hptaa_lab release that wrote it."
+                )
+            step(conn)
+            logger.info(
+                "Migrated trial store %s from schema version %d to %d",
+                self._shown,
+                version,
+                version + 1,
+            )
+        conn.execute(
+            sa.update(meta)
+            .where(meta.c.key == VERSION_KEY)
+            .values(value=str(SCHEMA_VERSION))
+        )
+
+    def _study_id(self, conn: sa.Connection, name: str) -> int:
+        """Return the id of study ``name``, or raise StudyNotFoundError."""
+        found = _find_study(conn, name)
+        if found is None:
+            raise _not_found(conn, name)
+        return int(found[0])
+
+    def _insert_trial(self, study: str, values: dict[str, Any]) -> int:
+        """Insert a trial under the next free number; return the number.
+
+        The unique (study, number) constraint turns a race between two writers
+        into an IntegrityError for one of them, which then tries again.
+        """
+        for attempt in range(1, _NUMBER_ATTEMPTS + 1):
+            try:
+                with self._transaction(write=True) as conn:
+                    row = conn.execute(_NEXT_NUMBER, {"study": study}).first()
+                    if row is None:
+                        raise _not_found(conn, study)
+                    sid, number = row
+                    conn.execute(
+                        _INSERT_TRIAL, {"study_id": sid, "number": number, **values}
+                    )
+                return int(number)
+            except sa_exc.IntegrityError as exc:
+                logger.debug(
+                    "Trial number of study %r taken by another writer (%s); retry %d",
+                    study,
+                    exc.orig,
+                    attempt,
+                )
+                time.sleep(0.001 * attempt)
+        raise StoreError(
+            f"Could not add a trial to study {study!r} in {self._shown}: the next "
+            f"trial number was taken by another writer {_NUMBER_ATTEMPTS} times "
+            "in a row. Try again, or use fewer concurrent writers."
+        )
+
+    def _running_trial(self, conn: sa.Connection, study: str, number: int) -> Any:
+        """Return the row of a RUNNING trial, or raise why it cannot finish."""
+        row = conn.execute(_TRIAL_BY_NUMBER, {"study": study, "number": number}).first()
+        if row is not None and row.state != TrialState.RUNNING.value:
+            raise _no_longer_running(study, number, row.state)
+        if row is not None:
+            return row
+
+        sid = self._study_id(conn, study)
+        n_trials = conn.scalar(
+            sa.select(sa.func.count()).where(trials.c.study_id == sid)
+        )
+        raise ValueError(
+            f"Study {study!r} has no trial number {number}; its {n_trials} trials "
+            "are numbered from 0. Pass a number returned by start_trial."
+        )
+
+    def _store_error(self, action: str, exc: sa_exc.DBAPIError) -> StoreError:
+        """Turn a database error into a StoreError that says what to do."""
+        reason = str(exc.orig).strip() or type(exc.orig).__name__
+        advice = (
+            "Check that the database server is running and reachable from this "
+            "machine, and that the user, password and database name in the URL "
+            "are right."
+        )
+        if self._url.get_backend_name() == "sqlite":
+            reason, advice = _sqlite_advice(reason, self._sqlite_file)
+        return StoreError(
+            f"Cannot {action} the trial store at {self._shown}: {reason}. {advice}"
+        )
+
+
+# -- opening ------------------------------------------------------------------
+
+
+def _parse_url(url: str) -> sa.URL:
+    """Parse a SQLAlchemy URL, or raise a StoreError with an example."""
+    try:
+        return sa.make_url(url)
+    except sa_exc.ArgumentError as exc:
+        masked = re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", str(url))
+        raise StoreError(
+            f"Cannot open the trial store at {masked!r}: not a database URL. Use a "
+            "SQLAlchemy URL such as sqlite:///path/to/studies.db or "
+            "postgresql+psycopg://user@host/dbname."
+        ) from exc
+
+
+def _is_sqlite_memory(url: sa.URL) -> bool:
+    """Whether the URL names a private in-memory SQLite database."""
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
+def _prepare_sqlite_file(url: sa.URL) -> Path | None:
+    """Return the absolute path of a SQLite file URL, creating its folder."""
+    if url.get_backend_name() != "sqlite" or _is_sqlite_memory(url):
+        return None
+    if str(url.query.get("uri", "")).lower() in ("true", "1"):
+        return None
+
+    path = Path(str(url.database)).expanduser().absolute()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"Cannot open the trial store at {url.render_as_string()}: cannot "
+            f"create the folder {path.parent} ({exc.strerror or exc}). Choose a "
+            "path in a folder you can write to."
+        ) from exc
+    return path
+
+
+def _create_engine(url: sa.URL, shown: str) -> sa.Engine:
+    """Create the engine; SQLite gets WAL, a busy timeout and eager locking."""
+    options: dict[str, Any] = {}
+    is_sqlite = url.get_backend_name() == "sqlite"
+    if _is_sqlite_memory(url):
+        options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+    elif not is_sqlite:
+        options["pool_pre_ping"] = True
+
+    try:
+        engine = sa.create_engine(url, **options)
+    except ImportError as exc:
+        raise StoreError(
+            f"Cannot open the trial store at {shown}: the database driver for "
+            f"{url.drivername!r} is not installed ({exc}). Install the driver "
+            "package, or use a sqlite:/// URL."
+        ) from exc
+    except sa_exc.ArgumentError as exc:
+        raise StoreError(
+            f"Cannot open the trial store at {shown}: {url.drivername!r} is not a "
+            f"database SQLAlchemy knows ({exc}). Use a URL such as "
+            "sqlite:///path/to/studies.db or postgresql+psycopg://user@host/dbname."
+        ) from exc
+
+    if is_sqlite:
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    """Configure a new SQLite connection; SQLAlchemy then issues BEGIN itself."""
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(conn: sa.Connection) -> None:
+    """Begin a SQLite transaction; writers take the write lock at once."""
+    if conn.get_execution_options().get(_WRITE_OPTION):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def _sqlite_advice(reason: str, path: Path | None) -> tuple[str, str]:
+    """Explain a SQLite error and say what to do about it."""
+    lowered = reason.lower()
+    if "not a database" in lowered:
+        return (
+            f"{path} is not a SQLite database",
+            "Point the URL at a new file or at an existing trial store, or move "
+            "that file away.",
+        )
+    if "unable to open" in lowered or "readonly" in lowered:
+        folder = path.parent if path is not None else "its folder"
+        return (
+            f"the database file cannot be opened for writing ({reason})",
+            f"Check that {folder} exists and is writable, or choose another path.",
+        )
+    if "locked" in lowered or "busy" in lowered:
+        return (
+            f"{reason} for more than {_BUSY_TIMEOUT_MS // 1000} s",
+            "Another process holds the store; try again, or use a database server "
+            "such as PostgreSQL for many concurrent writers.",
+        )
+    return (reason, "Check the file, its folder and the free disk space.")
+
+
+# -- rows and values ----------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None, argument: str) -> datetime | None:
+    """Return ``value`` in UTC; refuse a naive datetime."""
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(
+            f"{argument} must be a timezone-aware datetime, got the naive "
+            f"{value.isoformat()}. Pass e.g. datetime.now(timezone.utc)."
+        )
+    return value.astimezone(UTC)
+
+
+def _check_str(value: Any, argument: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{argument} must be a str, got {value!r}.")
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    """Turn numpy scalars into Python values; refuse anything else."""
+    item = getattr(value, "item", None)
+    if callable(item):
+        return item()
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
+def _dump_json_object(value: Any, argument: str) -> str:
+    """Return ``value`` as JSON text; it must be a dict with str keys."""
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise ValueError(
+            f"{argument} must be a dict with str keys, got {value!r}. "
+            "Convert keys to str before storing."
+        )
+    try:
+        return json.dumps(value, allow_nan=False, default=_json_default)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{argument} must hold JSON values only (str, int, float, bool, None, "
+            f"lists and dicts of them; finite floats), got {value!r}: {exc}."
+        ) from exc
+
+
+def _check_json_text(text: Any, argument: str) -> None:
+    try:
+        json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{argument} must be JSON text, got {str(text)[:80]!r} ({exc})."
+        ) from exc
+
+
+def _check_outcome(state: Any, value: Any) -> tuple[TrialState, float | None]:
+    """Validate the end state and objective value of a trial."""
+    state = TrialState(state)
+    if state not in _FINISHED:
+        raise ValueError(
+            f"A trial can only be finished as COMPLETE or FAIL, got {state}."
+        )
+    if state is TrialState.FAIL:
+        if value is not None:
+            raise ValueError(
+                f"A FAIL trial has no objective value, got value={value!r}. Pass "
+                "value=None and put the reason in error."
+            )
+        return state, None
+
+    is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not is_number or not math.isfinite(value):
+        raise ValueError(
+            "A COMPLETE trial needs a finite objective value, got "
+            f"value={value!r}. Finish the trial as FAIL with an error text "
+            "instead, or fix the objective."
+        )
+    return state, float(value)
+
+
+def _check_study_record(record: StudyRecord) -> None:
+    """Refuse study fields the store cannot keep."""
+    if not isinstance(record.name, str) or not 0 < len(record.name) <= NAME_LENGTH:
+        raise ValueError(
+            f"A study name must be a non-empty str of at most {NAME_LENGTH} "
+            f"characters, got {record.name!r}."
+        )
+    if record.direction not in _DIRECTIONS:
+        raise ValueError(
+            f"direction must be 'minimize' or 'maximize', got {record.direction!r}."
+        )
+    _check_json_text(record.space_json, "space_json")
+    if record.mapping_json is not None:
+        _check_json_text(record.mapping_json, "mapping_json")
+    _aware(record.created_at, "created_at")
+
+
+def _study_values(record: StudyRecord) -> dict[str, Any]:
+    """Columns of the studies table for ``record``."""
+    return {
+        "name": record.name,
+        "space_json": record.space_json,
+        "direction": record.direction,
+        "previous": record.previous,
+        "mapping_json": record.mapping_json,
+        "sampler": _check_str(record.sampler, "sampler"),
+        "transfer": record.transfer,
+        "seed": record.seed,
+        "created_at": record.created_at,
+        "attrs_json": _dump_json_object(record.attrs, "attrs"),
+    }
+
+
+def _find_study(conn: sa.Connection, name: str) -> _AnyRow | None:
+    """Return (id, direction) of study ``name``, or None."""
+    stmt = sa.select(studies.c.id, studies.c.direction).where(studies.c.name == name)
+    return conn.execute(stmt).first()
+
+
+def _not_found(conn: sa.Connection, name: str) -> StudyNotFoundError:
+    names = conn.scalars(sa.select(studies.c.name).order_by(studies.c.name)).all()
+    return StudyNotFoundError(name, list(names))
+
+
+def _no_longer_running(study: str, number: int, state: str = "finished") -> StoreError:
+    return StoreError(
+        f"Trial {number} of study {study!r} is already {state}; only a RUNNING "
+        "trial can be finished. Another process may have finished it or marked "
+        "it FAIL with fail_running_trials."
+    )
+
+
+def _study_from_row(row: _AnyRow) -> StudyRecord:
+    return StudyRecord(
+        name=row.name,
+        space_json=row.space_json,
+        direction=row.direction,
+        previous=row.previous,
+        mapping_json=row.mapping_json,
+        sampler=row.sampler,
+        transfer=row.transfer,
+        seed=row.seed,
+        created_at=row.created_at,
+        attrs=json.loads(row.attrs_json),
+    )
+
+
+def _trial_from_row(row: _AnyRow) -> TrialRecord:
+    return TrialRecord(
+        number=row.number,
+        config=json.loads(row.config_json),
+        state=TrialState(row.state),
+        value=row.value,
+        error=row.error,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        proposed_by=row.proposed_by,
+    )
+
+
+def _summary_query() -> sa.Select[Any]:
+    """Studies joined with per-state trial counts and best values."""
+
+    def count_of(state: TrialState) -> sa.ColumnElement[Any]:
+        is_state = trials.c.state == state.value
+        return sa.func.coalesce(sa.func.sum(sa.case((is_state, 1), else_=0)), 0)
+
+    complete_value = sa.case(
+        (trials.c.state == TrialState.COMPLETE.value, trials.c.value)
+    )
+    columns = (
+        studies.c.name,
+        studies.c.previous,
+        studies.c.transfer,
+        studies.c.sampler,
+        studies.c.direction,
+        studies.c.created_at,
+    )
+    return (
+        sa.select(
+            *columns,
+            sa.func.count(trials.c.id).label("n_trials"),
+            count_of(TrialState.COMPLETE).label("n_complete"),
+            count_of(TrialState.FAIL).label("n_fail"),
+            count_of(TrialState.RUNNING).label("n_running"),
+            sa.func.min(complete_value).label("min_value"),
+            sa.func.max(complete_value).label("max_value"),
+        )
+        .select_from(studies.outerjoin(trials, trials.c.study_id == studies.c.id))
+        .group_by(studies.c.id, *columns)
+        .order_by(studies.c.created_at, studies.c.name)
+    )
+
+
+def _summary_from_row(row: _AnyRow) -> dict[str, Any]:
+    best = row.max_value if row.direction == "maximize" else row.min_value
+    return {
+        "name": row.name,
+        "previous": row.previous,
+        "transfer": row.transfer,
+        "sampler": row.sampler,
+        "direction": row.direction,
+        "n_trials": int(row.n_trials),
+        "n_complete": int(row.n_complete),
+        "n_fail": int(row.n_fail),
+        "n_running": int(row.n_running),
+        "best_value": None if best is None else float(best),
+        "created_at": row.created_at,
+    }

@@ -1,0 +1,458 @@
+"""Study: a named sequence of trials over one search space, and its optimisation loop."""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import ConfigSpace as CS
+
+from hptaa_lab.errors import HptaaError, MappingError, UnknownNameError
+from hptaa_lab.records import StudyRecord, TrialRecord, TrialState
+from hptaa_lab.samplers import Sampler, make_sampler
+from hptaa_lab.samplers import names as sampler_names
+from hptaa_lab.space import Mapping as SpaceMapping
+from hptaa_lab.space import as_space, space_from_json, space_to_json
+from hptaa_lab.store import TrialStore
+from hptaa_lab.transfer import PreviousTrials, make_transfer
+from hptaa_lab.transfer import names as transfer_names
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "DEFAULT_TRANSFER",
+    "Objective",
+    "Study",
+    "create_study",
+    "load_study",
+    "open_store",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TRANSFER = "best-first+t2pe"
+DIRECTIONS = ("maximize", "minimize")
+
+Objective = Callable[[dict[str, Any]], float]
+Callback = Callable[["Study", TrialRecord], None]
+
+
+def open_store(store: TrialStore | str | None) -> TrialStore:
+    """The given TrialStore, or one opened on a SQLAlchemy URL (None: the default)."""
+    if isinstance(store, TrialStore):
+        return store
+    return TrialStore(store)
+
+
+class Study:
+    """A named sequence of trials over one search space, kept in the trial store.
+
+    Create one with :func:`create_study` or resume one with :func:`load_study`.
+
+    Attributes:
+        name: The study's unique name.
+        space: Its search space.
+        direction: "minimize" or "maximize".
+        store: The trial store that keeps its trials.
+        sampler: The sampler or transfer method that proposes configurations.
+        record: The study's metadata as stored.
+    """
+
+    def __init__(
+        self,
+        record: StudyRecord,
+        store: TrialStore,
+        sampler: Sampler,
+        trials: Sequence[TrialRecord] = (),
+    ) -> None:
+        self.record = record
+        self.name = record.name
+        self.space: CS.ConfigurationSpace = space_from_json(record.space_json)
+        self.direction = record.direction
+        self.store = store
+        self.sampler = sampler
+        self._trials: dict[int, TrialRecord] = {t.number: t for t in trials}
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+
+    def __repr__(self) -> str:
+        best = self.incumbent
+        value = "none" if best is None else f"{best.value:.6g}"
+        return (
+            f"Study({self.name!r}, trials={len(self._trials)}, incumbent={value}, "
+            f"sampler={self.sampler.name!r})"
+        )
+
+    @property
+    def previous(self) -> str | None:
+        """Name of the previous study this one transfers from, if any."""
+        return self.record.previous
+
+    @property
+    def transfer(self) -> str | None:
+        """Name of the transfer method, if any."""
+        return self.record.transfer
+
+    @property
+    def mapping(self) -> SpaceMapping:
+        """The confirmed mapping to the previous study (empty without one)."""
+        return SpaceMapping.from_json(self.record.mapping_json)
+
+    @property
+    def trials(self) -> list[TrialRecord]:
+        """Every trial, by number."""
+        with self._lock:
+            return [self._trials[n] for n in sorted(self._trials)]
+
+    def loss(self, value: float) -> float:
+        """The objective value as a value to minimise."""
+        return value if self.direction == "minimize" else -value
+
+    @property
+    def incumbent(self) -> TrialRecord | None:
+        """The best complete trial so far, or None."""
+        complete = [t for t in self.trials if t.state == TrialState.COMPLETE]
+        if not complete:
+            return None
+        return min(complete, key=lambda t: (self.loss(_value(t)), t.number))
+
+    def incumbent_trajectory(self) -> list[float]:
+        """Best objective value after each trial, by number (NaN before the first
+        complete trial)."""
+        best = math.inf
+        out = []
+        for trial in self.trials:
+            if trial.state == TrialState.COMPLETE:
+                best = min(best, self.loss(_value(trial)))
+            out.append(self.loss(best) if math.isfinite(best) else math.nan)
+        return out
+
+    def trials_dataframe(self) -> pd.DataFrame:
+        """One row per trial: number, state, value, proposed_by, times, error, and
+        one ``params_<name>`` column per hyperparameter."""
+        import pandas as pd
+
+        rows = []
+        for t in self.trials:
+            row: dict[str, Any] = {
+                "number": t.number,
+                "state": str(t.state),
+                "value": t.value,
+                "proposed_by": t.proposed_by,
+                "started_at": t.started_at,
+                "finished_at": t.finished_at,
+                "duration_s": (t.finished_at - t.started_at).total_seconds()
+                if t.finished_at and t.started_at
+                else None,
+                "error": t.error,
+            }
+            row.update({f"params_{k}": v for k, v in t.config.items()})
+            rows.append(row)
+        columns = ["number", "state", "value", "proposed_by", "started_at",
+                   "finished_at", "duration_s", "error"]
+        columns += [f"params_{n}" for n in self.space]
+        return pd.DataFrame(rows, columns=columns)
+
+    def ask(self) -> TrialRecord:
+        """Propose a configuration and start a RUNNING trial for it.
+
+        Configurations of RUNNING trials count as pending, so several asks before
+        their tells give distinct configurations.
+        """
+        with self._lock:
+            pending = [t.config for t in self._trials.values()
+                       if t.state == TrialState.RUNNING]
+            proposal = self.sampler.ask(pending)
+            trial = self.store.start_trial(self.name, proposal.config,
+                                           proposal.proposed_by)
+            self._trials[trial.number] = trial
+            return trial
+
+    def tell(
+        self,
+        trial: TrialRecord | int,
+        value: float | None = None,
+        *,
+        error: str | None = None,
+    ) -> TrialRecord:
+        """Finish a trial: COMPLETE with a finite ``value``, else FAIL.
+
+        A value that is None, NaN or infinite, or an ``error``, fails the trial
+        (the error text is stored); the result is committed to the store at once.
+        """
+        number = trial if isinstance(trial, int) else trial.number
+        with self._lock:
+            current = self._trials.get(number)
+            if current is None or current.state != TrialState.RUNNING:
+                state = "unknown" if current is None else str(current.state)
+                raise HptaaError(
+                    f"Trial {number} of study {self.name!r} is {state}; only a RUNNING "
+                    "trial from ask() can be told."
+                )
+            ok = error is None and _is_finite_number(value)
+            if not ok and error is None:
+                error = f"objective returned {value!r}, not a finite number"
+            finished = self.store.finish_trial(
+                self.name, number,
+                TrialState.COMPLETE if ok else TrialState.FAIL,
+                value=float(value) if ok and value is not None else None,
+                error=None if ok else error,
+            )
+            self._trials[number] = finished
+            self.sampler.tell(
+                finished.config, self.loss(_value(finished)) if ok else None
+            )
+        if not ok:
+            logger.warning(
+                "study %s: trial %d failed for %s: %s",
+                self.name, number, finished.config, (error or "").strip().splitlines()[-1]
+                if error else "",
+            )
+        return finished
+
+    def stop(self) -> None:
+        """Ask a running :meth:`optimize` to stop after the trials in flight."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether :meth:`stop` was called since optimize started."""
+        return self._stop.is_set()
+
+    def optimize(
+        self,
+        objective: Objective,
+        n_trials: int | None = None,
+        timeout: float | None = None,
+        workers: int | None = None,
+        callbacks: Sequence[Callback] | None = None,
+        *,
+        scheduler: Any = None,
+    ) -> Study:
+        """Evaluate configurations until ``n_trials`` more trials finished, the
+        ``timeout`` (seconds) passed, or :meth:`stop` was called.
+
+        An objective that raises, or returns NaN or inf, fails its trial (the
+        traceback is stored and logged) and the study goes on. Ctrl-C fails the
+        trial in flight and re-raises; every finished trial is already stored.
+
+        Args:
+            objective: Takes a configuration dict, returns the objective value.
+            n_trials: Number of trials to run; None runs until timeout or stop.
+            timeout: Seconds after which no new trial starts.
+            workers: Evaluate this many trials at a time on a Dask cluster of
+                worker processes (None or 1: in this process).
+            callbacks: Called as ``callback(study, trial)`` after every trial.
+            scheduler: A Dask scheduler address or distributed.Client to use
+                instead of starting a local cluster.
+
+        Returns:
+            The study itself.
+        """
+        if n_trials is None and timeout is None:
+            raise ValueError(
+                "optimize needs n_trials or timeout (or both); got neither, which "
+                "would run forever."
+            )
+        if n_trials is not None and (not isinstance(n_trials, int) or n_trials < 0):
+            raise ValueError(f"n_trials must be a non-negative int; got {n_trials!r}.")
+        if workers is not None and (not isinstance(workers, int) or workers < 1):
+            raise ValueError(f"workers must be a positive int; got {workers!r}.")
+        self._stop.clear()
+        if (workers or 1) > 1 or scheduler is not None:
+            from hptaa_lab.execution import run_parallel
+
+            run_parallel(self, objective, n_trials, timeout, workers or 1,
+                         list(callbacks or ()), scheduler)
+            return self
+        deadline = None if timeout is None else time.monotonic() + timeout
+        done = 0
+        while (n_trials is None or done < n_trials) and not self._stop.is_set():
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            trial = self.ask()
+            finished = self._evaluate(objective, trial)
+            done += 1
+            for callback in callbacks or ():
+                callback(self, finished)
+        return self
+
+    def _evaluate(self, objective: Objective, trial: TrialRecord) -> TrialRecord:
+        try:
+            value = objective(dict(trial.config))
+        except KeyboardInterrupt:
+            self.tell(trial, error="interrupted by the user (KeyboardInterrupt)")
+            raise
+        except Exception:
+            return self.tell(trial, error=traceback.format_exc())
+        return self.tell(trial, value)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        """Release the trial store's connections."""
+        self.store.close()
+
+
+def _value(trial: TrialRecord) -> float:
+    assert trial.value is not None
+    return trial.value
+
+
+def _is_finite_number(value: Any) -> bool:
+    if isinstance(value, bool) or value is None:
+        return False
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def create_study(
+    name: str,
+    space: CS.ConfigurationSpace | Mapping[str, Any],
+    *,
+    previous: str | Study | None = None,
+    transfer: str | None = None,
+    mapping: SpaceMapping | Mapping[str, Any] | None = None,
+    sampler: str = "tpe",
+    store: TrialStore | str | None = None,
+    seed: int | None = None,
+    direction: str = "minimize",
+    attrs: Mapping[str, Any] | None = None,
+) -> Study:
+    """Create a study in the trial store.
+
+    Args:
+        name: Unique study name.
+        space: The search space: a ConfigSpace object or the short dict form.
+        previous: The previous study (name or Study) to transfer from.
+        transfer: Transfer method name (see ``hptaa_lab.transfer.names()``);
+            default with a previous study: best-first+t2pe.
+        mapping: Confirmed renames, transforms and fixed values (Mapping or its
+            dict form).
+        sampler: "tpe", "gp" or "random"; with transfer, the model it uses.
+        store: A TrialStore or SQLAlchemy URL; default sqlite:///.hptaa/studies.db.
+        seed: Seed of the sampler.
+        direction: "minimize" or "maximize".
+        attrs: Free-form JSON attributes kept with the study.
+
+    Returns:
+        The new Study.
+
+    Raises:
+        StudyExistsError: If the name is taken.
+        StudyNotFoundError: If the previous study does not exist.
+        UnknownNameError: For an unknown sampler or transfer method.
+        MappingError: If the mapping does not fit the two search spaces.
+    """
+    space = as_space(space)
+    _check_name(name)
+    if direction not in DIRECTIONS:
+        raise UnknownNameError("direction", direction, list(DIRECTIONS))
+    if sampler not in sampler_names():
+        raise UnknownNameError("sampler", sampler, sampler_names())
+    trial_store = open_store(store)
+    previous_name = previous.name if isinstance(previous, Study) else previous
+    if transfer is not None and previous_name is None:
+        raise ValueError(
+            f"transfer={transfer!r} needs a previous study to transfer from; pass "
+            "previous=<study name>, or leave transfer out."
+        )
+    if previous_name is not None:
+        transfer = transfer or DEFAULT_TRANSFER
+        if transfer not in transfer_names():
+            raise UnknownNameError("transfer method", transfer, transfer_names())
+        if sampler == "random":
+            raise ValueError(
+                "Transfer methods build on a model: use sampler='tpe' or 'gp' with a "
+                "previous study, not 'random'."
+            )
+    space_mapping = _as_mapping(mapping)
+    if previous_name is not None:
+        prev_record = trial_store.get_study(previous_name)
+        space_mapping.validate(space_from_json(prev_record.space_json), space)
+    elif not space_mapping.is_empty:
+        raise MappingError("A mapping needs a previous study; pass previous=<name>.")
+    record = trial_store.create_study(
+        StudyRecord(
+            name=name,
+            space_json=space_to_json(space),
+            direction=direction,
+            previous=previous_name,
+            mapping_json=None if space_mapping.is_empty else space_mapping.to_json(),
+            sampler=sampler,
+            transfer=transfer,
+            seed=seed,
+            attrs=dict(attrs or {}),
+        )
+    )
+    logger.info("created study %s (sampler %s, transfer %s, previous %s)",
+                name, sampler, transfer, previous_name)
+    return Study(record, trial_store, _build_sampler(record, trial_store, seed))
+
+
+def load_study(name: str, store: TrialStore | str | None = None) -> Study:
+    """Resume a study from the trial store; numbering continues after the last trial.
+
+    Trials left RUNNING by a process that ended are marked failed.
+
+    Raises:
+        StudyNotFoundError: Listing the studies that exist.
+    """
+    trial_store = open_store(store)
+    record = trial_store.get_study(name)
+    stale = trial_store.fail_running_trials(
+        name, "the process running this trial ended before it finished"
+    )
+    if stale:
+        logger.warning("study %s: marked %d unfinished trial(s) as failed", name, stale)
+    trials = trial_store.get_trials(name)
+    seed = None if record.seed is None else record.seed + len(trials)
+    sampler = _build_sampler(record, trial_store, seed)
+    study = Study(record, trial_store, sampler, trials)
+    for trial in trials:
+        ok = trial.state == TrialState.COMPLETE
+        sampler.tell(trial.config, study.loss(_value(trial)) if ok else None)
+    return study
+
+
+def _build_sampler(record: StudyRecord, store: TrialStore, seed: int | None) -> Sampler:
+    space = space_from_json(record.space_json)
+    if record.previous is None or record.transfer is None:
+        return make_sampler(record.sampler, space, seed)
+    prev = store.get_study(record.previous)
+    trials = store.get_trials(record.previous, states=[TrialState.COMPLETE])
+    sign = 1.0 if prev.direction == "minimize" else -1.0
+    previous = PreviousTrials(
+        space=space_from_json(prev.space_json),
+        configs=tuple(t.config for t in trials),
+        values=tuple(sign * _value(t) for t in trials),
+        numbers=tuple(t.number for t in trials),
+        study=prev.name,
+    )
+    return make_transfer(
+        record.transfer, space, previous,
+        mapping=SpaceMapping.from_json(record.mapping_json),
+        model=record.sampler, seed=seed,
+    )
+
+
+def _as_mapping(mapping: SpaceMapping | Mapping[str, Any] | None) -> SpaceMapping:
+    if mapping is None:
+        return SpaceMapping()
+    if isinstance(mapping, SpaceMapping):
+        return mapping
+    return SpaceMapping.from_dict(mapping)
+
+
+def _check_name(name: str) -> None:
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        raise ValueError(
+            f"A study name must be a non-empty string of at most 200 characters; got "
+            f"{name!r}."
+        )

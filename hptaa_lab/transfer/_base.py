@@ -1,0 +1,189 @@
+"""Shared machinery of transfer methods: previous trials, projection, fallback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import ConfigSpace as CS
+import numpy as np
+
+from hptaa_lab.samplers import Proposal, Sampler, make_sampler
+from hptaa_lab.space import Mapping as SpaceMapping
+from hptaa_lab.space import Projection, project
+
+__all__ = ["PreviousTrials", "TransferSampler"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PreviousTrials:
+    """The complete trials of a previous study.
+
+    Attributes:
+        space: The previous search space.
+        configs: Configurations of the complete trials.
+        values: Their objective values, to be minimised.
+        numbers: Their trial numbers.
+        study: The previous study's name (for messages).
+    """
+
+    space: CS.ConfigurationSpace
+    configs: tuple[dict[str, Any], ...]
+    values: tuple[float, ...]
+    numbers: tuple[int, ...] = ()
+    study: str = ""
+
+
+class TransferSampler(Sampler):
+    """A sampler that uses previous trials, wrapping a plain model sampler.
+
+    Subclasses implement :meth:`_ask`; with ``best_first`` the very first proposal
+    is the best projected previous configuration (proposed once). When no previous
+    trial survives projection the method warns and behaves as the plain sampler.
+
+    Args:
+        space: The current search space.
+        previous: The previous study's complete trials.
+        mapping: Confirmed renames, transforms and fixed values.
+        model: "tpe" or "gp": the model of the current study (and of the previous
+            trials where the method fits one).
+        seed: Seed of the random generator.
+        best_first: Whether to evaluate the best projected configuration first.
+    """
+
+    name = "transfer"
+
+    def __init__(
+        self,
+        space: CS.ConfigurationSpace,
+        previous: PreviousTrials,
+        *,
+        mapping: SpaceMapping | None = None,
+        model: str = "tpe",
+        seed: int | None = None,
+        best_first: bool = False,
+    ) -> None:
+        super().__init__(space, seed)
+        self.previous = previous
+        self.mapping = mapping or SpaceMapping()
+        self.model = model
+        self.seed = seed
+        self.base = make_sampler(model, space, seed)
+        self.projection: Projection = project(
+            previous.space,
+            space,
+            previous.configs,
+            previous.values,
+            self.mapping,
+            previous.numbers or None,
+        )
+        self.fallback = len(self.projection) == 0
+        self.best_first = best_first
+        self._best_done = False
+        if self.fallback:
+            logger.warning(
+                "%s: no previous trial of %s survived projection into the current "
+                "search space (%d dropped); tuning with plain %s instead.",
+                self.name,
+                previous.study or "the previous study",
+                len(self.projection.dropped),
+                model,
+            )
+
+    @property
+    def n_observed(self) -> int:
+        """Number of complete current trials told."""
+        return self.base.n_observed
+
+    def tell(self, config: Mapping[str, Any], value: float | None) -> None:
+        """Report a finished current trial to this method and its model."""
+        self._seen.add(_key(config))
+        if value is None:
+            self.n_failed += 1
+        self.base.tell(config, value)
+        self._tell(config, value)
+        self._best_done = True
+
+    def _tell(self, config: Mapping[str, Any], value: float | None) -> None:
+        """Hook for subclasses that keep extra models."""
+
+    def ask(self, pending: Sequence[Mapping[str, Any]] = ()) -> Proposal:
+        """Best first where asked, then the method's own proposals."""
+        if self.fallback:
+            return self.base.ask(pending)
+        if self.best_first and not self._best_done:
+            self._best_done = True
+            proposal = self.best_proposal(pending, "best-first")
+            if proposal is not None:
+                return proposal
+        return self._ask(pending)
+
+    def _ask(self, pending: Sequence[Mapping[str, Any]]) -> Proposal:
+        return self.base.ask(pending)
+
+    def best_proposal(
+        self, pending: Sequence[Mapping[str, Any]], label: str
+    ) -> Proposal | None:
+        """The best projected configuration, unknown values filled at random."""
+        pending_keys = {_key(p) for p in pending}
+        for i in self.projection.ranked()[:10]:
+            try:
+                config = self.encoder.complete(self.projection.configs[i], self.rng)
+            except ValueError:
+                continue
+            if self.is_fresh(config, pending_keys):
+                return Proposal(config, label)
+        return None
+
+    def merge(
+        self, partial: Mapping[str, Any], fixed: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """Combine proposed and fixed values into a valid full configuration."""
+        values = {**fixed, **partial}
+        try:
+            return self.encoder.complete(values, self.rng)
+        except ValueError:
+            return None
+
+
+def _key(config: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted(config.items()))
+
+
+def ranks(values: Sequence[float]) -> np.ndarray:
+    """Ranks of values scaled to [0, 1] (best 0), ties broken by order."""
+    order = np.argsort(np.asarray(values), kind="stable")
+    out = np.empty(len(order))
+    out[order] = np.arange(len(order))
+    return out / max(len(order) - 1, 1)
+
+
+def restricted(config: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """The values of ``config`` for ``names`` only."""
+    return {n: config[n] for n in names if n in config}
+
+
+def prior_sampler(
+    model: str,
+    space: CS.ConfigurationSpace,
+    names: Sequence[str],
+    configs: Sequence[Mapping[str, Any]],
+    values: Sequence[float],
+    seed: int | None,
+) -> Sampler:
+    """A model sampler over ``names`` fitted on previous configurations (ranked)."""
+    from hptaa_lab.space import subspace
+
+    sampler = make_sampler(
+        model, subspace(space, names), None if seed is None else seed + 7919
+    )
+    sampler.tell_many([restricted(c, names) for c in configs], list(ranks(values)))
+    # NOTE(transfer): previous configurations are not evaluated in the current
+    # study yet, so the prior may propose them again; freshness is judged against
+    # the current trials by the transfer method.
+    sampler._seen.clear()
+    return sampler

@@ -1,0 +1,892 @@
+"""Conformance suite of the trial store, run against every store backend."""
+
+from __future__ import annotations
+
+import logging
+import math
+import multiprocessing
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+import hptaa_lab.store
+from hptaa_lab.errors import StoreError, StudyExistsError, StudyNotFoundError
+from hptaa_lab.records import StudyRecord, TrialRecord, TrialState
+from hptaa_lab.store import DEFAULT_URL, SCHEMA_VERSION, TrialStore
+from hptaa_lab.store._schema import meta, studies
+
+SPACE_JSON = '{"name": "toy", "hyperparameters": []}'
+REPO_ROOT = Path(hptaa_lab.store.__file__).resolve().parents[2]
+
+
+def _memory_backed_folder() -> str | None:
+    """A RAM-backed temporary folder (tmpfs) if this machine has one."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
+@pytest.fixture(params=["sqlite-file", "sqlite-memory-file"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of a fresh, empty store on one backend.
+
+    A PostgreSQL backend joins as another parameter that creates an empty
+    database and yields its URL.
+    """
+    if request.param == "sqlite-file":
+        yield f"sqlite:///{tmp_path / 'studies.db'}"
+        return
+    folder = tempfile.mkdtemp(prefix="hptaa-store-", dir=_memory_backed_folder())
+    try:
+        yield f"sqlite:///{folder}/studies.db"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[TrialStore]:
+    """An open store on a fresh database."""
+    opened = TrialStore(store_url)
+    yield opened
+    opened.close()
+
+
+def _study(name: str, **fields: Any) -> StudyRecord:
+    return StudyRecord(name=name, space_json=SPACE_JSON, **fields)
+
+
+def _finished(
+    store: TrialStore, study: str, value: float | None, config: dict[str, Any]
+) -> TrialRecord:
+    """Start a trial and finish it COMPLETE with ``value`` (FAIL when None)."""
+    trial = store.start_trial(study, config, "random")
+    if value is None:
+        return store.finish_trial(study, trial.number, TrialState.FAIL, error="boom")
+    return store.finish_trial(study, trial.number, TrialState.COMPLETE, value=value)
+
+
+def _write_trials(
+    url: str | TrialStore, study: str, writer: int, n: int, barrier: Any
+) -> None:
+    """Write ``n`` finished trials; run by the concurrency tests."""
+    store = url if isinstance(url, TrialStore) else TrialStore(url)
+    barrier.wait(timeout=60)
+    for i in range(n):
+        trial = store.start_trial(study, {"writer": writer, "i": i}, "random")
+        store.finish_trial(study, trial.number, TrialState.COMPLETE, value=float(i))
+    if store is not url:
+        store.close()
+
+
+def _assert_written(store: TrialStore, study: str, writers: list[int], n: int) -> None:
+    """Check that a study holds every written trial once, numbered 0, 1, ..."""
+    trials = store.get_trials(study)
+    assert [t.number for t in trials] == list(range(len(writers) * n))
+    written = sorted((t.config["writer"], t.config["i"]) for t in trials)
+    assert written == sorted((w, i) for w in writers for i in range(n))
+    assert {t.state for t in trials} == {TrialState.COMPLETE}
+
+
+# -- studies -------------------------------------------------------------------
+
+
+def test_create_study_sets_created_at_and_get_study_returns_it(
+    store: TrialStore,
+) -> None:
+    """Check that a created study reads back field by field, with created_at set."""
+    before = datetime.now(UTC)
+    record = _study(
+        "v1",
+        direction="maximize",
+        sampler="random",
+        transfer="best-first",
+        seed=2**40,
+        mapping_json='{"renames": {"lr": "learning_rate"}}',
+        attrs={"benchmark": "toy", "budget": 20, "tags": ["a", "b"]},
+    )
+
+    created = store.create_study(record)
+
+    assert created.created_at is not None
+    assert before <= created.created_at <= datetime.now(UTC)
+    assert created.created_at.tzinfo is not None
+    assert store.get_study("v1") == created
+    assert store.has_study("v1")
+    assert not store.has_study("v2")
+
+
+def test_create_study_keeps_given_created_at_in_utc(store: TrialStore) -> None:
+    """Check that a given created_at is kept as the same instant, in UTC."""
+    local = datetime(
+        2024, 5, 1, 14, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2))
+    )
+
+    store.create_study(_study("v1", created_at=local))
+
+    got = store.get_study("v1").created_at
+    assert got == local
+    assert got is not None and got.utcoffset() == timedelta(0)
+
+
+def test_list_studies_orders_by_created_at_then_name(store: TrialStore) -> None:
+    """Check that studies are listed oldest first, ties broken by name."""
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    store.create_study(_study("c", created_at=t0 + timedelta(hours=1)))
+    store.create_study(_study("b", created_at=t0))
+    store.create_study(_study("a", created_at=t0 + timedelta(hours=1)))
+
+    assert [s.name for s in store.list_studies()] == ["b", "a", "c"]
+
+
+def test_create_study_refuses_a_taken_name(store: TrialStore) -> None:
+    """Check that a second study with the same name is refused."""
+    store.create_study(_study("v1"))
+
+    with pytest.raises(StudyExistsError, match="A study named 'v1' already exists"):
+        store.create_study(_study("v1", direction="maximize"))
+    assert store.get_study("v1").direction == "minimize"
+
+
+def test_unknown_study_error_lists_existing_studies(store: TrialStore) -> None:
+    """Check that asking for an unknown study names the studies that exist."""
+    with pytest.raises(StudyNotFoundError, match=r"\(the store is empty\)"):
+        store.get_study("nope")
+    store.create_study(_study("b"))
+    store.create_study(_study("a"))
+
+    with pytest.raises(
+        StudyNotFoundError,
+        match=r"No study named 'nope' in the trial store\. Existing studies: a, b\.",
+    ):
+        store.get_study("nope")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: s.start_trial("nope", {}, "random"),
+        lambda s: s.finish_trial("nope", 0, TrialState.FAIL),
+        lambda s: s.add_trial("nope", TrialRecord(0, {}, TrialState.FAIL)),
+        lambda s: s.get_trials("nope"),
+        lambda s: s.count_trials("nope"),
+        lambda s: s.best_trial("nope"),
+        lambda s: s.fail_running_trials("nope", "interrupted"),
+        lambda s: s.set_mapping("nope", None),
+        lambda s: s.update_attrs("nope", {}),
+        lambda s: s.delete_study("nope"),
+        lambda s: s.lineage("nope"),
+    ],
+)
+def test_every_study_operation_refuses_an_unknown_study(
+    store: TrialStore, call: Callable[[TrialStore], object]
+) -> None:
+    """Check that operations on a missing study raise StudyNotFoundError."""
+    store.create_study(_study("v1"))
+
+    with pytest.raises(StudyNotFoundError, match="No study named 'nope'"):
+        call(store)
+
+
+def test_create_study_requires_an_existing_previous_study(store: TrialStore) -> None:
+    """Check that previous must name an existing study."""
+    with pytest.raises(StudyNotFoundError, match="No study named 'v0'"):
+        store.create_study(_study("v1", previous="v0"))
+    assert not store.has_study("v1")
+
+    store.create_study(_study("v0"))
+    assert store.create_study(_study("v1", previous="v0")).previous == "v0"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"direction": "up"}, "direction must be 'minimize' or 'maximize', got 'up'"),
+        ({"space_json": "{not json"}, "space_json must be JSON text"),
+        ({"attrs": {1: "x"}}, "attrs must be a dict with str keys"),
+        (
+            {"created_at": datetime(2024, 1, 1)},
+            "created_at must be a timezone-aware datetime",
+        ),
+    ],
+)
+def test_create_study_refuses_fields_it_cannot_keep(
+    store: TrialStore, fields: dict[str, Any], message: str
+) -> None:
+    """Check that bad study fields are refused before anything is written."""
+    record = StudyRecord(**{"name": "v1", "space_json": SPACE_JSON, **fields})
+
+    with pytest.raises(ValueError, match=message):
+        store.create_study(record)
+    assert not store.has_study("v1")
+
+
+def test_set_mapping_and_update_attrs_change_the_study(store: TrialStore) -> None:
+    """Check that the mapping is replaced or cleared and attrs are merged."""
+    store.create_study(_study("v1", attrs={"benchmark": "toy", "budget": 10}))
+
+    store.set_mapping("v1", '{"renames": {}}')
+    store.update_attrs("v1", {"budget": 20, "note": "rerun"})
+
+    study = store.get_study("v1")
+    assert study.mapping_json == '{"renames": {}}'
+    assert study.attrs == {"benchmark": "toy", "budget": 20, "note": "rerun"}
+    store.set_mapping("v1", None)
+    assert store.get_study("v1").mapping_json is None
+    with pytest.raises(ValueError, match="mapping_json must be JSON text"):
+        store.set_mapping("v1", "{broken")
+
+
+def test_delete_study_removes_it_and_its_trials(store: TrialStore) -> None:
+    """Check that a deleted study and its trials are gone, others untouched."""
+    store.create_study(_study("v1"))
+    store.create_study(_study("other"))
+    _finished(store, "v1", 1.0, {"x": 1})
+    _finished(store, "other", 2.0, {"x": 2})
+
+    store.delete_study("v1")
+
+    assert [s.name for s in store.list_studies()] == ["other"]
+    assert len(store.get_trials("other")) == 1
+    store.create_study(_study("v1"))
+    assert store.get_trials("v1") == []
+
+
+def test_delete_study_refuses_a_study_named_as_previous(store: TrialStore) -> None:
+    """Check that a study another study transfers from cannot be deleted."""
+    store.create_study(_study("v1"))
+    store.create_study(_study("v2", previous="v1"))
+
+    with pytest.raises(
+        StoreError,
+        match=r"Cannot delete study 'v1': study 'v2' names it as previous study\. "
+        r"Delete those studies first\.",
+    ):
+        store.delete_study("v1")
+    assert store.has_study("v1")
+
+
+def test_lineage_follows_previous_studies(store: TrialStore) -> None:
+    """Check that lineage lists a study, its previous, and so on."""
+    store.create_study(_study("v1"))
+    store.create_study(_study("v2", previous="v1"))
+    store.create_study(_study("v3", previous="v2"))
+    store.create_study(_study("branch", previous="v1"))
+
+    assert store.lineage("v3") == ["v3", "v2", "v1"]
+    assert store.lineage("branch") == ["branch", "v1"]
+    assert store.lineage("v1") == ["v1"]
+
+
+def test_lineage_stops_on_a_cycle(
+    store_url: str, store: TrialStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Check that a previous chain looping back on itself ends the walk."""
+    store.create_study(_study("v1"))
+    store.create_study(_study("v2", previous="v1"))
+    store.create_study(_study("v3", previous="v2"))
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(studies).where(studies.c.name == "v1").values(previous="v3")
+        )
+    engine.dispose()
+
+    with caplog.at_level(logging.WARNING, logger="hptaa_lab.store"):
+        assert store.lineage("v3") == ["v3", "v2", "v1"]
+    assert "Lineage of study 'v3' loops back to 'v3'" in caplog.text
+
+
+# -- trials --------------------------------------------------------------------
+
+
+def test_trial_round_trip_keeps_exact_json_types(store: TrialStore) -> None:
+    """Check that configurations come back with the same values and types."""
+    store.create_study(_study("v1"))
+    config = {"n": 3, "big": 2**53 + 1, "lr": 0.1, "one": 1.0, "on": True, "k": "rbf"}
+
+    started = store.start_trial("v1", config, "tpe")
+    finished = store.finish_trial("v1", started.number, TrialState.COMPLETE, 0.25)
+    (stored,) = store.get_trials("v1")
+
+    for record in (started, finished, stored):
+        assert record.config == config
+        assert [type(v) for v in record.config.values()] == [
+            int, int, float, float, bool, str
+        ]  # fmt: skip
+    assert stored == finished
+    assert (stored.number, stored.state, stored.value) == (0, TrialState.COMPLETE, 0.25)
+    assert stored.proposed_by == "tpe"
+    assert stored.started_at is not None and stored.finished_at is not None
+    assert stored.started_at <= stored.finished_at
+    assert stored.started_at.utcoffset() == timedelta(0)
+
+
+def test_trial_times_are_stored_as_utc(store: TrialStore) -> None:
+    """Check that times given in another zone come back as the same UTC instant."""
+    store.create_study(_study("v1"))
+    zone = timezone(timedelta(hours=-5))
+    start = datetime(2024, 3, 1, 8, 0, 0, 250000, tzinfo=zone)
+    end = start + timedelta(seconds=90)
+
+    trial = store.start_trial("v1", {}, "random", started_at=start)
+    store.finish_trial("v1", trial.number, TrialState.COMPLETE, 1.0, finished_at=end)
+
+    (stored,) = store.get_trials("v1")
+    assert stored.started_at == start and stored.finished_at == end
+    assert stored.started_at.tzinfo is UTC and stored.finished_at.tzinfo is UTC
+    assert stored.started_at.hour == 13
+
+
+def test_naive_times_are_refused(store: TrialStore) -> None:
+    """Check that a datetime without time zone is refused with advice."""
+    store.create_study(_study("v1"))
+
+    with pytest.raises(
+        ValueError,
+        match=r"started_at must be a timezone-aware datetime, got the naive "
+        r"2024-01-01T00:00:00\. Pass e\.g\. datetime\.now\(timezone\.utc\)\.",
+    ):
+        store.start_trial("v1", {}, "random", started_at=datetime(2024, 1, 1))
+    assert store.get_trials("v1") == []
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({1: "x"}, "config must be a dict with str keys"),
+        ({"x": object()}, "config must hold JSON values only"),
+        ({"x": math.nan}, "config must hold JSON values only"),
+        (["x"], "config must be a dict with str keys"),
+    ],
+)
+def test_start_trial_refuses_configurations_that_are_not_json(
+    store: TrialStore, config: Any, message: str
+) -> None:
+    """Check that a configuration that would not round trip is refused."""
+    store.create_study(_study("v1"))
+
+    with pytest.raises(ValueError, match=message):
+        store.start_trial("v1", config, "random")
+    assert store.get_trials("v1") == []
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, None, "0.5"])
+def test_complete_trial_refuses_a_non_finite_value(
+    store: TrialStore, value: Any
+) -> None:
+    """Check that NaN, infinite or missing values are never stored as COMPLETE."""
+    store.create_study(_study("v1"))
+    trial = store.start_trial("v1", {}, "random")
+    message = "A COMPLETE trial needs a finite objective value, got " + re.escape(
+        f"value={value!r}. Finish the trial as FAIL"
+    )
+
+    with pytest.raises(ValueError, match=message):
+        store.finish_trial("v1", trial.number, TrialState.COMPLETE, value=value)
+    with pytest.raises(ValueError, match=message):
+        store.add_trial("v1", TrialRecord(0, {}, TrialState.COMPLETE, value=value))
+    assert store.count_trials("v1")[TrialState.RUNNING] == 1
+    assert store.count_trials("v1")[TrialState.COMPLETE] == 0
+
+
+def test_finish_trial_as_fail_keeps_the_error(store: TrialStore) -> None:
+    """Check that a failed trial keeps its error text and no value."""
+    store.create_study(_study("v1"))
+    trial = store.start_trial("v1", {"x": 1}, "random")
+
+    failed = store.finish_trial("v1", trial.number, TrialState.FAIL, error="OOM")
+
+    assert store.get_trials("v1") == [failed]
+    assert (failed.state, failed.value, failed.error) == (TrialState.FAIL, None, "OOM")
+    with pytest.raises(ValueError, match="A FAIL trial has no objective value"):
+        store.finish_trial("v1", 0, TrialState.FAIL, value=1.0)
+
+
+def test_finish_trial_refuses_running_state(store: TrialStore) -> None:
+    """Check that finishing a trial as RUNNING is refused."""
+    store.create_study(_study("v1"))
+    trial = store.start_trial("v1", {}, "random")
+
+    with pytest.raises(ValueError, match="only be finished as COMPLETE or FAIL"):
+        store.finish_trial("v1", trial.number, TrialState.RUNNING)
+
+
+def test_finish_trial_refuses_a_trial_that_is_not_running(store: TrialStore) -> None:
+    """Check that a finished trial cannot be finished again."""
+    store.create_study(_study("v1"))
+    trial = _finished(store, "v1", 1.0, {})
+
+    with pytest.raises(
+        StoreError, match="Trial 0 of study 'v1' is already COMPLETE; only a RUNNING"
+    ):
+        store.finish_trial("v1", trial.number, TrialState.COMPLETE, value=2.0)
+    assert store.get_trials("v1")[0].value == 1.0
+
+
+def test_finish_trial_refuses_an_unknown_number(store: TrialStore) -> None:
+    """Check that finishing a trial number that was never started is refused."""
+    store.create_study(_study("v1"))
+    store.start_trial("v1", {}, "random")
+
+    with pytest.raises(
+        ValueError, match="Study 'v1' has no trial number 7; its 1 trials are numbered"
+    ):
+        store.finish_trial("v1", 7, TrialState.FAIL)
+
+
+def test_add_trial_imports_a_finished_trial_under_the_next_number(
+    store: TrialStore,
+) -> None:
+    """Check that add_trial ignores record.number and keeps the other fields."""
+    store.create_study(_study("v1"))
+    _finished(store, "v1", 3.0, {"x": 0})
+    started = datetime(2023, 6, 1, 12, 0, tzinfo=UTC)
+    record = TrialRecord(
+        number=41,
+        config={"x": 5, "kernel": "rbf"},
+        state=TrialState.COMPLETE,
+        value=0.5,
+        started_at=started,
+        finished_at=started + timedelta(minutes=3),
+        proposed_by="import",
+    )
+
+    added = store.add_trial("v1", record)
+
+    assert added.number == 1
+    assert store.get_trials("v1")[1] == added
+    assert added == TrialRecord(**{**record.__dict__, "number": 1})
+    with pytest.raises(ValueError, match="add_trial imports finished trials"):
+        store.add_trial("v1", TrialRecord(0, {}, TrialState.RUNNING))
+
+
+def test_numbering_resumes_after_reopening_the_store(store_url: str) -> None:
+    """Check that a new TrialStore on the same URL continues the numbering."""
+    first = TrialStore(store_url)
+    first.create_study(_study("v1"))
+    for i in range(3):
+        _finished(first, "v1", float(i), {"i": i})
+    first.close()
+
+    second = TrialStore(store_url)
+    trial = second.start_trial("v1", {"i": 3}, "random")
+    second.close()
+
+    assert trial.number == 3
+    with TrialStore(store_url) as third:
+        assert [t.number for t in third.get_trials("v1")] == [0, 1, 2, 3]
+
+
+def test_get_trials_filters_states_and_paginates(store: TrialStore) -> None:
+    """Check the states filter, offset and limit, always ordered by number."""
+    store.create_study(_study("v1"))
+    for i in range(6):
+        _finished(store, "v1", None if i % 3 == 2 else float(i), {"i": i})
+    store.start_trial("v1", {"i": 6}, "random")
+
+    def numbers(**kwargs: Any) -> list[int]:
+        return [t.number for t in store.get_trials("v1", **kwargs)]
+
+    assert numbers() == [0, 1, 2, 3, 4, 5, 6]
+    assert numbers(states=[TrialState.COMPLETE]) == [0, 1, 3, 4]
+    assert numbers(states={TrialState.FAIL, TrialState.RUNNING}) == [2, 5, 6]
+    assert numbers(states=[]) == []
+    assert numbers(offset=2, limit=3) == [2, 3, 4]
+    assert numbers(offset=5) == [5, 6]
+    assert numbers(states=[TrialState.COMPLETE], offset=1, limit=2) == [1, 3]
+    assert numbers(limit=0) == []
+    with pytest.raises(ValueError, match="offset and limit must be >= 0"):
+        store.get_trials("v1", offset=-1)
+
+
+def test_count_trials_counts_every_state(store: TrialStore) -> None:
+    """Check that count_trials reports all states, zero included."""
+    store.create_study(_study("v1"))
+    assert store.count_trials("v1") == {s: 0 for s in TrialState}
+    _finished(store, "v1", 1.0, {})
+    _finished(store, "v1", None, {})
+    _finished(store, "v1", 2.0, {})
+    store.start_trial("v1", {}, "random")
+
+    assert store.count_trials("v1") == {
+        TrialState.RUNNING: 1,
+        TrialState.COMPLETE: 2,
+        TrialState.FAIL: 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("direction", "best_number"), [("minimize", 3), ("maximize", 1)]
+)
+def test_best_trial_follows_the_direction(
+    store: TrialStore, direction: str, best_number: int
+) -> None:
+    """Check that the best COMPLETE trial depends on the study's direction."""
+    store.create_study(_study("v1", direction=direction))
+    assert store.best_trial("v1") is None
+    for value in (0.5, 9.0, None, -2.0, 9.0, -2.0):
+        _finished(store, "v1", value, {})
+    store.start_trial("v1", {}, "random")
+
+    best = store.best_trial("v1")
+
+    assert best is not None
+    assert best.number == best_number
+    assert best.state is TrialState.COMPLETE
+
+
+def test_fail_running_trials_marks_only_running_trials(store: TrialStore) -> None:
+    """Check that RUNNING trials become FAIL with the reason; others stay."""
+    store.create_study(_study("v1"))
+    store.create_study(_study("other"))
+    _finished(store, "v1", 1.0, {})
+    store.start_trial("v1", {}, "random")
+    store.start_trial("v1", {}, "random")
+    store.start_trial("other", {}, "random")
+
+    n_failed = store.fail_running_trials("v1", "interrupted: driver restarted")
+
+    assert n_failed == 2
+    trials = store.get_trials("v1")
+    assert [t.state for t in trials] == [TrialState.COMPLETE] + [TrialState.FAIL] * 2
+    assert trials[1].error == "interrupted: driver restarted"
+    assert trials[1].finished_at is not None
+    assert store.count_trials("other")[TrialState.RUNNING] == 1
+    assert store.fail_running_trials("v1", "again") == 0
+
+
+def test_summaries_report_counts_and_best_value_per_study(store: TrialStore) -> None:
+    """Check that summaries hold one row per study with counts and best value."""
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    store.create_study(_study("v1", created_at=t0))
+    store.create_study(
+        _study(
+            "v2",
+            previous="v1",
+            transfer="t2pe",
+            sampler="tpe",
+            direction="maximize",
+            created_at=t0 + timedelta(days=1),
+        )
+    )
+    store.create_study(_study("empty", sampler="random", created_at=t0))
+    for value in (3.0, 1.0, None):
+        _finished(store, "v1", value, {})
+    for value in (3.0, 7.0):
+        _finished(store, "v2", value, {})
+    store.start_trial("v2", {}, "random")
+
+    rows = {row["name"]: row for row in store.summaries()}
+
+    assert [row["name"] for row in store.summaries()] == ["empty", "v1", "v2"]
+    assert rows["v1"] == {
+        "name": "v1",
+        "previous": None,
+        "transfer": None,
+        "sampler": "tpe",
+        "direction": "minimize",
+        "n_trials": 3,
+        "n_complete": 2,
+        "n_fail": 1,
+        "n_running": 0,
+        "best_value": 1.0,
+        "created_at": t0,
+    }
+    assert (rows["v2"]["previous"], rows["v2"]["transfer"]) == ("v1", "t2pe")
+    assert (rows["v2"]["n_trials"], rows["v2"]["n_running"]) == (3, 1)
+    assert rows["v2"]["best_value"] == 7.0
+    assert (rows["empty"]["n_trials"], rows["empty"]["best_value"]) == (0, None)
+
+
+# -- concurrency and durability ----------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["same-study", "different-studies"])
+def test_threads_sharing_a_store_lose_no_trial(store: TrialStore, target: str) -> None:
+    """Check that two threads writing at once keep every trial, numbers unique."""
+    n = 40
+    names = ["v1", "v1"] if target == "same-study" else ["v1", "v2"]
+    for name in sorted(set(names)):
+        store.create_study(_study(name))
+    barrier = threading.Barrier(2)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [
+            pool.submit(_write_trials, store, name, writer, n, barrier)
+            for writer, name in enumerate(names)
+        ]
+        for future in futures:
+            future.result(timeout=120)
+
+    if target == "same-study":
+        _assert_written(store, "v1", [0, 1], n)
+    else:
+        _assert_written(store, "v1", [0], n)
+        _assert_written(store, "v2", [1], n)
+
+
+@pytest.mark.parametrize("target", ["same-study", "different-studies"])
+def test_processes_writing_at_once_lose_no_trial(
+    store_url: str, store: TrialStore, target: str
+) -> None:
+    """Check that two processes writing at once keep every trial, numbers unique."""
+    n = 40
+    names = ["v1", "v1"] if target == "same-study" else ["v1", "v2"]
+    for name in sorted(set(names)):
+        store.create_study(_study(name))
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(2)
+
+    processes = [
+        context.Process(
+            target=_write_trials, args=(store_url, name, writer, n, barrier)
+        )
+        for writer, name in enumerate(names)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+
+    assert [p.exitcode for p in processes] == [0, 0]
+    if target == "same-study":
+        _assert_written(store, "v1", [0, 1], n)
+    else:
+        _assert_written(store, "v1", [0], n)
+        _assert_written(store, "v2", [1], n)
+
+
+def test_killed_process_leaves_its_committed_trials(store_url: str) -> None:
+    """Check that SIGKILL mid-trial keeps the finished trials and the running one."""
+    with TrialStore(store_url) as store:
+        store.create_study(_study("v1"))
+    script = textwrap.dedent(
+        """
+        import os, signal, sys
+        from hptaa_lab.records import TrialState
+        from hptaa_lab.store import TrialStore
+
+        store = TrialStore(sys.argv[1])
+        for i in range(5):
+            trial = store.start_trial("v1", {"i": i}, "random")
+            store.finish_trial("v1", trial.number, TrialState.COMPLETE, float(i))
+        store.start_trial("v1", {"i": 5}, "random")
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+
+    child = subprocess.run(
+        [sys.executable, "-c", script, store_url], env=env, timeout=120, check=False
+    )
+
+    assert child.returncode == -signal.SIGKILL
+    with TrialStore(store_url) as reopened:
+        trials = reopened.get_trials("v1")
+        assert [t.state for t in trials] == [TrialState.COMPLETE] * 5 + [
+            TrialState.RUNNING
+        ]
+        assert [t.config["i"] for t in trials] == list(range(6))
+        assert reopened.start_trial("v1", {}, "random").number == 6
+
+
+# -- opening the store ---------------------------------------------------------------
+
+
+def test_new_store_records_schema_version_and_logs_creation(
+    store_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Check that creating a store writes its schema version and logs it once."""
+    with caplog.at_level(logging.INFO, logger="hptaa_lab.store"):
+        TrialStore(store_url).close()
+        TrialStore(store_url).close()
+
+    assert caplog.text.count("Created trial store at") == 1
+    engine = sa.create_engine(store_url)
+    with engine.connect() as conn:
+        stored = conn.scalar(
+            sa.select(meta.c.value).where(meta.c.key == "schema_version")
+        )
+    engine.dispose()
+    assert stored == str(SCHEMA_VERSION)
+
+
+def test_store_with_newer_schema_version_is_refused(store_url: str) -> None:
+    """Check that a store written by a newer release is refused, naming its version."""
+    TrialStore(store_url).close()
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(sa.update(meta).values(value=str(SCHEMA_VERSION + 1)))
+    engine.dispose()
+
+    with pytest.raises(
+        StoreError,
+        match=rf"has schema version {SCHEMA_VERSION + 1}, newer than version "
+        rf"{SCHEMA_VERSION} that this hptaa_lab reads\. Upgrade hptaa_lab",
+    ):
+        TrialStore(store_url)
+
+
+def test_closed_store_refuses_further_use(store: TrialStore) -> None:
+    """Check that a closed store says how to get a working one."""
+    store.close()
+
+    with pytest.raises(StoreError, match=r"was closed\. Open a new TrialStore"):
+        store.list_studies()
+
+
+def test_sqlite_store_is_in_wal_mode(tmp_path: Path) -> None:
+    """Check that a SQLite store file uses write-ahead logging."""
+    path = tmp_path / "studies.db"
+    TrialStore(f"sqlite:///{path}").close()
+
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    engine.dispose()
+
+
+def test_default_url_is_relative_to_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check that the default store is .hptaa/studies.db in the working folder."""
+    monkeypatch.chdir(tmp_path)
+
+    expected = Path.cwd() / ".hptaa" / "studies.db"
+
+    with TrialStore() as store:
+        store.create_study(_study("v1"))
+        url = store.url
+    monkeypatch.chdir(tmp_path.parent)
+
+    assert DEFAULT_URL == "sqlite:///.hptaa/studies.db"
+    assert expected.is_file()
+    assert url == f"sqlite:///{expected}"
+    with TrialStore(url) as reopened:
+        assert reopened.has_study("v1")
+
+
+def test_in_memory_store_is_shared_between_threads() -> None:
+    """Check that one in-memory store serves several threads as one database."""
+    with TrialStore("sqlite://") as store:
+        store.create_study(_study("v1"))
+        barrier = threading.Barrier(3)
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            futures = [
+                pool.submit(_write_trials, store, "v1", writer, 15, barrier)
+                for writer in range(3)
+            ]
+            for future in futures:
+                future.result(timeout=60)
+
+        _assert_written(store, "v1", [0, 1, 2], 15)
+
+
+def test_file_that_is_not_a_database_gives_advice(tmp_path: Path) -> None:
+    """Check that opening a file that is not SQLite explains what to do."""
+    path = tmp_path / "notes.db"
+    path.write_text("These are my notes, not a database.\n" * 50)
+
+    with pytest.raises(
+        StoreError,
+        match=re.escape(
+            f"Cannot open the trial store at sqlite:///{path}: {path} is not a "
+            "SQLite database. Point the URL at a new file"
+        ),
+    ):
+        TrialStore(f"sqlite:///{path}")
+    assert path.read_text().startswith("These are my notes")
+
+
+def test_folder_that_cannot_be_created_gives_advice(tmp_path: Path) -> None:
+    """Check that a store path below a regular file explains what to do."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a folder")
+
+    with pytest.raises(
+        StoreError,
+        match=re.escape(f"cannot create the folder {blocker / 'sub'} (")
+        + r".+\)\. Choose a path in a folder you can write to",
+    ):
+        TrialStore(f"sqlite:///{blocker / 'sub' / 'studies.db'}")
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0,
+    reason="file permissions do not bind the root user",
+)
+def test_unwritable_folder_gives_advice(tmp_path: Path) -> None:
+    """Check that a store in a read-only folder explains what to do."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(
+            StoreError,
+            match=r"cannot be opened for writing .+ "
+            + re.escape(f"Check that {folder} exists and is writable"),
+        ):
+            TrialStore(f"sqlite:///{folder / 'studies.db'}")
+    finally:
+        folder.chmod(0o700)
+
+
+def test_unknown_url_scheme_gives_advice() -> None:
+    """Check that a URL of an unknown database names it and shows an example."""
+    with pytest.raises(
+        StoreError,
+        match=r"Cannot open the trial store at nosuchdb://host/db: 'nosuchdb' is not "
+        r"a database SQLAlchemy knows .+ Use a URL such as sqlite:///",
+    ):
+        TrialStore("nosuchdb://host/db")
+
+
+def test_unparsable_url_gives_advice() -> None:
+    """Check that a string that is not a URL is refused with an example."""
+    with pytest.raises(
+        StoreError, match=r"not a database URL\. Use a SQLAlchemy URL such as"
+    ):
+        TrialStore("studies.db")
+
+
+def test_missing_driver_error_masks_the_password() -> None:
+    """Check that the password of a URL never shows in an error."""
+    url = "postgresql://user:s3cret@127.0.0.1:1/db"
+
+    with pytest.raises(StoreError) as raised:
+        TrialStore(url)
+
+    message = str(raised.value)
+    assert "s3cret" not in message
+    assert (
+        "Cannot open the trial store at postgresql://user:***@127.0.0.1:1/db" in message
+    )
+
+
+def test_start_and_finish_cost_little(tmp_path: Path) -> None:
+    """Check that one started and finished trial costs a few milliseconds at most."""
+    with TrialStore(f"sqlite:///{tmp_path / 'studies.db'}") as store:
+        store.create_study(_study("v1"))
+        _finished(store, "v1", 0.0, {"x": 0})
+        n = 200
+        begin = time.perf_counter()
+        for i in range(n):
+            _finished(store, "v1", float(i), {"x": i, "lr": 0.01, "kernel": "rbf"})
+        per_trial_ms = (time.perf_counter() - begin) / n * 1000
+
+    # About 1 ms on a laptop; the bound leaves room for a busy CI machine.
+    assert per_trial_ms < 5.0
