@@ -67,6 +67,8 @@ def _hyperparameter(name: str, entry: Any) -> Any:
             return CS.Categorical(name, entry)
         if isinstance(entry, str | int | float | bool):
             return CS.Constant(name, entry)
+    except InvalidSearchSpaceError:
+        raise
     except (TypeError, ValueError) as exc:
         raise InvalidSearchSpaceError(
             f"Hyperparameter {name!r}: {entry!r} is not a valid entry ({exc})."
@@ -194,6 +196,7 @@ def space_from_json(text: str) -> CS.ConfigurationSpace:
         space = CS.ConfigurationSpace.from_serialized_dict(data)
     except Exception as exc:
         raise InvalidSearchSpaceError(
-            f"The ConfigSpace JSON could not be read ({type(exc).__name__}: {exc})."
+            f"The ConfigSpace JSON could not be read ({type(exc).__name__}: {exc}); "
+            "expected ConfigSpace JSON as written by hptaa_lab.space.space_to_json."
         ) from exc
     return as_space(space)

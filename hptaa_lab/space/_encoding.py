@@ -151,7 +151,12 @@ class Encoder:
         return values
 
     def active_values(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """Drop the values of hyperparameters that the conditions make inactive."""
+        """Drop the values of hyperparameters that the conditions make inactive.
+
+        A value whose condition names a parent without any value in ``values``
+        (unknown, e.g. a hyperparameter new in the current space) is kept: its
+        activity is decided once the parent is known.
+        """
         if not self.has_conditions:
             return dict(values)
         active: dict[str, Any] = {}
@@ -159,7 +164,12 @@ class Encoder:
             if name not in values:
                 continue
             conditions = self.space.parent_conditions_of[name]
-            if all(c.satisfied_by_value(active) for c in conditions):
+            if all(
+                c.satisfied_by_value(active)
+                if _parent_known(c, active)
+                else not _parent_known(c, values)
+                for c in conditions
+            ):
                 active[name] = values[name]
         return {name: values[name] for name in values if name in active}
 
@@ -185,7 +195,7 @@ class Encoder:
         return True
 
     def check(self, config: Mapping[str, Any]) -> dict[str, Any]:
-        """Return ``config`` with ConfigSpace's types if it is legal, else raise.
+        """Return ``config`` in the space's order if it is legal, else raise.
 
         Raises:
             ValueError: Naming the hyperparameter or clause that is violated.
@@ -213,7 +223,9 @@ class Encoder:
             raise ValueError(
                 f"Configuration {dict(config)!r} is not valid: {exc}"
             ) from exc
-        return dict(cfg)
+        # NOTE(space): the values given are returned, in the space's order, not
+        # ConfigSpace's: its vector round trip moves floats by a few ulps.
+        return {n: config[n] for n in self.space if n in config}
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Draw ``n`` vectors uniformly (in the encoding) over every dimension."""
@@ -227,21 +239,24 @@ class Encoder:
     ) -> dict[str, Any]:
         """Fill the active hyperparameters missing from ``partial`` at random.
 
-        Values that the conditions make inactive are dropped. Tries up to 100 random
+        The values of ``partial`` are kept exactly; values that the conditions make
+        inactive are dropped. Tries up to 100 random
         fillings to avoid forbidden clauses.
 
         Raises:
             ValueError: If no valid completion was found.
         """
+        given = {n: v for n, v in partial.items() if n in self.index}
         last_error: Exception | None = None
         for _ in range(100):
             vector = self.sample(rng, 1)[0]
-            for name, value in partial.items():
-                if name in self.index:
-                    vector[self.index[name]] = self.encode_value(name, value)
-            config = self.decode(vector)
+            values = dict(self.constants)
+            for i, u in enumerate(vector):
+                values[self.names[i]] = self.decode_value(i, float(u))
+            # The given values are kept exactly, not passed through the encoding.
+            values.update(given)
             try:
-                return self.check(config)
+                return self.check(self.active_values(values))
             except ValueError as exc:
                 last_error = exc
         raise ValueError(

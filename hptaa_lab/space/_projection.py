@@ -155,9 +155,23 @@ def _project_one(
         if hp_kind(hp) == "constant":
             values[name] = hp.value
     values = encoder.active_values(values)
-    if not encoder.missing_active(values) and not encoder.is_valid(values):
+    if encoder.missing_active(values):
+        clause = _violated_clause(space, values)
+        if clause is not None:
+            return f"configuration {values!r} hits the forbidden clause {clause}"
+    elif not encoder.is_valid(values):
         return f"configuration {values!r} is forbidden in the current search space"
     return values
+
+
+def _violated_clause(space: CS.ConfigurationSpace, values: dict[str, Any]) -> Any:
+    """A forbidden clause that the known values already hit, whatever the unknown
+    ones turn out to be, or None."""
+    for clause in space.forbidden_clauses:
+        involved = {h.name for h in _clause_hps(clause)}
+        if involved <= set(values) and clause.is_forbidden_value(values):
+            return clause
+    return None
 
 
 def _coerce(hp: Any, value: Any) -> Any:

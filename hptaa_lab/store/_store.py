@@ -818,6 +818,11 @@ def _sqlite_advice(reason: str, path: Path | None) -> tuple[str, str]:
             "Point the URL at a new file or at an existing trial store, or move "
             "that file away.",
         )
+    if path is not None and path.is_dir():
+        return (
+            f"{path} is a folder",
+            f"Name a file inside it, e.g. sqlite:///{path / 'studies.db'}.",
+        )
     if "unable to open" in lowered or "readonly" in lowered:
         folder = path.parent if path is not None else "its folder"
         return (

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 import hptaa_lab.store
 from hptaa_lab.errors import StoreError, StudyExistsError, StudyNotFoundError
 from hptaa_lab.records import StudyRecord, TrialRecord, TrialState
-from hptaa_lab.store import DEFAULT_URL, SCHEMA_VERSION, TrialStore
+from hptaa_lab.store import DEFAULT_URL, SCHEMA_VERSION, TrialStore, _store
 from hptaa_lab.store._schema import meta, studies
 
 SPACE_JSON = '{"name": "toy", "hyperparameters": []}'
@@ -80,15 +80,15 @@ def _finished(
 
 
 def _write_trials(
-    url: str | TrialStore, study: str, writer: int, n: int, barrier: Any
+    target: str | TrialStore, study: str, writer: int, n: int, barrier: Any
 ) -> None:
-    """Write ``n`` finished trials; run by the concurrency tests."""
-    store = url if isinstance(url, TrialStore) else TrialStore(url)
+    """Write ``n`` finished trials to a store or a URL; used by concurrency tests."""
+    store = target if isinstance(target, TrialStore) else TrialStore(target)
     barrier.wait(timeout=60)
     for i in range(n):
         trial = store.start_trial(study, {"writer": writer, "i": i}, "random")
         store.finish_trial(study, trial.number, TrialState.COMPLETE, value=float(i))
-    if store is not url:
+    if store is not target:
         store.close()
 
 
@@ -99,6 +99,14 @@ def _assert_written(store: TrialStore, study: str, writers: list[int], n: int) -
     written = sorted((t.config["writer"], t.config["i"]) for t in trials)
     assert written == sorted((w, i) for w in writers for i in range(n))
     assert {t.state for t in trials} == {TrialState.COMPLETE}
+
+
+def _set_schema_version(url: str, version: int) -> None:
+    """Overwrite the schema version a store records, as another release would."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.update(meta).values(value=str(version)))
+    engine.dispose()
 
 
 # -- studies -------------------------------------------------------------------
@@ -470,6 +478,9 @@ def test_add_trial_imports_a_finished_trial_under_the_next_number(
     assert added.number == 1
     assert store.get_trials("v1")[1] == added
     assert added == TrialRecord(**{**record.__dict__, "number": 1})
+    failed = store.add_trial("v1", TrialRecord(0, {}, TrialState.FAIL, error="OOM"))
+    assert store.get_trials("v1", states=[TrialState.FAIL]) == [failed]
+    assert (failed.number, failed.started_at, failed.error) == (2, None, "OOM")
     with pytest.raises(ValueError, match="add_trial imports finished trials"):
         store.add_trial("v1", TrialRecord(0, {}, TrialState.RUNNING))
 
@@ -728,15 +739,51 @@ def test_new_store_records_schema_version_and_logs_creation(
 def test_store_with_newer_schema_version_is_refused(store_url: str) -> None:
     """Check that a store written by a newer release is refused, naming its version."""
     TrialStore(store_url).close()
-    engine = sa.create_engine(store_url)
-    with engine.begin() as conn:
-        conn.execute(sa.update(meta).values(value=str(SCHEMA_VERSION + 1)))
-    engine.dispose()
+    _set_schema_version(store_url, SCHEMA_VERSION + 1)
 
     with pytest.raises(
         StoreError,
         match=rf"has schema version {SCHEMA_VERSION + 1}, newer than version "
         rf"{SCHEMA_VERSION} that this hptaa_lab reads\. Upgrade hptaa_lab",
+    ):
+        TrialStore(store_url)
+
+
+def test_older_store_is_migrated_step_by_step(
+    store_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Check that opening an older store runs each migration step once and logs it."""
+    with TrialStore(store_url) as store:
+        store.create_study(_study("v1"))
+    _set_schema_version(store_url, SCHEMA_VERSION - 1)
+    steps: list[int] = []
+    monkeypatch.setitem(
+        _store._MIGRATIONS, SCHEMA_VERSION - 1, lambda conn: steps.append(1)
+    )
+
+    with caplog.at_level(logging.INFO, logger="hptaa_lab.store"):
+        TrialStore(store_url).close()
+        TrialStore(store_url).close()
+
+    assert steps == [1]
+    assert (
+        f"from schema version {SCHEMA_VERSION - 1} to {SCHEMA_VERSION}" in caplog.text
+    )
+    with TrialStore(store_url) as reopened:
+        assert reopened.has_study("v1")
+
+
+def test_store_without_a_migration_path_is_refused(store_url: str) -> None:
+    """Check that a version with no migration step is refused with advice."""
+    TrialStore(store_url).close()
+    _set_schema_version(store_url, SCHEMA_VERSION - 1)
+
+    with pytest.raises(
+        StoreError,
+        match=rf"has schema version '{SCHEMA_VERSION - 1}', which this hptaa_lab "
+        rf"cannot migrate to version {SCHEMA_VERSION}\. Use a new store URL",
     ):
         TrialStore(store_url)
 
@@ -823,6 +870,18 @@ def test_folder_that_cannot_be_created_gives_advice(tmp_path: Path) -> None:
         + r".+\)\. Choose a path in a folder you can write to",
     ):
         TrialStore(f"sqlite:///{blocker / 'sub' / 'studies.db'}")
+
+
+def test_path_that_is_a_folder_gives_advice(tmp_path: Path) -> None:
+    """Check that a store URL naming a folder suggests a file inside it."""
+    with pytest.raises(
+        StoreError,
+        match=re.escape(
+            f"{tmp_path} is a folder. Name a file inside it, e.g. "
+            f"sqlite:///{tmp_path / 'studies.db'}."
+        ),
+    ):
+        TrialStore(f"sqlite:///{tmp_path}")
 
 
 @pytest.mark.skipif(

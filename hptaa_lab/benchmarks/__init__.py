@@ -1,0 +1,20 @@
+"""HT-AA benchmarks: a previous and a current version of a tuning problem.
+
+Each benchmark pairs the search space and objective of a previous version with
+those of a current version, on several tasks. ``names()`` lists them,
+``tasks(name)`` their tasks, and ``get(name, task)`` builds one::
+
+    from hptaa_lab import benchmarks
+
+    bench = benchmarks.get("FCN-B", "naval_propulsion")
+    config = dict(bench.current_space.get_default_configuration())
+    value = bench.current_objective(config)
+"""
+
+from __future__ import annotations
+
+# The benchmark modules register their factories when imported.
+from hptaa_lab.benchmarks import _fcnet, _nasbench, _svm  # noqa: F401
+from hptaa_lab.benchmarks._base import Benchmark, get, names, tasks
+
+__all__ = ["Benchmark", "get", "names", "tasks"]

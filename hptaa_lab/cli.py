@@ -1,0 +1,360 @@
+"""The ``hptaa`` command: the main job, and a look into the trial store."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from hptaa_lab.errors import HptaaError
+
+__all__ = ["build_parser", "main"]
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``hptaa`` command and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="hptaa",
+        description="Hyperparameter transfer across developer adjustments: keep every "
+        "study, diff search spaces, and tune the next version with a head start.",
+    )
+    parser.add_argument(
+        "--store",
+        default=None,
+        metavar="URL",
+        help="trial store (SQLAlchemy URL); default sqlite:///.hptaa/studies.db",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    demo = sub.add_parser(
+        "demo",
+        help="the main job on a built-in real benchmark, with an HTML report",
+        description="Tune the previous version of a benchmark, show the search-space "
+        "diff, then tune the current version with and without transfer and report "
+        "the gain.",
+    )
+    demo.add_argument("--benchmark", default="SVM-A", help="benchmark name (SVM-A)")
+    demo.add_argument("--task", default=None, help="task (default: the first one)")
+    demo.add_argument(
+        "--trials",
+        type=_positive_int,
+        default=40,
+        help="budget of each current study (40)",
+    )
+    demo.add_argument(
+        "--previous-trials",
+        type=_positive_int,
+        default=20,
+        help="budget of the previous study (20)",
+    )
+    demo.add_argument("--seed", type=int, default=0, help="seed of every sampler (0)")
+    demo.add_argument(
+        "--transfer", default=None, help="transfer method (default best-first+t2pe)"
+    )
+    demo.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="evaluate this many trials at a time on Dask",
+    )
+    demo.add_argument(
+        "--report",
+        default="hptaa_report.html",
+        help="where to write the HTML report (hptaa_report.html)",
+    )
+    demo.add_argument("--no-progress", action="store_true", help="no progress bar")
+    demo.set_defaults(handler=_demo)
+
+    studies = sub.add_parser("studies", help="list studies with their lineage")
+    studies.set_defaults(handler=_studies)
+
+    show = sub.add_parser("show", help="show one study: space, mapping, trials")
+    show.add_argument("study")
+    show.add_argument(
+        "--trials",
+        type=_positive_int,
+        default=10,
+        help="how many of the latest trials to list (10)",
+    )
+    show.set_defaults(handler=_show)
+
+    diff = sub.add_parser("diff", help="search-space diff between two studies")
+    diff.add_argument("study_a", metavar="STUDY_A", help="previous study")
+    diff.add_argument("study_b", metavar="STUDY_B", help="current study")
+    diff.set_defaults(handler=_diff)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer, got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``hptaa`` command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except HptaaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "\ninterrupted: every finished trial is kept in the trial store.",
+            file=sys.stderr,
+        )
+        return 130
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from hptaa_lab.demo import run_demo, write_demo_report
+    from hptaa_lab.study import DEFAULT_TRANSFER
+
+    bar = _ProgressBar(
+        args.previous_trials + 2 * args.trials, disabled=args.no_progress
+    )
+
+    def on_diff(space_diff: Any) -> None:
+        bar.write("\nSearch-space diff (previous -> current):\n")
+        bar.write(space_diff.format_table() + "\n")
+
+    try:
+        result = run_demo(
+            args.benchmark,
+            args.task,
+            trials=args.trials,
+            previous_trials=args.previous_trials,
+            seed=args.seed,
+            method=args.transfer or DEFAULT_TRANSFER,
+            store=args.store,
+            workers=args.workers,
+            on_diff=on_diff,
+            progress=bar.update,
+        )
+    finally:
+        bar.close()
+    print(
+        f"\nSummary: {result.benchmark} on {result.task}, transfer method "
+        f"{result.method}\n"
+    )
+    print(result.format_summary())
+    path = write_demo_report(result, args.report)
+    print(f"\nreport: {path}")
+    print(
+        f"studies: {result.previous}, {result.transfer}, {result.scratch} "
+        f"(in {result.store_url}; see `hptaa studies`)"
+    )
+    return 0
+
+
+class _ProgressBar:
+    """A tqdm bar on stderr that shows the phase and its incumbent."""
+
+    def __init__(self, total: int, disabled: bool) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(
+            total=total,
+            disable=disabled,
+            unit="trial",
+            file=sys.stderr,
+            dynamic_ncols=True,
+        )
+
+    def update(self, phase: str, study: Any, trial: Any) -> None:
+        best = study.incumbent
+        self._bar.set_description(phase)
+        self._bar.set_postfix_str(
+            "incumbent " + ("-" if best is None else f"{best.value:.5g}")
+        )
+        self._bar.update(1)
+
+    def write(self, text: str) -> None:
+        self._bar.write(text, file=sys.stdout)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _studies(args: argparse.Namespace) -> int:
+    from hptaa_lab.study import open_store
+
+    store = open_store(args.store)
+    rows = store.summaries()
+    if not rows:
+        print(
+            f"No studies in {store.url} yet. Run `hptaa demo` or create one with "
+            "hptaa_lab.create_study()."
+        )
+        return 0
+    by_name = {r["name"]: r for r in rows}
+    children: dict[str | None, list[str]] = {}
+    for r in rows:
+        parent = r["previous"] if r["previous"] in by_name else None
+        children.setdefault(parent, []).append(r["name"])
+    table: list[tuple[str, ...]] = []
+
+    def walk(name: str, prefix: str, last: bool, depth: int) -> None:
+        r = by_name[name]
+        branch = "" if depth == 0 else ("`- " if last else "|- ")
+        best = r["best_value"]
+        table.append(
+            (
+                prefix + branch + name,
+                r["transfer"] or "-",
+                r["sampler"],
+                f"{r['n_complete']}/{r['n_trials']}",
+                "-" if best is None else f"{best:.6g}",
+                r["created_at"].strftime("%Y-%m-%d %H:%M") if r["created_at"] else "",
+            )
+        )
+        kids = children.get(name, [])
+        for i, kid in enumerate(kids):
+            extend = "" if depth == 0 else ("   " if last else "|  ")
+            walk(kid, prefix + extend, i == len(kids) - 1, depth + 1)
+
+    for root in children.get(None, []):
+        walk(root, "", True, 0)
+    header = (
+        "study (lineage)",
+        "transfer",
+        "sampler",
+        "complete/trials",
+        "incumbent",
+        "created (UTC)",
+    )
+    print(_format_table(header, table))
+    return 0
+
+
+def _format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        lines.append(
+            "  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True))
+        )
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _show(args: argparse.Namespace) -> int:
+    from hptaa_lab.space import diff, space_from_json
+
+    study = _view_study(args.study, args.store)
+    record = study.record
+    counts = {str(k): v for k, v in study.store.count_trials(study.name).items()}
+    print(f"study      {study.name}")
+    print(
+        f"created    {record.created_at:%Y-%m-%d %H:%M:%S} UTC"
+        if record.created_at
+        else "created    -"
+    )
+    print(f"direction  {record.direction}")
+    print(f"sampler    {record.sampler}")
+    print(f"transfer   {record.transfer or '-'}")
+    print(f"previous   {record.previous or '-'}")
+    print("trials     " + ", ".join(f"{k.lower()} {v}" for k, v in counts.items()))
+    if record.attrs:
+        print("attrs      " + ", ".join(f"{k}={v}" for k, v in record.attrs.items()))
+    print("\nSearch space:")
+    from hptaa_lab.space import describe
+
+    for name, hp in study.space.items():
+        print(f"  {name}: {describe(hp)}")
+    if record.previous:
+        previous = study.store.get_study(record.previous)
+        mapping = study.mapping
+        if not mapping.is_empty:
+            print(f"\nMapping: {mapping.to_json()}")
+        print(f"\nDiff to previous study {record.previous}:")
+        print(
+            diff(
+                space_from_json(previous.space_json), study.space, mapping
+            ).format_table()
+        )
+    best = study.incumbent
+    print(
+        "\nIncumbent: "
+        + (
+            "none yet"
+            if best is None
+            else f"trial {best.number}, value {best.value:.6g}"
+        )
+    )
+    if best is not None:
+        for k, v in best.config.items():
+            print(f"  {k} = {v!r}")
+    latest = study.trials[-args.trials :]
+    if latest:
+        print(f"\nLatest {len(latest)} trials:")
+        rows = [
+            (
+                str(t.number),
+                str(t.state),
+                "-" if t.value is None else f"{t.value:.6g}",
+                t.proposed_by,
+                _short_error(t.error),
+            )
+            for t in latest
+        ]
+        print(_format_table(("number", "state", "value", "proposed by", "error"), rows))
+    return 0
+
+
+def _view_study(name: str, store_url: str | None) -> Any:
+    """A study read from the store without resuming it (nothing is written)."""
+    from hptaa_lab.samplers import RandomSampler
+    from hptaa_lab.space import space_from_json
+    from hptaa_lab.study import Study, open_store
+
+    store = open_store(store_url)
+    record = store.get_study(name)
+    sampler = RandomSampler(space_from_json(record.space_json))
+    return Study(record, store, sampler, store.get_trials(name))
+
+
+def _short_error(error: str | None) -> str:
+    if not error:
+        return ""
+    last = error.strip().splitlines()[-1]
+    return last if len(last) <= 60 else last[:57] + "..."
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from hptaa_lab.space import Mapping, diff, space_from_json
+    from hptaa_lab.study import open_store
+
+    store = open_store(args.store)
+    a, b = store.get_study(args.study_a), store.get_study(args.study_b)
+    mapping = Mapping.from_json(b.mapping_json) if b.previous == a.name else None
+    print(
+        f"Search-space diff {a.name} -> {b.name}"
+        + (" (with the confirmed mapping)" if mapping and not mapping.is_empty else "")
+        + ":\n"
+    )
+    print(
+        diff(
+            space_from_json(a.space_json), space_from_json(b.space_json), mapping
+        ).format_table()
+    )
+    return 0

@@ -1,0 +1,283 @@
+"""The main job: tune a previous version, diff, then tune the current one with and
+without transfer, and measure the gain."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hptaa_lab.records import TrialRecord
+from hptaa_lab.report import evaluations_to_reach, incumbent_at, speedup
+from hptaa_lab.space import Mapping, SpaceDiff, diff
+from hptaa_lab.store import TrialStore
+from hptaa_lab.study import DEFAULT_TRANSFER, Study, create_study, open_store
+
+__all__ = ["CHECKPOINTS", "DemoResult", "run_demo", "write_demo_report"]
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINTS = (5, 10, 20, 40)
+
+Progress = Callable[[str, Study, TrialRecord], None]
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What the demo ran and measured.
+
+    Attributes:
+        benchmark: Benchmark name.
+        task: Task name.
+        previous: Name of the previous study.
+        transfer: Name of the current study tuned with transfer.
+        scratch: Name of the current study tuned from scratch.
+        method: The transfer method used.
+        space_diff: The search-space diff between the two versions.
+        trajectories: "previous", "transfer", "no transfer" -> incumbent after each
+            evaluation.
+        target: The no-transfer study's final incumbent.
+        evals_transfer: Evaluations the transfer study needed to reach the target.
+        evals_scratch: Evaluations the no-transfer study needed to reach it.
+        store_url: Where the studies are kept.
+    """
+
+    benchmark: str
+    task: str
+    previous: str
+    transfer: str
+    scratch: str
+    method: str
+    space_diff: SpaceDiff
+    trajectories: dict[str, list[float]]
+    target: float
+    evals_transfer: int | None
+    evals_scratch: int | None
+    store_url: str
+    checkpoints: tuple[int, ...] = field(default=CHECKPOINTS)
+
+    @property
+    def speedup(self) -> float:
+        """Evaluations from scratch / evaluations with transfer to reach the target."""
+        return speedup(self.evals_scratch, self.evals_transfer)
+
+    def summary_rows(self) -> list[dict[str, Any]]:
+        """One row per checkpoint: incumbent with and without transfer."""
+        rows = []
+        for n in self.checkpoints:
+            if n > len(self.trajectories["no transfer"]):
+                continue
+            rows.append(
+                {
+                    "evaluations": n,
+                    "with transfer": incumbent_at(self.trajectories["transfer"], n),
+                    "without transfer": incumbent_at(
+                        self.trajectories["no transfer"], n
+                    ),
+                }
+            )
+        return rows
+
+    def format_summary(self) -> str:
+        """The summary as plain text."""
+        lines = [
+            f"{'evaluations':>11}  {'with transfer':>14}  {'without transfer':>16}"
+        ]
+        for row in self.summary_rows():
+            lines.append(
+                f"{row['evaluations']:>11}  {row['with transfer']:>14.5g}  "
+                f"{row['without transfer']:>16.5g}"
+            )
+        lines.append("")
+        lines.append(f"target (final incumbent without transfer): {self.target:.5g}")
+        lines.append(
+            f"evaluations to reach it: with transfer {_count(self.evals_transfer)}, "
+            f"without transfer {_count(self.evals_scratch)}"
+        )
+        gain = self.speedup
+        lines.append(
+            "speedup: "
+            + (
+                f"{gain:.2f}x fewer evaluations with transfer"
+                if not math.isnan(gain)
+                else "n/a (target not reached)"
+            )
+        )
+        return "\n".join(lines)
+
+
+def _count(n: int | None) -> str:
+    return "never" if n is None else str(n)
+
+
+def run_demo(
+    benchmark: str = "SVM-A",
+    task: str | None = None,
+    *,
+    trials: int = 40,
+    previous_trials: int = 20,
+    seed: int = 0,
+    method: str = DEFAULT_TRANSFER,
+    store: TrialStore | str | None = None,
+    workers: int | None = None,
+    on_diff: Callable[[SpaceDiff], None] | None = None,
+    progress: Progress | None = None,
+) -> DemoResult:
+    """Run the main job on a built-in benchmark and return what it measured.
+
+    1. Tune the previous version (TPE, ``previous_trials`` evaluations).
+    2. Diff the previous and current search spaces.
+    3. Tune the current version twice with the same budget and seed: with
+       ``method`` transferring from the previous study, and with plain TPE.
+
+    Every study stays in the store; names are ``<benchmark>-<task>-r<k>-v1``,
+    ``...-v2`` and ``...-v2-scratch`` with the first free run number k.
+
+    Args:
+        benchmark: Benchmark name (see ``hptaa_lab.benchmarks.names()``).
+        task: Task of the benchmark (default: its first task).
+        trials: Budget of each current study.
+        previous_trials: Budget of the previous study.
+        seed: Seed of every sampler.
+        method: Transfer method for the current study.
+        store: Trial store or URL.
+        workers: Evaluate this many trials at a time (Dask); None: in-process.
+        on_diff: Called with the search-space diff once it is known.
+        progress: Called as ``progress(phase, study, trial)`` after each trial;
+            phase is "previous", "transfer" or "no transfer".
+    """
+    from hptaa_lab import benchmarks
+
+    for label, value in (("trials", trials), ("previous_trials", previous_trials)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{label} must be a positive int; got {value!r}.")
+    bench = benchmarks.get(benchmark, task)
+    trial_store = open_store(store)
+    prefix = _free_prefix(trial_store, f"{bench.name}-{bench.task}")
+    attrs = {"benchmark": bench.name, "task": bench.task}
+
+    def callback(phase: str) -> list[Callable[[Study, TrialRecord], None]]:
+        if progress is None:
+            return []
+        return [lambda study, trial: progress(phase, study, trial)]
+
+    previous = create_study(
+        f"{prefix}-v1",
+        bench.previous_space,
+        store=trial_store,
+        seed=seed,
+        attrs={**attrs, "version": "previous"},
+    )
+    previous.optimize(
+        bench.previous_objective,
+        n_trials=previous_trials,
+        workers=workers,
+        callbacks=callback("previous"),
+    )
+    space_diff = diff(bench.previous_space, bench.current_space)
+    if on_diff is not None:
+        on_diff(space_diff)
+    mapping = Mapping(
+        previous_fixed=dict(bench.previous_fixed),
+        current_fixed=dict(bench.current_fixed),
+    )
+    scratch_name = f"{prefix}-v2-scratch"
+    transfer = create_study(
+        f"{prefix}-v2",
+        bench.current_space,
+        previous=previous,
+        transfer=method,
+        mapping=mapping,
+        store=trial_store,
+        seed=seed,
+        attrs={**attrs, "version": "current", "scratch_twin": scratch_name},
+    )
+    transfer.optimize(
+        bench.current_objective,
+        n_trials=trials,
+        workers=workers,
+        callbacks=callback("transfer"),
+    )
+    scratch = create_study(
+        scratch_name,
+        bench.current_space,
+        store=trial_store,
+        seed=seed,
+        attrs={**attrs, "version": "current", "twin_of": transfer.name},
+    )
+    scratch.optimize(
+        bench.current_objective,
+        n_trials=trials,
+        workers=workers,
+        callbacks=callback("no transfer"),
+    )
+    trajectories = {
+        "previous": previous.incumbent_trajectory(),
+        "transfer": transfer.incumbent_trajectory(),
+        "no transfer": scratch.incumbent_trajectory(),
+    }
+    target = trajectories["no transfer"][-1]
+    return DemoResult(
+        benchmark=bench.name,
+        task=bench.task,
+        previous=previous.name,
+        transfer=transfer.name,
+        scratch=scratch.name,
+        method=method,
+        space_diff=space_diff,
+        trajectories=trajectories,
+        target=target,
+        evals_transfer=evaluations_to_reach(trajectories["transfer"], target),
+        evals_scratch=evaluations_to_reach(trajectories["no transfer"], target),
+        store_url=trial_store.url,
+    )
+
+
+def _free_prefix(store: TrialStore, base: str) -> str:
+    base = re.sub(r"[^A-Za-z0-9_.-]+", "-", base).strip("-").lower()
+    existing = (
+        set(store.study_names())
+        if hasattr(store, "study_names")
+        else {s.name for s in store.list_studies()}
+    )
+    k = 1
+    while f"{base}-r{k}-v1" in existing or f"{base}-r{k}-v2" in existing:
+        k += 1
+    return f"{base}-r{k}"
+
+
+def write_demo_report(result: DemoResult, path: str | Path) -> Path:
+    """Write the demo's self-contained HTML report (chart, diff, summary)."""
+    import pandas as pd
+
+    from hptaa_lab.report import trajectory_figure, write_html_report
+
+    figure = trajectory_figure(
+        {
+            f"previous ({result.previous})": result.trajectories["previous"],
+            f"transfer: {result.method} ({result.transfer})": result.trajectories[
+                "transfer"
+            ],
+            f"no transfer: tpe ({result.scratch})": result.trajectories["no transfer"],
+        },
+        title=f"{result.benchmark} on {result.task}: incumbent trajectories",
+    )
+    summary = pd.DataFrame(result.summary_rows())
+    return write_html_report(
+        path,
+        f"hptaa_lab demo: {result.benchmark} on {result.task}",
+        [
+            figure,
+            "## Search-space diff (previous -> current)",
+            "```" + result.space_diff.format_table() + "```",
+            "## Summary",
+            summary,
+            "```" + result.format_summary() + "```",
+            f"Studies kept in {result.store_url}: {result.previous}, "
+            f"{result.transfer}, {result.scratch}.",
+        ],
+    )
