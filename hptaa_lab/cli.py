@@ -167,25 +167,34 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 class _ProgressBar:
-    """A tqdm bar on stderr that shows the phase and its incumbent."""
+    """Progress on stderr: a tqdm bar on a terminal, a line per 10 trials otherwise."""
 
     def __init__(self, total: int, disabled: bool) -> None:
         from tqdm import tqdm
 
+        self._lines = not sys.stderr.isatty() and not disabled
         self._bar = tqdm(
             total=total,
-            disable=disabled,
+            disable=disabled or self._lines,
             unit="trial",
             file=sys.stderr,
             dynamic_ncols=True,
+            mininterval=0.2,
         )
+        self._phase = ""
+        self._count = 0
 
     def update(self, phase: str, study: Any, trial: Any) -> None:
         best = study.incumbent
+        incumbent = "incumbent " + ("-" if best is None else f"{best.value:.5g}")
+        if self._lines:
+            self._count = self._count + 1 if phase == self._phase else 1
+            self._phase = phase
+            if self._count % 10 == 0:
+                print(f"{phase}: {self._count} trials, {incumbent}", file=sys.stderr)
+            return
         self._bar.set_description(phase)
-        self._bar.set_postfix_str(
-            "incumbent " + ("-" if best is None else f"{best.value:.5g}")
-        )
+        self._bar.set_postfix_str(incumbent, refresh=False)
         self._bar.update(1)
 
     def write(self, text: str) -> None:

@@ -217,8 +217,8 @@ class Encoder:
                 raise ValueError(f"Active hyperparameters without a value: {missing}.")
             return {n: config[n] for n in self.space}
         try:
-            cfg = CS.Configuration(self.space, values=dict(config))
-            self.space.check_configuration(cfg)
+            # Configuration validates ranges, conditions and forbidden clauses.
+            CS.Configuration(self.space, values=dict(config))
         except (ValueError, KeyError) as exc:
             raise ValueError(
                 f"Configuration {dict(config)!r} is not valid: {exc}"
