@@ -209,10 +209,10 @@ class Study:
                 finished.config, self.loss(_value(finished)) if ok else None
             )
         if not ok:
+            last_line = (error or "").strip().splitlines()[-1:] or [""]
             logger.warning(
                 "study %s: trial %d failed for %s: %s",
-                self.name, number, finished.config, (error or "").strip().splitlines()[-1]
-                if error else "",
+                self.name, number, finished.config, last_line[0],
             )
         return finished
 
@@ -304,7 +304,8 @@ def _value(trial: TrialRecord) -> float:
 
 
 def _is_finite_number(value: Any) -> bool:
-    if isinstance(value, bool) or value is None:
+    """Whether ``value`` is a finite number (a string that parses as one is not)."""
+    if isinstance(value, bool) or not hasattr(type(value), "__float__"):
         return False
     try:
         return math.isfinite(float(value))

@@ -204,10 +204,11 @@ def check_configuration(
                 f"{label}. Add a value: {_describe(hyperparameter)}."
             )
         if not active and name in config:
+            conditions = ", ".join(map(str, space.parent_conditions_of[name]))
             raise ValueError(
                 f"Hyperparameter {name!r} is inactive in {label} because its "
-                "condition does not hold, but the configuration sets it to "
-                f"{config[name]!r}. Remove it from the configuration."
+                f"condition ({conditions}) does not hold, but the configuration "
+                f"sets it to {config[name]!r}. Remove it from the configuration."
             )
         if active:
             values[name] = _legal_value(hyperparameter, config[name], label)
@@ -242,6 +243,7 @@ def _legal_value(hyperparameter: Hyperparameter, value: Any, label: str) -> Any:
 
 
 def _describe(hyperparameter: Hyperparameter) -> str:
+    items: Sequence[Any]
     if isinstance(hyperparameter, OrdinalHyperparameter):
         items = hyperparameter.sequence
     elif isinstance(hyperparameter, CategoricalHyperparameter):

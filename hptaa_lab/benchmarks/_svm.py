@@ -13,6 +13,10 @@ from typing import Any
 
 import numpy as np
 from ConfigSpace import Categorical, ConfigurationSpace, EqualsCondition, Float, Integer
+from ConfigSpace.hyperparameters import (
+    UniformFloatHyperparameter,
+    UniformIntegerHyperparameter,
+)
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
@@ -85,8 +89,7 @@ class SVMObjective:
     ) -> None:
         if task not in TASKS:
             raise ValueError(
-                f"The task of {label} must be one of {', '.join(TASKS)}; got "
-                f"{task!r}."
+                f"The task of {label} must be one of {', '.join(TASKS)}; got {task!r}."
             )
         if "kernel" not in space and "kernel" not in fixed:
             raise ValueError(
@@ -223,19 +226,19 @@ def svm_b(task: str) -> Benchmark:
     )
 
 
-def _cost(low_exponent: int, high_exponent: int) -> Float:
+def _cost(low_exponent: int, high_exponent: int) -> UniformFloatHyperparameter:
     return Float("C", (2.0**low_exponent, 2.0**high_exponent), log=True, default=1.0)
 
 
-def _gamma() -> Float:
+def _gamma() -> UniformFloatHyperparameter:
     return Float("gamma", (2.0**-10, 2.0**10), log=True, default=1.0)
 
 
-def _degree() -> Integer:
+def _degree() -> UniformIntegerHyperparameter:
     return Integer("degree", (2, 5), default=3)
 
 
-def _kernel_space(name: str, cost: Float) -> ConfigurationSpace:
+def _kernel_space(name: str, cost: UniformFloatHyperparameter) -> ConfigurationSpace:
     space = ConfigurationSpace(name=name)
     kernel = Categorical("kernel", KERNELS, default="rbf")
     gamma = _gamma()

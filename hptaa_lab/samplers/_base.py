@@ -111,9 +111,14 @@ class Sampler(abc.ABC):
     def random_proposal(
         self, pending: Sequence[Mapping[str, Any]] = (), label: str = "random"
     ) -> Proposal:
-        """A uniformly random legal configuration, fresh where possible."""
+        """A uniformly random legal configuration, fresh where possible.
+
+        When every configuration drawn was evaluated already, one of those that
+        is not pending is proposed again.
+        """
         pending_keys = {config_key(p) for p in pending}
         config: dict[str, Any] = {}
+        repeat: dict[str, Any] | None = None
         for _ in range(64):
             vectors = self.encoder.sample(self.rng, 16)
             for vector in vectors:
@@ -121,8 +126,15 @@ class Sampler(abc.ABC):
                 if self.encoder.has_conditions or self.encoder.has_forbiddens:
                     if not self.encoder.is_valid(config):
                         continue
-                if self.is_fresh(config, pending_keys):
+                key = config_key(config)
+                if key in pending_keys:
+                    continue
+                if key not in self._seen:
                     return Proposal(config, label)
-        if not config:
+                if repeat is None:
+                    repeat = config
+        if repeat is not None:
+            return Proposal(repeat, label)
+        if not config or not self.encoder.is_valid(config):
             config = self.encoder.fallback_default()
         return Proposal(config, label)

@@ -114,9 +114,9 @@ class GPSampler(Sampler):
         best = X[np.argsort(y, kind="stable")[:5]]
         centres = best[self.rng.integers(len(best), size=self.n_candidates - n_random)]
         local = centres + self.rng.normal(0.0, 0.1, centres.shape)
-        local = np.where(np.isnan(local), random[: len(local)], local)
-        flip = self.rng.random(local.shape) < 0.2
         fresh = enc.sample(self.rng, len(local))
+        local = np.where(np.isnan(local), fresh, local)
+        flip = self.rng.random(local.shape) < 0.2
         cat = enc.is_categorical
         local[:, cat] = np.where(flip[:, cat], fresh[:, cat], centres[:, cat])
         local[:, cat] = np.nan_to_num(local[:, cat], nan=0.0)

@@ -82,8 +82,7 @@ class TPESampler(Sampler):
         """Propose from densities fitted on ``(X, y)`` (encoded, minimised)."""
         X = self._impute(X)
         order = np.argsort(y, kind="stable")
-        n_good = max(self.min_points, math.ceil(self.top_fraction * len(y)))
-        n_good = min(n_good, len(y) - 1)
+        n_good = self.good_size(len(y))
         good, bad = X[order[:n_good]], X[order[n_good:]]
         if pending:
             bad = np.concatenate([bad, self._impute(self.encoder.encode(pending))])
@@ -109,6 +108,13 @@ class TPESampler(Sampler):
             if self.is_fresh(config, pending_keys):
                 return Proposal(config, label)
         return self.random_proposal(pending)
+
+    def good_size(self, n: int) -> int:
+        """Size of the good set among ``n`` observations: the larger of ``d + 1``
+        and ``top_fraction`` of ``n`` (rounded up), leaving at least one bad one."""
+        return max(
+            1, min(max(self.min_points, math.ceil(self.top_fraction * n)), n - 1)
+        )
 
     def _impute(self, X: np.ndarray) -> np.ndarray:
         """Replace NaN (inactive) entries by random values of their dimension."""
@@ -157,7 +163,8 @@ class _KDE:
             c = self.n_choices[self.cat]
             same = X[:, None, self.cat] == self.data[None, :, self.cat]
             log_same = np.log1p(-bw)
-            log_other = np.log(bw / np.maximum(c - 1, 1))
+            # A single-choice dimension has no other value (its bandwidth is 0).
+            log_other = np.log(np.where(c > 1, bw / np.maximum(c - 1, 1), 1.0))
             total += np.where(same, log_same, log_other).sum(axis=2)
         result: np.ndarray = logsumexp(total, axis=1) - math.log(len(self.data))
         return result

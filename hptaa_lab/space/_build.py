@@ -98,6 +98,8 @@ def _from_long_form(name: str, entry: Mapping[str, Any]) -> Any:
             name, (low, high), log=bool(entry.get("log")), default=default
         )
     if kind == "choices":
+        if default is None:
+            return CS.Categorical(name, list(entry["choices"]))
         return CS.Categorical(name, list(entry["choices"]), default=default)
     if kind == "ordinal":
         if default is None:

@@ -146,7 +146,7 @@ class Mapping:
                 )
         for name, value in self.current_fixed.items():
             _require(name, previous_space, "previous", "current fixed value")
-            if name in self.renames or name in current_space:
+            if name in _kept(previous_space, current_space, self.renames):
                 raise MappingError(
                     f"current_fixed names {name!r}, which is still in the current space; "
                     "only removed hyperparameters are fixed now."
@@ -227,6 +227,24 @@ def _added(
 ) -> set[str]:
     kept = {renames.get(n, n) for n in previous_space}
     return {n for n in current_space if n not in kept}
+
+
+def _kept(
+    previous_space: CS.ConfigurationSpace,
+    current_space: CS.ConfigurationSpace,
+    renames: dict[str, str],
+) -> set[str]:
+    """Previous names whose values reach the current space (renamed or not).
+
+    A previous name that another previous hyperparameter is renamed onto is not
+    kept: the renamed one takes its place.
+    """
+    targets = set(renames.values())
+    return {
+        n
+        for n in previous_space
+        if renames.get(n, n) in current_space and (n in renames or n not in targets)
+    }
 
 
 def _is_json_scalar(value: Any) -> bool:

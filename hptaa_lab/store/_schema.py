@@ -11,11 +11,23 @@ from sqlalchemy.engine import Dialect
 __all__ = ["SCHEMA_VERSION", "meta", "metadata", "studies", "trials"]
 
 #: Version of the table layout below; raise it with every change and add a
-#: migration step in ``_store.py``.
-SCHEMA_VERSION = 1
+#: migration step in ``_migrations.py``.
+#:
+#: - 1: studies, trials, meta.
+#: - 2: trials gain ``attrs_json`` (free-form JSON attributes of a trial, such
+#:   as where an imported trial came from); the (study, state) index becomes
+#:   (study, state, value), which also serves the incumbent query.
+SCHEMA_VERSION = 2
 
 #: Key of the schema version row in the meta table.
 VERSION_KEY = "schema_version"
+
+#: Key of the meta row naming the hptaa_lab release that created or last
+#: migrated the store.
+WRITER_KEY = "hptaa_lab_version"
+
+#: Name of the index added by schema version 2.
+STATE_VALUE_INDEX = "ix_hptaa_trials_study_state_value"
 
 #: Longest study name a backend with sized strings accepts.
 NAME_LENGTH = 255
@@ -92,6 +104,7 @@ trials = sa.Table(
     sa.Column("started_at", UTCDateTime, nullable=True),
     sa.Column("finished_at", UTCDateTime, nullable=True),
     sa.Column("proposed_by", sa.String(64), nullable=False),
+    sa.Column("attrs_json", sa.Text, nullable=False, server_default="{}"),
     sa.UniqueConstraint("study_id", "number", name="uq_hptaa_trials_study_number"),
-    sa.Index("ix_hptaa_trials_study_state", "study_id", "state"),
+    sa.Index(STATE_VALUE_INDEX, "study_id", "state", "value"),
 )

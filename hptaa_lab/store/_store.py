@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import math
@@ -9,7 +10,7 @@ import numbers
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -24,10 +25,12 @@ from sqlalchemy.pool import StaticPool
 
 from hptaa_lab.errors import StoreError, StudyExistsError, StudyNotFoundError
 from hptaa_lab.records import StudyRecord, TrialRecord, TrialState
+from hptaa_lab.store._migrations import MIGRATIONS
 from hptaa_lab.store._schema import (
     NAME_LENGTH,
     SCHEMA_VERSION,
     VERSION_KEY,
+    WRITER_KEY,
     UTCDateTime,
     meta,
     metadata,
@@ -50,11 +53,16 @@ _WRITE_OPTION = "hptaa_write"
 _NUMBER_ATTEMPTS = 20
 _DIRECTIONS = ("minimize", "maximize")
 _FINISHED = (TrialState.COMPLETE, TrialState.FAIL)
+_CONNECT_TIMEOUT_S = 10
+_LIBPQ_DRIVERS = ("psycopg", "psycopg2")
 
-#: Schema migrations: the step at key k turns a version-k store into version
-#: k + 1. Steps run inside the opening transaction, after missing tables of the
-#: current layout were created.
-_MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {}
+#: Key of the PostgreSQL advisory lock that serialises opening a store, so two
+#: processes never create or migrate the tables at once ("hptaa" in ASCII).
+_OPEN_LOCK_KEY = 0x6870746161
+
+#: Schema migrations (see ``_migrations.py``); the step at key k turns a
+#: version-k store into version k + 1.
+_MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = MIGRATIONS
 
 _TRIAL_COLUMNS = (
     trials.c.id,
@@ -104,10 +112,15 @@ class TrialStore:
     share. Every write commits at once, so a crash loses no finished trial. One
     TrialStore may be used from several threads.
 
+    Opening a store creates its tables when the database is empty, and
+    migrates a store written by an older hptaa_lab to the current schema
+    version (``SCHEMA_VERSION``).
+
     Args:
         url: SQLAlchemy database URL; None means ``DEFAULT_URL``. A relative
             SQLite path is resolved against the current working folder, and its
-            folder is created if missing.
+            folder is created if missing. ``postgresql://`` without a driver
+            uses psycopg (version 3) when psycopg2 is not installed.
 
     Raises:
         StoreError: The URL cannot be opened (unknown scheme, driver not
@@ -121,8 +134,9 @@ class TrialStore:
         if self._sqlite_file is not None:
             parsed = parsed.set(database=str(self._sqlite_file))
 
-        self._url = parsed
         self._shown = parsed.render_as_string(hide_password=True)
+        parsed = _default_driver(parsed)
+        self._url = parsed
         self._closed = False
         self._lock: AbstractContextManager[Any] = nullcontext()
         if _is_sqlite_memory(parsed):
@@ -567,45 +581,65 @@ class TrialStore:
         """Yield a connection inside a transaction that commits on success.
 
         On SQLite a write transaction takes the write lock at its start, so
-        reading the next trial number and inserting it cannot interleave.
+        reading the next trial number and inserting it cannot interleave. A
+        database that cannot be reached raises a StoreError without the
+        driver's traceback (it is logged at DEBUG level).
         """
         if self._closed:
             raise StoreError(
                 f"The trial store at {self._shown} was closed. Open a new "
                 "TrialStore to use it again."
             )
-        try:
-            with self._lock, self._engine.connect() as conn:
-                if write:
-                    conn.execution_options(**{_WRITE_OPTION: True})
-                with conn.begin():
-                    yield conn
-        except sa_exc.IntegrityError:
-            raise
-        except sa_exc.DBAPIError as exc:
-            verb = action or ("write to" if write else "read")
-            raise self._store_error(verb, exc) from exc
+        verb = action or ("write to" if write else "read")
+        with self._lock:
+            try:
+                conn = self._engine.connect()
+            except sa_exc.DBAPIError as exc:
+                logger.debug("Cannot connect to %s", self._shown, exc_info=True)
+                raise self._store_error(verb, exc) from None
+
+            try:
+                with conn:
+                    if write:
+                        conn.execution_options(**{_WRITE_OPTION: True})
+                    with conn.begin():
+                        yield conn
+            except sa_exc.IntegrityError:
+                raise
+            except sa_exc.DBAPIError as exc:
+                raise self._store_error(verb, exc) from exc
 
     def _prepare_schema(self) -> None:
-        """Create missing tables, then check or migrate the schema version."""
+        """Create the tables of a new store, or check and migrate its version."""
         for attempt in (1, 2):
             try:
                 with self._transaction(write=True, action="open") as conn:
-                    metadata.create_all(conn)
+                    if conn.dialect.name == "postgresql":
+                        # Two processes opening a new store would both create
+                        # the tables; the second would fail on the catalog.
+                        lock = sa.func.pg_advisory_xact_lock(_OPEN_LOCK_KEY)
+                        conn.execute(sa.select(lock))
                     self._check_version(conn)
+                    metadata.create_all(conn)
                 return
             except sa_exc.IntegrityError as exc:
-                # Two processes created the store at once; the second attempt
-                # finds the version row the other one wrote.
+                # Backends without the lock: two processes created the store
+                # at once; the second attempt finds the other one's tables.
                 if attempt == 2:
                     raise self._store_error("open", exc) from exc
 
     def _check_version(self, conn: sa.Connection) -> None:
         """Record, refuse or migrate the stored schema version."""
-        stored = conn.scalar(sa.select(meta.c.value).where(meta.c.key == VERSION_KEY))
-        if stored is None:
+        stored = _stored_meta(conn)
+        version = stored.get(VERSION_KEY)
+        if version is None:
+            metadata.create_all(conn)
             conn.execute(
-                sa.insert(meta).values(key=VERSION_KEY, value=str(SCHEMA_VERSION))
+                sa.insert(meta),
+                [
+                    {"key": VERSION_KEY, "value": str(SCHEMA_VERSION)},
+                    {"key": WRITER_KEY, "value": _release()},
+                ],
             )
             logger.info(
                 "Created trial store at %s (schema version %d)",
@@ -614,15 +648,19 @@ class TrialStore:
             )
             return
 
-        found = int(stored) if stored.isdigit() else -1
+        found = int(version) if version.isdigit() else -1
         if found > SCHEMA_VERSION:
+            writer = stored.get(WRITER_KEY)
+            written_by = f"hptaa_lab {writer}" if writer else "a newer hptaa_lab"
             raise StoreError(
                 f"The trial store at {self._shown} has schema version {found}, "
-                f"newer than version {SCHEMA_VERSION} that this hptaa_lab reads. "
-                "Upgrade hptaa_lab to open it, or use another store URL."
+                f"written by {written_by}; this hptaa_lab ({_release()}) reads "
+                f"schema versions up to {SCHEMA_VERSION}. Upgrade hptaa_lab"
+                + (f" to {writer} or later" if writer else "")
+                + " to open it, or use another store URL."
             )
         if found < SCHEMA_VERSION:
-            self._migrate(conn, found, stored)
+            self._migrate(conn, found, version)
 
     def _migrate(self, conn: sa.Connection, found: int, stored: str) -> None:
         """Apply the migration steps from version ``found`` to the current one."""
@@ -642,11 +680,14 @@ class TrialStore:
                 version,
                 version + 1,
             )
+
         conn.execute(
             sa.update(meta)
             .where(meta.c.key == VERSION_KEY)
             .values(value=str(SCHEMA_VERSION))
         )
+        conn.execute(sa.delete(meta).where(meta.c.key == WRITER_KEY))
+        conn.execute(sa.insert(meta).values(key=WRITER_KEY, value=_release()))
 
     def _study_id(self, conn: sa.Connection, name: str) -> int:
         """Return the id of study ``name``, or raise StudyNotFoundError."""

@@ -68,6 +68,9 @@ class TransferSampler(Sampler):
         best_first: bool = False,
     ) -> None:
         super().__init__(space, seed)
+        # Its own stream, apart from the model's: the model is seeded with ``seed``
+        # so that the fallback proposes exactly what the plain sampler would.
+        self.rng = np.random.default_rng(None if seed is None else [seed, 1])
         self.previous = previous
         self.mapping = mapping or SpaceMapping()
         self.model = model

@@ -1,0 +1,485 @@
+"""Evaluate trials in parallel on a Dask cluster while the study stays in the driver.
+
+The driver keeps up to ``workers`` trials in flight: it asks the study for a
+configuration, submits the objective and that configuration to the cluster, tells
+the study each result as it arrives, and asks for the next one. Only the objective
+and configurations travel; the study, its sampler and the trial store stay here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hptaa_lab.execution._errors import (
+    DaskNotInstalledError,
+    InvalidSchedulerError,
+    ObjectiveNotPicklableError,
+    SchedulerUnreachableError,
+)
+from hptaa_lab.records import TrialRecord
+
+if TYPE_CHECKING:
+    from hptaa_lab.study import Study
+
+__all__ = ["local_cluster", "run_parallel"]
+
+logger = logging.getLogger(__name__)
+
+# How often (seconds) the driver looks at Study.stop while it waits for results.
+POLL_S = 0.1
+
+Callback = Callable[["Study", TrialRecord], None]
+
+
+def run_parallel(
+    study: Study,
+    objective: Callable[[dict[str, Any]], Any],
+    n_trials: int | None = None,
+    timeout: float | None = None,
+    workers: int | None = None,
+    callbacks: Sequence[Callback] = (),
+    scheduler: Any = None,
+    *,
+    worker_retries: int = 0,
+    dashboard_address: str | None = None,
+) -> None:
+    """Evaluate trials of ``study`` several at a time on a Dask cluster.
+
+    :meth:`Study.optimize` calls this for ``workers > 1`` or a ``scheduler``; call
+    it directly for the options optimize does not take. Without a scheduler it
+    starts a local cluster of ``workers`` processes (see :func:`local_cluster`)
+    and closes it when done.
+
+    Faults: an objective that raises fails its trial (the traceback is stored)
+    and the run goes on; a worker process that dies fails its trial (after
+    ``worker_retries`` new attempts) and the run goes on with the remaining
+    workers. :meth:`Study.stop` and Ctrl-C cancel the trials in flight (their
+    trials fail as "cancelled"), keep every finished trial and close a cluster
+    this function started; Ctrl-C is re-raised.
+
+    Args:
+        study: The study; it stays in this process.
+        objective: Takes a configuration dict, returns the objective value; it
+            must be picklable (cloudpickle handles closures and lambdas).
+        n_trials: Number of trials to run; None runs until timeout or stop.
+        timeout: Seconds after which no new trial starts; trials in flight
+            finish.
+        workers: Trials in flight, and without a scheduler the number of local
+            worker processes (None: one per CPU core). With a scheduler, None or
+            1 means one trial per worker thread of the cluster.
+        callbacks: Called as ``callback(study, trial)`` after every trial.
+        scheduler: None (start a local cluster), a scheduler address such as
+            ``"tcp://127.0.0.1:8786"``, or a ``distributed.Client``, which is
+            used as it is and never closed.
+        worker_retries: How many times a trial whose worker died is submitted
+            again before it fails.
+        dashboard_address: Address of the dashboard of the local cluster, e.g.
+            ``"127.0.0.1:8787"``; None (default) starts none.
+
+    Raises:
+        DaskNotInstalledError: If dask or distributed is not installed.
+        ObjectiveNotPicklableError: If the objective cannot be pickled.
+        InvalidSchedulerError: If ``scheduler`` is of an unknown kind.
+        SchedulerUnreachableError: If the scheduler cannot be reached or the
+            connection to it is lost.
+        KeyboardInterrupt: Re-raised after the cleanup described above.
+    """
+    _check_arguments(workers, worker_retries)
+    distributed = _import_distributed()
+    _check_scheduler(distributed, scheduler)
+    if n_trials == 0 or (timeout is not None and timeout <= 0):
+        return
+    from hptaa_lab.execution._worker import Evaluation
+
+    evaluation = Evaluation(objective)
+    _check_picklable(evaluation, objective)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    with _client(distributed, scheduler, workers, dashboard_address) as client:
+        slots = _slots(client, scheduler, workers)
+        logger.info(
+            "study %s: evaluating up to %d trials at a time on Dask scheduler %s",
+            study.name,
+            slots,
+            client.scheduler.address,
+        )
+        run = _Run(study, client, evaluation, slots, worker_retries, callbacks)
+        run.run(n_trials, deadline)
+
+
+@contextlib.contextmanager
+def local_cluster(
+    workers: int | None = None, *, dashboard_address: str | None = None
+) -> Iterator[Any]:
+    """Start a Dask cluster of worker processes on this machine; yield its Client.
+
+    Each worker is a process with one thread and one BLAS/OpenMP thread, and
+    listens on 127.0.0.1 only. The thread settings go into the workers'
+    environment; the driver's own environment is left as it is. A task whose
+    worker dies fails at once (the driver decides about retries). Leaving the
+    block closes the client and the cluster. Pass the client as ``scheduler`` to
+    run several studies on one cluster.
+
+    Args:
+        workers: Number of worker processes (None: one per CPU core).
+        dashboard_address: Address of the dashboard, e.g. ``"127.0.0.1:8787"``;
+            None (default) starts none.
+
+    Yields:
+        A ``distributed.Client`` connected to the cluster.
+
+    Raises:
+        DaskNotInstalledError: If dask or distributed is not installed.
+    """
+    distributed = _import_distributed()
+    import dask
+
+    from hptaa_lab.execution._worker import BLAS_ENV, OneBlasThread
+
+    n_workers = workers if workers is not None else os.cpu_count() or 1
+    # distributed would also copy these into the driver's environment before it
+    # spawns a worker; the workers get them from env= instead.
+    no_spawn_env = {f"distributed.nanny.pre-spawn-environ.{k}": None for k in BLAS_ENV}
+    with dask.config.set(no_spawn_env):
+        cluster = distributed.LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=dashboard_address,
+            scheduler_kwargs={"allowed_failures": 0},
+            env=dict(BLAS_ENV),
+        )
+    try:
+        client = distributed.Client(cluster, set_as_default=False)
+        try:
+            client.register_plugin(OneBlasThread(), name="hptaa-one-blas-thread")
+            logger.info(
+                "started a local Dask cluster of %d worker processes at %s",
+                n_workers,
+                cluster.scheduler_address,
+            )
+            yield client
+        finally:
+            client.close()
+    finally:
+        cluster.close()
+        logger.info("closed the local Dask cluster at %s", cluster.scheduler_address)
+
+
+@dataclass
+class _Job:
+    """A trial in flight and how often it was submitted."""
+
+    trial: TrialRecord
+    attempts: int = 1
+
+
+class _Run:
+    """The driver loop: keep ``slots`` trials in flight until done, stopped or
+    interrupted."""
+
+    def __init__(
+        self,
+        study: Study,
+        client: Any,
+        evaluation: Any,
+        slots: int,
+        worker_retries: int,
+        callbacks: Sequence[Callback],
+    ) -> None:
+        from distributed import KilledWorker
+
+        self.study = study
+        self.client = client
+        self.evaluation = evaluation
+        self.slots = slots
+        self.worker_retries = worker_retries
+        self.callbacks = list(callbacks)
+        self.killed_worker = KilledWorker
+        self.in_flight: dict[Any, _Job] = {}
+        # Trials asked but not told yet, including one between ask and submit.
+        self.open: dict[int, TrialRecord] = {}
+        self.done: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.started = 0
+
+    def run(self, n_trials: int | None, deadline: float | None) -> None:
+        """Run until ``n_trials`` trials started and finished, the deadline, or
+        a stop; cancel what is in flight on stop or on any exception."""
+        try:
+            while True:
+                self._fill(n_trials, deadline)
+                if not self.in_flight:
+                    return
+                future = self._next_done()
+                if future is None:
+                    self._cancel_all("the study was stopped", callbacks=True)
+                    return
+                self._finish(future, callbacks=True)
+        except BaseException as exc:
+            reason = (
+                "interrupted by the user (KeyboardInterrupt)"
+                if isinstance(exc, KeyboardInterrupt)
+                else f"optimize raised {type(exc).__name__}"
+            )
+            self._cancel_all(reason, callbacks=False)
+            raise
+
+    def _fill(self, n_trials: int | None, deadline: float | None) -> None:
+        while len(self.in_flight) < self.slots and not self.study.stopping:
+            if n_trials is not None and self.started >= n_trials:
+                return
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            trial = self.study.ask()
+            self.open[trial.number] = trial
+            self.started += 1
+            self._submit(_Job(trial))
+
+    def _submit(self, job: _Job) -> None:
+        key = f"hptaa-trial-{job.trial.number}-{uuid.uuid4().hex[:12]}"
+        future = self.client.submit(self.evaluation, job.trial.config, key=key)
+        self.in_flight[future] = job
+        future.add_done_callback(self.done.put)
+
+    def _next_done(self) -> Any | None:
+        """The next finished future of ours, or None once a stop was requested."""
+        while True:
+            try:
+                future = self.done.get(timeout=POLL_S)
+            except queue.Empty:
+                if self.study.stopping:
+                    return None
+                continue
+            if future in self.in_flight:
+                return future
+
+    def _finish(self, future: Any, *, callbacks: bool, retry: bool = True) -> None:
+        job = self.in_flight.pop(future)
+        outcome = self._outcome(future, job, retry)
+        if outcome is None:
+            return
+        value, error = outcome
+        finished = self._tell(job.trial, value, error=error)
+        if future.status not in ("finished", "error"):
+            self._check_connected()
+        if callbacks:
+            for callback in self.callbacks:
+                callback(self.study, finished)
+
+    def _outcome(
+        self, future: Any, job: _Job, retry: bool
+    ) -> tuple[Any, str | None] | None:
+        """``(value, error)`` to tell, or None when the trial was submitted again."""
+        status = future.status
+        if status == "finished":
+            ok, payload = _result(future)
+            return (payload, None) if ok else (None, payload)
+        if status != "error":
+            return None, f"cancelled: the Dask cluster dropped this trial ({status})"
+        exc = future.exception()
+        if not isinstance(exc, self.killed_worker):
+            tb = future.traceback()
+            return None, "".join(traceback.format_exception(type(exc), exc, tb))
+        if retry and job.attempts <= self.worker_retries:
+            self._retry(job, exc)
+            return None
+        return None, _died_message(exc, job)
+
+    def _tell(
+        self, trial: TrialRecord, value: Any = None, *, error: str | None = None
+    ) -> TrialRecord:
+        self.open.pop(trial.number, None)
+        return self.study.tell(trial, value, error=error)
+
+    def _retry(self, job: _Job, exc: Any) -> None:
+        job.attempts += 1
+        logger.warning(
+            "study %s: the worker %s running trial %d died; submitting the trial "
+            "again (attempt %d of %d)",
+            self.study.name,
+            _worker_address(exc),
+            job.trial.number,
+            job.attempts,
+            self.worker_retries + 1,
+        )
+        self._submit(job)
+
+    def _check_connected(self) -> None:
+        if self.client.status not in ("running", "connecting"):
+            raise SchedulerUnreachableError(
+                f"Lost the connection to the Dask scheduler at "
+                f"{self.client.scheduler.address} (client status "
+                f"{self.client.status!r}); the trials in flight were cancelled. "
+                "Check that the cluster is still up, then resume the study with "
+                "load_study(...) and optimize again."
+            )
+
+    def _cancel_all(self, reason: str, *, callbacks: bool) -> None:
+        """Keep results that already arrived, cancel the rest, fail their trials."""
+        for future in [f for f in self.in_flight if f.done()]:
+            try:
+                self._finish(future, callbacks=callbacks, retry=False)
+            except Exception:
+                if callbacks:
+                    raise
+                logger.exception(
+                    "study %s: could not keep a finished trial", self.study.name
+                )
+        pending = list(self.in_flight)
+        self.in_flight.clear()
+        if pending:
+            with contextlib.suppress(Exception):
+                self.client.cancel(pending)
+        for trial in list(self.open.values()):
+            try:
+                self._tell(
+                    trial, error=f"cancelled: {reason} before this trial finished"
+                )
+            except Exception:
+                # The original error is what the caller needs; load_study marks a
+                # trial left RUNNING as failed.
+                logger.exception(
+                    "study %s: could not mark trial %d as cancelled",
+                    self.study.name,
+                    trial.number,
+                )
+        if pending:
+            logger.info(
+                "study %s: cancelled %d trial(s) in flight: %s",
+                self.study.name,
+                len(pending),
+                reason,
+            )
+
+
+def _result(future: Any) -> tuple[bool, Any]:
+    """The evaluation's ``(ok, value or traceback)``; a failed transfer of the
+    result counts as an error of the trial."""
+    try:
+        ok, payload = future.result()
+    except Exception as exc:
+        return False, "".join(traceback.format_exception(exc))
+    return bool(ok), payload
+
+
+def _died_message(exc: Any, job: _Job) -> str:
+    return (
+        f"worker died: the Dask worker process running this trial "
+        f"({_worker_address(exc)}) ended before the trial finished, on attempt "
+        f"{job.attempts}. Look for a crash, an out-of-memory kill or os._exit in "
+        "the objective; run_parallel(..., worker_retries=1) submits such a trial "
+        "again."
+    )
+
+
+def _worker_address(exc: Any) -> str:
+    worker = getattr(exc, "last_worker", None)
+    return str(getattr(worker, "address", "unknown worker"))
+
+
+def _check_arguments(workers: int | None, worker_retries: int) -> None:
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise ValueError(f"workers must be a positive int or None; got {workers!r}.")
+    if (
+        isinstance(worker_retries, bool)
+        or not isinstance(worker_retries, int)
+        or worker_retries < 0
+    ):
+        raise ValueError(
+            f"worker_retries must be a non-negative int; got {worker_retries!r}."
+        )
+
+
+def _check_scheduler(distributed: Any, scheduler: Any) -> None:
+    if scheduler is None or isinstance(scheduler, str | distributed.Client):
+        return
+    raise InvalidSchedulerError(
+        "scheduler must be None, a Dask scheduler address such as "
+        "'tcp://127.0.0.1:8786', or a distributed.Client; got "
+        f"{type(scheduler).__name__} {scheduler!r}."
+    )
+
+
+def _import_distributed() -> Any:
+    try:
+        import dask  # noqa: F401
+        import distributed
+    except ImportError as exc:
+        raise DaskNotInstalledError(
+            "Evaluating trials on workers (workers > 1 or scheduler=...) needs dask "
+            f"and distributed, which are not installed ({exc}). Install them with "
+            "`pip install hptaa_lab[bench]`, or run with workers=1."
+        ) from exc
+    return distributed
+
+
+def _check_picklable(evaluation: Any, objective: Any) -> None:
+    import cloudpickle  # type: ignore[import-untyped]
+
+    try:
+        cloudpickle.dumps(evaluation)
+    except Exception as exc:
+        raise ObjectiveNotPicklableError(
+            f"The objective {objective!r} cannot be pickled, so it cannot be sent "
+            f"to Dask workers: {type(exc).__name__}: {exc}. Create what it cannot "
+            "pickle (locks, open files, connections, clients) inside the objective, "
+            "or run with workers=1."
+        ) from exc
+
+
+@contextlib.contextmanager
+def _client(
+    distributed: Any, scheduler: Any, workers: int | None, dashboard: str | None
+) -> Iterator[Any]:
+    """A client on the cluster to use; close only what was opened here."""
+    if scheduler is None:
+        with local_cluster(workers, dashboard_address=dashboard) as client:
+            yield client
+        return
+    if dashboard is not None:
+        logger.warning(
+            "dashboard_address=%r is ignored with scheduler=...: the cluster of "
+            "that scheduler has its own dashboard",
+            dashboard,
+        )
+    if isinstance(scheduler, distributed.Client):
+        yield scheduler
+        return
+    try:
+        client = distributed.Client(scheduler, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise SchedulerUnreachableError(
+            f"Could not connect to the Dask scheduler at {scheduler!r}: {exc}. Start "
+            "one (e.g. `dask scheduler` and `dask worker <address>`) and pass its "
+            "address, or pass workers=N without scheduler to start a local cluster."
+        ) from exc
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _slots(client: Any, scheduler: Any, workers: int | None) -> int:
+    """How many trials to keep in flight."""
+    if scheduler is None:
+        return workers if workers is not None else os.cpu_count() or 1
+    if workers is not None and workers > 1:
+        return workers
+    threads = sum(client.nthreads().values())
+    if threads == 0:
+        logger.warning(
+            "the Dask cluster has no workers yet; keeping one trial in flight until "
+            "workers join"
+        )
+    return max(1, threads)

@@ -1,0 +1,36 @@
+"""Schema migrations of the trial store: one step per schema version."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.schema import CreateColumn
+
+from hptaa_lab.store._schema import STATE_VALUE_INDEX, trials
+
+__all__ = ["MIGRATIONS"]
+
+#: Name of the version-1 index that version 2 replaces.
+_V1_STATE_INDEX = "ix_hptaa_trials_study_state"
+
+
+def _v1_to_v2(conn: sa.Connection) -> None:
+    """Add ``hptaa_trials.attrs_json`` and widen the state index by the value.
+
+    Existing trials get empty attributes (``{}``). The (study, state, value)
+    index answers both the state filters and the incumbent query, so the
+    narrower (study, state) index of version 1 is dropped.
+    """
+    column = CreateColumn(trials.c.attrs_json).compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"ALTER TABLE {trials.name} ADD COLUMN {column}"))
+
+    conn.execute(sa.text(f"DROP INDEX IF EXISTS {_V1_STATE_INDEX}"))
+    (index,) = (ix for ix in trials.indexes if ix.name == STATE_VALUE_INDEX)
+    index.create(conn, checkfirst=True)
+
+
+#: The step at key k turns a version-k store into version k + 1. Steps run
+#: inside the opening transaction, before tables missing from the current
+#: layout are created.
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _v1_to_v2}

@@ -1,0 +1,69 @@
+"""Shared fixtures: a temporary trial store and small search spaces."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import ConfigSpace as CS
+import pytest
+
+from hptaa_lab.space import build_space
+
+
+@pytest.fixture
+def tmp_store_url(tmp_path: Path) -> str:
+    """URL of a fresh SQLite trial store in a temporary folder."""
+    return f"sqlite:///{tmp_path / 'studies.db'}"
+
+
+@pytest.fixture
+def small_space() -> CS.ConfigurationSpace:
+    """One hyperparameter of every kind, no conditions."""
+    return build_space(
+        {
+            "lr": (1e-4, 1e-1, "log"),
+            "dropout": (0.0, 0.5),
+            "units": (16, 256),
+            "act": ["relu", "tanh", "gelu"],
+            "size": {"ordinal": ["s", "m", "l"]},
+            "seed": 7,
+        }
+    )
+
+
+@pytest.fixture
+def cond_space() -> CS.ConfigurationSpace:
+    """A space with a condition and two forbidden clauses.
+
+    ``momentum`` is active only with ``opt == "sgd"``; ``opt == "rms"`` with
+    ``size == "l"`` is forbidden, and so is ``opt == "adam"`` with ``size`` in
+    ``["m"]``. ``one`` is a categorical with a single choice.
+    """
+    space = build_space(
+        {
+            "opt": ["sgd", "adam", "rms"],
+            "momentum": {"float": (0.0, 0.99), "if": {"opt": "sgd"}},
+            "lr": (1e-4, 1e-1, "log"),
+            "units": (16, 256),
+            "size": {"ordinal": ["s", "m", "l"]},
+            "one": ["only"],
+            "seed": 7,
+        }
+    )
+    space.add(
+        CS.ForbiddenAndConjunction(
+            CS.ForbiddenEqualsClause(space["opt"], "rms"),
+            CS.ForbiddenEqualsClause(space["size"], "l"),
+        ),
+        CS.ForbiddenAndConjunction(
+            CS.ForbiddenEqualsClause(space["opt"], "adam"),
+            CS.ForbiddenInClause(space["size"], ["m"]),
+        ),
+    )
+    return space
+
+
+@pytest.fixture
+def discrete_space() -> CS.ConfigurationSpace:
+    """Six configurations in all: a in {0, 1, 2}, b in {x, y}."""
+    return build_space({"a": [0, 1, 2], "b": ["x", "y"]})

@@ -1,0 +1,214 @@
+"""Tests of the dict form of search spaces and their JSON round trip."""
+
+from __future__ import annotations
+
+import json
+
+import ConfigSpace as CS
+import pytest
+
+from hptaa_lab.errors import InvalidSearchSpaceError
+from hptaa_lab.space import as_space, build_space, space_from_json, space_to_json
+
+pytestmark = pytest.mark.filterwarnings("error::DeprecationWarning")
+
+
+def test_build_space_makes_every_kind() -> None:
+    """Check that each entry of the dict form gives the hyperparameter it says."""
+    space = build_space(
+        {
+            "lr": (1e-4, 1e-1, "log"),
+            "dropout": (0.0, 0.5),
+            "units": (16, 256),
+            "act": ["relu", "tanh"],
+            "seed": 7,
+            "size": {"ordinal": ["s", "m", "l"], "default": "m"},
+            "depth": {"int": (1, 64), "log": True, "default": 8},
+            "wd": {"float": (0, 1), "default": 0.25},
+            "kind": {"choices": ["a", "b"], "default": "b"},
+            "fixed": {"constant": "x"},
+        }
+    )
+
+    assert isinstance(space["lr"], CS.UniformFloatHyperparameter)
+    assert (space["lr"].lower, space["lr"].upper, space["lr"].log) == (
+        1e-4,
+        1e-1,
+        True,
+    )
+    assert isinstance(space["dropout"], CS.UniformFloatHyperparameter)
+    assert not space["dropout"].log
+    assert isinstance(space["units"], CS.UniformIntegerHyperparameter)
+    assert isinstance(space["act"], CS.CategoricalHyperparameter)
+    assert list(space["act"].choices) == ["relu", "tanh"]
+    assert isinstance(space["seed"], CS.Constant)
+    assert space["seed"].value == 7
+    assert isinstance(space["size"], CS.OrdinalHyperparameter)
+    assert space["size"].default_value == "m"
+    assert isinstance(space["depth"], CS.UniformIntegerHyperparameter)
+    assert space["depth"].log and space["depth"].default_value == 8
+    assert isinstance(space["wd"], CS.UniformFloatHyperparameter)
+    assert space["wd"].default_value == 0.25
+    assert space["kind"].default_value == "b"
+    assert space["fixed"].value == "x"
+
+
+def test_build_space_long_form_without_default() -> None:
+    """Check that the dict form without ``default`` takes ConfigSpace's default."""
+    space = build_space(
+        {
+            "kind": {"choices": ["a", "b"]},
+            "size": {"ordinal": ["s", "m"]},
+            "wd": {"float": (0.0, 1.0)},
+            "depth": {"int": (1, 9)},
+        }
+    )
+
+    assert space["kind"].default_value == "a"
+    assert space["size"].default_value == "s"
+    assert space["wd"].default_value == 0.5
+    assert space["depth"].default_value == 5
+
+
+def test_build_space_adds_equals_and_in_conditions() -> None:
+    """Check that ``if`` gives an equals condition for a value and an in condition
+    for a list of values."""
+    space = build_space(
+        {
+            "opt": ["sgd", "adam", "rms"],
+            "momentum": {"float": (0.0, 1.0), "if": {"opt": "sgd"}},
+            "beta": {"float": (0.5, 1.0), "if": {"opt": ["adam", "rms"]}},
+        }
+    )
+
+    by_child = {c.child.name: c for c in space.conditions}
+    assert isinstance(by_child["momentum"], CS.EqualsCondition)
+    assert by_child["momentum"].value == "sgd"
+    assert isinstance(by_child["beta"], CS.InCondition)
+    assert list(by_child["beta"].values) == ["adam", "rms"]
+
+
+def test_build_space_rejects_empty_dict() -> None:
+    """Check that an empty dict form says the space is empty and how to fill it."""
+    with pytest.raises(InvalidSearchSpaceError, match="The search space is empty"):
+        build_space({})
+
+
+def test_as_space_rejects_empty_configuration_space() -> None:
+    """Check that a ConfigurationSpace without hyperparameters is refused."""
+    with pytest.raises(
+        InvalidSearchSpaceError, match="empty: add at least one hyperparameter"
+    ):
+        as_space(CS.ConfigurationSpace())
+
+
+def test_as_space_rejects_other_types() -> None:
+    """Check that something that is neither a space nor a dict names its type."""
+    with pytest.raises(InvalidSearchSpaceError, match="got list"):
+        as_space([("lr", (0.1, 1.0))])
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ((1, 0), "the lower bound 1 must be below the upper bound 0"),
+        ((0.0, 1.0, "log"), "a log-scale range needs a positive lower bound"),
+        ((1,), r"a range is \(low, high\) or \(low, high, 'log'\)"),
+        ({"float": (0, 1), "int": (0, 1)}, "needs exactly one of"),
+        (None, "expected a \\(low, high\\) tuple"),
+    ],
+)
+def test_build_space_rejects_malformed_entry(entry: object, message: str) -> None:
+    """Check that a malformed entry names the hyperparameter and the problem once."""
+    with pytest.raises(InvalidSearchSpaceError, match=message) as info:
+        build_space({"x": entry})
+
+    assert str(info.value).startswith("Hyperparameter 'x': ")
+    assert str(info.value).count("Hyperparameter 'x'") == 1
+
+
+def test_build_space_rejects_condition_on_unknown_parent() -> None:
+    """Check that a condition on a missing parent names the parent."""
+    with pytest.raises(
+        InvalidSearchSpaceError, match="its condition names 'opt', which is not in"
+    ):
+        build_space({"momentum": {"float": (0.0, 1.0), "if": {"opt": "sgd"}}})
+
+
+def _full_space() -> CS.ConfigurationSpace:
+    space = build_space(
+        {
+            "opt": ["sgd", "adam", "rms"],
+            "momentum": {"float": (0.0, 0.99), "if": {"opt": "sgd"}, "default": 0.9},
+            "beta": {"float": (0.5, 1.0), "if": {"opt": ["adam", "rms"]}},
+            "lr": (1e-4, 1e-1, "log"),
+            "units": (16, 256),
+            "depth": {"int": (1, 64), "log": True, "default": 8},
+            "size": {"ordinal": [1, 2, 4], "default": 2},
+            "act": {"choices": ["relu", "tanh"], "default": "tanh"},
+            "seed": 7,
+            "name": {"constant": "net"},
+        }
+    )
+    space.add(
+        CS.ForbiddenAndConjunction(
+            CS.ForbiddenEqualsClause(space["opt"], "rms"),
+            CS.ForbiddenEqualsClause(space["act"], "relu"),
+        ),
+        CS.ForbiddenInClause(space["size"], [4]),
+        CS.ForbiddenLessThanRelation(space["units"], space["depth"]),
+    )
+    return space
+
+
+def test_json_round_trip_keeps_every_kind_condition_and_forbidden_clause() -> None:
+    """Check that a space read back from its JSON equals the original, with its
+    log scales, defaults, conditions and forbidden clauses added on the
+    ConfigSpace object."""
+    space = _full_space()
+
+    text = space_to_json(space)
+    back = space_from_json(text)
+
+    assert back == space
+    assert space_to_json(back) == text
+    assert back["lr"].log and back["depth"].log
+    assert back["momentum"].default_value == 0.9
+    assert back["size"].default_value == 2
+    assert back["act"].default_value == "tanh"
+    assert back["seed"].value == 7 and back["name"].value == "net"
+    assert {str(c) for c in back.conditions} == {str(c) for c in space.conditions}
+    assert len(back.forbidden_clauses) == 3
+    assert {str(f) for f in back.forbidden_clauses} == {
+        str(f) for f in space.forbidden_clauses
+    }
+
+
+def test_json_is_plain_json_text() -> None:
+    """Check that the JSON text is readable by the json module (no pickles)."""
+    data = json.loads(space_to_json(build_space({"lr": (0.1, 1.0)})))
+
+    assert [hp["name"] for hp in data["hyperparameters"]] == ["lr"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("not json", "The search space is not valid JSON"),
+        ("", "The search space is not valid JSON"),
+        ("[1, 2]", "The JSON is not a ConfigSpace search space"),
+        ('{"name": "x"}', "no 'hyperparameters' key"),
+        ('{"hyperparameters": "lr"}', "The ConfigSpace JSON could not be read"),
+        (
+            '{"hyperparameters": [{"name": "x", "type": "mystery"}]}',
+            "could not be read .*expected ConfigSpace JSON",
+        ),
+        ('{"hyperparameters": []}', "The search space is empty"),
+    ],
+)
+def test_space_from_json_rejects_corrupt_or_foreign_json(
+    text: str, message: str
+) -> None:
+    """Check that corrupt, foreign or empty JSON gives a clear error."""
+    with pytest.raises(InvalidSearchSpaceError, match=message):
+        space_from_json(text)

@@ -1,0 +1,257 @@
+"""Tests of the search-space diff: change kinds, rename suggestions, tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from hptaa_lab import diff
+from hptaa_lab.space import ChangeKind, Mapping, SpaceDiff, build_space
+
+pytestmark = pytest.mark.filterwarnings("error::DeprecationWarning")
+
+K = ChangeKind
+
+
+def _diff(previous: dict[str, Any], current: dict[str, Any], **kw: Any) -> SpaceDiff:
+    return diff(build_space(previous), build_space(current), **kw)
+
+
+@pytest.mark.parametrize(
+    ("previous", "current", "kinds"),
+    [
+        ((0.0, 1.0), (0.0, 1.0), (K.UNCHANGED,)),
+        (["a", "b"], ["a", "b"], (K.UNCHANGED,)),
+        ({"ordinal": [1, 2, 3]}, {"ordinal": [1, 2, 3]}, (K.UNCHANGED,)),
+        (3, 3, (K.UNCHANGED,)),
+        (
+            {"float": (0.0, 1.0), "default": 0.5},
+            {"float": (0.0, 2.0), "default": 0.5},
+            (K.WIDENED,),
+        ),
+        (
+            {"int": (1, 100), "default": 10},
+            {"int": (5, 50), "default": 10},
+            (K.NARROWED,),
+        ),
+        (
+            {"float": (0.0, 0.5), "default": 0.3},
+            {"float": (0.2, 0.8), "default": 0.3},
+            (K.SHIFTED,),
+        ),
+        (["relu", "tanh"], ["relu", "tanh", "gelu"], (K.CHOICES_ADDED,)),
+        (["sgd", "adam", "rms"], ["sgd", "adam"], (K.CHOICES_REMOVED,)),
+        (["a", "b"], ["a", "c"], (K.CHOICES_ADDED, K.CHOICES_REMOVED)),
+        ({"ordinal": [1, 2]}, {"ordinal": [1, 2, 4]}, (K.CHOICES_ADDED,)),
+        (
+            {"float": (1.0, 100.0), "default": 10.0},
+            {"float": (1.0, 100.0), "log": True, "default": 10.0},
+            (K.LOG_CHANGED,),
+        ),
+        ((1, 10), (1.0, 10.0), (K.TYPE_CHANGED,)),
+        (["a", "b"], {"ordinal": ["a", "b"]}, (K.TYPE_CHANGED,)),
+        (
+            {"float": (0.0, 1.0), "default": 0.2},
+            {"float": (0.0, 1.0), "default": 0.7},
+            (K.DEFAULT_CHANGED,),
+        ),
+        (
+            {"choices": ["a", "b"], "default": "a"},
+            {"choices": ["a", "b"], "default": "b"},
+            (K.DEFAULT_CHANGED,),
+        ),
+        ((0.0, 1.0), (0.0, 2.0), (K.WIDENED, K.DEFAULT_CHANGED)),
+    ],
+)
+def test_diff_classifies_each_change_kind(
+    previous: Any, current: Any, kinds: tuple[ChangeKind, ...]
+) -> None:
+    """Check that each way a hyperparameter can change is classified exactly."""
+    result = _diff(
+        {"x": previous, "keep": (0.0, 1.0)}, {"x": current, "keep": (0.0, 1.0)}
+    )
+
+    assert result["x"].kinds == kinds
+    assert result["x"].previous_name == "x"
+    assert result["keep"].unchanged
+    assert result.is_identical == (kinds == (K.UNCHANGED,))
+
+
+def test_diff_finds_added_and_removed() -> None:
+    """Check that a hyperparameter only in one space is added or removed, and that
+    shared lists the rest."""
+    result = _diff(
+        {"lr": (0.01, 1.0), "batch": (16, 256)},
+        {"lr": (0.01, 1.0), "depth": (1, 8)},
+    )
+
+    assert result.added == ["depth"]
+    assert result.removed == ["batch"]
+    assert result.shared == ["lr"]
+    assert result.unchanged == ["lr"]
+    assert result["depth"].previous_name is None
+    assert result["depth"].previous == "" and result["depth"].current == "int [1, 8]"
+    assert result["batch"].current == "" and result["batch"].previous == "int [16, 256]"
+    assert not result.is_identical
+
+
+def test_diff_applies_confirmed_rename() -> None:
+    """Check that a rename confirmed by a Mapping is one renamed hyperparameter,
+    compared across the two names."""
+    result = _diff(
+        {"lr": {"float": (1e-4, 1e-1), "log": True, "default": 1e-2}},
+        {"learning_rate": {"float": (1e-5, 1e-1), "log": True, "default": 1e-2}},
+        mapping=Mapping(renames={"lr": "learning_rate"}),
+    )
+
+    change = result["learning_rate"]
+    assert change.kinds == (K.RENAMED, K.WIDENED)
+    assert change.previous_name == "lr"
+    assert result.added == [] and result.removed == []
+    assert result.shared == ["learning_rate"]
+    assert result.suggestions == ()
+
+
+def test_diff_marks_pure_rename() -> None:
+    """Check that a rename without other change is only RENAMED."""
+    result = _diff(
+        {"n": (1, 10)}, {"units": (1, 10)}, mapping=Mapping(renames={"n": "units"})
+    )
+
+    assert result["units"].kinds == (K.RENAMED,)
+
+
+def test_diff_rename_onto_a_kept_name_removes_the_old_one() -> None:
+    """Check that renaming a onto b, where the previous space also had b, marks the
+    previous b removed."""
+    result = _diff(
+        {"a": (0.0, 1.0), "b": (0.0, 1.0)},
+        {"b": (0.0, 1.0)},
+        mapping=Mapping(renames={"a": "b"}),
+    )
+
+    assert result["b"].kinds == (K.RENAMED,)
+    assert result["b"].previous_name == "a"
+    assert [c.name for c in result.changes if K.REMOVED in c.kinds] == ["b"]
+
+
+def test_diff_suggests_lr_to_learning_rate() -> None:
+    """Check that an unconfirmed lr -> learning_rate pair is suggested, not applied."""
+    result = _diff(
+        {"lr": (1e-4, 1e-1, "log"), "momentum": (0.0, 1.0)},
+        {"learning_rate": (1e-5, 1e-1, "log"), "batch_size": (0.0, 1.0)},
+    )
+
+    pairs = [(s.previous, s.current) for s in result.suggestions]
+    assert pairs == [("lr", "learning_rate")]
+    assert result.suggestions[0].score > 0.8
+    assert "same kind (float)" in result.suggestions[0].reason
+    assert set(result.added) == {"learning_rate", "batch_size"}
+    assert set(result.removed) == {"lr", "momentum"}
+
+
+def test_diff_does_not_suggest_unrelated_names() -> None:
+    """Check that unrelated names of the same kind and range are not suggested."""
+    result = _diff(
+        {"dropout": (0.0, 1.0), "optimizer": ["a", "b"]},
+        {"weight_decay": (0.0, 1.0), "activation": ["a", "b"]},
+    )
+
+    assert result.suggestions == ()
+
+
+def test_diff_never_suggests_categorical_for_float() -> None:
+    """Check that a categorical is never suggested as the rename of a float, even
+    with a similar name."""
+    result = _diff({"lr": (1e-4, 1e-1, "log")}, {"lr_choice": [0.001, 0.01]})
+
+    assert result.suggestions == ()
+
+
+def test_diff_does_not_suggest_disjoint_ranges() -> None:
+    """Check that a similar name with no overlapping values is not suggested."""
+    result = _diff({"n_units": (1, 10)}, {"units": (20, 30)})
+
+    assert result.suggestions == ()
+
+
+def test_diff_suggests_int_for_float_rename() -> None:
+    """Check that numeric kinds may be suggested across int and float."""
+    result = _diff({"n_units": (1, 10)}, {"units": (1.0, 10.0)})
+
+    assert [(s.previous, s.current) for s in result.suggestions] == [
+        ("n_units", "units")
+    ]
+
+
+def _table_diff() -> SpaceDiff:
+    return _diff(
+        {
+            "lr": {"float": (1e-4, 1e-1), "log": True, "default": 1e-2},
+            "act": ["relu", "tanh"],
+            "gone": (0, 5),
+        },
+        {
+            "learning_rate": {"float": (1e-5, 1e-1), "log": True, "default": 1e-2},
+            "act": ["relu", "tanh", "gelu"],
+            "new": ["x", "y"],
+        },
+        mapping=Mapping(renames={"lr": "learning_rate"}),
+    )
+
+
+def test_format_table_shows_every_hyperparameter() -> None:
+    """Check the plain-text table: header, one row per hyperparameter, renames
+    shown as old -> new, missing sides as '-'."""
+    lines = _table_diff().format_table().splitlines()
+
+    assert lines[0].split() == ["hyperparameter", "previous", "current", "change"]
+    assert set(lines[1]) <= {"-", " "}
+    rows = {line.split()[0]: line for line in lines[2:]}
+    assert set(rows) == {"act", "lr", "new", "gone"}
+    assert "lr -> learning_rate" in rows["lr"]
+    assert rows["lr"].rstrip().endswith("renamed, widened")
+    assert "float [1e-05, 0.1] log" in rows["lr"]
+    assert "choice {'relu', 'tanh', 'gelu'}" in rows["act"]
+    assert rows["act"].rstrip().endswith("choices added")
+    assert rows["new"].split()[1] == "-" and rows["new"].endswith("added")
+    assert "int [0, 5]" in rows["gone"] and rows["gone"].endswith("removed")
+    assert all(line == line.rstrip() for line in lines)
+
+
+def test_format_table_lists_rename_suggestions() -> None:
+    """Check that suggestions appear below the table with how to confirm them."""
+    table = _diff({"lr": (1e-4, 1e-1, "log")}, {"learning_rate": (1e-4, 1e-1, "log")})
+
+    last = table.format_table().splitlines()[-1]
+    assert last.startswith("possible rename: lr -> learning_rate (score ")
+    assert "confirm it in the mapping" in last
+
+
+def test_to_frame_has_one_row_per_hyperparameter() -> None:
+    """Check the DataFrame's columns and content."""
+    frame = _table_diff().to_frame()
+
+    assert list(frame.columns) == [
+        "hyperparameter",
+        "previous name",
+        "previous",
+        "current",
+        "change",
+    ]
+    rows = frame.set_index("hyperparameter")
+    assert rows.loc["learning_rate", "previous name"] == "lr"
+    assert rows.loc["learning_rate", "change"] == "renamed, widened"
+    assert rows.loc["new", "previous name"] == ""
+    assert rows.loc["new", "previous"] == ""
+    assert rows.loc["new", "change"] == "added"
+    assert rows.loc["gone", "change"] == "removed"
+    assert rows.loc["gone", "current"] == ""
+    assert rows.loc["act", "current"] == "choice {'relu', 'tanh', 'gelu'}"
+
+
+def test_getitem_names_known_hyperparameters() -> None:
+    """Check that an unknown name lists the known ones."""
+    with pytest.raises(KeyError, match="No hyperparameter 'zzz' in either space"):
+        _table_diff()["zzz"]

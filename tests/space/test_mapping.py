@@ -1,0 +1,223 @@
+"""Tests of the Mapping: validation, JSON round trip, value transforms."""
+
+from __future__ import annotations
+
+import ConfigSpace as CS
+import pytest
+
+from hptaa_lab.errors import MappingError
+from hptaa_lab.space import Mapping, ValueTransform, build_space
+
+pytestmark = pytest.mark.filterwarnings("error::DeprecationWarning")
+
+
+@pytest.fixture
+def previous() -> CS.ConfigurationSpace:
+    return build_space(
+        {
+            "lr": (1e-4, 1e-1, "log"),
+            "act": ["relu", "tanh"],
+            "batch": (16, 256),
+            "timeout_s": (1.0, 60.0),
+        }
+    )
+
+
+@pytest.fixture
+def current() -> CS.ConfigurationSpace:
+    return build_space(
+        {
+            "learning_rate": (1e-5, 1e-1, "log"),
+            "act": ["relu", "tanh", "gelu"],
+            "depth": (1, 8),
+            "timeout_ms": (1000.0, 60000.0),
+        }
+    )
+
+
+def test_valid_mapping_passes(
+    previous: CS.ConfigurationSpace, current: CS.ConfigurationSpace
+) -> None:
+    """Check that a mapping that fits both spaces validates without error."""
+    mapping = Mapping(
+        renames={"lr": "learning_rate", "timeout_s": "timeout_ms"},
+        transforms={"timeout_ms": ValueTransform(scale=1000.0)},
+        previous_fixed={"depth": 3},
+        current_fixed={"batch": 64},
+    )
+
+    mapping.validate(previous, current)
+
+    assert not mapping.is_empty
+    assert Mapping().is_empty
+
+
+def test_unknown_name_is_named_with_candidates(
+    previous: CS.ConfigurationSpace, current: CS.ConfigurationSpace
+) -> None:
+    """Check that an unknown name is named and the candidates are listed."""
+    mapping = Mapping(renames={"lr": "learningrate"})
+
+    with pytest.raises(MappingError) as info:
+        mapping.validate(previous, current)
+
+    message = str(info.value)
+    assert "'learningrate', which is not in the current search space" in message
+    assert "Candidates: " in message
+    for name in current:
+        assert name in message
+
+
+def test_unknown_previous_name_lists_previous_candidates(
+    previous: CS.ConfigurationSpace, current: CS.ConfigurationSpace
+) -> None:
+    """Check that an unknown previous name lists the previous hyperparameters."""
+    with pytest.raises(
+        MappingError,
+        match=r"names 'rate', which is not in the previous search space\. "
+        r"Candidates: .*batch",
+    ):
+        Mapping(renames={"rate": "learning_rate"}).validate(previous, current)
+
+
+def test_categorical_renamed_onto_float_is_refused(
+    previous: CS.ConfigurationSpace, current: CS.ConfigurationSpace
+) -> None:
+    """Check that a categorical cannot take the values of a float."""
+    with pytest.raises(
+        MappingError,
+        match=r"Cannot rename 'act' \(categorical\) onto 'learning_rate' \(float\)",
+    ):
+        Mapping(renames={"act": "learning_rate"}).validate(previous, current)
+
+
+def test_previous_fixed_outside_range_is_refused(
+    previous: CS.ConfigurationSpace, current: CS.ConfigurationSpace
+) -> None:
+    """Check that a previous fixed value outside the current range is refused."""
+    with pytest.raises(
+        MappingError, match=r"previous_fixed\['depth'\] = 12 is outside the current"
+    ):
+        Mapping(previous_fixed={"depth": 12}).validate(previous, current)
+
+
+def test_previous_fixed_of_shared_hyperparameter_is_refused(
+    previous: CS.ConfigurationSpace, current: CS.ConfigurationSpace
+) -> None:
+    """Check that only added hyperparameters may have a previous fixed value."""
+    with pytest.raises(
+        MappingError, match="previous_fixed names 'act', which is not an added"
+    ):
+        Mapping(previous_fixed={"act": "relu"}).validate(previous, current)
+
+
+def test_current_fixed_of_kept_hyperparameter_is_refused(
+    previous: CS.ConfigurationSpace, current: CS.ConfigurationSpace
+) -> None:
+    """Check that a hyperparameter still in the current space (by its name or a
+    rename) cannot be fixed now."""
+    with pytest.raises(
+        MappingError, match="current_fixed names 'act', which is still in the current"
+    ):
+        Mapping(current_fixed={"act": "relu"}).validate(previous, current)
+    with pytest.raises(
+        MappingError, match="current_fixed names 'lr', which is still in the current"
+    ):
+        Mapping(renames={"lr": "learning_rate"}, current_fixed={"lr": 0.01}).validate(
+            previous, current
+        )
+
+
+def test_current_fixed_of_name_replaced_by_rename_is_allowed() -> None:
+    """Check that a previous b that a renamed a replaces counts as removed."""
+    previous = build_space({"a": (0.0, 1.0), "b": (0.0, 1.0)})
+    current = build_space({"b": (0.0, 1.0)})
+
+    Mapping(renames={"a": "b"}, current_fixed={"b": 0.5}).validate(previous, current)
+
+
+def test_current_fixed_must_be_a_json_scalar(
+    previous: CS.ConfigurationSpace, current: CS.ConfigurationSpace
+) -> None:
+    """Check that a current fixed value must be a number, string or bool."""
+    with pytest.raises(MappingError, match=r"current_fixed\['batch'\] must be"):
+        Mapping(current_fixed={"batch": [64]}).validate(previous, current)
+
+
+def test_scaling_transform_of_categorical_is_refused(
+    previous: CS.ConfigurationSpace, current: CS.ConfigurationSpace
+) -> None:
+    """Check that a numeric transform on a categorical asks for a value map."""
+    with pytest.raises(MappingError, match="give a value map"):
+        Mapping(transforms={"act": ValueTransform(scale=2.0)}).validate(
+            previous, current
+        )
+
+
+def test_two_renames_onto_one_name_are_refused() -> None:
+    """Check that two previous names cannot map onto one current name."""
+    with pytest.raises(MappingError, match=r"renamed onto \['x'\]"):
+        Mapping(renames={"a": "x", "b": "x"})
+
+
+def test_json_round_trip_keeps_everything() -> None:
+    """Check that a mapping read back from its JSON equals the original."""
+    mapping = Mapping(
+        renames={"lr": "learning_rate"},
+        transforms={
+            "timeout_ms": ValueTransform(scale=1000.0, offset=5.0),
+            "act": ValueTransform(values={"relu": "gelu", 1: 2}),
+        },
+        previous_fixed={"depth": 3, "opt": "sgd"},
+        current_fixed={"batch": 64, "flag": True},
+    )
+
+    back = Mapping.from_json(mapping.to_json())
+
+    assert back == mapping
+    assert back.transforms["act"].apply(1) == 2
+    assert Mapping.from_json(None) == Mapping()
+    assert Mapping.from_json("") == Mapping()
+
+
+def test_from_dict_accepts_transform_dicts() -> None:
+    """Check that the dict form builds value transforms from their dicts."""
+    mapping = Mapping.from_dict({"transforms": {"t": {"scale": 60}}})
+
+    assert mapping.transforms["t"] == ValueTransform(scale=60.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{not json", "The mapping JSON could not be read"),
+        ("[1]", r"Unknown mapping keys \[1\]"),
+        ('{"renames": {}, "extra": 1}', r"Unknown mapping keys \['extra'\]"),
+        ("3", "The mapping JSON could not be read"),
+    ],
+)
+def test_from_json_rejects_bad_text(text: str, message: str) -> None:
+    """Check that text that is not a mapping's JSON gives a MappingError."""
+    with pytest.raises(MappingError, match=message):
+        Mapping.from_json(text)
+
+
+def test_unit_factor_transform_scales_values() -> None:
+    """Check value * scale + offset, integers kept when exact, others untouched."""
+    to_ms = ValueTransform(scale=1000.0)
+    shift = ValueTransform(scale=2.0, offset=1.0)
+
+    assert to_ms.apply(1.5) == 1500.0
+    assert to_ms.apply(3) == 3000 and isinstance(to_ms.apply(3), int)
+    assert ValueTransform(scale=0.5).apply(3) == 1.5
+    assert shift.apply(2.0) == 5.0
+    assert to_ms.apply("fast") == "fast"
+    assert to_ms.apply(True) is True
+
+
+def test_value_map_transform_maps_choices() -> None:
+    """Check that a value map replaces mapped values and keeps the others."""
+    transform = ValueTransform(values={"relu": "gelu"})
+
+    assert transform.apply("relu") == "gelu"
+    assert transform.apply("tanh") == "tanh"

@@ -1,0 +1,343 @@
+"""Tests of the projection of previous trials into the current search space."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import ConfigSpace as CS
+import pytest
+
+from hptaa_lab.space import (
+    Mapping,
+    ValueTransform,
+    as_space,
+    build_space,
+    project,
+    subspace,
+)
+
+pytestmark = pytest.mark.filterwarnings("error::DeprecationWarning")
+
+
+def _project(
+    previous: dict[str, Any] | CS.ConfigurationSpace,
+    current: dict[str, Any] | CS.ConfigurationSpace,
+    configs: list[dict[str, Any]],
+    mapping: Mapping | None = None,
+) -> Any:
+    return project(
+        as_space(previous),
+        as_space(current),
+        configs,
+        [float(i) for i in range(len(configs))],
+        mapping,
+        numbers=[10 + i for i in range(len(configs))],
+    )
+
+
+def test_removed_hyperparameter_is_dropped() -> None:
+    """Check that the value of a removed hyperparameter leaves the configuration."""
+    result = _project(
+        {"lr": (0.01, 1.0), "batch": (16, 256)},
+        {"lr": (0.01, 1.0)},
+        [{"lr": 0.1, "batch": 32}],
+    )
+
+    assert result.configs == ({"lr": 0.1},)
+    assert result.only_old == ("batch",)
+    assert result.shared == ("lr",)
+    assert result.numbers == (10,)
+
+
+def test_illegal_shared_value_drops_the_trial(caplog: pytest.LogCaptureFixture) -> None:
+    """Check that a trial whose shared value is outside the current range is
+    dropped with its number and the reason, and the others are kept."""
+    with caplog.at_level(logging.INFO, logger="hptaa_lab.space._projection"):
+        result = _project(
+            {"lr": (0.01, 1.0), "act": ["relu", "tanh"]},
+            {"lr": (0.01, 0.5), "act": ["relu"]},
+            [
+                {"lr": 0.9, "act": "relu"},
+                {"lr": 0.1, "act": "tanh"},
+                {"lr": 0.2, "act": "relu"},
+            ],
+        )
+
+    assert result.configs == ({"lr": 0.2, "act": "relu"},)
+    assert result.values == (2.0,)
+    assert [number for number, _ in result.dropped] == [10, 11]
+    assert "lr=0.9 is outside the current range" in result.dropped[0][1]
+    assert "act='tanh' is outside the current range" in result.dropped[1][1]
+    assert "projection kept 1 of 3 previous trials" in caplog.text
+
+
+def test_added_filled_from_previous_fixed() -> None:
+    """Check that an added hyperparameter takes its previous fixed value."""
+    result = _project(
+        {"lr": (0.01, 1.0)},
+        {"lr": (0.01, 1.0), "depth": (1, 8)},
+        [{"lr": 0.1}],
+        Mapping(previous_fixed={"depth": 6}),
+    )
+
+    assert result.configs == ({"lr": 0.1, "depth": 6},)
+    assert result.only_new == ("depth",)
+
+
+def test_added_without_previous_fixed_is_left_unknown() -> None:
+    """Check that an added hyperparameter without a known value is absent."""
+    result = _project(
+        {"lr": (0.01, 1.0)}, {"lr": (0.01, 1.0), "depth": (1, 8)}, [{"lr": 0.1}]
+    )
+
+    assert result.configs == ({"lr": 0.1},)
+
+
+def test_rename_and_unit_transform_are_applied() -> None:
+    """Check that a renamed value arrives under its new name, scaled by the unit
+    factor, and that an out-of-range result drops the trial."""
+    mapping = Mapping(
+        renames={"timeout_s": "timeout_ms"},
+        transforms={"timeout_ms": ValueTransform(scale=1000.0)},
+    )
+
+    result = _project(
+        {"timeout_s": (0.5, 100.0)},
+        {"timeout_ms": (1000.0, 60000.0)},
+        [{"timeout_s": 2.5}, {"timeout_s": 90.0}],
+        mapping,
+    )
+
+    assert result.configs == ({"timeout_ms": 2500.0},)
+    assert result.dropped[0][0] == 11
+    assert result.shared == ("timeout_ms",)
+    assert result.only_old == ()
+
+
+def test_value_map_transform_applies_to_categorical() -> None:
+    """Check that a value map turns previous choices into current ones."""
+    result = _project(
+        {"act": ["relu", "sigmoid"]},
+        {"act": ["relu", "gelu"]},
+        [{"act": "sigmoid"}, {"act": "relu"}],
+        Mapping(transforms={"act": ValueTransform(values={"sigmoid": "gelu"})}),
+    )
+
+    assert result.configs == ({"act": "gelu"}, {"act": "relu"})
+
+
+def test_log_scale_value_is_kept() -> None:
+    """Check that a value legal in a log range survives unchanged and the current
+    range stays on log scale (the research code lost the log flag)."""
+    previous = build_space({"lr": (1e-5, 1e-1, "log")})
+    current = build_space({"lr": (1e-4, 1.0, "log")})
+
+    result = _project(previous, current, [{"lr": 0.000123456789}, {"lr": 2e-5}])
+
+    assert result.configs == ({"lr": 0.000123456789},)
+    assert current["lr"].log
+    assert subspace(current, result.shared)["lr"].log
+
+
+def test_int_and_float_values_are_coerced() -> None:
+    """Check that a whole float fits an int range, an int a float range, and a
+    fractional value is illegal for an int range."""
+    result = _project(
+        {"n": (1.0, 10.0), "x": (0, 10)},
+        {"n": (1, 10), "x": (0.0, 10.0)},
+        [{"n": 4.0, "x": 3}, {"n": 4.5, "x": 3}],
+    )
+
+    assert result.configs == ({"n": 4, "x": 3.0},)
+    assert isinstance(result.configs[0]["n"], int)
+    assert isinstance(result.configs[0]["x"], float)
+
+
+def test_ordinal_values_are_projected() -> None:
+    """Check that an ordinal value in the current sequence survives and one that is
+    gone drops the trial (the research code crashed on ordinals)."""
+    result = _project(
+        {"size": {"ordinal": [1, 2, 4, 8]}},
+        {"size": {"ordinal": [2, 4, 8, 16]}},
+        [{"size": 4}, {"size": 1}],
+    )
+
+    assert result.configs == ({"size": 4},)
+    assert result.dropped[0][0] == 11
+
+
+def test_constants_take_the_current_value() -> None:
+    """Check that a constant gets its current value, whether it was there before
+    with another value or is new (the research code crashed on constants)."""
+    result = _project(
+        {"lr": (0.01, 1.0), "seed": 1},
+        {"lr": (0.01, 1.0), "seed": 1, "version": "v2"},
+        [{"lr": 0.1, "seed": 1}],
+    )
+
+    assert result.configs == ({"lr": 0.1, "seed": 1, "version": "v2"},)
+
+
+def test_changed_constant_drops_the_trial() -> None:
+    """Check that a previous constant value that is not the current constant
+    drops the trial."""
+    result = _project(
+        {"seed": 1, "x": (0.0, 1.0)},
+        {"seed": 2, "x": (0.0, 1.0)},
+        [{"seed": 1, "x": 0.5}],
+    )
+
+    assert result.configs == ()
+    assert "seed=1 is outside the current range" in result.dropped[0][1]
+
+
+def test_inactive_value_is_dropped() -> None:
+    """Check that a value the current conditions make inactive is dropped, and one
+    whose parent is still unknown is kept."""
+    previous = build_space(
+        {"opt": ["sgd", "adam"], "momentum": (0.0, 1.0), "lr": (0.01, 1.0)}
+    )
+    current = build_space(
+        {
+            "opt": ["sgd", "adam"],
+            "momentum": {"float": (0.0, 1.0), "if": {"opt": "sgd"}},
+            "lr": (0.01, 1.0),
+        }
+    )
+
+    result = _project(
+        previous,
+        current,
+        [
+            {"opt": "adam", "momentum": 0.5, "lr": 0.1},
+            {"opt": "sgd", "momentum": 0.5, "lr": 0.1},
+        ],
+    )
+
+    assert result.configs == (
+        {"opt": "adam", "lr": 0.1},
+        {"opt": "sgd", "momentum": 0.5, "lr": 0.1},
+    )
+
+
+def test_value_under_unknown_parent_is_kept() -> None:
+    """Check that a shared child whose parent is new (no known value) keeps its
+    value, and that a previous fixed parent decides its activity."""
+    previous = build_space({"momentum": (0.0, 1.0), "lr": (0.01, 1.0)})
+    current = build_space(
+        {
+            "opt": ["sgd", "adam"],
+            "momentum": {"float": (0.0, 1.0), "if": {"opt": "sgd"}},
+            "lr": (0.01, 1.0),
+        }
+    )
+    configs = [{"momentum": 0.3, "lr": 0.1}]
+
+    unknown = _project(previous, current, configs)
+    fixed_adam = _project(
+        previous, current, configs, Mapping(previous_fixed={"opt": "adam"})
+    )
+
+    assert unknown.configs == ({"momentum": 0.3, "lr": 0.1},)
+    assert fixed_adam.configs == ({"lr": 0.1, "opt": "adam"},)
+
+
+def _forbidding(spec: dict[str, Any]) -> CS.ConfigurationSpace:
+    space = build_space(spec)
+    space.add(
+        CS.ForbiddenAndConjunction(
+            CS.ForbiddenEqualsClause(space["a"], "x"),
+            CS.ForbiddenEqualsClause(space["b"], "y"),
+        )
+    )
+    return space
+
+
+def test_forbidden_projected_configuration_is_dropped() -> None:
+    """Check that a complete projected configuration that hits a forbidden clause
+    is dropped."""
+    previous = build_space({"a": ["x", "z"], "b": ["y", "w"]})
+    current = _forbidding({"a": ["z", "x"], "b": ["w", "y"]})
+
+    result = _project(previous, current, [{"a": "x", "b": "y"}, {"a": "x", "b": "w"}])
+
+    assert result.configs == ({"a": "x", "b": "w"},)
+    assert result.dropped[0][0] == 10
+    assert "forbidden" in result.dropped[0][1]
+
+
+def test_partial_configuration_hitting_forbidden_clause_is_dropped() -> None:
+    """Check that a partial configuration whose known values already hit a
+    forbidden clause is dropped, whatever the unknown values would be."""
+    previous = build_space({"a": ["x", "z"], "b": ["y", "w"]})
+    current = _forbidding({"a": ["z", "x"], "b": ["w", "y"], "c": (0.0, 1.0)})
+
+    result = _project(previous, current, [{"a": "x", "b": "y"}, {"a": "z", "b": "y"}])
+
+    assert result.configs == ({"a": "z", "b": "y"},)
+    assert "hits the forbidden clause" in result.dropped[0][1]
+
+
+def test_exact_flag_follows_current_fixed() -> None:
+    """Check that a trial is exact when its removed values equal those fixed now."""
+    result = _project(
+        {"lr": (0.01, 1.0), "batch": (16, 256)},
+        {"lr": (0.01, 1.0)},
+        [{"lr": 0.1, "batch": 64}, {"lr": 0.2, "batch": 32}],
+        Mapping(current_fixed={"batch": 64}),
+    )
+
+    assert result.exact == (True, False)
+    assert _project({"lr": (0.01, 1.0)}, {"lr": (0.01, 1.0)}, [{"lr": 0.1}]).exact == (
+        True,
+    )
+
+
+def test_rename_onto_a_kept_name_uses_the_renamed_value() -> None:
+    """Check that renaming a onto b takes a's value, not the previous b's."""
+    result = _project(
+        {"a": (0.0, 1.0), "b": (0.0, 1.0)},
+        {"b": (0.0, 1.0)},
+        [{"a": 0.25, "b": 0.75}],
+        Mapping(renames={"a": "b"}),
+    )
+
+    assert result.configs == ({"b": 0.25},)
+
+
+def test_best_and_ranked_order_by_value() -> None:
+    """Check that best is the lowest value and ranked lists indices best first."""
+    result = project(
+        build_space({"x": (0.0, 1.0)}),
+        build_space({"x": (0.0, 1.0)}),
+        [{"x": 0.1}, {"x": 0.2}, {"x": 0.3}],
+        [3.0, 1.0, 2.0],
+    )
+
+    assert result.best() == ({"x": 0.2}, 1.0)
+    assert result.ranked() == [1, 2, 0]
+    assert len(result) == 3
+
+
+def test_empty_projection_has_no_best() -> None:
+    """Check that best is None when no trial is given or survives."""
+    space = build_space({"x": (0.0, 1.0)})
+
+    assert project(space, space, [], []).best() is None
+    assert project(space, space, [], []).ranked() == []
+
+
+def test_subspace_keeps_conditions_and_clauses_of_kept_names(
+    cond_space: CS.ConfigurationSpace,
+) -> None:
+    """Check that a subspace keeps a condition or clause only if every name in it
+    is kept."""
+    both = subspace(cond_space, ["opt", "momentum", "size"])
+    child_only = subspace(cond_space, ["momentum", "lr"])
+
+    assert list(both) == [n for n in cond_space if n in {"opt", "momentum", "size"}]
+    assert len(both.conditions) == 1
+    assert len(both.forbidden_clauses) == 2
+    assert child_only.conditions == []
+    assert child_only.forbidden_clauses == []
