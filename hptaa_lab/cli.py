@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -32,9 +33,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--store",
+        default=argparse.SUPPRESS,
+        metavar="URL",
+        help="trial store (SQLAlchemy URL)",
+    )
 
     demo = sub.add_parser(
         "demo",
+        parents=[common],
         help="the main job on a built-in real benchmark, with an HTML report",
         description="Tune the previous version of a benchmark, show the search-space "
         "diff, then tune the current version with and without transfer and report "
@@ -72,10 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     demo.set_defaults(handler=_demo)
 
-    studies = sub.add_parser("studies", help="list studies with their lineage")
+    studies = sub.add_parser(
+        "studies", parents=[common], help="list studies with their lineage"
+    )
     studies.set_defaults(handler=_studies)
 
-    show = sub.add_parser("show", help="show one study: space, mapping, trials")
+    show = sub.add_parser(
+        "show", parents=[common], help="show one study: space, mapping, trials"
+    )
     show.add_argument("study")
     show.add_argument(
         "--trials",
@@ -85,7 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show.set_defaults(handler=_show)
 
-    diff = sub.add_parser("diff", help="search-space diff between two studies")
+    diff = sub.add_parser(
+        "diff", parents=[common], help="search-space diff between two studies"
+    )
     diff.add_argument("study_a", metavar="STUDY_A", help="previous study")
     diff.add_argument("study_b", metavar="STUDY_B", help="current study")
     diff.set_defaults(handler=_diff)
@@ -117,6 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HptaaError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away: not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(
             "\ninterrupted: every finished trial is kept in the trial store.",
@@ -216,6 +235,7 @@ def _studies(args: argparse.Namespace) -> int:
         )
         return 0
     by_name = {r["name"]: r for r in rows}
+    twins = {s.name: s.attrs.get("twin_of") for s in store.list_studies()}
     children: dict[str | None, list[str]] = {}
     for r in rows:
         parent = r["previous"] if r["previous"] in by_name else None
@@ -229,7 +249,8 @@ def _studies(args: argparse.Namespace) -> int:
         table.append(
             (
                 prefix + branch + name,
-                r["transfer"] or "-",
+                r["transfer"]
+                or (f"none, twin of {twins[name]}" if twins.get(name) else "-"),
                 r["sampler"],
                 f"{r['n_complete']}/{r['n_trials']}",
                 "-" if best is None else f"{best:.6g}",

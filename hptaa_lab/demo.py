@@ -239,11 +239,7 @@ def run_demo(
 
 def _free_prefix(store: TrialStore, base: str) -> str:
     base = re.sub(r"[^A-Za-z0-9_.-]+", "-", base).strip("-").lower()
-    existing = (
-        set(store.study_names())
-        if hasattr(store, "study_names")
-        else {s.name for s in store.list_studies()}
-    )
+    existing = {study.name for study in store.list_studies()}
     k = 1
     while f"{base}-r{k}-v1" in existing or f"{base}-r{k}-v2" in existing:
         k += 1

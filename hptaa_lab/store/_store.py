@@ -193,15 +193,11 @@ class TrialStore:
         _check_study_record(record)
         if record.created_at is None:
             record = replace(record, created_at=_now())
-        values = _study_values(record)
+        _study_values(record)
 
         try:
             with self._transaction(write=True) as conn:
-                if _find_study(conn, record.name) is not None:
-                    raise StudyExistsError(record.name)
-                if record.previous is not None:
-                    self._study_id(conn, record.previous)
-                conn.execute(sa.insert(studies).values(**values))
+                self._insert_study(conn, record)
         except sa_exc.IntegrityError as exc:
             # Another writer took the name between our check and our insert.
             raise StudyExistsError(record.name) from exc
@@ -439,35 +435,118 @@ class TrialStore:
             StudyNotFoundError: No such study.
             ValueError: The trial is RUNNING, or a field cannot be stored.
         """
-        if TrialState(record.state) not in _FINISHED:
-            raise ValueError(
-                "add_trial imports finished trials: record.state must be COMPLETE "
-                f"or FAIL, got {record.state}. Use start_trial for a running trial."
-            )
-        state, value = _check_outcome(record.state, record.value)
-        config_json = _dump_json_object(record.config, "record.config")
-        started = _aware(record.started_at, "record.started_at")
-        finished = _aware(record.finished_at, "record.finished_at")
-        values = {
-            "state": state.value,
-            "value": value,
-            "error": record.error,
-            "config_json": config_json,
-            "started_at": started,
-            "finished_at": finished,
-            "proposed_by": _check_str(record.proposed_by, "record.proposed_by"),
-        }
-
+        values = _finished_values(record, "add_trial", "record")
         number = self._insert_trial(study, values)
-        return replace(
-            record,
-            number=number,
-            config=json.loads(config_json),
-            state=state,
-            value=value,
-            started_at=started,
-            finished_at=finished,
+        return _stored_finished(record, number, values)
+
+    def import_study(
+        self,
+        record: StudyRecord,
+        trial_records: Sequence[TrialRecord],
+        trial_attrs: Sequence[dict[str, Any]] | None = None,
+    ) -> StudyRecord:
+        """Create a study together with its finished trials, all or nothing.
+
+        The trials are numbered 0, 1, ... in the given order (their
+        ``number`` is ignored). If any trial cannot be stored, neither the
+        study nor any trial is written.
+
+        Args:
+            record: The new study; ``created_at`` is set to now when None.
+            trial_records: COMPLETE or FAIL trials.
+            trial_attrs: Free-form JSON attributes of each trial (one dict per
+                trial), e.g. where it came from; None gives every trial ``{}``.
+
+        Returns:
+            The study record as stored.
+
+        Raises:
+            StudyExistsError: A study with this name exists.
+            StudyNotFoundError: ``record.previous`` names no existing study.
+            ValueError: A field of the study or of a trial cannot be stored,
+                or ``trial_attrs`` does not hold one dict per trial.
+        """
+        _check_study_record(record)
+        if record.created_at is None:
+            record = replace(record, created_at=_now())
+        n_trials = len(trial_records)
+        attrs = [{}] * n_trials if trial_attrs is None else list(trial_attrs)
+        if len(attrs) != n_trials:
+            raise ValueError(
+                f"trial_attrs must hold one dict per trial: got {len(attrs)} for "
+                f"{n_trials} trials."
+            )
+        rows = [
+            {
+                "number": number,
+                **_finished_values(trial, "import_study", f"trials[{number}]"),
+                "attrs_json": _dump_json_object(
+                    attrs[number], f"trial_attrs[{number}]"
+                ),
+            }
+            for number, trial in enumerate(trial_records)
+        ]
+
+        try:
+            with self._transaction(write=True) as conn:
+                self._insert_study(conn, record)
+                sid = self._study_id(conn, record.name)
+                if rows:
+                    conn.execute(
+                        sa.insert(trials),
+                        [{"study_id": sid, **row} for row in rows],
+                    )
+        except sa_exc.IntegrityError as exc:
+            raise StudyExistsError(record.name) from exc
+
+        logger.info(
+            "Imported study %r with %d trials into %s",
+            record.name,
+            len(rows),
+            self._shown,
         )
+        return record
+
+    def trial_attrs(self, study: str) -> dict[int, dict[str, Any]]:
+        """Return the attributes of every trial of a study, by trial number.
+
+        Raises:
+            StudyNotFoundError: No such study.
+        """
+        with self._transaction(write=False) as conn:
+            stmt = (
+                sa.select(trials.c.number, trials.c.attrs_json)
+                .where(trials.c.study_id == self._study_id(conn, study))
+                .order_by(trials.c.number)
+            )
+            rows = conn.execute(stmt).all()
+        return {row.number: json.loads(row.attrs_json) for row in rows}
+
+    def update_trial_attrs(
+        self, study: str, number: int, attrs: dict[str, Any]
+    ) -> None:
+        """Merge ``attrs`` into the attributes of one trial (new keys win).
+
+        Raises:
+            StudyNotFoundError: No such study.
+            ValueError: No trial with this number, or ``attrs`` is not a dict
+                of JSON values with str keys.
+        """
+        _dump_json_object(attrs, "attrs")
+        with self._transaction(write=True) as conn:
+            sid = self._study_id(conn, study)
+            select_attrs = (
+                sa.select(trials.c.id, trials.c.attrs_json)
+                .where(trials.c.study_id == sid)
+                .where(trials.c.number == number)
+                .with_for_update()
+            )
+            row = conn.execute(select_attrs).first()
+            if row is None:
+                raise _unknown_number(conn, sid, study, number)
+            merged = {**json.loads(row.attrs_json), **attrs}
+            stmt = sa.update(trials).where(trials.c.id == row.id)
+            conn.execute(stmt.values(attrs_json=_dump_json_object(merged, "attrs")))
 
     def get_trials(
         self,
@@ -689,6 +768,14 @@ class TrialStore:
         conn.execute(sa.delete(meta).where(meta.c.key == WRITER_KEY))
         conn.execute(sa.insert(meta).values(key=WRITER_KEY, value=_release()))
 
+    def _insert_study(self, conn: sa.Connection, record: StudyRecord) -> None:
+        """Insert a study row after checking its name and previous study."""
+        if _find_study(conn, record.name) is not None:
+            raise StudyExistsError(record.name)
+        if record.previous is not None:
+            self._study_id(conn, record.previous)
+        conn.execute(sa.insert(studies).values(**_study_values(record)))
+
     def _study_id(self, conn: sa.Connection, name: str) -> int:
         """Return the id of study ``name``, or raise StudyNotFoundError."""
         found = _find_study(conn, name)
@@ -735,18 +822,11 @@ class TrialStore:
         if row is not None:
             return row
 
-        sid = self._study_id(conn, study)
-        n_trials = conn.scalar(
-            sa.select(sa.func.count()).where(trials.c.study_id == sid)
-        )
-        raise ValueError(
-            f"Study {study!r} has no trial number {number}; its {n_trials} trials "
-            "are numbered from 0. Pass a number returned by start_trial."
-        )
+        raise _unknown_number(conn, self._study_id(conn, study), study, number)
 
     def _store_error(self, action: str, exc: sa_exc.DBAPIError) -> StoreError:
         """Turn a database error into a StoreError that says what to do."""
-        reason = str(exc.orig).strip() or type(exc.orig).__name__
+        reason = " ".join(str(exc.orig).split()).rstrip(".") or type(exc.orig).__name__
         advice = (
             "Check that the database server is running and reachable from this "
             "machine, and that the user, password and database name in the URL "
@@ -754,8 +834,9 @@ class TrialStore:
         )
         if self._url.get_backend_name() == "sqlite":
             reason, advice = _sqlite_advice(reason, self._sqlite_file)
+        stop = "" if reason.endswith(("?", "!")) else "."
         return StoreError(
-            f"Cannot {action} the trial store at {self._shown}: {reason}. {advice}"
+            f"Cannot {action} the trial store at {self._shown}: {reason}{stop} {advice}"
         )
 
 
@@ -773,6 +854,29 @@ def _parse_url(url: str) -> sa.URL:
             "SQLAlchemy URL such as sqlite:///path/to/studies.db or "
             "postgresql+psycopg://user@host/dbname."
         ) from exc
+
+
+def _default_driver(url: sa.URL) -> sa.URL:
+    """Use psycopg for ``postgresql://`` when psycopg2, the default, is missing."""
+    if url.drivername != "postgresql" or importlib.util.find_spec("psycopg2"):
+        return url
+    if importlib.util.find_spec("psycopg") is None:
+        return url
+    return url.set(drivername="postgresql+psycopg")
+
+
+def _stored_meta(conn: sa.Connection) -> dict[str, str]:
+    """The rows of the meta table; empty when the store has no tables yet."""
+    if not sa.inspect(conn).has_table(meta.name):
+        return {}
+    return {row.key: row.value for row in conn.execute(sa.select(meta))}
+
+
+def _release() -> str:
+    """The version of this hptaa_lab."""
+    from hptaa_lab import __version__
+
+    return __version__
 
 
 def _is_sqlite_memory(url: sa.URL) -> bool:
@@ -807,6 +911,10 @@ def _create_engine(url: sa.URL, shown: str) -> sa.Engine:
         options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
     elif not is_sqlite:
         options["pool_pre_ping"] = True
+    libpq = url.get_driver_name() in _LIBPQ_DRIVERS
+    if libpq and "connect_timeout" not in url.query:
+        # An unreachable host would otherwise block for minutes.
+        options["connect_args"] = {"connect_timeout": _CONNECT_TIMEOUT_S}
 
     try:
         engine = sa.create_engine(url, **options)
@@ -1011,6 +1119,50 @@ def _no_longer_running(study: str, number: int, state: str = "finished") -> Stor
         f"Trial {number} of study {study!r} is already {state}; only a RUNNING "
         "trial can be finished. Another process may have finished it or marked "
         "it FAIL with fail_running_trials."
+    )
+
+
+def _unknown_number(
+    conn: sa.Connection, sid: int, study: str, number: int
+) -> ValueError:
+    n_trials = conn.scalar(sa.select(sa.func.count()).where(trials.c.study_id == sid))
+    return ValueError(
+        f"Study {study!r} has no trial number {number}; its {n_trials} trials "
+        "are numbered from 0. Pass a number returned by start_trial."
+    )
+
+
+def _finished_values(record: TrialRecord, method: str, argument: str) -> dict[str, Any]:
+    """Columns of the trials table for a finished trial; refuse what cannot be kept."""
+    if TrialState(record.state) not in _FINISHED:
+        raise ValueError(
+            f"{method} imports finished trials: {argument}.state must be COMPLETE "
+            f"or FAIL, got {record.state}. Use start_trial for a running trial."
+        )
+    state, value = _check_outcome(record.state, record.value)
+    return {
+        "state": state.value,
+        "value": value,
+        "error": record.error,
+        "config_json": _dump_json_object(record.config, f"{argument}.config"),
+        "started_at": _aware(record.started_at, f"{argument}.started_at"),
+        "finished_at": _aware(record.finished_at, f"{argument}.finished_at"),
+        "proposed_by": _check_str(record.proposed_by, f"{argument}.proposed_by"),
+    }
+
+
+def _stored_finished(
+    record: TrialRecord, number: int, values: dict[str, Any]
+) -> TrialRecord:
+    """The record of a finished trial as the store keeps it."""
+    return replace(
+        record,
+        number=number,
+        config=json.loads(values["config_json"]),
+        state=TrialState(values["state"]),
+        value=values["value"],
+        started_at=values["started_at"],
+        finished_at=values["finished_at"],
     )
 
 

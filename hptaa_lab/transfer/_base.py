@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -105,7 +106,7 @@ class TransferSampler(Sampler):
     def tell(self, config: Mapping[str, Any], value: float | None) -> None:
         """Report a finished current trial to this method and its model."""
         self._seen.add(_key(config))
-        if value is None:
+        if value is None or not math.isfinite(value):
             self.n_failed += 1
         self.base.tell(config, value)
         self._tell(config, value)

@@ -1,0 +1,1 @@
+"""Tests of hptaa_lab.execution."""

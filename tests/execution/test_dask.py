@@ -1,0 +1,599 @@
+"""Tests of parallel evaluation on a real Dask LocalCluster of worker processes."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from hptaa_lab import Study, TrialState, create_study, load_study
+from hptaa_lab.execution import (
+    DaskNotInstalledError,
+    InvalidSchedulerError,
+    ObjectiveNotPicklableError,
+    SchedulerUnreachableError,
+    local_cluster,
+    run_parallel,
+)
+from hptaa_lab.samplers import config_key
+from hptaa_lab.samplers import names as sampler_names
+from hptaa_lab.transfer import names as transfer_names
+
+LOGGER = "hptaa_lab.execution._dask"
+BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+SPACE = {"x": (0.0, 1.0), "c": ["a", "b"]}
+# 6 * 3 * 2 = 36 configurations: small enough that a sampler blind to pending
+# trials repeats itself.
+DISCRETE = {"a": (0, 5), "b": ["x", "y", "z"], "c": [0, 1]}
+
+
+# -- objectives (module level, so that workers import them by reference) -------
+
+
+def _quadratic(config: dict[str, Any]) -> float:
+    return (config["x"] - 0.3) ** 2
+
+
+def _sum_discrete(config: dict[str, Any]) -> float:
+    return float(config["a"] + config["c"]) + (0.5 if config["b"] == "y" else 0.0)
+
+
+def _raise_on_low_x(config: dict[str, Any]) -> float:
+    if config["x"] < 0.5:
+        raise ValueError(f"learning rate {config['x']:.3f} diverged")
+    return config["x"]
+
+
+def _take_ticket(folder: Path, prefix: str) -> int:
+    """A number unique across processes: the first free ``prefix-<n>`` file."""
+    n = 0
+    while True:
+        try:
+            os.close(os.open(folder / f"{prefix}-{n}", os.O_CREAT | os.O_EXCL))
+            return n
+        except FileExistsError:
+            n += 1
+
+
+def _record_interval(folder: Path, config: dict[str, Any]) -> float:
+    """Sleep a little and leave ``pid start end`` in a file of its own."""
+    start = time.time()
+    time.sleep(0.4)
+    ticket = _take_ticket(folder, "ticket")
+    (folder / f"interval-{ticket}").write_text(f"{os.getpid()} {start} {time.time()}")
+    return config["x"]
+
+
+def _die_once(folder: Path, config: dict[str, Any]) -> float:
+    """Kill the worker process on the first call of all; later calls return x."""
+    if _take_ticket(folder, "call") == 0:
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.05)
+    return config["x"]
+
+
+def _fast_then_hold(folder: Path, config: dict[str, Any]) -> float:
+    """The first three calls return at once; later ones hold until released."""
+    ticket = _take_ticket(folder, "call")
+    if ticket >= 3:
+        (folder / f"holding-{ticket}").touch()
+        limit = time.monotonic() + 10
+        while not (folder / "release").exists() and time.monotonic() < limit:
+            time.sleep(0.02)
+    return config["x"]
+
+
+def _sleep_then_quadratic(config: dict[str, Any]) -> float:
+    time.sleep(0.2)
+    return _quadratic(config)
+
+
+def _blas_report() -> dict[str, Any]:
+    """Run on a worker: its BLAS environment and the size of its thread pools."""
+    import numpy as np  # noqa: F401
+    from threadpoolctl import threadpool_info
+
+    return {
+        "env": {name: os.environ.get(name) for name in BLAS_VARS},
+        "threads": {pool["num_threads"] for pool in threadpool_info()},
+        "pid": os.getpid(),
+    }
+
+
+# -- fixtures and helpers --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    """A Client on one local cluster of two worker processes, shared by the module."""
+    with local_cluster(2) as shared:
+        yield shared
+
+
+def _study(tmp_path: Path, name: str = "v1", **options: Any) -> Study:
+    options.setdefault("seed", 0)
+    space = options.pop("space", SPACE)
+    return create_study(name, space, store=f"sqlite:///{tmp_path / 's.db'}", **options)
+
+
+def _states(study: Study) -> list[TrialState]:
+    return [t.state for t in study.trials]
+
+
+def _child_pids() -> set[int]:
+    """Child processes, but not multiprocessing's resource tracker, which lives as
+    long as this process once anything was spawned."""
+    return {
+        p.pid
+        for p in psutil.Process().children(recursive=True)
+        if "resource_tracker" not in " ".join(p.cmdline())
+    }
+
+
+def _wait_until_gone(pids: set[int], limit: float = 15.0) -> set[int]:
+    """The pids among ``pids`` still alive after waiting up to ``limit`` s."""
+    end = time.monotonic() + limit
+    alive = set(pids)
+    while alive and time.monotonic() < end:
+        alive = {p for p in alive if psutil.pid_exists(p) and _running(p)}
+        time.sleep(0.1)
+    return alive
+
+
+def _running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _when_file_appears(folder: Path, pattern: str, action: Callable[[], None]) -> None:
+    """Call ``action`` from a thread once a file matching ``pattern`` exists."""
+
+    def watch() -> None:
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            if any(folder.glob(pattern)):
+                action()
+                return
+            time.sleep(0.02)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+# -- a cluster of our own ----------------------------------------------------------
+
+
+def test_optimize_with_workers_runs_trials_at_once_in_worker_processes(
+    tmp_path: Path,
+) -> None:
+    """Check that workers=2 evaluates two trials at a time in two other processes,
+    leaves the driver's BLAS environment alone and closes the cluster it started."""
+    study = _study(tmp_path)
+    env_before = {name: os.environ.get(name) for name in BLAS_VARS}
+    children_before = _child_pids()
+
+    study.optimize(functools.partial(_record_interval, tmp_path), n_trials=6, workers=2)
+
+    assert _states(study) == [TrialState.COMPLETE] * 6
+    intervals = [
+        [float(v) for v in path.read_text().split()]
+        for path in tmp_path.glob("interval-*")
+    ]
+    pids = {int(pid) for pid, _, _ in intervals}
+    assert len(pids) == 2
+    assert os.getpid() not in pids
+    assert any(
+        a[1] < b[2] and b[1] < a[2]
+        for i, a in enumerate(intervals)
+        for b in intervals[i + 1 :]
+    ), f"no two trials overlapped in time: {intervals}"
+    assert {name: os.environ.get(name) for name in BLAS_VARS} == env_before
+    assert _wait_until_gone(pids | (_child_pids() - children_before)) == set()
+
+
+def test_keyboard_interrupt_cancels_trials_in_flight_and_closes_the_cluster(
+    tmp_path: Path,
+) -> None:
+    """Check that Ctrl-C fails the trials in flight as cancelled, keeps the finished
+    ones, closes the cluster optimize started and is raised again."""
+    study = _study(tmp_path)
+    children_before = _child_pids()
+    _when_file_appears(
+        tmp_path, "holding-*", lambda: os.kill(os.getpid(), signal.SIGINT)
+    )
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(
+            functools.partial(_fast_then_hold, tmp_path), n_trials=20, workers=2
+        )
+    elapsed = time.monotonic() - started
+    (tmp_path / "release").touch()
+
+    assert elapsed < 10
+    states = _states(study)
+    assert states.count(TrialState.COMPLETE) >= 3
+    assert TrialState.RUNNING not in states
+    failed = [t for t in study.trials if t.state == TrialState.FAIL]
+    assert failed
+    for trial in failed:
+        assert trial.error == (
+            "cancelled: interrupted by the user (KeyboardInterrupt) before this "
+            "trial finished"
+        )
+    assert [t.state for t in study.store.get_trials(study.name)] == states
+    assert _wait_until_gone(_child_pids() - children_before) == set()
+
+
+# -- the shared cluster -------------------------------------------------------------
+
+
+def test_local_cluster_workers_use_one_blas_thread_and_listen_on_loopback(
+    client: Any,
+) -> None:
+    """Check that every worker has one-thread BLAS settings and pools, and that the
+    scheduler and workers listen on 127.0.0.1 only."""
+    reports = client.run(_blas_report)
+
+    assert len(reports) == 2
+    for report in reports.values():
+        assert report["env"] == dict.fromkeys(BLAS_VARS, "1")
+        assert report["threads"] <= {1}
+    processes = [psutil.Process()] + [psutil.Process(r["pid"]) for r in reports.values()]
+    listening = [
+        conn.laddr.ip
+        for process in processes
+        for conn in process.net_connections(kind="inet")
+        if conn.status == psutil.CONN_LISTEN
+    ]
+    assert listening
+    assert set(listening) == {"127.0.0.1"}
+    assert client.scheduler.address.startswith("tcp://127.0.0.1:")
+
+
+def test_one_blas_thread_plugin_limits_pools_loaded_before_it() -> None:
+    """Check that the worker plugin sets thread pools already loaded to one thread."""
+    import numpy as np  # noqa: F401
+    from threadpoolctl import threadpool_info
+
+    from hptaa_lab.execution._worker import OneBlasThread
+
+    plugin = OneBlasThread()
+    plugin.setup(worker=None)
+    try:
+        assert {pool["num_threads"] for pool in threadpool_info()} <= {1}
+    finally:
+        plugin.limits.restore_original_limits()
+
+
+@pytest.mark.parametrize(
+    ("sampler", "transfer"),
+    [(name, None) for name in sampler_names()]
+    + [("tpe", method) for method in transfer_names()]
+    + [("gp", "best-first+t2pe")],
+)
+def test_pending_proposals_are_distinct_for_every_sampler_and_transfer_method(
+    tmp_path: Path, sampler: str, transfer: str | None
+) -> None:
+    """Check that configurations asked while others are pending are all distinct,
+    before and after the model takes over, and that best-first proposes its
+    configuration once."""
+    previous = None
+    if transfer is not None:
+        space = {k: v for k, v in DISCRETE.items() if k != "c"}
+        previous = _study(tmp_path, "v0", space=space, sampler="random")
+        for _ in range(12):
+            trial = previous.ask()
+            previous.tell(trial, _sum_discrete({**trial.config, "c": 0}))
+    study = _study(
+        tmp_path, space=DISCRETE, sampler=sampler, previous=previous, transfer=transfer
+    )
+
+    first = [study.ask() for _ in range(4)]
+    for trial in first:
+        study.tell(trial, _sum_discrete(trial.config))
+    for _ in range(8):
+        trial = study.ask()
+        study.tell(trial, _sum_discrete(trial.config))
+    pending = [study.ask() for _ in range(8)]
+
+    told = {config_key(t.config) for t in first} | {
+        config_key(t.config) for t in study.trials[4:12]
+    }
+    assert len(told) == 12
+    assert len({config_key(t.config) for t in first}) == 4
+    keys = [config_key(t.config) for t in pending]
+    assert len(set(keys)) == 8
+    assert not set(keys) & told
+    best_first = [t.number for t in study.trials if t.proposed_by == "best-first"]
+    assert len(best_first) == (1 if transfer and "best-first" in transfer else 0)
+
+
+def test_parallel_run_proposes_no_duplicate_configurations(
+    tmp_path: Path, client: Any
+) -> None:
+    """Check that a parallel run over a small discrete space never evaluates a
+    configuration twice."""
+    study = _study(tmp_path, space=DISCRETE, sampler="random")
+
+    study.optimize(_sum_discrete, n_trials=16, scheduler=client)
+
+    keys = [config_key(t.config) for t in study.trials]
+    assert len(keys) == 16
+    assert len(set(keys)) == 16
+    assert set(_states(study)) == {TrialState.COMPLETE}
+
+
+def test_objective_exception_fails_its_trial_and_the_study_goes_on(
+    tmp_path: Path, client: Any
+) -> None:
+    """Check that a raising objective fails only its trial, with the worker's
+    traceback text stored, and the other trials complete."""
+    study = _study(tmp_path, sampler="random")
+
+    study.optimize(_raise_on_low_x, n_trials=8, scheduler=client)
+
+    assert len(study.trials) == 8
+    for trial in study.trials:
+        if trial.config["x"] < 0.5:
+            assert trial.state == TrialState.FAIL
+            assert trial.error is not None
+            assert trial.error.startswith("Traceback (most recent call last):")
+            assert "in _raise_on_low_x" in trial.error
+            assert trial.error.rstrip().endswith(
+                f"ValueError: learning rate {trial.config['x']:.3f} diverged"
+            )
+        else:
+            assert trial.state == TrialState.COMPLETE
+            assert trial.value == trial.config["x"]
+    assert {t.state for t in study.trials} == {TrialState.FAIL, TrialState.COMPLETE}
+
+
+def test_killed_worker_fails_its_trial_and_the_study_goes_on(
+    tmp_path: Path, client: Any
+) -> None:
+    """Check that a worker process killed during a trial fails that trial with a
+    message saying the worker died, and the remaining trials complete."""
+    study = _study(tmp_path)
+
+    study.optimize(functools.partial(_die_once, tmp_path), n_trials=5, scheduler=client)
+
+    states = _states(study)
+    assert len(states) == 5
+    assert states.count(TrialState.FAIL) == 1
+    assert states.count(TrialState.COMPLETE) == 4
+    failed = next(t for t in study.trials if t.state == TrialState.FAIL)
+    assert failed.error is not None
+    assert failed.error.startswith("worker died: the Dask worker process running")
+    assert "worker_retries=1" in failed.error
+
+
+def test_killed_worker_trial_is_submitted_again_when_retries_are_allowed(
+    tmp_path: Path, client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Check that with worker_retries=1 the trial whose worker died runs again and
+    completes."""
+    study = _study(tmp_path)
+
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        run_parallel(
+            study,
+            functools.partial(_die_once, tmp_path),
+            n_trials=5,
+            scheduler=client,
+            worker_retries=1,
+        )
+
+    assert _states(study) == [TrialState.COMPLETE] * 5
+    assert all(t.value == t.config["x"] for t in study.trials)
+    retried = [r for r in caplog.records if "submitting the trial again" in r.message]
+    assert len(retried) == 1
+    assert "(attempt 2 of 2)" in retried[0].message
+
+
+@pytest.fixture
+def stopped(tmp_path: Path, client: Any) -> tuple[Study, list[Any], float]:
+    """A study stopped from another thread while two trials were in flight: the
+    study, its trials right after the stop, and how long optimize took."""
+    study = _study(tmp_path)
+    _when_file_appears(tmp_path, "holding-*", study.stop)
+
+    started = time.monotonic()
+    study.optimize(
+        functools.partial(_fast_then_hold, tmp_path), n_trials=20, scheduler=client
+    )
+    elapsed = time.monotonic() - started
+    (tmp_path / "release").touch()
+    return study, study.trials, elapsed
+
+
+def test_stop_mid_run_cancels_trials_in_flight_and_keeps_finished_ones(
+    stopped: tuple[Study, list[Any], float],
+) -> None:
+    """Check that Study.stop during a parallel run returns without waiting for the
+    trials in flight, fails them as cancelled and keeps every finished trial."""
+    study, trials, elapsed = stopped
+
+    assert elapsed < 10
+    states = [t.state for t in trials]
+    assert len(states) < 20
+    assert states.count(TrialState.COMPLETE) >= 3
+    assert TrialState.RUNNING not in states
+    failed = [t for t in trials if t.state == TrialState.FAIL]
+    assert failed
+    for trial in failed:
+        assert trial.error == (
+            "cancelled: the study was stopped before this trial finished"
+        )
+    assert study.store.get_trials(study.name) == trials
+
+
+def test_stopped_study_resumes_with_one_worker(
+    stopped: tuple[Study, list[Any], float],
+) -> None:
+    """Check that a study stopped during a parallel run loads with its trials and
+    goes on in-process with workers=1, numbering after the last trial."""
+    study, trials, _ = stopped
+
+    resumed = load_study(study.name, study.store)
+    assert resumed.trials == trials
+    resumed.optimize(_quadratic, n_trials=3, workers=1)
+
+    assert resumed.trials[: len(trials)] == trials
+    added = resumed.trials[len(trials) :]
+    assert [t.number for t in added] == [len(trials), len(trials) + 1, len(trials) + 2]
+    assert {t.state for t in added} == {TrialState.COMPLETE}
+    assert [t.state for t in study.store.get_trials(study.name)] == _states(resumed)
+
+
+def test_timeout_starts_no_trial_after_the_deadline(
+    tmp_path: Path, client: Any
+) -> None:
+    """Check that a parallel run with a timeout starts trials only before the
+    deadline and lets the trials in flight finish."""
+    study = _study(tmp_path)
+    start = datetime.now(UTC)
+
+    study.optimize(_sleep_then_quadratic, timeout=1.0, scheduler=client)
+
+    assert 2 <= len(study.trials)
+    assert set(_states(study)) == {TrialState.COMPLETE}
+    last_start = max(t.started_at for t in study.trials if t.started_at)
+    assert last_start <= start + timedelta(seconds=1.5)
+
+
+def test_scheduler_address_and_client_are_used_and_left_running(
+    tmp_path: Path, client: Any
+) -> None:
+    """Check that a scheduler address and a Client both run trials on that cluster,
+    and that neither the user's client nor its cluster is closed afterwards."""
+    study = _study(tmp_path)
+    address = client.scheduler.address
+
+    study.optimize(_quadratic, n_trials=3, scheduler=address)
+    study.optimize(_quadratic, n_trials=3, scheduler=client)
+
+    assert _states(study) == [TrialState.COMPLETE] * 6
+    assert client.status == "running"
+    assert client.submit(sum, [1, 2], pure=False).result() == 3
+
+
+def test_callbacks_run_in_the_driver_after_every_trial(
+    tmp_path: Path, client: Any
+) -> None:
+    """Check that callbacks get the study and each finished trial, in the thread
+    that called optimize."""
+    study = _study(tmp_path)
+    seen: list[tuple[int, int, TrialState]] = []
+
+    def callback(got: Study, trial: Any) -> None:
+        assert got is study
+        seen.append((threading.get_ident(), trial.number, trial.state))
+
+    study.optimize(_quadratic, n_trials=5, scheduler=client, callbacks=[callback])
+
+    assert sorted(number for _, number, _ in seen) == [0, 1, 2, 3, 4]
+    assert {ident for ident, _, _ in seen} == {threading.get_ident()}
+    assert {state for _, _, state in seen} == {TrialState.COMPLETE}
+
+
+# -- errors before any trial ---------------------------------------------------------
+
+
+def _with_lock(lock: Any, config: dict[str, Any]) -> float:
+    with lock:
+        return config["x"]
+
+
+def test_objective_that_cannot_be_pickled_is_refused_before_any_trial(
+    tmp_path: Path,
+) -> None:
+    """Check that an objective holding a lock is refused with a clear error and no
+    trial is started."""
+    study = _study(tmp_path)
+    objective = functools.partial(_with_lock, threading.Lock())
+
+    with pytest.raises(
+        ObjectiveNotPicklableError,
+        match=r"cannot be pickled, so it cannot be sent to Dask workers: TypeError: "
+        r"cannot pickle '_thread.lock' object",
+    ):
+        study.optimize(objective, n_trials=4, workers=2)
+    assert study.trials == []
+
+
+def test_missing_dask_says_which_extra_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check that without distributed installed, parallel evaluation raises an
+    ImportError that names the extra to install."""
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    study = _study(tmp_path)
+
+    with pytest.raises(
+        DaskNotInstalledError, match=r"`pip install hptaa_lab\[bench\]`"
+    ) as raised:
+        study.optimize(_quadratic, n_trials=2, workers=2)
+    assert isinstance(raised.value, ImportError)
+    assert study.trials == []
+
+
+def test_scheduler_of_unknown_kind_is_refused(tmp_path: Path) -> None:
+    """Check that a scheduler that is neither an address nor a Client is refused."""
+    study = _study(tmp_path)
+
+    with pytest.raises(
+        InvalidSchedulerError,
+        match=r"scheduler must be None, a Dask scheduler address such as "
+        r"'tcp://127.0.0.1:8786', or a distributed.Client; got int 8786.",
+    ):
+        study.optimize(_quadratic, n_trials=2, scheduler=8786)
+
+
+def test_unreachable_scheduler_address_raises(tmp_path: Path) -> None:
+    """Check that an address where no scheduler listens gives a connection error
+    that says what to do."""
+    import dask
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    study = _study(tmp_path)
+
+    with (
+        dask.config.set({"distributed.comm.timeouts.connect": "1s"}),
+        pytest.raises(
+            SchedulerUnreachableError,
+            match=rf"Could not connect to the Dask scheduler at "
+            rf"'tcp://127.0.0.1:{port}'",
+        ),
+    ):
+        study.optimize(_quadratic, n_trials=2, scheduler=f"tcp://127.0.0.1:{port}")
+    assert study.trials == []
+
+
+@pytest.mark.parametrize("retries", [-1, 1.5, True])
+def test_worker_retries_must_be_a_non_negative_int(
+    tmp_path: Path, retries: Any
+) -> None:
+    """Check that run_parallel refuses a worker_retries that is not an int >= 0."""
+    study = _study(tmp_path)
+
+    with pytest.raises(
+        ValueError,
+        match=rf"worker_retries must be a non-negative int; got {retries!r}\.",
+    ):
+        run_parallel(study, _quadratic, n_trials=1, workers=2, worker_retries=retries)

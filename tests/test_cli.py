@@ -1,0 +1,163 @@
+"""Tests of the hptaa command: the demo end to end and the store views."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from hptaa_lab import TrialStore
+from hptaa_lab.cli import main
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'cli.db'}"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_demo_end_to_end_writes_report_and_keeps_three_studies(
+    capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path
+) -> None:
+    """Check that the demo prints the diff and summary, writes the report and
+    leaves the previous, transfer and no-transfer studies with their lineage."""
+    report = tmp_path / "report.html"
+    code, out, _ = run(
+        capsys, "--store", store_url, "demo", "--trials", "6",
+        "--previous-trials", "5", "--report", str(report), "--no-progress",
+    )
+    assert code == 0
+    assert "Search-space diff" in out
+    assert "degree" in out and "added" in out and "removed" in out
+    assert "speedup" in out and "evaluations to reach it" in out
+    page = report.read_text()
+    assert "plotly" in page.lower() and "svm-a-digits-r1-v2" in page
+    store = TrialStore(store_url)
+    names = [s.name for s in store.list_studies()]
+    assert names == ["svm-a-digits-r1-v1", "svm-a-digits-r1-v2",
+                     "svm-a-digits-r1-v2-scratch"]
+    assert store.get_study("svm-a-digits-r1-v2").previous == "svm-a-digits-r1-v1"
+    assert store.count_trials("svm-a-digits-r1-v2-scratch")["COMPLETE"] == 6
+
+    code, out, _ = run(capsys, "studies", "--store", store_url)
+    assert code == 0
+    assert "`- svm-a-digits-r1-v2" in out
+    assert "twin of svm-a-digits-r1-v2" in out
+
+
+def test_demo_twice_uses_new_study_names(
+    capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path
+) -> None:
+    """Check that a second demo in the same store does not collide with the first."""
+    for _ in range(2):
+        code, _, _ = run(
+            capsys, "--store", store_url, "demo", "--benchmark", "NAS-B",
+            "--trials", "3", "--previous-trials", "3", "--no-progress",
+            "--report", str(tmp_path / "r.html"),
+        )
+        assert code == 0
+    names = [s.name for s in TrialStore(store_url).list_studies()]
+    assert "nas-b-cifar10-r2-v2" in names
+
+
+def test_demo_summary_numbers_match_studies(store_url: str) -> None:
+    """Check that the demo's evaluations-to-target agree with its trajectories."""
+    from hptaa_lab.demo import run_demo
+
+    result = run_demo("FCN-B", trials=12, previous_trials=10, seed=3, store=store_url)
+    target = result.trajectories["no transfer"][-1]
+    assert result.target == target
+    for label, evals in (("transfer", result.evals_transfer),
+                         ("no transfer", result.evals_scratch)):
+        curve = result.trajectories[label]
+        if evals is None:
+            assert min(curve) > target
+        else:
+            assert curve[evals - 1] <= target
+            assert evals == 1 or curve[evals - 2] > target
+    if result.evals_transfer:
+        assert math.isclose(result.speedup,
+                            result.evals_scratch / result.evals_transfer)
+
+
+def test_unknown_benchmark_lists_valid_names(
+    capsys: pytest.CaptureFixture[str], store_url: str
+) -> None:
+    """Check that an unknown benchmark is an error that lists the valid ones."""
+    code, _, err = run(capsys, "--store", store_url, "demo", "--benchmark", "nope")
+    assert code == 2
+    assert "Unknown benchmark 'nope'" in err and "SVM-A" in err
+
+
+def test_unknown_transfer_method_lists_valid_names(
+    capsys: pytest.CaptureFixture[str], store_url: str
+) -> None:
+    """Check that an unknown transfer method is reported with the valid ones."""
+    code, _, err = run(
+        capsys, "--store", store_url, "demo", "--benchmark", "NAS-B",
+        "--trials", "2", "--previous-trials", "2", "--transfer", "magic",
+        "--no-progress",
+    )
+    assert code == 2
+    assert "Unknown transfer method 'magic'" in err and "best-first+t2pe" in err
+
+
+def test_bad_trials_prints_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    """Check that a non-positive --trials is refused by the argument parser."""
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "--trials", "0"])
+    assert info.value.code == 2
+    assert "expected a positive integer, got '0'" in capsys.readouterr().err
+
+
+def test_show_and_diff_of_unknown_study_list_existing(
+    capsys: pytest.CaptureFixture[str], store_url: str
+) -> None:
+    """Check that naming a study that does not exist lists the studies there are."""
+    from hptaa_lab import create_study
+
+    create_study("alpha", {"x": (0.0, 1.0)}, store=store_url)
+    code, _, err = run(capsys, "show", "beta", "--store", store_url)
+    assert code == 2 and "No study named 'beta'" in err and "alpha" in err
+    code, _, err = run(capsys, "diff", "alpha", "beta", "--store", store_url)
+    assert code == 2 and "alpha" in err
+
+
+def test_show_and_diff_of_transfer_study(
+    capsys: pytest.CaptureFixture[str], store_url: str
+) -> None:
+    """Check that show lists space, mapping, diff and trials, and diff applies the
+    confirmed rename."""
+    from hptaa_lab import create_study
+
+    v1 = create_study("v1", {"lr": (1e-4, 1e-1, "log"), "k": ["a", "b"]},
+                      store=store_url, seed=0)
+    v1.optimize(lambda c: c["lr"] + (c["k"] == "b"), n_trials=5)
+    v2 = create_study(
+        "v2", {"learning_rate": (1e-4, 1e-1, "log"), "k": ["a", "b", "c"]},
+        previous="v1", mapping={"renames": {"lr": "learning_rate"}},
+        store=store_url, seed=0,
+    )
+    v2.optimize(lambda c: c["learning_rate"] if c["k"] != "c" else 1 / 0, n_trials=4)
+    code, out, _ = run(capsys, "show", "v2", "--store", store_url)
+    assert code == 0
+    assert "transfer   best-first+t2pe" in out
+    assert "lr -> learning_rate" in out and "renamed" in out
+    assert "choices added" in out
+    code, out, _ = run(capsys, "diff", "v1", "v2", "--store", store_url)
+    assert code == 0 and "with the confirmed mapping" in out
+    assert "lr -> learning_rate" in out
+
+
+def test_studies_on_empty_store_says_how_to_start(
+    capsys: pytest.CaptureFixture[str], store_url: str
+) -> None:
+    """Check that listing an empty store explains how to create a study."""
+    code, out, _ = run(capsys, "studies", "--store", store_url)
+    assert code == 0 and "No studies" in out and "hptaa demo" in out
