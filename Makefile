@@ -14,8 +14,8 @@ demo: $(STAMP)
 test: $(STAMP) lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check hptaa_lab tests scripts
-	$(BIN)/ruff format --check hptaa_lab tests scripts
+	$(BIN)/ruff check hptaa_lab tests scripts examples
+	$(BIN)/ruff format --check hptaa_lab tests scripts examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -8,6 +8,7 @@ and configurations travel; the study, its sampler and the trial store stay here.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -36,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 # How often (seconds) the driver looks at Study.stop while it waits for results.
 POLL_S = 0.1
+# Seconds a worker of a local cluster gets to exit before it is killed.
+WORKER_CLOSE_S = 1.0
 
 Callback = Callable[["Study", TrialRecord], None]
 
@@ -171,8 +174,34 @@ def local_cluster(
         finally:
             client.close()
     finally:
+        _close_workers(cluster)
         cluster.close()
         logger.info("closed the local Dask cluster at %s", cluster.scheduler_address)
+
+
+def _close_workers(cluster: Any) -> None:
+    """Close every worker process of a local cluster within about a second.
+
+    Dask cannot interrupt a running objective; a graceful close would wait for
+    cancelled trials to return, so a worker still busy after 0.8 s is killed.
+    """
+
+    async def close_all() -> None:
+        await asyncio.gather(
+            *(
+                nanny.close(timeout=WORKER_CLOSE_S, reason="hptaa-run-finished")
+                for nanny in list(cluster.workers.values())
+            ),
+            return_exceptions=True,
+        )
+
+    try:
+        cluster.sync(close_all)
+    except Exception:
+        logger.exception(
+            "could not close the workers of %s; closing the cluster",
+            cluster.scheduler_address,
+        )
 
 
 @dataclass

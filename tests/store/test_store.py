@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
 import multiprocessing
@@ -9,12 +10,14 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
@@ -40,13 +43,17 @@ def _memory_backed_folder() -> str | None:
     return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
 
 
-@pytest.fixture(params=["sqlite-file", "sqlite-memory-file"])
+@pytest.fixture(params=["sqlite-file", "sqlite-memory-file", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """URL of a fresh, empty store on one backend.
 
-    A PostgreSQL backend joins as another parameter that creates an empty
-    database and yields its URL.
+    The PostgreSQL backend is a new database on the session's throwaway server
+    (see conftest.py); it is skipped, with the reason, where no server binary
+    is installed.
     """
+    if request.param == "postgresql":
+        yield request.getfixturevalue("postgres_url")
+        return
     if request.param == "sqlite-file":
         yield f"sqlite:///{tmp_path / 'studies.db'}"
         return
@@ -101,12 +108,43 @@ def _assert_written(store: TrialStore, study: str, writers: list[int], n: int) -
     assert {t.state for t in trials} == {TrialState.COMPLETE}
 
 
-def _set_schema_version(url: str, version: int) -> None:
-    """Overwrite the schema version a store records, as another release would."""
+def _set_meta(url: str, key: str, value: str) -> None:
+    """Overwrite one row of a store's meta table, as another release would."""
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.execute(sa.update(meta).values(value=str(version)))
+        conn.execute(sa.update(meta).where(meta.c.key == key).values(value=value))
     engine.dispose()
+
+
+def _set_schema_version(url: str, version: int) -> None:
+    """Overwrite the schema version a store records."""
+    _set_meta(url, "schema_version", str(version))
+
+
+def _stored_meta(url: str) -> dict[str, str]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = {row.key: row.value for row in conn.execute(sa.select(meta))}
+    engine.dispose()
+    return rows
+
+
+def _load_v1_maker() -> Any:
+    """The module that writes a version-1 store (tests/store/fixtures)."""
+    path = Path(__file__).with_name("fixtures") / "make_store_v1.py"
+    spec = importlib.util.spec_from_file_location("make_store_v1", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
 
 
 # -- studies -------------------------------------------------------------------
@@ -737,16 +775,19 @@ def test_new_store_records_schema_version_and_logs_creation(
 
 
 def test_store_with_newer_schema_version_is_refused(store_url: str) -> None:
-    """Check that a store written by a newer release is refused, naming its version."""
+    """Check that a store of a newer release is refused, naming who wrote it."""
     TrialStore(store_url).close()
     _set_schema_version(store_url, SCHEMA_VERSION + 1)
+    _set_meta(store_url, "hptaa_lab_version", "9.1.0")
 
     with pytest.raises(
         StoreError,
-        match=rf"has schema version {SCHEMA_VERSION + 1}, newer than version "
-        rf"{SCHEMA_VERSION} that this hptaa_lab reads\. Upgrade hptaa_lab",
+        match=rf"has schema version {SCHEMA_VERSION + 1}, written by hptaa_lab "
+        rf"9\.1\.0; this hptaa_lab \(0\.1\.0\) reads schema versions up to "
+        rf"{SCHEMA_VERSION}\. Upgrade hptaa_lab to 9\.1\.0 or later to open it",
     ):
         TrialStore(store_url)
+    assert _stored_meta(store_url)["schema_version"] == str(SCHEMA_VERSION + 1)
 
 
 def test_older_store_is_migrated_step_by_step(
@@ -778,12 +819,12 @@ def test_older_store_is_migrated_step_by_step(
 def test_store_without_a_migration_path_is_refused(store_url: str) -> None:
     """Check that a version with no migration step is refused with advice."""
     TrialStore(store_url).close()
-    _set_schema_version(store_url, SCHEMA_VERSION - 1)
+    _set_schema_version(store_url, 0)
 
     with pytest.raises(
         StoreError,
-        match=rf"has schema version '{SCHEMA_VERSION - 1}', which this hptaa_lab "
-        rf"cannot migrate to version {SCHEMA_VERSION}\. Use a new store URL",
+        match=rf"has schema version '0', which this hptaa_lab cannot migrate to "
+        rf"version {SCHEMA_VERSION}\. Use a new store URL",
     ):
         TrialStore(store_url)
 
@@ -924,7 +965,7 @@ def test_unparsable_url_gives_advice() -> None:
 
 def test_missing_driver_error_masks_the_password() -> None:
     """Check that the password of a URL never shows in an error."""
-    url = "postgresql://user:s3cret@127.0.0.1:1/db"
+    url = "postgresql+pg8000://user:s3cret@127.0.0.1:1/db"
 
     with pytest.raises(StoreError) as raised:
         TrialStore(url)
@@ -932,7 +973,8 @@ def test_missing_driver_error_masks_the_password() -> None:
     message = str(raised.value)
     assert "s3cret" not in message
     assert (
-        "Cannot open the trial store at postgresql://user:***@127.0.0.1:1/db" in message
+        "Cannot open the trial store at postgresql+pg8000://user:***@127.0.0.1:1/db: "
+        "the database driver for 'postgresql+pg8000' is not installed" in message
     )
 
 

@@ -1,0 +1,431 @@
+"""The search-space diff widget: review how the space changed, confirm the mapping."""
+
+from __future__ import annotations
+
+import ast
+import html
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import ConfigSpace as CS
+import ipywidgets as widgets
+
+from hptaa_lab.errors import HptaaError, MappingError
+from hptaa_lab.space import Mapping, SpaceDiff, as_space, diff, hp_kind
+from hptaa_lab.jupyter._html import diff_table_html
+
+__all__ = ["SpaceDiffWidget", "ValueField", "accepted_suggestions", "parse_value"]
+
+logger = logging.getLogger(__name__)
+
+ConfirmCallback = Callable[[Mapping], None]
+
+_UNKNOWN_INDEX = -1
+_CHOICE_KINDS = ("categorical", "ordinal")
+
+
+class SpaceDiffWidget:
+    """Previous and current search spaces side by side, and the mapping to confirm.
+
+    Shows one row per hyperparameter, coloured and labelled by how it changed;
+    each rename suggestion as an accept/reject choice; for every added
+    hyperparameter a field for the value it had before it was exposed, and for
+    every removed one a field for the value it is fixed to now. The Confirm
+    button (or :meth:`confirm`) builds the :class:`~hptaa_lab.Mapping`, checks
+    it against both spaces and hands it to the confirm callbacks, which store
+    it with the study.
+
+    Without a frontend, set the choices' and fields' ``value`` and call
+    :meth:`confirm`; with no change made, confirming accepts the suggested
+    renames that do not conflict (as ``%%hptaa tune --yes`` does).
+
+    Args:
+        previous_space: The previous study's search space.
+        current_space: The current search space.
+        previous_name: Name of the previous study (for headers).
+        current_name: Name of the current study (for headers).
+        mapping: Values to start from: its renames are pre-accepted, its fixed
+            values fill the fields, its transforms are kept as they are.
+
+    Attributes:
+        space_diff: The diff without any rename applied (with suggestions).
+        rename_choices: (previous name, current name) -> accept/reject choice.
+        previous_fixed_inputs: Added hyperparameter -> the field for the value
+            it had in the previous version.
+        current_fixed_inputs: Removed hyperparameter -> the field for the value
+            it is fixed to now.
+        confirm_button: The Confirm button.
+        mapping: The confirmed mapping, None until confirmed.
+        widget: The ipywidgets box to display or nest.
+    """
+
+    def __init__(
+        self,
+        previous_space: CS.ConfigurationSpace,
+        current_space: CS.ConfigurationSpace,
+        *,
+        previous_name: str = "",
+        current_name: str = "",
+        mapping: Mapping | None = None,
+    ) -> None:
+        self.previous_space = as_space(previous_space)
+        self.current_space = as_space(current_space)
+        self.previous_name = previous_name
+        self.current_name = current_name
+        self.space_diff = diff(self.previous_space, self.current_space)
+        self.mapping: Mapping | None = None
+        self._start = mapping or Mapping()
+        self._callbacks: list[ConfirmCallback] = []
+        self._closed = False
+        self._reasons: dict[tuple[str, str], str] = {}
+
+        self.rename_choices = self._build_rename_choices()
+        self.previous_fixed_inputs = {
+            name: ValueField(
+                name, self.current_space[name], self._start.previous_fixed.get(name)
+            )
+            for name in self.space_diff.added
+        }
+        self.current_fixed_inputs = {
+            name: ValueField(name, None, self._start.current_fixed.get(name))
+            for name in self.space_diff.removed
+        }
+        self.table = widgets.HTML()
+        self.status = widgets.HTML()
+        self.confirm_button = widgets.Button(
+            description="Confirm", button_style="success", icon="check",
+            tooltip="Store this mapping with the study and start tuning",
+        )
+        self.confirm_button.on_click(self._on_click)
+        self.widget = self._layout()
+        self.widget.add_class("hptaa-diff")
+        for choice in self.rename_choices.values():
+            choice.observe(self._on_choice, names="value")
+        self._refresh()
+
+    def __repr__(self) -> str:
+        state = "confirmed" if self.mapping is not None else "not confirmed"
+        return (
+            f"Search-space diff {self.previous_name or 'previous'} -> "
+            f"{self.current_name or 'current'} ({state}):\n"
+            + self.current_diff().format_table()
+        )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs))
+        bundle["text/plain"] = repr(self)
+        return bundle
+
+    # -- reading the fields --------------------------------------------------
+
+    def accepted_renames(self) -> dict[str, str]:
+        """Previous name -> current name of every accepted rename."""
+        return {prev: cur for (prev, cur), c in self.rename_choices.items() if c.value}
+
+    def current_diff(self) -> SpaceDiff:
+        """The diff with the accepted renames applied (none if they conflict)."""
+        try:
+            return diff(
+                self.previous_space, self.current_space,
+                Mapping(renames=self.accepted_renames()),
+            )
+        except MappingError:
+            return self.space_diff
+
+    def build_mapping(self) -> Mapping:
+        """The mapping the fields describe now, checked against both spaces.
+
+        Raises:
+            MappingError: Naming the rename, field or value that does not fit.
+        """
+        renames = self.accepted_renames()
+        _check_one_rename_each(renames)
+        shown = self.current_diff()
+        previous_fixed = {}
+        for name in shown.added:
+            value = self.previous_fixed_inputs[name].read()
+            if value is not _UNKNOWN:
+                previous_fixed[name] = value
+        current_fixed = {}
+        for name in shown.removed:
+            value = self.current_fixed_inputs[name].read()
+            if value is not _UNKNOWN:
+                current_fixed[name] = value
+        mapping = Mapping(
+            renames=renames,
+            transforms=dict(self._start.transforms),
+            previous_fixed=previous_fixed,
+            current_fixed=current_fixed,
+        )
+        mapping.validate(self.previous_space, self.current_space)
+        return mapping
+
+    # -- confirming ----------------------------------------------------------
+
+    def on_confirm(self, callback: ConfirmCallback) -> None:
+        """Call ``callback(mapping)`` when the mapping is confirmed.
+
+        A callback that raises an HptaaError leaves the widget unconfirmed and
+        shows the error, so the user can fix the fields and confirm again.
+        """
+        self._callbacks.append(callback)
+
+    @property
+    def confirmed(self) -> bool:
+        """Whether the mapping was confirmed."""
+        return self.mapping is not None
+
+    def confirm(self) -> Mapping:
+        """Build the mapping, hand it to the callbacks and lock the widget.
+
+        Returns:
+            The confirmed mapping (the same one again if already confirmed).
+
+        Raises:
+            MappingError: If the fields do not make a valid mapping.
+            HptaaError: If the widget was closed, or a callback refused the
+                mapping; the widget shows the error as well.
+        """
+        if self.mapping is not None:
+            return self.mapping
+        if self._closed:
+            raise HptaaError(
+                "This search-space diff was closed without confirming (the run was "
+                "stopped); start a new %%hptaa tune to tune again."
+            )
+        try:
+            mapping = self.build_mapping()
+            for callback in self._callbacks:
+                callback(mapping)
+        except HptaaError as exc:
+            self._show(f"Not confirmed: {exc}", error=True)
+            raise
+        self.mapping = mapping
+        self._lock()
+        self._show(
+            "Confirmed. Mapping stored with the study: "
+            + ("(empty)" if mapping.is_empty else mapping.to_json())
+        )
+        return mapping
+
+    def close(self, reason: str) -> None:
+        """Lock the widget without confirming, showing ``reason``."""
+        if self.mapping is None:
+            self._closed = True
+            self._lock()
+            self._show(reason)
+
+    def _on_click(self, button: Any) -> None:
+        try:
+            self.confirm()
+        except HptaaError:
+            logger.debug("confirmation refused", exc_info=True)
+
+    def _on_choice(self, change: Any) -> None:
+        self._refresh()
+
+    # -- layout --------------------------------------------------------------
+
+    def _build_rename_choices(self) -> dict[tuple[str, str], Any]:
+        pairs: dict[tuple[str, str], str] = {
+            pair: "from the mapping in the cell" for pair in self._start.renames.items()
+        }
+        for s in self.space_diff.suggestions:
+            pairs.setdefault((s.previous, s.current), f"score {s.score:.2f}: {s.reason}")
+        accepted = accepted_suggestions(self.space_diff, self._start.renames)
+        choices = {}
+        for pair, reason in pairs.items():
+            choice = widgets.ToggleButtons(
+                options=[("accept", True), ("reject", False)],
+                value=accepted.get(pair[0]) == pair[1],
+                style={"button_width": "70px"},
+            )
+            self._reasons[pair] = reason
+            choices[pair] = choice
+        return choices
+
+    def _layout(self) -> Any:
+        title = (
+            f"<b>Search-space diff</b>: {html.escape(self.previous_name or 'previous')}"
+            f" (previous) &rarr; {html.escape(self.current_name or 'current')} (current)"
+        )
+        rows: list[Any] = [widgets.HTML(title), self.table]
+        if self.rename_choices:
+            rows.append(widgets.HTML(
+                "<b>Possible renames</b>: accept one to transfer the previous values "
+                "of the old name to the new one."
+            ))
+            for (prev, cur), choice in self.rename_choices.items():
+                text = (
+                    f"{html.escape(prev)} &rarr; {html.escape(cur)} "
+                    f"<small>({html.escape(self._reasons[(prev, cur)])})</small>"
+                )
+                rows.append(widgets.HBox([choice, widgets.HTML(text)]))
+        if self.previous_fixed_inputs:
+            rows.append(widgets.HTML(
+                "<b>Added hyperparameters</b>: the value each had in the previous "
+                "version, if it was hard-coded there (leave unknown otherwise)."
+            ))
+            rows.extend(f.widget for f in self.previous_fixed_inputs.values())
+        if self.current_fixed_inputs:
+            rows.append(widgets.HTML(
+                "<b>Removed hyperparameters</b>: the value each is fixed to now "
+                "(optional; previous trials with that value count as exact matches)."
+            ))
+            rows.extend(f.widget for f in self.current_fixed_inputs.values())
+        rows.extend([self.confirm_button, self.status])
+        return widgets.VBox(rows)
+
+    def _refresh(self) -> None:
+        shown = self.current_diff()
+        self.table.value = diff_table_html(
+            shown, previous=self.previous_name, current=self.current_name
+        )
+        for name, field in self.previous_fixed_inputs.items():
+            field.widget.layout.display = None if name in shown.added else "none"
+        for name, field in self.current_fixed_inputs.items():
+            field.widget.layout.display = None if name in shown.removed else "none"
+        try:
+            _check_one_rename_each(self.accepted_renames())
+        except MappingError as exc:
+            self._show(str(exc), error=True)
+        else:
+            if not self.confirmed and not self._closed:
+                self._show("Review the diff, then confirm to start tuning.")
+
+    def _lock(self) -> None:
+        for item in (
+            *self.rename_choices.values(),
+            *(f.widget for f in self.previous_fixed_inputs.values()),
+            *(f.widget for f in self.current_fixed_inputs.values()),
+            self.confirm_button,
+        ):
+            item.disabled = True
+
+    def _show(self, text: str, *, error: bool = False) -> None:
+        colour = "#a50e0e" if error else "#137333" if self.confirmed else "#444"
+        self.status.value = f"<span style='color:{colour}'>{html.escape(text)}</span>"
+
+
+def accepted_suggestions(
+    space_diff: SpaceDiff, start: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The renames to accept by default: ``start``, then suggestions best first,
+    skipping any that reuses a previous or current name already taken."""
+    renames = dict(start or {})
+    for s in space_diff.suggestions:
+        if s.previous in renames or s.current in renames.values():
+            continue
+        renames[s.previous] = s.current
+    return renames
+
+
+def _check_one_rename_each(renames: dict[str, str]) -> None:
+    targets = list(renames.values())
+    twice = sorted({t for t in targets if targets.count(t) > 1})
+    if twice:
+        sources = {t: sorted(p for p, c in renames.items() if c == t) for t in twice}
+        raise MappingError(
+            "Each current hyperparameter can take the values of one previous one, "
+            f"but several renames are accepted onto the same name: {sources}. "
+            "Reject all but one of them."
+        )
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "unknown"
+
+
+_UNKNOWN: Any = _Unknown()
+
+
+class ValueField:
+    """A field for one hyperparameter's value: a dropdown of the choices of a
+    categorical or ordinal hyperparameter, else a text field.
+
+    Args:
+        name: The hyperparameter's name (the field's label).
+        hp: The hyperparameter whose range the value must fit, or None for any
+            number, string or bool.
+        start: The value to show at first (None: unknown).
+
+    Attributes:
+        widget: The ipywidgets field; its ``value`` is the choice index (-1:
+            unknown) for a dropdown, the text otherwise.
+    """
+
+    def __init__(self, name: str, hp: Any = None, start: Any = None) -> None:
+        self.name = name
+        self.hp = hp
+        self.choices: list[Any] | None = None
+        layout = widgets.Layout(width="480px")
+        style = {"description_width": "180px"}
+        kind = None if hp is None else hp_kind(hp)
+        if kind in _CHOICE_KINDS:
+            self.choices = list(hp.choices if kind == "categorical" else hp.sequence)
+            options = [("unknown", _UNKNOWN_INDEX)]
+            options += [(repr(v), i) for i, v in enumerate(self.choices)]
+            index = self.choices.index(start) if start in self.choices else _UNKNOWN_INDEX
+            self.widget = widgets.Dropdown(
+                options=options, value=index, description=name, layout=layout,
+                style=style,
+            )
+        else:
+            self.widget = widgets.Text(
+                value="" if start is None else repr(start), placeholder="unknown",
+                description=name, layout=layout, style=style,
+            )
+
+    def read(self) -> Any:
+        """The value entered, or the unknown marker.
+
+        Raises:
+            MappingError: If a number was expected and the text is not one.
+        """
+        if self.choices is not None:
+            index = self.widget.value
+            return _UNKNOWN if index == _UNKNOWN_INDEX else self.choices[index]
+        return parse_value(self.widget.value, self.hp, self.name)
+
+    def set(self, value: Any) -> None:
+        """Enter ``value`` (None: unknown), as a user would."""
+        if self.choices is not None:
+            self.widget.value = (
+                self.choices.index(value) if value in self.choices else _UNKNOWN_INDEX
+            )
+        else:
+            self.widget.value = "" if value is None else str(value)
+
+
+def parse_value(text: str, hp: Any = None, name: str = "") -> Any:
+    """Read a value typed into a field.
+
+    Empty text means unknown (returns an internal marker). For a float or
+    integer hyperparameter the text must be a number; otherwise it is read as
+    a Python literal (``'tanh'``, ``16``, ``True``), falling back to the text.
+
+    Raises:
+        MappingError: If a number was expected and the text is not one.
+    """
+    text = str(text).strip()
+    if not text:
+        return _UNKNOWN
+    kind = None if hp is None else hp_kind(hp)
+    if kind in ("float", "int"):
+        try:
+            number = float(text)
+        except ValueError:
+            raise MappingError(
+                f"The value of {name!r} must be a number ({kind} hyperparameter); got "
+                f"{text!r}. Type a number, or clear the field if the value is unknown."
+            ) from None
+        if kind == "int" and number.is_integer():
+            return int(number)
+        return number
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+    return value if isinstance(value, str | int | float | bool) else text
