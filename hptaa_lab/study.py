@@ -154,8 +154,16 @@ class Study:
             }
             row.update({f"params_{k}": v for k, v in t.config.items()})
             rows.append(row)
-        columns = ["number", "state", "value", "proposed_by", "started_at",
-                   "finished_at", "duration_s", "error"]
+        columns = [
+            "number",
+            "state",
+            "value",
+            "proposed_by",
+            "started_at",
+            "finished_at",
+            "duration_s",
+            "error",
+        ]
         columns += [f"params_{n}" for n in self.space]
         return pd.DataFrame(rows, columns=columns)
 
@@ -166,11 +174,13 @@ class Study:
         their tells give distinct configurations.
         """
         with self._lock:
-            pending = [t.config for t in self._trials.values()
-                       if t.state == TrialState.RUNNING]
+            pending = [
+                t.config for t in self._trials.values() if t.state == TrialState.RUNNING
+            ]
             proposal = self.sampler.ask(pending)
-            trial = self.store.start_trial(self.name, proposal.config,
-                                           proposal.proposed_by)
+            trial = self.store.start_trial(
+                self.name, proposal.config, proposal.proposed_by
+            )
             self._trials[trial.number] = trial
             return trial
 
@@ -183,8 +193,9 @@ class Study:
     ) -> TrialRecord:
         """Finish a trial: COMPLETE with a finite ``value``, else FAIL.
 
-        A value that is None, NaN or infinite, or an ``error``, fails the trial
-        (the error text is stored); the result is committed to the store at once.
+        A value that is None, NaN, infinite or not a number (a string is not one),
+        or an ``error``, fails the trial (the error text is stored); the result is
+        committed to the store at once.
         """
         number = trial if isinstance(trial, int) else trial.number
         with self._lock:
@@ -199,7 +210,8 @@ class Study:
             if not ok and error is None:
                 error = f"objective returned {value!r}, not a finite number"
             finished = self.store.finish_trial(
-                self.name, number,
+                self.name,
+                number,
                 TrialState.COMPLETE if ok else TrialState.FAIL,
                 value=float(value) if ok and value is not None else None,
                 error=None if ok else error,
@@ -212,7 +224,10 @@ class Study:
             last_line = (error or "").strip().splitlines()[-1:] or [""]
             logger.warning(
                 "study %s: trial %d failed for %s: %s",
-                self.name, number, finished.config, last_line[0],
+                self.name,
+                number,
+                finished.config,
+                last_line[0],
             )
         return finished
 
@@ -268,8 +283,15 @@ class Study:
         if (workers or 1) > 1 or scheduler is not None:
             from hptaa_lab.execution import run_parallel
 
-            run_parallel(self, objective, n_trials, timeout, workers or 1,
-                         list(callbacks or ()), scheduler)
+            run_parallel(
+                self,
+                objective,
+                n_trials,
+                timeout,
+                workers or 1,
+                list(callbacks or ()),
+                scheduler,
+            )
             return self
         deadline = None if timeout is None else time.monotonic() + timeout
         done = 0
@@ -291,7 +313,7 @@ class Study:
             raise
         except Exception:
             return self.tell(trial, error=traceback.format_exc())
-        return self.tell(trial, value)  # type: ignore[arg-type]
+        return self.tell(trial, value)
 
     def close(self) -> None:
         """Release the trial store's connections."""
@@ -392,8 +414,13 @@ def create_study(
             attrs=dict(attrs or {}),
         )
     )
-    logger.info("created study %s (sampler %s, transfer %s, previous %s)",
-                name, sampler, transfer, previous_name)
+    logger.info(
+        "created study %s (sampler %s, transfer %s, previous %s)",
+        name,
+        sampler,
+        transfer,
+        previous_name,
+    )
     return Study(record, trial_store, _build_sampler(record, trial_store, seed))
 
 
@@ -437,9 +464,12 @@ def _build_sampler(record: StudyRecord, store: TrialStore, seed: int | None) -> 
         study=prev.name,
     )
     return make_transfer(
-        record.transfer, space, previous,
+        record.transfer,
+        space,
+        previous,
         mapping=SpaceMapping.from_json(record.mapping_json),
-        model=record.sampler, seed=seed,
+        model=record.sampler,
+        seed=seed,
     )
 
 

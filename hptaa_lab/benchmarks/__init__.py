@@ -14,7 +14,7 @@ those of a current version, on several tasks. ``names()`` lists them,
 from __future__ import annotations
 
 # The benchmark modules register their factories when imported.
-from hptaa_lab.benchmarks import _fcnet, _nasbench, _svm  # noqa: F401
-from hptaa_lab.benchmarks._base import Benchmark, get, names, tasks
+from hptaa_lab.benchmarks import _fcnet, _nasbench, _svm, _xgb  # noqa: F401
+from hptaa_lab.benchmarks._base import Benchmark, get, names, tasks, trained_names
 
-__all__ = ["Benchmark", "get", "names", "tasks"]
+__all__ = ["Benchmark", "get", "names", "tasks", "trained_names"]

@@ -28,8 +28,9 @@ logger = logging.getLogger(__name__)
 Objective = Callable[[dict[str, Any]], float]
 """A minimised objective: active hyperparameter values in, objective value out."""
 
-Factory = Callable[[str], "Benchmark"]
-"""Builds the benchmark of one task."""
+Factory = Callable[..., "Benchmark"]
+"""Builds the benchmark of one task: ``factory(task)``, or ``factory(task, live)``
+for a benchmark registered with ``trained=True``."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ class Benchmark:
         current_fixed: For each hyperparameter removed from the previous space,
             the value the current version fixes it to.
         direction: Always "minimize".
+        source: Where the objective values come from: "table" (a recorded
+            table), "surrogate" (a model of recorded real training results) or
+            "live" (real training on every call).
     """
 
     name: str
@@ -69,23 +73,30 @@ class Benchmark:
     previous_fixed: dict[str, Any]
     current_fixed: dict[str, Any]
     direction: str = "minimize"
+    source: str = "table"
 
 
 @dataclass(frozen=True)
 class _Entry:
     tasks: tuple[str, ...]
     factory: Factory
+    trained: bool
 
 
 _REGISTRY: dict[str, _Entry] = {}
 
 
-def register(name: str, tasks: Sequence[str]) -> Callable[[Factory], Factory]:
+def register(
+    name: str, tasks: Sequence[str], *, trained: bool = False
+) -> Callable[[Factory], Factory]:
     """Register a benchmark factory under ``name``; the first task is the default.
 
     Args:
         name: Benchmark name as shown to users, e.g. "FCN-A".
         tasks: Task names the factory accepts, the default first.
+        trained: Whether the benchmark trains models: its factory then takes
+            ``live`` (real training) besides the task, and defaults to a
+            surrogate.
 
     Returns:
         A decorator that records the factory and returns it unchanged.
@@ -97,7 +108,7 @@ def register(name: str, tasks: Sequence[str]) -> Callable[[Factory], Factory]:
                 f"Benchmark {name!r} is registered twice. Give the second "
                 "factory another name."
             )
-        _REGISTRY[name] = _Entry(tuple(tasks), factory)
+        _REGISTRY[name] = _Entry(tuple(tasks), factory, trained)
         return factory
 
     return decorate
@@ -127,7 +138,7 @@ def tasks(name: str) -> list[str]:
     return list(_REGISTRY[_canonical_name(name)].tasks)
 
 
-def get(name: str, task: str | None = None) -> Benchmark:
+def get(name: str, task: str | None = None, *, live: bool = False) -> Benchmark:
     """Build a benchmark for one task.
 
     Every call builds new search spaces, so a caller may change them freely.
@@ -136,21 +147,39 @@ def get(name: str, task: str | None = None) -> Benchmark:
         name: Benchmark name, case-insensitive (e.g. "fcn-b").
         task: Task name, case-insensitive; None selects the benchmark's first
             task.
+        live: For the benchmarks that train models (SVM-A/B, XGB-A/B): train
+            for real on every call instead of querying the surrogate of
+            recorded real results (fast and deterministic, the default).
 
     Returns:
         The benchmark with its previous and current versions.
 
     Raises:
         UnknownNameError: If the benchmark or the task does not exist.
+        ValueError: If ``live`` is asked of a table benchmark.
     """
     canonical = _canonical_name(name)
     entry = _REGISTRY[canonical]
+    if live and not entry.trained:
+        trained = [known for known, other in sorted(_REGISTRY.items()) if other.trained]
+        raise ValueError(
+            f"Benchmark {canonical!r} looks its values up in a recorded table and "
+            f"has no live objective; live=True applies to {', '.join(trained)}. "
+            "Leave live=False."
+        )
     if task is None:
-        return entry.factory(entry.tasks[0])
+        task = entry.tasks[0]
     by_lower = {known.lower(): known for known in entry.tasks}
     if task.lower() not in by_lower:
         raise UnknownNameError("task", task, list(entry.tasks))
+    if entry.trained:
+        return entry.factory(by_lower[task.lower()], live)
     return entry.factory(by_lower[task.lower()])
+
+
+def trained_names() -> list[str]:
+    """Names of the benchmarks that train models (with a live objective), sorted."""
+    return sorted(name for name, entry in _REGISTRY.items() if entry.trained)
 
 
 def _canonical_name(name: str) -> str:

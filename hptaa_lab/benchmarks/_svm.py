@@ -1,4 +1,9 @@
-"""SVM-A and SVM-B: adjustments of a support vector classifier, trained live."""
+"""SVM-A and SVM-B: adjustments of a support vector classifier.
+
+The objectives are a random-forest surrogate of real SVC results by default
+(see ``hptaa_lab.benchmarks._surrogate``), or real SVC training on every call
+with ``live=True``.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.svm import SVC
 
 from hptaa_lab.benchmarks._base import Benchmark, check_configuration, register
+from hptaa_lab.benchmarks._surrogate import SurrogateObjective
 
 logger = logging.getLogger(__name__)
 
@@ -123,8 +129,8 @@ class SVMObjective:
         return f"{type(self).__name__}({self.label!r})"
 
 
-@register("SVM-A", TASKS)
-def svm_a(task: str) -> Benchmark:
+@register("SVM-A", TASKS, trained=True)
+def svm_a(task: str, live: bool = False) -> Benchmark:
     """SVM-A: the kernel changes from radial (rbf) to polynomial.
 
     Paper row: kernel radial -> polynomial, gamma removed, degree (2..5) added,
@@ -142,10 +148,13 @@ def svm_a(task: str) -> Benchmark:
 
     The data: one of scikit-learn's bundled data sets ("digits",
     "breast_cancer", "wine", or "diabetes" with the target split at its median
-    into two classes), scaled to [0, 1]; see ``SVMObjective``.
+    into two classes), scaled to [0, 1]; see ``SVMObjective``. By default
+    the objectives query a random-forest surrogate of real results (one per
+    task, shared by SVM-A and SVM-B); ``live=True`` trains SVC for real.
 
     Args:
         task: One of ``TASKS``.
+        live: Train SVC for real instead of querying the surrogate.
 
     Returns:
         The benchmark.
@@ -164,22 +173,24 @@ def svm_a(task: str) -> Benchmark:
         ),
         previous_space=previous_space,
         current_space=current_space,
-        previous_objective=SVMObjective(
-            f"SVM-A previous ({task})", task, previous_space, {"kernel": "rbf"}
+        previous_objective=_objective(
+            "SVM-A previous", task, previous_space, {"kernel": "rbf"}, live
         ),
-        current_objective=SVMObjective(
-            f"SVM-A current ({task})",
+        current_objective=_objective(
+            "SVM-A current",
             task,
             current_space,
             {"kernel": "poly", "gamma": POLY_GAMMA},
+            live,
         ),
         previous_fixed={},
         current_fixed={"gamma": POLY_GAMMA},
+        source="live" if live else "surrogate",
     )
 
 
-@register("SVM-B", TASKS)
-def svm_b(task: str) -> Benchmark:
+@register("SVM-B", TASKS, trained=True)
+def svm_b(task: str, live: bool = False) -> Benchmark:
     """SVM-B: the range of the cost C widens.
 
     Paper row: cost range [2^-5, 2^5] -> [2^-10, 2^10]; kernel in {linear,
@@ -195,10 +206,11 @@ def svm_b(task: str) -> Benchmark:
     choices are the same in both versions; no hyperparameter is added or
     removed.
 
-    The data is the same as in ``svm_a``.
+    The data and the surrogate are the same as in ``svm_a``.
 
     Args:
         task: One of ``TASKS``.
+        live: Train SVC for real instead of querying the surrogate.
 
     Returns:
         The benchmark.
@@ -215,15 +227,27 @@ def svm_b(task: str) -> Benchmark:
         ),
         previous_space=previous_space,
         current_space=current_space,
-        previous_objective=SVMObjective(
-            f"SVM-B previous ({task})", task, previous_space, {}
+        previous_objective=_objective(
+            "SVM-B previous", task, previous_space, {}, live
         ),
-        current_objective=SVMObjective(
-            f"SVM-B current ({task})", task, current_space, {}
-        ),
+        current_objective=_objective("SVM-B current", task, current_space, {}, live),
         previous_fixed={},
         current_fixed={},
+        source="live" if live else "surrogate",
     )
+
+
+def _objective(
+    version: str,
+    task: str,
+    space: ConfigurationSpace,
+    fixed: Mapping[str, Any],
+    live: bool,
+) -> SVMObjective | SurrogateObjective:
+    label = f"{version} ({task})"
+    if live:
+        return SVMObjective(label, task, space, fixed)
+    return SurrogateObjective(label, "svm", task, space, fixed)
 
 
 def _cost(low_exponent: int, high_exponent: int) -> UniformFloatHyperparameter:

@@ -101,10 +101,10 @@ def run_parallel(
     _check_scheduler(distributed, scheduler)
     if n_trials == 0 or (timeout is not None and timeout <= 0):
         return
-    from hptaa_lab.execution._worker import Evaluation
+    from hptaa_lab.execution._worker import evaluation
 
-    evaluation = Evaluation(objective)
-    _check_picklable(evaluation, objective)
+    evaluate = evaluation(objective)
+    _check_picklable(evaluate, objective)
     deadline = None if timeout is None else time.monotonic() + timeout
     with _client(distributed, scheduler, workers, dashboard_address) as client:
         slots = _slots(client, scheduler, workers)
@@ -114,7 +114,7 @@ def run_parallel(
             slots,
             client.scheduler.address,
         )
-        run = _Run(study, client, evaluation, slots, worker_retries, callbacks)
+        run = _Run(study, client, evaluate, slots, worker_retries, callbacks)
         run.run(n_trials, deadline)
 
 
@@ -145,7 +145,7 @@ def local_cluster(
     distributed = _import_distributed()
     import dask
 
-    from hptaa_lab.execution._worker import BLAS_ENV, OneBlasThread
+    from hptaa_lab.execution._worker import BLAS_ENV, one_blas_thread_plugin
 
     n_workers = workers if workers is not None else os.cpu_count() or 1
     # distributed would also copy these into the driver's environment before it
@@ -164,7 +164,9 @@ def local_cluster(
     try:
         client = distributed.Client(cluster, set_as_default=False)
         try:
-            client.register_plugin(OneBlasThread(), name="hptaa-one-blas-thread")
+            client.register_plugin(
+                one_blas_thread_plugin(), name="hptaa-one-blas-thread"
+            )
             logger.info(
                 "started a local Dask cluster of %d worker processes at %s",
                 n_workers,
@@ -220,7 +222,7 @@ class _Run:
         self,
         study: Study,
         client: Any,
-        evaluation: Any,
+        evaluate: Any,
         slots: int,
         worker_retries: int,
         callbacks: Sequence[Callback],
@@ -229,7 +231,7 @@ class _Run:
 
         self.study = study
         self.client = client
-        self.evaluation = evaluation
+        self.evaluate = evaluate
         self.slots = slots
         self.worker_retries = worker_retries
         self.callbacks = list(callbacks)
@@ -275,7 +277,7 @@ class _Run:
 
     def _submit(self, job: _Job) -> None:
         key = f"hptaa-trial-{job.trial.number}-{uuid.uuid4().hex[:12]}"
-        future = self.client.submit(self.evaluation, job.trial.config, key=key)
+        future = self.client.submit(self.evaluate, job.trial.config, key=key)
         self.in_flight[future] = job
         future.add_done_callback(self.done.put)
 
@@ -453,11 +455,11 @@ def _import_distributed() -> Any:
     return distributed
 
 
-def _check_picklable(evaluation: Any, objective: Any) -> None:
+def _check_picklable(evaluate: Any, objective: Any) -> None:
     import cloudpickle  # type: ignore[import-untyped]
 
     try:
-        cloudpickle.dumps(evaluation)
+        cloudpickle.dumps(evaluate)
     except Exception as exc:
         raise ObjectiveNotPicklableError(
             f"The objective {objective!r} cannot be pickled, so it cannot be sent "

@@ -1,5 +1,8 @@
 """What runs inside a Dask worker: the objective wrapper and the BLAS thread plugin.
 
+Both are made by factories, so that cloudpickle sends them by value: a worker
+then runs them without importing hptaa_lab (and its search-space, store and
+model dependencies), which saves a second or more when each worker starts.
 Imported only once dask and distributed are known to be installed.
 """
 
@@ -11,49 +14,52 @@ from typing import Any
 
 from distributed import WorkerPlugin
 
-__all__ = ["BLAS_ENV", "Evaluation", "OneBlasThread"]
+__all__ = ["BLAS_ENV", "Evaluate", "evaluation", "one_blas_thread_plugin"]
 
 # Worker environment of a local cluster: one thread for every BLAS/OpenMP pool, so
 # that N worker processes use N cores.
 BLAS_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
+Evaluate = Callable[[Mapping[str, Any]], tuple[bool, Any]]
 
-class Evaluation:
+
+def evaluation(objective: Callable[[dict[str, Any]], Any]) -> Evaluate:
     """The objective as sent to a worker.
 
-    Calling it evaluates one configuration and returns ``(True, value)``, or
-    ``(False, traceback text)`` when the objective raised, so that the driver
-    stores the same error text as an in-process run, whether or not the
-    exception itself could be pickled.
-
-    Args:
-        objective: Takes a configuration dict, returns the objective value.
+    The returned function evaluates one configuration and returns
+    ``(True, value)``, or ``(False, traceback text)`` when the objective raised,
+    so that the driver stores the same error text as an in-process run, whether
+    or not the exception itself could be pickled.
     """
 
-    def __init__(self, objective: Callable[[dict[str, Any]], Any]) -> None:
-        self.objective = objective
-
-    def __call__(self, config: Mapping[str, Any]) -> tuple[bool, Any]:
+    def evaluate(config: Mapping[str, Any]) -> tuple[bool, Any]:
         try:
-            return True, self.objective(dict(config))
+            return True, objective(dict(config))
         except Exception:
             return False, traceback.format_exc()
 
+    return evaluate
 
-class OneBlasThread(WorkerPlugin):
-    """Limit the BLAS and OpenMP pools already loaded in a worker to one thread.
+
+def one_blas_thread_plugin() -> WorkerPlugin:
+    """A worker plugin that sets the BLAS and OpenMP pools already loaded in a
+    worker to one thread.
 
     The worker environment (:data:`BLAS_ENV`) covers libraries loaded after the
-    worker started; this covers the ones its process loaded before, e.g. numpy
-    imported by the main module of the driver script, which a spawned process
-    imports again.
+    worker started; the plugin covers the ones its process loaded before, e.g.
+    numpy imported by the main module of the driver script, which a spawned
+    process imports again. Without threadpoolctl it does nothing.
     """
 
-    def setup(self, worker: Any) -> None:
-        """Set every loaded thread pool to one thread (no-op without threadpoolctl)."""
-        try:
-            from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-        except ImportError:
-            return
-        # Not used as a context manager: the limits stay for the worker's life.
-        self.limits = threadpool_limits(limits=1)
+    class OneBlasThread(WorkerPlugin):
+        def setup(self, worker: Any) -> None:
+            try:
+                from threadpoolctl import (  # type: ignore[import-untyped]
+                    threadpool_limits,
+                )
+            except ImportError:
+                return
+            # Not used as a context manager: the limits last as long as the worker.
+            self.limits = threadpool_limits(limits=1)
+
+    return OneBlasThread()

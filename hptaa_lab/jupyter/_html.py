@@ -61,7 +61,9 @@ def change_style(kinds: Sequence[ChangeKind]) -> tuple[str, str]:
     return _CHANGED
 
 
-def diff_table_html(space_diff: SpaceDiff, *, previous: str = "", current: str = "") -> str:
+def diff_table_html(
+    space_diff: SpaceDiff, *, previous: str = "", current: str = ""
+) -> str:
     """The search-space diff as an HTML table: previous and current side by side.
 
     One row per hyperparameter; the row's colour and the "change" column both
@@ -91,7 +93,10 @@ def diff_table_html(space_diff: SpaceDiff, *, previous: str = "", current: str =
         f"padding:1px 6px;margin-right:4px'>{html.escape(words)}</span>"
         for words, (bg, fg) in _LEGEND
     )
-    return table_html(header, rows, styles) + f"<div style='font-size:0.8em'>{legend}</div>"
+    return (
+        table_html(header, rows, styles)
+        + f"<div style='font-size:0.8em'>{legend}</div>"
+    )
 
 
 def table_html(

@@ -41,7 +41,9 @@ class Updater:
 
     def __init__(self, apply: Apply, interval: float = DEFAULT_INTERVAL) -> None:
         if not interval > 0:
-            raise ValueError(f"interval must be a positive number of seconds; got {interval!r}.")
+            raise ValueError(
+                f"interval must be a positive number of seconds; got {interval!r}."
+            )
         self.interval = float(interval)
         self.n_events = 0
         self.n_batches = 0

@@ -12,8 +12,8 @@ import ConfigSpace as CS
 import ipywidgets as widgets
 
 from hptaa_lab.errors import HptaaError, MappingError
-from hptaa_lab.space import Mapping, SpaceDiff, as_space, diff, hp_kind
 from hptaa_lab.jupyter._html import diff_table_html
+from hptaa_lab.space import Mapping, SpaceDiff, as_space, diff, hp_kind
 
 __all__ = ["SpaceDiffWidget", "ValueField", "accepted_suggestions", "parse_value"]
 
@@ -94,7 +94,9 @@ class SpaceDiffWidget:
         self.table = widgets.HTML()
         self.status = widgets.HTML()
         self.confirm_button = widgets.Button(
-            description="Confirm", button_style="success", icon="check",
+            description="Confirm",
+            button_style="success",
+            icon="check",
             tooltip="Store this mapping with the study and start tuning",
         )
         self.confirm_button.on_click(self._on_click)
@@ -127,7 +129,8 @@ class SpaceDiffWidget:
         """The diff with the accepted renames applied (none if they conflict)."""
         try:
             return diff(
-                self.previous_space, self.current_space,
+                self.previous_space,
+                self.current_space,
                 Mapping(renames=self.accepted_renames()),
             )
         except MappingError:
@@ -232,7 +235,9 @@ class SpaceDiffWidget:
             pair: "from the mapping in the cell" for pair in self._start.renames.items()
         }
         for s in self.space_diff.suggestions:
-            pairs.setdefault((s.previous, s.current), f"score {s.score:.2f}: {s.reason}")
+            pairs.setdefault(
+                (s.previous, s.current), f"score {s.score:.2f}: {s.reason}"
+            )
         accepted = accepted_suggestions(self.space_diff, self._start.renames)
         choices = {}
         for pair, reason in pairs.items():
@@ -252,10 +257,12 @@ class SpaceDiffWidget:
         )
         rows: list[Any] = [widgets.HTML(title), self.table]
         if self.rename_choices:
-            rows.append(widgets.HTML(
-                "<b>Possible renames</b>: accept one to transfer the previous values "
-                "of the old name to the new one."
-            ))
+            rows.append(
+                widgets.HTML(
+                    "<b>Possible renames</b>: accept one to transfer the previous values "
+                    "of the old name to the new one."
+                )
+            )
             for (prev, cur), choice in self.rename_choices.items():
                 text = (
                     f"{html.escape(prev)} &rarr; {html.escape(cur)} "
@@ -263,16 +270,20 @@ class SpaceDiffWidget:
                 )
                 rows.append(widgets.HBox([choice, widgets.HTML(text)]))
         if self.previous_fixed_inputs:
-            rows.append(widgets.HTML(
-                "<b>Added hyperparameters</b>: the value each had in the previous "
-                "version, if it was hard-coded there (leave unknown otherwise)."
-            ))
+            rows.append(
+                widgets.HTML(
+                    "<b>Added hyperparameters</b>: the value each had in the previous "
+                    "version, if it was hard-coded there (leave unknown otherwise)."
+                )
+            )
             rows.extend(f.widget for f in self.previous_fixed_inputs.values())
         if self.current_fixed_inputs:
-            rows.append(widgets.HTML(
-                "<b>Removed hyperparameters</b>: the value each is fixed to now "
-                "(optional; previous trials with that value count as exact matches)."
-            ))
+            rows.append(
+                widgets.HTML(
+                    "<b>Removed hyperparameters</b>: the value each is fixed to now "
+                    "(optional; previous trials with that value count as exact matches)."
+                )
+            )
             rows.extend(f.widget for f in self.current_fixed_inputs.values())
         rows.extend([self.confirm_button, self.status])
         return widgets.VBox(rows)
@@ -367,15 +378,23 @@ class ValueField:
             self.choices = list(hp.choices if kind == "categorical" else hp.sequence)
             options = [("unknown", _UNKNOWN_INDEX)]
             options += [(repr(v), i) for i, v in enumerate(self.choices)]
-            index = self.choices.index(start) if start in self.choices else _UNKNOWN_INDEX
+            index = (
+                self.choices.index(start) if start in self.choices else _UNKNOWN_INDEX
+            )
             self.widget = widgets.Dropdown(
-                options=options, value=index, description=name, layout=layout,
+                options=options,
+                value=index,
+                description=name,
+                layout=layout,
                 style=style,
             )
         else:
             self.widget = widgets.Text(
-                value="" if start is None else repr(start), placeholder="unknown",
-                description=name, layout=layout, style=style,
+                value="" if start is None else repr(start),
+                placeholder="unknown",
+                description=name,
+                layout=layout,
+                style=style,
             )
 
     def read(self) -> Any:

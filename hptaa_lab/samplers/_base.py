@@ -123,9 +123,8 @@ class Sampler(abc.ABC):
             vectors = self.encoder.sample(self.rng, 16)
             for vector in vectors:
                 config = self.encoder.decode(vector)
-                if self.encoder.has_conditions or self.encoder.has_forbiddens:
-                    if not self.encoder.is_valid(config):
-                        continue
+                if self.encoder.constrained and not self.encoder.is_valid(config):
+                    continue
                 key = config_key(config)
                 if key in pending_keys:
                     continue

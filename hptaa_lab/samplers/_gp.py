@@ -9,6 +9,7 @@ from typing import Any
 import ConfigSpace as CS
 import numpy as np
 from scipy.stats import norm
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from hptaa_lab.samplers._base import Proposal, Sampler, config_key
 
@@ -47,6 +48,7 @@ class GPSampler(Sampler):
         self.n_init = max(self.encoder.dim, 2) if n_init is None else n_init
         self.random_fraction = random_fraction
         self.n_candidates = n_candidates
+        self._fitted: tuple[bytes, Any] | None = None
 
     def ask(self, pending: Sequence[Mapping[str, Any]] = ()) -> Proposal:
         """Propose the next configuration (see the class docstring)."""
@@ -66,12 +68,34 @@ class GPSampler(Sampler):
     ) -> Proposal:
         """Propose the candidate of highest expected improvement under a GP on
         ``(X, y)`` (encoded, minimised)."""
-        from sklearn.gaussian_process import GaussianProcessRegressor
-        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
-
         if pending:
             X = np.concatenate([X, self.encoder.encode(pending)])
             y = np.concatenate([y, np.full(len(pending), y.max())])
+        # NOTE(samplers): the matrices are small; several BLAS threads only slow
+        # the fit down (several times over on a busy machine).
+        with threadpool_limits(1, user_api="blas"):
+            gp = self._fit(X, y)
+            candidates = self._candidates(X, y)
+            mean, std = gp.predict(self._features(candidates), return_std=True)
+        ei = _expected_improvement(mean, std, float(y.min()))
+        pending_keys = {config_key(p) for p in pending}
+        for i in np.argsort(-ei, kind="stable"):
+            config = self.encoder.decode(candidates[i])
+            if self.encoder.constrained and not self.encoder.is_valid(config):
+                continue
+            if self.is_fresh(config, pending_keys):
+                return Proposal(config, label)
+        return self.random_proposal(pending)
+
+    def _fit(self, X: np.ndarray, y: np.ndarray) -> Any:
+        """A GP fitted on ``(X, y)``; the last fit is reused for the same data (a
+        model of fixed previous trials is asked many times)."""
+        from sklearn.gaussian_process import GaussianProcessRegressor
+        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
+        key = X.tobytes() + b"|" + y.tobytes()
+        if self._fitted is not None and self._fitted[0] == key:
+            return self._fitted[1]
         features = self._features(X)
         kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(
             length_scale=np.full(features.shape[1], 0.5),
@@ -84,18 +108,8 @@ class GPSampler(Sampler):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             gp.fit(features, y)
-        candidates = self._candidates(X, y)
-        mean, std = gp.predict(self._features(candidates), return_std=True)
-        ei = _expected_improvement(mean, std, float(y.min()))
-        pending_keys = {config_key(p) for p in pending}
-        for i in np.argsort(-ei, kind="stable"):
-            config = self.encoder.decode(candidates[i])
-            if self.encoder.has_conditions or self.encoder.has_forbiddens:
-                if not self.encoder.is_valid(config):
-                    continue
-            if self.is_fresh(config, pending_keys):
-                return Proposal(config, label)
-        return self.random_proposal(pending)
+        self._fitted = (key, gp)
+        return gp
 
     def _features(self, X: np.ndarray) -> np.ndarray:
         """Numeric dims as they are (inactive -> 0.5), categoricals one-hot."""

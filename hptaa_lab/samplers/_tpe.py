@@ -102,9 +102,8 @@ class TPESampler(Sampler):
         pending_keys = {config_key(p) for p in pending}
         for i in np.argsort(-score, kind="stable"):
             config = self.encoder.decode(candidates[i])
-            if self.encoder.has_conditions or self.encoder.has_forbiddens:
-                if not self.encoder.is_valid(config):
-                    continue
+            if self.encoder.constrained and not self.encoder.is_valid(config):
+                continue
             if self.is_fresh(config, pending_keys):
                 return Proposal(config, label)
         return self.random_proposal(pending)

@@ -65,7 +65,8 @@ class Encoder:
         self.names: list[str] = []
         self.kinds: list[str] = []
         self._hps: list[Any] = []
-        for hp in space.values():
+        every: list[Any] = list(space.values())
+        for hp in every:
             kind = hp_kind(hp)
             if kind == CONSTANT:
                 self.constants[hp.name] = hp.value
@@ -83,6 +84,12 @@ class Encoder:
 
     def _zip(self) -> list[tuple[Any, str]]:
         return list(zip(self._hps, self.kinds, strict=True))
+
+    @property
+    def constrained(self) -> bool:
+        """Whether the space has conditions or forbidden clauses (a decoded vector
+        may then be invalid)."""
+        return self.has_conditions or self.has_forbiddens
 
     @property
     def dim(self) -> int:
@@ -111,7 +118,7 @@ class Encoder:
         """Decode dimension ``i`` from its encoding ``u`` (clipped to the range)."""
         hp, kind = self._hps[i], self.kinds[i]
         if kind == CATEGORICAL:
-            return hp.choices[min(max(int(round(u)), 0), len(hp.choices) - 1)]
+            return hp.choices[min(max(round(u), 0), len(hp.choices) - 1)]
         u = min(max(u, 0.0), 1.0)
         if kind == ORDINAL:
             n = len(hp.sequence)
@@ -181,7 +188,7 @@ class Encoder:
                 continue
             conditions = self.space.parent_conditions_of[name]
             if all(_parent_known(c, values) for c in conditions) and all(
-                c.satisfied_by_value(values) for c in conditions
+                c.satisfied_by_value(dict(values)) for c in conditions
             ):
                 missing.append(name)
         return missing

@@ -151,9 +151,7 @@ def _project_one(
         values[name] = value
     for name, fixed in mapping.previous_fixed.items():
         values.setdefault(name, fixed)
-    for name, hp in space.items():
-        if hp_kind(hp) == "constant":
-            values[name] = hp.value
+    values.update(encoder.constants)
     values = encoder.active_values(values)
     if encoder.missing_active(values):
         clause = _violated_clause(space, values)

@@ -911,7 +911,7 @@ def _create_engine(url: sa.URL, shown: str) -> sa.Engine:
         options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
     elif not is_sqlite:
         options["pool_pre_ping"] = True
-    libpq = url.get_driver_name() in _LIBPQ_DRIVERS
+    libpq = url.drivername.partition("+")[2] in _LIBPQ_DRIVERS
     if libpq and "connect_timeout" not in url.query:
         # An unreachable host would otherwise block for minutes.
         options["connect_args"] = {"connect_timeout": _CONNECT_TIMEOUT_S}

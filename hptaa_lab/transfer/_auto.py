@@ -111,7 +111,10 @@ class Auto(TransferSampler):
         y = ranks(projection.values)
         order = np.argsort(y, kind="stable")
         n_good = min(max(math.ceil(0.15 * len(y)), 2), len(y) - 1)
-        cat, n_choices = self.encoder.is_categorical[known], self.encoder.n_choices[known]
+        cat, n_choices = (
+            self.encoder.is_categorical[known],
+            self.encoder.n_choices[known],
+        )
         data = X[:, known]
         good = _KDE(data[order[:n_good]], cat, n_choices, _MIN_BANDWIDTH)
         bad = _KDE(data[order[n_good:]], cat, n_choices, _MIN_BANDWIDTH)
@@ -122,8 +125,10 @@ class Auto(TransferSampler):
         distinct ones of the direct previous study, up to ``portfolio``."""
         chosen: list[dict[str, Any]] = []
         keys: set[tuple[tuple[str, Any], ...]] = set()
-        ranked = [[s.projection.configs[i] for i in s.projection.ranked()]
-                  for s in self.sources]
+        ranked = [
+            [s.projection.configs[i] for i in s.projection.ranked()]
+            for s in self.sources
+        ]
         queue = [r[0] for r in ranked] + (ranked[0][1:] if ranked else [])
         for partial in queue:
             if len(chosen) >= self.portfolio:
@@ -187,8 +192,9 @@ class Auto(TransferSampler):
         prior_share = max(weights.values())
         random_fraction = 0.05 + (self.random_fraction - 0.05) * (1.0 - prior_share)
         current = self._current_densities(pending)
-        if self.rng.random() < random_fraction or (current is None and
-                                                   prior_share == 0.0):
+        if self.rng.random() < random_fraction or (
+            current is None and prior_share == 0.0
+        ):
             return self.random_proposal(pending, "random")
         return self._mixture_proposal(pending_keys, current, weights, prior_share)
 
@@ -206,8 +212,10 @@ class Auto(TransferSampler):
         if pending:
             bad = np.concatenate([bad, self._fill(self.encoder.encode(pending))])
         cat, n_choices = self.encoder.is_categorical, self.encoder.n_choices
-        return (_KDE(X[order[:n_good]], cat, n_choices, _MIN_BANDWIDTH),
-                _KDE(bad, cat, n_choices, _MIN_BANDWIDTH))
+        return (
+            _KDE(X[order[:n_good]], cat, n_choices, _MIN_BANDWIDTH),
+            _KDE(bad, cat, n_choices, _MIN_BANDWIDTH),
+        )
 
     def _mixture_proposal(
         self,
@@ -218,7 +226,8 @@ class Auto(TransferSampler):
     ) -> Proposal:
         total = sum(weights.values()) or 1.0
         components: list[tuple[float, Any]] = [
-            (prior_share * weights[id(s)] / total, s) for s in self.sources
+            (prior_share * weights[id(s)] / total, s)
+            for s in self.sources
             if weights[id(s)] > 0
         ]
         if current is not None:
@@ -233,13 +242,14 @@ class Auto(TransferSampler):
             if rows.size == 0:
                 continue
             if isinstance(component, Source):
-                draws = component.good.sample(self.rng, rows.size, _BANDWIDTH_FACTOR,
-                                              _MIN_BANDWIDTH)
+                draws = component.good.sample(
+                    self.rng, rows.size, _BANDWIDTH_FACTOR, _MIN_BANDWIDTH
+                )
                 candidates[np.ix_(rows, component.known)] = draws
             else:
-                candidates[rows] = component[0].sample(self.rng, rows.size,
-                                                       _BANDWIDTH_FACTOR,
-                                                       _MIN_BANDWIDTH)
+                candidates[rows] = component[0].sample(
+                    self.rng, rows.size, _BANDWIDTH_FACTOR, _MIN_BANDWIDTH
+                )
         log_good = []
         log_bad = []
         for share, (_, component) in zip(shares, components, strict=True):
@@ -251,8 +261,9 @@ class Auto(TransferSampler):
             else:
                 log_good.append(np.log(share) + component[0].log_pdf(candidates))
                 log_bad.append(np.log(share) + component[1].log_pdf(candidates))
-        score = logsumexp(np.array(log_good), axis=0) - logsumexp(np.array(log_bad),
-                                                                    axis=0)
+        score = logsumexp(np.array(log_good), axis=0) - logsumexp(
+            np.array(log_bad), axis=0
+        )
         for i in np.argsort(-score, kind="stable"):
             config = self.encoder.decode(candidates[i])
             if (self.encoder.has_conditions or self.encoder.has_forbiddens) and (
@@ -269,5 +280,3 @@ class Auto(TransferSampler):
         unknown = np.setdiff1d(np.arange(self.encoder.dim), known)
         cats = self.encoder.n_choices[unknown][self.encoder.is_categorical[unknown]]
         return float(-np.log(cats).sum()) if cats.size else 0.0
-
-

@@ -103,6 +103,16 @@ class TransferSampler(Sampler):
         """Number of complete current trials told."""
         return self.base.n_observed
 
+    @property
+    def X(self) -> np.ndarray:
+        """Encoded configurations of the complete current trials told."""
+        return self.base.X
+
+    @property
+    def y(self) -> np.ndarray:
+        """Their objective values (minimised)."""
+        return self.base.y
+
     def tell(self, config: Mapping[str, Any], value: float | None) -> None:
         """Report a finished current trial to this method and its model."""
         self._seen.add(_key(config))

@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -37,6 +38,7 @@ SPACE = {"x": (0.0, 1.0), "c": ["a", "b"]}
 # 6 * 3 * 2 = 36 configurations: small enough that a sampler blind to pending
 # trials repeats itself.
 DISCRETE = {"a": (0, 5), "b": ["x", "y", "z"], "c": [0, 1]}
+SMALL = {"a": (0, 1), "b": ["x", "y", "z"], "c": [0, 1]}
 
 
 # -- objectives (module level, so that workers import them by reference) -------
@@ -246,6 +248,7 @@ def test_local_cluster_workers_use_one_blas_thread_and_listen_on_loopback(
 ) -> None:
     """Check that every worker has one-thread BLAS settings and pools, and that the
     scheduler and workers listen on 127.0.0.1 only."""
+    client.wait_for_workers(2, timeout=60)
     reports = client.run(_blas_report)
 
     assert len(reports) == 2
@@ -269,14 +272,37 @@ def test_one_blas_thread_plugin_limits_pools_loaded_before_it() -> None:
     import numpy as np  # noqa: F401
     from threadpoolctl import threadpool_info
 
-    from hptaa_lab.execution._worker import OneBlasThread
+    from hptaa_lab.execution._worker import one_blas_thread_plugin
 
-    plugin = OneBlasThread()
+    plugin = one_blas_thread_plugin()
     plugin.setup(worker=None)
     try:
         assert {pool["num_threads"] for pool in threadpool_info()} <= {1}
     finally:
-        plugin.limits.restore_original_limits()
+        plugin.limits.restore_original_limits()  # type: ignore[attr-defined]
+
+
+def test_worker_side_code_runs_without_importing_hptaa_lab() -> None:
+    """Check that the objective wrapper and the worker plugin, as Dask pickles them,
+    run in a fresh process that never imports hptaa_lab."""
+    from distributed.protocol import pickle as dask_pickle
+
+    from hptaa_lab.execution._worker import evaluation, one_blas_thread_plugin
+
+    payload = dask_pickle.dumps((evaluation(len), one_blas_thread_plugin()))
+    code = (
+        "import sys\n"
+        "from distributed.protocol import pickle\n"
+        "evaluate, plugin = pickle.loads(sys.stdin.buffer.read())\n"
+        "plugin.setup(None)\n"
+        "print(evaluate({'x': 1, 'y': 2}), 'hptaa_lab' in sys.modules)\n"
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=payload, capture_output=True, check=True
+    )
+
+    assert done.stdout.decode().split() == ["(True,", "2)", "False"]
 
 
 @pytest.mark.parametrize(
@@ -308,7 +334,7 @@ def test_pending_proposals_are_distinct_for_every_sampler_and_transfer_method(
     for _ in range(8):
         trial = study.ask()
         study.tell(trial, _sum_discrete(trial.config))
-    pending = [study.ask() for _ in range(8)]
+    pending = [study.ask() for _ in range(16)]
 
     told = {config_key(t.config) for t in first} | {
         config_key(t.config) for t in study.trials[4:12]
@@ -316,7 +342,7 @@ def test_pending_proposals_are_distinct_for_every_sampler_and_transfer_method(
     assert len(told) == 12
     assert len({config_key(t.config) for t in first}) == 4
     keys = [config_key(t.config) for t in pending]
-    assert len(set(keys)) == 8
+    assert len(set(keys)) == 16
     assert not set(keys) & told
     best_first = [t.number for t in study.trials if t.proposed_by == "best-first"]
     assert len(best_first) == (1 if transfer and "best-first" in transfer else 0)
@@ -325,15 +351,15 @@ def test_pending_proposals_are_distinct_for_every_sampler_and_transfer_method(
 def test_parallel_run_proposes_no_duplicate_configurations(
     tmp_path: Path, client: Any
 ) -> None:
-    """Check that a parallel run over a small discrete space never evaluates a
-    configuration twice."""
-    study = _study(tmp_path, space=DISCRETE, sampler="random")
+    """Check that a parallel run with four trials in flight evaluates each of the 12
+    configurations of a small space exactly once."""
+    study = _study(tmp_path, space=SMALL, sampler="random")
 
-    study.optimize(_sum_discrete, n_trials=16, scheduler=client)
+    study.optimize(_sum_discrete, n_trials=12, workers=4, scheduler=client)
 
     keys = [config_key(t.config) for t in study.trials]
-    assert len(keys) == 16
-    assert len(set(keys)) == 16
+    assert len(keys) == 12
+    assert len(set(keys)) == 12
     assert set(_states(study)) == {TrialState.COMPLETE}
 
 

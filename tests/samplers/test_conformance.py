@@ -125,7 +125,9 @@ def test_same_seed_reproduces_the_sequence(
         for i in range(_n_asks(kind) // 2 + 3):
             proposal = sampler.ask()
             out.append((config_key(proposal.config), proposal.proposed_by))
-            sampler.tell(proposal.config, None if i == 3 else _objective(proposal.config))
+            sampler.tell(
+                proposal.config, None if i == 3 else _objective(proposal.config)
+            )
         return out
 
     first = run(5)
@@ -180,9 +182,9 @@ def test_pending_from_another_run_is_avoided(
 def test_failed_trials_do_not_break_the_sampler(
     kind: str, cond_space: CS.ConfigurationSpace
 ) -> None:
-    """Check that trials told as failed (None, NaN) are counted apart and the
-    sampler keeps proposing legal configurations, with its model once enough
-    trials completed."""
+    """Check that trials told as failed (None, NaN) are counted apart, the complete
+    ones are observed, and the sampler keeps proposing legal configurations, with
+    its model once enough trials completed."""
     encoder = Encoder(cond_space)
     sampler = make(kind, cond_space, _previous_of_cond_space(), seed=3)
 
@@ -199,6 +201,8 @@ def test_failed_trials_do_not_break_the_sampler(
         labels.add(proposal.proposed_by)
         sampler.tell(proposal.config, _objective(proposal.config))
     assert sampler.n_observed == _n_asks(kind)
+    assert sampler.X.shape == (_n_asks(kind), encoder.dim)
+    assert len(sampler.y) == _n_asks(kind)
     if kind in ("tpe", "gp"):
         assert kind in labels
 
@@ -206,7 +210,7 @@ def test_failed_trials_do_not_break_the_sampler(
 def test_make_sampler_lists_valid_names(small_space: CS.ConfigurationSpace) -> None:
     """Check that an unknown sampler name lists the valid ones."""
     with pytest.raises(
-        UnknownNameError, match="Unknown sampler 'bohb'. Valid sampler names: gp, "
+        UnknownNameError, match=r"Unknown sampler 'bohb'\. Valid sampler names: gp, "
     ):
         make_sampler("bohb", small_space)
 

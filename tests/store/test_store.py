@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import math
 import multiprocessing
@@ -20,6 +21,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ import sqlalchemy as sa
 import hptaa_lab.store
 from hptaa_lab.errors import StoreError, StudyExistsError, StudyNotFoundError
 from hptaa_lab.records import StudyRecord, TrialRecord, TrialState
+from hptaa_lab.space import space_from_json
 from hptaa_lab.store import DEFAULT_URL, SCHEMA_VERSION, TrialStore, _store
 from hptaa_lab.store._schema import meta, studies
 
@@ -97,6 +100,16 @@ def _write_trials(
         store.finish_trial(study, trial.number, TrialState.COMPLETE, value=float(i))
     if store is not target:
         store.close()
+
+
+def _open_and_write(url: str, writer: int, n: int, barrier: Any) -> None:
+    """Open a store that may not exist yet, then write a study of ``n`` trials."""
+    barrier.wait(timeout=60)
+    with TrialStore(url) as store:
+        store.create_study(_study(f"s{writer}"))
+        for i in range(n):
+            trial = store.start_trial(f"s{writer}", {"writer": writer, "i": i}, "tpe")
+            store.finish_trial(f"s{writer}", trial.number, TrialState.COMPLETE, 0.5)
 
 
 def _assert_written(store: TrialStore, study: str, writers: list[int], n: int) -> None:
@@ -235,6 +248,8 @@ def test_unknown_study_error_lists_existing_studies(store: TrialStore) -> None:
         lambda s: s.update_attrs("nope", {}),
         lambda s: s.delete_study("nope"),
         lambda s: s.lineage("nope"),
+        lambda s: s.trial_attrs("nope"),
+        lambda s: s.update_trial_attrs("nope", 0, {}),
     ],
 )
 def test_every_study_operation_refuses_an_unknown_study(
@@ -661,6 +676,93 @@ def test_summaries_report_counts_and_best_value_per_study(store: TrialStore) -> 
     assert (rows["empty"]["n_trials"], rows["empty"]["best_value"]) == (0, None)
 
 
+# -- trial attributes and imported studies -------------------------------------------
+
+
+def _imported(number: int, value: float | None) -> TrialRecord:
+    """A finished trial as an importer builds it (number is ignored)."""
+    started = datetime(2024, 2, 1, 10, number, tzinfo=UTC)
+    return TrialRecord(
+        number=100 + number,
+        config={"x": number, "kernel": "rbf"},
+        state=TrialState.FAIL if value is None else TrialState.COMPLETE,
+        value=value,
+        error="OOM" if value is None else None,
+        started_at=started,
+        finished_at=started + timedelta(seconds=30),
+        proposed_by="optuna",
+    )
+
+
+def test_import_study_writes_the_study_and_its_trials(store: TrialStore) -> None:
+    """Check that import_study stores the study, its trials renumbered, and attrs."""
+    trials = [_imported(0, 0.5), _imported(1, None), _imported(2, 0.25)]
+    attrs = [{"optuna_number": 10 + i, "source": {"row": i}} for i in range(3)]
+
+    created = store.import_study(
+        _study("old", attrs={"imported_from": "optuna"}), trials, attrs
+    )
+
+    assert created.created_at is not None
+    assert store.get_study("old") == created
+    stored = store.get_trials("old")
+    assert [t.number for t in stored] == [0, 1, 2]
+    assert stored == [replace(t, number=i) for i, t in enumerate(trials)]
+    assert store.trial_attrs("old") == dict(enumerate(attrs))
+    best = store.best_trial("old")
+    assert best is not None and best.number == 2
+    assert store.start_trial("old", {"x": 3}, "tpe").number == 3
+    assert store.trial_attrs("old")[3] == {}
+
+
+def test_import_study_writes_nothing_when_a_trial_is_bad(store: TrialStore) -> None:
+    """Check that one bad trial leaves neither the study nor any trial behind."""
+    running = TrialRecord(0, {"x": 1}, TrialState.RUNNING)
+    not_finite = TrialRecord(0, {"x": 1}, TrialState.COMPLETE, value=math.nan)
+
+    with pytest.raises(
+        ValueError,
+        match=r"import_study imports finished trials: trials\[1\]\.state must be "
+        r"COMPLETE or FAIL, got RUNNING",
+    ):
+        store.import_study(_study("old"), [_imported(0, 1.0), running])
+    with pytest.raises(ValueError, match="A COMPLETE trial needs a finite objective"):
+        store.import_study(_study("old"), [not_finite])
+    with pytest.raises(
+        ValueError, match="trial_attrs must hold one dict per trial: got 1 for 2"
+    ):
+        store.import_study(_study("old"), [_imported(0, 1.0)] * 2, [{}])
+    with pytest.raises(ValueError, match=r"trial_attrs\[0\] must be a dict"):
+        store.import_study(_study("old"), [_imported(0, 1.0)], [["x"]])  # type: ignore[list-item]
+    assert not store.has_study("old")
+
+
+def test_import_study_refuses_a_taken_name(store: TrialStore) -> None:
+    """Check that importing under an existing name changes nothing."""
+    store.create_study(_study("old"))
+    _finished(store, "old", 1.0, {"x": 0})
+
+    with pytest.raises(StudyExistsError, match="A study named 'old' already exists"):
+        store.import_study(_study("old"), [_imported(0, 9.0)])
+    assert [t.value for t in store.get_trials("old")] == [1.0]
+
+
+def test_update_trial_attrs_merges_into_one_trial(store: TrialStore) -> None:
+    """Check that trial attributes are merged into one trial and read back."""
+    store.create_study(_study("v1"))
+    first = store.start_trial("v1", {"x": 1}, "random")
+    store.start_trial("v1", {"x": 2}, "random")
+
+    store.update_trial_attrs("v1", first.number, {"host": "a", "epochs": 3})
+    store.update_trial_attrs("v1", first.number, {"epochs": 5})
+
+    assert store.trial_attrs("v1") == {0: {"host": "a", "epochs": 5}, 1: {}}
+    with pytest.raises(ValueError, match="Study 'v1' has no trial number 7"):
+        store.update_trial_attrs("v1", 7, {"host": "b"})
+    with pytest.raises(ValueError, match="attrs must hold JSON values only"):
+        store.update_trial_attrs("v1", 0, {"host": object()})
+
+
 # -- concurrency and durability ----------------------------------------------------
 
 
@@ -717,6 +819,37 @@ def test_processes_writing_at_once_lose_no_trial(
     else:
         _assert_written(store, "v1", [0], n)
         _assert_written(store, "v2", [1], n)
+
+
+def test_processes_creating_a_new_store_at_once_all_succeed(
+    store_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Check that processes opening one brand-new store at once all succeed."""
+    n_writers, n = 2, 5
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(n_writers)
+    processes = [
+        context.Process(target=_open_and_write, args=(store_url, w, n, barrier))
+        for w in range(n_writers)
+    ]
+
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+
+    assert [p.exitcode for p in processes] == [0] * n_writers
+    assert _stored_meta(store_url) == {
+        "schema_version": str(SCHEMA_VERSION),
+        "hptaa_lab_version": "0.1.0",
+    }
+    with caplog.at_level(logging.INFO, logger="hptaa_lab.store"):
+        store = TrialStore(store_url)
+    assert "Created trial store" not in caplog.text
+    with store:
+        assert sorted(s.name for s in store.list_studies()) == ["s0", "s1"]
+        for writer in range(n_writers):
+            _assert_written(store, f"s{writer}", [writer], n)
 
 
 def test_killed_process_leaves_its_committed_trials(store_url: str) -> None:
@@ -827,6 +960,115 @@ def test_store_without_a_migration_path_is_refused(store_url: str) -> None:
         rf"version {SCHEMA_VERSION}\. Use a new store URL",
     ):
         TrialStore(store_url)
+
+
+def _assert_migrated_from_v1(url: str, maker: Any) -> None:
+    """Check that the version-1 store at ``url`` opens migrated, every trial kept."""
+    with TrialStore(url) as store:
+        studies_by_name = {s.name: s for s in store.list_studies()}
+        assert list(studies_by_name) == [row["name"] for row in maker.STUDIES]
+        for row in maker.STUDIES:
+            study = studies_by_name[row["name"]]
+            assert study.created_at == row["created_at"].replace(tzinfo=UTC)
+            assert (study.previous, study.mapping_json) == (
+                row["previous"],
+                row["mapping_json"],
+            )
+            assert (study.sampler, study.transfer, study.seed) == (
+                row["sampler"],
+                row["transfer"],
+                row["seed"],
+            )
+            assert study.attrs == json.loads(row["attrs_json"])
+            assert list(space_from_json(study.space_json)) == list(
+                space_from_json(row["space_json"])
+            )
+
+            trials = store.get_trials(row["name"])
+            expected = maker.TRIALS[row["name"]]
+            assert [
+                (t.number, str(t.state), t.value, t.error, t.config, t.proposed_by)
+                for t in trials
+            ] == expected
+            assert all(t.started_at is not None for t in trials)
+            assert store.trial_attrs(row["name"]) == {t.number: {} for t in trials}
+
+        # The migrated store takes new trials and trial attributes.
+        added = _finished(store, "svm-v2", 0.2, {"cost": 40.0, "kernel": "rbf"})
+        assert added.number == 3
+        store.update_trial_attrs("svm-v2", 3, {"note": "after migration"})
+        best = store.best_trial("svm-v1")
+        assert best is not None and best.number == 4
+
+    assert _stored_meta(url) == {
+        "schema_version": str(SCHEMA_VERSION),
+        "hptaa_lab_version": "0.1.0",
+    }
+    engine = sa.create_engine(url)
+    indexes = {ix["name"] for ix in sa.inspect(engine).get_indexes("hptaa_trials")}
+    engine.dispose()
+    assert "ix_hptaa_trials_study_state_value" in indexes
+    assert "ix_hptaa_trials_study_state" not in indexes
+
+
+def test_store_file_of_schema_version_1_is_migrated_keeping_every_trial(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Check that the version-1 fixture file is migrated once, every trial kept."""
+    maker = _load_v1_maker()
+    path = tmp_path / "store_v1.db"
+    shutil.copyfile(maker.FIXTURE, path)
+    url = f"sqlite:///{path}"
+
+    with caplog.at_level(logging.INFO, logger="hptaa_lab.store"):
+        _assert_migrated_from_v1(url, maker)
+        TrialStore(url).close()
+
+    assert caplog.text.count("from schema version 1 to 2") == 1
+
+
+def test_store_of_schema_version_1_is_migrated_on_every_backend(
+    store_url: str,
+) -> None:
+    """Check that a version-1 store built on each backend is migrated."""
+    maker = _load_v1_maker()
+    maker.build(store_url)
+
+    _assert_migrated_from_v1(store_url, maker)
+
+
+def test_store_opened_by_many_threads_at_once_is_migrated_once(
+    store_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Check that stores opened at once on a version-1 database migrate it once."""
+    _load_v1_maker().build(store_url)
+    barrier = threading.Barrier(4)
+
+    def open_store() -> None:
+        barrier.wait(timeout=60)
+        TrialStore(store_url).close()
+
+    with (
+        caplog.at_level(logging.INFO, logger="hptaa_lab.store"),
+        ThreadPoolExecutor(max_workers=4) as pool,
+    ):
+        futures = [pool.submit(open_store) for _ in range(4)]
+        for future in futures:
+            future.result(timeout=120)
+
+    assert caplog.text.count("from schema version 1 to 2") == 1
+    assert _stored_meta(store_url)["schema_version"] == str(SCHEMA_VERSION)
+
+
+def test_new_store_has_the_current_indexes(store_url: str) -> None:
+    """Check that a new store has the index the migration adds, not the old one."""
+    TrialStore(store_url).close()
+
+    engine = sa.create_engine(store_url)
+    indexes = {ix["name"] for ix in sa.inspect(engine).get_indexes("hptaa_trials")}
+    engine.dispose()
+    assert "ix_hptaa_trials_study_state_value" in indexes
+    assert "ix_hptaa_trials_study_state" not in indexes
 
 
 def test_closed_store_refuses_further_use(store: TrialStore) -> None:
@@ -976,6 +1218,48 @@ def test_missing_driver_error_masks_the_password() -> None:
         "Cannot open the trial store at postgresql+pg8000://user:***@127.0.0.1:1/db: "
         "the database driver for 'postgresql+pg8000' is not installed" in message
     )
+
+
+def test_unreachable_server_gives_a_clear_message_without_driver_traceback() -> None:
+    """Check that a server that is down gives one clear error, no driver traceback."""
+    pytest.importorskip("psycopg")
+    port = _closed_port()
+    url = f"postgresql+psycopg://hptaa:s3cret@127.0.0.1:{port}/studies"
+
+    begin = time.perf_counter()
+    with pytest.raises(StoreError) as raised:
+        TrialStore(url)
+
+    assert time.perf_counter() - begin < 10
+    message = str(raised.value)
+    assert message.startswith(
+        f"Cannot open the trial store at postgresql+psycopg://hptaa:***@127.0.0.1:"
+        f"{port}/studies: connection failed: "
+    )
+    assert message.endswith(
+        "Check that the database server is running and reachable from this "
+        "machine, and that the user, password and database name in the URL are right."
+    )
+    assert "\n" not in message and "s3cret" not in message
+    shown = "".join(traceback.format_exception(raised.value))
+    assert "OperationalError" not in shown
+    assert "psycopg" not in shown.replace("postgresql+psycopg://", "")
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("psycopg2") is not None,
+    reason="psycopg2 is installed, so postgresql:// uses it",
+)
+def test_postgresql_url_without_driver_uses_psycopg(postgres_url: str) -> None:
+    """Check that postgresql:// opens a store through psycopg when psycopg2 is absent."""
+    url = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+
+    with TrialStore(url) as store:
+        store.create_study(_study("v1"))
+        assert store.url.startswith("postgresql+psycopg://")
+        assert repr(store).startswith("TrialStore('postgresql://")
+    with TrialStore(postgres_url) as same:
+        assert same.has_study("v1")
 
 
 def test_start_and_finish_cost_little(tmp_path: Path) -> None:

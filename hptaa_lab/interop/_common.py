@@ -1,0 +1,345 @@
+"""What every importer and exporter shares: errors, results, values, the store."""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import ConfigSpace as CS
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from hptaa_lab.errors import HptaaError, StudyExistsError, UnknownNameError
+from hptaa_lab.records import StudyRecord, TrialRecord
+from hptaa_lab.space import as_space, describe, hp_kind, space_to_json
+from hptaa_lab.space._encoding import CATEGORICAL, CONSTANT, FLOAT, INT, ORDINAL
+from hptaa_lab.store import TrialStore
+
+if TYPE_CHECKING:
+    from hptaa_lab.study import Study
+
+__all__ = [
+    "ImportResult",
+    "InteropError",
+    "Problems",
+    "coerce_value",
+    "format_space",
+    "mask_url",
+    "opened_store",
+    "study_and_store",
+    "write_import",
+]
+
+logger = logging.getLogger(__name__)
+
+DIRECTIONS = ("minimize", "maximize")
+_MAX_NAME = 200
+_MAX_LISTED = 20
+
+
+class InteropError(HptaaError, ValueError):
+    """Data to import or export that cannot be converted; nothing was written."""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import wrote to the trial store (or would write, on a dry run).
+
+    Attributes:
+        study: The new study's record (``created_at`` is None on a dry run).
+        space: Its search space.
+        n_trials: Number of trials imported.
+        n_skipped: Rows or trials of the source that were not imported because
+            they are not COMPLETE.
+        space_inferred: Whether the search space was inferred from the data
+            (show it to the user for confirmation).
+        dry_run: True when nothing was written.
+    """
+
+    study: StudyRecord
+    space: CS.ConfigurationSpace
+    n_trials: int
+    n_skipped: int = 0
+    space_inferred: bool = False
+    dry_run: bool = False
+
+    @property
+    def name(self) -> str:
+        """Name of the new study."""
+        return self.study.name
+
+    def format(self) -> str:
+        """A few lines for the user: the search space and what was imported."""
+        origin = "inferred from the data" if self.space_inferred else "given"
+        lines = [f"Search space ({origin}):", format_space(self.space), ""]
+        verb = "Would import" if self.dry_run else "Imported"
+        skipped = (
+            f" ({self.n_skipped} not COMPLETE, skipped)" if self.n_skipped else ""
+        )
+        lines.append(
+            f"{verb} {self.n_trials} trials{skipped} as study {self.name!r} "
+            f"({self.study.direction})."
+        )
+        if not self.dry_run:
+            lines.append(
+                f"Transfer from it with create_study(..., previous={self.name!r})."
+            )
+        return "\n".join(lines)
+
+
+def format_space(space: CS.ConfigurationSpace) -> str:
+    """One line per hyperparameter, e.g. ``  lr: float [0.0001, 0.1] log``."""
+    width = max((len(name) for name in space), default=0)
+    lines = [f"  {name.ljust(width)}  {describe(hp)}" for name, hp in space.items()]
+    lines += [f"  condition: {condition}" for condition in space.conditions]
+    lines += [f"  forbidden: {clause}" for clause in space.forbidden_clauses]
+    return "\n".join(lines)
+
+
+@dataclass
+class Problems:
+    """Problems found in the data, each tied to where it is (row and column)."""
+
+    source: str
+    found: list[str] = field(default_factory=list)
+
+    def add(self, where: str, column: str | None, message: str) -> None:
+        """Record one problem at row ``where`` (and ``column``, if any)."""
+        place = where if column is None else f"{where}, column {column!r}"
+        self.found.append(f"{place}: {message}")
+
+    def raise_if_any(self, advice: str) -> None:
+        """Raise an InteropError that lists the problems, if there are any."""
+        if not self.found:
+            return
+        listed = [f"  {problem}" for problem in self.found[:_MAX_LISTED]]
+        if len(self.found) > _MAX_LISTED:
+            listed.append(f"  ... and {len(self.found) - _MAX_LISTED} more")
+        count = len(self.found)
+        raise InteropError(
+            f"Cannot import {self.source}: {count} "
+            f"{'problem' if count == 1 else 'problems'}, so nothing was imported.\n"
+            + "\n".join(listed)
+            + f"\n{advice}"
+        )
+
+
+# -- values ------------------------------------------------------------------
+
+
+def plain(value: Any) -> Any:
+    """Turn a numpy scalar into the matching Python value."""
+    item = getattr(value, "item", None)
+    if callable(item) and not isinstance(value, str | bytes):
+        return item()
+    return value
+
+
+def is_missing(value: Any) -> bool:
+    """Whether a cell holds no value (None, NaN, NA, or blank text)."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, float):
+        return math.isnan(value)
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def as_number(value: Any) -> float | None:
+    """The number a cell holds (text is parsed), or None when it holds none."""
+    value = plain(value)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _matching_choice(value: Any, choices: Sequence[Any]) -> tuple[bool, Any]:
+    """The choice a cell names: same type first, then same number, then same text."""
+    value = plain(value)
+    for choice in choices:
+        if type(choice) is type(value) and choice == value:
+            return True, choice
+    number = as_number(value)
+    for choice in choices:
+        is_number = isinstance(choice, numbers.Real) and not isinstance(choice, bool)
+        if number is not None and is_number and float(choice) == number:
+            return True, choice
+    text = str(value).strip()
+    for choice in choices:
+        if str(choice) == text:
+            return True, choice
+    return False, None
+
+
+def coerce_value(hp: Any, value: Any) -> tuple[Any, str | None]:
+    """Convert a cell to a legal value of ``hp``.
+
+    Returns:
+        ``(value, None)``, or ``(None, why it is not legal)``.
+    """
+    kind = hp_kind(hp)
+    if kind in (FLOAT, INT):
+        number = as_number(value)
+        if number is None:
+            return None, f"{plain(value)!r} is not a number"
+        if not math.isfinite(number):
+            return None, f"{number} is not a finite number"
+        if kind == INT and not number.is_integer():
+            return None, f"{number:g} is not an integer"
+        if not hp.lower <= number <= hp.upper:
+            return None, f"{number:g} is outside [{hp.lower:g}, {hp.upper:g}]"
+        return (int(number) if kind == INT else number), None
+
+    choices: tuple[Any, ...] = ()
+    if kind == CATEGORICAL:
+        choices = tuple(hp.choices)
+    elif kind == ORDINAL:
+        choices = tuple(hp.sequence)
+    elif kind == CONSTANT:
+        choices = (hp.value,)
+    found, choice = _matching_choice(value, choices)
+    if not found:
+        listed = ", ".join(repr(c) for c in choices)
+        return None, f"{plain(value)!r} is not one of the choices {listed}"
+    return plain(choice), None
+
+
+def check_configuration(space: CS.ConfigurationSpace, config: dict[str, Any]) -> str:
+    """Why a configuration breaks a condition or forbidden clause, or ""."""
+    if not space.conditions and not space.forbidden_clauses:
+        return ""
+    try:
+        CS.Configuration(space, values=config).check_valid_configuration()
+    except (ValueError, KeyError, TypeError) as exc:
+        return " ".join(str(exc).split()) or type(exc).__name__
+    return ""
+
+
+# -- studies and the store ---------------------------------------------------
+
+
+def check_study_name(name: Any) -> str:
+    """Refuse a study name that create_study would refuse."""
+    if not isinstance(name, str) or not name.strip() or len(name) > _MAX_NAME:
+        raise ValueError(
+            f"A study name must be a non-empty string of at most {_MAX_NAME} "
+            f"characters; got {name!r}."
+        )
+    return name
+
+
+def check_direction(direction: Any) -> str:
+    """Refuse a direction other than minimize or maximize."""
+    if direction not in DIRECTIONS:
+        raise UnknownNameError("direction", str(direction), list(DIRECTIONS))
+    return str(direction)
+
+
+def given_space(space: Any) -> CS.ConfigurationSpace | None:
+    """The given search space (ConfigSpace or short dict form), or None."""
+    return None if space is None else as_space(space)
+
+
+@contextmanager
+def opened_store(store: TrialStore | str | None) -> Iterator[TrialStore]:
+    """The given store, or one opened on a URL and closed afterwards."""
+    if isinstance(store, TrialStore):
+        yield store
+        return
+    with TrialStore(store) as opened:
+        yield opened
+
+
+@contextmanager
+def study_and_store(
+    study: str | Study, store: TrialStore | str | None
+) -> Iterator[tuple[str, TrialStore]]:
+    """The study name and the store that keeps it (a Study brings its own)."""
+    from hptaa_lab.study import Study
+
+    if isinstance(study, Study):
+        yield study.name, study.store
+        return
+    with opened_store(store) as opened:
+        yield study, opened
+
+
+def mask_url(url: str) -> str:
+    """A URL with its password replaced by ``***``."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa_exc.ArgumentError:
+        return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+def write_import(
+    store: TrialStore | str | None,
+    record: StudyRecord,
+    trials: Sequence[TrialRecord],
+    trial_attrs: Sequence[dict[str, Any]],
+    *,
+    space: CS.ConfigurationSpace,
+    n_skipped: int,
+    space_inferred: bool,
+    dry_run: bool,
+) -> ImportResult:
+    """Write an imported study and its trials at once (nothing on a dry run)."""
+    result = ImportResult(
+        study=record,
+        space=space,
+        n_trials=len(trials),
+        n_skipped=n_skipped,
+        space_inferred=space_inferred,
+        dry_run=dry_run,
+    )
+    with opened_store(store) as opened:
+        if dry_run:
+            if opened.has_study(record.name):
+                raise StudyExistsError(record.name)
+            return result
+        stored = opened.import_study(record, trials, trial_attrs)
+
+    logger.info(
+        "Imported %d trials as study %r (%d skipped)", len(trials), record.name, n_skipped
+    )
+    return ImportResult(
+        study=stored,
+        space=space,
+        n_trials=len(trials),
+        n_skipped=n_skipped,
+        space_inferred=space_inferred,
+    )
+
+
+def study_record(
+    name: str,
+    space: CS.ConfigurationSpace,
+    direction: str,
+    attrs: Mapping[str, Any],
+) -> StudyRecord:
+    """The record of an imported study: no previous study, sampler tpe."""
+    return StudyRecord(
+        name=name,
+        space_json=space_to_json(space),
+        direction=direction,
+        attrs=dict(attrs),
+    )

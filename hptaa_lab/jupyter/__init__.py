@@ -1,0 +1,44 @@
+"""Jupyter workbench: the ``%hptaa`` magics, the search-space diff widget and the
+live run widget.
+
+Load it in a notebook with ``%load_ext hptaa_lab``. Everything here calls the
+layers below (study, space, store, report); only this package imports IPython,
+ipywidgets and plotly's FigureWidget.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hptaa_lab.jupyter._live import LiveRunView, speedup_curve
+from hptaa_lab.jupyter._magics import (
+    BODY_NAMES,
+    Command,
+    HptaaMagics,
+    commands,
+    register_command,
+)
+from hptaa_lab.jupyter._run import RunState, TuneRequest, TuneRun
+from hptaa_lab.jupyter._updater import Updater
+from hptaa_lab.jupyter._widgets import SpaceDiffWidget
+
+__all__ = [
+    "BODY_NAMES",
+    "Command",
+    "HptaaMagics",
+    "LiveRunView",
+    "RunState",
+    "SpaceDiffWidget",
+    "TuneRequest",
+    "TuneRun",
+    "Updater",
+    "commands",
+    "load_ipython_extension",
+    "register_command",
+    "speedup_curve",
+]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the ``%hptaa`` magics with an IPython shell."""
+    ipython.register_magics(HptaaMagics)

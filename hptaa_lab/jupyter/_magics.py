@@ -1,0 +1,548 @@
+"""The ``%hptaa`` magics: tune in the background, diff studies, list and stop runs."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.display import display
+from IPython.utils.process import arg_split
+
+from hptaa_lab.errors import HptaaError
+from hptaa_lab.jupyter._html import Rich, diff_table_html, table_html, table_text
+from hptaa_lab.jupyter._run import TuneRequest, TuneRun, twin_name
+from hptaa_lab.space import Mapping, diff, space_from_json
+from hptaa_lab.store import TrialStore
+from hptaa_lab.study import DEFAULT_TRANSFER
+from hptaa_lab.transfer import names as transfer_names
+
+__all__ = ["BODY_NAMES", "Command", "HptaaMagics", "commands", "register_command"]
+
+logger = logging.getLogger(__name__)
+
+#: Names a ``%%hptaa tune`` cell defines: required first, then optional ones.
+BODY_NAMES = ("space", "objective", "direction", "mapping")
+_REQUIRED = ("space", "objective")
+
+Handler = Callable[["HptaaMagics", argparse.Namespace, "str | None"], Any]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One ``%hptaa`` subcommand.
+
+    Attributes:
+        name: The word after ``%hptaa``, e.g. "diff".
+        parser: Its argument parser (built by IPython's magic_arguments).
+        handler: Called as ``handler(magics, args, cell)``; what it returns is
+            the magic's result.
+        summary: One line for the overview.
+        cell: True for a cell magic (``%%hptaa tune``), False for a line magic.
+    """
+
+    name: str
+    parser: Any
+    handler: Handler
+    summary: str
+    cell: bool = False
+
+    @property
+    def usage(self) -> str:
+        """The usage line(s), e.g. "%hptaa diff A B"."""
+        return _strip_rst(self.parser.format_usage())
+
+    @property
+    def help(self) -> str:
+        """The full help text of the subcommand."""
+        return _strip_rst(self.parser.format_help())
+
+
+_COMMANDS: dict[str, Command] = {}
+
+
+def commands() -> dict[str, Command]:
+    """The registered subcommands, by name."""
+    return dict(_COMMANDS)
+
+
+def register_command(
+    name: str,
+    arguments: Callable[..., Any],
+    handler: Handler,
+    *,
+    summary: str,
+    cell: bool = False,
+) -> Command:
+    """Add a ``%hptaa`` subcommand (the extension point for e.g. ``%hptaa bench``).
+
+    Args:
+        name: The word after ``%hptaa``.
+        arguments: A function decorated with IPython's ``@magic_arguments(name=
+            "hptaa <name>")`` and ``@argument(...)``; its docstring describes
+            the subcommand.
+        handler: Called as ``handler(magics, args, cell)`` with the parsed
+            arguments and the cell body (None for a line magic). Raise an
+            HptaaError or ValueError for bad input: the message is printed.
+        summary: One line for the overview of ``%hptaa?``.
+        cell: Whether the subcommand is a cell magic (``%%hptaa <name>``).
+
+    Returns:
+        The registered command.
+
+    Raises:
+        ValueError: If the name is taken or ``arguments`` has no parser.
+    """
+    if name in _COMMANDS:
+        raise ValueError(
+            f"A %hptaa subcommand named {name!r} exists already; choose another name."
+        )
+    parser = getattr(arguments, "parser", None)
+    if parser is None:
+        raise ValueError(
+            f"arguments for %hptaa {name} must be decorated with IPython's "
+            "@magic_arguments() (it has no parser)."
+        )
+    command = Command(name, parser, handler, summary, cell)
+    _COMMANDS[name] = command
+    HptaaMagics.hptaa.__doc__ = _overview()
+    return command
+
+
+@magics_class
+class HptaaMagics(Magics):
+    """The ``%hptaa`` line and cell magic of hptaa_lab.
+
+    Attributes:
+        runs: The runs started in this session, oldest first.
+        store_url: The trial store's URL (None: the default in the working folder).
+    """
+
+    def __init__(self, shell: Any = None) -> None:
+        super().__init__(shell)
+        self.runs: list[TuneRun] = []
+        self.store_url: str | None = None
+        self._stores: dict[str | None, TrialStore] = {}
+
+    @property
+    def user_ns(self) -> dict[str, Any]:
+        """The notebook's namespace."""
+        if self.shell is None:
+            raise HptaaError(
+                "The %hptaa magics need an IPython shell; load them with "
+                "%load_ext hptaa_lab."
+            )
+        return self.shell.user_ns
+
+    def store(self) -> TrialStore:
+        """The trial store of this session (opened on first use)."""
+        if self.store_url not in self._stores:
+            self._stores[self.store_url] = TrialStore(self.store_url)
+        return self._stores[self.store_url]
+
+    @line_cell_magic
+    def hptaa(self, line: str, cell: str | None = None) -> Any:
+        """(replaced by the overview of the subcommands)"""
+        try:
+            words = arg_split(line)
+        except ValueError as exc:
+            _error(f"UsageError: {exc}", _overview())
+            return None
+        if not words:
+            print(_overview())
+            return None
+        command = _COMMANDS.get(words[0])
+        if command is None:
+            _error(
+                f"UsageError: unknown %hptaa subcommand {words[0]!r}; the subcommands "
+                f"are {', '.join(sorted(_COMMANDS))}.",
+                _overview(),
+            )
+            return None
+        if command.cell != (cell is not None):
+            _error(_wrong_form(command), command.usage)
+            return None
+        rest = line.strip()[len(words[0]) :]
+        try:
+            args = command.parser.parse_argstring(rest)
+        except UsageError as exc:
+            _error(f"UsageError: {exc}", command.help)
+            return None
+        try:
+            return command.handler(self, args, cell)
+        except (HptaaError, ValueError) as exc:
+            _error(f"%hptaa {command.name}: {exc}")
+            return None
+
+
+def _error(message: str, usage: str = "") -> None:
+    print(message, file=sys.stderr)
+    if usage:
+        print(usage, file=sys.stderr)
+
+
+def _wrong_form(command: Command) -> str:
+    if command.cell:
+        return (
+            f"UsageError: %hptaa {command.name} needs a cell body: write "
+            f"%%hptaa {command.name} ... on the first line of a cell, with the code "
+            "below it."
+        )
+    return (
+        f"UsageError: %hptaa {command.name} takes no cell body: use the line magic "
+        f"%hptaa {command.name} ... (one %)."
+    )
+
+
+def _strip_rst(text: str) -> str:
+    """IPython's magic help starts usage lines with an RST '::' block; drop it."""
+    return text.replace("::\n\n  %", "%").strip()
+
+
+def _overview() -> str:
+    lines = [
+        "hptaa_lab in Jupyter: tune a study in the background with a live widget,",
+        "transfer from a previous study, and look into the trial store.",
+        "",
+        "Subcommands:",
+    ]
+    width = max((len(c.name) for c in _COMMANDS.values()), default=0) + 8
+    for command in _COMMANDS.values():
+        form = f"{'%%' if command.cell else '%'}hptaa {command.name}"
+        lines.append(f"  {form.ljust(width)}  {command.summary}")
+    for command in _COMMANDS.values():
+        lines += ["", "-" * 72, command.help]
+    return "\n".join(lines)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer, got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+# -- tune ---------------------------------------------------------------------
+
+
+@magic_arguments(name="%hptaa tune")
+@argument("--study", required=True, metavar="NAME", help="name of the new study")
+@argument(
+    "--from",
+    dest="previous",
+    metavar="PREVIOUS",
+    help="previous study to transfer from; its search-space diff comes first",
+)
+@argument(
+    "--transfer",
+    metavar="METHOD",
+    help=f"transfer method (default {DEFAULT_TRANSFER}): {', '.join(transfer_names())}",
+)
+@argument(
+    "--trials",
+    type=_positive_int,
+    default=20,
+    metavar="N",
+    help="trials to run (each study with --compare; default 20)",
+)
+@argument(
+    "--compare",
+    action="store_true",
+    help="also tune a no-transfer twin NAME-scratch with the same budget, beside it",
+)
+@argument(
+    "--workers",
+    type=_positive_int,
+    metavar="N",
+    help="evaluate N trials at a time on Dask worker processes",
+)
+@argument("--seed", type=int, metavar="S", help="seed of the samplers")
+@argument(
+    "--yes",
+    action="store_true",
+    help="accept the diff's rename suggestions and fields without asking",
+)
+@argument(
+    "--as",
+    dest="var",
+    metavar="VAR",
+    help="also keep the run handle in the variable VAR",
+)
+def _tune_arguments(line: str, cell: str) -> None:
+    """Tune a study in a background thread; the cell returns the run at once.
+
+    The cell body runs first, in the notebook's namespace, and must define:
+
+      space      the search space: a dict such as {"C": (1e-3, 1e3, "log"),
+                 "kernel": ["rbf", "poly"]} or a ConfigSpace ConfigurationSpace
+      objective  a function config -> objective value (minimised)
+
+    and may define:
+
+      direction  "maximize" to maximise the objective (default "minimize")
+      mapping    renames and values to start the diff from, e.g.
+                 {"previous_fixed": {"n_components": 64}}
+
+    The run shows as the live widget; keep it with --as VAR (or take _ in the
+    next cell) to call run.wait(), run.stop() or read run.study.
+    """
+
+
+def _tune(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> Any:
+    names = _run_body(magics.shell, cell or "")
+    if names is None:
+        return None
+    mapping = names.get("mapping")
+    request = TuneRequest(
+        study=args.study,
+        space=names["space"],
+        objective=names["objective"],
+        n_trials=args.trials,
+        previous=args.previous,
+        transfer=args.transfer,
+        compare=args.compare,
+        workers=args.workers,
+        seed=args.seed,
+        direction=names.get("direction", "minimize"),
+        mapping=_as_mapping(mapping),
+    )
+    run = TuneRun(request, magics.store(), confirm=args.yes)
+    magics.runs.append(run)
+    if args.var:
+        magics.user_ns[args.var] = run
+    return run
+
+
+def _run_body(shell: Any, cell: str) -> dict[str, Any] | None:
+    """Run the cell body in the user namespace; return the names it defined.
+
+    The names are set aside while the body runs, so only what the body defines
+    counts; the ones it does not define get their old values back.
+    """
+    if not cell.strip():
+        raise ValueError(
+            "The %%hptaa tune cell is empty. Below the magic line, define `space` "
+            "(the search space) and `objective` (a function config -> value)."
+        )
+    ns = shell.user_ns
+    saved = {name: ns.pop(name) for name in BODY_NAMES if name in ns}
+    ok = _exec_body(shell, cell)
+    defined = {name: ns[name] for name in BODY_NAMES if name in ns}
+    missing = [name for name in _REQUIRED if name not in defined]
+    for name in BODY_NAMES:
+        if name not in defined and name in saved:
+            ns[name] = saved[name]
+    if not ok:
+        _error("%hptaa tune: the cell body raised an error (above); nothing was tuned.")
+        return None
+    if missing:
+        raise ValueError(
+            f"The %%hptaa tune cell did not define {' and '.join(map(repr, missing))}. "
+            "It must define `space` (a dict such as {'C': (1e-3, 1e3, 'log')} or a "
+            "ConfigurationSpace) and `objective` (a function config -> value to "
+            "minimise)."
+        )
+    if not callable(defined["objective"]):
+        raise ValueError(
+            "`objective` must be a function config -> value; the cell set it to a "
+            f"{type(defined['objective']).__name__}."
+        )
+    return defined
+
+
+def _exec_body(shell: Any, cell: str) -> bool:
+    """Run the cell body in the user namespace as IPython runs a cell (IPython
+    syntax allowed, tracebacks point into the cell); False if it raised."""
+    source = shell.transform_cell(cell)
+    filename = shell.compile.cache(source, shell.execution_count, raw_code=cell)
+    try:
+        code = shell.compile(source, filename, "exec")
+    except SyntaxError:
+        shell.showsyntaxerror(filename)
+        return False
+    try:
+        exec(code, shell.user_global_ns, shell.user_ns)
+    except Exception:
+        shell.showtraceback()
+        return False
+    return True
+
+
+def _as_mapping(value: Any) -> Mapping:
+    if value is None:
+        return Mapping()
+    if isinstance(value, Mapping):
+        return value
+    if isinstance(value, dict):
+        return Mapping.from_dict(value)
+    raise ValueError(
+        "`mapping` must be a hptaa_lab.Mapping or its dict form, e.g. "
+        f"{{'previous_fixed': {{'n_components': 64}}}}; got {type(value).__name__}."
+    )
+
+
+# -- diff, studies, status, stop, store ----------------------------------------
+
+
+@magic_arguments(name="hptaa diff")
+@argument("study_a", metavar="A", help="the previous study")
+@argument("study_b", metavar="B", help="the current study")
+def _diff_arguments(line: str) -> None:
+    """Show the search-space diff between two studies of the trial store.
+
+    When B transfers from A, B's confirmed mapping is applied (renames).
+    """
+
+
+def _diff(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> None:
+    store = magics.store()
+    a, b = store.get_study(args.study_a), store.get_study(args.study_b)
+    mapping = Mapping.from_json(b.mapping_json) if b.previous == a.name else None
+    space_diff = diff(
+        space_from_json(a.space_json), space_from_json(b.space_json), mapping
+    )
+    title = f"Search-space diff {a.name} -> {b.name}"
+    if mapping is not None and not mapping.is_empty:
+        title += " (with the confirmed mapping)"
+    display(
+        Rich(
+            f"{title}:\n{space_diff.format_table()}",
+            f"<b>{title}</b>"
+            + diff_table_html(space_diff, previous=a.name, current=b.name),
+        )
+    )
+
+
+@magic_arguments(name="hptaa studies")
+def _studies_arguments(line: str) -> None:
+    """List the studies of the trial store: lineage, trials and incumbent."""
+
+
+def _studies(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> None:
+    store = magics.store()
+    summaries = store.summaries()
+    if not summaries:
+        print(f"No studies in {store.url} yet; tune one with %%hptaa tune.")
+        return
+    header = (
+        "study",
+        "previous",
+        "transfer",
+        "trials",
+        "failed",
+        "incumbent",
+        "created",
+    )
+    rows = [
+        (
+            s["name"],
+            s["previous"] or "-",
+            s["transfer"] or "-",
+            s["n_trials"],
+            s["n_fail"],
+            "-" if s["best_value"] is None else f"{s['best_value']:.6g}",
+            f"{s['created_at']:%Y-%m-%d %H:%M:%S}" if s["created_at"] else "-",
+        )
+        for s in summaries
+    ]
+    title = f"Studies in {store.url}"
+    display(
+        Rich(
+            f"{title}:\n{table_text(header, rows)}",
+            f"<b>{title}</b>" + table_html(header, rows),
+        )
+    )
+
+
+@magic_arguments(name="hptaa status")
+def _status_arguments(line: str) -> None:
+    """Show the runs started in this session: state, trials and incumbent."""
+
+
+def _status(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> None:
+    if not magics.runs:
+        print("No runs in this session yet; start one with %%hptaa tune.")
+        return
+    print("\n".join(repr(run) for run in magics.runs))
+
+
+@magic_arguments(name="hptaa stop")
+@argument("name", nargs="?", metavar="NAME", help="study of the run (default: all)")
+def _stop_arguments(line: str) -> None:
+    """Stop a run after the trials in flight (all active runs without NAME).
+
+    A run waiting for its diff to be confirmed is cancelled. Stopping a run
+    that ended does nothing.
+    """
+
+
+def _stop(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> None:
+    runs = magics.runs
+    if args.name is not None:
+        runs = [r for r in runs if args.name in (r.name, twin_name(r.name))]
+        if not runs:
+            known = ", ".join(r.name for r in magics.runs) or "none yet"
+            raise ValueError(
+                f"No run of a study named {args.name!r} in this session; runs: {known}."
+            )
+    elif not any(not r.done for r in runs):
+        print("No active run to stop.")
+        return
+    for run in runs:
+        if run.stop():
+            print(f"Stopping the run of {run.name!r} after the trials in flight.")
+        elif args.name is not None:
+            print(f"The run of {run.name!r} is {run.state}; nothing to stop.")
+
+
+@magic_arguments(name="hptaa store")
+@argument("url", nargs="?", metavar="URL", help="SQLAlchemy URL of the trial store")
+def _store_arguments(line: str) -> None:
+    """Show or set the trial store of this session.
+
+    Without URL it prints the store in use (default sqlite:///.hptaa/studies.db
+    in the working folder). Variables expand: %hptaa store sqlite:///{folder}/s.db
+    """
+
+
+def _store(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> None:
+    if args.url is None:
+        print(f"trial store: {magics.store().url}")
+        return
+    previous = magics.store_url
+    magics.store_url = args.url
+    try:
+        url = magics.store().url
+    except HptaaError:
+        magics.store_url = previous
+        raise
+    print(f"trial store: {url}")
+
+
+register_command(
+    "tune",
+    _tune_arguments,
+    _tune,
+    summary="tune a study in the background; the cell defines space and objective",
+    cell=True,
+)
+register_command(
+    "diff", _diff_arguments, _diff, summary="search-space diff of two studies"
+)
+register_command("studies", _studies_arguments, _studies, summary="list the studies")
+register_command("status", _status_arguments, _status, summary="runs of this session")
+register_command("stop", _stop_arguments, _stop, summary="stop a run, or all runs")
+register_command(
+    "store", _store_arguments, _store, summary="show or set the trial store"
+)

@@ -1,0 +1,583 @@
+"""The run handle: studies tuned in background threads, followed by live widgets."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import ConfigSpace as CS
+import ipywidgets as widgets
+
+from hptaa_lab.errors import HptaaError, StudyExistsError, UnknownNameError
+from hptaa_lab.jupyter._live import (
+    LiveRunView,
+    RunStateChanged,
+    Series,
+    TrialFinished,
+    incumbent_trajectory,
+)
+from hptaa_lab.jupyter._logs import LOG_ROUTER
+from hptaa_lab.jupyter._updater import DEFAULT_INTERVAL, Updater
+from hptaa_lab.jupyter._widgets import SpaceDiffWidget
+from hptaa_lab.records import TrialRecord, TrialState
+from hptaa_lab.report import evaluations_to_reach, speedup
+from hptaa_lab.samplers import names as sampler_names
+from hptaa_lab.space import Mapping, SpaceDiff, as_space, diff, space_from_json
+from hptaa_lab.store import TrialStore
+from hptaa_lab.study import DEFAULT_TRANSFER, Study, create_study
+from hptaa_lab.transfer import names as transfer_names
+
+__all__ = ["RunState", "TuneRequest", "TuneRun", "twin_name"]
+
+logger = logging.getLogger(__name__)
+
+Objective = Callable[[dict[str, Any]], float]
+
+_THREAD_PREFIX = "hptaa-run-"
+
+
+class RunState(enum.StrEnum):
+    """Life cycle of a run."""
+
+    WAITING = "waiting for confirmation"
+    RUNNING = "running"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+def twin_name(study: str) -> str:
+    """Name of the no-transfer twin of a study tuned with ``--compare``."""
+    return f"{study}-scratch"
+
+
+@dataclass(frozen=True)
+class TuneRequest:
+    """What to tune: the arguments of ``%%hptaa tune`` and its cell's names.
+
+    Attributes:
+        study: Name of the new study.
+        space: Its search space.
+        objective: Takes a configuration dict, returns the objective value.
+        n_trials: Trials to run (each study, with ``compare``).
+        previous: Name of the previous study to transfer from.
+        transfer: Transfer method (default with ``previous``: best-first+t2pe).
+        compare: Also tune a no-transfer twin with the same budget and seed.
+        workers: Evaluate this many trials at a time (Dask); None: in-process.
+        seed: Seed of the samplers.
+        sampler: "tpe", "gp" or "random".
+        direction: "minimize" or "maximize".
+        mapping: Renames and fixed values to start the diff widget from.
+    """
+
+    study: str
+    space: CS.ConfigurationSpace
+    objective: Objective
+    n_trials: int = 20
+    previous: str | None = None
+    transfer: str | None = None
+    compare: bool = False
+    workers: int | None = None
+    seed: int | None = None
+    sampler: str = "tpe"
+    direction: str = "minimize"
+    mapping: Mapping = field(default_factory=Mapping)
+
+
+class TuneRun:
+    """A run of ``%%hptaa tune``: studies tuned in background threads.
+
+    The cell returns the run at once; it shows as the live widget (after the
+    search-space diff when there is one to confirm). Background threads run
+    the optimisation loops and only queue events; the thread that created the
+    run (the kernel's main thread) applies them to the widgets, a few times a
+    second, through one :class:`Updater`.
+
+    Args:
+        request: What to tune.
+        store: The trial store to keep the studies in.
+        confirm: Accept the diff's suggestions without asking (``--yes``).
+        interval: Seconds between two widget updates.
+
+    Raises:
+        StudyExistsError: If the study (or its no-transfer twin) exists.
+        StudyNotFoundError: If the previous study does not exist.
+        UnknownNameError: For an unknown transfer method.
+        ValueError: For a budget, worker count or option that does not fit.
+
+    Attributes:
+        request: What is tuned.
+        store: The trial store.
+        space_diff: The diff to the previous study (None without one).
+        diff_widget: The search-space diff widget (None unless the space changed).
+        view: The live run widget.
+        updater: The updater that applies events to the view.
+        widget: The whole widget (diff, then live view).
+    """
+
+    def __init__(
+        self,
+        request: TuneRequest,
+        store: TrialStore,
+        *,
+        confirm: bool = False,
+        interval: float = DEFAULT_INTERVAL,
+    ) -> None:
+        self.request = _checked(request, store)
+        self.store = store
+        self._lock = threading.RLock()
+        self._state = RunState.WAITING
+        self._done = threading.Event()
+        self._stop_requested = False
+        self._studies: dict[str, Study] = {}
+        self._threads: list[threading.Thread] = []
+        self._running = 0
+        self._errors: list[tuple[str, BaseException]] = []
+        self._owner = threading.get_ident()
+        self._started_at: float | None = None
+        self._finished_at: float | None = None
+
+        previous_trajectory = None
+        self.space_diff: SpaceDiff | None = None
+        self.diff_widget: SpaceDiffWidget | None = None
+        if request.previous is not None:
+            prev = store.get_study(request.previous)
+            prev_space = space_from_json(prev.space_json)
+            self.space_diff = diff(prev_space, request.space)
+            previous_trajectory = (
+                f"previous ({prev.name})",
+                incumbent_trajectory(store.get_trials(prev.name), prev.direction),
+            )
+            if not self.space_diff.is_identical:
+                self.diff_widget = SpaceDiffWidget(
+                    prev_space,
+                    request.space,
+                    previous_name=prev.name,
+                    current_name=request.study,
+                    mapping=request.mapping,
+                )
+                self.diff_widget.on_confirm(self._start)
+
+        self.view = LiveRunView(
+            self._title(),
+            self._series(),
+            request.n_trials,
+            direction=request.direction,
+            previous=previous_trajectory,
+            on_stop=self.stop,
+        )
+        self.updater = Updater(self.view.apply, interval)
+        parts = [] if self.diff_widget is None else [self.diff_widget.widget]
+        self.widget = widgets.VBox([*parts, self.view.widget])
+
+        if self.diff_widget is None:
+            self._start(request.mapping)
+        elif confirm:
+            self.diff_widget.confirm()
+        else:
+            self.updater.post(RunStateChanged(str(RunState.WAITING)))
+            self.updater.flush()
+
+    # -- public API ----------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """Name of the study tuned (with transfer, if any)."""
+        return self.request.study
+
+    @property
+    def state(self) -> RunState:
+        """Where the run is in its life cycle."""
+        with self._lock:
+            return self._state
+
+    @property
+    def study(self) -> Study | None:
+        """The study tuned (None while the diff waits for confirmation)."""
+        return self._studies.get(self.request.study)
+
+    @property
+    def twin(self) -> Study | None:
+        """The no-transfer twin (with ``compare``; None otherwise or while waiting)."""
+        return self._studies.get(twin_name(self.request.study))
+
+    @property
+    def studies(self) -> list[Study]:
+        """Every study of the run, transfer first."""
+        return list(self._studies.values())
+
+    @property
+    def done(self) -> bool:
+        """Whether the run ended (finished, stopped or failed)."""
+        return self._done.is_set()
+
+    @property
+    def elapsed(self) -> float | None:
+        """Seconds since tuning started (until it ended), None before."""
+        if self._started_at is None:
+            return None
+        end = self._finished_at if self._finished_at is not None else time.monotonic()
+        return end - self._started_at
+
+    def confirm(self) -> Mapping:
+        """Confirm the search-space diff as shown (what the Confirm button does).
+
+        Returns:
+            The confirmed mapping (empty when there was nothing to confirm).
+        """
+        if self.diff_widget is None:
+            return self.request.mapping
+        return self.diff_widget.confirm()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the run ends, applying widget updates meanwhile.
+
+        Interrupting the wait (the kernel's stop button, Ctrl-C) stops the run.
+
+        Args:
+            timeout: Seconds to wait at most; None waits until the end.
+
+        Returns:
+            True if the run ended, False if the timeout passed first.
+
+        Raises:
+            HptaaError: If the run waits for the diff to be confirmed (nothing
+                would ever end it), or if it failed (with the error as cause).
+        """
+        if self.state == RunState.WAITING:
+            raise HptaaError(
+                f"The run of study {self.name!r} waits for you to confirm the "
+                "search-space diff above. Click Confirm (or call run.confirm(), or "
+                "pass --yes to %%hptaa tune), then wait."
+            )
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while not self._done.wait(self._slice(deadline)):
+                self._flush()
+                if deadline is not None and time.monotonic() >= deadline:
+                    return False
+        except KeyboardInterrupt:
+            self.stop()
+            raise
+        self._flush()
+        if self._errors:
+            study, exc = self._errors[0]
+            raise HptaaError(
+                f"The run of study {study!r} failed: {type(exc).__name__}: {exc}. "
+                "Every finished trial is kept in the trial store."
+            ) from exc
+        return True
+
+    def stop(self) -> bool:
+        """Stop the run after the trials in flight (cancel it while it waits).
+
+        Stopping a run that ended does nothing.
+
+        Returns:
+            Whether there was something to stop.
+        """
+        with self._lock:
+            state = self._state
+            if state == RunState.WAITING:
+                self._state = RunState.STOPPED
+                self._done.set()
+            elif state == RunState.RUNNING and not self._stop_requested:
+                self._stop_requested = True
+                for study in self._studies.values():
+                    study.stop()
+            else:
+                return False
+        if state == RunState.WAITING:
+            if self.diff_widget is not None:
+                self.diff_widget.close("Stopped before confirming; nothing was tuned.")
+            self.updater.post(RunStateChanged(str(RunState.STOPPED), done=True))
+            self._flush()
+        else:
+            self.updater.post(RunStateChanged("stopping after the trials in flight"))
+        return True
+
+    def __repr__(self) -> str:
+        return "\n".join(self._summary_lines())
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        self._flush()
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs))
+        bundle["text/plain"] = repr(self)
+        return bundle
+
+    # -- starting ------------------------------------------------------------
+
+    def _start(self, mapping: Mapping) -> None:
+        """Create the studies (the mapping is stored with the transfer study)
+        and start one background thread per study."""
+        with self._lock:
+            if self._state != RunState.WAITING:
+                raise HptaaError(
+                    f"The run of study {self.name!r} is {self._state}; it cannot start "
+                    "again. Start a new %%hptaa tune instead."
+                )
+            self._create_studies(mapping)
+            self._state = RunState.RUNNING
+            self._started_at = time.monotonic()
+            for key, study in zip(self._keys(), self._studies.values(), strict=True):
+                thread = threading.Thread(
+                    target=self._optimize,
+                    args=(key, study),
+                    name=f"{_THREAD_PREFIX}{study.name}",
+                    daemon=True,
+                )
+                self._threads.append(thread)
+            self._running = len(self._threads)
+        LOG_ROUTER.install()
+        self.updater.post(RunStateChanged(str(RunState.RUNNING)))
+        for thread in self._threads:
+            LOG_ROUTER.route(thread.name, self.updater.post)
+            thread.start()
+        self.updater.start()
+        self._flush()
+
+    def _create_studies(self, mapping: Mapping) -> None:
+        r = self.request
+        attrs = {"scratch_twin": twin_name(r.study)} if r.compare else {}
+        self._studies[r.study] = create_study(
+            r.study,
+            r.space,
+            previous=r.previous,
+            transfer=r.transfer,
+            mapping=mapping if r.previous is not None else None,
+            sampler=r.sampler,
+            store=self.store,
+            seed=r.seed,
+            direction=r.direction,
+            attrs=attrs,
+        )
+        if r.compare:
+            twin = twin_name(r.study)
+            self._studies[twin] = create_study(
+                twin,
+                r.space,
+                sampler=r.sampler,
+                store=self.store,
+                seed=r.seed,
+                direction=r.direction,
+                attrs={"twin_of": r.study},
+            )
+
+    def _optimize(self, key: str, study: Study) -> None:
+        """Body of a background thread: never touches a widget."""
+
+        def post(study: Study, trial: TrialRecord) -> None:
+            self.updater.post(TrialFinished(key, trial))
+
+        try:
+            study.optimize(
+                self.request.objective,
+                n_trials=self.request.n_trials,
+                workers=self.request.workers,
+                callbacks=[post],
+            )
+        except BaseException as exc:
+            with self._lock:
+                self._errors.append((study.name, exc))
+            logger.error(
+                "run of study %s failed: %s: %s",
+                study.name,
+                type(exc).__name__,
+                exc,
+                exc_info=True,
+            )
+        finally:
+            LOG_ROUTER.unroute(threading.current_thread().name)
+            self._thread_ended()
+
+    def _thread_ended(self) -> None:
+        with self._lock:
+            self._running -= 1
+            if self._running > 0:
+                return
+            if self._errors:
+                self._state = RunState.FAILED
+            elif self._stop_requested and not self._budget_spent():
+                self._state = RunState.STOPPED
+            else:
+                self._state = RunState.FINISHED
+            self._finished_at = time.monotonic()
+            state = self._state
+        self.updater.post(RunStateChanged(str(state), done=True))
+        self.updater.finish()
+        self._done.set()
+
+    # -- helpers -------------------------------------------------------------
+
+    def _flush(self) -> None:
+        """Apply queued events now, if this is the widgets' thread."""
+        if threading.get_ident() == self._owner:
+            self.updater.flush()
+
+    def _slice(self, deadline: float | None) -> float:
+        if deadline is None:
+            return self.updater.interval
+        return max(0.0, min(self.updater.interval, deadline - time.monotonic()))
+
+    def _budget_spent(self) -> bool:
+        return all(
+            _finished(s) >= self.request.n_trials for s in self._studies.values()
+        )
+
+    def _keys(self) -> list[str]:
+        r = self.request
+        if r.previous is None:
+            return ["study"]
+        return ["transfer", "no transfer"] if r.compare else ["transfer"]
+
+    def _series(self) -> list[Series]:
+        r = self.request
+        if r.previous is None:
+            return [Series("study", f"{r.sampler} ({r.study})", r.study)]
+        series = [Series("transfer", f"transfer: {r.transfer} ({r.study})", r.study)]
+        if r.compare:
+            twin = twin_name(r.study)
+            series.append(
+                Series("no transfer", f"no transfer: {r.sampler} ({twin})", twin)
+            )
+        return series
+
+    def _title(self) -> str:
+        r = self.request
+        text = f"Study {r.study}: {r.n_trials} trials"
+        if r.previous is not None:
+            text += f", transfer {r.transfer} from {r.previous}"
+        if r.compare:
+            text += f", beside the no-transfer twin {twin_name(r.study)}"
+        return text
+
+    def _summary_lines(self) -> list[str]:
+        r = self.request
+        state = self.state
+        head = f"TuneRun {r.study!r}: {state}"
+        if r.previous is not None:
+            head += f"; transfer {r.transfer} from {r.previous!r}"
+        if state == RunState.WAITING or (
+            state == RunState.STOPPED and not self._studies
+        ):
+            return [head + f"; {r.n_trials} trials planned, none run"]
+        lines = [head]
+        names = [r.study] + ([twin_name(r.study)] if r.compare else [])
+        width = max(len(n) for n in names)
+        for key, name in zip(self._keys(), names, strict=True):
+            study = self._studies.get(name)
+            if study is not None:
+                lines.append(
+                    f"  {name.ljust(width)}  {_study_summary(study, r.n_trials)}"
+                    + ("  (no transfer)" if key == "no transfer" else "")
+                )
+        if r.compare and len(self._studies) == 2:
+            lines.append("  " + self._speedup_text())
+        return lines
+
+    def _speedup_text(self) -> str:
+        direction = self.request.direction
+        transfer, scratch = (
+            incumbent_trajectory(_finished_trials(s), direction)
+            for s in self._studies.values()
+        )
+        n = min(len(transfer), len(scratch))
+        if n == 0 or math.isnan(scratch[n - 1]):
+            return "speedup so far: no complete no-transfer trial yet"
+        target = scratch[n - 1]
+        evals_scratch = evaluations_to_reach(scratch[:n], target, direction)
+        evals_transfer = evaluations_to_reach(transfer[:n], target, direction)
+        if evals_transfer is None:
+            return (
+                f"speedup so far: after {n} evaluations the transfer study has not "
+                f"reached the no-transfer incumbent {target:.4g}"
+            )
+        return (
+            f"speedup so far: {speedup(evals_scratch, evals_transfer):.2f} "
+            f"(the no-transfer incumbent {target:.4g} took {_evaluations(evals_scratch)}"
+            f" without transfer, {_evaluations(evals_transfer)} with transfer)"
+        )
+
+
+def _evaluations(n: int | None) -> str:
+    return f"{n} evaluation" + ("" if n == 1 else "s")
+
+
+def _finished_trials(study: Study) -> list[TrialRecord]:
+    return [t for t in study.trials if t.state != TrialState.RUNNING]
+
+
+def _finished(study: Study) -> int:
+    return len(_finished_trials(study))
+
+
+def _study_summary(study: Study, n_trials: int) -> str:
+    trials = _finished_trials(study)
+    failed = sum(t.state == TrialState.FAIL for t in trials)
+    best = study.incumbent
+    incumbent = (
+        "none yet"
+        if best is None or best.value is None
+        else f"{best.value:.4g} (trial {best.number})"
+    )
+    return f"{len(trials)}/{n_trials} trials, {failed} failed, incumbent {incumbent}"
+
+
+def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:
+    """Check a request at the boundary; fill the default transfer method."""
+    r = request
+    if not isinstance(r.n_trials, int) or r.n_trials < 1:
+        raise ValueError(
+            f"The number of trials must be a positive int; got {r.n_trials!r}."
+        )
+    if r.workers is not None and (not isinstance(r.workers, int) or r.workers < 1):
+        raise ValueError(f"workers must be a positive int; got {r.workers!r}.")
+    if not callable(r.objective):
+        raise ValueError(
+            f"objective must be a function config -> value; got {type(r.objective).__name__}."
+        )
+    space = as_space(r.space)
+    if r.sampler not in sampler_names():
+        raise UnknownNameError("sampler", r.sampler, sampler_names())
+    if r.direction not in ("minimize", "maximize"):
+        raise UnknownNameError("direction", r.direction, ["maximize", "minimize"])
+    if r.previous is None and (r.transfer is not None or r.compare):
+        option = "--transfer" if r.transfer is not None else "--compare"
+        raise ValueError(
+            f"{option} needs a previous study to transfer from; add --from PREVIOUS, "
+            f"or leave {option} out."
+        )
+    transfer = r.transfer
+    if r.previous is not None:
+        transfer = transfer or DEFAULT_TRANSFER
+        if transfer not in transfer_names():
+            raise UnknownNameError("transfer method", transfer, transfer_names())
+        if r.sampler == "random":
+            raise ValueError(
+                "Transfer methods build on a model: use the 'tpe' or 'gp' sampler with "
+                "a previous study, not 'random'."
+            )
+        store.get_study(r.previous)
+    for name in [r.study] + ([twin_name(r.study)] if r.compare else []):
+        if store.has_study(name):
+            raise StudyExistsError(name)
+    return TuneRequest(
+        study=r.study,
+        space=space,
+        objective=r.objective,
+        n_trials=r.n_trials,
+        previous=r.previous,
+        transfer=transfer,
+        compare=r.compare,
+        workers=r.workers,
+        seed=r.seed,
+        sampler=r.sampler,
+        direction=r.direction,
+        mapping=r.mapping,
+    )

@@ -1,0 +1,160 @@
+"""Measure parallel evaluation on a local Dask cluster against in-process runs.
+
+Two figures, printed at the end:
+
+- speed-up: the same trials of a real-training objective (an RBF SVC on
+  scikit-learn's bundled digits data, 5-fold cross-validation repeated twice,
+  about half a second on one core) run in-process (workers=1) and with
+  ``--workers`` worker processes. The random sampler makes both runs evaluate
+  the same configurations, so the work is equal. The parallel wall time includes
+  starting and closing the cluster, as ``study.optimize(workers=N)`` does; the
+  time on an already running cluster is printed too.
+- dispatch overhead: a trivial objective run in-process and on a running
+  cluster; the difference per trial is what sending a trial to a worker and its
+  result back costs the driver.
+
+Run: ``.venv/bin/python scripts/bench_parallel.py`` (about a minute on 2 cores).
+Works offline: the digits data ship with scikit-learn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+SPACE = {"C": (1.0, 1000.0, "log"), "gamma": (10**-2.5, 0.1, "log")}
+
+
+def train_svc(config: dict[str, Any]) -> float:
+    """Cross-validated error of an RBF SVC on the digits data (about 0.5 s)."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import RepeatedStratifiedKFold, cross_val_score
+    from sklearn.svm import SVC
+
+    X, y = load_digits(return_X_y=True)
+    folds = RepeatedStratifiedKFold(n_splits=5, n_repeats=2, random_state=0)
+    model = SVC(C=config["C"], gamma=config["gamma"])
+    return 1.0 - float(cross_val_score(model, X / 16.0, y, cv=folds).mean())
+
+
+def trivial(config: dict[str, Any]) -> float:
+    """No work at all: what is left of a trial is dispatch."""
+    return config["C"]
+
+
+def timed_run(
+    store: str,
+    name: str,
+    objective: Callable[[dict[str, Any]], float],
+    n_trials: int,
+    **options: Any,
+) -> tuple[float, Any]:
+    """Wall time of one fresh study's optimize call, and the study."""
+    import hptaa_lab
+
+    study = hptaa_lab.create_study(name, SPACE, sampler="random", seed=0, store=store)
+    start = time.perf_counter()
+    study.optimize(objective, n_trials=n_trials, **options)
+    return time.perf_counter() - start, study
+
+
+def speed_up(store: str, n_trials: int, workers: int) -> dict[str, float]:
+    """Real-training trials in-process, on a started cluster, and on a running one."""
+    from hptaa_lab.execution import local_cluster
+
+    serial, serial_study = timed_run(store, "svc-in-process", train_svc, n_trials)
+    parallel, parallel_study = timed_run(
+        store, f"svc-{workers}", train_svc, n_trials, workers=workers
+    )
+    same = [t.config for t in serial_study.trials] == [
+        t.config for t in parallel_study.trials
+    ]
+    start = time.perf_counter()
+    with local_cluster(workers) as client:
+        started = time.perf_counter() - start
+        running, _ = timed_run(
+            store, f"svc-{workers}-running", train_svc, n_trials, scheduler=client
+        )
+    return {
+        "trial_s": serial / n_trials,
+        "serial_s": serial,
+        "parallel_s": parallel,
+        "ratio": parallel / serial,
+        "cluster_start_s": started,
+        "running_s": running,
+        "running_ratio": running / serial,
+        "same_configurations": float(same),
+    }
+
+
+def overhead(store: str, n_trials: int, workers: int) -> dict[str, float]:
+    """Per-trial wall time of a trivial objective on a running cluster minus
+    in-process, with one trial in flight and with ``workers`` in flight."""
+    from hptaa_lab.execution import local_cluster
+
+    serial, _ = timed_run(store, "trivial-in-process", trivial, n_trials)
+    figures = {"serial_trial_ms": 1000 * serial / n_trials}
+    for n in sorted({1, workers}):
+        with local_cluster(n) as client:
+            wall, _ = timed_run(
+                store,
+                f"trivial-cluster-{n}",
+                trivial,
+                n_trials,
+                workers=n,
+                scheduler=client,
+            )
+        figures[f"cluster_{n}_trial_ms"] = 1000 * wall / n_trials
+        figures[f"overhead_{n}_ms"] = 1000 * (wall - serial) / n_trials
+    return figures
+
+
+def main() -> None:
+    """Parse arguments, run both measurements, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=40, help="real-training trials")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument(
+        "--overhead-trials", type=int, default=200, help="trivial trials"
+    )
+    parser.add_argument("--store", help="SQLAlchemy URL (default: a temporary file)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="hptaa-bench-") as folder:
+        store = args.store or f"sqlite:///{os.path.join(folder, 'bench.db')}"
+        fast = speed_up(store, args.trials, args.workers)
+        slow = overhead(store, args.overhead_trials, args.workers)
+
+    load_after = os.getloadavg()[0]
+    n, w = args.trials, args.workers
+    print(
+        f"machine: {os.cpu_count()} CPU cores, 1-minute load average "
+        f"{load_before:.2f} before, {load_after:.2f} after"
+    )
+    print(f"objective: RBF SVC on digits, mean {fast['trial_s']:.3f} s a trial")
+    print(f"{n} trials, workers=1 (in-process):    {fast['serial_s']:7.2f} s")
+    print(f"{n} trials, workers={w} (own cluster):  {fast['parallel_s']:7.2f} s")
+    print(f"  ratio {w} workers / 1:                 {fast['ratio']:7.3f}")
+    print(f"  same configurations in both runs:   {bool(fast['same_configurations'])}")
+    print(f"local cluster start ({w} workers):     {fast['cluster_start_s']:7.2f} s")
+    print(f"{n} trials on a running cluster:       {fast['running_s']:7.2f} s")
+    print(f"  ratio on a running cluster:         {fast['running_ratio']:7.3f}")
+    m = args.overhead_trials
+    print(f"dispatch overhead ({m} trivial trials, random sampler):")
+    print(f"  in-process:                 {slow['serial_trial_ms']:7.2f} ms a trial")
+    for k in sorted({1, w}):
+        print(
+            f"  {k} in flight on a cluster:  {slow[f'cluster_{k}_trial_ms']:7.2f} ms "
+            f"a trial, overhead {slow[f'overhead_{k}_ms']:6.2f} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()

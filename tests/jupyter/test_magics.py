@@ -1,0 +1,284 @@
+"""Tests of the %hptaa magics through an IPython shell."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from hptaa_lab.jupyter import (
+    HptaaMagics,
+    RunState,
+    TuneRun,
+    _magics,
+    commands,
+    register_command,
+)
+
+V1 = """\
+%%hptaa tune --study v1 --trials 6 --seed 0 --as run1
+space = {"x": (-2.0, 2.0), "y": (-2.0, 2.0)}
+def objective(config):
+    return (config["x"] - 1) ** 2 + config["y"] ** 2
+"""
+
+V2_BODY = """
+space = {"x_pos": (-2.0, 2.0), "y": (-1.0, 1.0), "z": ["a", "b"]}
+mapping = {"previous_fixed": {"z": "a"}}
+def objective(config):
+    return (config["x_pos"] - 1) ** 2 + config["y"] ** 2 + (config["z"] == "b")
+"""
+
+
+def run_cell(shell: InteractiveShell, code: str) -> Any:
+    """Run a cell and return its result (the value shown as Out)."""
+    return shell.run_cell(textwrap.dedent(code)).result
+
+
+def test_question_mark_prints_the_usage_of_every_subcommand(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that %hptaa? shows each subcommand with its arguments."""
+    shell.run_cell("%hptaa?")
+
+    out = capsys.readouterr().out
+    assert "%%hptaa tune --study NAME [--from PREVIOUS] [--transfer METHOD]" in out
+    for usage in (
+        "%hptaa diff A B",
+        "%hptaa studies",
+        "%hptaa status",
+        "%hptaa stop [NAME]",
+    ):
+        assert usage in out
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        (
+            "%%hptaa tune --trials 0 --study s\nx = 1",
+            "argument --trials: expected a positive integer, got '0'",
+        ),
+        ("%%hptaa tune\nx = 1", "the following arguments are required: --study"),
+        (
+            "%%hptaa tune --study s --colour red\nx = 1",
+            "unrecognized arguments: --colour red",
+        ),
+        ("%hptaa diff onlyone", "the following arguments are required: B"),
+    ],
+)
+def test_argument_errors_print_the_usage_not_a_traceback(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str], cell: str, message: str
+) -> None:
+    """Check that bad magic arguments print the error and the usage."""
+    result = shell.run_cell(cell)
+
+    captured = capsys.readouterr()
+    assert f"UsageError: {message}" in captured.err
+    assert "Traceback" not in captured.out + captured.err
+    assert "%hptaa" in captured.err.split(message, 1)[1]
+    assert result.error_in_exec is None
+
+
+def test_unknown_subcommand_lists_the_subcommands(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check the message for %hptaa bench before it is registered."""
+    shell.run_cell("%hptaa frobnicate")
+
+    err = capsys.readouterr().err
+    assert (
+        "unknown %hptaa subcommand 'frobnicate'; the subcommands are diff, status"
+        in err
+    )
+
+
+def test_tune_as_a_line_magic_asks_for_a_cell(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that %hptaa tune (one %) says it needs a cell body."""
+    shell.run_cell("%hptaa tune --study s")
+
+    assert "%hptaa tune needs a cell body" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("body", "missing"),
+    [
+        ("space = {'x': (0.0, 1.0)}", "'objective'"),
+        ("def objective(c):\n    return c['x']", "'space'"),
+        ("x = 1", "'space' and 'objective'"),
+    ],
+)
+def test_a_cell_without_space_or_objective_names_what_is_missing(
+    shell: InteractiveShell,
+    magics: HptaaMagics,
+    capsys: pytest.CaptureFixture[str],
+    body: str,
+    missing: str,
+) -> None:
+    """Check the message, also when an earlier cell defined the names, and that
+    the earlier values are kept."""
+    shell.run_cell("space = 'old space'\nobjective = 'old objective'")
+
+    result = run_cell(shell, f"%%hptaa tune --study s\n{body}")
+
+    err = capsys.readouterr().err
+    assert f"The %%hptaa tune cell did not define {missing}" in err
+    assert "Traceback" not in err
+    assert result is None
+    assert not magics.runs
+    if "space" in missing:
+        assert shell.user_ns["space"] == "old space"
+
+
+def test_a_cell_body_that_raises_tunes_nothing(
+    shell: InteractiveShell, magics: HptaaMagics, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that an error in the body shows its traceback and starts no run."""
+    run_cell(shell, "%%hptaa tune --study s\nspace = {'x': (0.0, 1.0)}\n1 / 0")
+
+    captured = capsys.readouterr()
+    assert "ZeroDivisionError" in captured.out + captured.err
+    assert "the cell body raised an error (above); nothing was tuned" in captured.err
+    assert not magics.store().has_study("s")
+
+
+def test_tune_returns_the_run_and_keeps_it_in_a_variable(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check the run handle: the cell's value, --as, wait() and the repr."""
+    run = run_cell(shell, V1)
+
+    assert isinstance(run, TuneRun)
+    assert shell.user_ns["run1"] is run
+    assert shell.user_ns["_"] is run
+    shell.run_cell("run1.wait(); print(run1)")
+    out = capsys.readouterr().out
+    assert "TuneRun 'v1': finished\n  v1  6/6 trials, 0 failed, incumbent" in out
+    assert run.study is not None and run.study.record.seed == 0
+
+
+def test_transfer_with_compare_diff_studies_and_status(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check the main job in magics: tune v1, transfer-tune v2 beside its twin,
+    then look at the diff, the studies and the runs."""
+    run_cell(shell, V1)
+    shell.run_cell("run1.wait()")
+    run = run_cell(
+        shell,
+        "%%hptaa tune --study v2 --from v1 --compare --trials 5 --seed 0 --yes"
+        + V2_BODY,
+    )
+    assert isinstance(run, TuneRun)
+    run.wait(timeout=60)
+    capsys.readouterr()
+
+    shell.run_cell("%hptaa diff v1 v2")
+    out = capsys.readouterr().out
+    assert "Search-space diff v1 -> v2 (with the confirmed mapping):" in out
+    assert "x -> x_pos" in out and "renamed" in out and "narrowed" in out
+
+    shell.run_cell("%hptaa studies")
+    out = capsys.readouterr().out
+    for row in ("v1 ", "v2 ", "v2-scratch "):
+        assert row in out
+    assert "best-first+t2pe" in out
+
+    shell.run_cell("%hptaa status")
+    out = capsys.readouterr().out
+    assert "TuneRun 'v1': finished" in out
+    assert "TuneRun 'v2': finished; transfer best-first+t2pe from 'v1'" in out
+    assert "v2-scratch  5/5 trials" in out
+
+    shell.run_cell("%hptaa stop v2")
+    assert "The run of 'v2' is finished; nothing to stop." in capsys.readouterr().out
+
+
+def test_tune_from_a_changed_space_waits_and_stop_cancels_it(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that without --yes the run waits for Confirm, and %hptaa stop
+    cancels it."""
+    run_cell(shell, V1)
+    shell.run_cell("run1.wait()")
+    run = run_cell(shell, "%%hptaa tune --study v2 --from v1 --trials 5" + V2_BODY)
+
+    assert isinstance(run, TuneRun) and run.state == RunState.WAITING
+    capsys.readouterr()
+    shell.run_cell("%hptaa stop v2")
+
+    assert "Stopping the run of 'v2'" in capsys.readouterr().out
+    assert run.state == RunState.STOPPED
+
+
+def test_store_errors_are_printed_without_a_traceback(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that tuning a taken name, a missing previous study or an unknown
+    stop target prints one message."""
+    run_cell(shell, V1)
+    shell.run_cell("run1.wait()")
+    capsys.readouterr()
+
+    run_cell(shell, V1)
+    run_cell(shell, V1.replace("--study v1", "--study v3 --from nope"))
+    shell.run_cell("%hptaa stop nope")
+
+    err = capsys.readouterr().err
+    assert "%hptaa tune: A study named 'v1' already exists in the trial store." in err
+    assert "%hptaa tune: No study named 'nope' in the trial store." in err
+    assert (
+        "%hptaa stop: No run of a study named 'nope' in this session; runs: v1." in err
+    )
+    assert "Traceback" not in err
+
+
+def test_store_shows_and_sets_the_trial_store(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    """Check %hptaa store with and without a URL, with variable expansion, and
+    that a bad URL keeps the previous store."""
+    shell.user_ns["folder"] = str(tmp_path / "other")
+    shell.run_cell("%hptaa store sqlite:///{folder}/s.db")
+    assert f"trial store: sqlite:///{tmp_path}/other/s.db" in capsys.readouterr().out
+
+    shell.run_cell("%hptaa store nonsense")
+    assert "Cannot open the trial store at 'nonsense'" in capsys.readouterr().err
+
+    shell.run_cell("%hptaa store")
+    assert f"{tmp_path}/other/s.db" in capsys.readouterr().out
+
+
+def test_register_command_adds_a_subcommand(
+    shell: InteractiveShell,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Check the extension point %hptaa bench will use: parsing, the handler's
+    result, the overview, and a refused duplicate."""
+    monkeypatch.setattr(_magics, "_COMMANDS", dict(_magics._COMMANDS))
+    monkeypatch.setattr(HptaaMagics.hptaa, "__doc__", HptaaMagics.hptaa.__doc__)
+
+    @magic_arguments(name="hptaa bench")
+    @argument("--budget", type=int, default=10)
+    def bench_arguments(line: str) -> None:
+        """Run the benchmark protocol."""
+
+    def bench(magics: HptaaMagics, args: Any, cell: str | None) -> str:
+        return f"bench with budget {args.budget}"
+
+    register_command("bench", bench_arguments, bench, summary="the paper's protocol")
+
+    assert run_cell(shell, "%hptaa bench --budget 40") == "bench with budget 40"
+    assert "bench" in commands()
+    shell.run_cell("%hptaa")
+    assert "%hptaa bench     the paper's protocol" in capsys.readouterr().out
+    with pytest.raises(
+        ValueError, match="A %hptaa subcommand named 'bench' exists already"
+    ):
+        register_command("bench", bench_arguments, bench, summary="again")

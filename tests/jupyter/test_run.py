@@ -1,0 +1,330 @@
+"""Tests of the run handle: start, wait, stop, failures, transfer and twins."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+import pytest
+
+from hptaa_lab import create_study
+from hptaa_lab.errors import (
+    HptaaError,
+    StudyExistsError,
+    StudyNotFoundError,
+    UnknownNameError,
+)
+from hptaa_lab.jupyter import RunState, TuneRequest, TuneRun
+from hptaa_lab.records import TrialState
+from hptaa_lab.space import Mapping, build_space
+from hptaa_lab.store import TrialStore
+
+SPACE = {"x": (-2.0, 2.0), "y": (-2.0, 2.0)}
+CHANGED = {"x_pos": (-2.0, 2.0), "y": (-1.0, 1.0), "z": ["a", "b"]}
+
+
+def quadratic(config: dict[str, Any]) -> float:
+    """A toy objective: smallest at x = 1 (or x_pos = 1), y = 0."""
+    x = config["x"] if "x" in config else config["x_pos"]
+    return (x - 1.0) ** 2 + config["y"] ** 2
+
+
+def changed_objective(config: dict[str, Any]) -> float:
+    """Objective of the changed space: quadratic in x_pos and y, z="b" costs 0.5."""
+    return quadratic(config) + (0.5 if config["z"] == "b" else 0.0)
+
+
+def slow(config: dict[str, Any]) -> float:
+    """The quadratic, taking 20 ms."""
+    time.sleep(0.02)
+    return quadratic(config)
+
+
+def previous_study(store: TrialStore, name: str = "v1") -> None:
+    """A finished previous study over SPACE with 10 trials."""
+    study = create_study(name, SPACE, store=store, seed=0)
+    study.optimize(quadratic, n_trials=10)
+
+
+def test_run_finishes_and_its_repr_summarises_it(store: TrialStore) -> None:
+    """Check that wait() returns at the end with every trial in the study, the
+    widget and the plain-text repr."""
+    run = TuneRun(TuneRequest("v1", build_space(SPACE), quadratic, 8, seed=0), store)
+
+    assert run.wait(timeout=60)
+
+    assert run.state == RunState.FINISHED
+    assert run.study is not None and len(run.study.trials) == 8
+    assert run.view.progress.value == 8
+    assert len(run.view.figure.data[0].y) == 8
+    text = repr(run)
+    assert text.startswith("TuneRun 'v1': finished")
+    assert "v1  8/8 trials, 0 failed, incumbent" in text
+    assert f"(trial {run.study.incumbent.number})" in text  # type: ignore[union-attr]
+    bundle = run._repr_mimebundle_()
+    assert bundle["text/plain"] == text
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_an_objective_that_raises_fails_its_trial_and_the_run_goes_on(
+    store: TrialStore, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Check that errors of the objective become failed trials shown with their
+    error, that the run still spends its budget, and that nothing is printed."""
+
+    def objective(config: dict[str, Any]) -> float:
+        if config["x"] > 0:
+            raise ValueError(f"x={config['x']:.3f} is too big")
+        return quadratic(config)
+
+    run = TuneRun(TuneRequest("v1", build_space(SPACE), objective, 12, seed=1), store)
+    run.wait(timeout=60)
+
+    assert run.study is not None
+    failed = [t for t in run.study.trials if t.state == TrialState.FAIL]
+    assert failed and len(run.study.trials) == 12
+    assert run.state == RunState.FINISHED
+    assert f"{len(failed)} failed" in repr(run)
+    assert "is too big" in run.view.table.value
+    assert "is too big" in run.view.notes.value
+    out, err = capfd.readouterr()
+    assert "too big" not in out + err
+
+
+def test_stop_ends_the_run_after_the_trials_in_flight(store: TrialStore) -> None:
+    """Check that stop() ends a long run early, and that stopping again does nothing."""
+    run = TuneRun(TuneRequest("v1", build_space(SPACE), slow, 500, seed=0), store)
+    time.sleep(0.2)
+
+    assert run.stop() is True
+    assert run.wait(timeout=30)
+
+    assert run.state == RunState.STOPPED
+    assert run.study is not None and 0 < len(run.study.trials) < 500
+    assert all(t.state != TrialState.RUNNING for t in run.study.trials)
+    assert run.stop() is False
+    assert "stopped" in run.view.state_label.value
+    assert run.view.stop_button.disabled
+
+
+def test_stopping_a_finished_run_is_harmless(store: TrialStore) -> None:
+    """Check that stop() after the end returns False and changes nothing."""
+    run = TuneRun(TuneRequest("v1", build_space(SPACE), quadratic, 3), store)
+    run.wait(timeout=30)
+
+    assert run.stop() is False
+    assert run.state == RunState.FINISHED
+    assert run.wait(timeout=1)
+
+
+def test_wait_returns_false_when_the_timeout_passes(store: TrialStore) -> None:
+    """Check wait(timeout) on a run that lasts longer."""
+    run = TuneRun(TuneRequest("v1", build_space(SPACE), slow, 500), store)
+
+    assert run.wait(timeout=0.1) is False
+    assert run.state == RunState.RUNNING
+    run.stop()
+    run.wait(timeout=30)
+
+
+class Crash(BaseException):
+    """An error the study loop does not catch (like a broken store)."""
+
+
+def test_a_crash_of_the_loop_fails_the_run_and_wait_raises(store: TrialStore) -> None:
+    """Check that an error escaping the study loop fails the run, shows in the
+    widget and is raised by wait() with the error as cause."""
+
+    def objective(config: dict[str, Any]) -> float:
+        raise Crash("the database went away")
+
+    run = TuneRun(TuneRequest("v1", build_space(SPACE), objective, 5), store)
+
+    with pytest.raises(
+        HptaaError, match="The run of study 'v1' failed: Crash: the database"
+    ) as info:
+        run.wait(timeout=30)
+    assert isinstance(info.value.__cause__, Crash)
+    assert run.state == RunState.FAILED
+    assert "the database went away" in run.view.notes.value
+
+
+def test_a_changed_space_waits_for_the_diff_to_be_confirmed(store: TrialStore) -> None:
+    """Check that with a changed space nothing runs before confirming, wait()
+    says why, and Confirm creates the study with the mapping stored."""
+    previous_study(store)
+    request = TuneRequest(
+        "v2",
+        build_space(CHANGED),
+        changed_objective,
+        6,
+        previous="v1",
+        seed=0,
+        mapping=Mapping(previous_fixed={"z": "a"}),
+    )
+    run = TuneRun(request, store)
+
+    assert run.state == RunState.WAITING
+    assert run.study is None and not store.has_study("v2")
+    assert run.diff_widget is not None
+    assert "planned, none run" in repr(run)
+    with pytest.raises(
+        HptaaError, match="waits for you to confirm the search-space diff"
+    ):
+        run.wait()
+
+    run.diff_widget.confirm_button.click()
+    run.wait(timeout=60)
+
+    assert run.state == RunState.FINISHED
+    stored = store.get_study("v2")
+    assert stored.previous == "v1"
+    assert stored.transfer == "best-first+t2pe"
+    assert json.loads(stored.mapping_json or "{}") == json.loads(
+        Mapping(renames={"x": "x_pos"}, previous_fixed={"z": "a"}).to_json()
+    )
+
+
+def test_confirm_true_accepts_the_suggestions_at_once(store: TrialStore) -> None:
+    """Check --yes: the run starts in the constructor with the suggested rename."""
+    previous_study(store)
+    request = TuneRequest(
+        "v2", build_space(CHANGED), changed_objective, 4, previous="v1"
+    )
+    run = TuneRun(request, store, confirm=True)
+
+    assert run.state in (RunState.RUNNING, RunState.FINISHED)
+    assert run.diff_widget is not None and run.diff_widget.confirmed
+    run.wait(timeout=60)
+    assert run.study is not None
+    assert run.study.mapping == Mapping(renames={"x": "x_pos"})
+
+
+def test_an_unchanged_space_starts_without_a_diff(store: TrialStore) -> None:
+    """Check that transfer between identical spaces needs no confirmation."""
+    previous_study(store)
+    run = TuneRun(
+        TuneRequest("v2", build_space(SPACE), quadratic, 4, previous="v1"), store
+    )
+
+    assert run.diff_widget is None
+    run.wait(timeout=60)
+    assert run.state == RunState.FINISHED
+
+
+def test_compare_tunes_a_no_transfer_twin_beside_the_study(store: TrialStore) -> None:
+    """Check the twin: same budget, store attrs linking both, a speedup figure
+    and a speedup line in the repr."""
+    previous_study(store)
+    request = TuneRequest(
+        "v2", build_space(SPACE), quadratic, 7, previous="v1", compare=True, seed=3
+    )
+    run = TuneRun(request, store)
+    run.wait(timeout=60)
+
+    assert run.twin is not None and run.study is not None
+    assert len(run.study.trials) == len(run.twin.trials) == 7
+    assert store.get_study("v2").attrs == {"scratch_twin": "v2-scratch"}
+    assert store.get_study("v2-scratch").attrs == {"twin_of": "v2"}
+    assert store.get_study("v2-scratch").previous is None
+    assert run.view.speedup_figure is not None
+    assert len(run.view.speedup_figure.data[0].x) == 7
+    assert "speedup so far:" in repr(run)
+    assert "(no transfer)" in repr(run)
+
+
+def test_stop_while_waiting_cancels_the_run(store: TrialStore) -> None:
+    """Check that stopping before Confirm creates no study and locks the diff."""
+    previous_study(store)
+    run = TuneRun(
+        TuneRequest("v2", build_space(CHANGED), changed_objective, 4, previous="v1"),
+        store,
+    )
+
+    assert run.stop() is True
+
+    assert run.state == RunState.STOPPED
+    assert run.wait(timeout=1)
+    assert not store.has_study("v2")
+    assert run.diff_widget is not None and run.diff_widget.confirm_button.disabled
+    assert run.stop() is False
+
+
+def test_two_runs_at_once_are_independent(store: TrialStore) -> None:
+    """Check that stopping one of two concurrent runs leaves the other to finish,
+    each with its own trials and widget."""
+    long_run = TuneRun(TuneRequest("long", build_space(SPACE), slow, 500), store)
+    short_run = TuneRun(TuneRequest("short", build_space(SPACE), slow, 10), store)
+    time.sleep(0.1)
+    long_run.stop()
+
+    assert short_run.wait(timeout=60) and long_run.wait(timeout=60)
+
+    assert short_run.state == RunState.FINISHED
+    assert long_run.state == RunState.STOPPED
+    assert short_run.study is not None and len(short_run.study.trials) == 10
+    assert short_run.view.progress.value == 10
+    assert long_run.study is not None
+    assert long_run.view.progress.value == len(long_run.study.trials) < 500
+
+
+def test_warnings_of_worker_threads_go_to_the_widget(
+    store: TrialStore,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Check that, with logging not configured, a warning logged by a run thread
+    shows as a note of that run and is not printed, while one logged by this
+    thread is printed as Python prints it without configuration."""
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])
+    log = logging.getLogger("hptaa_lab.test_jupyter")
+
+    def objective(config: dict[str, Any]) -> float:
+        log.warning("objective saw x=%.1f", config["x"])
+        return quadratic(config)
+
+    run = TuneRun(TuneRequest("v1", build_space(SPACE), objective, 2), store)
+    run.wait(timeout=30)
+    log.warning("from the main thread")
+
+    assert "objective saw x=" in run.view.notes.value
+    out, err = capfd.readouterr()
+    assert "objective saw" not in out + err
+    assert "from the main thread" in err
+
+
+@pytest.mark.parametrize(
+    ("request_args", "error", "message"),
+    [
+        ({"study": "v1"}, StudyExistsError, "A study named 'v1' already exists"),
+        ({"compare": True}, ValueError, "--compare needs a previous study"),
+        ({"transfer": "t2pe"}, ValueError, "--transfer needs a previous study"),
+        (
+            {"previous": "v1", "transfer": "magic"},
+            UnknownNameError,
+            "Unknown transfer method 'magic'",
+        ),
+        ({"previous": "nope"}, StudyNotFoundError, "No study named 'nope'"),
+        ({"n_trials": 0}, ValueError, "number of trials must be a positive int; got 0"),
+    ],
+)
+def test_bad_requests_are_refused_before_anything_runs(
+    store: TrialStore,
+    request_args: dict[str, Any],
+    error: type[Exception],
+    message: str,
+) -> None:
+    """Check the errors for taken names, options without --from, unknown names."""
+    previous_study(store)
+    args: dict[str, Any] = {
+        "study": "v2",
+        "space": build_space(SPACE),
+        "objective": quadratic,
+    }
+    args.update(request_args)
+
+    with pytest.raises(error, match=message):
+        TuneRun(TuneRequest(**args), store)
+    assert not store.has_study("v2")

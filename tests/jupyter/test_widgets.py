@@ -1,0 +1,233 @@
+"""Tests of the search-space diff widget, without a frontend."""
+
+from __future__ import annotations
+
+import ConfigSpace as CS
+import pytest
+
+from hptaa_lab.errors import HptaaError, MappingError
+from hptaa_lab.jupyter import SpaceDiffWidget
+from hptaa_lab.jupyter._widgets import parse_value
+from hptaa_lab.space import Mapping, build_space
+
+
+@pytest.fixture
+def previous_space() -> CS.ConfigurationSpace:
+    """Version 1: lr and batch exist, dropout and kernel are hard-coded."""
+    return build_space(
+        {
+            "lr": (1e-4, 1e-1, "log"),
+            "units": (16, 256),
+            "act": ["relu", "tanh"],
+            "batch": [16, 32],
+        }
+    )
+
+
+@pytest.fixture
+def current_space() -> CS.ConfigurationSpace:
+    """Version 2: lr renamed, units widened, act gains a choice, batch removed,
+    dropout and kernel exposed."""
+    return build_space(
+        {
+            "learning_rate": (1e-5, 1e-1, "log"),
+            "units": (16, 512),
+            "act": ["relu", "tanh", "gelu"],
+            "dropout": (0.0, 0.5),
+            "kernel": ["rbf", "poly"],
+        }
+    )
+
+
+@pytest.fixture
+def widget(
+    previous_space: CS.ConfigurationSpace, current_space: CS.ConfigurationSpace
+) -> SpaceDiffWidget:
+    """The diff widget of the two versions."""
+    return SpaceDiffWidget(
+        previous_space, current_space, previous_name="net-v1", current_name="net-v2"
+    )
+
+
+def test_confirm_without_changes_accepts_the_rename_suggestion(
+    widget: SpaceDiffWidget,
+) -> None:
+    """Check that confirming the untouched widget gives the suggested rename only."""
+    received: list[Mapping] = []
+    widget.on_confirm(received.append)
+
+    mapping = widget.confirm()
+
+    assert mapping == Mapping(renames={"lr": "learning_rate"})
+    assert received == [mapping]
+    assert widget.mapping == mapping
+    assert widget.confirmed
+
+
+def test_confirm_builds_the_mapping_from_the_choices_and_fields(
+    widget: SpaceDiffWidget,
+) -> None:
+    """Check the mapping after rejecting the rename and filling every field."""
+    widget.rename_choices[("lr", "learning_rate")].value = False
+    widget.previous_fixed_inputs["learning_rate"].widget.value = "0.001"
+    widget.previous_fixed_inputs["dropout"].widget.value = "0.1"
+    widget.previous_fixed_inputs["kernel"].set("rbf")
+    widget.current_fixed_inputs["batch"].widget.value = "32"
+
+    widget.confirm_button.click()
+
+    assert widget.mapping == Mapping(
+        renames={},
+        previous_fixed={"learning_rate": 0.001, "dropout": 0.1, "kernel": "rbf"},
+        current_fixed={"batch": 32},
+    )
+    assert widget.confirm_button.disabled
+    assert all(c.disabled for c in widget.rename_choices.values())
+    assert "Confirmed" in widget.status.value
+
+
+def test_fields_follow_the_accepted_renames(widget: SpaceDiffWidget) -> None:
+    """Check that a renamed hyperparameter has no previous-value field shown,
+    and gets one back when the rename is rejected."""
+    learning_rate = widget.previous_fixed_inputs["learning_rate"].widget
+    lr = widget.current_fixed_inputs["lr"].widget
+    assert learning_rate.layout.display == "none"
+    assert lr.layout.display == "none"
+    assert "lr → learning_rate" in widget.table.value
+
+    widget.rename_choices[("lr", "learning_rate")].value = False
+
+    assert learning_rate.layout.display is None
+    assert lr.layout.display is None
+    assert "lr → learning_rate" not in widget.table.value
+
+
+def test_a_hidden_field_does_not_enter_the_mapping(widget: SpaceDiffWidget) -> None:
+    """Check that a value typed for learning_rate is ignored while the rename
+    that makes it shared is accepted."""
+    widget.previous_fixed_inputs["learning_rate"].widget.value = "0.001"
+
+    assert widget.confirm() == Mapping(renames={"lr": "learning_rate"})
+
+
+def test_table_marks_each_change_in_words_and_colour(widget: SpaceDiffWidget) -> None:
+    """Check that every hyperparameter has a row with its change words and colour."""
+    table = widget.table.value
+
+    for words in ("lr → learning_rate", "renamed, widened", "widened", "choices added"):
+        assert words in table
+    assert "added" in table and "removed" in table
+    assert "background:#e6f4ea" in table  # added: green
+    assert "background:#fce8e6" in table  # removed: red
+    assert "background:#f3e8fd" in table  # renamed: purple
+    assert "net-v1" in table and "net-v2" in table
+
+
+def test_a_field_that_is_not_a_number_keeps_the_widget_open(
+    widget: SpaceDiffWidget,
+) -> None:
+    """Check that "abc" for a float is refused with a message, and that fixing
+    it lets the mapping be confirmed."""
+    widget.previous_fixed_inputs["dropout"].widget.value = "abc"
+
+    with pytest.raises(MappingError, match="The value of 'dropout' must be a number"):
+        widget.confirm()
+    assert not widget.confirmed
+    assert "must be a number" in widget.status.value
+    assert not widget.confirm_button.disabled
+
+    widget.previous_fixed_inputs["dropout"].widget.value = "0.25"
+    assert widget.confirm().previous_fixed == {"dropout": 0.25}
+
+
+def test_a_value_outside_the_current_range_is_refused(widget: SpaceDiffWidget) -> None:
+    """Check that a previous dropout of 0.9 (range [0, 0.5]) is refused."""
+    widget.previous_fixed_inputs["dropout"].widget.value = "0.9"
+
+    with pytest.raises(
+        MappingError, match=r"previous_fixed\['dropout'\] = 0.9 is outside"
+    ):
+        widget.confirm()
+
+
+def test_a_callback_that_refuses_leaves_the_widget_unconfirmed(
+    widget: SpaceDiffWidget,
+) -> None:
+    """Check that an HptaaError from a callback is shown and confirming again works."""
+    refuse = [True]
+
+    def callback(mapping: Mapping) -> None:
+        if refuse[0]:
+            raise HptaaError("the study name is taken")
+
+    widget.on_confirm(callback)
+    widget.confirm_button.click()
+
+    assert not widget.confirmed
+    assert "the study name is taken" in widget.status.value
+
+    refuse[0] = False
+    widget.confirm_button.click()
+    assert widget.confirmed
+
+
+def test_start_mapping_fills_the_choices_and_fields(
+    previous_space: CS.ConfigurationSpace, current_space: CS.ConfigurationSpace
+) -> None:
+    """Check that a mapping given to the widget pre-sets its fields."""
+    start = Mapping(previous_fixed={"dropout": 0.0, "kernel": "poly"})
+    widget = SpaceDiffWidget(previous_space, current_space, mapping=start)
+
+    assert widget.previous_fixed_inputs["dropout"].widget.value == "0.0"
+    assert widget.confirm() == Mapping(
+        renames={"lr": "learning_rate"},
+        previous_fixed={"dropout": 0.0, "kernel": "poly"},
+    )
+
+
+def test_two_renames_onto_one_name_are_refused() -> None:
+    """Check that accepting two suggestions onto learning_rate is an error, and
+    that only one of them is accepted at first."""
+    previous = build_space({"lr": (1e-4, 1e-1, "log"), "l_rate": (1e-4, 1e-1, "log")})
+    current = build_space({"learning_rate": (1e-4, 1e-1, "log")})
+    widget = SpaceDiffWidget(previous, current)
+    choices = widget.rename_choices
+    assert set(choices) == {("lr", "learning_rate"), ("l_rate", "learning_rate")}
+    assert sum(c.value for c in choices.values()) == 1
+
+    for choice in choices.values():
+        choice.value = True
+
+    with pytest.raises(
+        MappingError, match="several renames are accepted onto the same"
+    ):
+        widget.confirm()
+    assert "Reject all but one" in widget.status.value
+
+
+def test_closing_the_widget_prevents_confirming(widget: SpaceDiffWidget) -> None:
+    """Check that a closed widget is locked and refuses to confirm."""
+    widget.close("Stopped before confirming.")
+
+    assert widget.confirm_button.disabled
+    with pytest.raises(HptaaError, match="closed without confirming"):
+        widget.confirm()
+
+
+def test_plain_text_repr_is_the_diff_table(widget: SpaceDiffWidget) -> None:
+    """Check the text form: the diff with the accepted renames."""
+    text = repr(widget)
+
+    assert text.startswith("Search-space diff net-v1 -> net-v2 (not confirmed):")
+    assert "lr -> learning_rate" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("16", 16), ("'tanh'", "tanh"), ("tanh", "tanh"), ("True", True), ("1.5", 1.5)],
+)
+def test_parse_value_reads_literals_and_falls_back_to_text(
+    text: str, expected: object
+) -> None:
+    """Check how a field without a numeric hyperparameter reads its text."""
+    assert parse_value(text) == expected

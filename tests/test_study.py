@@ -1,0 +1,491 @@
+"""Tests of Study: create and load, the optimisation loop, failures, interrupts,
+incumbent, transfer from a previous study."""
+
+from __future__ import annotations
+
+import math
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from hptaa_lab import (
+    HptaaError,
+    Mapping,
+    MappingError,
+    StudyExistsError,
+    StudyNotFoundError,
+    TrialState,
+    TrialStore,
+    UnknownNameError,
+    create_study,
+    load_study,
+)
+from hptaa_lab.space import build_space
+
+SPACE = {"x": (0.0, 1.0), "act": ["a", "b"]}
+
+
+@pytest.fixture
+def store(tmp_store_url: str) -> Iterator[TrialStore]:
+    """An open trial store on a fresh SQLite file."""
+    opened = TrialStore(tmp_store_url)
+    yield opened
+    opened.close()
+
+
+def _x(config: dict[str, Any]) -> float:
+    return float(config["x"])
+
+
+def test_create_and_load_round_trip(tmp_store_url: str) -> None:
+    """Check that a loaded study has the created study's metadata and trials, and
+    that its numbering continues after the last trial."""
+    study = create_study(
+        "v1",
+        SPACE,
+        sampler="random",
+        store=tmp_store_url,
+        seed=3,
+        direction="maximize",
+        attrs={"benchmark": "toy"},
+    )
+    study.optimize(_x, n_trials=3)
+    study.close()
+
+    loaded = load_study("v1", store=tmp_store_url)
+
+    assert loaded.name == "v1"
+    assert loaded.space == build_space(SPACE)
+    assert loaded.direction == "maximize"
+    assert loaded.record.sampler == "random" and loaded.record.seed == 3
+    assert loaded.record.attrs == {"benchmark": "toy"}
+    assert loaded.trials == study.trials
+    assert loaded.sampler.n_observed == 3
+    loaded.optimize(_x, n_trials=2)
+    assert [t.number for t in loaded.trials] == [0, 1, 2, 3, 4]
+    assert loaded.incumbent == max(
+        loaded.trials, key=lambda t: t.value if t.value is not None else -1
+    )
+    loaded.close()
+
+
+def test_duplicate_name_suggests_load_study(store: TrialStore) -> None:
+    """Check that a taken name is refused with a pointer to load_study."""
+    create_study("v1", SPACE, store=store)
+
+    with pytest.raises(
+        StudyExistsError,
+        match=r"already exists .* Use hptaa_lab\.load_study\('v1'\) to resume it",
+    ):
+        create_study("v1", SPACE, store=store)
+
+
+def test_unknown_previous_lists_studies(store: TrialStore) -> None:
+    """Check that an unknown previous study is named with the existing ones."""
+    create_study("alpha", SPACE, store=store)
+    create_study("beta", SPACE, store=store)
+
+    with pytest.raises(
+        StudyNotFoundError,
+        match=r"No study named 'gamma' .* Existing studies: alpha, beta\.",
+    ):
+        create_study("v2", SPACE, previous="gamma", store=store)
+
+
+def test_load_unknown_study_lists_studies(store: TrialStore) -> None:
+    """Check that loading an unknown study lists the existing ones."""
+    create_study("alpha", SPACE, store=store)
+
+    with pytest.raises(StudyNotFoundError, match="Existing studies: alpha"):
+        load_study("nope", store=store)
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"sampler": "bohb"}, UnknownNameError, "Valid sampler names: gp, random, tpe"),
+        ({"direction": "up"}, UnknownNameError, "Valid direction names: maximize"),
+        ({"transfer": "t2pe"}, ValueError, "needs a previous study"),
+        ({"mapping": {"renames": {"a": "b"}}}, MappingError, "needs a previous"),
+        ({"space": {}}, ValueError, "The search space is empty"),
+    ],
+)
+def test_create_study_validates_arguments(
+    store: TrialStore, options: dict[str, Any], error: type, message: str
+) -> None:
+    """Check that bad arguments are refused with a clear message."""
+    arguments: dict[str, Any] = {"space": SPACE, **options}
+
+    with pytest.raises(error, match=message):
+        create_study("v1", store=store, **arguments)
+
+
+def test_transfer_rejects_random_sampler_and_bad_mapping(store: TrialStore) -> None:
+    """Check that transfer needs a model, and that the mapping is validated
+    against both spaces."""
+    create_study("v1", SPACE, store=store)
+
+    with pytest.raises(ValueError, match="use sampler='tpe' or 'gp'"):
+        create_study("v2", SPACE, previous="v1", sampler="random", store=store)
+    with pytest.raises(UnknownNameError, match="Unknown transfer method 'magic'"):
+        create_study("v2", SPACE, previous="v1", transfer="magic", store=store)
+    with pytest.raises(MappingError, match="'y', which is not in the current"):
+        create_study(
+            "v2", SPACE, previous="v1", mapping={"renames": {"x": "y"}}, store=store
+        )
+
+
+def test_objective_that_raises_fails_its_trial(
+    store: TrialStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Check that an exception fails the trial with its traceback stored, and the
+    study goes on."""
+    study = create_study("v1", SPACE, store=store, seed=0)
+    calls = []
+
+    def objective(config: dict[str, Any]) -> float:
+        calls.append(config)
+        if len(calls) == 2:
+            raise ValueError("bad configuration")
+        return _x(config)
+
+    study.optimize(objective, n_trials=4)
+
+    states = [t.state for t in study.trials]
+    assert states == [TrialState.COMPLETE, TrialState.FAIL] + [TrialState.COMPLETE] * 2
+    error = study.trials[1].error or ""
+    assert error.startswith("Traceback (most recent call last)")
+    assert "ValueError: bad configuration" in error
+    assert store.get_trials("v1")[1].error == error
+    assert "trial 1 failed" in caplog.text
+    assert study.sampler.n_failed == 1
+
+
+@pytest.mark.parametrize(
+    "value", [math.nan, math.inf, -math.inf, "0.5", None, [1.0], True]
+)
+def test_non_finite_or_non_number_value_fails_the_trial(
+    store: TrialStore, value: Any
+) -> None:
+    """Check that NaN, inf and values that are not numbers fail the trial."""
+    study = create_study("v1", SPACE, store=store, seed=0)
+
+    study.optimize(lambda config: value, n_trials=2)
+
+    assert [t.state for t in study.trials] == [TrialState.FAIL] * 2
+    assert study.trials[0].value is None
+    assert f"objective returned {value!r}, not a finite number" in (
+        study.trials[0].error or ""
+    )
+    assert study.incumbent is None
+
+
+def test_numpy_and_int_values_complete(store: TrialStore) -> None:
+    """Check that numpy floats and ints are numbers."""
+    study = create_study("v1", SPACE, store=store, seed=0)
+    values = iter([np.float32(0.25), 3])
+
+    study.optimize(lambda config: next(values), n_trials=2)
+
+    assert [t.value for t in study.trials] == [0.25, 3.0]
+
+
+def test_keyboard_interrupt_fails_trial_in_flight_and_reraises(
+    tmp_store_url: str,
+) -> None:
+    """Check that Ctrl-C inside the objective fails that trial, re-raises, and
+    keeps every finished trial in the store."""
+    study = create_study("v1", SPACE, store=tmp_store_url, seed=0)
+    calls = []
+
+    def objective(config: dict[str, Any]) -> float:
+        calls.append(config)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return _x(config)
+
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(objective, n_trials=10)
+    study.close()
+
+    stored = load_study("v1", store=tmp_store_url)
+    assert [t.state for t in stored.trials] == [
+        TrialState.COMPLETE,
+        TrialState.COMPLETE,
+        TrialState.FAIL,
+    ]
+    assert "KeyboardInterrupt" in (stored.trials[2].error or "")
+    stored.close()
+
+
+def test_maximize_incumbent_is_the_largest(store: TrialStore) -> None:
+    """Check that with direction maximize the incumbent has the largest value and
+    the sampler is told the negated value."""
+    study = create_study("v1", SPACE, store=store, direction="maximize")
+    for value in [0.2, 0.9, 0.5]:
+        study.tell(study.ask(), value)
+
+    assert study.incumbent is not None
+    assert study.incumbent.value == 0.9
+    assert study.incumbent.number == 1
+    assert study.incumbent_trajectory() == [0.2, 0.9, 0.9]
+    assert list(study.sampler.y) == [-0.2, -0.9, -0.5]
+
+
+def test_incumbent_trajectory_with_failures(store: TrialStore) -> None:
+    """Check the best value after each trial: NaN before the first complete one,
+    failures carry the best so far."""
+    study = create_study("v1", SPACE, store=store)
+    for value in [None, 3.0, None, 1.0, 2.0]:
+        study.tell(study.ask(), value)
+
+    trajectory = study.incumbent_trajectory()
+
+    assert math.isnan(trajectory[0])
+    assert trajectory[1:] == [3.0, 3.0, 1.0, 1.0]
+    assert study.incumbent is not None and study.incumbent.number == 3
+
+
+def test_trials_dataframe_columns(store: TrialStore) -> None:
+    """Check one row per trial with the documented columns and params_ columns."""
+    study = create_study("v1", SPACE, store=store, seed=0)
+    study.optimize(_x, n_trials=2)
+    study.tell(study.ask(), None)
+    study.ask()
+
+    frame = study.trials_dataframe()
+
+    assert list(frame.columns) == [
+        "number",
+        "state",
+        "value",
+        "proposed_by",
+        "started_at",
+        "finished_at",
+        "duration_s",
+        "error",
+        "params_act",
+        "params_x",
+    ]
+    assert list(frame["number"]) == [0, 1, 2, 3]
+    assert list(frame["state"]) == ["COMPLETE", "COMPLETE", "FAIL", "RUNNING"]
+    assert list(frame["params_x"]) == [t.config["x"] for t in study.trials]
+    assert frame["duration_s"].iloc[0] >= 0
+    assert frame["value"].iloc[0] == study.trials[0].value
+    assert set(frame["proposed_by"]) == {"random"}
+    empty = create_study("v2", SPACE, store=store).trials_dataframe()
+    assert list(empty.columns) == list(frame.columns) and len(empty) == 0
+
+
+def test_ask_tell_rejects_finished_trial(store: TrialStore) -> None:
+    """Check that a trial can be told once, and that pending trials give distinct
+    configurations."""
+    study = create_study("v1", {"a": [0, 1, 2]}, store=store, seed=0)
+    first, second = study.ask(), study.ask()
+    assert first.config != second.config
+    study.tell(first, 1.0)
+
+    with pytest.raises(HptaaError, match="Trial 0 of study 'v1' is COMPLETE"):
+        study.tell(first, 2.0)
+    with pytest.raises(HptaaError, match="Trial 7 of study 'v1' is unknown"):
+        study.tell(7, 2.0)
+
+
+def test_optimize_needs_a_stop_condition(store: TrialStore) -> None:
+    """Check that optimize refuses to run forever."""
+    study = create_study("v1", SPACE, store=store)
+
+    with pytest.raises(ValueError, match="optimize needs n_trials or timeout"):
+        study.optimize(_x)
+    with pytest.raises(ValueError, match="n_trials must be a non-negative int"):
+        study.optimize(_x, n_trials=-1)
+
+
+def test_callbacks_see_every_trial(store: TrialStore) -> None:
+    """Check that callbacks are called once per finished trial."""
+    study = create_study("v1", SPACE, store=store, seed=0)
+    seen: list[int] = []
+
+    study.optimize(_x, n_trials=3, callbacks=[lambda s, t: seen.append(t.number)])
+
+    assert seen == [0, 1, 2]
+
+
+def test_stop_from_another_thread(store: TrialStore) -> None:
+    """Check that stop() called from another thread ends optimize after the trial
+    in flight, with nothing left running."""
+    study = create_study("v1", SPACE, store=store, seed=0)
+    third_started = threading.Event()
+    stop_called = threading.Event()
+    calls = []
+
+    def objective(config: dict[str, Any]) -> float:
+        calls.append(config)
+        if len(calls) == 3:
+            third_started.set()
+            assert stop_called.wait(10)
+        return _x(config)
+
+    def stopper() -> None:
+        assert third_started.wait(10)
+        study.stop()
+        stop_called.set()
+
+    thread = threading.Thread(target=stopper)
+    thread.start()
+    study.optimize(objective, timeout=30)
+    thread.join(10)
+
+    assert len(study.trials) == 3
+    assert all(t.state == TrialState.COMPLETE for t in study.trials)
+    assert study.stopping
+
+
+KILLED_SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    import hptaa_lab
+
+    study = hptaa_lab.create_study("killed", {"x": (0.0, 1.0)}, store=sys.argv[1],
+                                   seed=0)
+
+    def objective(config):
+        if len(study.trials) == 4:
+            print("hanging", flush=True)
+            time.sleep(120)
+        return config["x"]
+
+    study.optimize(objective, n_trials=10)
+    """
+)
+
+
+def test_sigkill_keeps_finished_trials_and_load_resumes(tmp_store_url: str) -> None:
+    """Check that a study process killed with SIGKILL mid-trial keeps every
+    finished trial; load_study marks the unfinished one failed and numbering
+    resumes after it."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_SCRIPT, tmp_store_url],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "hanging"
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    finally:
+        child.kill()
+    assert child.returncode == -signal.SIGKILL
+
+    study = load_study("killed", store=tmp_store_url)
+
+    states = [t.state for t in study.trials]
+    assert states == [TrialState.COMPLETE] * 3 + [TrialState.FAIL]
+    assert "ended before it finished" in (study.trials[3].error or "")
+    study.optimize(_x, n_trials=2)
+    assert [t.number for t in study.trials] == [0, 1, 2, 3, 4, 5]
+    assert study.sampler.n_observed == 5
+    study.close()
+
+
+def _previous_study(store: TrialStore, direction: str = "minimize") -> list[Any]:
+    """A previous study over lr and act with five trials of known values."""
+    previous = create_study(
+        "v1",
+        {"lr": (1e-4, 1e-1, "log"), "act": ["a", "b"]},
+        store=store,
+        direction=direction,
+        sampler="random",
+        seed=0,
+    )
+    for value in [0.5, 0.1, 0.9, 0.3, 0.7]:
+        previous.tell(previous.ask(), value)
+    return previous.trials
+
+
+def test_mapping_is_stored_and_used_by_projection(
+    store: TrialStore, tmp_store_url: str
+) -> None:
+    """Check that the mapping is kept with the study, survives load_study, and
+    drives the projection of the previous trials."""
+    trials = _previous_study(store)
+    best = trials[1].config
+    mapping = {"renames": {"lr": "learning_rate"}, "previous_fixed": {"depth": 3}}
+
+    study = create_study(
+        "v2",
+        {"learning_rate": (1e-5, 1e-1, "log"), "act": ["a", "b"], "depth": (1, 8)},
+        previous="v1",
+        transfer="best-first",
+        mapping=mapping,
+        store=store,
+        seed=0,
+    )
+    first = study.ask()
+
+    expected = Mapping.from_dict(mapping)
+    assert study.mapping == expected
+    assert Mapping.from_json(store.get_study("v2").mapping_json) == expected
+    assert first.proposed_by == "best-first"
+    assert first.config == {
+        "act": best["act"],
+        "depth": 3,
+        "learning_rate": best["lr"],
+    }
+    study.tell(first, 0.2)
+
+    loaded = load_study("v2", store=tmp_store_url)
+    projection = loaded.sampler.projection  # type: ignore[attr-defined]
+    assert loaded.mapping == expected
+    assert len(projection) == 5
+    assert all(set(c) == {"learning_rate", "act", "depth"} for c in projection.configs)
+    assert loaded.ask().proposed_by != "best-first"
+    loaded.close()
+
+
+@pytest.mark.parametrize(
+    ("previous_direction", "current_direction", "best_index"),
+    [("maximize", "minimize", 2), ("minimize", "maximize", 1)],
+)
+def test_transfer_from_study_of_opposite_direction(
+    store: TrialStore,
+    previous_direction: str,
+    current_direction: str,
+    best_index: int,
+) -> None:
+    """Check that the best previous trial is judged in the previous study's own
+    direction, whatever the current study's direction."""
+    trials = _previous_study(store, previous_direction)
+
+    study = create_study(
+        "v2",
+        {"lr": (1e-4, 1e-1, "log"), "act": ["a", "b"]},
+        previous="v1",
+        transfer="best-first",
+        direction=current_direction,
+        store=store,
+        seed=0,
+    )
+
+    assert study.ask().config == trials[best_index].config
+
+
+def test_default_transfer_is_best_first_t2pe(store: TrialStore) -> None:
+    """Check that a previous study without a method uses best-first+t2pe."""
+    _previous_study(store)
+
+    study = create_study(
+        "v2", {"lr": (1e-4, 1e-1, "log"), "act": ["a", "b"]}, previous="v1", store=store
+    )
+
+    assert study.transfer == "best-first+t2pe"
+    assert study.previous == "v1"
+    assert study.sampler.name == "best-first+t2pe"
