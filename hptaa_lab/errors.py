@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "HptaaError",
     "InvalidSearchSpaceError",
+    "InvalidTrialError",
     "MappingError",
     "StoreError",
     "StudyExistsError",
@@ -31,6 +32,10 @@ class UnknownNameError(HptaaError, ValueError):
 
 class InvalidSearchSpaceError(HptaaError, ValueError):
     """A search space that is empty, malformed, or not ConfigSpace JSON."""
+
+
+class InvalidTrialError(HptaaError, ValueError):
+    """A trial that cannot be told: unknown, or no longer RUNNING."""
 
 
 class MappingError(HptaaError, ValueError):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import ConfigSpace as CS
 
-from hptaa_lab.errors import HptaaError, MappingError, UnknownNameError
+from hptaa_lab.errors import InvalidTrialError, MappingError, UnknownNameError
 from hptaa_lab.records import StudyRecord, TrialRecord, TrialState
 from hptaa_lab.samplers import Sampler, make_sampler
 from hptaa_lab.samplers import names as sampler_names
@@ -202,7 +202,7 @@ class Study:
             current = self._trials.get(number)
             if current is None or current.state != TrialState.RUNNING:
                 state = "unknown" if current is None else str(current.state)
-                raise HptaaError(
+                raise InvalidTrialError(
                     f"Trial {number} of study {self.name!r} is {state}; only a RUNNING "
                     "trial from ask() can be told."
                 )

@@ -114,6 +114,18 @@ def overhead(store: str, n_trials: int, workers: int) -> dict[str, float]:
     return figures
 
 
+def machine_load() -> str:
+    """1-minute load average, and the share of the last minute in which some task
+    waited for a CPU (Linux pressure stall information) where available."""
+    text = f"load {os.getloadavg()[0]:.2f}"
+    try:
+        with open("/proc/pressure/cpu") as pressure:
+            fields = dict(f.split("=") for f in pressure.readline().split()[1:])
+        return f"{text}, CPU pressure {float(fields['avg60']):.0f}%"
+    except (OSError, KeyError, ValueError):
+        return text
+
+
 def main() -> None:
     """Parse arguments, run both measurements, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -126,18 +138,16 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
-    load_before = os.getloadavg()[0]
+    load_before = machine_load()
     with tempfile.TemporaryDirectory(prefix="hptaa-bench-") as folder:
         store = args.store or f"sqlite:///{os.path.join(folder, 'bench.db')}"
         fast = speed_up(store, args.trials, args.workers)
         slow = overhead(store, args.overhead_trials, args.workers)
 
-    load_after = os.getloadavg()[0]
+    load_after = machine_load()
     n, w = args.trials, args.workers
-    print(
-        f"machine: {os.cpu_count()} CPU cores, 1-minute load average "
-        f"{load_before:.2f} before, {load_after:.2f} after"
-    )
+    print(f"machine: {os.cpu_count()} CPU cores")
+    print(f"  before: {load_before}; after: {load_after}")
     print(f"objective: RBF SVC on digits, mean {fast['trial_s']:.3f} s a trial")
     print(f"{n} trials, workers=1 (in-process):    {fast['serial_s']:7.2f} s")
     print(f"{n} trials, workers={w} (own cluster):  {fast['parallel_s']:7.2f} s")

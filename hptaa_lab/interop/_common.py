@@ -8,8 +8,8 @@ import numbers
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import ConfigSpace as CS
 import sqlalchemy as sa
@@ -57,16 +57,21 @@ class ImportResult:
         n_trials: Number of trials imported.
         n_skipped: Rows or trials of the source that were not imported because
             they are not COMPLETE.
-        space_inferred: Whether the search space was inferred from the data
-            (show it to the user for confirmation).
+        space_origin: Where the search space came from: ``INFERRED`` from the
+            data (show it to the user for confirmation), ``GIVEN`` by the
+            caller, or ``EXPORTED`` with the source by hptaa_lab.
         dry_run: True when nothing was written.
     """
+
+    INFERRED: ClassVar[str] = "inferred from the data"
+    GIVEN: ClassVar[str] = "given"
+    EXPORTED: ClassVar[str] = "kept by hptaa_lab's export"
 
     study: StudyRecord
     space: CS.ConfigurationSpace
     n_trials: int
     n_skipped: int = 0
-    space_inferred: bool = False
+    space_origin: str = GIVEN
     dry_run: bool = False
 
     @property
@@ -74,14 +79,16 @@ class ImportResult:
         """Name of the new study."""
         return self.study.name
 
+    @property
+    def space_inferred(self) -> bool:
+        """Whether the search space was inferred from the data."""
+        return self.space_origin == self.INFERRED
+
     def format(self) -> str:
         """A few lines for the user: the search space and what was imported."""
-        origin = "inferred from the data" if self.space_inferred else "given"
-        lines = [f"Search space ({origin}):", format_space(self.space), ""]
+        lines = [f"Search space ({self.space_origin}):", format_space(self.space), ""]
         verb = "Would import" if self.dry_run else "Imported"
-        skipped = (
-            f" ({self.n_skipped} not COMPLETE, skipped)" if self.n_skipped else ""
-        )
+        skipped = f" ({self.n_skipped} not COMPLETE, skipped)" if self.n_skipped else ""
         lines.append(
             f"{verb} {self.n_trials} trials{skipped} as study {self.name!r} "
             f"({self.study.direction})."
@@ -107,21 +114,31 @@ class Problems:
     """Problems found in the data, each tied to where it is (row and column)."""
 
     source: str
-    found: list[str] = field(default_factory=list)
+    column_word: str = "column"
+    _found: list[tuple[int, str]] = field(default_factory=list)
 
-    def add(self, where: str, column: str | None, message: str) -> None:
-        """Record one problem at row ``where`` (and ``column``, if any)."""
-        place = where if column is None else f"{where}, column {column!r}"
-        self.found.append(f"{place}: {message}")
+    @property
+    def found(self) -> list[str]:
+        """The problems, in row order."""
+        return [text for _, text in sorted(self._found, key=lambda p: p[0])]
+
+    def __len__(self) -> int:
+        return len(self._found)
+
+    def add(self, position: int, where: str, column: str | None, message: str) -> None:
+        """Record a problem at row ``where`` (position ``position``) and ``column``."""
+        place = where if column is None else f"{where}, {self.column_word} {column!r}"
+        self._found.append((position, f"{place}: {message}"))
 
     def raise_if_any(self, advice: str) -> None:
         """Raise an InteropError that lists the problems, if there are any."""
-        if not self.found:
+        found = self.found
+        if not found:
             return
-        listed = [f"  {problem}" for problem in self.found[:_MAX_LISTED]]
-        if len(self.found) > _MAX_LISTED:
-            listed.append(f"  ... and {len(self.found) - _MAX_LISTED} more")
-        count = len(self.found)
+        listed = [f"  {problem}" for problem in found[:_MAX_LISTED]]
+        if len(found) > _MAX_LISTED:
+            listed.append(f"  ... and {len(found) - _MAX_LISTED} more")
+        count = len(found)
         raise InteropError(
             f"Cannot import {self.source}: {count} "
             f"{'problem' if count == 1 else 'problems'}, so nothing was imported.\n"
@@ -283,6 +300,12 @@ def study_and_store(
         yield study, opened
 
 
+def sentence(text: Any) -> str:
+    """Text (such as a driver's error) on one line, ending in a full stop."""
+    line = " ".join(str(text).split()).rstrip(".")
+    return line if line.endswith(("?", "!")) else line + "."
+
+
 def mask_url(url: str) -> str:
     """A URL with its password replaced by ``***``."""
     try:
@@ -299,7 +322,7 @@ def write_import(
     *,
     space: CS.ConfigurationSpace,
     n_skipped: int,
-    space_inferred: bool,
+    space_origin: str,
     dry_run: bool,
 ) -> ImportResult:
     """Write an imported study and its trials at once (nothing on a dry run)."""
@@ -308,7 +331,7 @@ def write_import(
         space=space,
         n_trials=len(trials),
         n_skipped=n_skipped,
-        space_inferred=space_inferred,
+        space_origin=space_origin,
         dry_run=dry_run,
     )
     with opened_store(store) as opened:
@@ -317,17 +340,7 @@ def write_import(
                 raise StudyExistsError(record.name)
             return result
         stored = opened.import_study(record, trials, trial_attrs)
-
-    logger.info(
-        "Imported %d trials as study %r (%d skipped)", len(trials), record.name, n_skipped
-    )
-    return ImportResult(
-        study=stored,
-        space=space,
-        n_trials=len(trials),
-        n_skipped=n_skipped,
-        space_inferred=space_inferred,
-    )
+    return replace(result, study=stored)
 
 
 def study_record(

@@ -182,10 +182,7 @@ def infer_space(
     Raises:
         InteropError: A column is missing or has no value at all.
     """
-    if isinstance(source, str | Path):
-        table = _read_csv(Path(source))
-    else:
-        table = _from_frame(source)
+    table = _table_of(source)
     chosen = _choose_columns(table, objective, columns, None)
     rows, _ = _rows_to_import(table, chosen)
     problems = Problems(table.source)
@@ -232,6 +229,13 @@ def _read_csv(path: Path) -> _Table:
     labels = [f"line {int(index) + 2}" for index in frame.index]
     row_attrs = [{"csv_line": int(index) + 2} for index in frame.index]
     return _Table(frame.reset_index(drop=True), labels, str(path), row_attrs)
+
+
+def _table_of(source: Any) -> _Table:
+    """A table from a CSV path or a DataFrame."""
+    if isinstance(source, str | Path):
+        return _read_csv(Path(source))
+    return _from_frame(source)
 
 
 def _from_frame(frame: Any) -> _Table:
@@ -383,7 +387,7 @@ def _infer(
         cells = table.frame[column].tolist()
         readings = [_reading(cells[i]) for i in rows if not is_missing(cells[i])]
         if not readings:
-            problems.add("every row", column, "no value at all")
+            problems.add(-1, "every row", column, "no value at all")
             continue
         space.add(_infer_one(name, readings))
     return space
@@ -468,7 +472,7 @@ def _import_table(
         [table.row_attrs[i] for i in rows],
         space=final,
         n_skipped=n_skipped,
-        space_inferred=given is None,
+        space_origin=ImportResult.GIVEN if given else ImportResult.INFERRED,
         dry_run=dry_run,
     )
 
@@ -482,11 +486,11 @@ def _objective_values(
         cell, label = cells[i], table.labels[i]
         number = as_number(cell)
         if is_missing(cell):
-            problems.add(label, chosen.objective, "missing objective value")
+            problems.add(i, label, chosen.objective, "missing objective value")
         elif number is None:
-            problems.add(label, chosen.objective, f"{plain(cell)!r} is not a number")
+            problems.add(i, label, chosen.objective, f"{plain(cell)!r} is not a number")
         elif not math.isfinite(number):
-            problems.add(label, chosen.objective, f"{number} is not a finite number")
+            problems.add(i, label, chosen.objective, f"{number} is not a finite number")
         values.append(number if number is not None else math.nan)
     return values
 
@@ -500,14 +504,14 @@ def _configurations(
 ) -> list[dict[str, Any]]:
     """One configuration per row, every cell checked against the space."""
     cells = {n: table.frame[c].tolist() for n, c in chosen.hyperparameters.items()}
-    constants = {
-        n: plain(hp.value)
-        for n, hp in space.items()
-        if hp_kind(hp) == CONSTANT and n not in cells and not space.parents_of[n]
-    }
+    constants: dict[str, Any] = {}
+    for name in space:
+        hp: Any = space[name]
+        if hp_kind(hp) == CONSTANT and name not in cells and not space.parents_of[name]:
+            constants[name] = plain(hp.value)
     configs = []
     for i in rows:
-        label, n_before = table.labels[i], len(problems.found)
+        label, n_before = table.labels[i], len(problems)
         config: dict[str, Any] = dict(constants)
         for name, column_cells in cells.items():
             if name not in space:
@@ -515,17 +519,17 @@ def _configurations(
             cell, column = column_cells[i], chosen.hyperparameters[name]
             if is_missing(cell):
                 if not space.parents_of[name]:
-                    problems.add(label, column, "missing value")
+                    problems.add(i, label, column, "missing value")
                 continue
             value, why = coerce_value(space[name], cell)
             if why is not None:
-                problems.add(label, column, why)
+                problems.add(i, label, column, why)
             config[name] = value
 
-        if len(problems.found) == n_before:
+        if len(problems) == n_before:
             why = check_configuration(space, config)
             if why:
-                problems.add(label, None, f"not a valid configuration: {why}")
+                problems.add(i, label, None, f"not a valid configuration: {why}")
         configs.append(config)
     return configs
 
@@ -552,7 +556,7 @@ def _exported_fields(
                 continue
             when = _utc_time(cells[i])
             if when is None:
-                problems.add(table.labels[i], column, f"{cells[i]!r} is not a time")
+                problems.add(i, table.labels[i], column, f"{cells[i]!r} is not a time")
             extra[column] = when
     return extras
 

@@ -281,8 +281,26 @@ def _compare(old: Any, new: Any) -> tuple[ChangeKind, ...]:
         if any(v not in new_values for v in old_values):
             kinds.append(ChangeKind.CHOICES_REMOVED)
     if old_kind != CONSTANT and old.default_value != new.default_value:
-        kinds.append(ChangeKind.DEFAULT_CHANGED)
+        # A default that only followed its range (both sides are ConfigSpace's
+        # automatic default) is implied by the range change, not a change of its own.
+        implied = bool(kinds) and (
+            old.default_value == _automatic_default(old)
+            and new.default_value == _automatic_default(new)
+        )
+        if not implied:
+            kinds.append(ChangeKind.DEFAULT_CHANGED)
     return tuple(kinds) or (ChangeKind.UNCHANGED,)
+
+
+def _automatic_default(hp: Any) -> Any:
+    """The default ConfigSpace gives a hyperparameter of this range and no default."""
+    kind = hp_kind(hp)
+    if kind == CATEGORICAL:
+        return hp.choices[0]
+    if kind == ORDINAL:
+        return hp.sequence[0]
+    factory = CS.Float if kind == FLOAT else CS.Integer
+    return factory(hp.name, (hp.lower, hp.upper), log=hp.log).default_value
 
 
 def _compare_range(

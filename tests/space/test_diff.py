@@ -61,7 +61,12 @@ def _diff(previous: dict[str, Any], current: dict[str, Any], **kw: Any) -> Space
             {"choices": ["a", "b"], "default": "b"},
             (K.DEFAULT_CHANGED,),
         ),
-        ((0.0, 1.0), (0.0, 2.0), (K.WIDENED, K.DEFAULT_CHANGED)),
+        ((0.0, 1.0), (0.0, 2.0), (K.WIDENED,)),
+        (
+            {"float": (0.0, 1.0), "default": 0.2},
+            {"float": (0.0, 2.0), "default": 0.3},
+            (K.WIDENED, K.DEFAULT_CHANGED),
+        ),
     ],
 )
 def test_diff_classifies_each_change_kind(

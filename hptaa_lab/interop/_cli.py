@@ -1,0 +1,215 @@
+"""The ``hptaa import`` and ``hptaa export`` subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from hptaa_lab.interop._common import DIRECTIONS, InteropError
+
+__all__ = ["add_parsers", "run_export", "run_import"]
+
+logger = logging.getLogger(__name__)
+
+_CSV = "csv"
+_OPTUNA = "optuna"
+_PARQUET = "parquet"
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def add_parsers(subparsers: Any) -> None:
+    """Add ``import`` and ``export`` to the ``hptaa`` command's subparsers.
+
+    Args:
+        subparsers: What ``ArgumentParser.add_subparsers`` returned. The
+            handlers read the global ``--store`` option as ``args.store``.
+    """
+    _add_import(subparsers)
+    _add_export(subparsers)
+
+
+def _add_import(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "import",
+        help="import a previous study from a CSV file or an Optuna storage",
+        description="Import a previous study into the trial store, so that a new "
+        "study can transfer from it (create_study(..., previous=NAME)). SOURCE is a "
+        "CSV file with one trial per row (configuration columns and an objective "
+        "column) or an Optuna storage URL, whose COMPLETE trials are imported. "
+        "Without --space the search space is inferred and shown.",
+    )
+    parser.add_argument(
+        "source", metavar="SOURCE", help="CSV file, or Optuna storage URL"
+    )
+    parser.add_argument("name", metavar="NAME", help="name of the new study")
+    parser.add_argument(
+        "--from",
+        dest="kind",
+        choices=(_CSV, _OPTUNA),
+        default=None,
+        help="what SOURCE is (default: optuna for a URL, csv for a file)",
+    )
+    parser.add_argument(
+        "--objective",
+        default="value",
+        help="CSV: the column holding the objective value (value)",
+    )
+    parser.add_argument(
+        "--columns",
+        default=None,
+        metavar="A,B,...",
+        help="CSV: the columns holding the configuration (default: the params_* "
+        "columns if any, else every column but the objective)",
+    )
+    parser.add_argument(
+        "--direction",
+        choices=DIRECTIONS,
+        default=None,
+        help="CSV: minimize or maximize the objective (minimize); an Optuna "
+        "study brings its own",
+    )
+    parser.add_argument(
+        "--space",
+        default=None,
+        metavar="FILE",
+        help="the search space as ConfigSpace JSON, instead of inferring it",
+    )
+    parser.add_argument(
+        "--optuna-study",
+        default=None,
+        metavar="STUDY",
+        help="Optuna: the study to import (needed if the storage holds several)",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show the search space and what would be imported; write nothing",
+    )
+    parser.set_defaults(handler=run_import)
+
+
+def _add_export(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        help="export a study to CSV, Parquet or an Optuna storage",
+        description="Write a study's trials to a CSV or Parquet file (one row per "
+        "trial, a params_<name> column per hyperparameter), or to a new study in an "
+        "Optuna storage that Optuna's own tools can show.",
+    )
+    parser.add_argument("study", metavar="STUDY", help="the study to export")
+    parser.add_argument(
+        "output",
+        metavar="OUTPUT",
+        nargs="?",
+        default=None,
+        help="a .csv or .parquet file, an Optuna storage URL, or - for CSV on "
+        "standard output (default: STUDY.csv)",
+    )
+    parser.add_argument(
+        "--format",
+        dest="kind",
+        choices=(_CSV, _PARQUET, _OPTUNA),
+        default=None,
+        help="what to write (default: from OUTPUT)",
+    )
+    parser.add_argument(
+        "--optuna-study",
+        default=None,
+        metavar="NAME",
+        help="Optuna: name of the new Optuna study (default: STUDY)",
+    )
+    parser.set_defaults(handler=run_export)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Handle ``hptaa import``; returns the exit status."""
+    from hptaa_lab.interop import import_csv, import_optuna
+
+    kind = args.kind or (_OPTUNA if "://" in args.source else _CSV)
+    space = _read_space(args.space)
+    if kind == _OPTUNA:
+        if args.direction is not None or args.columns is not None:
+            raise InteropError(
+                "--direction and --columns apply to CSV files; an Optuna study "
+                "brings its own direction and parameters."
+            )
+        result = import_optuna(
+            args.source,
+            args.name,
+            optuna_study=args.optuna_study,
+            space=space,
+            store=args.store,
+            dry_run=args.dry_run,
+        )
+    else:
+        columns = None
+        if args.columns is not None:
+            columns = [c.strip() for c in args.columns.split(",") if c.strip()]
+        result = import_csv(
+            args.source,
+            args.name,
+            objective=args.objective,
+            columns=columns,
+            space=space,
+            direction=args.direction or "minimize",
+            store=args.store,
+            dry_run=args.dry_run,
+        )
+    print(result.format())
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Handle ``hptaa export``; returns the exit status."""
+    from hptaa_lab.interop import (
+        export_csv,
+        export_dataframe,
+        export_optuna,
+        export_parquet,
+    )
+
+    output = args.output or f"{args.study}.csv"
+    kind = args.kind or _kind_of(output)
+    if kind == _OPTUNA:
+        name = export_optuna(
+            args.study, output, optuna_study=args.optuna_study, store=args.store
+        )
+        print(f"exported study {args.study!r} to Optuna study {name!r} in {output}")
+        return 0
+    if output == "-":
+        if kind != _CSV:
+            raise InteropError("Only CSV can be written to standard output (-).")
+        export_dataframe(args.study, store=args.store).to_csv(sys.stdout, index=False)
+        return 0
+
+    write = export_parquet if kind == _PARQUET else export_csv
+    path = write(args.study, output, store=args.store)
+    print(f"exported study {args.study!r} to {path}")
+    return 0
+
+
+def _kind_of(output: str) -> str:
+    if "://" in output:
+        return _OPTUNA
+    if Path(output).suffix.lower() in _PARQUET_SUFFIXES:
+        return _PARQUET
+    return _CSV
+
+
+def _read_space(path: str | None) -> Any:
+    """The search space in a ConfigSpace JSON file, or None."""
+    if path is None:
+        return None
+    from hptaa_lab.space import space_from_json
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InteropError(
+            f"Cannot read the search space file {path}: {exc.strerror or exc}. "
+            "Pass a ConfigSpace JSON file, as written by space_to_json."
+        ) from None
+    return space_from_json(text)

@@ -1,0 +1,160 @@
+"""Export a study's trials as a pandas DataFrame, a CSV file or a Parquet file."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hptaa_lab.interop._common import InteropError, is_missing, study_and_store
+from hptaa_lab.interop._tables import PARAMS_PREFIX
+from hptaa_lab.space import space_from_json
+from hptaa_lab.store import TrialStore
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from hptaa_lab.study import Study
+
+__all__ = ["export_csv", "export_dataframe", "export_parquet"]
+
+logger = logging.getLogger(__name__)
+
+#: Columns before the ``params_<name>`` columns, in this order.
+TRIAL_COLUMNS = (
+    "number",
+    "state",
+    "value",
+    "proposed_by",
+    "started_at",
+    "finished_at",
+    "duration_s",
+    "error",
+)
+
+
+def export_dataframe(
+    study: str | Study, *, store: TrialStore | str | None = None
+) -> pd.DataFrame:
+    """Return a study's trials as a DataFrame, one row per trial by number.
+
+    The columns are number, state, value, proposed_by, started_at and
+    finished_at (UTC), duration_s, error, then ``params_<name>`` for every
+    hyperparameter of the search space (empty where a trial does not set it).
+    This is the layout :func:`import_csv` and :func:`import_dataframe` read.
+
+    Args:
+        study: The study's name (or a Study).
+        store: A TrialStore or SQLAlchemy URL holding the study.
+
+    Raises:
+        StudyNotFoundError: No such study.
+    """
+    import pandas as pd
+
+    with study_and_store(study, store) as (name, trial_store):
+        record = trial_store.get_study(name)
+        trials = trial_store.get_trials(name)
+
+    names = list(space_from_json(record.space_json))
+    names += sorted({k for t in trials for k in t.config} - set(names))
+    rows = []
+    for t in trials:
+        duration = None
+        if t.started_at is not None and t.finished_at is not None:
+            duration = (t.finished_at - t.started_at).total_seconds()
+        row: dict[str, Any] = {
+            "number": t.number,
+            "state": str(t.state),
+            "value": t.value,
+            "proposed_by": t.proposed_by,
+            "started_at": t.started_at,
+            "finished_at": t.finished_at,
+            "duration_s": duration,
+            "error": t.error,
+        }
+        row.update({PARAMS_PREFIX + n: t.config.get(n) for n in names})
+        rows.append(row)
+
+    columns = [*TRIAL_COLUMNS, *(PARAMS_PREFIX + n for n in names)]
+    frame = pd.DataFrame(rows, columns=columns)
+    for column in ("started_at", "finished_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+def export_csv(
+    study: str | Study, path: str | Path, *, store: TrialStore | str | None = None
+) -> Path:
+    """Write a study's trials to a CSV file (the :func:`export_dataframe` layout).
+
+    Returns:
+        The path written.
+
+    Raises:
+        StudyNotFoundError: No such study.
+        InteropError: The file cannot be written.
+    """
+    frame = export_dataframe(study, store=store)
+    target = Path(path)
+    try:
+        frame.to_csv(target, index=False)
+    except OSError as exc:
+        raise _unwritable(target, exc) from None
+    logger.info("Wrote %d trials to %s", len(frame), target)
+    return target
+
+
+def export_parquet(
+    study: str | Study, path: str | Path, *, store: TrialStore | str | None = None
+) -> Path:
+    """Write a study's trials to a Parquet file (the :func:`export_dataframe` layout).
+
+    A configuration column whose values are of several types (a categorical
+    hyperparameter with choices 1 and "auto", say) is written as text.
+
+    Returns:
+        The path written.
+
+    Raises:
+        StudyNotFoundError: No such study.
+        InteropError: pyarrow is not installed, or the file cannot be written.
+    """
+    if importlib.util.find_spec("pyarrow") is None:
+        raise InteropError(
+            "Writing Parquet files needs the pyarrow package, an optional extra "
+            "of hptaa_lab: pip install 'hptaa_lab[parquet]'."
+        )
+
+    frame = export_dataframe(study, store=store)
+    for column in frame.columns:
+        if str(column).startswith(PARAMS_PREFIX):
+            frame[column] = _one_type(frame[column])
+    target = Path(path)
+    try:
+        frame.to_parquet(target, index=False)
+    except OSError as exc:
+        raise _unwritable(target, exc) from None
+    logger.info("Wrote %d trials to %s", len(frame), target)
+    return target
+
+
+def _one_type(column: pd.Series) -> pd.Series:
+    """The column as is if its values share a type, else as text."""
+    types = {type(v) for v in column.dropna().tolist()}
+    if len(types) <= 1 or types <= {int, float}:
+        return column
+    logger.warning(
+        "Column %s holds values of several types (%s); written as text",
+        column.name,
+        ", ".join(sorted(t.__name__ for t in types)),
+    )
+    return column.map(lambda v: None if is_missing(v) else str(v))
+
+
+def _unwritable(path: Path, exc: OSError) -> InteropError:
+    return InteropError(
+        f"Cannot write {path}: {exc.strerror or exc}. Choose a path in a folder "
+        "you can write to."
+    )

@@ -1,0 +1,423 @@
+"""Tests of importing previous studies from CSV files and pandas DataFrames."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import ConfigSpace as CS
+import pandas as pd
+import pytest
+
+from hptaa_lab.errors import StudyExistsError, UnknownNameError
+from hptaa_lab.interop import (
+    ImportResult,
+    InteropError,
+    import_csv,
+    import_dataframe,
+    infer_space,
+)
+from hptaa_lab.records import TrialState
+from hptaa_lab.space import build_space, describe, space_from_json
+from hptaa_lab.store import TrialStore
+
+pytestmark = pytest.mark.filterwarnings("error::DeprecationWarning")
+
+RUNS = """\
+lr,units,kernel,shrinking,loss
+0.0001,16,rbf,True,0.5
+0.1,256,linear,False,0.3
+
+0.02,64,rbf,true,0.25
+"""
+
+
+def _write(tmp_path: Path, text: str, name: str = "runs.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+@pytest.fixture
+def store(tmp_store_url: str) -> TrialStore:
+    """An open, empty trial store."""
+    with TrialStore(tmp_store_url) as opened:
+        yield opened
+
+
+def test_import_csv_infers_the_space_and_stores_every_row(
+    tmp_path: Path, store: TrialStore
+) -> None:
+    """Check that a CSV becomes a study whose trials are its rows, space inferred."""
+    path = _write(tmp_path, RUNS)
+
+    result = import_csv(path, "svm-v1", objective="loss", store=store)
+
+    assert result.space_inferred and not result.dry_run
+    assert (result.n_trials, result.n_skipped) == (3, 0)
+    space = space_from_json(store.get_study("svm-v1").space_json)
+    assert {name: describe(hp) for name, hp in space.items()} == {
+        "kernel": "choice {'linear', 'rbf'}",
+        "lr": "float [0.0001, 0.1] log",
+        "shrinking": "choice {False, True}",
+        "units": "int [16, 256] log",
+    }
+    trials = store.get_trials("svm-v1")
+    assert [(t.number, t.state, t.value, t.proposed_by) for t in trials] == [
+        (0, TrialState.COMPLETE, 0.5, "csv"),
+        (1, TrialState.COMPLETE, 0.3, "csv"),
+        (2, TrialState.COMPLETE, 0.25, "csv"),
+    ]
+    assert trials[2].config == {
+        "lr": 0.02,
+        "units": 64,
+        "kernel": "rbf",
+        "shrinking": True,
+    }
+    assert [type(v) for v in trials[0].config.values()] == [float, int, str, bool]
+    assert store.trial_attrs("svm-v1") == {
+        0: {"csv_line": 2},
+        1: {"csv_line": 3},
+        2: {"csv_line": 5},
+    }
+    assert store.get_study("svm-v1").attrs == {
+        "imported_from": "csv",
+        "path": str(path),
+        "objective": "loss",
+    }
+
+
+def test_infer_space_follows_the_kind_of_each_column() -> None:
+    """Check ranges for numbers (log beyond two decades), choices for text."""
+    frame = pd.DataFrame(
+        {
+            "narrow": [0.1, 0.5, 0.9],
+            "two_decades": [0.01, 0.1, 1.0],
+            "wide": [0.001, 0.1, 1.0],
+            "negative": [-5.0, 1.0, 500.0],
+            "count": [2, 8, 1000],
+            "text_numbers": ["1", "2", "3"],
+            "flag": [True, False, True],
+            "mode": ["b", "a", "b"],
+            "fixed": [3, 3, 3],
+            "value": [1.0, 2.0, 3.0],
+        }
+    )
+
+    space = infer_space(frame)
+
+    described = {name: describe(hp) for name, hp in space.items()}
+    assert described == {
+        "narrow": "float [0.1, 0.9]",
+        "two_decades": "float [0.01, 1]",
+        "wide": "float [0.001, 1] log",
+        "negative": "float [-5, 500]",
+        "count": "int [2, 1000] log",
+        "text_numbers": "int [1, 3]",
+        "flag": "choice {False, True}",
+        "mode": "choice {'a', 'b'}",
+        "fixed": "constant 3",
+    }
+
+
+def test_import_with_a_given_space_checks_every_cell(
+    tmp_path: Path, store: TrialStore
+) -> None:
+    """Check that a given space is kept and values are converted to its types."""
+    path = _write(tmp_path, RUNS)
+    space = build_space(
+        {
+            "lr": (1e-5, 1.0, "log"),
+            "units": (8, 512),
+            "kernel": ["rbf", "linear", "poly"],
+            "shrinking": [True, False],
+            "seed": 0,
+        }
+    )
+
+    result = import_csv(path, "v1", objective="loss", space=space, store=store)
+
+    assert result.space_origin == ImportResult.GIVEN
+    assert space_from_json(store.get_study("v1").space_json) == space
+    assert store.get_trials("v1")[1].config == {
+        "seed": 0,
+        "lr": 0.1,
+        "units": 256,
+        "kernel": "linear",
+        "shrinking": False,
+    }
+
+
+def test_import_dataframe_keeps_types_and_direction(store: TrialStore) -> None:
+    """Check that a DataFrame imports with its own types and the given direction."""
+    frame = pd.DataFrame(
+        {"depth": [3, 5, 8], "criterion": ["gini", "gini", "entropy"]},
+        index=["a", "b", "c"],
+    )
+    frame["accuracy"] = [0.8, 0.85, 0.9]
+
+    import_dataframe(
+        frame, "trees", objective="accuracy", direction="maximize", store=store
+    )
+
+    study = store.get_study("trees")
+    assert study.direction == "maximize"
+    best = store.best_trial("trees")
+    assert best is not None and best.config == {"depth": 8, "criterion": "entropy"}
+    assert store.trial_attrs("trees")[0] == {"dataframe_row": "a"}
+
+
+def test_exported_layout_keeps_only_complete_rows(
+    tmp_path: Path, store: TrialStore
+) -> None:
+    """Check that params_ columns are the configuration and non-COMPLETE rows skip."""
+    path = _write(
+        tmp_path,
+        """\
+        number,state,value,proposed_by,started_at,finished_at,params_x,params_k
+        0,COMPLETE,0.5,tpe,2024-02-01 10:00:00+00:00,2024-02-01 10:01:30.250000+00:00,1.5,a
+        1,FAIL,,tpe,2024-02-01 10:02:00+00:00,2024-02-01 10:02:01+00:00,2.5,b
+        2,RUNNING,,tpe,2024-02-01 10:03:00+00:00,,3.5,a
+        3,COMPLETE,0.25,random,,,4.5,b
+        """,
+    )
+
+    result = import_csv(path, "old", store=store)
+
+    assert (result.n_trials, result.n_skipped) == (2, 2)
+    first, second = store.get_trials("old")
+    assert first.config == {"x": 1.5, "k": "a"}
+    assert (first.proposed_by, second.proposed_by) == ("tpe", "random")
+    assert first.started_at == pd.Timestamp("2024-02-01 10:00:00+00:00")
+    assert first.finished_at == pd.Timestamp("2024-02-01 10:01:30.25+00:00")
+    assert second.started_at is None
+    assert store.trial_attrs("old") == {0: {"csv_line": 2}, 1: {"csv_line": 5}}
+
+
+def test_csv_with_bad_cells_imports_nothing_and_names_each_cell(
+    tmp_path: Path, store: TrialStore
+) -> None:
+    """Check that unparsable and missing cells are listed by line and column."""
+    path = _write(
+        tmp_path,
+        """\
+        lr,units,kernel,loss
+        0.001,16,rbf,0.5
+        abc,32,linear,0.3
+        0.01,,rbf,
+        0.02,3.5,rbf,inf
+        0.03,40,linear,slow
+        """,
+    )
+
+    with pytest.raises(InteropError) as raised:
+        import_csv(path, "v1", objective="loss", store=store)
+
+    assert str(raised.value).splitlines()[:7] == [
+        f"Cannot import {path}: 6 problems, so nothing was imported.",
+        "  line 3, column 'lr': 'abc' is not a number",
+        "  line 4, column 'loss': missing objective value",
+        "  line 4, column 'units': missing value",
+        "  line 5, column 'loss': inf is not a finite number",
+        "  line 5, column 'units': 3.5 is not an integer",
+        "  line 6, column 'loss': 'slow' is not a number",
+    ]
+    assert not store.has_study("v1")
+
+
+def test_csv_values_outside_a_given_space_are_refused(
+    tmp_path: Path, store: TrialStore
+) -> None:
+    """Check that a given space refuses values outside its ranges and choices."""
+    path = _write(tmp_path, RUNS)
+    space = build_space(
+        {"lr": (1e-3, 1.0), "units": (8, 128), "kernel": ["rbf"], "shrinking": [True]}
+    )
+
+    with pytest.raises(InteropError) as raised:
+        import_csv(path, "v1", objective="loss", space=space, store=store)
+
+    assert str(raised.value).splitlines()[1:6] == [
+        "  line 2, column 'lr': 0.0001 is outside [0.001, 1]",
+        "  line 3, column 'units': 256 is outside [8, 128]",
+        "  line 3, column 'kernel': 'linear' is not one of the choices 'rbf'",
+        "  line 3, column 'shrinking': 'False' is not one of the choices True",
+        "  line 5, column 'units': 64 is outside [8, 128]",
+    ]
+    assert not store.has_study("v1")
+
+
+def test_conditions_of_a_given_space_allow_empty_inactive_cells(
+    tmp_path: Path, store: TrialStore, cond_space: CS.ConfigurationSpace
+) -> None:
+    """Check that an inactive hyperparameter may be empty, an active one not."""
+    good = _write(
+        tmp_path,
+        """\
+        opt,momentum,lr,units,size,value
+        sgd,0.9,0.01,32,s,1.0
+        adam,,0.001,64,l,0.5
+        """,
+    )
+    bad = _write(
+        tmp_path,
+        """\
+        opt,momentum,lr,units,size,value
+        sgd,,0.01,32,s,1.0
+        adam,0.5,0.001,64,l,0.5
+        rms,,0.001,64,l,0.7
+        """,
+        name="bad.csv",
+    )
+
+    import_csv(good, "ok", space=cond_space, store=store)
+    with pytest.raises(InteropError) as raised:
+        import_csv(bad, "bad", space=cond_space, store=store)
+
+    assert store.get_trials("ok")[1].config == {
+        "one": "only",
+        "seed": 7,
+        "opt": "adam",
+        "lr": 0.001,
+        "units": 64,
+        "size": "l",
+    }
+    lines = str(raised.value).splitlines()
+    assert lines[0].endswith("3 problems, so nothing was imported.")
+    assert lines[1].startswith("  line 2: not a valid configuration: ")
+    assert lines[2].startswith("  line 3: not a valid configuration: ")
+    assert lines[3].startswith("  line 4: not a valid configuration: ")
+    assert not store.has_study("bad")
+
+
+def test_missing_objective_column_says_which_columns_exist(
+    tmp_path: Path, store: TrialStore
+) -> None:
+    """Check that a CSV without the objective column names the columns it has."""
+    path = _write(tmp_path, RUNS)
+
+    with pytest.raises(
+        InteropError,
+        match=re.escape(
+            f"Cannot import {path}: it has no objective column 'value'; its columns "
+            "are 'lr', 'units', 'kernel', 'shrinking', 'loss'. Name the column that "
+            "holds the objective value (objective= in Python, --objective on the "
+            "command line)."
+        ),
+    ):
+        import_csv(path, "v1", store=store)
+    assert store.list_studies() == []
+
+
+def test_missing_configuration_columns_are_named(
+    tmp_path: Path, store: TrialStore
+) -> None:
+    """Check that columns asked for, or needed by a space, must exist."""
+    path = _write(tmp_path, RUNS)
+
+    with pytest.raises(
+        InteropError,
+        match=r"it has no column for 'depth', 'gamma'; its columns are 'lr', "
+        r"'units', 'kernel', 'shrinking', 'loss'\. Name the configuration columns",
+    ):
+        import_csv(
+            path, "v1", objective="loss", columns=["lr", "depth", "gamma"], store=store
+        )
+    with pytest.raises(InteropError, match=r"it has no column for 'gamma'; its"):
+        import_csv(
+            path,
+            "v1",
+            objective="loss",
+            space={"lr": (1e-5, 1.0), "gamma": (0.0, 1.0)},
+            store=store,
+        )
+    with pytest.raises(
+        InteropError,
+        match=r"'units' are not hyperparameters of the given search space, whose "
+        r"hyperparameters are 'lr'\.",
+    ):
+        import_csv(
+            path,
+            "v1",
+            objective="loss",
+            columns=["lr", "units"],
+            space={"lr": (1e-5, 1.0)},
+            store=store,
+        )
+    assert store.list_studies() == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "the file is empty"),
+        ("a,loss\n1,2,3\n", "it is not a readable CSV file"),
+        ("a,loss\n", "no COMPLETE row"),
+    ],
+)
+def test_unreadable_csv_files_are_refused(
+    tmp_path: Path, store: TrialStore, text: str, message: str
+) -> None:
+    """Check that an empty, ragged or header-only file gives a clear error."""
+    path = _write(tmp_path, text)
+
+    with pytest.raises(InteropError, match=message):
+        import_csv(path, "v1", objective="loss", store=store)
+
+
+def test_missing_file_is_refused(tmp_path: Path, store: TrialStore) -> None:
+    """Check that a CSV path that does not exist is named in the error."""
+    with pytest.raises(InteropError, match=r"nope\.csv: no such file"):
+        import_csv(tmp_path / "nope.csv", "v1", store=store)
+
+
+def test_dry_run_writes_nothing_and_checks_the_name(
+    tmp_path: Path, store: TrialStore
+) -> None:
+    """Check that a dry run returns the inferred space and writes nothing."""
+    path = _write(tmp_path, RUNS)
+
+    result = import_csv(path, "v1", objective="loss", dry_run=True, store=store)
+
+    assert result.dry_run and result.n_trials == 3
+    assert result.study.created_at is None
+    assert list(result.space) == ["kernel", "lr", "shrinking", "units"]
+    assert "Would import 3 trials as study 'v1' (minimize)." in result.format()
+    assert "  lr         float [0.0001, 0.1] log" in result.format()
+    assert store.list_studies() == []
+    import_csv(path, "v1", objective="loss", store=store)
+    with pytest.raises(StudyExistsError, match="A study named 'v1' already exists"):
+        import_csv(path, "v1", objective="loss", dry_run=True, store=store)
+
+
+def test_bad_name_and_direction_are_refused(tmp_path: Path, store: TrialStore) -> None:
+    """Check that the study name and direction are checked first."""
+    path = _write(tmp_path, RUNS)
+
+    with pytest.raises(ValueError, match="A study name must be a non-empty string"):
+        import_csv(path, " ", objective="loss", store=store)
+    with pytest.raises(UnknownNameError, match="Unknown direction 'up'"):
+        import_csv(path, "v1", objective="loss", direction="up", store=store)
+    assert store.list_studies() == []
+
+
+def test_imported_study_is_a_previous_study_for_transfer(
+    tmp_path: Path, tmp_store_url: str
+) -> None:
+    """Check that a new study can transfer from an imported one and run trials."""
+    from hptaa_lab import create_study
+
+    path = _write(tmp_path, RUNS)
+    import_csv(path, "svm-v1", objective="loss", store=tmp_store_url)
+    space = build_space({"lr": (1e-4, 1e-1, "log"), "kernel": ["rbf", "linear"]})
+
+    study = create_study(
+        "svm-v2", space, previous="svm-v1", store=tmp_store_url, seed=0
+    )
+    study.optimize(lambda c: c["lr"] * (1 if c["kernel"] == "rbf" else 2), n_trials=3)
+
+    assert study.previous == "svm-v1"
+    assert len(study.trials) == 3
+    assert all(t.state == TrialState.COMPLETE for t in study.trials)
+    study.close()
