@@ -50,7 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
         "the gain.",
     )
     demo.add_argument("--benchmark", default="SVM-A", help="benchmark name (SVM-A)")
-    demo.add_argument("--task", default=None, help="task (default: the first one)")
+    demo.add_argument(
+        "--task",
+        default=None,
+        help="task (default: diabetes for SVM-A, else the first one)",
+    )
     demo.add_argument(
         "--trials",
         type=_positive_int,

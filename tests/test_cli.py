@@ -37,18 +37,18 @@ def test_demo_end_to_end_writes_report_and_keeps_three_studies(
     assert "degree" in out and "added" in out and "removed" in out
     assert "speedup" in out and "evaluations to reach it" in out
     page = report.read_text()
-    assert "plotly" in page.lower() and "svm-a-digits-r1-v2" in page
+    assert "plotly" in page.lower() and "svm-a-diabetes-r1-v2" in page
     store = TrialStore(store_url)
     names = [s.name for s in store.list_studies()]
-    assert names == ["svm-a-digits-r1-v1", "svm-a-digits-r1-v2",
-                     "svm-a-digits-r1-v2-scratch"]
-    assert store.get_study("svm-a-digits-r1-v2").previous == "svm-a-digits-r1-v1"
-    assert store.count_trials("svm-a-digits-r1-v2-scratch")["COMPLETE"] == 6
+    assert names == ["svm-a-diabetes-r1-v1", "svm-a-diabetes-r1-v2",
+                     "svm-a-diabetes-r1-v2-scratch"]
+    assert store.get_study("svm-a-diabetes-r1-v2").previous == "svm-a-diabetes-r1-v1"
+    assert store.count_trials("svm-a-diabetes-r1-v2-scratch")["COMPLETE"] == 6
 
     code, out, _ = run(capsys, "studies", "--store", store_url)
     assert code == 0
-    assert "`- svm-a-digits-r1-v2" in out
-    assert "twin of svm-a-digits-r1-v2" in out
+    assert "`- svm-a-diabetes-r1-v2" in out
+    assert "twin of svm-a-diabetes-r1-v2" in out
 
 
 def test_demo_twice_uses_new_study_names(
