@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import threading
@@ -453,16 +454,7 @@ def _build_sampler(record: StudyRecord, store: TrialStore, seed: int | None) -> 
     space = space_from_json(record.space_json)
     if record.previous is None or record.transfer is None:
         return make_sampler(record.sampler, space, seed)
-    prev = store.get_study(record.previous)
-    trials = store.get_trials(record.previous, states=[TrialState.COMPLETE])
-    sign = 1.0 if prev.direction == "minimize" else -1.0
-    previous = PreviousTrials(
-        space=space_from_json(prev.space_json),
-        configs=tuple(t.config for t in trials),
-        values=tuple(sign * _value(t) for t in trials),
-        numbers=tuple(t.number for t in trials),
-        study=prev.name,
-    )
+    previous = _previous_trials(store, record.previous, depth=_MAX_CHAIN)
     return make_transfer(
         record.transfer,
         space,
@@ -470,6 +462,29 @@ def _build_sampler(record: StudyRecord, store: TrialStore, seed: int | None) -> 
         mapping=SpaceMapping.from_json(record.mapping_json),
         model=record.sampler,
         seed=seed,
+    )
+
+
+_MAX_CHAIN = 4
+
+
+def _previous_trials(store: TrialStore, name: str, depth: int) -> PreviousTrials:
+    """The complete trials of study ``name``, with its ancestors' up to ``depth``."""
+    record = store.get_study(name)
+    trials = store.get_trials(name, states=[TrialState.COMPLETE])
+    sign = 1.0 if record.direction == "minimize" else -1.0
+    ancestors: tuple[PreviousTrials, ...] = ()
+    if record.previous is not None and depth > 0:
+        older = _previous_trials(store, record.previous, depth - 1)
+        ancestors = (dataclasses.replace(older, ancestors=()), *older.ancestors)
+    return PreviousTrials(
+        space=space_from_json(record.space_json),
+        configs=tuple(t.config for t in trials),
+        values=tuple(sign * _value(t) for t in trials),
+        numbers=tuple(t.number for t in trials),
+        study=record.name,
+        incoming=SpaceMapping.from_json(record.mapping_json),
+        ancestors=ancestors,
     )
 
 

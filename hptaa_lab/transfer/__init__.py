@@ -7,7 +7,8 @@ import ConfigSpace as CS
 from hptaa_lab.errors import UnknownNameError
 from hptaa_lab.samplers import names as sampler_names
 from hptaa_lab.space import Mapping
-from hptaa_lab.transfer._base import PreviousTrials, TransferSampler
+from hptaa_lab.transfer._auto import Auto
+from hptaa_lab.transfer._base import PreviousTrials, TransferSampler, project_chain
 from hptaa_lab.transfer._methods import (
     T2PE,
     BestFirst,
@@ -18,6 +19,7 @@ from hptaa_lab.transfer._methods import (
 
 __all__ = [
     "T2PE",
+    "Auto",
     "BestFirst",
     "BestFirstT2PE",
     "DropUnimportant",
@@ -26,9 +28,11 @@ __all__ = [
     "TransferSampler",
     "make_transfer",
     "names",
+    "project_chain",
 ]
 
 _METHODS: dict[str, type[TransferSampler]] = {
+    "auto": Auto,
     "best-first": BestFirst,
     "best-first+t2pe": BestFirstT2PE,
     "drop-unimportant": DropUnimportant,

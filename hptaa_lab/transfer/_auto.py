@@ -24,7 +24,12 @@ from scipy.special import logsumexp
 from hptaa_lab.samplers import Proposal, config_key
 from hptaa_lab.samplers._tpe import _KDE
 from hptaa_lab.space import Projection
-from hptaa_lab.transfer._base import PreviousTrials, TransferSampler, ranks
+from hptaa_lab.transfer._base import (
+    PreviousTrials,
+    TransferSampler,
+    project_chain,
+    ranks,
+)
 
 __all__ = ["Auto", "Source"]
 
@@ -32,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 _MIN_BANDWIDTH = 1e-3
 _BANDWIDTH_FACTOR = 3.0
+_LOG_CATEGORY_MISMATCH = float(np.log(0.3))
+_MIN_SCALE = 0.05
 
 
 @dataclass
@@ -44,6 +51,9 @@ class Source:
         known: Indices of the current dimensions every projected trial knows.
         good: Density of the best projected trials over the known dimensions.
         bad: Density of the rest.
+        points: The projected trials' encodings over the known dimensions.
+        ranks: Their ranks, scaled to [0, 1] (best 0).
+        scale: Kernel width per known dimension for predicting ranks.
         concordant: Pairs of current trials ordered as this source predicts.
         discordant: Pairs ordered the other way.
     """
@@ -53,6 +63,9 @@ class Source:
     known: np.ndarray
     good: _KDE
     bad: _KDE
+    points: np.ndarray
+    ranks: np.ndarray
+    scale: np.ndarray
     concordant: int = 0
     discordant: int = 0
 
@@ -64,7 +77,8 @@ class Auto(TransferSampler):
         space: The current search space.
         previous: The direct previous study's complete trials.
         ancestors: Projections of older studies' trials into the current space
-            (already composed along the chain), nearest first.
+            (already composed along the chain), nearest first; by default they
+            are computed from ``previous.ancestors``.
         portfolio: How many of the best previous configurations (from different
             sources first) to evaluate before the model proposes.
         prior_concordant: Prior pseudo-count of concordant pairs (trust at start).
@@ -79,7 +93,7 @@ class Auto(TransferSampler):
         space: CS.ConfigurationSpace,
         previous: PreviousTrials,
         *,
-        ancestors: Sequence[tuple[str, Projection]] = (),
+        ancestors: Sequence[tuple[str, Projection]] | None = None,
         portfolio: int = 2,
         prior_concordant: float = 7.0,
         prior_discordant: float = 1.0,
@@ -90,11 +104,20 @@ class Auto(TransferSampler):
         self.portfolio = portfolio
         self.prior = (prior_concordant, prior_discordant)
         self.sources: list[Source] = []
+        if ancestors is None:
+            ancestors = project_chain(space, self.mapping, previous)
         pairs = [(previous.study or "previous", self.projection), *ancestors]
         for name, projection in pairs:
             source = self._make_source(name, projection)
             if source is not None:
                 self.sources.append(source)
+        if not self.sources and not self.fallback:
+            logger.warning(
+                "auto: no previous trial source has 2 or more trials that survived "
+                "projection (%d survived); tuning with plain %s instead.",
+                len(self.projection),
+                self.model,
+            )
         self.fallback = not self.sources
         self._portfolio = self._choose_portfolio()
         self._X_cur = np.empty((0, self.encoder.dim))
@@ -118,7 +141,8 @@ class Auto(TransferSampler):
         data = X[:, known]
         good = _KDE(data[order[:n_good]], cat, n_choices, _MIN_BANDWIDTH)
         bad = _KDE(data[order[n_good:]], cat, n_choices, _MIN_BANDWIDTH)
-        return Source(name, projection, known, good, bad)
+        scale = np.maximum(1.06 * data.std(axis=0) * len(y) ** (-0.2), _MIN_SCALE)
+        return Source(name, projection, known, good, bad, data, y, scale)
 
     def _choose_portfolio(self) -> list[dict[str, Any]]:
         """The best projected configuration of each source, then the next best
@@ -164,11 +188,22 @@ class Auto(TransferSampler):
         self._y_cur = np.append(self._y_cur, value)
 
     def _source_score(self, source: Source, X: np.ndarray) -> np.ndarray:
-        """How good the source predicts each point to be (log density ratio)."""
+        """How good the source predicts each point to be: minus the kernel-weighted
+        mean rank of the previous trials around it (Nadaraya-Watson)."""
         if len(X) == 0:
             return np.empty(0)
         data = self._fill(X)[:, source.known]
-        result: np.ndarray = source.good.log_pdf(data) - source.bad.log_pdf(data)
+        points, y = source.points, source.ranks
+        cat = self.encoder.is_categorical[source.known]
+        log_w = np.zeros((len(data), len(points)))
+        if (~cat).any():
+            z = (data[:, None, ~cat] - points[None, :, ~cat]) / source.scale[~cat]
+            log_w -= 0.5 * (z * z).sum(axis=2)
+        if cat.any():
+            same = data[:, None, cat] == points[None, :, cat]
+            log_w += np.where(same, 0.0, _LOG_CATEGORY_MISMATCH).sum(axis=2)
+        w = np.exp(log_w - log_w.max(axis=1, keepdims=True))
+        result: np.ndarray = -(w @ y) / w.sum(axis=1)
         return result
 
     def _fill(self, X: np.ndarray) -> np.ndarray:
@@ -196,7 +231,7 @@ class Auto(TransferSampler):
             current is None and prior_share == 0.0
         ):
             return self.random_proposal(pending, "random")
-        return self._mixture_proposal(pending_keys, current, weights, prior_share)
+        return self._mixture_proposal(pending, current, weights, prior_share)
 
     def _current_densities(
         self, pending: Sequence[Mapping[str, Any]]
@@ -219,11 +254,12 @@ class Auto(TransferSampler):
 
     def _mixture_proposal(
         self,
-        pending_keys: set[tuple[tuple[str, Any], ...]],
+        pending: Sequence[Mapping[str, Any]],
         current: tuple[_KDE, _KDE] | None,
         weights: dict[int, float],
         prior_share: float,
     ) -> Proposal:
+        pending_keys = {config_key(p) for p in pending}
         total = sum(weights.values()) or 1.0
         components: list[tuple[float, Any]] = [
             (prior_share * weights[id(s)] / total, s)
@@ -273,7 +309,7 @@ class Auto(TransferSampler):
             if self.is_fresh(config, pending_keys):
                 label = "auto" if current is None else "auto-tpe"
                 return Proposal(config, label)
-        return self.random_proposal(list(), "random")
+        return self.random_proposal(pending, "random")
 
     def _uniform_log_density(self, known: np.ndarray) -> float:
         """Log density of the uniform distribution over the unknown dimensions."""

@@ -30,6 +30,10 @@ class PreviousTrials:
         values: Their objective values, to be minimised.
         numbers: Their trial numbers.
         study: The previous study's name (for messages).
+        incoming: The mapping stored with this study, from its own previous study
+            into it (used to follow a chain of adjustments).
+        ancestors: The trials of older studies along the chain, nearest first
+            (each with its own ``incoming`` mapping).
     """
 
     space: CS.ConfigurationSpace
@@ -37,6 +41,36 @@ class PreviousTrials:
     values: tuple[float, ...]
     numbers: tuple[int, ...] = ()
     study: str = ""
+    incoming: SpaceMapping | None = None
+    ancestors: tuple[PreviousTrials, ...] = ()
+
+
+def project_chain(
+    space: CS.ConfigurationSpace,
+    mapping: SpaceMapping | None,
+    previous: PreviousTrials,
+) -> list[tuple[str, Projection]]:
+    """Project every ancestor's trials into the current space, hop by hop.
+
+    An ancestor's trials are projected into the next newer study's space with the
+    mapping stored on that study, and so on up to the current space (with
+    ``mapping``). Values unknown after a hop stay unknown.
+
+    Returns:
+        (ancestor study name, projection) for each ancestor, nearest first.
+    """
+    newer = [previous, *previous.ancestors]
+    result = []
+    for k, ancestor in enumerate(previous.ancestors, start=1):
+        configs: tuple[dict[str, Any], ...] = ancestor.configs
+        values: tuple[float, ...] = ancestor.values
+        source_space = ancestor.space
+        for target in reversed(newer[:k]):
+            hop = project(source_space, target.space, configs, values, target.incoming)
+            configs, values, source_space = hop.configs, hop.values, target.space
+        final = project(source_space, space, configs, values, mapping)
+        result.append((ancestor.study or f"ancestor {k}", final))
+    return result
 
 
 class TransferSampler(Sampler):
