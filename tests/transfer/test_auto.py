@@ -102,18 +102,11 @@ def test_chain_projection_composes_mappings_across_three_studies() -> None:
         incoming=Mapping(renames={"lr": "learning_rate"}),
         ancestors=(older,),
     )
-    to_v3 = (
-        Mapping(
-            renames={"learning_rate": "learning_rate_pct"},
-            transforms={"learning_rate_pct": {"scale": 100.0}},  # type: ignore[dict-item]
-        )
-        if False
-        else Mapping.from_dict(
-            {
-                "renames": {"learning_rate": "learning_rate_pct"},
-                "transforms": {"learning_rate_pct": {"scale": 100.0}},
-            }
-        )
+    to_v3 = Mapping.from_dict(
+        {
+            "renames": {"learning_rate": "learning_rate_pct"},
+            "transforms": {"learning_rate_pct": {"scale": 100.0}},
+        }
     )
     ((name, projection),) = project_chain(v3, to_v3, previous)
     assert name == "v1"
