@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -63,32 +64,42 @@ def timed_run(
     return time.perf_counter() - start, study
 
 
-def speed_up(store: str, n_trials: int, workers: int) -> dict[str, float]:
-    """Real-training trials in-process, on a started cluster, and on a running one."""
+def speed_up(store: str, n_trials: int, workers: int, repeats: int) -> dict[str, Any]:
+    """Real-training trials in-process and with ``workers`` processes (cluster
+    started by optimize), ``repeats`` times interleaved; then once on a running
+    cluster."""
     from hptaa_lab.execution import local_cluster
 
-    serial, serial_study = timed_run(store, "svc-in-process", train_svc, n_trials)
-    parallel, parallel_study = timed_run(
-        store, f"svc-{workers}", train_svc, n_trials, workers=workers
-    )
-    same = [t.config for t in serial_study.trials] == [
-        t.config for t in parallel_study.trials
-    ]
+    serial: list[float] = []
+    parallel: list[float] = []
+    same = True
+    for r in range(repeats):
+        wall, serial_study = timed_run(store, f"svc-serial-{r}", train_svc, n_trials)
+        serial.append(wall)
+        wall, parallel_study = timed_run(
+            store, f"svc-{workers}-{r}", train_svc, n_trials, workers=workers
+        )
+        parallel.append(wall)
+        same &= [t.config for t in serial_study.trials] == [
+            t.config for t in parallel_study.trials
+        ]
     start = time.perf_counter()
     with local_cluster(workers) as client:
         started = time.perf_counter() - start
         running, _ = timed_run(
             store, f"svc-{workers}-running", train_svc, n_trials, scheduler=client
         )
+    ratios = [p / s for s, p in zip(serial, parallel, strict=True)]
     return {
-        "trial_s": serial / n_trials,
+        "trial_s": statistics.median(serial) / n_trials,
         "serial_s": serial,
         "parallel_s": parallel,
-        "ratio": parallel / serial,
+        "ratios": ratios,
+        "ratio": statistics.median(ratios),
         "cluster_start_s": started,
         "running_s": running,
-        "running_ratio": running / serial,
-        "same_configurations": float(same),
+        "running_ratio": running / statistics.median(serial),
+        "same_configurations": same,
     }
 
 
@@ -134,6 +145,9 @@ def main() -> None:
     parser.add_argument(
         "--overhead-trials", type=int, default=200, help="trivial trials"
     )
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="serial/parallel pairs, interleaved"
+    )
     parser.add_argument("--store", help="SQLAlchemy URL (default: a temporary file)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -141,18 +155,24 @@ def main() -> None:
     load_before = machine_load()
     with tempfile.TemporaryDirectory(prefix="hptaa-bench-") as folder:
         store = args.store or f"sqlite:///{os.path.join(folder, 'bench.db')}"
-        fast = speed_up(store, args.trials, args.workers)
+        fast = speed_up(store, args.trials, args.workers, args.repeats)
         slow = overhead(store, args.overhead_trials, args.workers)
 
     load_after = machine_load()
     n, w = args.trials, args.workers
     print(f"machine: {os.cpu_count()} CPU cores")
     print(f"  before: {load_before}; after: {load_after}")
-    print(f"objective: RBF SVC on digits, mean {fast['trial_s']:.3f} s a trial")
-    print(f"{n} trials, workers=1 (in-process):    {fast['serial_s']:7.2f} s")
-    print(f"{n} trials, workers={w} (own cluster):  {fast['parallel_s']:7.2f} s")
-    print(f"  ratio {w} workers / 1:                 {fast['ratio']:7.3f}")
-    print(f"  same configurations in both runs:   {bool(fast['same_configurations'])}")
+    print(f"objective: RBF SVC on digits, median {fast['trial_s']:.3f} s a trial")
+    for k, (serial, parallel) in enumerate(
+        zip(fast["serial_s"], fast["parallel_s"], strict=True)
+    ):
+        print(
+            f"run {k}: {n} trials, workers=1 (in-process) {serial:6.2f} s, "
+            f"workers={w} (cluster started by optimize) {parallel:6.2f} s, "
+            f"ratio {parallel / serial:.3f}"
+        )
+    print(f"  median ratio {w} workers / 1:        {fast['ratio']:7.3f}")
+    print(f"  same configurations in both runs:   {fast['same_configurations']}")
     print(f"local cluster start ({w} workers):     {fast['cluster_start_s']:7.2f} s")
     print(f"{n} trials on a running cluster:       {fast['running_s']:7.2f} s")
     print(f"  ratio on a running cluster:         {fast['running_ratio']:7.3f}")

@@ -121,9 +121,7 @@ def fidelity_table(pairs: list[tuple[str, str]]) -> dict[str, Any]:
             "n_test": int((frame["split"] == "test").sum()),
             "spearman": {k: round(v, 4) for k, v in scores.items()},
         }
-        by_version = ", ".join(
-            f"{k} {v:.3f}" for k, v in scores.items() if k != "all"
-        )
+        by_version = ", ".join(f"{k} {v:.3f}" for k, v in scores.items() if k != "all")
         print(f"fidelity {family}/{task}: {scores['all']:.3f} ({by_version})")
     return table
 
@@ -160,7 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     summary = {
         "scikit-learn": sklearn.__version__,
         "seed": args.seed,
-        "forest": {"n_estimators": _surrogate.N_TREES, "random_state": 0},
+        "surrogate": (
+            f"ExtraTreesRegressor(n_estimators={_surrogate.N_TREES}, "
+            f"max_features=1.0, random_state=0) on log(value + {_surrogate.LOG_OFFSET})"
+        ),
         "tasks": table,
     }
     (DATA / "fidelity.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -1,12 +1,14 @@
-"""Random-forest surrogates of real training results (SVM and XGB benchmarks).
+"""Tree-ensemble surrogates of real training results (SVM and XGB benchmarks).
 
 For each family ("svm", "xgb") and task, ``data/<family>_<task>.csv.gz`` holds
 real evaluations made by ``scripts/make_surrogates.py``: one column per
 hyperparameter of the union of the family's versions (fixed values included,
 empty where inactive), the objective value, the split ("train" or "test") and
-the version whose search space the configuration was drawn from. A random
-forest is fitted on the training rows when a process first queries the task,
-then flattened into arrays so that one prediction costs a few microseconds.
+the version whose search space the configuration was drawn from. An
+extremely randomized forest (scikit-learn's ExtraTreesRegressor) is fitted to
+the log of the objective values of the training rows when a process first
+queries the task, then flattened into arrays so that one prediction costs
+about a hundred microseconds.
 Both versions of a benchmark, and both benchmarks of a family, query the same
 forest.
 """
@@ -32,6 +34,9 @@ logger = logging.getLogger(__name__)
 
 N_TREES = 100
 """Trees of every surrogate forest."""
+LOG_OFFSET = 1e-3
+"""The forest learns log(value + LOG_OFFSET): the good configurations, whose
+values lie close to 0, then weigh as much as the bad ones."""
 INACTIVE = -100.0
 """Feature value of an inactive or non-numeric hyperparameter value."""
 
@@ -57,7 +62,9 @@ class Column:
         if value is None:
             return INACTIVE
         if self.kind == "categorical":
-            return float(self.choices.index(value)) if value in self.choices else INACTIVE
+            return (
+                float(self.choices.index(value)) if value in self.choices else INACTIVE
+            )
         if isinstance(value, str):
             return INACTIVE
         return math.log2(value) if self.kind == "log" else float(value)
@@ -89,19 +96,54 @@ FAMILIES: dict[str, tuple[Column, ...]] = {
 def features(family: str, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
     """Forest features of union configurations, one row each.
 
+    SVM features are the columns of ``FAMILIES["svm"]``. XGB features are what
+    the trained model sees (see ``_xgb.train_and_score``): the booster, log2
+    of the rounds trained, log2 eta, log2 of eta times the rounds (the total
+    step), subsample, log2 of the penalty lambda + alpha, log2 of alpha's
+    share of it, the share of features drawn per split, max_depth and log2 of
+    min_samples_leaf.
+
     Args:
         family: "svm" or "xgb".
         configs: Values of the family's hyperparameters; a missing one is
             inactive.
 
     Returns:
-        A float array of shape ``(len(configs), number of columns)``.
+        A float array with one row per configuration.
     """
     columns = FAMILIES[family]
-    return np.array(
-        [[column.feature(config.get(column.name)) for column in columns] for config in configs],
+    raw = np.array(
+        [
+            [column.feature(config.get(column.name)) for column in columns]
+            for config in configs
+        ],
         dtype=float,
     ).reshape(len(configs), len(columns))
+    return _xgb_features(raw) if family == "xgb" else raw
+
+
+def _xgb_features(raw: np.ndarray) -> np.ndarray:
+    from hptaa_lab.benchmarks._xgb import MAX_ROUNDS, NROUNDS_UPPER
+
+    booster, nrounds, log_eta, subsample, log_lambda, log_alpha = raw[:, :6].T
+    bytree, bylevel, max_depth, log_weight = raw[:, 6:].T
+    log_rounds = np.log2(np.maximum(1.0, np.ceil(nrounds * MAX_ROUNDS / NROUNDS_UPPER)))
+    log_penalty = np.logaddexp2(log_lambda, log_alpha)
+    leaf = np.maximum(1.0, np.round(np.exp2(log_weight)))
+    return np.column_stack(
+        [
+            booster,
+            log_rounds,
+            log_eta,
+            log_eta + log_rounds,
+            subsample,
+            log_penalty,
+            log_alpha - log_penalty,
+            bytree * bylevel,
+            max_depth,
+            np.log2(leaf),
+        ]
+    )
 
 
 class CompiledForest:
@@ -167,8 +209,10 @@ class CompiledForest:
 
 def data_file(family: str, task: str) -> Any:
     """The packaged file of real evaluations of one family and task."""
-    return importlib.resources.files("hptaa_lab.benchmarks") / "data" / (
-        f"{family}_{task}.csv.gz"
+    return (
+        importlib.resources.files("hptaa_lab.benchmarks")
+        / "data"
+        / (f"{family}_{task}.csv.gz")
     )
 
 
@@ -213,23 +257,43 @@ def _records(frame: pd.DataFrame, family: str) -> list[dict[str, Any]]:
     return records
 
 
-def fit_forest(family: str, X: np.ndarray, y: np.ndarray) -> CompiledForest:
-    """Fit the surrogate forest on features ``X`` and values ``y``.
+class Surrogate:
+    """A compiled forest on log values, predicting objective values.
+
+    Args:
+        forest: The forest fitted to ``log(value + LOG_OFFSET)``.
+    """
+
+    def __init__(self, forest: CompiledForest) -> None:
+        self.forest = forest
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Predicted objective values of the rows of ``X``."""
+        result: np.ndarray = np.exp(self.forest.predict(X)) - LOG_OFFSET
+        return result
+
+    def predict_one(self, x: np.ndarray) -> float:
+        """Predicted objective value of one feature vector."""
+        return math.exp(self.forest.predict_one(x)) - LOG_OFFSET
+
+
+def fit_surrogate(family: str, X: np.ndarray, y: np.ndarray) -> Surrogate:
+    """Fit the surrogate forest on features ``X`` and objective values ``y``.
 
     Args:
         family: "svm" or "xgb" (for the log message).
         X: Features from :func:`features`.
-        y: Objective values.
+        y: Objective values (at least ``-LOG_OFFSET``).
 
     Returns:
-        The fitted forest, flattened.
+        The fitted surrogate.
     """
-    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.ensemble import ExtraTreesRegressor
 
-    forest = RandomForestRegressor(
-        n_estimators=N_TREES, max_features=0.8, random_state=0, n_jobs=1
+    forest = ExtraTreesRegressor(
+        n_estimators=N_TREES, max_features=1.0, random_state=0, n_jobs=1
     )
-    forest.fit(X, y)
+    forest.fit(X, np.log(np.asarray(y, dtype=float) + LOG_OFFSET))
     compiled = CompiledForest(forest)
     logger.debug(
         "Fitted the %s surrogate on %d evaluations (depth %d).",
@@ -237,17 +301,17 @@ def fit_forest(family: str, X: np.ndarray, y: np.ndarray) -> CompiledForest:
         len(y),
         compiled.depth,
     )
-    return compiled
+    return Surrogate(compiled)
 
 
 @functools.cache
-def surrogate(family: str, task: str) -> CompiledForest:
-    """The surrogate forest of one family and task, fitted on its training rows
-    once per process."""
+def surrogate(family: str, task: str) -> Surrogate:
+    """The surrogate of one family and task, fitted on its training rows once
+    per process."""
     frame = evaluations(family, task)
     train = frame[frame["split"] == "train"]
     X = features(family, _records(train, family))
-    return fit_forest(family, X, train["value"].to_numpy(dtype=float))
+    return fit_surrogate(family, X, train["value"].to_numpy(dtype=float))
 
 
 def fidelity(family: str, task: str) -> dict[str, float]:
@@ -263,7 +327,9 @@ def fidelity(family: str, task: str) -> dict[str, float]:
     """
     frame = evaluations(family, task)
     test = frame[frame["split"] == "test"]
-    predicted = surrogate(family, task).predict(features(family, _records(test, family)))
+    predicted = surrogate(family, task).predict(
+        features(family, _records(test, family))
+    )
     real = test["value"].to_numpy(dtype=float)
     result = {"all": _spearman(predicted, real)}
     for version in sorted(test["version"].unique()):
@@ -312,7 +378,6 @@ class SurrogateObjective:
         self.task = task
         self.space = space
         self.fixed = dict(fixed)
-        self._columns = FAMILIES[family]
 
     def __call__(self, config: dict[str, Any]) -> float:
         """Surrogate objective value of one configuration.
@@ -328,8 +393,9 @@ class SurrogateObjective:
                 missing, unknown or inactive.
         """
         values = {**self.fixed, **check_configuration(config, self.space, self.label)}
-        x = np.array([column.feature(values.get(column.name)) for column in self._columns])
-        return surrogate(self.family, self.task).predict_one(x)
+        return surrogate(self.family, self.task).predict_one(
+            features(self.family, [values])[0]
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.label!r})"

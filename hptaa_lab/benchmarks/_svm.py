@@ -1,6 +1,6 @@
 """SVM-A and SVM-B: adjustments of a support vector classifier.
 
-The objectives are a random-forest surrogate of real SVC results by default
+The objectives are a tree-ensemble surrogate of real SVC results by default
 (see ``hptaa_lab.benchmarks._surrogate``), or real SVC training on every call
 with ``live=True``.
 """
@@ -149,7 +149,7 @@ def svm_a(task: str, live: bool = False) -> Benchmark:
     The data: one of scikit-learn's bundled data sets ("digits",
     "breast_cancer", "wine", or "diabetes" with the target split at its median
     into two classes), scaled to [0, 1]; see ``SVMObjective``. By default
-    the objectives query a random-forest surrogate of real results (one per
+    the objectives query a tree-ensemble surrogate of real results (one per
     task, shared by SVM-A and SVM-B); ``live=True`` trains SVC for real.
 
     Args:
@@ -227,9 +227,7 @@ def svm_b(task: str, live: bool = False) -> Benchmark:
         ),
         previous_space=previous_space,
         current_space=current_space,
-        previous_objective=_objective(
-            "SVM-B previous", task, previous_space, {}, live
-        ),
+        previous_objective=_objective("SVM-B previous", task, previous_space, {}, live),
         current_objective=_objective("SVM-B current", task, current_space, {}, live),
         previous_fixed={},
         current_fixed={},

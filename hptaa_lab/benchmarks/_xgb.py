@@ -226,7 +226,7 @@ def xgb_a(task: str, live: bool = False) -> Benchmark:
     diabetes split at its median). The objective is one minus the ROC AUC
     over three fixed folds; see ``train_and_score`` for how the
     hyperparameters map onto HistGradientBoostingClassifier. By default the
-    objectives are the random-forest surrogate of real results (see
+    objectives are the tree-ensemble surrogate of real results (see
     ``hptaa_lab.benchmarks._surrogate``); ``live=True`` trains for real.
 
     Args:
@@ -355,9 +355,7 @@ def _booster_space(name: str) -> ConfigurationSpace:
 
 
 def _fold_auc(fold: _Fold, settings: Mapping[str, Any]) -> float:
-    n_keep = max(
-        2 * MIN_ROWS_PER_CLASS, round(settings["subsample"] * len(fold.order))
-    )
+    n_keep = max(2 * MIN_ROWS_PER_CLASS, round(settings["subsample"] * len(fold.order)))
     rows = fold.order[:n_keep]
     n_rounds = rounds(int(settings["nrounds"]))
     if settings["booster"] == "gblinear":
@@ -435,9 +433,7 @@ def _folds(task: str) -> tuple[_Fold, ...]:
 
 def _subsample_order(labels: np.ndarray, seed: int) -> np.ndarray:
     order = np.random.default_rng(seed).permutation(len(labels))
-    first = [
-        order[labels[order] == label][:MIN_ROWS_PER_CLASS] for label in (0, 1)
-    ]
+    first = [order[labels[order] == label][:MIN_ROWS_PER_CLASS] for label in (0, 1)]
     head = np.concatenate(first)
     rest = order[~np.isin(order, head)]
     return np.concatenate([head, rest])

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import ConfigSpace as CS
@@ -19,7 +20,7 @@ from hptaa_lab.errors import HptaaError, StudyExistsError, UnknownNameError
 from hptaa_lab.records import StudyRecord, TrialRecord
 from hptaa_lab.space import as_space, describe, hp_kind, space_to_json
 from hptaa_lab.space._encoding import CATEGORICAL, CONSTANT, FLOAT, INT, ORDINAL
-from hptaa_lab.store import TrialStore
+from hptaa_lab.store import DEFAULT_URL, TrialStore
 
 if TYPE_CHECKING:
     from hptaa_lab.study import Study
@@ -115,11 +116,12 @@ class Problems:
 
     source: str
     column_word: str = "column"
-    _found: list[tuple[int, str]] = field(default_factory=list)
+    columns: Sequence[str] = ()
+    _found: list[tuple[tuple[int, int], str]] = field(default_factory=list)
 
     @property
     def found(self) -> list[str]:
-        """The problems, in row order."""
+        """The problems, by row, then by column as ordered in ``columns``."""
         return [text for _, text in sorted(self._found, key=lambda p: p[0])]
 
     def __len__(self) -> int:
@@ -128,7 +130,9 @@ class Problems:
     def add(self, position: int, where: str, column: str | None, message: str) -> None:
         """Record a problem at row ``where`` (position ``position``) and ``column``."""
         place = where if column is None else f"{where}, {self.column_word} {column!r}"
-        self._found.append((position, f"{place}: {message}"))
+        order = list(self.columns)
+        index = order.index(column) if column in order else len(order)
+        self._found.append(((position, index), f"{place}: {message}"))
 
     def raise_if_any(self, advice: str) -> None:
         """Raise an InteropError that lists the problems, if there are any."""
@@ -202,7 +206,10 @@ def _matching_choice(value: Any, choices: Sequence[Any]) -> tuple[bool, Any]:
             return True, choice
     text = str(value).strip()
     for choice in choices:
-        if str(choice) == text:
+        same = (
+            str(choice).lower() == text.lower() if isinstance(choice, bool) else False
+        )
+        if same or str(choice) == text:
             return True, choice
     return False, None
 
@@ -334,6 +341,8 @@ def write_import(
         space_origin=space_origin,
         dry_run=dry_run,
     )
+    if dry_run and _is_missing_file(store):
+        return result  # no store yet, so no study of that name either
     with opened_store(store) as opened:
         if dry_run:
             if opened.has_study(record.name):
@@ -341,6 +350,20 @@ def write_import(
             return result
         stored = opened.import_study(record, trials, trial_attrs)
     return replace(result, study=stored)
+
+
+def _is_missing_file(store: TrialStore | str | None) -> bool:
+    """Whether ``store`` names a SQLite file that does not exist (yet)."""
+    if isinstance(store, TrialStore):
+        return False
+    try:
+        url = sa.make_url(DEFAULT_URL if store is None else store)
+    except sa_exc.ArgumentError:
+        return False
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return False
+    return not Path(database).expanduser().exists()
 
 
 def study_record(

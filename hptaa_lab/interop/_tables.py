@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,7 +31,7 @@ from hptaa_lab.interop._common import (
 )
 from hptaa_lab.records import TrialRecord, TrialState
 from hptaa_lab.space import hp_kind
-from hptaa_lab.space._encoding import CONSTANT
+from hptaa_lab.space._encoding import CATEGORICAL, CONSTANT, ORDINAL
 from hptaa_lab.store import TrialStore
 
 if TYPE_CHECKING:
@@ -185,7 +186,7 @@ def infer_space(
     table = _table_of(source)
     chosen = _choose_columns(table, objective, columns, None)
     rows, _ = _rows_to_import(table, chosen)
-    problems = Problems(table.source)
+    problems = Problems(table.source, columns=list(table.frame.columns))
     space = _infer(table, chosen, rows, problems)
     problems.raise_if_any(_ADVICE)
     return space
@@ -199,13 +200,17 @@ def _read_csv(path: Path) -> _Table:
     import pandas as pd
 
     try:
-        frame = pd.read_csv(
-            path,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            skip_blank_lines=False,
-        )
+        with warnings.catch_warnings():
+            # A line with more fields than the header would lose data quietly.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                skip_blank_lines=False,
+                index_col=False,
+            )
     except FileNotFoundError:
         raise InteropError(
             f"Cannot import {path}: no such file. Check the path (relative paths "
@@ -216,7 +221,12 @@ def _read_csv(path: Path) -> _Table:
             f"Cannot import {path}: the file is empty. Expected a header row of "
             "column names and one row per trial."
         ) from None
-    except (pd.errors.ParserError, UnicodeDecodeError, IsADirectoryError) as exc:
+    except (
+        pd.errors.ParserError,
+        pd.errors.ParserWarning,
+        UnicodeDecodeError,
+        IsADirectoryError,
+    ) as exc:
         reason = " ".join(str(exc).split())
         raise InteropError(
             f"Cannot import {path}: it is not a readable CSV file ({reason}). "
@@ -283,7 +293,11 @@ def _choose_columns(
     elif prefixed:
         wanted = {c[len(PARAMS_PREFIX) :]: c for c in prefixed}
     elif space is not None:
-        wanted = {n: _column_for(n, present) for n in space if _needs_column(space, n)}
+        wanted = {
+            n: _column_for(n, present)
+            for n in space
+            if _needs_column(space, n) or _column_for(n, present)
+        }
     else:
         wanted = {c: c for c in present if c != objective}
 
@@ -318,9 +332,24 @@ def _column_for(name: str, present: list[str]) -> str | None:
     return None
 
 
+def _only_value(hp: Any) -> tuple[bool, Any]:
+    """Whether a hyperparameter has a single legal value, and that value."""
+    kind = hp_kind(hp)
+    if kind == CONSTANT:
+        return True, plain(hp.value)
+    values: Sequence[Any] = ()
+    if kind == CATEGORICAL:
+        values = hp.choices
+    elif kind == ORDINAL:
+        values = hp.sequence
+    if len(values) == 1:
+        return True, plain(values[0])
+    return False, None
+
+
 def _needs_column(space: CS.ConfigurationSpace, name: str) -> bool:
-    """Whether a hyperparameter needs a column (a constant can be filled in)."""
-    return hp_kind(space[name]) != CONSTANT
+    """Whether a hyperparameter needs a column (a single value is filled in)."""
+    return not _only_value(space[name])[0]
 
 
 def _check_against_space(
@@ -442,7 +471,7 @@ def _import_table(
             "in other states); nothing to import."
         )
 
-    problems = Problems(table.source)
+    problems = Problems(table.source, columns=list(table.frame.columns))
     final = given if given is not None else _infer(table, chosen, rows, problems)
     values = _objective_values(table, chosen, rows, problems)
     configs = _configurations(table, chosen, rows, final, problems)
@@ -506,9 +535,9 @@ def _configurations(
     cells = {n: table.frame[c].tolist() for n, c in chosen.hyperparameters.items()}
     constants: dict[str, Any] = {}
     for name in space:
-        hp: Any = space[name]
-        if hp_kind(hp) == CONSTANT and name not in cells and not space.parents_of[name]:
-            constants[name] = plain(hp.value)
+        single, value = _only_value(space[name])
+        if single and name not in cells and not space.parents_of[name]:
+            constants[name] = value
     configs = []
     for i in rows:
         label, n_before = table.labels[i], len(problems)

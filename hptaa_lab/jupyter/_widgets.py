@@ -93,6 +93,14 @@ class SpaceDiffWidget:
         }
         self.table = widgets.HTML()
         self.status = widgets.HTML()
+        self._added_header = widgets.HTML(
+            "<b>Added hyperparameters</b>: the value each had in the previous "
+            "version, if it was hard-coded there (leave unknown otherwise)."
+        )
+        self._removed_header = widgets.HTML(
+            "<b>Removed hyperparameters</b>: the value each is fixed to now "
+            "(optional; previous trials with that value count as exact matches)."
+        )
         self.confirm_button = widgets.Button(
             description="Confirm",
             button_style="success",
@@ -238,7 +246,7 @@ class SpaceDiffWidget:
             pairs.setdefault(
                 (s.previous, s.current), f"score {s.score:.2f}: {s.reason}"
             )
-        accepted = accepted_suggestions(self.space_diff, self._start.renames)
+        accepted = accepted_suggestions(self.space_diff, self._start)
         choices = {}
         for pair, reason in pairs.items():
             choice = widgets.ToggleButtons(
@@ -269,22 +277,10 @@ class SpaceDiffWidget:
                     f"<small>({html.escape(self._reasons[(prev, cur)])})</small>"
                 )
                 rows.append(widgets.HBox([choice, widgets.HTML(text)]))
-        if self.previous_fixed_inputs:
-            rows.append(
-                widgets.HTML(
-                    "<b>Added hyperparameters</b>: the value each had in the previous "
-                    "version, if it was hard-coded there (leave unknown otherwise)."
-                )
-            )
-            rows.extend(f.widget for f in self.previous_fixed_inputs.values())
-        if self.current_fixed_inputs:
-            rows.append(
-                widgets.HTML(
-                    "<b>Removed hyperparameters</b>: the value each is fixed to now "
-                    "(optional; previous trials with that value count as exact matches)."
-                )
-            )
-            rows.extend(f.widget for f in self.current_fixed_inputs.values())
+        rows.append(self._added_header)
+        rows.extend(f.widget for f in self.previous_fixed_inputs.values())
+        rows.append(self._removed_header)
+        rows.extend(f.widget for f in self.current_fixed_inputs.values())
         rows.extend([self.confirm_button, self.status])
         return widgets.VBox(rows)
 
@@ -297,6 +293,8 @@ class SpaceDiffWidget:
             field.widget.layout.display = None if name in shown.added else "none"
         for name, field in self.current_fixed_inputs.items():
             field.widget.layout.display = None if name in shown.removed else "none"
+        self._added_header.layout.display = None if shown.added else "none"
+        self._removed_header.layout.display = None if shown.removed else "none"
         try:
             _check_one_rename_each(self.accepted_renames())
         except MappingError as exc:
@@ -320,15 +318,23 @@ class SpaceDiffWidget:
 
 
 def accepted_suggestions(
-    space_diff: SpaceDiff, start: dict[str, str] | None = None
+    space_diff: SpaceDiff, start: Mapping | None = None
 ) -> dict[str, str]:
-    """The renames to accept by default: ``start``, then suggestions best first,
-    skipping any that reuses a previous or current name already taken."""
-    renames = dict(start or {})
+    """The renames to accept by default.
+
+    First the renames of ``start``; then the suggestions, best first, skipping
+    any that reuses a previous or current name already taken, or that
+    contradicts ``start`` (a current name it gives a previous fixed value is an
+    added hyperparameter; a previous name it fixes now is a removed one).
+    """
+    start = start or Mapping()
+    renames = dict(start.renames)
     for s in space_diff.suggestions:
-        if s.previous in renames or s.current in renames.values():
-            continue
-        renames[s.previous] = s.current
+        taken = s.previous in renames or s.current in renames.values()
+        added = s.current in start.previous_fixed
+        removed = s.previous in start.current_fixed
+        if not (taken or added or removed):
+            renames[s.previous] = s.current
     return renames
 
 

@@ -8,6 +8,7 @@ import logging
 import math
 import numbers
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -193,7 +194,7 @@ class TrialStore:
         _check_study_record(record)
         if record.created_at is None:
             record = replace(record, created_at=_now())
-        _study_values(record)
+        _study_values(record)  # refuses what cannot be stored, before any write
 
         try:
             with self._transaction(write=True) as conn:
@@ -469,6 +470,7 @@ class TrialStore:
         _check_study_record(record)
         if record.created_at is None:
             record = replace(record, created_at=_now())
+        _study_values(record)
         n_trials = len(trial_records)
         attrs = [{}] * n_trials if trial_attrs is None else list(trial_attrs)
         if len(attrs) != n_trials:
@@ -943,11 +945,32 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _switch_to_wal(cursor)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
     finally:
         cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """Put the database in WAL mode, waiting while another connection holds it.
+
+    Switching a database that is not yet in WAL mode (a new file) needs an
+    exclusive lock, and SQLite answers "database is locked" at once, without
+    the busy timeout, when another connection is using the file; so wait here.
+    Once the file is in WAL mode the statement needs no lock.
+    """
+    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    pause = 0.001
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(2 * pause, 0.05)
 
 
 def _sqlite_on_begin(conn: sa.Connection) -> None:

@@ -35,6 +35,7 @@ FCNET_TASKS = [
 ]
 NAS_TASKS = ["cifar10", "cifar100", "imagenet"]
 SVM_TASKS = ["digits", "breast_cancer", "wine", "diabetes"]
+XGB_TASKS = ["breast_cancer", "digits", "wine", "diabetes"]
 TASKS = {
     "FCN-A": FCNET_TASKS,
     "FCN-B": FCNET_TASKS,
@@ -42,6 +43,8 @@ TASKS = {
     "NAS-B": NAS_TASKS,
     "SVM-A": SVM_TASKS,
     "SVM-B": SVM_TASKS,
+    "XGB-A": XGB_TASKS,
+    "XGB-B": XGB_TASKS,
 }
 TABULAR = ["FCN-A", "FCN-B", "NAS-A", "NAS-B"]
 
@@ -66,6 +69,20 @@ COST_NARROW = ("float", 2.0**-5, 2.0**5, True, 1.0)
 GAMMA = ("float", 2.0**-10, 2.0**10, True, 1.0)
 DEGREE = ("integer", 2, 5, False, 3)
 KERNEL = ("categorical", ("linear", "poly", "rbf"), "rbf")
+XGB_BASE = {
+    "nrounds": ("integer", 1, 5000, False, 100),
+    "eta": ("float", 2.0**-10, 1.0, True, 0.3),
+    "subsample": ("float", 0.0, 1.0, False, 1.0),
+    "lambda": ("float", 2.0**-10, 2.0**10, True, 1.0),
+    "alpha": ("float", 2.0**-10, 2.0**10, True, 2.0**-10),
+}
+XGB_TREE = {
+    "colsample_bytree": ("float", 0.0, 1.0, False, 1.0),
+    "colsample_bylevel": ("float", 0.0, 1.0, False, 1.0),
+    "max_depth": ("integer", 1, 15, False, 6),
+    "min_child_weight": ("float", 1.0, 2.0**7, True, 1.0),
+}
+BOOSTER = ("categorical", ("gblinear", "gbtree"), "gbtree")
 
 FCN_A_SHARED = {
     "activation_fn_1": ACTIVATION,
@@ -118,6 +135,12 @@ EXPECTED_SPACES: dict[str, tuple[dict[str, Any], dict[str, Any], set[Any]]] = {
         {"kernel": KERNEL, "C": COST_WIDE, "gamma": GAMMA, "degree": DEGREE},
         SVM_B_CONDITIONS,
     ),
+    "XGB-A": (XGB_BASE, {**XGB_BASE, **XGB_TREE}, set()),
+    "XGB-B": (
+        {"booster": BOOSTER, **XGB_BASE},
+        {"booster": BOOSTER, **XGB_BASE},
+        set(),
+    ),
 }
 
 # name -> (added, removed, changed range, previous_fixed, current_fixed)
@@ -140,6 +163,19 @@ EXPECTED_ADJUSTMENTS: dict[str, tuple[set[str], set[str], set[str], dict, dict]]
     ),
     "SVM-A": ({"degree"}, {"gamma"}, set(), {}, {"gamma": "scale"}),
     "SVM-B": (set(), set(), {"C"}, {}, {}),
+    "XGB-A": (
+        set(XGB_TREE),
+        set(),
+        set(),
+        {
+            "colsample_bytree": 1.0,
+            "colsample_bylevel": 1.0,
+            "max_depth": 6,
+            "min_child_weight": 1.0,
+        },
+        {},
+    ),
+    "XGB-B": (set(), set(), set(), {}, {}),
 }
 
 
@@ -181,8 +217,8 @@ def _table(directory: str, task: str) -> dict[str, dict[str, list[float]]]:
 
 
 def _quick_task(name: str) -> str:
-    """The cheapest task to evaluate: wine for the trained SVMs."""
-    return "wine" if name.startswith("SVM") else TASKS[name][0]
+    """The cheapest task to evaluate: wine for the trained benchmarks."""
+    return "wine" if name.startswith(("SVM", "XGB")) else TASKS[name][0]
 
 
 def _defaults(bench: Benchmark) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -201,9 +237,19 @@ def _check_range(name: str, value: float) -> None:
         assert 0.0 <= value <= 1.0
 
 
-def test_names_lists_the_six_benchmarks_sorted() -> None:
-    """Check that names() lists the six benchmarks in sorted order."""
-    assert benchmarks.names() == ["FCN-A", "FCN-B", "NAS-A", "NAS-B", "SVM-A", "SVM-B"]
+def test_names_lists_the_eight_benchmarks_sorted() -> None:
+    """Check that names() lists the eight benchmarks in sorted order."""
+    assert benchmarks.names() == [
+        "FCN-A",
+        "FCN-B",
+        "NAS-A",
+        "NAS-B",
+        "SVM-A",
+        "SVM-B",
+        "XGB-A",
+        "XGB-B",
+    ]
+    assert benchmarks.trained_names() == ["SVM-A", "SVM-B", "XGB-A", "XGB-B"]
 
 
 @pytest.mark.parametrize("name", sorted(TASKS))
@@ -253,13 +299,13 @@ def test_get_builds_fresh_spaces_each_call() -> None:
 def test_unknown_benchmark_lists_valid_names() -> None:
     """Check that an unknown benchmark name lists the valid ones."""
     message = (
-        r"Unknown benchmark 'XGB-A'\. Valid benchmark names: "
-        r"FCN-A, FCN-B, NAS-A, NAS-B, SVM-A, SVM-B\."
+        r"Unknown benchmark 'XGB-C'\. Valid benchmark names: "
+        r"FCN-A, FCN-B, NAS-A, NAS-B, SVM-A, SVM-B, XGB-A, XGB-B\."
     )
     with pytest.raises(UnknownNameError, match=message):
-        benchmarks.get("XGB-A")
+        benchmarks.get("XGB-C")
     with pytest.raises(ValueError, match=message):
-        benchmarks.tasks("XGB-A")
+        benchmarks.tasks("XGB-C")
 
 
 def test_unknown_task_lists_valid_tasks() -> None:
@@ -316,8 +362,8 @@ def test_tabular_defaults_evaluate_deterministically(name: str, task: str) -> No
 
 @pytest.mark.parametrize("name", ["SVM-A", "SVM-B"])
 def test_svm_defaults_evaluate_deterministically_on_digits(name: str) -> None:
-    """Check that SVM default configurations give the same sane value twice."""
-    bench = benchmarks.get(name, "digits")
+    """Check that live SVM default configurations give the same sane value twice."""
+    bench = benchmarks.get(name, "digits", live=True)
     previous, current = _defaults(bench)
 
     for objective, config in [
@@ -334,7 +380,7 @@ def test_svm_defaults_evaluate_deterministically_on_digits(name: str) -> None:
 def test_objectives_accept_sampled_configurations(name: str) -> None:
     """Check that sampled configurations (numpy values) evaluate to sane values."""
     bench = benchmarks.get(name, _quick_task(name))
-    n_samples = 2 if name.startswith("SVM") else 20
+    n_samples = 20
 
     for space, objective in [
         (bench.previous_space, bench.previous_objective),
@@ -448,8 +494,8 @@ def _native_svc_error(**svc_args: Any) -> float:
 
 def test_svm_objectives_match_svc_with_named_kernels() -> None:
     """Check that SVM objectives equal SVC trained with the named kernel."""
-    svm_a = benchmarks.get("SVM-A", "wine")
-    svm_b = benchmarks.get("SVM-B", "wine")
+    svm_a = benchmarks.get("SVM-A", "wine", live=True)
+    svm_b = benchmarks.get("SVM-B", "wine", live=True)
 
     value = svm_a.previous_objective({"C": 2.0, "gamma": 0.5})
     assert value == pytest.approx(_native_svc_error(kernel="rbf", C=2.0, gamma=0.5))

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import cloudpickle
 import psutil
 import pytest
 
@@ -32,16 +33,21 @@ from hptaa_lab.samplers import config_key
 from hptaa_lab.samplers import names as sampler_names
 from hptaa_lab.transfer import names as transfer_names
 
+# Objectives of this module travel by value, so that a worker (and one that restarts
+# after a kill) runs them without importing this module, pytest and hptaa_lab.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
 LOGGER = "hptaa_lab.execution._dask"
 BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 SPACE = {"x": (0.0, 1.0), "c": ["a", "b"]}
 # 6 * 3 * 2 = 36 configurations: small enough that a sampler blind to pending
 # trials repeats itself.
 DISCRETE = {"a": (0, 5), "b": ["x", "y", "z"], "c": [0, 1]}
+# 2 * 3 * 2 = 12 configurations, all of them taken by a run of 12 trials.
 SMALL = {"a": (0, 1), "b": ["x", "y", "z"], "c": [0, 1]}
 
 
-# -- objectives (module level, so that workers import them by reference) -------
+# -- objectives ----------------------------------------------------------------
 
 
 def _quadratic(config: dict[str, Any]) -> float:
@@ -255,7 +261,9 @@ def test_local_cluster_workers_use_one_blas_thread_and_listen_on_loopback(
     for report in reports.values():
         assert report["env"] == dict.fromkeys(BLAS_VARS, "1")
         assert report["threads"] <= {1}
-    processes = [psutil.Process()] + [psutil.Process(r["pid"]) for r in reports.values()]
+    processes = [psutil.Process()] + [
+        psutil.Process(r["pid"]) for r in reports.values()
+    ]
     listening = [
         conn.laddr.ip
         for process in processes
@@ -493,9 +501,9 @@ def test_timeout_starts_no_trial_after_the_deadline(
     study = _study(tmp_path)
     start = datetime.now(UTC)
 
-    study.optimize(_sleep_then_quadratic, timeout=1.0, scheduler=client)
+    study.optimize(_sleep_then_quadratic, n_trials=50, timeout=1.0, scheduler=client)
 
-    assert 2 <= len(study.trials)
+    assert 2 <= len(study.trials) < 50
     assert set(_states(study)) == {TrialState.COMPLETE}
     last_start = max(t.started_at for t in study.trials if t.started_at)
     assert last_start <= start + timedelta(seconds=1.5)
@@ -623,3 +631,18 @@ def test_worker_retries_must_be_a_non_negative_int(
         match=rf"worker_retries must be a non-negative int; got {retries!r}\.",
     ):
         run_parallel(study, _quadratic, n_trials=1, workers=2, worker_retries=retries)
+
+
+def test_importing_execution_leaves_dask_unimported() -> None:
+    """Check that importing hptaa_lab.execution imports neither dask nor
+    distributed; they load only when a parallel run starts."""
+    code = (
+        "import sys, hptaa_lab.execution\n"
+        "print(sorted({'dask', 'distributed'} & set(sys.modules)))\n"
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, check=True, text=True
+    )
+
+    assert done.stdout.strip() == "[]"

@@ -1,0 +1,218 @@
+"""The ``hptaa bench`` subcommand: the paper's protocol over chosen benchmarks."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from typing import Any
+
+from hptaa_lab.benchmarks import protocol
+
+__all__ = ["add_parser"]
+
+logger = logging.getLogger(__name__)
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``bench`` subcommand to the ``hptaa`` command's subparsers.
+
+    Args:
+        subparsers: What ``ArgumentParser.add_subparsers`` returned.
+
+    Returns:
+        The subcommand's parser; its handler is set as ``handler``.
+    """
+    bench = subparsers.add_parser(
+        "bench",
+        help="the paper's protocol over benchmarks, methods, budgets and seeds",
+        description="Run the HT-AA protocol (PAPER.md section 4): a previous TPE "
+        "with each budget b_old, then every method on the current version until it "
+        "reaches the target (at least 40, at most 400 evaluations). Units run on a "
+        "Dask LocalCluster; every finished unit is appended to DIR/results.jsonl, "
+        "and a rerun with the same --out skips what is done. Writes the tidy "
+        "table, the speedup grid of every method, failure rates and an HTML "
+        "report to DIR.",
+    )
+    bench.add_argument(
+        "--benchmarks",
+        type=_names,
+        default=None,
+        metavar="LIST",
+        help="comma-separated benchmarks, each optionally with one task "
+        "(NAS-A:cifar10); default: all of them on every task",
+    )
+    bench.add_argument(
+        "--methods",
+        type=_names,
+        default=list(protocol.PAPER_METHODS),
+        metavar="LIST",
+        help="comma-separated methods; tpe is always run (default: "
+        + ",".join(protocol.PAPER_METHODS)
+        + "); all: "
+        + ",".join(protocol.method_names()),
+    )
+    bench.add_argument(
+        "--previous-budgets",
+        type=_positive_list,
+        default=list(protocol.PREVIOUS_BUDGETS),
+        metavar="LIST",
+        help="comma-separated budgets b_old of the previous HPO (10,20,40)",
+    )
+    bench.add_argument(
+        "--seeds", type=_positive_int, default=25, metavar="N", help="seeds (25)"
+    )
+    bench.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="Dask worker processes, one BLAS thread each (default: the CPUs)",
+    )
+    bench.add_argument(
+        "--reference-seeds",
+        type=_positive_int,
+        default=protocol.REFERENCE_SEEDS,
+        metavar="N",
+        help=f"reference TPE runs per task for the targets "
+        f"({protocol.REFERENCE_SEEDS})",
+    )
+    bench.add_argument(
+        "--use-mapping",
+        action="store_true",
+        help="give transfer methods the benchmark's previous and current fixed "
+        "values (not the paper's setting)",
+    )
+    bench.add_argument(
+        "--out",
+        default="hptaa_bench",
+        metavar="DIR",
+        help="output folder (hptaa_bench)",
+    )
+    bench.add_argument("--no-progress", action="store_true", help="no progress bar")
+    bench.set_defaults(handler=run_bench)
+    return bench
+
+
+def _names(text: str) -> list[str]:
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError(
+            f"expected a comma-separated list, got {text!r}"
+        )
+    return items
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer, got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_list(text: str) -> list[int]:
+    items = [item.strip() for item in text.split(",")]
+    try:
+        values = [int(item) for item in items]
+    except ValueError:
+        values = []
+    if not values or any(value < 1 for value in values):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated positive integers such as 10,20,40, got {text!r}"
+        )
+    return values
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    """Handle ``hptaa bench``: run or resume the sweep, print the grids.
+
+    Returns:
+        The exit status (0).
+    """
+    from hptaa_lab.benchmarks._outputs import (
+        GRID_MD,
+        REPORT_HTML,
+        RESULTS_CSV,
+        format_failures,
+        format_grids,
+        grids,
+    )
+    from hptaa_lab.benchmarks._sweep import SweepConfig, run_sweep
+
+    config = SweepConfig.create(
+        args.benchmarks,
+        args.methods,
+        args.previous_budgets,
+        args.seeds,
+        reference_seeds=args.reference_seeds,
+        use_mapping=args.use_mapping,
+    )
+    print(
+        f"hptaa bench: {len(config.tasks)} tasks x {len(config.previous_budgets)} "
+        f"previous budgets x {config.seeds} seeds, methods {', '.join(config.methods)}, "
+        f"{args.workers} workers -> {args.out}",
+        file=sys.stderr,
+    )
+    bar = _Progress(disabled=args.no_progress)
+    started = time.perf_counter()
+    try:
+        frame = run_sweep(config, out=args.out, workers=args.workers, progress=bar)
+    finally:
+        bar.close()
+    elapsed = time.perf_counter() - started
+    print(
+        "\nSpeedup over TPE (geometric mean over tasks, then benchmarks; rows "
+        "b_old, columns the target's budget):\n"
+    )
+    print(format_grids(grids(frame, config.methods)))
+    print("Failure rates:\n")
+    print(format_failures(protocol.failure_rates(frame)))
+    print(f"wall time {elapsed:.0f} s")
+    print(
+        f"results: {args.out}/{RESULTS_CSV}, grids: {args.out}/{GRID_MD}, report: "
+        f"{args.out}/{REPORT_HTML}"
+    )
+    return 0
+
+
+class _Progress:
+    """Units finished, on stderr: a tqdm bar on a terminal, else a line per 5%."""
+
+    def __init__(self, disabled: bool) -> None:
+        self.disabled = disabled
+        self.lines = not sys.stderr.isatty()
+        self.bar: Any = None
+        self.last_line = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.disabled:
+            return
+        if self.lines:
+            step = max(1, total // 20)
+            if done == total or done // step != self.last_line:
+                self.last_line = done // step
+                print(f"units: {done}/{total}", file=sys.stderr, flush=True)
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(
+                total=total,
+                initial=done,
+                unit="unit",
+                file=sys.stderr,
+                dynamic_ncols=True,
+            )
+            return
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -1,0 +1,458 @@
+"""Sweeps of the protocol: configuration, output folder, Dask execution, outputs.
+
+An output folder holds ``manifest.json`` (the sweep's configuration),
+``targets.json`` (reference targets), ``results.jsonl`` (one line per finished
+unit, appended and flushed as each unit finishes) and, once the sweep is
+complete, the tidy table, the speedup grids, the failure rates and the HTML
+report. A rerun with the same folder and configuration skips finished units; a
+different configuration is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from hptaa_lab.benchmarks import protocol
+from hptaa_lab.benchmarks._base import names, tasks
+from hptaa_lab.errors import HptaaError, UnknownNameError
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+TARGETS = "targets.json"
+RESULTS = "results.jsonl"
+FORMAT = 1
+BLAS_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+}
+"""One BLAS (and OpenMP) thread per worker process."""
+
+Item = TypeVar("Item")
+
+
+class SweepError(HptaaError, ValueError):
+    """A sweep configuration or output folder that cannot be used."""
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """What a sweep runs; two sweeps with equal configurations may share a folder.
+
+    Attributes:
+        tasks: (benchmark, task) pairs.
+        methods: Methods, "tpe" first.
+        previous_budgets: Budgets b_old.
+        seeds: Number of seeds (0 .. seeds - 1).
+        reference_seeds: Reference runs per task for the targets.
+        use_mapping: Whether transfer methods get the benchmark's fixed values.
+        target_budgets: Budgets that define the targets.
+        min_evaluations: Evaluations each current HPO runs at least.
+        max_evaluations: Evaluations each current HPO runs at most.
+    """
+
+    tasks: tuple[tuple[str, str], ...]
+    methods: tuple[str, ...]
+    previous_budgets: tuple[int, ...]
+    seeds: int
+    reference_seeds: int = protocol.REFERENCE_SEEDS
+    use_mapping: bool = False
+    target_budgets: tuple[int, ...] = protocol.TARGET_BUDGETS
+    min_evaluations: int = protocol.MIN_EVALUATIONS
+    max_evaluations: int = protocol.MAX_EVALUATIONS
+
+    @classmethod
+    def create(
+        cls,
+        benchmarks: Sequence[str] | None,
+        methods: Sequence[str],
+        previous_budgets: Sequence[int],
+        seeds: int,
+        *,
+        reference_seeds: int = protocol.REFERENCE_SEEDS,
+        use_mapping: bool = False,
+    ) -> SweepConfig:
+        """Check the arguments of a sweep and build its configuration.
+
+        Args:
+            benchmarks: Names, each optionally with a task ("NAS-A:cifar10");
+                None for every benchmark on every task.
+            methods: Method names; "tpe" is added first if missing.
+            previous_budgets: Positive integers.
+            seeds: A positive integer.
+            reference_seeds: A positive integer.
+            use_mapping: See ``protocol.Unit``.
+
+        Raises:
+            UnknownNameError: For an unknown benchmark, task or method.
+            SweepError: For budgets or seeds that are not positive integers.
+        """
+        pairs = parse_benchmarks(benchmarks)
+        checked = protocol.check_methods(methods)
+        ordered = [protocol.REFERENCE_METHOD] + [
+            m for m in checked if m != protocol.REFERENCE_METHOD
+        ]
+        budgets = [_positive("previous budget", b) for b in previous_budgets]
+        if not budgets:
+            raise SweepError(
+                "The previous budgets must list at least one positive integer; got "
+                "none. Pass e.g. 10,20,40."
+            )
+        return cls(
+            tasks=tuple(pairs),
+            methods=tuple(ordered),
+            previous_budgets=tuple(sorted(set(budgets))),
+            seeds=_positive("number of seeds", seeds),
+            reference_seeds=_positive("number of reference seeds", reference_seeds),
+            use_mapping=bool(use_mapping),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The configuration as JSON values."""
+        data = asdict(self)
+        data["tasks"] = [list(pair) for pair in self.tasks]
+        return data
+
+    def units(
+        self, targets: dict[tuple[str, str], protocol.Targets]
+    ) -> list[protocol.Unit]:
+        """Every unit of the sweep, seed by seed."""
+        return [
+            protocol.Unit(
+                benchmark=benchmark,
+                task=task,
+                previous_budget=budget,
+                seed=seed,
+                methods=self.methods,
+                targets=targets[benchmark, task].values,
+                target_budgets=self.target_budgets,
+                use_mapping=self.use_mapping,
+                min_evaluations=self.min_evaluations,
+                max_evaluations=self.max_evaluations,
+            )
+            for seed in range(self.seeds)
+            for benchmark, task in self.tasks
+            for budget in self.previous_budgets
+        ]
+
+
+def _positive(what: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SweepError(
+            f"The {what} must be a positive integer; got {value!r}. Pass a whole "
+            "number of at least 1."
+        )
+    return value
+
+
+def parse_benchmarks(entries: Sequence[str] | None) -> list[tuple[str, str]]:
+    """(benchmark, task) pairs from names such as "FCN-A" or "NAS-A:cifar10".
+
+    Raises:
+        UnknownNameError: For an unknown benchmark or task, listing the valid
+            ones.
+    """
+    if entries is None or len(entries) == 0:
+        return [(name, task) for name in names() for task in tasks(name)]
+    pairs: list[tuple[str, str]] = []
+    by_lower = {name.lower(): name for name in names()}
+    for entry in entries:
+        name, _, task = entry.strip().partition(":")
+        if name.lower() not in by_lower:
+            raise UnknownNameError("benchmark", name, names())
+        canonical = by_lower[name.lower()]
+        valid = tasks(canonical)
+        if task:
+            by_task = {t.lower(): t for t in valid}
+            if task.lower() not in by_task:
+                raise UnknownNameError("task", task, valid)
+            chosen = [by_task[task.lower()]]
+        else:
+            chosen = valid
+        pairs.extend((canonical, t) for t in chosen if (canonical, t) not in pairs)
+    return pairs
+
+
+def run_sweep(
+    config: SweepConfig,
+    *,
+    out: str | Path | None = None,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Run a sweep (resuming from ``out``), write its outputs, return its rows.
+
+    Args:
+        config: What to run.
+        out: Output folder, or None to keep nothing on disk.
+        workers: Dask worker processes, or None to run here one unit at a time.
+        progress: Called with (finished units, all units).
+
+    Returns:
+        Every row of the sweep, with trajectories.
+
+    Raises:
+        SweepError: If ``out`` holds a sweep of another configuration.
+    """
+    folder = Path(out) if out is not None else None
+    if workers is not None:
+        _positive("number of workers", workers)
+    done: dict[str, list[dict[str, Any]]] = {}
+    if folder is not None:
+        prepare_folder(folder, config)
+        done = load_results(folder / RESULTS, config)
+    with _executor(workers) as execute:
+        targets = _targets(config, folder, execute)
+        units = [u for u in config.units(targets) if u.key not in done]
+        total = len(done) + len(units)
+        finished = len(done)
+        if progress is not None:
+            progress(finished, total)
+        sink = (folder / RESULTS).open("a", encoding="utf-8") if folder else None
+        try:
+            for unit, rows in execute(protocol.run_unit, units):
+                done[unit.key] = rows
+                if sink is not None:
+                    sink.write(json.dumps({"unit": unit.key, "rows": rows}) + "\n")
+                    sink.flush()
+                finished += 1
+                if progress is not None:
+                    progress(finished, total)
+        finally:
+            if sink is not None:
+                sink.close()
+    frame = results_frame(done, config)
+    if folder is not None:
+        from hptaa_lab.benchmarks._outputs import write_outputs
+
+        write_outputs(frame, targets, config, folder)
+    return frame
+
+
+def prepare_folder(folder: Path, config: SweepConfig) -> None:
+    """Create the folder and its manifest, or check that the manifest matches.
+
+    Raises:
+        SweepError: If the folder holds results of another configuration, or
+            results without a manifest.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = folder / MANIFEST
+    wanted = json.loads(json.dumps({"format": FORMAT, **config.to_json()}))
+    if manifest.is_file():
+        there = json.loads(manifest.read_text(encoding="utf-8"))
+        if there != wanted:
+            differences = [
+                f"{key}: {there.get(key)!r} there, {wanted.get(key)!r} now"
+                for key in sorted(set(there) | set(wanted))
+                if there.get(key) != wanted.get(key)
+            ]
+            raise SweepError(
+                f"The folder {folder} holds results of a different sweep "
+                f"configuration ({'; '.join(differences)}). Results are not mixed: "
+                "choose another --out folder, or rerun with the configuration "
+                "of that folder to resume it."
+            )
+        return
+    if (folder / RESULTS).exists():
+        raise SweepError(
+            f"The folder {folder} holds {RESULTS} but no {MANIFEST}, so its "
+            "configuration is unknown. Results are not mixed: choose another "
+            "--out folder."
+        )
+    manifest.write_text(json.dumps(wanted, indent=2) + "\n", encoding="utf-8")
+
+
+def load_results(path: Path, config: SweepConfig) -> dict[str, list[dict[str, Any]]]:
+    """Finished units of a results file, by unit key.
+
+    A last line cut short by an interruption is removed from the file.
+    """
+    if not path.is_file():
+        return {}
+    done: dict[str, list[dict[str, Any]]] = {}
+    data = path.read_bytes()
+    good = 0
+    for line in data.splitlines(keepends=True):
+        if not line.endswith(b"\n"):
+            break
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            break
+        methods = {row["method"] for row in record["rows"]}
+        if methods == set(config.methods):
+            done[record["unit"]] = record["rows"]
+        good += len(line)
+    if good < len(data):
+        logger.warning(
+            "Removed an unfinished line at the end of %s (an interrupted write).", path
+        )
+        with path.open("r+b") as stream:
+            stream.truncate(good)
+    return done
+
+
+def results_frame(
+    done: dict[str, list[dict[str, Any]]], config: SweepConfig
+) -> pd.DataFrame:
+    """The rows of every finished unit of the configuration, in sweep order."""
+    rows = [row for unit_rows in done.values() for row in unit_rows]
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    order = {m: i for i, m in enumerate(config.methods)}
+    task_order = {pair: i for i, pair in enumerate(config.tasks)}
+    frame["_task"] = [
+        task_order.get((b, t), -1)
+        for b, t in zip(frame["benchmark"], frame["task"], strict=True)
+    ]
+    frame["_method"] = frame["method"].map(order)
+    frame = frame.sort_values(["_task", "previous_budget", "seed", "_method"])
+    return frame.drop(columns=["_task", "_method"]).reset_index(drop=True)
+
+
+def _targets(
+    config: SweepConfig,
+    folder: Path | None,
+    execute: Callable[..., Iterable[tuple[Any, Any]]],
+) -> dict[tuple[str, str], protocol.Targets]:
+    """Targets of every task: from ``targets.json`` where cached, else run."""
+    cached: dict[tuple[str, str], protocol.Targets] = {}
+    path = folder / TARGETS if folder is not None else None
+    if path is not None and path.is_file():
+        for key, entry in json.loads(path.read_text(encoding="utf-8")).items():
+            benchmark, task = key.split("|")
+            cached[benchmark, task] = protocol.Targets(
+                benchmark,
+                task,
+                tuple(entry["budgets"]),
+                tuple(entry["values"]),
+                entry["reference_seeds"],
+            )
+    missing = [
+        pair
+        for pair in config.tasks
+        if pair not in cached
+        or cached[pair].budgets != config.target_budgets
+        or cached[pair].reference_seeds != config.reference_seeds
+    ]
+    jobs = [(b, t, config.reference_seeds, config.target_budgets) for b, t in missing]
+    for _, targets in execute(_targets_job, jobs):
+        cached[targets.benchmark, targets.task] = targets
+    if path is not None and missing:
+        data = {
+            f"{b}|{t}": {
+                "budgets": list(v.budgets),
+                "values": list(v.values),
+                "reference_seeds": v.reference_seeds,
+            }
+            for (b, t), v in sorted(cached.items())
+        }
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return cached
+
+
+def _targets_job(job: tuple[str, str, int, tuple[int, ...]]) -> protocol.Targets:
+    benchmark, task, reference_seeds, budgets = job
+    return protocol.compute_targets(
+        benchmark, task, reference_seeds=reference_seeds, budgets=budgets
+    )
+
+
+class _executor:
+    """Context manager giving ``execute(fn, items)``, which yields (item, result)
+    pairs as results finish: here, or on a Dask LocalCluster."""
+
+    def __init__(self, workers: int | None) -> None:
+        self.workers = workers
+        self.cluster: Any = None
+        self.client: Any = None
+        self.dask_logger: logging.Logger | None = None
+        self.dask_level = logging.NOTSET
+
+    def __enter__(self) -> Callable[..., Iterable[tuple[Any, Any]]]:
+        if self.workers is None:
+            return _in_process
+        return self._on_dask
+
+    def _start(self) -> None:
+        """Start the cluster (on first use, so a finished sweep starts none)."""
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError as exc:
+            raise SweepError(
+                "Running a sweep on workers needs Dask, which is missing. Install "
+                "the bench extra: pip install 'hptaa_lab[bench]'."
+            ) from exc
+        # Workers start with one BLAS thread; set here as well for spawned
+        # processes that read the parent's environment.
+        for key, value in BLAS_ENV.items():
+            os.environ.setdefault(key, value)
+        # Dask logs every start and stop at INFO; keep them out of the output.
+        self.dask_logger = logging.getLogger("distributed")
+        self.dask_level = self.dask_logger.level
+        self.dask_logger.setLevel(logging.ERROR)
+        self.cluster = LocalCluster(
+            n_workers=self.workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            silence_logs=logging.ERROR,
+            env=dict(BLAS_ENV),
+        )
+        self.client = Client(self.cluster)
+        logger.info("Started a Dask LocalCluster of %d processes.", self.workers)
+
+    def _on_dask(
+        self, fn: Callable[[Item], Any], items: Sequence[Item]
+    ) -> Iterable[tuple[Item, Any]]:
+        from dask.distributed import as_completed
+
+        if not items:
+            return
+        if self.client is None:
+            self._start()
+        futures = self.client.map(fn, list(items), pure=False)
+        by_key = {future.key: item for future, item in zip(futures, items, strict=True)}
+        for future in as_completed(futures):
+            result = future.result()
+            yield by_key[future.key], result
+            future.release()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+        if self.dask_logger is not None:
+            self.dask_logger.setLevel(self.dask_level)
+
+
+def _in_process(
+    fn: Callable[[Item], Any], items: Sequence[Item]
+) -> Iterable[tuple[Item, Any]]:
+    for item in items:
+        yield item, fn(item)
+
+
+def unit_count(config: SweepConfig) -> int:
+    """Number of units of a sweep."""
+    return len(config.tasks) * len(config.previous_budgets) * config.seeds
+
+
+def _finite(value: float) -> bool:
+    return not (isinstance(value, float) and math.isnan(value))

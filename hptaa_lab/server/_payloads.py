@@ -1,0 +1,419 @@
+"""JSON payloads of the REST endpoints, built from a (read-only) trial store."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from hptaa_lab.errors import HptaaError
+from hptaa_lab.records import StudyRecord, TrialRecord, TrialState
+from hptaa_lab.store import TrialStore
+
+__all__ = [
+    "MAX_LIMIT",
+    "check_study_name",
+    "incumbent_trajectory",
+    "parse_page",
+    "parse_states",
+    "studies_payload",
+    "study_payload",
+    "trials_payload",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Most trials one page of the trials endpoint returns.
+MAX_LIMIT = 1000
+_DEFAULT_LIMIT = 100
+_MAX_NAME = 200
+
+# Letters, digits and "_" (any script), then also ".", "+" and "-"; no path
+# separators, quotes, semicolons, wildcards, "%", spaces or control characters.
+_NAME = re.compile(r"\w[\w.+-]*")
+_FORBIDDEN_RUNS = ("..", "--")
+
+
+def check_study_name(name: str) -> str:
+    """Return ``name`` if it is a study name the API serves.
+
+    Raises:
+        ValueError: The name is empty, too long, or holds a path or SQL
+            metacharacter (anything but letters, digits, "_", ".", "+", "-",
+            or a ".." or "--" run).
+    """
+    shown = name if len(name) <= 60 else name[:57] + "..."
+    if not name or len(name) > _MAX_NAME:
+        raise ValueError(
+            f"A study name must have 1 to {_MAX_NAME} characters; got {len(name)}: "
+            f"{shown!r}."
+        )
+    if not _NAME.fullmatch(name) or any(run in name for run in _FORBIDDEN_RUNS):
+        raise ValueError(
+            f"Invalid study name {shown!r}: a study name starts with a letter, digit "
+            "or '_' and holds only letters, digits, '_', '.', '+' and '-' (no '..' "
+            "or '--'). Use the name as `hptaa studies` lists it."
+        )
+    return name
+
+
+def parse_states(values: Sequence[str]) -> list[TrialState] | None:
+    """Parse ``state`` query values ("COMPLETE", "fail,running", ...); None: all.
+
+    Raises:
+        ValueError: An unknown state.
+    """
+    words = [w.strip() for value in values for w in value.split(",") if w.strip()]
+    if not words:
+        return None
+    states: list[TrialState] = []
+    for word in words:
+        try:
+            states.append(TrialState(word.upper()))
+        except ValueError:
+            valid = ", ".join(s.value for s in TrialState)
+            raise ValueError(
+                f"Unknown trial state {word!r} in the state parameter. Valid states: "
+                f"{valid} (comma-separated)."
+            ) from None
+    return list(dict.fromkeys(states))
+
+
+def parse_page(offset: str | None, limit: str | None) -> tuple[int, int]:
+    """Parse the ``offset`` and ``limit`` query values of the trials endpoint.
+
+    Raises:
+        ValueError: Not an integer, a negative offset, or a limit outside
+            1..MAX_LIMIT.
+    """
+    first = _integer(offset, "offset", 0)
+    size = _integer(limit, "limit", _DEFAULT_LIMIT)
+    if first < 0:
+        raise ValueError(f"offset must be >= 0; got {first}.")
+    if not 1 <= size <= MAX_LIMIT:
+        raise ValueError(
+            f"limit must be between 1 and {MAX_LIMIT}; got {size}. Page through "
+            "the trials with offset."
+        )
+    return first, size
+
+
+def _integer(text: str | None, name: str, default: int) -> int:
+    if text is None or text == "":
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer; got {text!r}.") from None
+
+
+def incumbent_trajectory(
+    trials: Iterable[TrialRecord], direction: str
+) -> list[float | None]:
+    """Best objective value after each trial, by number (None before the first
+    complete trial)."""
+    maximize = direction == "maximize"
+    best: float | None = None
+    out: list[float | None] = []
+    for trial in trials:
+        value = trial.value if trial.state is TrialState.COMPLETE else None
+        if value is not None and _improves(value, best, maximize):
+            best = float(value)
+        out.append(best)
+    return out
+
+
+def _improves(value: float, best: float | None, maximize: bool) -> bool:
+    if best is None:
+        return True
+    return value > best if maximize else value < best
+
+
+def studies_payload(store: TrialStore | None, shown: str) -> dict[str, Any]:
+    """The studies endpoint's payload: every study with its counts and links.
+
+    Args:
+        store: The trial store, or None when its file does not exist yet.
+        shown: The store's location, for the reply and its message.
+    """
+    if store is None:
+        return {
+            "store": {"location": shown, "exists": False},
+            "message": f"No store at {shown} yet. Run a study and it appears here.",
+            "studies": [],
+        }
+
+    records = {record.name: record for record in store.list_studies()}
+    studies = []
+    for row in store.summaries():
+        record = records.get(row["name"])
+        studies.append(
+            {
+                "name": row["name"],
+                "previous": row["previous"],
+                "transfer": row["transfer"],
+                "sampler": row["sampler"],
+                "direction": row["direction"],
+                "n_trials": row["n_trials"],
+                "n_complete": row["n_complete"],
+                "n_fail": row["n_fail"],
+                "n_running": row["n_running"],
+                "incumbent_value": _finite(row["best_value"]),
+                "state": _study_state(row["n_trials"], row["n_running"]),
+                "created_at": _iso(row["created_at"]),
+                **_twin_links(record),
+            }
+        )
+    message = None if studies else f"The store at {shown} holds no study yet."
+    return {
+        "store": {"location": shown, "exists": True},
+        "message": message,
+        "studies": studies,
+    }
+
+
+def study_payload(store: TrialStore, name: str) -> dict[str, Any]:
+    """The study endpoint's payload: the study, its space, mapping, lineage,
+    incumbent trajectory, search-space diff to its previous study and the
+    comparison with its no-transfer twin.
+
+    Raises:
+        StudyNotFoundError: No such study.
+    """
+    record = store.get_study(name)
+    trials = store.get_trials(name)
+    counts = store.count_trials(name)
+    trajectory = incumbent_trajectory(trials, record.direction)
+    best = store.best_trial(name)
+    return {
+        "study": {
+            "name": record.name,
+            "previous": record.previous,
+            "transfer": record.transfer,
+            "sampler": record.sampler,
+            "direction": record.direction,
+            "seed": record.seed,
+            "created_at": _iso(record.created_at),
+            "attrs": record.attrs,
+            "n_trials": len(trials),
+            "n_complete": counts[TrialState.COMPLETE],
+            "n_fail": counts[TrialState.FAIL],
+            "n_running": counts[TrialState.RUNNING],
+            "counts": {state.value: counts[state] for state in TrialState},
+            "incumbent_value": None if best is None else _finite(best.value),
+            "incumbent_number": None if best is None else best.number,
+            "state": _study_state(len(trials), counts[TrialState.RUNNING]),
+            **_twin_links(record),
+        },
+        "space": _json_or_text(record.space_json),
+        "mapping": None
+        if record.mapping_json is None
+        else _json_or_text(record.mapping_json),
+        "lineage": store.lineage(name),
+        "trajectory": [
+            {
+                "number": trial.number,
+                "state": trial.state.value,
+                "value": _finite(trial.value),
+                "incumbent": _finite(best_so_far),
+            }
+            for trial, best_so_far in zip(trials, trajectory, strict=True)
+        ],
+        "diff": _diff_payload(store, record),
+        "twin": _twin_payload(store, record, trajectory),
+    }
+
+
+def trials_payload(
+    store: TrialStore,
+    name: str,
+    states: list[TrialState] | None,
+    offset: int,
+    limit: int,
+) -> dict[str, Any]:
+    """The trials endpoint's payload: one page of a study's trials by number.
+
+    Raises:
+        StudyNotFoundError: No such study.
+    """
+    counts = store.count_trials(name)
+    wanted = list(TrialState) if states is None else states
+    page = store.get_trials(name, states=states, offset=offset, limit=limit)
+    return {
+        "study": name,
+        "states": [state.value for state in wanted],
+        "offset": offset,
+        "limit": limit,
+        "total": sum(counts[state] for state in wanted),
+        "trials": [
+            {
+                "number": trial.number,
+                "state": trial.state.value,
+                "value": _finite(trial.value),
+                "config": trial.config,
+                "error": trial.error,
+                "proposed_by": trial.proposed_by,
+                "started_at": _iso(trial.started_at),
+                "finished_at": _iso(trial.finished_at),
+            }
+            for trial in page
+        ],
+    }
+
+
+# -- parts ---------------------------------------------------------------------
+
+
+def _diff_payload(store: TrialStore, record: StudyRecord) -> dict[str, Any] | None:
+    """Search-space diff from the previous study's space to this one's."""
+    if record.previous is None:
+        return None
+    reply: dict[str, Any] = {"previous": record.previous, "error": None}
+    if not store.has_study(record.previous):
+        reply["error"] = f"The previous study {record.previous!r} is not in the store."
+        return reply
+
+    from hptaa_lab.space import Mapping, diff, space_from_json
+
+    previous = store.get_study(record.previous)
+    try:
+        mapping = Mapping.from_json(record.mapping_json)
+        space_diff = diff(
+            space_from_json(previous.space_json),
+            space_from_json(record.space_json),
+            mapping,
+        )
+    except (HptaaError, ValueError, KeyError, TypeError) as exc:
+        logger.warning(
+            "Cannot diff study %r against %r: %s", record.name, previous.name, exc
+        )
+        reply["error"] = (
+            f"Cannot compute the search-space diff of {record.name!r} against "
+            f"{previous.name!r}: {exc}"
+        )
+        return reply
+
+    reply["identical"] = space_diff.is_identical
+    reply["changes"] = [
+        {
+            "name": change.name,
+            "previous_name": change.previous_name,
+            "kinds": [str(kind) for kind in change.kinds],
+            "label": change.label,
+            "previous": change.previous,
+            "current": change.current,
+        }
+        for change in space_diff.changes
+    ]
+    reply["suggestions"] = [
+        {
+            "previous": s.previous,
+            "current": s.current,
+            "score": round(float(s.score), 3),
+            "reason": s.reason,
+        }
+        for s in space_diff.suggestions
+    ]
+    return reply
+
+
+def _twin_payload(
+    store: TrialStore, record: StudyRecord, trajectory: list[float | None]
+) -> dict[str, Any] | None:
+    """Speedup of the transfer study against its no-transfer twin, if it has one.
+
+    Like the demo: the target is the twin's final incumbent; the speedup is how
+    many times fewer evaluations the transfer study needed to reach it.
+    """
+    links = _twin_links(record)
+    if links["scratch_twin"] is not None:
+        transfer, scratch = record.name, links["scratch_twin"]
+    elif links["twin_of"] is not None:
+        transfer, scratch = links["twin_of"], record.name
+    else:
+        return None
+    reply: dict[str, Any] = {
+        "transfer_study": transfer,
+        "no_transfer_study": scratch,
+        "target": None,
+        "evaluations_transfer": None,
+        "evaluations_no_transfer": None,
+        "speedup": None,
+        "message": None,
+    }
+    other = scratch if transfer == record.name else transfer
+    if not store.has_study(other):
+        reply["message"] = f"The twin study {other!r} is not in the store."
+        return reply
+
+    from hptaa_lab.report import evaluations_to_reach, speedup
+
+    other_record = store.get_study(other)
+    other_curve = incumbent_trajectory(store.get_trials(other), other_record.direction)
+    curves = {record.name: trajectory, other: other_curve}
+    scratch_curve = [v for v in curves[scratch] if v is not None]
+    if not scratch_curve:
+        reply["message"] = (
+            f"The no-transfer study {scratch!r} has no complete trial yet."
+        )
+        return reply
+
+    target = scratch_curve[-1]
+    evals = {
+        name: evaluations_to_reach(_nan_for_none(curve), target, record.direction)
+        for name, curve in curves.items()
+    }
+    reply["target"] = _finite(target)
+    reply["evaluations_transfer"] = evals[transfer]
+    reply["evaluations_no_transfer"] = evals[scratch]
+    reply["speedup"] = _finite(speedup(evals[scratch], evals[transfer]))
+    if reply["speedup"] is None:
+        reply["message"] = (
+            f"{transfer!r} has not reached the final incumbent of {scratch!r} yet."
+        )
+    return reply
+
+
+def _twin_links(record: StudyRecord | None) -> dict[str, str | None]:
+    """The ``scratch_twin`` / ``twin_of`` attributes, when they hold a name."""
+    attrs = {} if record is None else record.attrs
+    return {
+        key: value if isinstance(value, str) and value else None
+        for key, value in (
+            ("scratch_twin", attrs.get("scratch_twin")),
+            ("twin_of", attrs.get("twin_of")),
+        )
+    }
+
+
+def _study_state(n_trials: int, n_running: int) -> str:
+    if n_running:
+        return "running"
+    return "finished" if n_trials else "empty"
+
+
+def _nan_for_none(curve: Sequence[float | None]) -> list[float]:
+    return [math.nan if v is None else v for v in curve]
+
+
+def _finite(value: float | None) -> float | None:
+    """JSON has no NaN or infinity: those become None."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _json_or_text(text: str) -> Any:
+    """Parsed JSON text (the store only keeps JSON), or the text if it is not."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text

@@ -1,0 +1,167 @@
+/**
+ * A small SVG chart of a study's incumbent trajectory.
+ */
+
+import { ITrajectoryPoint } from './tokens';
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const WIDTH = 260;
+const HEIGHT = 130;
+const PAD = { left: 44, right: 8, top: 8, bottom: 22 };
+
+/** Plot coordinates of the incumbent step line and of each complete trial. */
+export interface IChartGeometry {
+  /** `points` attribute of the incumbent polyline (steps). */
+  incumbent: string;
+  /** One dot per complete trial: [x, y]. */
+  dots: Array<[number, number]>;
+  /** Value range on the y axis. */
+  low: number;
+  high: number;
+  /** Number of trials on the x axis. */
+  trials: number;
+}
+
+/**
+ * Compute the chart's geometry, or null when no trial is complete yet.
+ *
+ * x is the trial number, y the objective value (low values at the bottom).
+ * The incumbent line starts at the first complete trial and steps at each
+ * improvement.
+ */
+export function chartGeometry(
+  points: ITrajectoryPoint[]
+): IChartGeometry | null {
+  const values = points
+    .map(p => p.value)
+    .filter((v): v is number => v !== null && isFinite(v));
+  if (values.length === 0) {
+    return null;
+  }
+  let low = Math.min(...values);
+  let high = Math.max(...values);
+  if (high === low) {
+    low -= 0.5 * Math.abs(low || 1);
+    high += 0.5 * Math.abs(high || 1);
+  }
+  const last = Math.max(points.length - 1, 1);
+  const x = (n: number): number =>
+    round(PAD.left + ((WIDTH - PAD.left - PAD.right) * n) / last);
+  const y = (v: number): number =>
+    round(
+      HEIGHT -
+        PAD.bottom -
+        ((HEIGHT - PAD.top - PAD.bottom) * (v - low)) / (high - low)
+    );
+
+  const steps: string[] = [];
+  let previous: number | null = null;
+  points.forEach((point, i) => {
+    const best = point.incumbent;
+    if (best === null) {
+      return;
+    }
+    if (previous !== null && best !== previous) {
+      steps.push(`${x(i)},${y(previous)}`);
+    }
+    steps.push(`${x(i)},${y(best)}`);
+    previous = best;
+  });
+  if (previous !== null && points.length > 0) {
+    steps.push(`${x(points.length - 1)},${y(previous)}`);
+  }
+
+  const dots: Array<[number, number]> = [];
+  points.forEach((point, i) => {
+    if (point.state === 'COMPLETE' && point.value !== null) {
+      dots.push([x(i), y(point.value)]);
+    }
+  });
+  return { incumbent: steps.join(' '), dots, low, high, trials: points.length };
+}
+
+/**
+ * Render the incumbent trajectory as an SVG element, or a note when no trial
+ * is complete yet.
+ */
+export function renderTrajectory(
+  points: ITrajectoryPoint[],
+  direction: string
+): Element {
+  const geometry = chartGeometry(points);
+  if (geometry === null) {
+    const note = document.createElement('p');
+    note.className = 'hptaa-Note';
+    note.textContent =
+      'No complete trial yet: the chart appears with the first.';
+    return note;
+  }
+
+  const svg = svgElement('svg', {
+    class: 'hptaa-Chart-svg',
+    viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
+    role: 'img',
+    'aria-label':
+      `Incumbent trajectory over ${geometry.trials} trials ` +
+      `(objective ${direction === 'maximize' ? 'maximized' : 'minimized'})`
+  });
+  const bottom = HEIGHT - PAD.bottom;
+  svg.appendChild(
+    svgElement('path', {
+      class: 'hptaa-Chart-axis',
+      d: `M${PAD.left},${PAD.top} V${bottom} ` + `H${WIDTH - PAD.right}`
+    })
+  );
+  for (const [cx, cy] of geometry.dots) {
+    svg.appendChild(
+      svgElement('circle', { class: 'hptaa-Chart-dot', cx, cy, r: 2 })
+    );
+  }
+  svg.appendChild(
+    svgElement('polyline', {
+      class: 'hptaa-Chart-incumbent',
+      points: geometry.incumbent
+    })
+  );
+  svg.appendChild(label(PAD.left - 4, PAD.top + 8, fmt(geometry.high), 'end'));
+  svg.appendChild(label(PAD.left - 4, bottom, fmt(geometry.low), 'end'));
+  svg.appendChild(label(PAD.left, HEIGHT - 6, '0', 'start'));
+  svg.appendChild(
+    label(WIDTH - PAD.right, HEIGHT - 6, `trial ${geometry.trials - 1}`, 'end')
+  );
+  return svg;
+}
+
+/** A number in at most 4 significant digits. */
+export function fmt(value: number | null): string {
+  if (value === null || !isFinite(value)) {
+    return '-';
+  }
+  return Number(value.toPrecision(4)).toString();
+}
+
+function label(x: number, y: number, text: string, anchor: string): Element {
+  const node = svgElement('text', {
+    class: 'hptaa-Chart-label',
+    x,
+    y,
+    'text-anchor': anchor
+  });
+  node.textContent = text;
+  return node;
+}
+
+function svgElement(
+  tag: string,
+  attributes: Record<string, string | number>
+): SVGElement {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    node.setAttribute(key, String(value));
+  }
+  return node;
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}

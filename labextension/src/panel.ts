@@ -1,0 +1,494 @@
+/**
+ * The "HPO studies" sidebar panel: lineage tree, study details, cell insertion.
+ */
+
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { ServerConnection } from '@jupyterlab/services';
+import { Message } from '@lumino/messaging';
+import { Widget } from '@lumino/widgets';
+
+import { ApiError, fetchStudies, fetchStudy } from './api';
+import { fmt, renderTrajectory } from './chart';
+import {
+  buildLineage,
+  ILineageNode,
+  nextStudyName,
+  tuneCellTemplate
+} from './lineage';
+import {
+  IDiff,
+  IStudiesReply,
+  IStudyReply,
+  IStudySummary,
+  ITwin
+} from './tokens';
+
+/** Polling period while a study runs (the fastest the panel polls). */
+export const RUNNING_POLL_MS = 2000;
+
+/** Polling period while no study runs, to notice a new one. */
+export const IDLE_POLL_MS = 10000;
+
+/** Options of the panel. */
+export interface IStudiesPanelOptions {
+  /** Tracks the active notebook, where the insert button adds a cell. */
+  tracker: INotebookTracker | null;
+  /** Activates a notebook after a cell was inserted into it. */
+  activate: (id: string) => void;
+  /** Server settings; the page's own by default. */
+  serverSettings?: ServerConnection.ISettings;
+}
+
+/**
+ * Sidebar panel listing the HPO studies of the trial store.
+ *
+ * It polls the server only while it is visible: every RUNNING_POLL_MS while
+ * a study has running trials, every IDLE_POLL_MS otherwise.
+ */
+export class StudiesPanel extends Widget {
+  constructor(options: IStudiesPanelOptions) {
+    super();
+    this._tracker = options.tracker;
+    this._activate = options.activate;
+    this._settings = options.serverSettings;
+    this.addClass('hptaa-StudiesPanel');
+    this._buildSkeleton();
+  }
+
+  /** Name of the selected study, or null. */
+  get selected(): string | null {
+    return this._selected;
+  }
+
+  /** Fetch the studies (and the selected study) and redraw. */
+  refresh(): Promise<void> {
+    if (this._pending === null) {
+      this._pending = this._refresh().finally(() => {
+        this._pending = null;
+        this._schedule();
+      });
+    }
+    return this._pending;
+  }
+
+  /** Select a study and show its details. */
+  async select(name: string): Promise<void> {
+    this._selected = name;
+    this._markSelection();
+    await this._loadDetail();
+  }
+
+  /**
+   * Insert a `%%hptaa tune --from <previous>` cell below the active cell of
+   * the active notebook.
+   *
+   * @returns Null on success, else why nothing was inserted.
+   */
+  insertTuneCell(previous: string): string | null {
+    const panel = this._tracker?.currentWidget ?? null;
+    const model = panel?.content.model ?? null;
+    if (panel === null || model === null) {
+      return 'Open a notebook first: the cell goes into the active notebook.';
+    }
+    const taken = new Set(this._studies.map(s => s.name));
+    const source = tuneCellTemplate(previous, nextStudyName(previous, taken));
+    const notebook = panel.content;
+    const index =
+      notebook.activeCellIndex < 0
+        ? model.sharedModel.cells.length
+        : notebook.activeCellIndex + 1;
+    model.sharedModel.insertCell(index, { cell_type: 'code', source });
+    notebook.activeCellIndex = index;
+    this._activate(panel.id);
+    return null;
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    void this.refresh();
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this._cancel();
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    this._cancel();
+    super.onBeforeDetach(msg);
+  }
+
+  dispose(): void {
+    this._cancel();
+    super.dispose();
+  }
+
+  // -- fetching -------------------------------------------------------------
+
+  private async _refresh(): Promise<void> {
+    if (document.hidden) {
+      return;
+    }
+    let reply: IStudiesReply;
+    try {
+      reply = await fetchStudies(this._settings);
+    } catch (error) {
+      this._studies = [];
+      this._showMessage(messageOf(error), 'error');
+      this._renderTree();
+      this._renderDetail(null);
+      return;
+    }
+    this._studies = reply.studies;
+    this._showMessage(reply.message, 'info');
+    this._renderTree();
+
+    const known = this._studies.some(s => s.name === this._selected);
+    if (this._selected !== null && !known) {
+      this._selected = null;
+      this._renderDetail(null);
+    } else if (this._selected !== null && this._detailIsStale()) {
+      await this._loadDetail();
+    }
+  }
+
+  private async _loadDetail(): Promise<void> {
+    const name = this._selected;
+    if (name === null) {
+      return;
+    }
+    try {
+      const reply = await fetchStudy(name, this._settings);
+      if (this._selected === name) {
+        this._detail = reply;
+        this._renderDetail(reply);
+      }
+    } catch (error) {
+      if (this._selected === name) {
+        this._detail = null;
+        this._renderDetail(null, messageOf(error));
+      }
+    }
+  }
+
+  /** Whether the selected study (or its twin) changed since it was shown. */
+  private _detailIsStale(): boolean {
+    const detail = this._detail;
+    if (detail === null || detail.study.name !== this._selected) {
+      return true;
+    }
+    const names = [detail.study.name, detail.twin?.transfer_study];
+    names.push(detail.twin?.no_transfer_study);
+    return this._studies.some(
+      s =>
+        names.includes(s.name) &&
+        (s.state === 'running' ||
+          (s.name === detail.study.name &&
+            s.n_trials !== detail.study.n_trials))
+    );
+  }
+
+  private _schedule(): void {
+    this._cancel();
+    if (this.isDisposed || !this.isVisible) {
+      return;
+    }
+    const running = this._studies.some(s => s.state === 'running');
+    this._timer = window.setTimeout(
+      () => void this.refresh(),
+      running ? RUNNING_POLL_MS : IDLE_POLL_MS
+    );
+  }
+
+  private _cancel(): void {
+    if (this._timer !== null) {
+      window.clearTimeout(this._timer);
+      this._timer = null;
+    }
+  }
+
+  // -- rendering ------------------------------------------------------------
+
+  private _buildSkeleton(): void {
+    const header = element('div', 'hptaa-Header');
+    const title = element('h2', 'hptaa-Title', 'HPO studies');
+    const refresh = element('button', 'hptaa-RefreshButton jp-Button', '↻');
+    refresh.title = 'Refresh the list of studies';
+    refresh.setAttribute('aria-label', 'Refresh the list of studies');
+    refresh.addEventListener('click', () => void this.refresh());
+    header.append(title, refresh);
+
+    this._message = element('div', 'hptaa-Message');
+    this._message.setAttribute('role', 'status');
+    this._tree = element('ul', 'hptaa-Lineage');
+    this._tree.setAttribute('role', 'tree');
+    this._tree.setAttribute('aria-label', 'Studies by lineage');
+    this._detailNode = element('section', 'hptaa-Detail');
+    this._detailNode.hidden = true;
+    this.node.append(header, this._message, this._tree, this._detailNode);
+  }
+
+  private _showMessage(text: string | null, kind: 'info' | 'error'): void {
+    this._message.textContent = text ?? '';
+    this._message.hidden = !text;
+    this._message.classList.toggle('hptaa-mod-error', kind === 'error');
+  }
+
+  private _renderTree(): void {
+    const focused = document.activeElement;
+    const refocus =
+      focused instanceof HTMLElement && this._tree.contains(focused)
+        ? focused.dataset.study
+        : undefined;
+    this._tree.replaceChildren(
+      ...buildLineage(this._studies).map(node => this._renderNode(node))
+    );
+    this._markSelection();
+    if (refocus !== undefined) {
+      this._rowOf(refocus)?.focus();
+    }
+  }
+
+  private _renderNode(node: ILineageNode): HTMLElement {
+    const study = node.study;
+    const item = element('li', 'hptaa-Study');
+    item.setAttribute('role', 'treeitem');
+    item.dataset.study = study.name;
+
+    const row = element('button', 'hptaa-StudyRow');
+    row.dataset.study = study.name;
+    row.title = `Show ${study.name}`;
+    row.addEventListener('click', () => void this.select(study.name));
+    const name = element('span', 'hptaa-StudyName', study.name);
+    if (study.state === 'running') {
+      name.prepend(element('span', 'hptaa-RunningDot'));
+      name.title = `${study.n_running} trial(s) running`;
+    }
+    row.append(
+      name,
+      element('span', 'hptaa-Badge', transferLabel(study)),
+      element('span', 'hptaa-Count', trialCount(study)),
+      element(
+        'span',
+        'hptaa-Incumbent',
+        `incumbent ${fmt(study.incumbent_value)}`
+      )
+    );
+    item.append(row);
+
+    if (node.children.length > 0) {
+      const group = element('ul', 'hptaa-Children');
+      group.setAttribute('role', 'group');
+      group.append(...node.children.map(child => this._renderNode(child)));
+      item.append(group);
+    }
+    return item;
+  }
+
+  private _rowOf(name: string): HTMLElement | null {
+    for (const row of this._tree.querySelectorAll('.hptaa-StudyRow')) {
+      if (row instanceof HTMLElement && row.dataset.study === name) {
+        return row;
+      }
+    }
+    return null;
+  }
+
+  private _markSelection(): void {
+    for (const item of this._tree.querySelectorAll('.hptaa-Study')) {
+      const on =
+        item instanceof HTMLElement && item.dataset.study === this._selected;
+      item.classList.toggle('hptaa-mod-selected', on);
+      item.setAttribute('aria-selected', String(on));
+    }
+  }
+
+  private _renderDetail(reply: IStudyReply | null, error?: string): void {
+    const section = this._detailNode;
+    if (reply === null) {
+      section.replaceChildren();
+      if (error !== undefined) {
+        section.append(element('p', 'hptaa-Message hptaa-mod-error', error));
+      }
+      section.hidden = error === undefined;
+      return;
+    }
+
+    const study = reply.study;
+    const facts = [
+      `previous: ${study.previous ?? 'none'}`,
+      `transfer: ${transferLabel(study)}`,
+      trialCount(study),
+      `incumbent ${fmt(study.incumbent_value)}` +
+        (study.incumbent_number === null
+          ? ''
+          : ` (trial ${study.incumbent_number})`)
+    ];
+    const chart = element('div', 'hptaa-Chart');
+    chart.append(
+      element('h4', 'hptaa-Subtitle', 'Incumbent trajectory'),
+      renderTrajectory(reply.trajectory, study.direction)
+    );
+
+    const insert = element(
+      'button',
+      'hptaa-InsertButton',
+      `Insert %%hptaa tune --from ${study.name}`
+    );
+    insert.title =
+      'Insert a cell that tunes a new study with this one as previous study ' +
+      'into the active notebook';
+    const status = element('p', 'hptaa-InsertStatus');
+    status.setAttribute('role', 'status');
+    insert.addEventListener('click', () => {
+      const problem = this.insertTuneCell(study.name);
+      status.textContent = problem ?? 'Cell inserted into the active notebook.';
+      status.classList.toggle('hptaa-mod-error', problem !== null);
+    });
+
+    section.replaceChildren(
+      element('h3', 'hptaa-DetailTitle', study.name),
+      element('p', 'hptaa-Facts', facts.join(' · ')),
+      chart,
+      renderTwin(reply.twin, study.name),
+      renderDiff(reply.diff),
+      insert,
+      status
+    );
+    section.hidden = false;
+  }
+
+  private _tracker: INotebookTracker | null;
+  private _activate: (id: string) => void;
+  private _settings: ServerConnection.ISettings | undefined;
+  private _studies: IStudySummary[] = [];
+  private _selected: string | null = null;
+  private _detail: IStudyReply | null = null;
+  private _pending: Promise<void> | null = null;
+  private _timer: number | null = null;
+  private _message!: HTMLElement;
+  private _tree!: HTMLElement;
+  private _detailNode!: HTMLElement;
+}
+
+function renderTwin(twin: ITwin | null, name: string): HTMLElement {
+  const node = element('p', 'hptaa-Speedup');
+  if (twin === null) {
+    node.hidden = true;
+    return node;
+  }
+  const isTwin = twin.no_transfer_study === name;
+  const lead = isTwin
+    ? `No-transfer twin of ${twin.transfer_study}. `
+    : `No-transfer twin: ${twin.no_transfer_study}. `;
+  if (twin.speedup === null) {
+    node.textContent = lead + (twin.message ?? 'No speedup yet.');
+    return node;
+  }
+  node.append(
+    lead,
+    element('strong', '', `Speedup of transfer: ${fmt(twin.speedup)}×`),
+    ` — ${twin.transfer_study} reached the twin's final incumbent ` +
+      `${fmt(twin.target)} after ${twin.evaluations_transfer} evaluations, ` +
+      `${twin.no_transfer_study} after ${twin.evaluations_no_transfer}.`
+  );
+  return node;
+}
+
+function renderDiff(diff: IDiff | null): HTMLElement {
+  const node = element('div', 'hptaa-Diff');
+  if (diff === null) {
+    node.append(
+      element('p', 'hptaa-Note', 'First study of its lineage: no diff.')
+    );
+    return node;
+  }
+  node.append(
+    element('h4', 'hptaa-Subtitle', `Search-space diff to ${diff.previous}`)
+  );
+  if (diff.error !== null) {
+    node.append(element('p', 'hptaa-Message hptaa-mod-error', diff.error));
+    return node;
+  }
+  if (diff.identical) {
+    node.append(element('p', 'hptaa-Note', 'The search spaces are identical.'));
+  }
+
+  const table = element('table', 'hptaa-DiffTable');
+  const head = element('tr');
+  for (const title of ['name', 'change', 'previous → current']) {
+    head.append(element('th', '', title));
+  }
+  table.append(head);
+  for (const change of diff.changes ?? []) {
+    const row = element(
+      'tr',
+      `hptaa-Change-${change.kinds[0].replace(/ /g, '-')}`
+    );
+    const shownName =
+      change.previous_name !== null && change.previous_name !== change.name
+        ? `${change.previous_name} → ${change.name}`
+        : change.name;
+    const sides = [change.previous || '—', change.current || '—'].join(' → ');
+    row.append(
+      element('td', 'hptaa-DiffName', shownName),
+      element('td', 'hptaa-DiffKind', change.label),
+      element('td', 'hptaa-DiffSides', sides)
+    );
+    table.append(row);
+  }
+  node.append(table);
+
+  for (const s of diff.suggestions ?? []) {
+    node.append(
+      element(
+        'p',
+        'hptaa-Note',
+        `Maybe renamed: ${s.previous} → ${s.current} (${s.reason}); ` +
+          'confirm it with a mapping.'
+      )
+    );
+  }
+  return node;
+}
+
+function transferLabel(study: IStudySummary): string {
+  if (study.transfer !== null) {
+    return study.transfer;
+  }
+  return study.twin_of !== null ? 'no transfer (twin)' : 'no transfer';
+}
+
+function trialCount(study: IStudySummary): string {
+  const parts = [`${study.n_trials} trial${study.n_trials === 1 ? '' : 's'}`];
+  if (study.n_running > 0) {
+    parts.push(`${study.n_running} running`);
+  }
+  if (study.n_fail > 0) {
+    parts.push(`${study.n_fail} failed`);
+  }
+  return parts.join(', ');
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof ApiError) {
+    return error.message;
+  }
+  console.error('hptaa-lab:', error);
+  return `Unexpected error: ${String(error)}. See the browser console.`;
+}
+
+function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className = '',
+  text?: string
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) {
+    node.className = className;
+  }
+  if (text !== undefined) {
+    node.textContent = text;
+  }
+  return node;
+}

@@ -1,0 +1,167 @@
+"""Tests of the ``hptaa import`` and ``hptaa export`` subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hptaa_lab.interop import InteropError
+from hptaa_lab.interop._cli import add_parsers
+from hptaa_lab.space import build_space, space_to_json
+from hptaa_lab.store import TrialStore
+
+pytestmark = pytest.mark.filterwarnings("error::DeprecationWarning")
+
+RUNS = """\
+lr,units,kernel,loss
+0.001,16,rbf,0.5
+0.1,256,linear,0.3
+0.02,64,rbf,0.25
+"""
+
+
+def _run(store_url: str, *argv: str | Path) -> int:
+    """Parse and run one subcommand the way ``hptaa`` does, with --store."""
+    parser = argparse.ArgumentParser(prog="hptaa")
+    parser.add_argument("--store", default=None)
+    add_parsers(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["--store", store_url, *map(str, argv)])
+    status: int = args.handler(args)
+    return status
+
+
+@pytest.fixture
+def runs(tmp_path: Path) -> Path:
+    """A CSV file of three trials, objective in 'loss'."""
+    path = tmp_path / "runs.csv"
+    path.write_text(RUNS)
+    return path
+
+
+def test_import_dry_run_shows_the_inferred_space_and_writes_nothing(
+    tmp_path: Path, tmp_store_url: str, runs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that --dry-run prints the inferred space and imports nothing."""
+    status = _run(
+        tmp_store_url, "import", runs, "svm", "--objective", "loss", "--dry-run"
+    )
+
+    assert status == 0
+    assert capsys.readouterr().out == textwrap.dedent(
+        """\
+        Search space (inferred from the data):
+          kernel  choice {'linear', 'rbf'}
+          lr      float [0.001, 0.1]
+          units   int [16, 256]
+
+        Would import 3 trials as study 'svm' (minimize).
+        """
+    )
+    assert not (tmp_path / "studies.db").exists()
+
+
+def test_import_csv_with_columns_direction_and_space(
+    tmp_path: Path, tmp_store_url: str, runs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that --columns, --direction and --space reach the import."""
+    space_file = tmp_path / "space.json"
+    space_file.write_text(space_to_json(build_space({"lr": (1e-4, 1.0, "log")})))
+
+    status = _run(
+        tmp_store_url,
+        "import",
+        runs,
+        "svm",
+        "--objective",
+        "loss",
+        "--columns",
+        "lr",
+        "--direction",
+        "maximize",
+        "--space",
+        space_file,
+    )
+
+    assert status == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Search space (given):\n  lr  float [0.0001, 1] log\n")
+    assert "Imported 3 trials as study 'svm' (maximize)." in out
+    with TrialStore(tmp_store_url) as store:
+        best = store.best_trial("svm")
+        assert best is not None and best.config == {"lr": 0.001}
+
+
+def test_export_writes_csv_parquet_and_optuna_by_output(
+    tmp_path: Path, tmp_store_url: str, runs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that the output's form picks the format, and the results read back."""
+    pytest.importorskip("pyarrow")
+    pytest.importorskip("optuna")
+    _run(tmp_store_url, "import", runs, "svm", "--objective", "loss")
+    optuna_url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    capsys.readouterr()
+
+    assert _run(tmp_store_url, "export", "svm", tmp_path / "svm.csv") == 0
+    assert _run(tmp_store_url, "export", "svm", tmp_path / "svm.parquet") == 0
+    assert _run(tmp_store_url, "export", "svm", optuna_url) == 0
+    assert _run(tmp_store_url, "import", optuna_url, "svm-back") == 0
+
+    out = capsys.readouterr().out
+    assert f"exported study 'svm' to {tmp_path / 'svm.csv'}" in out
+    assert f"exported study 'svm' to Optuna study 'svm' in {optuna_url}" in out
+    assert "Imported 3 trials as study 'svm-back' (minimize)." in out
+    from_csv = pd.read_csv(tmp_path / "svm.csv")
+    from_parquet = pd.read_parquet(tmp_path / "svm.parquet")
+    assert from_csv["params_units"].tolist() == [16, 256, 64]
+    assert from_parquet["value"].tolist() == [0.5, 0.3, 0.25]
+    with TrialStore(tmp_store_url) as store:
+        assert [t.config for t in store.get_trials("svm-back")] == [
+            t.config for t in store.get_trials("svm")
+        ]
+
+
+def test_export_to_standard_output(
+    tmp_store_url: str, runs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that OUTPUT - writes the CSV to standard output."""
+    _run(tmp_store_url, "import", runs, "svm", "--objective", "loss")
+    capsys.readouterr()
+
+    assert _run(tmp_store_url, "export", "svm", "-") == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
+        "number,state,value,proposed_by,started_at,finished_at,duration_s,error,"
+        "params_kernel,params_lr,params_units"
+    )
+    assert lines[1] == "0,COMPLETE,0.5,csv,,,,,rbf,0.001,16"
+    assert len(lines) == 4
+
+
+def test_optuna_import_refuses_csv_options(tmp_store_url: str) -> None:
+    """Check that --direction with an Optuna source is refused, not ignored."""
+    with pytest.raises(
+        InteropError, match="--direction and --columns apply to CSV files"
+    ):
+        _run(
+            tmp_store_url,
+            "import",
+            "sqlite:///optuna.db",
+            "prev",
+            "--direction",
+            "maximize",
+        )
+
+
+def test_unreadable_space_file_is_refused(tmp_path: Path, tmp_store_url: str) -> None:
+    """Check that a --space file that cannot be read names the file."""
+    missing = tmp_path / "space.json"
+
+    with pytest.raises(
+        InteropError, match=rf"Cannot read the search space file {missing}: "
+    ):
+        _run(tmp_store_url, "import", "runs.csv", "v1", "--space", missing)

@@ -1,0 +1,128 @@
+"""Read-only access to the store, and the parsing of request parameters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hptaa_lab.errors import StoreError
+from hptaa_lab.records import TrialRecord, TrialState
+from hptaa_lab.server import (
+    NoStoreYetError,
+    StoreLocation,
+    StoreReader,
+    check_study_name,
+    incumbent_trajectory,
+)
+from hptaa_lab.server._payloads import parse_page, parse_states
+
+from ._seed import CURRENT, PREVIOUS, seed_store
+
+
+def reader_for(path: Path) -> StoreReader:
+    return StoreReader(StoreLocation(path, "a test"))
+
+
+def test_missing_store_raises_and_creates_nothing(tmp_path: Path) -> None:
+    """Check that a missing store is reported and neither file nor folder appears."""
+    path = tmp_path / "absent" / "studies.db"
+
+    with pytest.raises(
+        NoStoreYetError, match=r"No store at .*absent/studies\.db yet\."
+    ):
+        reader_for(path).open()
+
+    assert not path.parent.exists()
+
+
+def test_folder_is_not_a_store(tmp_path: Path) -> None:
+    """Check that a folder given as store path is refused with a file example."""
+    with pytest.raises(StoreError, match=r"is a folder\. Point HptaaServer\.store"):
+        reader_for(tmp_path).open()
+
+
+def test_store_is_opened_read_only(tmp_path: Path) -> None:
+    """Check that the store the reader hands out cannot write."""
+    path = seed_store(tmp_path / "studies.db")
+    store = reader_for(path).open()
+
+    with pytest.raises(StoreError, match=r"attempt to write a readonly database"):
+        store.start_trial(CURRENT, {"lr": 0.1}, "tpe")
+    assert store.count_trials(CURRENT)[TrialState.RUNNING] == 0
+
+
+def test_replaced_store_file_is_reopened(tmp_path: Path) -> None:
+    """Check that the reader opens the new file after the store was replaced."""
+    path = seed_store(tmp_path / "studies.db")
+    reader = reader_for(path)
+    assert reader.open().has_study(PREVIOUS)
+
+    replacement = tmp_path / "other" / "studies.db"
+    seed_store(replacement)
+    for leftover in tmp_path.glob("studies.db*"):
+        leftover.unlink()
+    replacement.rename(path)
+
+    assert reader.open().has_study(CURRENT)
+    reader.close()
+
+
+@pytest.mark.parametrize(
+    "name", ["mlp-v2", "a.b+c_d", "étude_1", "_private", "v" * 200]
+)
+def test_plain_study_names_are_accepted(name: str) -> None:
+    """Check that letters, digits, '_', '.', '+' and '-' pass."""
+    assert check_study_name(name) == name
+
+
+@pytest.mark.parametrize(
+    "name", ["a/b", "a\\b", "..", "x;y", "x'y", "a--b", ".hidden", "a b"]
+)
+def test_metacharacters_are_refused(name: str) -> None:
+    """Check that path and SQL metacharacters are refused with the rule."""
+    with pytest.raises(ValueError, match=r"Invalid study name .*: a study name starts"):
+        check_study_name(name)
+
+
+def test_empty_name_is_refused() -> None:
+    """Check that an empty name is refused with the allowed length."""
+    with pytest.raises(ValueError, match=r"must have 1 to 200 characters; got 0"):
+        check_study_name("")
+
+
+def test_states_parse_case_insensitively_without_duplicates() -> None:
+    """Check that states are parsed from repeated and comma-separated values."""
+    assert parse_states([]) is None
+    assert parse_states(["complete,FAIL", "Complete"]) == [
+        TrialState.COMPLETE,
+        TrialState.FAIL,
+    ]
+    with pytest.raises(ValueError, match="Unknown trial state 'done'"):
+        parse_states(["done"])
+
+
+def test_page_defaults_and_bounds() -> None:
+    """Check the default page and the largest allowed limit."""
+    assert parse_page(None, None) == (0, 100)
+    assert parse_page("5", "1000") == (5, 1000)
+    with pytest.raises(ValueError, match="limit must be between 1 and 1000; got 1001"):
+        parse_page("0", "1001")
+
+
+def test_incumbent_trajectory_follows_direction() -> None:
+    """Check that the incumbent is the running max when maximizing, and that a
+    failed trial keeps the incumbent."""
+    values = [None, 0.5, 0.3, None, 0.9]
+    trials = [
+        TrialRecord(
+            number=n,
+            config={},
+            state=TrialState.FAIL if v is None else TrialState.COMPLETE,
+            value=v,
+        )
+        for n, v in enumerate(values)
+    ]
+
+    assert incumbent_trajectory(trials, "maximize") == [None, 0.5, 0.5, 0.5, 0.9]
+    assert incumbent_trajectory(trials, "minimize") == [None, 0.5, 0.3, 0.3, 0.3]
