@@ -25,7 +25,9 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP) $(SYSTEM_STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --nbval-lax --nbval-current-env \
+		--nbval-sanitize-with tests/jupyter/nbval_sanitize.cfg \
+		--nbval-cell-timeout=300 tests notebooks
 
 perf: $(STAMP)
 	$(BIN)/python scripts/bench_perf.py

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sklearn
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from hptaa_lab import benchmarks
 from hptaa_lab.benchmarks import _surrogate

@@ -29,8 +29,17 @@ def test_demo_end_to_end_writes_report_and_keeps_three_studies(
     leaves the previous, transfer and no-transfer studies with their lineage."""
     report = tmp_path / "report.html"
     code, out, _ = run(
-        capsys, "--store", store_url, "demo", "--trials", "6",
-        "--previous-trials", "5", "--report", str(report), "--no-progress",
+        capsys,
+        "--store",
+        store_url,
+        "demo",
+        "--trials",
+        "6",
+        "--previous-trials",
+        "5",
+        "--report",
+        str(report),
+        "--no-progress",
     )
     assert code == 0
     assert "Search-space diff" in out
@@ -40,8 +49,11 @@ def test_demo_end_to_end_writes_report_and_keeps_three_studies(
     assert "plotly" in page.lower() and "svm-a-diabetes-r1-v2" in page
     store = TrialStore(store_url)
     names = [s.name for s in store.list_studies()]
-    assert names == ["svm-a-diabetes-r1-v1", "svm-a-diabetes-r1-v2",
-                     "svm-a-diabetes-r1-v2-scratch"]
+    assert names == [
+        "svm-a-diabetes-r1-v1",
+        "svm-a-diabetes-r1-v2",
+        "svm-a-diabetes-r1-v2-scratch",
+    ]
     assert store.get_study("svm-a-diabetes-r1-v2").previous == "svm-a-diabetes-r1-v1"
     assert store.count_trials("svm-a-diabetes-r1-v2-scratch")["COMPLETE"] == 6
 
@@ -57,9 +69,19 @@ def test_demo_twice_uses_new_study_names(
     """Check that a second demo in the same store does not collide with the first."""
     for _ in range(2):
         code, _, _ = run(
-            capsys, "--store", store_url, "demo", "--benchmark", "NAS-B",
-            "--trials", "3", "--previous-trials", "3", "--no-progress",
-            "--report", str(tmp_path / "r.html"),
+            capsys,
+            "--store",
+            store_url,
+            "demo",
+            "--benchmark",
+            "NAS-B",
+            "--trials",
+            "3",
+            "--previous-trials",
+            "3",
+            "--no-progress",
+            "--report",
+            str(tmp_path / "r.html"),
         )
         assert code == 0
     names = [s.name for s in TrialStore(store_url).list_studies()]
@@ -73,8 +95,10 @@ def test_demo_summary_numbers_match_studies(store_url: str) -> None:
     result = run_demo("FCN-B", trials=12, previous_trials=10, seed=3, store=store_url)
     target = result.trajectories["no transfer"][-1]
     assert result.target == target
-    for label, evals in (("transfer", result.evals_transfer),
-                         ("no transfer", result.evals_scratch)):
+    for label, evals in (
+        ("transfer", result.evals_transfer),
+        ("no transfer", result.evals_scratch),
+    ):
         curve = result.trajectories[label]
         if evals is None:
             assert min(curve) > target
@@ -82,8 +106,9 @@ def test_demo_summary_numbers_match_studies(store_url: str) -> None:
             assert curve[evals - 1] <= target
             assert evals == 1 or curve[evals - 2] > target
     if result.evals_transfer:
-        assert math.isclose(result.speedup,
-                            result.evals_scratch / result.evals_transfer)
+        assert math.isclose(
+            result.speedup, result.evals_scratch / result.evals_transfer
+        )
 
 
 def test_unknown_benchmark_lists_valid_names(
@@ -100,8 +125,18 @@ def test_unknown_transfer_method_lists_valid_names(
 ) -> None:
     """Check that an unknown transfer method is reported with the valid ones."""
     code, _, err = run(
-        capsys, "--store", store_url, "demo", "--benchmark", "NAS-B",
-        "--trials", "2", "--previous-trials", "2", "--transfer", "magic",
+        capsys,
+        "--store",
+        store_url,
+        "demo",
+        "--benchmark",
+        "NAS-B",
+        "--trials",
+        "2",
+        "--previous-trials",
+        "2",
+        "--transfer",
+        "magic",
         "--no-progress",
     )
     assert code == 2
@@ -136,13 +171,17 @@ def test_show_and_diff_of_transfer_study(
     confirmed rename."""
     from hptaa_lab import create_study
 
-    v1 = create_study("v1", {"lr": (1e-4, 1e-1, "log"), "k": ["a", "b"]},
-                      store=store_url, seed=0)
+    v1 = create_study(
+        "v1", {"lr": (1e-4, 1e-1, "log"), "k": ["a", "b"]}, store=store_url, seed=0
+    )
     v1.optimize(lambda c: c["lr"] + (c["k"] == "b"), n_trials=5)
     v2 = create_study(
-        "v2", {"learning_rate": (1e-4, 1e-1, "log"), "k": ["a", "b", "c"]},
-        previous="v1", mapping={"renames": {"lr": "learning_rate"}},
-        store=store_url, seed=0,
+        "v2",
+        {"learning_rate": (1e-4, 1e-1, "log"), "k": ["a", "b", "c"]},
+        previous="v1",
+        mapping={"renames": {"lr": "learning_rate"}},
+        store=store_url,
+        seed=0,
     )
     v2.optimize(lambda c: c["learning_rate"] if c["k"] != "c" else 1 / 0, n_trials=4)
     code, out, _ = run(capsys, "show", "v2", "--store", store_url)

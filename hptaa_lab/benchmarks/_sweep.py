@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -447,12 +446,3 @@ def _in_process(
 ) -> Iterable[tuple[Item, Any]]:
     for item in items:
         yield item, fn(item)
-
-
-def unit_count(config: SweepConfig) -> int:
-    """Number of units of a sweep."""
-    return len(config.tasks) * len(config.previous_budgets) * config.seeds
-
-
-def _finite(value: float) -> bool:
-    return not (isinstance(value, float) and math.isnan(value))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,20 +21,25 @@ _PARQUET = "parquet"
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
-def add_parsers(subparsers: Any) -> None:
+def add_parsers(
+    subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ()
+) -> None:
     """Add ``import`` and ``export`` to the ``hptaa`` command's subparsers.
 
     Args:
         subparsers: What ``ArgumentParser.add_subparsers`` returned. The
-            handlers read the global ``--store`` option as ``args.store``.
+            handlers read the ``--store`` option as ``args.store``.
+        parents: Parsers whose options every subcommand takes (such as a
+            ``--store`` that may follow the subcommand).
     """
-    _add_import(subparsers)
-    _add_export(subparsers)
+    _add_import(subparsers, list(parents))
+    _add_export(subparsers, list(parents))
 
 
-def _add_import(subparsers: Any) -> None:
+def _add_import(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "import",
+        parents=parents,
         help="import a previous study from a CSV file or an Optuna storage",
         description="Import a previous study into the trial store, so that a new "
         "study can transfer from it (create_study(..., previous=NAME)). SOURCE is a "
@@ -91,9 +97,10 @@ def _add_import(subparsers: Any) -> None:
     parser.set_defaults(handler=run_import)
 
 
-def _add_export(subparsers: Any) -> None:
+def _add_export(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "export",
+        parents=parents,
         help="export a study to CSV, Parquet or an Optuna storage",
         description="Write a study's trials to a CSV or Parquet file (one row per "
         "trial, a params_<name> column per hyperparameter), or to a new study in an "

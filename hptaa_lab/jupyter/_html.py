@@ -8,7 +8,7 @@ from typing import Any
 
 from hptaa_lab.space import ChangeKind, SpaceDiff
 
-__all__ = ["Rich", "change_style", "diff_table_html", "table_html", "table_text"]
+__all__ = ["TextAndHtml", "change_style", "diff_table_html", "table_html", "table_text"]
 
 # Background and text colour of a row, by the change that matters most.
 _ADDED = ("#e6f4ea", "#137333")
@@ -29,7 +29,7 @@ _TABLE_STYLE = "border-collapse:collapse;font-size:0.9em;margin:4px 0"
 _CELL_STYLE = "border:1px solid #ddd;padding:3px 8px;text-align:left"
 
 
-class Rich:
+class TextAndHtml:
     """Output with a plain-text and an HTML form, for IPython's display.
 
     Args:

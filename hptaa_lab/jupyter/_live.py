@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,7 @@ __all__ = [
 _LATEST = 8
 _FAIL_STYLE = "background:#fce8e6;color:#a50e0e"
 _ERROR_CHARS = 120
+_LOG_SPAN = 20.0
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,7 @@ class LiveRunView:
         self._notes: list[tuple[str, bool]] = []
         self._on_stop = on_stop
         self._state = "starting"
+        self._previous = [] if previous is None else [float(v) for v in previous[1]]
 
         self.figure = self._trajectory_figure(previous)
         self.speedup_figure = self._speedup_figure() if len(self.series) == 2 else None
@@ -224,6 +226,12 @@ class LiveRunView:
                     ys = self.trajectory(s.key)
                     self.figure.data[i].x = list(range(1, len(ys) + 1))
                     self.figure.data[i].y = [None if math.isnan(v) else v for v in ys]
+            # Read the values, not the traces: inside batch_update the traces
+            # still hold their old data.
+            shown = [v for s in self.series for v in self.trajectory(s.key)]
+            scale = _value_scale(v for v in shown + self._previous if not math.isnan(v))
+            if self.figure.layout.yaxis.type != scale:
+                self.figure.layout.yaxis.type = scale
         if self.speedup_figure is not None:
             curve = speedup_curve(
                 self.trajectory(self.series[0].key),
@@ -324,6 +332,15 @@ class LiveRunView:
                 self.notes,
             ]
         )
+
+
+def _value_scale(values: Iterable[float]) -> str:
+    """ "log" when the values are positive and span more than a factor of 20
+    (a first random trial would flatten every later improvement), else "linear"."""
+    values = list(values)
+    if values and min(values) > 0 and max(values) / min(values) > _LOG_SPAN:
+        return "log"
+    return "linear"
 
 
 def _short(config: dict[str, Any]) -> str:

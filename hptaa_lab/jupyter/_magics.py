@@ -16,7 +16,7 @@ from IPython.display import display
 from IPython.utils.process import arg_split
 
 from hptaa_lab.errors import HptaaError
-from hptaa_lab.jupyter._html import Rich, diff_table_html, table_html, table_text
+from hptaa_lab.jupyter._html import TextAndHtml, diff_table_html, table_html, table_text
 from hptaa_lab.jupyter._run import TuneRequest, TuneRun, twin_name
 from hptaa_lab.space import Mapping, diff, space_from_json
 from hptaa_lab.store import TrialStore
@@ -416,7 +416,7 @@ def _diff(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> No
     if mapping is not None and not mapping.is_empty:
         title += " (with the confirmed mapping)"
     display(
-        Rich(
+        TextAndHtml(
             f"{title}:\n{space_diff.format_table()}",
             f"<b>{title}</b>"
             + diff_table_html(space_diff, previous=a.name, current=b.name),
@@ -458,7 +458,7 @@ def _studies(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) ->
     ]
     title = f"Studies in {store.url}"
     display(
-        Rich(
+        TextAndHtml(
             f"{title}:\n{table_text(header, rows)}",
             f"<b>{title}</b>" + table_html(header, rows),
         )

@@ -129,7 +129,7 @@ class TuneRun:
         confirm: bool = False,
         interval: float = DEFAULT_INTERVAL,
     ) -> None:
-        self.request = _checked(request, store)
+        request = self.request = _checked(request, store)
         self.store = store
         self._lock = threading.RLock()
         self._state = RunState.WAITING
@@ -142,28 +142,10 @@ class TuneRun:
         self._owner = threading.get_ident()
         self._started_at: float | None = None
         self._finished_at: float | None = None
-
-        previous_trajectory = None
         self.space_diff: SpaceDiff | None = None
         self.diff_widget: SpaceDiffWidget | None = None
-        if request.previous is not None:
-            prev = store.get_study(request.previous)
-            prev_space = space_from_json(prev.space_json)
-            self.space_diff = diff(prev_space, request.space)
-            previous_trajectory = (
-                f"previous ({prev.name})",
-                incumbent_trajectory(store.get_trials(prev.name), prev.direction),
-            )
-            if not self.space_diff.is_identical:
-                self.diff_widget = SpaceDiffWidget(
-                    prev_space,
-                    request.space,
-                    previous_name=prev.name,
-                    current_name=request.study,
-                    mapping=request.mapping,
-                )
-                self.diff_widget.on_confirm(self._start)
 
+        previous_trajectory = self._read_previous()
         self.view = LiveRunView(
             self._title(),
             self._series(),
@@ -173,7 +155,7 @@ class TuneRun:
             on_stop=self.stop,
         )
         self.updater = Updater(self.view.apply, interval)
-        parts = [] if self.diff_widget is None else [self.diff_widget.widget]
+        parts: list[Any] = [] if self.diff_widget is None else [self.diff_widget.widget]
         self.widget = widgets.VBox([*parts, self.view.widget])
 
         if self.diff_widget is None:
@@ -183,6 +165,29 @@ class TuneRun:
         else:
             self.updater.post(RunStateChanged(str(RunState.WAITING)))
             self.updater.flush()
+
+    def _read_previous(self) -> tuple[str, list[float]] | None:
+        """Diff against the previous study (a widget if the space changed);
+        return its legend label and incumbent trajectory."""
+        r = self.request
+        if r.previous is None:
+            return None
+        prev = self.store.get_study(r.previous)
+        prev_space = space_from_json(prev.space_json)
+        self.space_diff = diff(prev_space, r.space)
+        if not self.space_diff.is_identical:
+            self.diff_widget = SpaceDiffWidget(
+                prev_space,
+                r.space,
+                previous_name=prev.name,
+                current_name=r.study,
+                mapping=r.mapping,
+            )
+            self.diff_widget.on_confirm(self._start)
+        trials = self.store.get_trials(
+            prev.name, states=[TrialState.COMPLETE, TrialState.FAIL]
+        )
+        return f"previous ({prev.name})", incumbent_trajectory(trials, prev.direction)
 
     # -- public API ----------------------------------------------------------
 

@@ -163,6 +163,13 @@ class SpaceDiffWidget:
             value = self.current_fixed_inputs[name].read()
             if value is not _UNKNOWN:
                 current_fixed[name] = value
+        # Start values without a field stay in, so that validate() names them.
+        for name, value in self._start.previous_fixed.items():
+            if name not in self.previous_fixed_inputs:
+                previous_fixed[name] = value
+        for name, value in self._start.current_fixed.items():
+            if name not in self.current_fixed_inputs:
+                current_fixed[name] = value
         mapping = Mapping(
             renames=renames,
             transforms=dict(self._start.transforms),

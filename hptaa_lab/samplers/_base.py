@@ -61,6 +61,7 @@ class Sampler(abc.ABC):
         self._n = 0
         self._seen: set[tuple[tuple[str, Any], ...]] = set()
         self.n_failed = 0
+        self.failed: list[dict[str, Any]] = []
 
     @property
     def n_observed(self) -> int:
@@ -82,6 +83,7 @@ class Sampler(abc.ABC):
         self._seen.add(config_key(config))
         if value is None or not math.isfinite(value):
             self.n_failed += 1
+            self.failed.append(dict(config))
             return
         if self._n == len(self._y):
             self._X = np.concatenate([self._X, np.empty_like(self._X)])

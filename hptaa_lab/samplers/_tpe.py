@@ -24,7 +24,7 @@ class TPESampler(Sampler):
     probability ``random_fraction`` a random configuration, otherwise the best of
     ``n_candidates`` draws from the good density (bandwidths times
     ``bandwidth_factor``) by the ratio of good to bad density. Pending
-    configurations join the bad set (constant liar).
+    configurations join the bad set (constant liar), and so do failed ones.
 
     Args:
         space: The search space.
@@ -84,8 +84,11 @@ class TPESampler(Sampler):
         order = np.argsort(y, kind="stable")
         n_good = self.good_size(len(y))
         good, bad = X[order[:n_good]], X[order[n_good:]]
-        if pending:
-            bad = np.concatenate([bad, self._impute(self.encoder.encode(pending))])
+        # Pending configurations (constant liar) and failed ones count as bad, so
+        # the model moves away from both.
+        avoid = [*pending, *self.failed]
+        if avoid:
+            bad = np.concatenate([bad, self._impute(self.encoder.encode(avoid))])
         good_kde = _KDE(
             good,
             self.encoder.is_categorical,

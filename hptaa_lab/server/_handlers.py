@@ -93,7 +93,12 @@ class StudiesHandler(_StoreHandler):
     @authorized
     async def get(self) -> None:
         def build() -> dict[str, Any]:
-            store = self._open() if self.reader.exists() else None
+            # The list never answers 404: the sidebar reads a 404 here as a
+            # missing server extension.
+            try:
+                store: TrialStore | None = self._open()
+            except NoStoreYetError:
+                store = None
             return studies_payload(store, self.reader.shown)
 
         if self.reader.location.problem is not None:

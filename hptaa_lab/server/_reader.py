@@ -56,10 +56,6 @@ class StoreReader:
         path = self.location.path
         return str(path) if path is not None else f"({self.location.source})"
 
-    def exists(self) -> bool:
-        """Whether the store's file exists."""
-        return self.location.path is not None and self.location.path.is_file()
-
     def open(self) -> TrialStore:
         """Return the store, opened read-only.
 

@@ -332,11 +332,16 @@ def suggest_renames(
             similarity = _name_similarity(old_name, new_name)
             if similarity < _MIN_NAME_SIMILARITY or overlap <= 0.0:
                 continue
-            score = round(0.6 * similarity + 0.4 * overlap, 3)
+            score = 0.6 * similarity + 0.4 * overlap
+            kind = hp_kind(new)
+            if hp_kind(old) != kind:
+                score *= 0.8
+                kind = f"numeric, {hp_kind(old)} -> {kind}"
             reason = (
-                f"same kind ({hp_kind(new)}), name similarity {similarity:.2f}, "
+                f"same kind ({kind}), name similarity {similarity:.2f}, "
                 f"value overlap {overlap:.2f}"
             )
+            score = round(score, 3)
             found.append(RenameSuggestion(old_name, new_name, score, reason))
     found.sort(key=lambda s: (-s.score, s.previous, s.current))
     return tuple(found)
@@ -368,7 +373,9 @@ def _name_similarity(a: str, b: str) -> float:
     scores = [difflib.SequenceMatcher(None, a_low, b_low).ratio()]
     union = set(words_a) | set(words_b)
     scores.append(len(set(words_a) & set(words_b)) / max(len(union), 1))
-    if a_low in b_low or b_low in a_low:
+    short, long = sorted((a_low, b_low), key=len)
+    long_words = words_b if long == b_low else words_a
+    if short in long and (len(short) >= 3 or short in long_words):
         scores.append(0.8)
     for short, words in ((a_low, words_b), (b_low, words_a)):
         if len(words) > 1 and short == "".join(w[0] for w in words):

@@ -244,8 +244,9 @@ class Auto(TransferSampler):
         order = np.argsort(self._y_cur, kind="stable")
         n_good = min(max(d + 1, math.ceil(0.15 * n)), n - 1)
         bad = X[order[n_good:]]
-        if pending:
-            bad = np.concatenate([bad, self._fill(self.encoder.encode(pending))])
+        avoid = [*pending, *self.base.failed]
+        if avoid:
+            bad = np.concatenate([bad, self._fill(self.encoder.encode(avoid))])
         cat, n_choices = self.encoder.is_categorical, self.encoder.n_choices
         return (
             _KDE(X[order[:n_good]], cat, n_choices, _MIN_BANDWIDTH),

@@ -4,6 +4,7 @@
 
 import {
   ILabShell,
+  ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
@@ -35,11 +36,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'Sidebar with the HPO studies of the hptaa_lab trial store.',
   autoStart: true,
   requires: [ILabShell],
-  optional: [INotebookTracker],
+  optional: [INotebookTracker, ILayoutRestorer],
   activate: (
     app: JupyterFrontEnd,
     shell: ILabShell,
-    tracker: INotebookTracker | null
+    tracker: INotebookTracker | null,
+    restorer: ILayoutRestorer | null
   ): void => {
     const panel = new StudiesPanel({
       tracker,
@@ -50,6 +52,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     panel.title.icon = studiesIcon;
     panel.title.caption = 'HPO studies';
     shell.add(panel, 'left', { rank: 650 });
+    // Reopen the panel after a reload if it was open.
+    restorer?.add(panel, PANEL_ID);
   }
 };
 

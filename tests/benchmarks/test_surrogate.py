@@ -34,7 +34,7 @@ def test_data_holds_real_evaluations_of_every_version(family: str, task: str) ->
 
 def test_data_fits_in_the_wheel() -> None:
     """Check that the packaged data stays far below 30 MB."""
-    total = sum(_surrogate.data_file(f, t).stat().st_size for f, t in PAIRS)  # type: ignore[attr-defined]
+    total = sum(_surrogate.data_file(f, t).stat().st_size for f, t in PAIRS)
 
     assert total < 30 * 2**20
 

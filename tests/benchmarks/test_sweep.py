@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -14,20 +15,20 @@ from hptaa_lab.benchmarks._cli import add_parser
 from hptaa_lab.benchmarks._sweep import RESULTS, SweepConfig, SweepError, run_sweep
 from hptaa_lab.errors import UnknownNameError
 
-BENCHMARKS = ["FCN-A:naval_propulsion", "NAS-B:cifar10"]
+BENCHMARKS = ["NAS-A:cifar100", "NAS-B:cifar10"]
 METHODS = ["tpe", "best-first+t2pe"]
 
 
-def _config(seeds: int = 3, **changes: object) -> SweepConfig:
-    arguments: dict[str, object] = {
+def _config(seeds: int = 3, **changes: Any) -> SweepConfig:
+    arguments: dict[str, Any] = {
         "benchmarks": BENCHMARKS,
         "methods": METHODS,
-        "previous_budgets": [10, 20],
+        "previous_budgets": [10],
         "seeds": seeds,
         "reference_seeds": 4,
     }
     arguments.update(changes)
-    return SweepConfig.create(**arguments)  # type: ignore[arg-type]
+    return SweepConfig.create(**arguments)
 
 
 def _values(frame: pd.DataFrame) -> pd.DataFrame:
@@ -45,7 +46,7 @@ def test_sweep_on_dask_streams_results_and_resumes(tmp_path: Path) -> None:
         config, out=out, workers=2, progress=lambda d, t: calls.append((d, t))
     )
 
-    n_units = 2 * 2 * 3
+    n_units = 2 * 1 * 3
     assert len(first) == n_units * len(METHODS)
     assert calls[0] == (0, n_units) and calls[-1] == (n_units, n_units)
     lines = (out / RESULTS).read_text().splitlines()
@@ -71,15 +72,30 @@ def test_sweep_on_dask_streams_results_and_resumes(tmp_path: Path) -> None:
     for line in (out / RESULTS).read_text().splitlines():
         json.loads(line)
 
-
-def test_in_process_sweep_equals_dask_sweep(tmp_path: Path) -> None:
-    """Check that a sweep without workers gives the same rows as on Dask."""
-    config = _config(seeds=1, benchmarks=["NAS-B:cifar10"])
-
-    here = run_sweep(config)
-    there = run_sweep(config, out=tmp_path / "dask", workers=1)
-
+    # The workers' rows equal a run of the same unit in this process.
+    unit = config.units(_targets(out))[-1]
+    here = pd.DataFrame(protocol.run_unit(unit))
+    there = first[
+        (first["benchmark"] == unit.benchmark)
+        & (first["task"] == unit.task)
+        & (first["seed"] == unit.seed)
+    ].reset_index(drop=True)
     pd.testing.assert_frame_equal(_values(here), _values(there))
+
+
+def _targets(out: Path) -> dict[tuple[str, str], protocol.Targets]:
+    data = json.loads((out / "targets.json").read_text())
+    targets = {}
+    for key, entry in data.items():
+        benchmark, task = key.split("|")
+        targets[benchmark, task] = protocol.Targets(
+            benchmark,
+            task,
+            tuple(entry["budgets"]),
+            tuple(entry["values"]),
+            entry["reference_seeds"],
+        )
+    return targets
 
 
 def test_folder_of_another_configuration_is_refused(tmp_path: Path) -> None:
@@ -140,7 +156,7 @@ def test_results_without_manifest_are_refused(tmp_path: Path) -> None:
     ],
 )
 def test_bad_sweep_arguments_are_refused(
-    changes: dict[str, object], error: type[Exception], message: str
+    changes: dict[str, Any], error: type[Exception], message: str
 ) -> None:
     """Check that bad sweep arguments raise errors that say what is valid."""
     with pytest.raises(error, match=message):
@@ -262,11 +278,14 @@ def test_outputs_hold_the_grid_of_the_results(tmp_path: Path) -> None:
     frame = run_sweep(config, out=tmp_path)
 
     written = pd.read_csv(tmp_path / "speedup_grid.csv")
-    grid = protocol.speedup_grid(frame, "best-first+t2pe")
-    for row in written.itertuples():
-        assert row.speedup == pytest.approx(
-            grid.loc[row.previous_budget, row.target_budget], rel=1e-5
-        )
-    curves = _outputs.mean_trajectories(frame, "NAS-B", "cifar10", 20)
+    grid = protocol.speedup_grid(frame, "best-first+t2pe").to_dict()
+    for budget, target, speedup in zip(
+        written["previous_budget"],
+        written["target_budget"],
+        written["speedup"],
+        strict=True,
+    ):
+        assert speedup == pytest.approx(grid[target][budget], rel=1e-5)
+    curves = _outputs.mean_trajectories(frame, "NAS-B", "cifar10", 10)
     assert set(curves) == set(config.methods)
     assert all(len(curve) == 40 for curve in curves.values())

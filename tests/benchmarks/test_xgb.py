@@ -124,9 +124,11 @@ def test_live_objectives_are_deterministic_and_in_range(name: str) -> None:
     ]:
         space.seed(3)
         for config in space.sample_configuration(2):
-            value = objective(dict(config))
+            # At most 5 rounds keep the test quick.
+            values = {**dict(config), "nrounds": min(int(config["nrounds"]), 250)}
+            value = objective(values)
             assert 0.0 <= value <= 1.0 and math.isfinite(value)
-            assert objective(dict(config)) == value
+            assert objective(dict(values)) == value
 
 
 def test_xgb_b_versions_differ_only_through_hidden_tree_values() -> None:

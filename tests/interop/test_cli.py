@@ -25,11 +25,13 @@ lr,units,kernel,loss
 
 
 def _run(store_url: str, *argv: str | Path) -> int:
-    """Parse and run one subcommand the way ``hptaa`` does, with --store."""
+    """Parse and run one subcommand the way ``hptaa`` does, --store after it."""
     parser = argparse.ArgumentParser(prog="hptaa")
     parser.add_argument("--store", default=None)
-    add_parsers(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["--store", store_url, *map(str, argv)])
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--store", default=argparse.SUPPRESS)
+    add_parsers(parser.add_subparsers(dest="command", required=True), [common])
+    args = parser.parse_args([*map(str, argv), "--store", store_url])
     status: int = args.handler(args)
     return status
 

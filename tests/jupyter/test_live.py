@@ -180,3 +180,30 @@ def test_speedup_curve_is_nan_until_the_transfer_study_reaches_the_target() -> N
     assert math.isnan(curve[0])
     assert math.isnan(curve[1])
     assert curve[2] == pytest.approx(2 / 3)
+
+
+def test_value_axis_turns_log_when_values_span_orders_of_magnitude() -> None:
+    """Check that a first trial 100 times worse than the rest switches the value
+    axis to log scale (in the same single figure update), and back."""
+    live = view(compare=False)
+    live.figure.update_layout(yaxis_type="linear")
+    sent = count_figure_messages(live.figure)
+
+    live.apply(
+        [
+            TrialFinished("transfer", trial(0, 1.0)),
+            TrialFinished("transfer", trial(1, 0.01)),
+        ]
+    )
+
+    assert live.figure.layout.yaxis.type == "log"
+    assert sent == ["_send_update_msg"]
+
+    small = view(compare=False)
+    small.apply(
+        [
+            TrialFinished("transfer", trial(0, 3.0)),
+            TrialFinished("transfer", trial(1, 2.0)),
+        ]
+    )
+    assert small.figure.layout.yaxis.type == "linear"

@@ -42,6 +42,17 @@ def slow(config: dict[str, Any]) -> float:
     return quadratic(config)
 
 
+def wait_for_trials(run: TuneRun, n: int, timeout: float = 30) -> None:
+    """Wait until the run's study has n finished trials."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        study = run.study
+        if study and sum(t.state != TrialState.RUNNING for t in study.trials) >= n:
+            return
+        time.sleep(0.01)
+    raise TimeoutError(f"{run.name}: fewer than {n} trials after {timeout} s")
+
+
 def previous_study(store: TrialStore, name: str = "v1") -> None:
     """A finished previous study over SPACE with 10 trials."""
     study = create_study(name, SPACE, store=store, seed=0)
@@ -96,7 +107,7 @@ def test_an_objective_that_raises_fails_its_trial_and_the_run_goes_on(
 def test_stop_ends_the_run_after_the_trials_in_flight(store: TrialStore) -> None:
     """Check that stop() ends a long run early, and that stopping again does nothing."""
     run = TuneRun(TuneRequest("v1", build_space(SPACE), slow, 500, seed=0), store)
-    time.sleep(0.2)
+    wait_for_trials(run, 1)
 
     assert run.stop() is True
     assert run.wait(timeout=30)

@@ -253,3 +253,17 @@ def test_a_start_value_for_an_added_name_vetoes_a_rename_onto_it() -> None:
     assert widget.confirm() == Mapping(
         renames={"C": "svc_C"}, previous_fixed={"n_components": 64}
     )
+
+
+def test_a_start_value_for_a_name_that_was_not_added_is_refused(
+    previous_space: CS.ConfigurationSpace, current_space: CS.ConfigurationSpace
+) -> None:
+    """Check that a previous fixed value for a shared hyperparameter is not
+    dropped silently but refused with the mapping's own message."""
+    start = Mapping(previous_fixed={"units": 64})
+    widget = SpaceDiffWidget(previous_space, current_space, mapping=start)
+
+    with pytest.raises(
+        MappingError, match="previous_fixed names 'units', which is not an added"
+    ):
+        widget.confirm()

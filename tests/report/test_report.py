@@ -47,7 +47,8 @@ def test_html_report_is_self_contained(tmp_path: Path) -> None:
     """Check that the report inlines plotly.js once and renders tables and text."""
     fig = trajectory_figure({"a": [1.0, 0.5]})
     path = write_html_report(
-        tmp_path / "sub" / "r.html", "Title <x>",
+        tmp_path / "sub" / "r.html",
+        "Title <x>",
         [fig, "## Section", pd.DataFrame({"n": [1]}), "```a  b```", "plain", fig],
     )
     page = path.read_text()

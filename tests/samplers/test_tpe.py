@@ -171,3 +171,25 @@ def test_space_of_constants_only_proposes_the_constants() -> None:
     sampler = TPESampler(build_space({"a": 1, "b": "x"}), seed=0)
 
     assert sampler.ask().config == {"a": 1, "b": "x"}
+
+
+def test_tpe_moves_away_from_failing_region() -> None:
+    """Check that failed trials count as bad: with a quarter of the range failing
+    next to the optimum, TPE proposes there far less often than random search
+    would, over several seeds."""
+    from hptaa_lab.space import build_space
+
+    space = build_space({"x": (0.0, 1.0)})
+    share_in_failing = []
+    for seed in range(4):
+        sampler = TPESampler(space, seed=seed)
+        in_failing = 0
+        for _ in range(60):
+            config = sampler.ask().config
+            if config["x"] < 0.25:
+                in_failing += 1
+                sampler.tell(config, None)
+            else:
+                sampler.tell(config, abs(config["x"] - 0.3))
+        share_in_failing.append(in_failing / 60)
+    assert sum(share_in_failing) / len(share_in_failing) < 0.15
