@@ -108,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("study_a", metavar="STUDY_A", help="previous study")
     diff.add_argument("study_b", metavar="STUDY_B", help="current study")
     diff.set_defaults(handler=_diff)
+
+    from hptaa_lab.interop._cli import add_parsers as add_interop_parsers
+
+    add_interop_parsers(sub, parents=[common])
     return parser
 
 

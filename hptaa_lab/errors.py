@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "HptaaError",
+    "InteropError",
     "InvalidSearchSpaceError",
     "InvalidTrialError",
     "MappingError",
@@ -36,6 +37,10 @@ class InvalidSearchSpaceError(HptaaError, ValueError):
 
 class InvalidTrialError(HptaaError, ValueError):
     """A trial that cannot be told: unknown, or no longer RUNNING."""
+
+
+class InteropError(HptaaError, ValueError):
+    """Data to import or export that cannot be converted; nothing was written."""
 
 
 class MappingError(HptaaError, ValueError):

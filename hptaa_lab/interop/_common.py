@@ -16,7 +16,7 @@ import ConfigSpace as CS
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from hptaa_lab.errors import HptaaError, StudyExistsError, UnknownNameError
+from hptaa_lab.errors import InteropError, StudyExistsError, UnknownNameError
 from hptaa_lab.records import StudyRecord, TrialRecord
 from hptaa_lab.space import as_space, describe, hp_kind, space_to_json
 from hptaa_lab.space._encoding import CATEGORICAL, CONSTANT, FLOAT, INT, ORDINAL
@@ -42,10 +42,6 @@ logger = logging.getLogger(__name__)
 DIRECTIONS = ("minimize", "maximize")
 _MAX_NAME = 200
 _MAX_LISTED = 20
-
-
-class InteropError(HptaaError, ValueError):
-    """Data to import or export that cannot be converted; nothing was written."""
 
 
 @dataclass(frozen=True)
