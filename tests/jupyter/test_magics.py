@@ -282,3 +282,33 @@ def test_register_command_adds_a_subcommand(
         ValueError, match="A %hptaa subcommand named 'bench' exists already"
     ):
         register_command("bench", bench_arguments, bench, summary="again")
+
+
+def test_import_shows_the_inferred_space_then_imports_with_yes(
+    shell: InteractiveShell, magics: HptaaMagics, tmp_path: Any, capsys: Any
+) -> None:
+    """Check that %hptaa import is a dry run that shows the inferred space, and
+    that --yes writes a study that %%hptaa tune can transfer from."""
+    path = tmp_path / "previous.csv"
+    path.write_text("lr,units,value\n0.001,32,0.4\n0.01,64,0.3\n0.1,128,0.5\n")
+    run_cell(shell, f"%hptaa import {path} old --objective value")
+    out = capsys.readouterr().out
+    assert "lr" in out and "units" in out and "Nothing was written" in out
+    assert not magics.store().has_study("old")
+
+    run_cell(shell, f"%hptaa import {path} old --yes")
+    out = capsys.readouterr().out
+    assert "Nothing was written" not in out
+    assert magics.store().count_trials("old")["COMPLETE"] == 3
+
+
+def test_import_of_a_bad_csv_names_the_problem(
+    shell: InteractiveShell, magics: HptaaMagics, tmp_path: Any, capsys: Any
+) -> None:
+    """Check that a CSV without the objective column is reported, not raised."""
+    path = tmp_path / "bad.csv"
+    path.write_text("lr,units\n0.001,32\n")
+    run_cell(shell, f"%hptaa import {path} old --yes")
+    captured = capsys.readouterr()
+    assert "value" in captured.out + captured.err
+    assert not magics.store().has_study("old")

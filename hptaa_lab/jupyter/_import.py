@@ -1,0 +1,87 @@
+"""``%hptaa import``: bring a previous study in from a CSV file or an Optuna storage."""
+
+from __future__ import annotations
+
+import argparse
+
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from hptaa_lab.jupyter._magics import HptaaMagics, register_command
+
+__all__: list[str] = []
+
+
+@magic_arguments(name="hptaa import")
+@argument("source", help="a CSV file, or an Optuna storage URL with --from optuna")
+@argument("name", help="name of the new study in the trial store")
+@argument(
+    "--from",
+    dest="kind",
+    choices=("csv", "optuna"),
+    default=None,
+    help="source kind (default: optuna for a URL, else csv)",
+)
+@argument("--objective", default="value", help="CSV column of the objective value")
+@argument(
+    "--columns",
+    default=None,
+    help="CSV configuration columns, comma separated (default: inferred)",
+)
+@argument(
+    "--direction",
+    default="minimize",
+    choices=("minimize", "maximize"),
+    help="direction of the CSV objective",
+)
+@argument("--optuna-study", default=None, help="study name inside the Optuna storage")
+@argument(
+    "--yes",
+    action="store_true",
+    help="import now; without it, show the inferred search space and what "
+    "would be imported, and write nothing",
+)
+def _import_arguments(line: str) -> None:
+    """Import a previous study from a CSV file or an Optuna storage.
+
+    Without --yes this is a dry run: it shows the search space (inferred unless the
+    source defines it) and how many trials would be imported, so you can check
+    them; rerun with --yes to import. The new study can then be used as
+    --from in %%hptaa tune.
+    """
+
+
+def _import(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> None:
+    from hptaa_lab import interop
+
+    kind = args.kind or ("optuna" if "://" in args.source else "csv")
+    store = magics.store()
+    if kind == "optuna":
+        result = interop.import_optuna(
+            args.source,
+            args.name,
+            optuna_study=args.optuna_study,
+            store=store,
+            dry_run=not args.yes,
+        )
+    else:
+        columns = args.columns.split(",") if args.columns else None
+        result = interop.import_csv(
+            args.source,
+            args.name,
+            objective=args.objective,
+            columns=columns,
+            direction=args.direction,
+            store=store,
+            dry_run=not args.yes,
+        )
+    print(result.format())
+    if not args.yes:
+        print(f"\nNothing was written. Rerun with --yes to import it as {args.name!r}.")
+
+
+register_command(
+    "import",
+    _import_arguments,
+    _import,
+    summary="import a previous study from a CSV file or an Optuna storage",
+)
