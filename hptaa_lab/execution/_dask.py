@@ -37,8 +37,9 @@ logger = logging.getLogger(__name__)
 
 # How often (seconds) the driver looks at Study.stop while it waits for results.
 POLL_S = 0.1
-# Seconds a worker of a local cluster gets to exit before it is killed.
-WORKER_CLOSE_S = 1.0
+# Seconds a worker of a local cluster gets to exit, once trials were cancelled,
+# before it is killed (after 80% of them).
+WORKER_CLOSE_S = 0.5
 
 Callback = Callable[["Study", TrialRecord], None]
 
@@ -106,7 +107,10 @@ def run_parallel(
     evaluate = evaluation(objective)
     _check_picklable(evaluate, objective)
     deadline = None if timeout is None else time.monotonic() + timeout
-    with _client(distributed, scheduler, workers, dashboard_address) as client:
+    with _client(distributed, scheduler, workers, dashboard_address) as (
+        client,
+        owned,
+    ):
         slots = _slots(client, scheduler, workers)
         logger.info(
             "study %s: evaluating up to %d trials at a time on Dask scheduler %s",
@@ -116,6 +120,8 @@ def run_parallel(
         )
         run = _Run(study, client, evaluate, slots, worker_retries, callbacks)
         run.run(n_trials, deadline)
+        if owned is not None and not run.cancelled:
+            owned.force_close = False
 
 
 @contextlib.contextmanager
@@ -128,8 +134,9 @@ def local_cluster(
     listens on 127.0.0.1 only. The thread settings go into the workers'
     environment; the driver's own environment is left as it is. A task whose
     worker dies fails at once (the driver decides about retries). Leaving the
-    block closes the client and the cluster. Pass the client as ``scheduler`` to
-    run several studies on one cluster.
+    block closes the client and the cluster; when it is left by an exception,
+    a worker still running a task is killed instead of waited for. Pass the
+    client as ``scheduler`` to run several studies on one cluster.
 
     Args:
         workers: Number of worker processes (None: one per CPU core).
@@ -142,56 +149,79 @@ def local_cluster(
     Raises:
         DaskNotInstalledError: If dask or distributed is not installed.
     """
-    distributed = _import_distributed()
-    import dask
-
-    from hptaa_lab.execution._worker import BLAS_ENV, one_blas_thread_plugin
-
-    n_workers = workers if workers is not None else os.cpu_count() or 1
-    # distributed would also copy these into the driver's environment before it
-    # spawns a worker; the workers get them from env= instead.
-    no_spawn_env = {f"distributed.nanny.pre-spawn-environ.{k}": None for k in BLAS_ENV}
-    with dask.config.set(no_spawn_env):
-        cluster = distributed.LocalCluster(
-            n_workers=n_workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=dashboard_address,
-            scheduler_kwargs={"allowed_failures": 0},
-            env=dict(BLAS_ENV),
-        )
+    cluster = _LocalCluster(workers, dashboard_address)
     try:
-        client = distributed.Client(cluster, set_as_default=False)
+        yield cluster.client
+        cluster.force_close = False
+    finally:
+        cluster.close()
+
+
+class _LocalCluster:
+    """A local cluster and its client, closed together.
+
+    ``force_close`` (True until the user of the cluster clears it) kills workers
+    still busy after a short grace period: Dask cannot interrupt a running
+    objective, and a graceful close would wait for cancelled trials to return.
+    """
+
+    def __init__(self, workers: int | None, dashboard_address: str | None) -> None:
+        distributed = _import_distributed()
+        import dask
+
+        from hptaa_lab.execution._worker import BLAS_ENV, one_blas_thread_plugin
+
+        self.n_workers = workers if workers is not None else os.cpu_count() or 1
+        self.force_close = True
+        # distributed would also copy these into the driver's environment before
+        # it spawns a worker; the workers get them from env= instead.
+        no_spawn_env = {
+            f"distributed.nanny.pre-spawn-environ.{k}": None for k in BLAS_ENV
+        }
+        with dask.config.set(no_spawn_env):
+            self.cluster = distributed.LocalCluster(
+                n_workers=self.n_workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=dashboard_address,
+                scheduler_kwargs={"allowed_failures": 0},
+                env=dict(BLAS_ENV),
+            )
         try:
-            client.register_plugin(
+            self.client = distributed.Client(self.cluster, set_as_default=False)
+            self.client.register_plugin(
                 one_blas_thread_plugin(), name="hptaa-one-blas-thread"
             )
-            logger.info(
-                "started a local Dask cluster of %d worker processes at %s",
-                n_workers,
-                cluster.scheduler_address,
-            )
-            yield client
+        except BaseException:
+            self.cluster.close()
+            raise
+        logger.info(
+            "started a local Dask cluster of %d worker processes at %s",
+            self.n_workers,
+            self.cluster.scheduler_address,
+        )
+
+    def close(self) -> None:
+        """Close the client, then the workers and the scheduler."""
+        address = self.cluster.scheduler_address
+        try:
+            self.client.close()
         finally:
-            client.close()
-    finally:
-        _close_workers(cluster)
-        cluster.close()
-        logger.info("closed the local Dask cluster at %s", cluster.scheduler_address)
+            if self.force_close:
+                _kill_busy_workers(self.cluster)
+            self.cluster.close()
+        logger.info("closed the local Dask cluster at %s", address)
 
 
-def _close_workers(cluster: Any) -> None:
-    """Close every worker process of a local cluster within about a second.
-
-    Dask cannot interrupt a running objective; a graceful close would wait for
-    cancelled trials to return, so a worker still busy after 0.8 s is killed.
-    """
+def _kill_busy_workers(cluster: Any) -> None:
+    """Close every worker process, killing one that has not exited after
+    ``WORKER_CLOSE_S``."""
 
     async def close_all() -> None:
         await asyncio.gather(
             *(
-                nanny.close(timeout=WORKER_CLOSE_S, reason="hptaa-run-finished")
+                nanny.close(timeout=WORKER_CLOSE_S, reason="hptaa-cancelled")
                 for nanny in list(cluster.workers.values())
             ),
             return_exceptions=True,
@@ -241,6 +271,8 @@ class _Run:
         self.open: dict[int, TrialRecord] = {}
         self.done: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.started = 0
+        # Trials cancelled while their objective may still be running.
+        self.cancelled = 0
 
     def run(self, n_trials: int | None, deadline: float | None) -> None:
         """Run until ``n_trials`` trials started and finished, the deadline, or
@@ -367,6 +399,7 @@ class _Run:
                 )
         pending = list(self.in_flight)
         self.in_flight.clear()
+        self.cancelled += len(pending)
         if pending:
             with contextlib.suppress(Exception):
                 self.client.cancel(pending)
@@ -472,11 +505,15 @@ def _check_picklable(evaluate: Any, objective: Any) -> None:
 @contextlib.contextmanager
 def _client(
     distributed: Any, scheduler: Any, workers: int | None, dashboard: str | None
-) -> Iterator[Any]:
-    """A client on the cluster to use; close only what was opened here."""
+) -> Iterator[tuple[Any, _LocalCluster | None]]:
+    """A client on the cluster to use, and the local cluster if one was started
+    here; close only what was opened here."""
     if scheduler is None:
-        with local_cluster(workers, dashboard_address=dashboard) as client:
-            yield client
+        owned = _LocalCluster(workers, dashboard)
+        try:
+            yield owned.client, owned
+        finally:
+            owned.close()
         return
     if dashboard is not None:
         logger.warning(
@@ -485,7 +522,7 @@ def _client(
             dashboard,
         )
     if isinstance(scheduler, distributed.Client):
-        yield scheduler
+        yield scheduler, None
         return
     try:
         client = distributed.Client(scheduler, set_as_default=False)
@@ -496,7 +533,7 @@ def _client(
             "address, or pass workers=N without scheduler to start a local cluster."
         ) from exc
     try:
-        yield client
+        yield client, None
     finally:
         client.close()
 

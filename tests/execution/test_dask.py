@@ -167,13 +167,18 @@ def _running(pid: int) -> bool:
         return False
 
 
-def _when_file_appears(folder: Path, pattern: str, action: Callable[[], None]) -> None:
-    """Call ``action`` from a thread once a file matching ``pattern`` exists."""
+def _when_holding(study: Study, folder: Path, action: Callable[[], None]) -> None:
+    """Call ``action`` from a thread once the three fast trials of
+    :func:`_fast_then_hold` are told and a held one runs."""
+
+    def ready() -> bool:
+        told = [t for t in study.trials if t.state == TrialState.COMPLETE]
+        return len(told) >= 3 and any(folder.glob("holding-*"))
 
     def watch() -> None:
         end = time.monotonic() + 30
         while time.monotonic() < end:
-            if any(folder.glob(pattern)):
+            if ready():
                 action()
                 return
             time.sleep(0.02)
@@ -219,9 +224,7 @@ def test_keyboard_interrupt_cancels_trials_in_flight_and_closes_the_cluster(
     ones, closes the cluster optimize started and is raised again."""
     study = _study(tmp_path)
     children_before = _child_pids()
-    _when_file_appears(
-        tmp_path, "holding-*", lambda: os.kill(os.getpid(), signal.SIGINT)
-    )
+    _when_holding(study, tmp_path, lambda: os.kill(os.getpid(), signal.SIGINT))
 
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
@@ -233,7 +236,7 @@ def test_keyboard_interrupt_cancels_trials_in_flight_and_closes_the_cluster(
 
     assert elapsed < 10
     states = _states(study)
-    assert states.count(TrialState.COMPLETE) >= 3
+    assert states.count(TrialState.COMPLETE) == 3
     assert TrialState.RUNNING not in states
     failed = [t for t in study.trials if t.state == TrialState.FAIL]
     assert failed
@@ -443,7 +446,7 @@ def stopped(tmp_path: Path, client: Any) -> tuple[Study, list[Any], float]:
     """A study stopped from another thread while two trials were in flight: the
     study, its trials right after the stop, and how long optimize took."""
     study = _study(tmp_path)
-    _when_file_appears(tmp_path, "holding-*", study.stop)
+    _when_holding(study, tmp_path, study.stop)
 
     started = time.monotonic()
     study.optimize(
@@ -464,7 +467,7 @@ def test_stop_mid_run_cancels_trials_in_flight_and_keeps_finished_ones(
     assert elapsed < 10
     states = [t.state for t in trials]
     assert len(states) < 20
-    assert states.count(TrialState.COMPLETE) >= 3
+    assert states.count(TrialState.COMPLETE) == 3
     assert TrialState.RUNNING not in states
     failed = [t for t in trials if t.state == TrialState.FAIL]
     assert failed

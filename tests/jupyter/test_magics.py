@@ -91,8 +91,8 @@ def test_unknown_subcommand_lists_the_subcommands(
 
     err = capsys.readouterr().err
     assert (
-        "unknown %hptaa subcommand 'frobnicate'; the subcommands are diff, status"
-        in err
+        "unknown %hptaa subcommand 'frobnicate'; the subcommands are diff, import, "
+        "status" in err
     )
 
 

@@ -234,24 +234,24 @@ def test_parse_value_reads_literals_and_falls_back_to_text(
 
 
 def test_a_start_value_for_an_added_name_vetoes_a_rename_onto_it() -> None:
-    """Check that a suggestion C -> n_components is not pre-accepted when the
-    start mapping gives n_components a previous fixed value (so it is added),
-    and that the other suggestion C -> svc_C is accepted instead."""
-    previous = build_space({"C": (1e-2, 1e3, "log"), "gamma": (1e-5, 1e-1, "log")})
+    """Check that a suggestion lr -> lr_decay is not pre-accepted when the start
+    mapping gives lr_decay a previous fixed value (so it is added), and that the
+    other suggestion lr -> learning_rate is accepted instead."""
+    previous = build_space({"lr": (1e-4, 1e-1, "log"), "gamma": (1e-5, 1e-1, "log")})
     current = build_space(
         {
-            "svc_C": (1e-2, 1e3, "log"),
+            "learning_rate": (1e-4, 1e-1, "log"),
             "gamma": (1e-5, 1e-1, "log"),
-            "n_components": (8, 64),
+            "lr_decay": (1e-4, 1e-1, "log"),
         }
     )
-    start = Mapping(previous_fixed={"n_components": 64})
+    start = Mapping(previous_fixed={"lr_decay": 1e-3})
     widget = SpaceDiffWidget(previous, current, mapping=start)
-    assert ("C", "n_components") in widget.rename_choices
-    assert not widget.rename_choices[("C", "n_components")].value
+    assert ("lr", "lr_decay") in widget.rename_choices
+    assert not widget.rename_choices[("lr", "lr_decay")].value
 
     assert widget.confirm() == Mapping(
-        renames={"C": "svc_C"}, previous_fixed={"n_components": 64}
+        renames={"lr": "learning_rate"}, previous_fixed={"lr_decay": 1e-3}
     )
 
 
