@@ -112,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     from hptaa_lab.interop._cli import add_parsers as add_interop_parsers
 
     add_interop_parsers(sub, parents=[common])
+
+    from hptaa_lab.benchmarks._cli import add_parser as add_bench_parser
+
+    add_bench_parser(sub)
     return parser
 
 

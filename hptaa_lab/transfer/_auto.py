@@ -83,6 +83,8 @@ class Auto(TransferSampler):
             sources first) to evaluate before the model proposes.
         prior_concordant: Prior pseudo-count of concordant pairs (trust at start).
         prior_discordant: Prior pseudo-count of discordant pairs.
+        initial_share: Least share of proposals drawn from the previous densities
+            while the current model has too few trials to exist.
         **options: mapping, model, seed as for every transfer method.
     """
 
@@ -97,6 +99,7 @@ class Auto(TransferSampler):
         portfolio: int = 2,
         prior_concordant: float = 7.0,
         prior_discordant: float = 1.0,
+        initial_share: float = 0.75,
         **options: Any,
     ) -> None:
         options.pop("best_first", None)
@@ -123,6 +126,7 @@ class Auto(TransferSampler):
         self._X_cur = np.empty((0, self.encoder.dim))
         self._y_cur = np.empty(0)
         self.random_fraction = 1 / 3
+        self.initial_share = initial_share
 
     def _make_source(self, name: str, projection: Projection) -> Source | None:
         if len(projection) < 2:
@@ -225,8 +229,15 @@ class Auto(TransferSampler):
                 return Proposal(config, "auto-portfolio")
         weights = {id(s): self.trust(s) for s in self.sources}
         prior_share = max(weights.values())
-        random_fraction = 0.05 + (self.random_fraction - 0.05) * (1.0 - prior_share)
         current = self._current_densities(pending)
+        if current is None:
+            # Before the current model exists, the previous densities are the only
+            # model there is: use them at least as often as T2PE does, and spread
+            # the weight over the sources as their trust says.
+            floor = self.initial_share
+            weights = {k: max(w, floor) for k, w in weights.items()}
+            prior_share = max(prior_share, floor)
+        random_fraction = 0.05 + (self.random_fraction - 0.05) * (1.0 - prior_share)
         if self.rng.random() < random_fraction or (
             current is None and prior_share == 0.0
         ):
@@ -293,8 +304,10 @@ class Auto(TransferSampler):
             if isinstance(component, Source):
                 data = candidates[:, component.known]
                 base = self._uniform_log_density(component.known)
-                log_good.append(np.log(share) + component.good.log_pdf(data) + base)
-                log_bad.append(np.log(share) + component.bad.log_pdf(data) + base)
+                good = component.good.log_pdf(data) + self._unseen(component.good, data)
+                bad = component.bad.log_pdf(data) + self._unseen(component.bad, data)
+                log_good.append(np.log(share) + good + base)
+                log_bad.append(np.log(share) + bad + base)
             else:
                 log_good.append(np.log(share) + component[0].log_pdf(candidates))
                 log_bad.append(np.log(share) + component[1].log_pdf(candidates))
@@ -311,6 +324,19 @@ class Auto(TransferSampler):
                 label = "auto" if current is None else "auto-tpe"
                 return Proposal(config, label)
         return self.random_proposal(pending, "random")
+
+    def _unseen(self, kde: _KDE, data: np.ndarray) -> np.ndarray:
+        """Correction that makes a source neutral about categorical values it never
+        saw (e.g. a choice added in the current space): their kernel term, the same
+        for every kernel point, is replaced by the uniform 1/c."""
+        correction = np.zeros(len(data))
+        for j in np.flatnonzero(kde.cat):
+            c = kde.n_choices[j]
+            unseen = ~np.isin(data[:, j], kde.data[:, j])
+            if unseen.any() and c > 1:
+                kernel = np.log(kde.bw[j] / (c - 1))
+                correction[unseen] += -np.log(c) - kernel
+        return correction
 
     def _uniform_log_density(self, known: np.ndarray) -> float:
         """Log density of the uniform distribution over the unknown dimensions."""
