@@ -163,10 +163,12 @@ def run_demo(
             raise ValueError(f"{label} must be a positive int; got {value!r}.")
     if task is None:
         task = DEMO_TASKS.get(benchmark.upper())
-    bench = benchmarks.get(benchmark, task)
+    # Benchmarks that train a model run it for real here (not their surrogate).
+    live = benchmark.upper() in benchmarks.trained_names()
+    bench = benchmarks.get(benchmark, task, live=live)
     trial_store = open_store(store)
     prefix = _free_prefix(trial_store, f"{bench.name}-{bench.task}")
-    attrs = {"benchmark": bench.name, "task": bench.task}
+    attrs = {"benchmark": bench.name, "task": bench.task, "source": bench.source}
 
     def callback(phase: str) -> list[Callable[[Study, TrialRecord], None]]:
         if progress is None:

@@ -64,6 +64,17 @@ def timed_run(
     return time.perf_counter() - start, study
 
 
+def pool_run(configs: list[dict[str, Any]], workers: int) -> float:
+    """Wall time of the same configurations on a plain process pool (no Dask, no
+    study), pool start included: what this machine allows any parallel executor."""
+    import multiprocessing
+
+    start = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        pool.map(train_svc, configs, chunksize=1)
+    return time.perf_counter() - start
+
+
 def speed_up(store: str, n_trials: int, workers: int, repeats: int) -> dict[str, Any]:
     """Real-training trials in-process and with ``workers`` processes (cluster
     started by optimize), ``repeats`` times interleaved; then once on a running
@@ -72,6 +83,7 @@ def speed_up(store: str, n_trials: int, workers: int, repeats: int) -> dict[str,
 
     serial: list[float] = []
     parallel: list[float] = []
+    pool: list[float] = []
     same = True
     for r in range(repeats):
         wall, serial_study = timed_run(store, f"svc-serial-{r}", train_svc, n_trials)
@@ -80,9 +92,9 @@ def speed_up(store: str, n_trials: int, workers: int, repeats: int) -> dict[str,
             store, f"svc-{workers}-{r}", train_svc, n_trials, workers=workers
         )
         parallel.append(wall)
-        same &= [t.config for t in serial_study.trials] == [
-            t.config for t in parallel_study.trials
-        ]
+        configs = [t.config for t in serial_study.trials]
+        same &= configs == [t.config for t in parallel_study.trials]
+        pool.append(pool_run(configs, workers))
     start = time.perf_counter()
     with local_cluster(workers) as client:
         started = time.perf_counter() - start
@@ -90,7 +102,10 @@ def speed_up(store: str, n_trials: int, workers: int, repeats: int) -> dict[str,
             store, f"svc-{workers}-running", train_svc, n_trials, scheduler=client
         )
     ratios = [p / s for s, p in zip(serial, parallel, strict=True)]
+    pool_ratios = [p / s for s, p in zip(serial, pool, strict=True)]
     return {
+        "pool_s": pool,
+        "pool_ratio": statistics.median(pool_ratios),
         "trial_s": statistics.median(serial) / n_trials,
         "serial_s": serial,
         "parallel_s": parallel,
@@ -172,6 +187,11 @@ def main() -> None:
             f"ratio {parallel / serial:.3f}"
         )
     print(f"  median ratio {w} workers / 1:        {fast['ratio']:7.3f}")
+    print(
+        f"  for comparison, a plain {w}-process pool: "
+        + ", ".join(f"{p:.2f} s" for p in fast["pool_s"])
+        + f", median ratio {fast['pool_ratio']:.3f}"
+    )
     print(f"  same configurations in both runs:   {fast['same_configurations']}")
     print(f"local cluster start ({w} workers):     {fast['cluster_start_s']:7.2f} s")
     print(f"{n} trials on a running cluster:       {fast['running_s']:7.2f} s")

@@ -56,6 +56,7 @@ def test_demo_end_to_end_writes_report_and_keeps_three_studies(
     ]
     assert store.get_study("svm-a-diabetes-r1-v2").previous == "svm-a-diabetes-r1-v1"
     assert store.count_trials("svm-a-diabetes-r1-v2-scratch")["COMPLETE"] == 6
+    assert store.get_study("svm-a-diabetes-r1-v1").attrs["source"] == "live"
 
     code, out, _ = run(capsys, "studies", "--store", store_url)
     assert code == 0

@@ -9,6 +9,11 @@ those of a current version, on several tasks. ``names()`` lists them,
     bench = benchmarks.get("FCN-B", "naval_propulsion")
     config = dict(bench.current_space.get_default_configuration())
     value = bench.current_objective(config)
+
+FCN-A/B and NAS-A/B look values up in recorded tables; SVM-A/B and XGB-A/B
+train scikit-learn models, queried through surrogates of recorded real results
+by default and trained for real with ``get(name, task, live=True)``. The
+paper's evaluation protocol is in ``hptaa_lab.benchmarks.protocol``.
 """
 
 from __future__ import annotations

@@ -169,7 +169,7 @@ class _LocalCluster:
         distributed = _import_distributed()
         import dask
 
-        from hptaa_lab.execution._worker import BLAS_ENV, one_blas_thread_plugin
+        from hptaa_lab.execution._worker import BLAS_ENV, local_worker_plugin
 
         self.n_workers = workers if workers is not None else os.cpu_count() or 1
         self.force_close = True
@@ -191,7 +191,7 @@ class _LocalCluster:
         try:
             self.client = distributed.Client(self.cluster, set_as_default=False)
             self.client.register_plugin(
-                one_blas_thread_plugin(), name="hptaa-one-blas-thread"
+                local_worker_plugin(), name="hptaa-local-worker-setup"
             )
         except BaseException:
             self.cluster.close()

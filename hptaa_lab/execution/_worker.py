@@ -1,4 +1,4 @@
-"""What runs inside a Dask worker: the objective wrapper and the BLAS thread plugin.
+"""What runs inside a Dask worker: the objective wrapper and the worker setup.
 
 Both are made by factories, so that cloudpickle sends them by value: a worker
 then runs them without importing hptaa_lab (and its search-space, store and
@@ -8,13 +8,14 @@ Imported only once dask and distributed are known to be installed.
 
 from __future__ import annotations
 
+import contextlib
 import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from distributed import WorkerPlugin
 
-__all__ = ["BLAS_ENV", "Evaluate", "evaluation", "one_blas_thread_plugin"]
+__all__ = ["BLAS_ENV", "Evaluate", "evaluation", "local_worker_plugin"]
 
 # Worker environment of a local cluster: one thread for every BLAS/OpenMP pool, so
 # that N worker processes use N cores.
@@ -41,18 +42,29 @@ def evaluation(objective: Callable[[dict[str, Any]], Any]) -> Evaluate:
     return evaluate
 
 
-def one_blas_thread_plugin() -> WorkerPlugin:
-    """A worker plugin that sets the BLAS and OpenMP pools already loaded in a
-    worker to one thread.
+def local_worker_plugin() -> WorkerPlugin:
+    """A worker plugin that prepares each worker of a local cluster.
 
-    The worker environment (:data:`BLAS_ENV`) covers libraries loaded after the
-    worker started; the plugin covers the ones its process loaded before, e.g.
-    numpy imported by the main module of the driver script, which a spawned
-    process imports again. Without threadpoolctl it does nothing.
+    - It sets the BLAS and OpenMP pools already loaded in the worker to one
+      thread. The worker environment (:data:`BLAS_ENV`) covers libraries loaded
+      after the worker started; the plugin covers the ones its process loaded
+      before, e.g. numpy imported by the main module of the driver script, which
+      a spawned process imports again. Without threadpoolctl this step is
+      skipped.
+    - It makes the worker ignore SIGINT. Ctrl-C in a terminal reaches every
+      process of the job; the driver handles it (cancels, then closes the
+      cluster), and workers that died of it on their own would only add
+      tracebacks.
     """
 
-    class OneBlasThread(WorkerPlugin):
+    class LocalWorkerSetup(WorkerPlugin):
         def setup(self, worker: Any) -> None:
+            import signal
+
+            # Only a process's main thread may set handlers; the worker's event
+            # loop runs there.
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
             try:
                 from threadpoolctl import (  # type: ignore[import-untyped]
                     threadpool_limits,
@@ -62,4 +74,4 @@ def one_blas_thread_plugin() -> WorkerPlugin:
             # Not used as a context manager: the limits last as long as the worker.
             self.limits = threadpool_limits(limits=1)
 
-    return OneBlasThread()
+    return LocalWorkerSetup()

@@ -116,6 +116,7 @@ def _blas_report() -> dict[str, Any]:
     return {
         "env": {name: os.environ.get(name) for name in BLAS_VARS},
         "threads": {pool["num_threads"] for pool in threadpool_info()},
+        "sigint": signal.getsignal(signal.SIGINT),
         "pid": os.getpid(),
     }
 
@@ -255,8 +256,8 @@ def test_keyboard_interrupt_cancels_trials_in_flight_and_closes_the_cluster(
 def test_local_cluster_workers_use_one_blas_thread_and_listen_on_loopback(
     client: Any,
 ) -> None:
-    """Check that every worker has one-thread BLAS settings and pools, and that the
-    scheduler and workers listen on 127.0.0.1 only."""
+    """Check that every worker has one-thread BLAS settings and pools and ignores
+    Ctrl-C, and that the scheduler and workers listen on 127.0.0.1 only."""
     client.wait_for_workers(2, timeout=60)
     reports = client.run(_blas_report)
 
@@ -264,6 +265,7 @@ def test_local_cluster_workers_use_one_blas_thread_and_listen_on_loopback(
     for report in reports.values():
         assert report["env"] == dict.fromkeys(BLAS_VARS, "1")
         assert report["threads"] <= {1}
+        assert report["sigint"] == signal.SIG_IGN
     processes = [psutil.Process()] + [
         psutil.Process(r["pid"]) for r in reports.values()
     ]
@@ -278,18 +280,22 @@ def test_local_cluster_workers_use_one_blas_thread_and_listen_on_loopback(
     assert client.scheduler.address.startswith("tcp://127.0.0.1:")
 
 
-def test_one_blas_thread_plugin_limits_pools_loaded_before_it() -> None:
-    """Check that the worker plugin sets thread pools already loaded to one thread."""
+def test_worker_plugin_limits_pools_loaded_before_it_and_ignores_sigint() -> None:
+    """Check that the local worker plugin sets thread pools already loaded to one
+    thread and makes the process ignore SIGINT."""
     import numpy as np  # noqa: F401
     from threadpoolctl import threadpool_info
 
-    from hptaa_lab.execution._worker import one_blas_thread_plugin
+    from hptaa_lab.execution._worker import local_worker_plugin
 
-    plugin = one_blas_thread_plugin()
+    plugin = local_worker_plugin()
+    handler = signal.getsignal(signal.SIGINT)
     plugin.setup(worker=None)
     try:
         assert {pool["num_threads"] for pool in threadpool_info()} <= {1}
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
     finally:
+        signal.signal(signal.SIGINT, handler)
         plugin.limits.restore_original_limits()  # type: ignore[attr-defined]
 
 
@@ -298,9 +304,9 @@ def test_worker_side_code_runs_without_importing_hptaa_lab() -> None:
     run in a fresh process that never imports hptaa_lab."""
     from distributed.protocol import pickle as dask_pickle
 
-    from hptaa_lab.execution._worker import evaluation, one_blas_thread_plugin
+    from hptaa_lab.execution._worker import evaluation, local_worker_plugin
 
-    payload = dask_pickle.dumps((evaluation(len), one_blas_thread_plugin()))
+    payload = dask_pickle.dumps((evaluation(len), local_worker_plugin()))
     code = (
         "import sys\n"
         "from distributed.protocol import pickle\n"
