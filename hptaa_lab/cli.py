@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from hptaa_lab._argtypes import positive_int
 from hptaa_lab.errors import HptaaError
 
 __all__ = ["build_parser", "main"]
@@ -57,13 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--trials",
-        type=_positive_int,
+        type=positive_int,
         default=40,
         help="budget of each current study (40)",
     )
     demo.add_argument(
         "--previous-trials",
-        type=_positive_int,
+        type=positive_int,
         default=20,
         help="budget of the previous study (20)",
     )
@@ -73,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--workers",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="evaluate this many trials at a time on Dask",
     )
@@ -96,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("study")
     show.add_argument(
         "--trials",
-        type=_positive_int,
+        type=positive_int,
         default=10,
         help="how many of the latest trials to list (10)",
     )
@@ -117,18 +118,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_bench_parser(sub)
     return parser
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive integer, got {text!r}"
-        ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

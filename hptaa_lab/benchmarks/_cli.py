@@ -9,6 +9,7 @@ import sys
 import time
 from typing import Any
 
+from hptaa_lab._argtypes import positive_int
 from hptaa_lab.benchmarks import protocol
 
 __all__ = ["add_parser"]
@@ -62,18 +63,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="comma-separated budgets b_old of the previous HPO (10,20,40)",
     )
     bench.add_argument(
-        "--seeds", type=_positive_int, default=25, metavar="N", help="seeds (25)"
+        "--seeds", type=positive_int, default=25, metavar="N", help="seeds (25)"
     )
     bench.add_argument(
         "--workers",
-        type=_positive_int,
+        type=positive_int,
         default=os.cpu_count() or 1,
         metavar="N",
         help="Dask worker processes, one BLAS thread each (default: the CPUs)",
     )
     bench.add_argument(
         "--reference-seeds",
-        type=_positive_int,
+        type=positive_int,
         default=protocol.REFERENCE_SEEDS,
         metavar="N",
         help=f"reference TPE runs per task for the targets "
@@ -103,18 +104,6 @@ def _names(text: str) -> list[str]:
             f"expected a comma-separated list, got {text!r}"
         )
     return items
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive integer, got {text!r}"
-        ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def _positive_list(text: str) -> list[int]:

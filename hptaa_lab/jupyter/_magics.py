@@ -15,6 +15,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 from IPython.utils.process import arg_split
 
+from hptaa_lab._argtypes import positive_int
 from hptaa_lab.errors import HptaaError
 from hptaa_lab.jupyter._html import TextAndHtml, diff_table_html, table_html, table_text
 from hptaa_lab.jupyter._run import TuneRequest, TuneRun, twin_name
@@ -221,18 +222,6 @@ def _overview() -> str:
     return "\n".join(lines)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive integer, got {text!r}"
-        ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
 # -- tune ---------------------------------------------------------------------
 
 
@@ -251,7 +240,7 @@ def _positive_int(text: str) -> int:
 )
 @argument(
     "--trials",
-    type=_positive_int,
+    type=positive_int,
     default=20,
     metavar="N",
     help="trials to run (each study with --compare; default 20)",
@@ -263,7 +252,7 @@ def _positive_int(text: str) -> int:
 )
 @argument(
     "--workers",
-    type=_positive_int,
+    type=positive_int,
     metavar="N",
     help="evaluate N trials at a time on Dask worker processes",
 )

@@ -13,7 +13,7 @@ import numpy as np
 
 from hptaa_lab.space import Encoder
 
-__all__ = ["Proposal", "Sampler", "config_key"]
+__all__ = ["ModelSampler", "Proposal", "Sampler", "config_key"]
 
 
 @dataclass(frozen=True)
@@ -139,3 +139,34 @@ class Sampler(abc.ABC):
         if not config or not self.encoder.is_valid(config):
             config = self.encoder.fallback_default()
         return Proposal(config, label)
+
+
+class ModelSampler(Sampler):
+    """A sampler with a model: random configurations until ``n_init`` complete
+    trials, then a random one with probability ``random_fraction`` and otherwise
+    the model's proposal. Subclasses set both attributes and implement
+    :meth:`model_proposal`."""
+
+    n_init: int
+    random_fraction: float
+
+    def ask(self, pending: Sequence[Mapping[str, Any]] = ()) -> Proposal:
+        """Propose the next configuration (see the class docstring)."""
+        if self.encoder.dim == 0:
+            return Proposal(self.encoder.decode(np.empty(0)), self.name)
+        if (
+            self.n_observed < max(self.n_init, 2)
+            or self.rng.random() < self.random_fraction
+        ):
+            return self.random_proposal(pending)
+        return self.model_proposal(self.X, self.y, pending)
+
+    @abc.abstractmethod
+    def model_proposal(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        pending: Sequence[Mapping[str, Any]] = (),
+        label: str = "",
+    ) -> Proposal:
+        """Propose from the model fitted on ``(X, y)`` (encoded, minimised)."""

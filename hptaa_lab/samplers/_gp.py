@@ -11,12 +11,12 @@ import numpy as np
 from scipy.stats import norm
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
-from hptaa_lab.samplers._base import Proposal, Sampler, config_key
+from hptaa_lab.samplers._base import ModelSampler, Proposal, config_key
 
 __all__ = ["GPSampler"]
 
 
-class GPSampler(Sampler):
+class GPSampler(ModelSampler):
     """GP with a Matern 5/2 kernel and expected improvement (PAPER.md section 2).
 
     Numeric dimensions enter on their [0, 1] encoding, categorical ones one-hot
@@ -49,15 +49,6 @@ class GPSampler(Sampler):
         self.random_fraction = random_fraction
         self.n_candidates = n_candidates
         self._fitted: tuple[bytes, Any] | None = None
-
-    def ask(self, pending: Sequence[Mapping[str, Any]] = ()) -> Proposal:
-        """Propose the next configuration (see the class docstring)."""
-        if (
-            self.n_observed < max(self.n_init, 2)
-            or self.rng.random() < self.random_fraction
-        ):
-            return self.random_proposal(pending)
-        return self.model_proposal(self.X, self.y, pending)
 
     def model_proposal(
         self,

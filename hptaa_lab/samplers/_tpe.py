@@ -10,14 +10,14 @@ import ConfigSpace as CS
 import numpy as np
 from scipy.special import logsumexp, ndtr, ndtri
 
-from hptaa_lab.samplers._base import Proposal, Sampler, config_key
+from hptaa_lab.samplers._base import ModelSampler, Proposal, config_key
 
 __all__ = ["TPESampler"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 
-class TPESampler(Sampler):
+class TPESampler(ModelSampler):
     """Multivariate TPE as in PAPER.md section 2.
 
     Random configurations until there are ``2 (d + 1)`` complete trials; then, with
@@ -60,17 +60,6 @@ class TPESampler(Sampler):
         self.n_candidates = n_candidates
         self.bandwidth_factor = bandwidth_factor
         self.min_bandwidth = min_bandwidth
-
-    def ask(self, pending: Sequence[Mapping[str, Any]] = ()) -> Proposal:
-        """Propose the next configuration (see the class docstring)."""
-        if self.encoder.dim == 0:
-            return Proposal(self.encoder.decode(np.empty(0)), "tpe")
-        if (
-            self.n_observed < max(self.n_init, 2)
-            or self.rng.random() < self.random_fraction
-        ):
-            return self.random_proposal(pending)
-        return self.model_proposal(self.X, self.y, pending)
 
     def model_proposal(
         self,
