@@ -92,6 +92,8 @@ class DemoResult:
         lines = [
             f"{'evaluations':>11}  {'with transfer':>14}  {'without transfer':>16}"
         ]
+        if not self.summary_rows():
+            lines.append(f"(no checkpoint of {self.checkpoints} within the budget)")
         for row in self.summary_rows():
             lines.append(
                 f"{row['evaluations']:>11}  {row['with transfer']:>14.5g}  "
@@ -104,14 +106,18 @@ class DemoResult:
             f"without transfer {_count(self.evals_scratch)}"
         )
         gain = self.speedup
-        lines.append(
-            "speedup: "
-            + (
-                f"{gain:.2f}x fewer evaluations with transfer"
-                if not math.isnan(gain)
-                else "n/a (target not reached)"
+        if math.isnan(gain):
+            lines.append("speedup: n/a (the target was not reached with transfer)")
+        elif gain >= 1:
+            lines.append(
+                f"speedup: {gain:.2f}x (transfer needed {gain:.2f} times fewer "
+                "evaluations)"
             )
-        )
+        else:
+            lines.append(
+                f"speedup: {gain:.2f}x (transfer needed {1 / gain:.2f} times "
+                "more evaluations)"
+            )
         return "\n".join(lines)
 
 
@@ -161,6 +167,12 @@ def run_demo(
     for label, value in (("trials", trials), ("previous_trials", previous_trials)):
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"{label} must be a positive int; got {value!r}.")
+    from hptaa_lab.errors import UnknownNameError
+    from hptaa_lab.transfer import names as transfer_names
+
+    if method not in transfer_names():
+        # Checked before anything is tuned, so a typo costs nothing.
+        raise UnknownNameError("transfer method", method, transfer_names())
     if task is None:
         task = DEMO_TASKS.get(benchmark.upper())
     # Benchmarks that train a model run it for real here (not their surrogate).

@@ -201,3 +201,48 @@ def test_studies_on_empty_store_says_how_to_start(
     """Check that listing an empty store explains how to create a study."""
     code, out, _ = run(capsys, "studies", "--store", store_url)
     assert code == 0 and "No studies" in out and "hptaa demo" in out
+
+
+def test_unknown_transfer_method_is_refused_before_any_tuning(
+    capsys: pytest.CaptureFixture[str], store_url: str
+) -> None:
+    """Check that a typo in --transfer leaves no half-finished demo in the store."""
+    code, _, err = run(
+        capsys,
+        "--store",
+        store_url,
+        "demo",
+        "--transfer",
+        "bestfirst",
+        "--no-progress",
+    )
+    assert code == 2 and "Unknown transfer method 'bestfirst'" in err
+    assert TrialStore(store_url).list_studies() == []
+
+
+def test_summary_says_when_transfer_needed_more_evaluations() -> None:
+    """Check the speedup wording on both sides of 1 and without checkpoints."""
+    from hptaa_lab.demo import DemoResult
+    from hptaa_lab.space import build_space, diff
+
+    space = build_space({"x": (0.0, 1.0)})
+    base = dict(
+        benchmark="B",
+        task="t",
+        previous="a",
+        transfer="b",
+        scratch="c",
+        method="m",
+        space_diff=diff(space, space),
+        target=1.0,
+        store_url="u",
+    )
+    slower = DemoResult(
+        trajectories={"transfer": [3.0, 2.0, 1.0], "no transfer": [2.0, 1.0, 1.0]},
+        evals_transfer=3,
+        evals_scratch=2,
+        **base,  # type: ignore[arg-type]
+    )
+    text = slower.format_summary()
+    assert "0.67x (transfer needed 1.50 times more evaluations)" in text
+    assert "no checkpoint of (5, 10, 20, 40) within the budget" in text
