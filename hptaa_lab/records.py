@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["StudyRecord", "TrialRecord", "TrialState"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["TRIAL_COLUMNS", "StudyRecord", "TrialRecord", "TrialState", "trials_frame"]
+
+#: Columns of a trials table before the ``params_<name>`` columns, in this order.
+TRIAL_COLUMNS = (
+    "number",
+    "state",
+    "value",
+    "proposed_by",
+    "started_at",
+    "finished_at",
+    "duration_s",
+    "error",
+)
 
 
 class TrialState(enum.StrEnum):
@@ -73,3 +89,33 @@ class StudyRecord:
     seed: int | None = None
     created_at: datetime | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
+
+
+def trials_frame(trials: Sequence[TrialRecord], names: Sequence[str]) -> pd.DataFrame:
+    """One row per trial: the :data:`TRIAL_COLUMNS`, then ``params_<name>`` for each
+    of ``names`` (empty where a trial does not set it); times as UTC datetimes."""
+    import pandas as pd
+
+    rows = []
+    for t in trials:
+        duration = None
+        if t.started_at is not None and t.finished_at is not None:
+            duration = (t.finished_at - t.started_at).total_seconds()
+        row: dict[str, Any] = {
+            "number": t.number,
+            "state": str(t.state),
+            "value": t.value,
+            "proposed_by": t.proposed_by,
+            "started_at": t.started_at,
+            "finished_at": t.finished_at,
+            "duration_s": duration,
+            "error": t.error,
+        }
+        row.update({f"params_{n}": t.config.get(n) for n in names})
+        rows.append(row)
+    frame = pd.DataFrame(
+        rows, columns=[*TRIAL_COLUMNS, *(f"params_{n}" for n in names)]
+    )
+    for column in ("started_at", "finished_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import ConfigSpace as CS
 
 from hptaa_lab.errors import InvalidTrialError, MappingError, UnknownNameError
-from hptaa_lab.records import StudyRecord, TrialRecord, TrialState
+from hptaa_lab.records import StudyRecord, TrialRecord, TrialState, trials_frame
 from hptaa_lab.samplers import Sampler, make_sampler
 from hptaa_lab.samplers import names as sampler_names
 from hptaa_lab.space import Mapping as SpaceMapping
@@ -137,36 +137,10 @@ class Study:
     def trials_dataframe(self) -> pd.DataFrame:
         """One row per trial: number, state, value, proposed_by, times, error, and
         one ``params_<name>`` column per hyperparameter."""
-        import pandas as pd
-
-        rows = []
-        for t in self.trials:
-            row: dict[str, Any] = {
-                "number": t.number,
-                "state": str(t.state),
-                "value": t.value,
-                "proposed_by": t.proposed_by,
-                "started_at": t.started_at,
-                "finished_at": t.finished_at,
-                "duration_s": (t.finished_at - t.started_at).total_seconds()
-                if t.finished_at and t.started_at
-                else None,
-                "error": t.error,
-            }
-            row.update({f"params_{k}": v for k, v in t.config.items()})
-            rows.append(row)
-        columns = [
-            "number",
-            "state",
-            "value",
-            "proposed_by",
-            "started_at",
-            "finished_at",
-            "duration_s",
-            "error",
-        ]
-        columns += [f"params_{n}" for n in self.space]
-        return pd.DataFrame(rows, columns=columns)
+        trials = self.trials
+        names = list(self.space)
+        names += sorted({k for t in trials for k in t.config} - set(names))
+        return trials_frame(trials, names)
 
     def ask(self) -> TrialRecord:
         """Propose a configuration and start a RUNNING trial for it.

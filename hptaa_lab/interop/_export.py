@@ -5,10 +5,11 @@ from __future__ import annotations
 import importlib.util
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hptaa_lab.interop._common import InteropError, is_missing, study_and_store
 from hptaa_lab.interop._tables import PARAMS_PREFIX
+from hptaa_lab.records import trials_frame
 from hptaa_lab.space import space_from_json
 from hptaa_lab.store import TrialStore
 
@@ -20,18 +21,6 @@ if TYPE_CHECKING:
 __all__ = ["export_csv", "export_dataframe", "export_parquet"]
 
 logger = logging.getLogger(__name__)
-
-#: Columns before the ``params_<name>`` columns, in this order.
-TRIAL_COLUMNS = (
-    "number",
-    "state",
-    "value",
-    "proposed_by",
-    "started_at",
-    "finished_at",
-    "duration_s",
-    "error",
-)
 
 
 def export_dataframe(
@@ -51,7 +40,6 @@ def export_dataframe(
     Raises:
         StudyNotFoundError: No such study.
     """
-    import pandas as pd
 
     with study_and_store(study, store) as (name, trial_store):
         record = trial_store.get_study(name)
@@ -59,28 +47,7 @@ def export_dataframe(
 
     names = list(space_from_json(record.space_json))
     names += sorted({k for t in trials for k in t.config} - set(names))
-    rows = []
-    for t in trials:
-        duration = None
-        if t.started_at is not None and t.finished_at is not None:
-            duration = (t.finished_at - t.started_at).total_seconds()
-        row: dict[str, Any] = {
-            "number": t.number,
-            "state": str(t.state),
-            "value": t.value,
-            "proposed_by": t.proposed_by,
-            "started_at": t.started_at,
-            "finished_at": t.finished_at,
-            "duration_s": duration,
-            "error": t.error,
-        }
-        row.update({PARAMS_PREFIX + n: t.config.get(n) for n in names})
-        rows.append(row)
-
-    columns = [*TRIAL_COLUMNS, *(PARAMS_PREFIX + n for n in names)]
-    frame = pd.DataFrame(rows, columns=columns)
-    for column in ("started_at", "finished_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True)
+    frame = trials_frame(trials, names)
     return frame
 
 
