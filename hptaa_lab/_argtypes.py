@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["positive_int"]
+__all__ = ["name_list", "positive_int", "positive_int_list"]
 
 
 def positive_int(text: str) -> int:
@@ -18,3 +18,27 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def name_list(text: str) -> list[str]:
+    """Parse a comma-separated list of names (at least one)."""
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError(
+            f"expected a comma-separated list, got {text!r}"
+        )
+    return items
+
+
+def positive_int_list(text: str) -> list[int]:
+    """Parse comma-separated positive integers such as 10,20,40."""
+    items = [item.strip() for item in text.split(",")]
+    try:
+        values = [int(item) for item in items]
+    except ValueError:
+        values = []
+    if not values or any(value < 1 for value in values):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated positive integers such as 10,20,40, got {text!r}"
+        )
+    return values

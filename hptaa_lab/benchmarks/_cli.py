@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any
 
-from hptaa_lab._argtypes import positive_int
+from hptaa_lab._argtypes import name_list, positive_int, positive_int_list
 from hptaa_lab.benchmarks import protocol
 
 __all__ = ["add_parser"]
@@ -39,7 +39,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--benchmarks",
-        type=_names,
+        type=name_list,
         default=None,
         metavar="LIST",
         help="comma-separated benchmarks, each optionally with one task "
@@ -47,7 +47,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--methods",
-        type=_names,
+        type=name_list,
         default=list(protocol.PAPER_METHODS),
         metavar="LIST",
         help="comma-separated methods; tpe is always run (default: "
@@ -57,7 +57,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--previous-budgets",
-        type=_positive_list,
+        type=positive_int_list,
         default=list(protocol.PREVIOUS_BUDGETS),
         metavar="LIST",
         help="comma-separated budgets b_old of the previous HPO (10,20,40)",
@@ -95,28 +95,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     bench.add_argument("--no-progress", action="store_true", help="no progress bar")
     bench.set_defaults(handler=run_bench)
     return bench
-
-
-def _names(text: str) -> list[str]:
-    items = [item.strip() for item in text.split(",") if item.strip()]
-    if not items:
-        raise argparse.ArgumentTypeError(
-            f"expected a comma-separated list, got {text!r}"
-        )
-    return items
-
-
-def _positive_list(text: str) -> list[int]:
-    items = [item.strip() for item in text.split(",")]
-    try:
-        values = [int(item) for item in items]
-    except ValueError:
-        values = []
-    if not values or any(value < 1 for value in values):
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated positive integers such as 10,20,40, got {text!r}"
-        )
-    return values
 
 
 def run_bench(args: argparse.Namespace) -> int:

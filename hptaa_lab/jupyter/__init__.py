@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hptaa_lab.jupyter import _bench as _bench  # registers %hptaa bench
 from hptaa_lab.jupyter import _import as _import  # registers %hptaa import
 from hptaa_lab.jupyter._live import LiveRunView, speedup_curve
 from hptaa_lab.jupyter._magics import (

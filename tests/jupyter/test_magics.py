@@ -86,13 +86,13 @@ def test_argument_errors_print_the_usage_not_a_traceback(
 def test_unknown_subcommand_lists_the_subcommands(
     shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Check the message for %hptaa bench before it is registered."""
+    """Check that an unknown subcommand is an error listing the subcommands."""
     shell.run_cell("%hptaa frobnicate")
 
     err = capsys.readouterr().err
     assert (
-        "unknown %hptaa subcommand 'frobnicate'; the subcommands are diff, import, "
-        "status" in err
+        "unknown %hptaa subcommand 'frobnicate'; the subcommands are bench, diff, "
+        "import, status" in err
     )
 
 
@@ -259,29 +259,29 @@ def test_register_command_adds_a_subcommand(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Check the extension point %hptaa bench will use: parsing, the handler's
-    result, the overview, and a refused duplicate."""
+    """Check the extension point for subcommands: parsing, the handler's result,
+    the overview, and a refused duplicate."""
     monkeypatch.setattr(_magics, "_COMMANDS", dict(_magics._COMMANDS))
     monkeypatch.setattr(HptaaMagics.hptaa, "__doc__", HptaaMagics.hptaa.__doc__)
 
-    @magic_arguments(name="hptaa bench")
+    @magic_arguments(name="hptaa probe")
     @argument("--budget", type=int, default=10)
-    def bench_arguments(line: str) -> None:
-        """Run the benchmark protocol."""
+    def probe_arguments(line: str) -> None:
+        """Probe the extension point."""
 
-    def bench(magics: HptaaMagics, args: Any, cell: str | None) -> str:
-        return f"bench with budget {args.budget}"
+    def probe(magics: HptaaMagics, args: Any, cell: str | None) -> str:
+        return f"probe with budget {args.budget}"
 
-    register_command("bench", bench_arguments, bench, summary="the paper's protocol")
+    register_command("probe", probe_arguments, probe, summary="a test probe")
 
-    assert run_cell(shell, "%hptaa bench --budget 40") == "bench with budget 40"
-    assert "bench" in commands()
+    assert run_cell(shell, "%hptaa probe --budget 40") == "probe with budget 40"
+    assert "probe" in commands()
     shell.run_cell("%hptaa")
-    assert "%hptaa bench     the paper's protocol" in capsys.readouterr().out
+    assert "%hptaa probe     a test probe" in capsys.readouterr().out
     with pytest.raises(
-        ValueError, match="A %hptaa subcommand named 'bench' exists already"
+        ValueError, match="A %hptaa subcommand named 'probe' exists already"
     ):
-        register_command("bench", bench_arguments, bench, summary="again")
+        register_command("probe", probe_arguments, probe, summary="again")
 
 
 def test_import_shows_the_inferred_space_then_imports_with_yes(

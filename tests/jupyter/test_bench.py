@@ -1,0 +1,140 @@
+"""Tests of ``%hptaa bench``: the protocol in the background, its live view, report."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from hptaa_lab.benchmarks._sweep import RESULTS, SweepConfig
+from hptaa_lab.jupyter._bench import BenchRun, BenchState, mean_curves
+
+# Two tasks of the lookup benchmarks, few reference runs: a sweep of seconds.
+TINY = (
+    "--benchmarks FCN-B:naval_propulsion,NAS-B:cifar10 --methods best-first+t2pe "
+    "--previous-budgets 20 --seeds 2 --reference-seeds 3 --workers 1"
+)
+
+
+@pytest.fixture
+def tiny_config() -> SweepConfig:
+    """The tiny sweep as a configuration."""
+    return SweepConfig.create(
+        ["FCN-B:naval_propulsion", "NAS-B:cifar10"],
+        ["best-first+t2pe"],
+        [20],
+        2,
+        reference_seeds=3,
+    )
+
+
+@pytest.fixture
+def runs() -> Iterator[list[BenchRun]]:
+    """Runs a test started; stopped and awaited afterwards."""
+    started: list[BenchRun] = []
+    yield started
+    for run in started:
+        run.stop()
+        run.wait(timeout=60)
+
+
+def test_magic_runs_a_sweep_in_the_background_and_shows_the_report(
+    shell: InteractiveShell, tmp_path: Path, runs: list[BenchRun]
+) -> None:
+    """Check that %hptaa bench returns a running handle at once, that wait()
+    returns once the sweep ended, and that the figures and tables follow."""
+    out = tmp_path / "bench"
+    result = shell.run_cell(f"%hptaa bench {TINY} --out {out} --as run")
+    run = result.result
+    runs.append(run)
+
+    assert isinstance(run, BenchRun)
+    assert shell.user_ns["run"] is run
+    assert run.wait(timeout=120)
+    assert run.state == BenchState.FINISHED
+    assert run.frame is not None and len(run.frame) == 2 * 2 * 2
+    assert set(run.view.report_figures) == {
+        "Speedup over TPE",
+        "Speedup of best-first+t2pe over TPE",
+        "Mean incumbent on FCN-B naval_propulsion, b_old 20",
+        "Mean incumbent on NAS-B cifar10, b_old 20",
+    }
+    assert list(run.view.report_tables["Failure rates"].columns) == [10, 20, 40]
+    assert len(run.view.report.children) == 1 + 4 + 2
+    assert "finished; 4/4 units" in repr(run)
+    assert "speedup over TPE" in repr(run)
+
+
+def test_live_figure_gains_the_mean_incumbent_of_each_method(
+    shell: InteractiveShell, tiny_config: SweepConfig, tmp_path: Path
+) -> None:
+    """Check that the live curves are the mean trajectories of results.jsonl."""
+    run = BenchRun(tiny_config, tmp_path / "bench")
+    run.wait(timeout=120)
+    records = [
+        json.loads(line)
+        for line in (tmp_path / "bench" / RESULTS).read_text().splitlines()
+    ]
+    naval = [
+        row
+        for record in records
+        for row in record["rows"]
+        if row["task"] == "naval_propulsion"
+    ]
+    expected = mean_curves(naval, tiny_config.methods)
+
+    assert run.view.group.value == ("FCN-B", "naval_propulsion", 20)
+    assert len(run.view.rows) == 8
+    assert list(expected) == ["tpe", "best-first+t2pe"]
+    for i, method in enumerate(tiny_config.methods):
+        assert list(run.view.figure.data[i].y) == pytest.approx(expected[method])
+        assert len(run.view.figure.data[i].x) == 40
+    assert len(run.view.figure.layout.shapes) == 3
+    assert "Speedup over TPE so far" in run.view.speedup.value
+
+
+def test_stop_ends_the_sweep_after_the_unit_in_flight(
+    shell: InteractiveShell, tiny_config: SweepConfig, tmp_path: Path
+) -> None:
+    """Check that stop() ends the run early, keeps finished units and that a
+    second stop() has nothing to stop."""
+    run = BenchRun(tiny_config, tmp_path / "bench")
+
+    assert run.stop()
+    assert run.wait(timeout=120)
+    assert run.state == BenchState.STOPPED
+    assert run.frame is None
+    assert run.view.report.children == ()
+    assert not run.stop()
+    assert "stopped" in repr(run)
+
+
+def test_bad_method_prints_the_valid_names_without_traceback(
+    shell: InteractiveShell, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that an unknown method prints one line naming the valid methods."""
+    result = shell.run_cell(
+        f"%hptaa bench --methods tpe,bestfirst --seeds 1 --out {tmp_path / 'b'}"
+    )
+    err = capsys.readouterr().err
+
+    assert result.result is None and result.success
+    assert "%hptaa bench: Unknown method 'bestfirst'. Valid method names: " in err
+    assert "best-first+t2pe" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "b").exists()
+
+
+def test_bad_seeds_print_the_usage(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that a bad option value prints the error and the usage."""
+    shell.run_cell("%hptaa bench --seeds 0")
+    err = capsys.readouterr().err
+
+    assert "expected a positive integer, got '0'" in err
+    assert "%hptaa bench [--benchmarks LIST]" in err
+    assert "Traceback" not in err
