@@ -207,7 +207,8 @@ class Study:
         return finished
 
     def stop(self) -> None:
-        """Ask a running :meth:`optimize` to stop after the trials in flight."""
+        """Ask a running :meth:`optimize` to stop: in-process, after the trial in
+        flight; with workers, trials in flight are cancelled (and fail as such)."""
         self._stop.set()
 
     @property
@@ -263,7 +264,7 @@ class Study:
                 objective,
                 n_trials,
                 timeout,
-                workers or 1,
+                workers,
                 list(callbacks or ()),
                 scheduler,
             )

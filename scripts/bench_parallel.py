@@ -1,20 +1,26 @@
 """Measure parallel evaluation on a local Dask cluster against in-process runs.
 
-Two figures, printed at the end:
+Printed at the end:
 
 - speed-up: the same trials of a real-training objective (an RBF SVC on
   scikit-learn's bundled digits data, 5-fold cross-validation repeated twice,
   about half a second on one core) run in-process (workers=1) and with
   ``--workers`` worker processes. The random sampler makes both runs evaluate
   the same configurations, so the work is equal. The parallel wall time includes
-  starting and closing the cluster, as ``study.optimize(workers=N)`` does; the
-  time on an already running cluster is printed too.
+  starting and closing the cluster, as ``study.optimize(workers=N)`` does. For
+  comparison: the same configurations on a plain process pool (no Dask, no
+  study), and on an already running cluster, first with fresh workers, then
+  again with workers that have imported what the objective needs.
 - dispatch overhead: a trivial objective run in-process and on a running
   cluster; the difference per trial is what sending a trial to a worker and its
-  result back costs the driver.
+  result back costs.
 
-Run: ``.venv/bin/python scripts/bench_parallel.py`` (about a minute on 2 cores).
-Works offline: the digits data ship with scikit-learn.
+The machine's load and CPU pressure before and after are printed too: other
+busy processes (on Linux, any other busy terminal session) leave the workers
+less than one core each, and the ratios then say nothing about hptaa_lab.
+
+Run: ``.venv/bin/python scripts/bench_parallel.py`` (about two minutes on 2
+cores). Works offline: the digits data ship with scikit-learn.
 """
 
 from __future__ import annotations
@@ -77,8 +83,9 @@ def pool_run(configs: list[dict[str, Any]], workers: int) -> float:
 
 def speed_up(store: str, n_trials: int, workers: int, repeats: int) -> dict[str, Any]:
     """Real-training trials in-process and with ``workers`` processes (cluster
-    started by optimize), ``repeats`` times interleaved; then once on a running
-    cluster."""
+    started by optimize), ``repeats`` times interleaved; then twice on a running
+    cluster: with fresh workers, and again once they imported what the objective
+    needs."""
     from hptaa_lab.execution import local_cluster
 
     serial: list[float] = []
@@ -101,6 +108,9 @@ def speed_up(store: str, n_trials: int, workers: int, repeats: int) -> dict[str,
         running, _ = timed_run(
             store, f"svc-{workers}-running", train_svc, n_trials, scheduler=client
         )
+        warm, _ = timed_run(
+            store, f"svc-{workers}-warm", train_svc, n_trials, scheduler=client
+        )
     ratios = [p / s for s, p in zip(serial, parallel, strict=True)]
     pool_ratios = [p / s for s, p in zip(serial, pool, strict=True)]
     return {
@@ -114,6 +124,8 @@ def speed_up(store: str, n_trials: int, workers: int, repeats: int) -> dict[str,
         "cluster_start_s": started,
         "running_s": running,
         "running_ratio": running / statistics.median(serial),
+        "warm_s": warm,
+        "warm_ratio": warm / statistics.median(serial),
         "same_configurations": same,
     }
 
@@ -196,6 +208,8 @@ def main() -> None:
     print(f"local cluster start ({w} workers):     {fast['cluster_start_s']:7.2f} s")
     print(f"{n} trials on a running cluster:       {fast['running_s']:7.2f} s")
     print(f"  ratio on a running cluster:         {fast['running_ratio']:7.3f}")
+    print(f"again, workers warm (imports done):   {fast['warm_s']:7.2f} s")
+    print(f"  ratio with warm workers:            {fast['warm_ratio']:7.3f}")
     m = args.overhead_trials
     print(f"dispatch overhead ({m} trivial trials, random sampler):")
     print(f"  in-process:                 {slow['serial_trial_ms']:7.2f} ms a trial")
