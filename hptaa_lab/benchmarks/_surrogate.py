@@ -19,7 +19,7 @@ import functools
 import importlib.resources
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -399,3 +399,20 @@ class SurrogateObjective:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.label!r})"
+
+
+def trained_objective(
+    live_objective: Callable[..., Any],
+    family: str,
+    version: str,
+    task: str,
+    space: ConfigurationSpace,
+    fixed: Mapping[str, Any],
+    live: bool,
+) -> Any:
+    """The objective of one version of a trained benchmark: real training with
+    ``live_objective(label, task, space, fixed)``, else the family's surrogate."""
+    label = f"{version} ({task})"
+    if live:
+        return live_objective(label, task, space, fixed)
+    return SurrogateObjective(label, family, task, space, fixed)

@@ -29,7 +29,7 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.svm import SVC
 
 from hptaa_lab.benchmarks._base import Benchmark, check_configuration, register
-from hptaa_lab.benchmarks._surrogate import SurrogateObjective
+from hptaa_lab.benchmarks._surrogate import SurrogateObjective, trained_objective
 
 logger = logging.getLogger(__name__)
 
@@ -242,10 +242,10 @@ def _objective(
     fixed: Mapping[str, Any],
     live: bool,
 ) -> SVMObjective | SurrogateObjective:
-    label = f"{version} ({task})"
-    if live:
-        return SVMObjective(label, task, space, fixed)
-    return SurrogateObjective(label, "svm", task, space, fixed)
+    result: SVMObjective | SurrogateObjective = trained_objective(
+        SVMObjective, "svm", version, task, space, fixed, live
+    )
+    return result
 
 
 def _cost(low_exponent: int, high_exponent: int) -> UniformFloatHyperparameter:

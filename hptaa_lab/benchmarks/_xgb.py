@@ -29,7 +29,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import MinMaxScaler
 
 from hptaa_lab.benchmarks._base import Benchmark, check_configuration, register
-from hptaa_lab.benchmarks._surrogate import SurrogateObjective
+from hptaa_lab.benchmarks._surrogate import SurrogateObjective, trained_objective
 
 logger = logging.getLogger(__name__)
 
@@ -318,10 +318,10 @@ def _objective(
     fixed: Mapping[str, Any],
     live: bool,
 ) -> XGBObjective | SurrogateObjective:
-    label = f"{version} ({task})"
-    if live:
-        return XGBObjective(label, task, space, fixed)
-    return SurrogateObjective(label, "xgb", task, space, fixed)
+    result: XGBObjective | SurrogateObjective = trained_objective(
+        XGBObjective, "xgb", version, task, space, fixed, live
+    )
+    return result
 
 
 def _base_hyperparameters() -> list[Any]:
