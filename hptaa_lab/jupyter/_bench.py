@@ -31,7 +31,7 @@ from hptaa_lab.benchmarks._sweep import (
 from hptaa_lab.errors import HptaaError
 from hptaa_lab.jupyter._html import table_html
 from hptaa_lab.jupyter._magics import HptaaMagics, register_command
-from hptaa_lab.jupyter._updater import DEFAULT_INTERVAL, Updater
+from hptaa_lab.jupyter._updater import DEFAULT_INTERVAL, BackgroundHandle, Updater
 from hptaa_lab.report._bench import (
     incumbent_curves_figure,
     speedup_heatmap,
@@ -313,7 +313,7 @@ def report(
     return figures, tables
 
 
-class BenchRun:
+class BenchRun(BackgroundHandle):
     """A run of ``%hptaa bench``: the protocol in a background thread.
 
     The magic returns the run at once; it shows as a widget that follows the
@@ -408,16 +408,8 @@ class BenchRun:
         Raises:
             HptaaError: If the sweep failed (with the error as cause).
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        try:
-            while not self._done.wait(self._slice(deadline)):
-                self._flush()
-                if deadline is not None and time.monotonic() >= deadline:
-                    return False
-        except KeyboardInterrupt:
-            self.stop()
-            raise
-        self._flush()
+        if not self._wait_done(timeout):
+            return False
         if self.error is not None:
             raise HptaaError(
                 f"The benchmark run failed: {type(self.error).__name__}: "
@@ -487,15 +479,6 @@ class BenchRun:
         self._done.set()
 
     # -- helpers ---------------------------------------------------------------
-
-    def _flush(self) -> None:
-        if threading.get_ident() == self._owner:
-            self.updater.flush()
-
-    def _slice(self, deadline: float | None) -> float:
-        if deadline is None:
-            return self.updater.interval
-        return max(0.0, min(self.updater.interval, deadline - time.monotonic()))
 
 
 def _frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:

@@ -23,7 +23,7 @@ from hptaa_lab.jupyter._live import (
     incumbent_trajectory,
 )
 from hptaa_lab.jupyter._logs import LOG_ROUTER
-from hptaa_lab.jupyter._updater import DEFAULT_INTERVAL, Updater
+from hptaa_lab.jupyter._updater import DEFAULT_INTERVAL, BackgroundHandle, Updater
 from hptaa_lab.jupyter._widgets import SpaceDiffWidget
 from hptaa_lab.records import TrialRecord, TrialState
 from hptaa_lab.report import evaluations_to_reach, speedup
@@ -90,7 +90,7 @@ class TuneRequest:
     mapping: Mapping = field(default_factory=Mapping)
 
 
-class TuneRun:
+class TuneRun(BackgroundHandle):
     """A run of ``%%hptaa tune``: studies tuned in background threads.
 
     The cell returns the run at once; it shows as the live widget (after the
@@ -261,16 +261,8 @@ class TuneRun:
                 "search-space diff above. Click Confirm (or call run.confirm(), or "
                 "pass --yes to %%hptaa tune), then wait."
             )
-        deadline = None if timeout is None else time.monotonic() + timeout
-        try:
-            while not self._done.wait(self._slice(deadline)):
-                self._flush()
-                if deadline is not None and time.monotonic() >= deadline:
-                    return False
-        except KeyboardInterrupt:
-            self.stop()
-            raise
-        self._flush()
+        if not self._wait_done(timeout):
+            return False
         if self._errors:
             study, exc = self._errors[0]
             raise HptaaError(
@@ -419,16 +411,6 @@ class TuneRun:
         self._done.set()
 
     # -- helpers -------------------------------------------------------------
-
-    def _flush(self) -> None:
-        """Apply queued events now, if this is the widgets' thread."""
-        if threading.get_ident() == self._owner:
-            self.updater.flush()
-
-    def _slice(self, deadline: float | None) -> float:
-        if deadline is None:
-            return self.updater.interval
-        return max(0.0, min(self.updater.interval, deadline - time.monotonic()))
 
     def _budget_spent(self) -> bool:
         return all(

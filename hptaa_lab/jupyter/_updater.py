@@ -6,10 +6,11 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["DEFAULT_INTERVAL", "Updater", "kernel_loop"]
+__all__ = ["DEFAULT_INTERVAL", "BackgroundHandle", "Updater", "kernel_loop"]
 
 logger = logging.getLogger(__name__)
 
@@ -165,3 +166,40 @@ def kernel_loop() -> asyncio.AbstractEventLoop | None:
     kernel = getattr(get_ipython(), "kernel", None)
     loop = getattr(getattr(kernel, "io_loop", None), "asyncio_loop", None)
     return loop if isinstance(loop, asyncio.AbstractEventLoop) else None
+
+
+class BackgroundHandle:
+    """What run handles share: waiting for a background thread while applying
+    its widget updates. Subclasses set ``updater``, ``_owner`` (the widgets'
+    thread id) and ``_done`` (an Event), and define ``stop()``."""
+
+    updater: Updater
+    _owner: int
+    _done: threading.Event
+
+    def stop(self) -> bool:
+        raise NotImplementedError
+
+    def _wait_done(self, timeout: float | None) -> bool:
+        """Block until done or timeout, flushing updates; Ctrl-C stops the run."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while not self._done.wait(self._slice(deadline)):
+                self._flush()
+                if deadline is not None and time.monotonic() >= deadline:
+                    return False
+        except KeyboardInterrupt:
+            self.stop()
+            raise
+        self._flush()
+        return True
+
+    def _flush(self) -> None:
+        """Apply queued events now, if this is the widgets' thread."""
+        if threading.get_ident() == self._owner:
+            self.updater.flush()
+
+    def _slice(self, deadline: float | None) -> float:
+        if deadline is None:
+            return self.updater.interval
+        return max(0.0, min(self.updater.interval, deadline - time.monotonic()))
