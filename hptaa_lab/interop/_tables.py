@@ -551,6 +551,8 @@ def _configurations(
                     problems.add(i, label, column, "missing value")
                 continue
             value, why = coerce_value(space[name], cell)
+            if why is None and isinstance(value, float) and not math.isfinite(value):
+                why = f"{value} is not a finite number"
             if why is not None:
                 problems.add(i, label, column, why)
             config[name] = value

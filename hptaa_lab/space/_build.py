@@ -64,6 +64,11 @@ def _hyperparameter(name: str, entry: Any) -> Any:
         if isinstance(entry, tuple):
             return _from_range(name, entry, log=False, default=None)
         if isinstance(entry, list):
+            if not entry:
+                raise InvalidSearchSpaceError(
+                    f"Hyperparameter {name!r}: the list of choices is empty; give at "
+                    "least one choice."
+                )
             return CS.Categorical(name, entry)
         if isinstance(entry, str | int | float | bool):
             return CS.Constant(name, entry)
@@ -96,6 +101,11 @@ def _from_long_form(name: str, entry: Mapping[str, Any]) -> Any:
             low, high = int(low), int(high)
         return _from_range(
             name, (low, high), log=bool(entry.get("log")), default=default
+        )
+    if kind in ("choices", "ordinal") and not list(entry[kind]):
+        raise InvalidSearchSpaceError(
+            f"Hyperparameter {name!r}: the list of {kind} is empty; give at least one "
+            "value."
         )
     if kind == "choices":
         if default is None:

@@ -422,3 +422,15 @@ def test_imported_study_is_a_previous_study_for_transfer(
     assert len(study.trials) == 3
     assert all(t.state == TrialState.COMPLETE for t in study.trials)
     study.close()
+
+
+def test_infinite_parameter_value_is_reported_and_nothing_imported(
+    tmp_path: Path,
+) -> None:
+    """Check that a parameter cell too big for a float is a per-line error."""
+    path = tmp_path / "inf.csv"
+    path.write_text("lr,val_error\n1e400,0.5\n0.1,0.3\n")
+    url = f"sqlite:///{tmp_path / 'inf.db'}"
+    with pytest.raises(InteropError, match="inf is not a finite number"):
+        import_csv(path, "s_inf", objective="val_error", store=url)
+    assert not TrialStore(url).has_study("s_inf")

@@ -212,3 +212,10 @@ def test_space_from_json_rejects_corrupt_or_foreign_json(
     """Check that corrupt, foreign or empty JSON gives a clear error."""
     with pytest.raises(InvalidSearchSpaceError, match=message):
         space_from_json(text)
+
+
+@pytest.mark.parametrize("entry", [[], {"choices": []}, {"ordinal": []}])
+def test_empty_list_of_choices_is_a_clear_error(entry: object) -> None:
+    """Check that an empty list of choices is refused with advice, not a crash."""
+    with pytest.raises(InvalidSearchSpaceError, match="is empty; give at least one"):
+        build_space({"x": entry})
