@@ -234,11 +234,27 @@ def _read_csv(path: Path) -> _Table:
             "fields on every line."
         ) from None
 
+    header = _header(path)
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if repeated:
+        raise InteropError(
+            f"Cannot import {path}: the header names the column(s) {repeated} more "
+            "than once. Give every column its own name."
+        )
+
     # Blank lines were kept so that index + 2 is the line number; drop them now.
     frame = frame.dropna(how="all")
     labels = [f"line {int(index) + 2}" for index in frame.index]
     row_attrs = [{"csv_line": int(index) + 2} for index in frame.index]
     return _Table(frame.reset_index(drop=True), labels, str(path), row_attrs)
+
+
+def _header(path: Path) -> list[str]:
+    """The column names of a CSV file's header row, as written."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as handle:
+        return [name.strip() for name in next(csv.reader(handle), [])]
 
 
 def _table_of(source: Any) -> _Table:

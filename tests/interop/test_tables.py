@@ -434,3 +434,14 @@ def test_infinite_parameter_value_is_reported_and_nothing_imported(
     with pytest.raises(InteropError, match="inf is not a finite number"):
         import_csv(path, "s_inf", objective="val_error", store=url)
     assert not TrialStore(url).has_study("s_inf")
+
+
+def test_repeated_column_name_is_refused(tmp_path: Path) -> None:
+    """Check that a header naming a column twice is an error, not a made-up
+    hyperparameter 'lr.1'."""
+    path = tmp_path / "dup.csv"
+    path.write_text("lr,lr,val_error\n0.1,0.2,0.5\n")
+    url = f"sqlite:///{tmp_path / 'dup.db'}"
+    with pytest.raises(InteropError, match=r"names the column\(s\) \['lr'\] more"):
+        import_csv(path, "s_dup", objective="val_error", store=url)
+    assert not TrialStore(url).has_study("s_dup")
