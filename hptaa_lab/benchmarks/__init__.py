@@ -14,12 +14,45 @@ FCN-A/B and NAS-A/B look values up in recorded tables; SVM-A/B and XGB-A/B
 train scikit-learn models, queried through surrogates of recorded real results
 by default and trained for real with ``get(name, task, live=True)``. The
 paper's evaluation protocol is in ``hptaa_lab.benchmarks.protocol``.
+
+Besides the paper's eight benchmarks (suite "paper", the default of
+``names()``), two suites are selected by name: "chain" (three versions, two
+adjustments in a row; the oldest is in ``Benchmark.ancestors``) and "inverted"
+(adjustments that make the previous best region poor). ``names("all")`` lists
+every benchmark and ``suite_of(name)`` gives a benchmark's suite.
 """
 
 from __future__ import annotations
 
 # The benchmark modules register their factories when imported.
-from hptaa_lab.benchmarks import _fcnet, _nasbench, _svm, _xgb  # noqa: F401
-from hptaa_lab.benchmarks._base import Benchmark, get, names, tasks, trained_names
+from hptaa_lab.benchmarks import (  # noqa: F401
+    _chain,
+    _fcnet,
+    _inverted,
+    _nasbench,
+    _svm,
+    _xgb,
+)
+from hptaa_lab.benchmarks._base import (
+    SUITES,
+    Benchmark,
+    UnknownBenchmarkError,
+    Version,
+    get,
+    names,
+    suite_of,
+    tasks,
+    trained_names,
+)
 
-__all__ = ["Benchmark", "get", "names", "tasks", "trained_names"]
+__all__ = [
+    "SUITES",
+    "Benchmark",
+    "UnknownBenchmarkError",
+    "Version",
+    "get",
+    "names",
+    "suite_of",
+    "tasks",
+    "trained_names",
+]

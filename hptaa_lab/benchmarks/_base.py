@@ -32,6 +32,41 @@ Factory = Callable[..., "Benchmark"]
 """Builds the benchmark of one task: ``factory(task)``, or ``factory(task, live)``
 for a benchmark registered with ``trained=True``."""
 
+SUITES = ("paper", "chain", "inverted")
+"""Groups of benchmarks. "paper": the paper's eight (the default everywhere);
+"chain": three versions, two adjustments in a row; "inverted": adjustments that
+make the previous best region poor. ``"all"`` selects every suite."""
+ALL_SUITES = "all"
+
+
+@dataclass(frozen=True)
+class Version:
+    """An older version of a chain benchmark and the adjustment out of it.
+
+    A chain benchmark keeps the versions before its previous version in
+    ``Benchmark.ancestors``, nearest first. The fixed values describe the
+    adjustment from this version into the next newer one, with the meaning
+    ``Benchmark.previous_fixed`` and ``current_fixed`` have for the adjustment
+    from the previous into the current version.
+
+    Attributes:
+        name: Short name within the chain, e.g. "v1".
+        description: The adjustment into the next newer version, in words.
+        space: Search space of this version.
+        objective: Objective of this version (minimised).
+        previous_fixed: For each hyperparameter the next newer version adds,
+            the value this version hard-codes.
+        current_fixed: For each hyperparameter of this version that the next
+            newer version removes, the value that version fixes it to.
+    """
+
+    name: str
+    description: str
+    space: ConfigurationSpace
+    objective: Objective
+    previous_fixed: dict[str, Any]
+    current_fixed: dict[str, Any]
+
 
 @dataclass(frozen=True)
 class Benchmark:
@@ -61,6 +96,9 @@ class Benchmark:
         source: Where the objective values come from: "table" (a recorded
             table), "surrogate" (a model of recorded real training results) or
             "live" (real training on every call).
+        ancestors: For a chain benchmark, the versions before the previous
+            one, nearest first, each with the adjustment out of it; empty for
+            a benchmark of two versions.
     """
 
     name: str
@@ -74,6 +112,7 @@ class Benchmark:
     current_fixed: dict[str, Any]
     direction: str = "minimize"
     source: str = "table"
+    ancestors: tuple[Version, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,13 +120,14 @@ class _Entry:
     tasks: tuple[str, ...]
     factory: Factory
     trained: bool
+    suite: str
 
 
 _REGISTRY: dict[str, _Entry] = {}
 
 
 def register(
-    name: str, tasks: Sequence[str], *, trained: bool = False
+    name: str, tasks: Sequence[str], *, trained: bool = False, suite: str = "paper"
 ) -> Callable[[Factory], Factory]:
     """Register a benchmark factory under ``name``; the first task is the default.
 
@@ -97,10 +137,16 @@ def register(
         trained: Whether the benchmark trains models: its factory then takes
             ``live`` (real training) besides the task, and defaults to a
             surrogate.
+        suite: The group the benchmark belongs to, one of ``SUITES``.
 
     Returns:
         A decorator that records the factory and returns it unchanged.
     """
+    if suite not in SUITES:
+        raise ValueError(
+            f"The suite of benchmark {name!r} must be one of {', '.join(SUITES)}; "
+            f"got {suite!r}."
+        )
 
     def decorate(factory: Factory) -> Factory:
         if name.lower() in (known.lower() for known in _REGISTRY):
@@ -108,19 +154,58 @@ def register(
                 f"Benchmark {name!r} is registered twice. Give the second "
                 "factory another name."
             )
-        _REGISTRY[name] = _Entry(tuple(tasks), factory, trained)
+        _REGISTRY[name] = _Entry(tuple(tasks), factory, trained, suite)
         return factory
 
     return decorate
 
 
-def names() -> list[str]:
-    """Names of all benchmarks, sorted.
+def names(suite: str = "paper") -> list[str]:
+    """Names of the benchmarks of one suite, sorted.
+
+    Args:
+        suite: One of ``SUITES`` or "all"; case-insensitive. The default,
+            "paper", gives the paper's eight benchmarks.
 
     Returns:
         Benchmark names such as ["FCN-A", "FCN-B", ...].
+
+    Raises:
+        UnknownNameError: If there is no suite of that name.
     """
-    return sorted(_REGISTRY)
+    chosen = check_suite(suite)
+    return sorted(
+        name
+        for name, entry in _REGISTRY.items()
+        if chosen == ALL_SUITES or entry.suite == chosen
+    )
+
+
+def check_suite(suite: str) -> str:
+    """Check a suite name and return it canonical (lower case).
+
+    Raises:
+        UnknownNameError: Naming the suite and the valid ones.
+    """
+    valid = [*SUITES, ALL_SUITES]
+    if not isinstance(suite, str) or suite.strip().lower() not in valid:
+        raise UnknownNameError("suite", str(suite), valid)
+    return suite.strip().lower()
+
+
+def suite_of(name: str) -> str:
+    """The suite a benchmark belongs to.
+
+    Args:
+        name: Benchmark name, case-insensitive.
+
+    Returns:
+        One of ``SUITES``.
+
+    Raises:
+        UnknownNameError: If there is no benchmark of that name.
+    """
+    return _REGISTRY[canonical_name(name)].suite
 
 
 def tasks(name: str) -> list[str]:
@@ -135,7 +220,7 @@ def tasks(name: str) -> list[str]:
     Raises:
         UnknownNameError: If there is no benchmark of that name.
     """
-    return list(_REGISTRY[_canonical_name(name)].tasks)
+    return list(_REGISTRY[canonical_name(name)].tasks)
 
 
 def get(name: str, task: str | None = None, *, live: bool = False) -> Benchmark:
@@ -158,10 +243,10 @@ def get(name: str, task: str | None = None, *, live: bool = False) -> Benchmark:
         UnknownNameError: If the benchmark or the task does not exist.
         ValueError: If ``live`` is asked of a table benchmark.
     """
-    canonical = _canonical_name(name)
+    canonical = canonical_name(name)
     entry = _REGISTRY[canonical]
     if live and not entry.trained:
-        trained = [known for known, other in sorted(_REGISTRY.items()) if other.trained]
+        trained = trained_names(entry.suite)
         raise ValueError(
             f"Benchmark {canonical!r} looks its values up in a recorded table and "
             f"has no live objective; live=True applies to {', '.join(trained)}. "
@@ -177,16 +262,49 @@ def get(name: str, task: str | None = None, *, live: bool = False) -> Benchmark:
     return entry.factory(by_lower[task.lower()])
 
 
-def trained_names() -> list[str]:
-    """Names of the benchmarks that train models (with a live objective), sorted."""
-    return sorted(name for name, entry in _REGISTRY.items() if entry.trained)
+def trained_names(suite: str = "paper") -> list[str]:
+    """Names of the benchmarks that train models (with a live objective), sorted.
+
+    Args:
+        suite: One of ``SUITES`` or "all" (default "paper").
+    """
+    return [name for name in names(suite) if _REGISTRY[name].trained]
 
 
-def _canonical_name(name: str) -> str:
+def canonical_name(name: str) -> str:
+    """A benchmark name as registered, from any case.
+
+    Raises:
+        UnknownBenchmarkError: If there is no benchmark of that name.
+    """
     by_lower = {known.lower(): known for known in _REGISTRY}
     if name.lower() not in by_lower:
-        raise UnknownNameError("benchmark", name, names())
+        raise UnknownBenchmarkError(name)
     return by_lower[name.lower()]
+
+
+class UnknownBenchmarkError(UnknownNameError):
+    """A benchmark name that does not exist.
+
+    The message lists the paper's benchmarks first, then those of the other
+    suites; ``valid`` holds every benchmark name.
+
+    Args:
+        name: The unknown name.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__("benchmark", name, names())
+        others = [
+            f"{suite}: {', '.join(names(suite))}"
+            for suite in SUITES[1:]
+            if names(suite)
+        ]
+        self.valid = names(ALL_SUITES)
+        if others:
+            self.args = (
+                f"{self.args[0]} Benchmarks of the other suites: {'; '.join(others)}.",
+            )
 
 
 def check_configuration(

@@ -11,6 +11,7 @@ from typing import Any
 
 from hptaa_lab._argtypes import name_list, positive_int, positive_int_list
 from hptaa_lab.benchmarks import protocol
+from hptaa_lab.benchmarks._base import SUITES
 
 __all__ = ["add_parser"]
 
@@ -43,7 +44,20 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=None,
         metavar="LIST",
         help="comma-separated benchmarks, each optionally with one task "
-        "(NAS-A:cifar10); default: all of them on every task",
+        "(NAS-A:cifar10); default: the paper's eight on every task",
+    )
+    bench.add_argument(
+        "--suite",
+        type=name_list,
+        default=None,
+        metavar="LIST",
+        help="comma-separated suites whose benchmarks run on every task, besides "
+        "--benchmarks: " + ", ".join([*SUITES, "all"]) + " (see --list)",
+    )
+    bench.add_argument(
+        "--list",
+        action="store_true",
+        help="list the benchmarks with their suite, tasks and adjustment, and exit",
     )
     bench.add_argument(
         "--methods",
@@ -98,7 +112,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    """Handle ``hptaa bench``: run or resume the sweep, print the grids.
+    """Handle ``hptaa bench``: run or resume the sweep, print the grids (or list
+    the benchmarks with ``--list``).
 
     Returns:
         The exit status (0).
@@ -107,12 +122,13 @@ def run_bench(args: argparse.Namespace) -> int:
         GRID_MD,
         REPORT_HTML,
         RESULTS_CSV,
-        format_failures,
-        format_grids,
-        grids,
+        summary_markdown,
     )
     from hptaa_lab.benchmarks._sweep import SweepConfig, run_sweep
 
+    if args.list:
+        print(benchmark_listing(), end="")
+        return 0
     config = SweepConfig.create(
         args.benchmarks,
         args.methods,
@@ -120,6 +136,7 @@ def run_bench(args: argparse.Namespace) -> int:
         args.seeds,
         reference_seeds=args.reference_seeds,
         use_mapping=args.use_mapping,
+        suite=args.suite,
     )
     print(
         f"hptaa bench: {len(config.tasks)} tasks x {len(config.previous_budgets)} "
@@ -134,19 +151,30 @@ def run_bench(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     elapsed = time.perf_counter() - started
-    print(
-        "\nSpeedup over TPE (geometric mean over tasks, then benchmarks; rows "
-        "b_old, columns the target's budget):\n"
-    )
-    print(format_grids(grids(frame, config.methods)))
-    print("Failure rates:\n")
-    print(format_failures(protocol.failure_rates(frame)))
+    print()
+    print(summary_markdown(frame, config.methods))
     print(f"wall time {elapsed:.0f} s")
     print(
         f"results: {args.out}/{RESULTS_CSV}, grids: {args.out}/{GRID_MD}, report: "
         f"{args.out}/{REPORT_HTML}"
     )
     return 0
+
+
+def benchmark_listing() -> str:
+    """Every benchmark with its suite, tasks and adjustment, one block each."""
+    from hptaa_lab.benchmarks._base import get, names, suite_of, tasks
+
+    blocks = []
+    for suite in SUITES:
+        for name in names(suite):
+            bench = get(name)
+            steps = len(bench.ancestors) + 2
+            blocks.append(
+                f"{name} [{suite_of(name)}, {steps} versions] tasks: "
+                f"{', '.join(tasks(name))}\n  {bench.description}\n"
+            )
+    return "".join(blocks)
 
 
 class _Progress:

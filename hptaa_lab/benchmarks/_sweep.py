@@ -5,7 +5,9 @@ An output folder holds ``manifest.json`` (the sweep's configuration),
 unit, appended and flushed as each unit finishes) and, once the sweep is
 complete, the tidy table, the speedup grids, the failure rates and the HTML
 report. A rerun with the same folder and configuration skips finished units; a
-different configuration is refused.
+different configuration is refused. The manifest lists the (benchmark, task)
+pairs, so a suite chosen by name is stored as its benchmarks, and folders of
+sweeps made before the chain and inverted suites existed resume as they are.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from hptaa_lab.benchmarks import protocol
-from hptaa_lab.benchmarks._base import names, tasks
+from hptaa_lab.benchmarks._base import canonical_name, names, tasks
 from hptaa_lab.errors import HptaaError, UnknownNameError
 
 logger = logging.getLogger(__name__)
@@ -82,23 +84,27 @@ class SweepConfig:
         *,
         reference_seeds: int = protocol.REFERENCE_SEEDS,
         use_mapping: bool = False,
+        suite: str | Sequence[str] | None = None,
     ) -> SweepConfig:
         """Check the arguments of a sweep and build its configuration.
 
         Args:
             benchmarks: Names, each optionally with a task ("NAS-A:cifar10");
-                None for every benchmark on every task.
+                None (and no ``suite``) for the paper's eight benchmarks on
+                every task.
             methods: Method names; "tpe" is added first if missing.
             previous_budgets: Positive integers.
             seeds: A positive integer.
             reference_seeds: A positive integer.
             use_mapping: See ``protocol.Unit``.
+            suite: Suites whose benchmarks run on every task besides
+                ``benchmarks``: "paper", "chain", "inverted", "all", or a list.
 
         Raises:
-            UnknownNameError: For an unknown benchmark, task or method.
+            UnknownNameError: For an unknown benchmark, task, method or suite.
             SweepError: For budgets or seeds that are not positive integers.
         """
-        pairs = parse_benchmarks(benchmarks)
+        pairs = parse_benchmarks(benchmarks, suite)
         checked = protocol.check_methods(methods)
         ordered = [protocol.REFERENCE_METHOD] + [
             m for m in checked if m != protocol.REFERENCE_METHOD
@@ -156,31 +162,42 @@ def _positive(what: str, value: Any) -> int:
     return value
 
 
-def parse_benchmarks(entries: Sequence[str] | None) -> list[tuple[str, str]]:
+def parse_benchmarks(
+    entries: Sequence[str] | None, suite: str | Sequence[str] | None = None
+) -> list[tuple[str, str]]:
     """(benchmark, task) pairs from names such as "FCN-A" or "NAS-A:cifar10".
 
+    Args:
+        entries: Benchmark names, each optionally with one task.
+        suite: Suites whose benchmarks are added on every task, first: a name
+            ("paper", "chain", "inverted", "all") or a list of them. Without
+            entries and suites, the paper's benchmarks.
+
     Raises:
-        UnknownNameError: For an unknown benchmark or task, listing the valid
-            ones.
+        UnknownNameError: For an unknown benchmark, task or suite, listing the
+            valid ones.
     """
-    if entries is None or len(entries) == 0:
-        return [(name, task) for name in names() for task in tasks(name)]
+    suites = [suite] if isinstance(suite, str) else list(suite or [])
+    if not entries and not suites:
+        suites = ["paper"]
     pairs: list[tuple[str, str]] = []
-    by_lower = {name.lower(): name for name in names()}
-    for entry in entries:
+    for chosen in suites:
+        for name in names(chosen):
+            pairs.extend((name, t) for t in tasks(name) if (name, t) not in pairs)
+    for entry in entries or []:
         name, _, task = entry.strip().partition(":")
-        if name.lower() not in by_lower:
-            raise UnknownNameError("benchmark", name, names())
-        canonical = by_lower[name.lower()]
+        canonical = canonical_name(name)
         valid = tasks(canonical)
         if task:
             by_task = {t.lower(): t for t in valid}
             if task.lower() not in by_task:
                 raise UnknownNameError("task", task, valid)
-            chosen = [by_task[task.lower()]]
+            chosen_tasks = [by_task[task.lower()]]
         else:
-            chosen = valid
-        pairs.extend((canonical, t) for t in chosen if (canonical, t) not in pairs)
+            chosen_tasks = valid
+        pairs.extend(
+            (canonical, t) for t in chosen_tasks if (canonical, t) not in pairs
+        )
     return pairs
 
 

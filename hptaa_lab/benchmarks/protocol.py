@@ -3,7 +3,9 @@
 For every benchmark, task, previous budget ``b_old`` and seed (one *unit*):
 
 1. the previous HPO: plain TPE over the previous search space for ``b_old``
-   evaluations;
+   evaluations; for a chain benchmark also plain TPE for ``b_old`` evaluations
+   over each older version (``Benchmark.ancestors``), whose trials transfer
+   methods get as the ancestors of the previous trials;
 2. the current HPO of every method over the current search space, at least
    ``MIN_EVALUATIONS`` and at most ``MAX_EVALUATIONS`` evaluations, stopping
    once the incumbent reaches the target of the largest target budget. For
@@ -20,7 +22,9 @@ over tasks, then over benchmarks.
 Samplers run in memory (ask, evaluate, tell): no Study and no trial store.
 ``run`` executes a sweep (on Dask with ``workers``) and returns its tidy table;
 ``speedups``, ``speedup_grid``, ``failure_rates`` and ``improvements`` turn the
-table into the paper's figures.
+table into the paper's figures, and ``relative_evaluations`` gives each
+method's evaluations-to-target relative to TPE's (the measure of the inverted
+benchmarks).
 """
 
 from __future__ import annotations
@@ -37,8 +41,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from ConfigSpace import ConfigurationSpace
 
-from hptaa_lab.benchmarks._base import Benchmark, get
+from hptaa_lab.benchmarks._base import Benchmark, Objective, Version, get
 from hptaa_lab.errors import UnknownNameError
 from hptaa_lab.samplers import Sampler, make_sampler
 from hptaa_lab.space import Mapping as SpaceMapping
@@ -59,6 +64,8 @@ __all__ = [
     "geometric_mean",
     "improvements",
     "method_names",
+    "previous_trials",
+    "relative_evaluations",
     "run",
     "run_unit",
     "speedup_grid",
@@ -95,8 +102,10 @@ IMPROVEMENT_EPS = 1e-12
 
 _PLAIN = ("random", "tpe", "gp")
 # Seed streams: each run's seed is drawn from SeedSequence([seed, stream]), so
-# previous, current and reference runs never share a seed.
+# previous, current and reference runs never share a seed. The k-th ancestor of
+# a chain benchmark (nearest first, k from 0) draws from _ANCESTOR_STREAM + k.
 _PREVIOUS_STREAM, _CURRENT_STREAM, _REFERENCE_STREAM = 0, 1, 2
+_ANCESTOR_STREAM = 3
 
 
 def method_names() -> list[str]:
@@ -215,7 +224,8 @@ class Unit:
     Attributes:
         benchmark: Benchmark name.
         task: Task name.
-        previous_budget: b_old, evaluations of the previous HPO.
+        previous_budget: b_old, evaluations of the previous HPO (and of the
+            HPO of each older version of a chain benchmark).
         seed: Seed index of the sweep (0, 1, ...).
         methods: Methods to run (canonical names).
         targets: Target values, one per budget in ``target_budgets``.
@@ -246,7 +256,7 @@ class Unit:
 def run_unit(unit: Unit) -> list[dict[str, Any]]:
     """Run one unit: the shared previous HPO, then each method's current HPO.
 
-    The previous HPO (TPE, seed ``derive_seed(seed, 0)``) is shared by every
+    The previous HPOs (see :func:`previous_trials`) are shared by every
     transfer method of the unit; every current HPO uses the seed
     ``derive_seed(seed, 1)``, so methods differ only by what they do with the
     previous trials.
@@ -260,8 +270,12 @@ def run_unit(unit: Unit) -> list[dict[str, Any]]:
         and ``best_<b>`` for each target budget b, ``best_final``,
         ``target_<b>``, ``previous_best``, ``seconds`` and ``cpu_seconds``
         (wall and CPU time of the run; the first method's include the previous
-        HPO) and ``trajectory`` (the incumbent after each of the first
-        ``min_evaluations`` evaluations).
+        HPOs) and ``trajectory`` (the incumbent after each of the first
+        ``min_evaluations`` evaluations). Rows of a chain benchmark also hold
+        ``n_ancestors`` (older versions tuned before the previous one),
+        ``ancestor_budget`` (evaluations of each of their HPOs, b_old) and
+        ``ancestor_best`` (best value of the nearest one's HPO, in its own
+        objective).
     """
     with _quiet_fallbacks():
         return _run_unit(unit)
@@ -285,33 +299,22 @@ def _run_unit(unit: Unit) -> list[dict[str, Any]]:
     bench = get(unit.benchmark, unit.task)
     started = time.perf_counter()
     cpu_started = time.process_time()
-    previous_sampler = make_sampler(
-        "tpe", bench.previous_space, derive_seed(unit.seed, _PREVIOUS_STREAM)
-    )
-    configs, values = [], []
-    for _ in range(unit.previous_budget):
-        config = previous_sampler.ask().config
-        configs.append(config)
-        values.append(bench.previous_objective(config))
-        previous_sampler.tell(config, values[-1])
-    previous = PreviousTrials(
-        space=bench.previous_space,
-        configs=tuple(configs),
-        values=tuple(values),
-        numbers=tuple(range(len(configs))),
-        study=f"{bench.name} previous ({bench.task})",
-    )
+    previous = previous_trials(bench, unit)
     previous_seconds = time.perf_counter() - started
     previous_cpu = time.process_time() - cpu_started
 
     mapping = (
-        SpaceMapping(
-            previous_fixed=dict(bench.previous_fixed),
-            current_fixed=dict(bench.current_fixed),
-        )
+        _fixed_mapping(bench.previous_fixed, bench.current_fixed)
         if unit.use_mapping
         else None
     )
+    chain: dict[str, Any] = {}
+    if previous.ancestors:
+        chain = {
+            "n_ancestors": len(previous.ancestors),
+            "ancestor_budget": unit.previous_budget,
+            "ancestor_best": min(previous.ancestors[0].values),
+        }
     rows = []
     for method in unit.methods:
         started = time.perf_counter()
@@ -332,13 +335,102 @@ def _run_unit(unit: Unit) -> list[dict[str, Any]]:
                 "seed": unit.seed,
                 "method": method,
                 **row,
-                "previous_best": min(values),
+                "previous_best": min(previous.values),
+                **chain,
                 "seconds": time.perf_counter() - started + previous_seconds,
                 "cpu_seconds": time.process_time() - cpu_started + previous_cpu,
             }
         )
         previous_seconds = previous_cpu = 0.0
     return rows
+
+
+def previous_trials(bench: Benchmark, unit: Unit) -> PreviousTrials:
+    """Run the previous HPOs of a unit: its previous trials as transfer methods
+    get them.
+
+    Plain TPE runs ``unit.previous_budget`` evaluations over the previous
+    version (seed ``derive_seed(seed, 0)``) and, for a chain benchmark, over
+    each older version (the k-th ancestor, nearest first from k = 0, with seed
+    ``derive_seed(seed, 3 + k)``). The older versions' trials become the
+    ``ancestors`` of the previous trials, nearest first, as a study chain
+    gives them. With ``unit.use_mapping`` each study's ``incoming`` is the
+    mapping of the adjustment into it (the fixed values of the version before
+    it); without, it is None.
+
+    Args:
+        bench: The unit's benchmark.
+        unit: The unit.
+
+    Returns:
+        The previous trials, with their ancestors.
+    """
+    budget, seed = unit.previous_budget, unit.seed
+    older = bench.ancestors
+    ancestors = tuple(
+        _tpe_trials(
+            version.space,
+            version.objective,
+            budget,
+            derive_seed(seed, _ANCESTOR_STREAM + k),
+            study=f"{bench.name} {version.name} ({bench.task})",
+            incoming=_incoming(older[k + 1 :], unit.use_mapping),
+        )
+        for k, version in enumerate(older)
+    )
+    return _tpe_trials(
+        bench.previous_space,
+        bench.previous_objective,
+        budget,
+        derive_seed(seed, _PREVIOUS_STREAM),
+        study=f"{bench.name} previous ({bench.task})",
+        incoming=_incoming(older, unit.use_mapping),
+        ancestors=ancestors,
+    )
+
+
+def _tpe_trials(
+    space: ConfigurationSpace,
+    objective: Objective,
+    budget: int,
+    seed: int,
+    *,
+    study: str,
+    incoming: SpaceMapping | None = None,
+    ancestors: tuple[PreviousTrials, ...] = (),
+) -> PreviousTrials:
+    """Plain TPE for ``budget`` evaluations; its trials."""
+    sampler = make_sampler("tpe", space, seed)
+    configs, values = [], []
+    for _ in range(budget):
+        config = sampler.ask().config
+        configs.append(config)
+        values.append(objective(config))
+        sampler.tell(config, values[-1])
+    return PreviousTrials(
+        space=space,
+        configs=tuple(configs),
+        values=tuple(values),
+        numbers=tuple(range(len(configs))),
+        study=study,
+        incoming=incoming,
+        ancestors=ancestors,
+    )
+
+
+def _incoming(older: Sequence[Version], use_mapping: bool) -> SpaceMapping | None:
+    """The mapping into a version from the next older one (``older[0]``)."""
+    if not use_mapping or not older:
+        return None
+    return _fixed_mapping(older[0].previous_fixed, older[0].current_fixed)
+
+
+def _fixed_mapping(
+    previous_fixed: Mapping[str, Any], current_fixed: Mapping[str, Any]
+) -> SpaceMapping:
+    return SpaceMapping(
+        previous_fixed=dict(previous_fixed), current_fixed=dict(current_fixed)
+    )
 
 
 def make_method(
@@ -423,12 +515,14 @@ def run(
     reference_seeds: int = REFERENCE_SEEDS,
     use_mapping: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    suite: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Run a sweep of the protocol and return its tidy results table.
 
     Args:
         benchmarks: Benchmark names, each optionally with one task
-            ("NAS-A:cifar10"); None runs every benchmark on every task.
+            ("NAS-A:cifar10"); None (and no ``suite``) runs the paper's eight
+            benchmarks on every task.
         methods: Methods (see :func:`method_names`); "tpe" is always added, as
             every comparison needs it.
         previous_budgets: Budgets b_old of the previous HPO.
@@ -440,13 +534,15 @@ def run(
         reference_seeds: Reference TPE runs per task for the targets.
         use_mapping: Give transfer methods the benchmark's fixed values.
         progress: Called with (finished units, all units) after each unit.
+        suite: Also run every benchmark of these suites on every task: "paper",
+            "chain", "inverted" or "all", or a list of them.
 
     Returns:
         One row per unit and method (see :func:`run_unit`), without the
         trajectories.
 
     Raises:
-        UnknownNameError: For an unknown benchmark, task or method.
+        UnknownNameError: For an unknown benchmark, task, method or suite.
         ValueError: For budgets or seeds that are not positive integers, or an
             ``out`` folder that holds a sweep of another configuration.
     """
@@ -459,6 +555,7 @@ def run(
         seeds,
         reference_seeds=reference_seeds,
         use_mapping=use_mapping,
+        suite=suite,
     )
     frame = run_sweep(config, out=out, workers=workers, progress=progress)
     return frame.drop(columns=["trajectory"], errors="ignore")
@@ -540,6 +637,67 @@ def speedups(
         "speedup",
         "failure_rate",
         "n_seeds",
+    ]
+    return table[columns]
+
+
+def relative_evaluations(
+    frame: pd.DataFrame,
+    *,
+    reference: str = REFERENCE_METHOD,
+    max_evaluations: int = MAX_EVALUATIONS,
+    by: Sequence[str] = ("benchmark", "previous_budget", "target_budget"),
+) -> pd.DataFrame:
+    """Evaluations-to-target of each method relative to the reference's.
+
+    Relative evaluations = mean evaluations-to-target of the method divided by
+    the reference's mean over the same runs (task, b_old, seed), a failure
+    counted as ``max_evaluations``, pooled over everything ``by`` leaves out
+    (by default tasks and seeds). 1.1 means 10% more evaluations than TPE; it
+    is the reciprocal of a speedup taken as a ratio of pooled means.
+
+    Args:
+        frame: Results table (rows of :func:`run_unit`).
+        reference: The method compared with ("tpe").
+        max_evaluations: What a failure counts as.
+        by: Columns to group by besides the method; any of benchmark, task,
+            previous_budget, target_budget.
+
+    Returns:
+        Columns ``by``, method, mean_evaluations, reference_evaluations,
+        relative_evaluations, failure_rate, n_runs.
+    """
+    long = _long_evaluations(frame, max_evaluations)
+    keys = ["benchmark", "task", "previous_budget", "target_budget"]
+    unknown = [column for column in by if column not in keys]
+    if unknown:
+        raise ValueError(
+            f"The columns to group by must be among {', '.join(keys)}; got {unknown}."
+        )
+    base = long[long["method"] == reference][[*keys, "seed", "evaluations"]]
+    base = base.rename(columns={"evaluations": "reference_evaluations"})
+    merged = long.merge(base, on=[*keys, "seed"], how="inner")
+    table = (
+        merged.groupby([*by, "method"], sort=True)
+        .agg(
+            mean_evaluations=("evaluations", "mean"),
+            reference_evaluations=("reference_evaluations", "mean"),
+            failure_rate=("failed", "mean"),
+            n_runs=("evaluations", "size"),
+        )
+        .reset_index()
+    )
+    table["relative_evaluations"] = (
+        table["mean_evaluations"] / table["reference_evaluations"]
+    )
+    columns = [
+        *by,
+        "method",
+        "mean_evaluations",
+        "reference_evaluations",
+        "relative_evaluations",
+        "failure_rate",
+        "n_runs",
     ]
     return table[columns]
 

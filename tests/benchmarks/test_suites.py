@@ -1,0 +1,163 @@
+"""Tests of benchmark suites: registry, selection, listing and old sweep folders."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from hptaa_lab import benchmarks
+from hptaa_lab.benchmarks._cli import add_parser, benchmark_listing
+from hptaa_lab.benchmarks._sweep import (
+    FORMAT,
+    MANIFEST,
+    RESULTS,
+    SweepConfig,
+    load_results,
+    parse_benchmarks,
+    prepare_folder,
+)
+from hptaa_lab.errors import UnknownNameError
+
+PAPER = ["FCN-A", "FCN-B", "NAS-A", "NAS-B", "SVM-A", "SVM-B", "XGB-A", "XGB-B"]
+CHAIN = ["FCN-CHAIN", "NAS-CHAIN", "SVM-CHAIN", "XGB-CHAIN"]
+INVERTED = ["FCN-INV", "NAS-INV", "XGB-INV"]
+
+
+def test_names_default_to_the_paper_suite() -> None:
+    """Check that names() still gives the paper's eight and each suite its own."""
+    assert benchmarks.names() == PAPER
+    assert benchmarks.names("paper") == PAPER
+    assert benchmarks.names("Chain") == CHAIN
+    assert benchmarks.names("inverted") == INVERTED
+    assert benchmarks.names("all") == sorted(PAPER + CHAIN + INVERTED)
+    assert benchmarks.trained_names("all") == [
+        "SVM-A",
+        "SVM-B",
+        "SVM-CHAIN",
+        "XGB-A",
+        "XGB-B",
+        "XGB-CHAIN",
+        "XGB-INV",
+    ]
+    assert [benchmarks.suite_of(n) for n in ["nas-a", "fcn-chain", "xgb-inv"]] == [
+        "paper",
+        "chain",
+        "inverted",
+    ]
+
+
+def test_unknown_suite_lists_the_valid_ones() -> None:
+    """Check that an unknown suite names the valid suites."""
+    message = (
+        r"Unknown suite 'fancy'\. Valid suite names: paper, chain, inverted, all\."
+    )
+    with pytest.raises(UnknownNameError, match=message):
+        benchmarks.names("fancy")
+    with pytest.raises(UnknownNameError, match=message):
+        parse_benchmarks(None, "fancy")
+
+
+def test_unknown_benchmark_lists_every_suite() -> None:
+    """Check that an unknown benchmark lists the paper's benchmarks, then those
+    of the other suites, and keeps every name in ``valid``."""
+    with pytest.raises(UnknownNameError) as info:
+        benchmarks.get("FCN-C")
+
+    assert str(info.value) == (
+        "Unknown benchmark 'FCN-C'. Valid benchmark names: "
+        + ", ".join(PAPER)
+        + ". Benchmarks of the other suites: chain: "
+        + ", ".join(CHAIN)
+        + "; inverted: "
+        + ", ".join(INVERTED)
+        + "."
+    )
+    assert info.value.valid == benchmarks.names("all")
+
+
+def test_suites_select_benchmarks_besides_named_ones() -> None:
+    """Check that a sweep runs the paper's benchmarks by default, and a suite's
+    benchmarks on every task, before any named ones, without repeats."""
+    default = SweepConfig.create(None, ["tpe"], [10], 1)
+    assert sorted({b for b, _ in default.tasks}) == PAPER
+
+    config = SweepConfig.create(
+        ["NAS-A:cifar10", "nas-inv:imagenet"], ["tpe"], [10], 1, suite="inverted"
+    )
+    assert config.tasks[:3] == (
+        ("FCN-INV", "naval_propulsion"),
+        ("FCN-INV", "parkinsons_telemonitoring"),
+        ("FCN-INV", "protein_structure"),
+    )
+    assert config.tasks[-1] == ("NAS-A", "cifar10")
+    assert len(config.tasks) == 4 + 3 + 4 + 1
+
+    both = parse_benchmarks(None, ["chain", "inverted"])
+    assert sorted({b for b, _ in both}) == sorted(CHAIN + INVERTED)
+    assert len(parse_benchmarks(None, "all")) == 30 + 15 + 11
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hptaa")
+    add_parser(parser.add_subparsers(dest="command"))
+    return parser
+
+
+def test_cli_lists_benchmarks_with_their_suite(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Check that ``hptaa bench --list`` shows every benchmark with its suite and
+    runs nothing."""
+    args = _parser().parse_args(["bench", "--list", "--out", "/nonexistent/never"])
+
+    assert args.handler(args) == 0
+
+    printed = capsys.readouterr().out
+    assert printed == benchmark_listing()
+    assert "NAS-A [paper, 2 versions] tasks: cifar10, cifar100, imagenet\n" in printed
+    assert "FCN-CHAIN [chain, 3 versions] tasks: naval_propulsion," in printed
+    assert "NAS-INV [inverted, 2 versions] tasks:" in printed
+    assert printed.count(" versions] tasks: ") == 15
+
+
+def test_cli_parses_suites() -> None:
+    """Check that --suite takes a comma-separated list."""
+    args = _parser().parse_args(["bench", "--suite", "chain,inverted"])
+
+    assert args.suite == ["chain", "inverted"]
+    assert _parser().parse_args(["bench"]).suite is None
+
+
+def test_folder_of_the_first_format_still_resumes(tmp_path: Path) -> None:
+    """Check that a sweep folder written before the suites existed (manifest of
+    format 1 with exactly its fields) resumes: the manifest is accepted and its
+    finished units are kept."""
+    config = SweepConfig.create(["NAS-B:cifar10"], ["tpe", "best-first"], [10], 2)
+    old_manifest = {
+        "format": 1,
+        "tasks": [["NAS-B", "cifar10"]],
+        "methods": ["tpe", "best-first"],
+        "previous_budgets": [10],
+        "seeds": 2,
+        "reference_seeds": 50,
+        "use_mapping": False,
+        "target_budgets": [10, 20, 40],
+        "min_evaluations": 40,
+        "max_evaluations": 400,
+    }
+    (tmp_path / MANIFEST).write_text(json.dumps(old_manifest, indent=2) + "\n")
+    rows = [
+        {"benchmark": "NAS-B", "method": method, "previous_budget": 10}
+        for method in ["tpe", "best-first"]
+    ]
+    line = json.dumps({"unit": "NAS-B|cifar10|10|0", "rows": rows})
+    (tmp_path / RESULTS).write_text(line + "\n")
+
+    prepare_folder(tmp_path, config)
+
+    assert FORMAT == 1
+    assert json.loads((tmp_path / MANIFEST).read_text()) == old_manifest
+    assert list(load_results(tmp_path / RESULTS, config)) == ["NAS-B|cifar10|10|0"]
