@@ -7,7 +7,7 @@ import ConfigSpace as CS
 from hptaa_lab.errors import UnknownNameError
 from hptaa_lab.samplers import names as sampler_names
 from hptaa_lab.space import Mapping
-from hptaa_lab.transfer._auto import Auto
+from hptaa_lab.transfer._auto import Auto, AutoLast
 from hptaa_lab.transfer._base import PreviousTrials, TransferSampler, project_chain
 from hptaa_lab.transfer._methods import (
     T2PE,
@@ -20,6 +20,7 @@ from hptaa_lab.transfer._methods import (
 __all__ = [
     "T2PE",
     "Auto",
+    "AutoLast",
     "BestFirst",
     "BestFirstT2PE",
     "DropUnimportant",
@@ -33,6 +34,7 @@ __all__ = [
 
 _METHODS: dict[str, type[TransferSampler]] = {
     "auto": Auto,
+    "auto-last": AutoLast,
     "best-first": BestFirst,
     "best-first+t2pe": BestFirstT2PE,
     "drop-unimportant": DropUnimportant,

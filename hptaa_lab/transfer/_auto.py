@@ -31,7 +31,7 @@ from hptaa_lab.transfer._base import (
     ranks,
 )
 
-__all__ = ["Auto", "Source"]
+__all__ = ["Auto", "AutoLast", "Source"]
 
 logger = logging.getLogger(__name__)
 
@@ -100,12 +100,18 @@ class Auto(TransferSampler):
         prior_concordant: float = 7.0,
         prior_discordant: float = 1.0,
         initial_share: float = 0.75,
+        source_good: str = "top15",
+        weighting: str = "trust",
+        worth: float = 1.0,
         **options: Any,
     ) -> None:
         options.pop("best_first", None)
         super().__init__(space, previous, **options)
         self.portfolio = portfolio
         self.prior = (prior_concordant, prior_discordant)
+        self.source_good = source_good
+        self.weighting = weighting
+        self.worth = worth
         self.sources: list[Source] = []
         if ancestors is None:
             ancestors = project_chain(space, self.mapping, previous)
@@ -137,7 +143,10 @@ class Auto(TransferSampler):
             return None
         y = ranks(projection.values)
         order = np.argsort(y, kind="stable")
-        n_good = min(max(math.ceil(0.15 * len(y)), 2), len(y) - 1)
+        if self.source_good == "tpe":
+            n_good = min(max(known.size + 1, math.ceil(0.15 * len(y))), len(y) - 1)
+        else:
+            n_good = min(max(math.ceil(0.15 * len(y)), 2), len(y) - 1)
         cat, n_choices = (
             self.encoder.is_categorical[known],
             self.encoder.n_choices[known],
@@ -230,6 +239,13 @@ class Auto(TransferSampler):
         weights = {id(s): self.trust(s) for s in self.sources}
         prior_share = max(weights.values())
         current = self._current_densities(pending)
+        if self.weighting == "count" and current is not None:
+            mass = {
+                id(s): weights[id(s)] * self.worth * len(s.ranks) for s in self.sources
+            }
+            total_mass = sum(mass.values())
+            prior_share = total_mass / (total_mass + len(self._y_cur))
+            weights = mass
         if current is None:
             # Before the current model exists, the previous densities are the only
             # model there is: use them at least as often as T2PE does, and spread
@@ -343,3 +359,16 @@ class Auto(TransferSampler):
         unknown = np.setdiff1d(np.arange(self.encoder.dim), known)
         cats = self.encoder.n_choices[unknown][self.encoder.is_categorical[unknown]]
         return float(-np.log(cats).sum()) if cats.size else 0.0
+
+
+class AutoLast(Auto):
+    """auto with the direct previous study only: the chain's ancestors are ignored
+    (for measuring what transfer along the chain adds)."""
+
+    name = "auto-last"
+
+    def __init__(
+        self, space: CS.ConfigurationSpace, previous: PreviousTrials, **options: Any
+    ) -> None:
+        options["ancestors"] = []
+        super().__init__(space, previous, **options)
