@@ -1,12 +1,16 @@
 """auto: hptaa_lab's own transfer method.
 
-A TPE whose good and bad densities are mixtures of the current trials' densities
-and one density pair per source of previous trials (the previous study and, along
-a chain of adjustments, its ancestors). Each source's weight is its trust: how
-well the ranking it predicts agrees with the current results so far (a Beta
-posterior over concordant pairs). The study starts with a small portfolio of the
-best previous configurations; proposals come from the previous densities while
-they are trusted, and the method turns into plain TPE as their trust vanishes.
+The study starts with a small portfolio: the best projected configuration of the
+previous study and of each older study along the chain of adjustments. Until the
+current model has its 2(d + 1) trials, each proposal is a bandit's choice between
+a random configuration (what plain TPE does then) and a proposal of one source of
+previous trials (a TPE fitted on that source's ranks, as T2PE does). The bandit
+learns from the current results how often each source's proposals beat random
+ones (Thompson sampling over a Beta posterior), so a source whose good region
+turned poor is soon left alone. Afterwards the current TPE proposes, with each
+trusted source's densities mixed into its good and bad densities in proportion
+to the source's trials (discounted by its trust) against the current trials; as
+current trials accumulate, or trust vanishes, the method becomes plain TPE.
 """
 
 from __future__ import annotations
@@ -14,21 +18,22 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import ConfigSpace as CS
 import numpy as np
 from scipy.special import logsumexp
 
-from hptaa_lab.samplers import Proposal, config_key
+from hptaa_lab.samplers import Proposal, Sampler, config_key, make_sampler
 from hptaa_lab.samplers._tpe import _KDE
-from hptaa_lab.space import Projection
+from hptaa_lab.space import Projection, subspace
 from hptaa_lab.transfer._base import (
     PreviousTrials,
     TransferSampler,
     project_chain,
     ranks,
+    restricted,
 )
 
 __all__ = ["Auto", "AutoLast", "Source"]
@@ -37,41 +42,42 @@ logger = logging.getLogger(__name__)
 
 _MIN_BANDWIDTH = 1e-3
 _BANDWIDTH_FACTOR = 3.0
-_LOG_CATEGORY_MISMATCH = float(np.log(0.3))
-_MIN_SCALE = 0.05
+_N_CANDIDATES = 64
+_PORTFOLIO = "auto-portfolio"
+_PRIOR = "auto-prior"
+_RANDOM = "random"
 
 
 @dataclass
 class Source:
-    """Previous trials projected into the current search space, with their densities.
+    """Previous trials projected into the current search space, and what auto
+    learned about them.
 
     Attributes:
         name: Where the trials come from (a study name).
         projection: The projected trials.
-        known: Indices of the current dimensions every projected trial knows.
+        names: Current hyperparameters that every projected trial knows.
+        known: Their indices in the current encoding.
+        prior: A TPE over ``names`` fitted on the projected trials' ranks.
         good: Density of the best projected trials over the known dimensions.
         bad: Density of the rest.
-        points: The projected trials' encodings over the known dimensions.
-        ranks: Their ranks, scaled to [0, 1] (best 0).
-        scale: Kernel width per known dimension for predicting ranks.
-        concordant: Pairs of current trials ordered as this source predicts.
-        discordant: Pairs ordered the other way.
+        values: Current objective values of the configurations this source
+            proposed (portfolio and prior proposals).
     """
 
     name: str
     projection: Projection
+    names: list[str]
     known: np.ndarray
+    prior: Sampler
     good: _KDE
     bad: _KDE
-    points: np.ndarray
-    ranks: np.ndarray
-    scale: np.ndarray
-    concordant: int = 0
-    discordant: int = 0
+    values: list[float] = field(default_factory=list)
 
 
 class Auto(TransferSampler):
-    """Trust-weighted transfer TPE over one or more sources of previous trials.
+    """Transfer from one or more sources of previous trials, trusted as far as the
+    current results confirm them.
 
     Args:
         space: The current search space.
@@ -79,12 +85,16 @@ class Auto(TransferSampler):
         ancestors: Projections of older studies' trials into the current space
             (already composed along the chain), nearest first; by default they
             are computed from ``previous.ancestors``.
-        portfolio: How many of the best previous configurations (from different
-            sources first) to evaluate before the model proposes.
-        prior_concordant: Prior pseudo-count of concordant pairs (trust at start).
-        prior_discordant: Prior pseudo-count of discordant pairs.
-        initial_share: Least share of proposals drawn from the previous densities
-            while the current model has too few trials to exist.
+        portfolio: How many best previous configurations to evaluate first (the
+            best of each source in turn, nearest first); None for one per source,
+            at most 3.
+        prior_wins: Prior pseudo-count of a source's proposals beating random
+            ones (trust at the start).
+        prior_losses: Prior pseudo-count of them losing.
+        keep: Whether the sources stay in the model once the current TPE exists
+            (False drops them then, as T2PE does).
+        bandit: Whether the share of source proposals before the current model
+            exists is learned (False: always a source proposal, as T2PE).
         **options: mapping, model, seed as for every transfer method.
     """
 
@@ -96,28 +106,33 @@ class Auto(TransferSampler):
         previous: PreviousTrials,
         *,
         ancestors: Sequence[tuple[str, Projection]] | None = None,
-        portfolio: int = 2,
-        prior_concordant: float = 7.0,
-        prior_discordant: float = 1.0,
-        initial_share: float = 0.75,
-        source_good: str = "top15",
-        weighting: str = "trust",
-        worth: float = 1.0,
+        portfolio: int | None = None,
+        prior_wins: float = 3.0,
+        prior_losses: float = 1.0,
+        keep: bool = True,
+        bandit: bool = True,
+        calibrate: float = 3.0,
         **options: Any,
     ) -> None:
         options.pop("best_first", None)
         super().__init__(space, previous, **options)
-        self.portfolio = portfolio
-        self.prior = (prior_concordant, prior_discordant)
-        self.source_good = source_good
-        self.weighting = weighting
-        self.worth = worth
+        self.prior_counts = (prior_wins, prior_losses)
+        self.keep = keep
+        self.bandit = bandit
+        self.calibrate = calibrate
         self.sources: list[Source] = []
+        self._random_values: list[float] = []
+        self._origin: dict[tuple[tuple[str, Any], ...], Source | None] = {}
+        self._X_cur = np.empty((0, self.encoder.dim))
+        self._y_cur = np.empty(0)
+        n_init = getattr(self.base, "n_init", 2 * (self.encoder.dim + 1))
+        self.n_init: int = n_init
+        self.random_fraction: float = getattr(self.base, "random_fraction", 1 / 3)
         if ancestors is None:
             ancestors = project_chain(space, self.mapping, previous)
         pairs = [(previous.study or "previous", self.projection), *ancestors]
-        for name, projection in pairs:
-            source = self._make_source(name, projection)
+        for k, (name, projection) in enumerate(pairs):
+            source = self._make_source(name, projection, k)
             if source is not None:
                 self.sources.append(source)
         if not self.sources and not self.fallback:
@@ -128,180 +143,181 @@ class Auto(TransferSampler):
                 self.model,
             )
         self.fallback = not self.sources
-        self._portfolio = self._choose_portfolio()
-        self._X_cur = np.empty((0, self.encoder.dim))
-        self._y_cur = np.empty(0)
-        self.random_fraction = 1 / 3
-        self.initial_share = initial_share
+        size = min(len(self.sources), 3) if portfolio is None else portfolio
+        self._portfolio = self._choose_portfolio(size)
 
-    def _make_source(self, name: str, projection: Projection) -> Source | None:
+    def _make_source(self, name: str, projection: Projection, k: int) -> Source | None:
         if len(projection) < 2:
             return None
-        X = self.encoder.encode(projection.configs)
-        known = np.flatnonzero(~np.isnan(X).any(axis=0))
-        if known.size == 0:
+        known_names = set.intersection(*(set(c) for c in projection.configs))
+        names = [n for n in self.encoder.names if n in known_names]
+        if not names:
             return None
+        known = np.array([self.encoder.names.index(n) for n in names])
         y = ranks(projection.values)
+        prior = make_sampler(
+            "tpe",
+            subspace(self.space, names),
+            None if self.seed is None else self.seed + 7919 * (k + 1),
+            n_init=0,
+            random_fraction=0.0,
+        )
+        prior.tell_many([restricted(c, names) for c in projection.configs], list(y))
+        # The previous configurations are not evaluated in the current study:
+        # freshness is judged against the current trials, not the prior's.
+        prior._seen.clear()
+        X = self.encoder.encode(projection.configs)[:, known]
         order = np.argsort(y, kind="stable")
-        if self.source_good == "tpe":
-            n_good = min(max(known.size + 1, math.ceil(0.15 * len(y))), len(y) - 1)
-        else:
-            n_good = min(max(math.ceil(0.15 * len(y)), 2), len(y) - 1)
+        n_good = min(max(known.size + 1, math.ceil(0.15 * len(y))), len(y) - 1)
         cat, n_choices = (
             self.encoder.is_categorical[known],
             self.encoder.n_choices[known],
         )
-        data = X[:, known]
-        good = _KDE(data[order[:n_good]], cat, n_choices, _MIN_BANDWIDTH)
-        bad = _KDE(data[order[n_good:]], cat, n_choices, _MIN_BANDWIDTH)
-        scale = np.maximum(1.06 * data.std(axis=0) * len(y) ** (-0.2), _MIN_SCALE)
-        return Source(name, projection, known, good, bad, data, y, scale)
+        good = _KDE(X[order[:n_good]], cat, n_choices, _MIN_BANDWIDTH)
+        bad = _KDE(X[order[n_good:]], cat, n_choices, _MIN_BANDWIDTH)
+        return Source(name, projection, names, known, prior, good, bad)
 
-    def _choose_portfolio(self) -> list[dict[str, Any]]:
-        """The best projected configuration of each source, then the next best
-        distinct ones of the direct previous study, up to ``portfolio``."""
-        chosen: list[dict[str, Any]] = []
-        keys: set[tuple[tuple[str, Any], ...]] = set()
+    def _choose_portfolio(self, size: int) -> list[tuple[Source, dict[str, Any]]]:
+        """The best projected configuration of each source, nearest first, then the
+        next best ones of the direct previous study, up to ``size``, distinct."""
         ranked = [
-            [s.projection.configs[i] for i in s.projection.ranked()]
+            [(s, s.projection.configs[i]) for i in s.projection.ranked()]
             for s in self.sources
         ]
         queue = [r[0] for r in ranked] + (ranked[0][1:] if ranked else [])
-        for partial in queue:
-            if len(chosen) >= self.portfolio:
+        chosen: list[tuple[Source, dict[str, Any]]] = []
+        keys: set[tuple[tuple[str, Any], ...]] = set()
+        for source, partial in queue:
+            if len(chosen) >= size:
                 break
             key = config_key(partial)
             if key not in keys:
                 keys.add(key)
-                chosen.append(dict(partial))
+                chosen.append((source, dict(partial)))
         return chosen
 
     # -- trust ---------------------------------------------------------------
 
+    def win_rate(self, source: Source) -> tuple[float, float]:
+        """Posterior Beta(a, b) of the chance that this source's proposal beats a
+        random configuration, from the current results so far.
+
+        Every (source proposal, random proposal) pair is compared; the evidence
+        counts as min(source proposals, random proposals) independent trials.
+        """
+        a, b = self.prior_counts
+        mine, theirs = np.asarray(source.values), np.asarray(self._random_values)
+        if mine.size and self.calibrate > 0.0:
+            before = np.asarray(source.projection.values)
+            wins = (mine[:, None] < before[None, :]).mean()
+            n = min(float(mine.size), self.calibrate)
+            a, b = a + wins * n, b + (1.0 - wins) * n
+        if mine.size == 0 or theirs.size == 0:
+            return a, b
+        wins = (mine[:, None] < theirs[None, :]).mean() + 0.5 * (
+            mine[:, None] == theirs[None, :]
+        ).mean()
+        n = min(mine.size, theirs.size)
+        return a + wins * n, b + (1.0 - wins) * n
+
     def trust(self, source: Source) -> float:
-        """Trust in a source, in [0, 1]: 2 P(concordant) - 1 under a Beta posterior."""
-        a, b = self.prior
-        p = (source.concordant + a) / (source.concordant + source.discordant + a + b)
-        return float(min(max(2.0 * p - 1.0, 0.0), 1.0))
+        """Trust in a source, in [0, 1]: 2 P(its proposal beats random) - 1 under
+        the posterior mean, floored at 0."""
+        a, b = self.win_rate(source)
+        return float(min(max(2.0 * a / (a + b) - 1.0, 0.0), 1.0))
 
     def _tell(self, config: Mapping[str, Any], value: float | None) -> None:
-        if value is None:
-            return
-        x = self.encoder.encode([config])
-        for source in self.sources:
-            score = self._source_score(source, x)[0]
-            previous_scores = self._source_score(source, self._X_cur)
-            decided = self._y_cur != value
-            predicted = previous_scores[decided] > score
-            observed = self._y_cur[decided] < value
-            agree = int(np.count_nonzero(predicted == observed))
-            source.concordant += agree
-            source.discordant += int(decided.sum()) - agree
-        self._X_cur = np.concatenate([self._X_cur, x])
-        self._y_cur = np.append(self._y_cur, value)
-
-    def _source_score(self, source: Source, X: np.ndarray) -> np.ndarray:
-        """How good the source predicts each point to be: minus the kernel-weighted
-        mean rank of the previous trials around it (Nadaraya-Watson)."""
-        if len(X) == 0:
-            return np.empty(0)
-        data = self._fill(X)[:, source.known]
-        points, y = source.points, source.ranks
-        cat = self.encoder.is_categorical[source.known]
-        log_w = np.zeros((len(data), len(points)))
-        if (~cat).any():
-            z = (data[:, None, ~cat] - points[None, :, ~cat]) / source.scale[~cat]
-            log_w -= 0.5 * (z * z).sum(axis=2)
-        if cat.any():
-            same = data[:, None, cat] == points[None, :, cat]
-            log_w += np.where(same, 0.0, _LOG_CATEGORY_MISMATCH).sum(axis=2)
-        w = np.exp(log_w - log_w.max(axis=1, keepdims=True))
-        result: np.ndarray = -(w @ y) / w.sum(axis=1)
-        return result
-
-    def _fill(self, X: np.ndarray) -> np.ndarray:
-        mask = np.isnan(X)
-        if not mask.any():
-            return X
-        X = X.copy()
-        X[mask] = self.encoder.sample(self.rng, len(X))[mask]
-        return X
+        key = config_key(config)
+        origin = self._origin.pop(key, "other")
+        if value is None or not math.isfinite(value):
+            # A failed configuration is worse than any finished one.
+            value = math.inf
+        if origin is None:
+            self._random_values.append(value)
+        elif isinstance(origin, Source):
+            origin.values.append(value)
+        if math.isfinite(value):
+            x = self.encoder.encode([config])
+            self._X_cur = np.concatenate([self._X_cur, x])
+            self._y_cur = np.append(self._y_cur, value)
 
     # -- proposals -----------------------------------------------------------
 
     def _ask(self, pending: Sequence[Mapping[str, Any]]) -> Proposal:
         pending_keys = {config_key(p) for p in pending}
         while self._portfolio:
-            partial = self._portfolio.pop(0)
+            source, partial = self._portfolio.pop(0)
             config = self.merge(partial, {})
             if config is not None and self.is_fresh(config, pending_keys):
-                return Proposal(config, "auto-portfolio")
-        weights = {id(s): self.trust(s) for s in self.sources}
-        prior_share = max(weights.values())
-        current = self._current_densities(pending)
-        if self.weighting == "count" and current is not None:
-            mass = {
-                id(s): weights[id(s)] * self.worth * len(s.ranks) for s in self.sources
-            }
-            total_mass = sum(mass.values())
-            prior_share = total_mass / (total_mass + len(self._y_cur))
-            weights = mass
-        if current is None:
-            # Before the current model exists, the previous densities are the only
-            # model there is: use them at least as often as T2PE does, and spread
-            # the weight over the sources as their trust says.
-            floor = self.initial_share
-            weights = {k: max(w, floor) for k, w in weights.items()}
-            prior_share = max(prior_share, floor)
-        random_fraction = 0.05 + (self.random_fraction - 0.05) * (1.0 - prior_share)
-        if self.rng.random() < random_fraction or (
-            current is None and prior_share == 0.0
-        ):
-            return self.random_proposal(pending, "random")
-        return self._mixture_proposal(pending, current, weights, prior_share)
+                return self._note(Proposal(config, _PORTFOLIO), source)
+        if self.base.n_observed < self.n_init:
+            return self._initial_proposal(pending)
+        if not self.keep:
+            return self._note(self.base.ask(pending), "other")
+        if self.rng.random() < self.random_fraction:
+            return self._note(self.random_proposal(pending, _RANDOM), None)
+        return self._note(self._model_proposal(pending), "other")
 
-    def _current_densities(
-        self, pending: Sequence[Mapping[str, Any]]
-    ) -> tuple[_KDE, _KDE] | None:
-        d = self.encoder.dim
-        n = len(self._y_cur)
-        if n < 2 * (d + 1):
-            return None
+    def _note(self, proposal: Proposal, origin: Source | str | None) -> Proposal:
+        self._origin[config_key(proposal.config)] = origin  # type: ignore[assignment]
+        return proposal
+
+    def _initial_proposal(self, pending: Sequence[Mapping[str, Any]]) -> Proposal:
+        """Before the current model exists: a random configuration, or a proposal
+        of the source whose Thompson draw is best, if that draw beats random."""
+        if self.bandit:
+            draws = [self.rng.beta(*self.win_rate(s)) for s in self.sources]
+            best = int(np.argmax(draws))
+            chosen = self.sources[best] if draws[best] > 0.5 else None
+        else:
+            chosen = self.sources[0]
+        if chosen is not None:
+            proposal = self._source_proposal(chosen, pending)
+            if proposal is not None:
+                return self._note(proposal, chosen)
+        return self._note(self.random_proposal(pending, _RANDOM), None)
+
+    def _source_proposal(
+        self, source: Source, pending: Sequence[Mapping[str, Any]]
+    ) -> Proposal | None:
+        pending_keys = {config_key(p) for p in pending}
+        prior_pending = [restricted(p, source.names) for p in pending]
+        for _ in range(20):
+            partial = source.prior.ask(prior_pending).config
+            config = self.merge(partial, {})
+            if config is not None and self.is_fresh(config, pending_keys):
+                return Proposal(config, _PRIOR)
+        return None
+
+    def _model_proposal(self, pending: Sequence[Mapping[str, Any]]) -> Proposal:
+        """The current TPE's proposal with trusted sources mixed into its densities.
+
+        Each source weighs trust x its number of trials against the number of
+        current trials; candidates come from the mixture of good densities and
+        the one with the largest good/bad mixture ratio is proposed."""
+        n_cur = len(self._y_cur)
+        mass = [self.trust(s) * len(s.projection) for s in self.sources]
+        if n_cur < 2 or sum(mass) == 0.0:
+            return self.base.ask(pending)
         X = self._fill(self._X_cur)
         order = np.argsort(self._y_cur, kind="stable")
-        n_good = min(max(d + 1, math.ceil(0.15 * n)), n - 1)
+        d = self.encoder.dim
+        n_good = min(max(d + 1, math.ceil(0.15 * n_cur)), n_cur - 1)
         bad = X[order[n_good:]]
         avoid = [*pending, *self.base.failed]
         if avoid:
             bad = np.concatenate([bad, self._fill(self.encoder.encode(avoid))])
         cat, n_choices = self.encoder.is_categorical, self.encoder.n_choices
-        return (
+        current = (
             _KDE(X[order[:n_good]], cat, n_choices, _MIN_BANDWIDTH),
             _KDE(bad, cat, n_choices, _MIN_BANDWIDTH),
         )
-
-    def _mixture_proposal(
-        self,
-        pending: Sequence[Mapping[str, Any]],
-        current: tuple[_KDE, _KDE] | None,
-        weights: dict[int, float],
-        prior_share: float,
-    ) -> Proposal:
-        pending_keys = {config_key(p) for p in pending}
-        total = sum(weights.values()) or 1.0
-        components: list[tuple[float, Any]] = [
-            (prior_share * weights[id(s)] / total, s)
-            for s in self.sources
-            if weights[id(s)] > 0
-        ]
-        if current is not None:
-            components.append((1.0 - prior_share if components else 1.0, current))
-        shares = np.array([w for w, _ in components])
+        shares = np.array([*mass, float(n_cur)])
         shares = shares / shares.sum()
-        n = 64
-        picks = self.rng.choice(len(components), size=n, p=shares)
-        candidates = self.encoder.sample(self.rng, n)
-        for j, (_, component) in enumerate(components):
+        components: list[Source | tuple[_KDE, _KDE]] = [*self.sources, current]
+        picks = self.rng.choice(len(components), size=_N_CANDIDATES, p=shares)
+        candidates = self.encoder.sample(self.rng, _N_CANDIDATES)
+        for j, component in enumerate(components):
             rows = np.flatnonzero(picks == j)
             if rows.size == 0:
                 continue
@@ -314,32 +330,39 @@ class Auto(TransferSampler):
                 candidates[rows] = component[0].sample(
                     self.rng, rows.size, _BANDWIDTH_FACTOR, _MIN_BANDWIDTH
                 )
-        log_good = []
-        log_bad = []
-        for share, (_, component) in zip(shares, components, strict=True):
+        log_good, log_bad = [], []
+        for share, component in zip(shares, components, strict=True):
+            if share <= 0.0:
+                continue
             if isinstance(component, Source):
                 data = candidates[:, component.known]
                 base = self._uniform_log_density(component.known)
                 good = component.good.log_pdf(data) + self._unseen(component.good, data)
-                bad = component.bad.log_pdf(data) + self._unseen(component.bad, data)
+                bad_ = component.bad.log_pdf(data) + self._unseen(component.bad, data)
                 log_good.append(np.log(share) + good + base)
-                log_bad.append(np.log(share) + bad + base)
+                log_bad.append(np.log(share) + bad_ + base)
             else:
                 log_good.append(np.log(share) + component[0].log_pdf(candidates))
                 log_bad.append(np.log(share) + component[1].log_pdf(candidates))
         score = logsumexp(np.array(log_good), axis=0) - logsumexp(
             np.array(log_bad), axis=0
         )
+        pending_keys = {config_key(p) for p in pending}
         for i in np.argsort(-score, kind="stable"):
             config = self.encoder.decode(candidates[i])
-            if (self.encoder.has_conditions or self.encoder.has_forbiddens) and (
-                not self.encoder.is_valid(config)
-            ):
+            if self.encoder.constrained and not self.encoder.is_valid(config):
                 continue
             if self.is_fresh(config, pending_keys):
-                label = "auto" if current is None else "auto-tpe"
-                return Proposal(config, label)
-        return self.random_proposal(pending, "random")
+                return Proposal(config, "auto-tpe")
+        return self.random_proposal(pending, _RANDOM)
+
+    def _fill(self, X: np.ndarray) -> np.ndarray:
+        mask = np.isnan(X)
+        if not mask.any():
+            return X
+        X = X.copy()
+        X[mask] = self.encoder.sample(self.rng, len(X))[mask]
+        return X
 
     def _unseen(self, kde: _KDE, data: np.ndarray) -> np.ndarray:
         """Correction that makes a source neutral about categorical values it never
