@@ -22,36 +22,66 @@ def bowl(c: dict) -> float:
     return (c["x"] - 0.2) ** 2 + (c["y"] - 0.3) ** 2
 
 
-def inverted(c: dict) -> float:
-    return -bowl(c)
+def moved(c: dict) -> float:
+    """The bowl moved to the far corner: the previous best region is poor now."""
+    return (c["x"] - 0.9) ** 2 + (c["y"] - 0.9) ** 2
 
 
-def run(sampler: Auto, f, n: int) -> None:
+def run(sampler: Auto, f, n: int) -> list[str]:
+    labels = []
     for _ in range(n):
         proposal = sampler.ask()
+        labels.append(proposal.proposed_by)
         sampler.tell(proposal.config, f(proposal.config))
+    return labels
 
 
-def test_trust_falls_when_previous_ranking_disagrees() -> None:
-    """Check that trust stays high when the current results rank like the previous
-    trials and falls to zero when they rank the other way."""
+def test_trust_falls_when_source_proposals_lose_to_random_ones() -> None:
+    """Check that trust stays high when the source's proposals beat random ones
+    and falls to zero when the adjustment moved the optimum away."""
     agree = Auto(SPACE, previous_trials(bowl), seed=1)
     disagree = Auto(SPACE, previous_trials(bowl), seed=1)
-    run(agree, bowl, 15)
-    run(disagree, inverted, 15)
-    source = agree.sources[0]
-    assert source.concordant > 3 * source.discordant
-    assert agree.trust(source) > 0.5
+    run(agree, bowl, 6)
+    run(disagree, moved, 6)
+    assert agree.trust(agree.sources[0]) > 0.5
     assert disagree.trust(disagree.sources[0]) == 0.0
 
 
-def test_untrusted_auto_behaves_like_tpe_with_random_share() -> None:
-    """Check that once trust is gone, proposals come from the current model or at
-    random, never from the previous densities alone."""
+def test_win_rate_counts_pairs_against_random_and_previous_values() -> None:
+    """Check the Beta posterior: pairs against random proposals count as
+    min(n_source, n_random) trials, and the calibration against the source's own
+    previous values as at most ``calibrate`` trials."""
+    previous = previous_trials(bowl)
+    plain = Auto(SPACE, previous, seed=0, calibrate=0.0)
+    source = plain.sources[0]
+    assert plain.win_rate(source) == (3.0, 1.0)
+    source.values.extend([0.1, 0.1])
+    plain._random_values.extend([0.5, 0.5, 0.05])
+    a, b = plain.win_rate(source)
+    assert (a, b) == pytest.approx((3.0 + 2 / 3 * 2, 1.0 + 1 / 3 * 2))
+    calibrated = Auto(SPACE, previous, seed=0, calibrate=3.0)
+    calibrated.sources[0].values.append(-1.0)  # better than every previous value
+    assert calibrated.win_rate(calibrated.sources[0]) == (4.0, 1.0)
+
+
+def test_bandit_leaves_a_misleading_source_before_the_model_exists() -> None:
+    """Check that before the current TPE exists, most proposals come from the
+    source when it helps and most are random when it misleads."""
+    agree = run(Auto(SPACE, previous_trials(bowl), seed=3), bowl, 6)
+    disagree = run(Auto(SPACE, previous_trials(bowl), seed=3), moved, 6)
+    assert agree[0] == disagree[0] == "auto-portfolio"
+    assert agree[1:].count("auto-prior") >= 4
+    assert disagree[1:].count("random") >= 3
+
+
+def test_untrusted_auto_behaves_like_tpe() -> None:
+    """Check that once trust is gone, proposals come from the current TPE or at
+    random, never from the previous trials."""
     sampler = Auto(SPACE, previous_trials(bowl), seed=2)
-    run(sampler, inverted, 20)
+    run(sampler, moved, 20)
+    assert sampler.trust(sampler.sources[0]) == 0.0
     labels = {sampler.ask().proposed_by for _ in range(20)}
-    assert labels <= {"auto-tpe", "random"}
+    assert labels <= {"tpe", "random"}
 
 
 @pytest.mark.parametrize("size", [1, 2, 3])
@@ -124,6 +154,8 @@ def test_study_chain_uses_every_ancestor(tmp_path) -> None:
     v3 = create_study("v3", spec, previous="v2", transfer="auto", store=url, seed=0)
     assert [s.name for s in v3.sampler.sources] == ["v2", "v1"]
     v3.optimize(bowl, n_trials=4)
+    labels = [t.proposed_by for t in v3.trials][:2]
+    assert labels == ["auto-portfolio", "auto-portfolio"]
     resumed = load_study("v3", store=url)
     assert [s.name for s in resumed.sampler.sources] == ["v2", "v1"]
 

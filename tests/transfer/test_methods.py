@@ -330,7 +330,8 @@ def test_unknown_method_lists_valid_names(current: CS.ConfigurationSpace) -> Non
     with pytest.raises(
         UnknownNameError,
         match=r"Unknown transfer method 'magic'\. Valid transfer method names: "
-        r"auto, best-first, best-first\+t2pe, drop-unimportant, only-new, t2pe\.",
+        r"auto, auto-last, best-first, best-first\+t2pe, drop-unimportant, only-new, "
+        r"t2pe\.",
     ):
         make_transfer("magic", current, _previous())
 
