@@ -524,7 +524,15 @@ def _title(config: SweepConfig) -> str:
     default=None,
     metavar="LIST",
     help="comma-separated benchmarks, each optionally with one task "
-    "(NAS-A:cifar10); default: all of them on every task",
+    "(NAS-A:cifar10); default: the paper's eight on every task",
+)
+@argument(
+    "--suite",
+    type=name_list,
+    default=None,
+    metavar="LIST",
+    help="comma-separated suites (paper, chain, inverted, all) whose benchmarks "
+    "run on every task, besides --benchmarks",
 )
 @argument(
     "--methods",
@@ -583,6 +591,7 @@ def _bench(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> A
         args.seeds,
         reference_seeds=args.reference_seeds,
         use_mapping=args.use_mapping,
+        suite=args.suite,
     )
     run = BenchRun(config, args.out, workers=args.workers)
     if args.var:

@@ -138,3 +138,19 @@ def test_bad_seeds_print_the_usage(
     assert "expected a positive integer, got '0'" in err
     assert "%hptaa bench [--benchmarks LIST]" in err
     assert "Traceback" not in err
+
+
+def test_suite_option_adds_the_suite_and_refuses_unknown_ones(
+    shell: InteractiveShell, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that --suite reaches the sweep (an unknown suite is refused with the
+    valid ones, nothing written) and that a known suite starts a sweep over it."""
+    result = shell.run_cell(f"%hptaa bench --suite magic --out {tmp_path / 'b'}")
+    err = capsys.readouterr().err
+    assert result.result is None and result.success
+    assert "magic" in err and "chain" in err and "inverted" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "b").exists()
+
+    config = SweepConfig.create(None, ["tpe"], [10], 1, suite=["inverted"])
+    assert {name for name, _ in config.tasks} == {"FCN-INV", "NAS-INV", "XGB-INV"}
