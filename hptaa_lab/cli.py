@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--seed", type=int, default=0, help="seed of every sampler (0)")
     demo.add_argument(
-        "--transfer", default=None, help="transfer method (default best-first+t2pe)"
+        "--transfer", default=None, help="transfer method (default auto)"
     )
     demo.add_argument(
         "--workers",

@@ -37,7 +37,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TRANSFER = "best-first+t2pe"
+DEFAULT_TRANSFER = "auto"
 DIRECTIONS = ("maximize", "minimize")
 
 Objective = Callable[[dict[str, Any]], float]
@@ -331,7 +331,7 @@ def create_study(
         space: The search space: a ConfigSpace object or the short dict form.
         previous: The previous study (name or Study) to transfer from.
         transfer: Transfer method name (see ``hptaa_lab.transfer.names()``);
-            default with a previous study: best-first+t2pe.
+            default with a previous study: auto.
         mapping: Confirmed renames, transforms and fixed values (Mapping or its
             dict form).
         sampler: "tpe", "gp" or "random"; with transfer, the model it uses.

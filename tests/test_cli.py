@@ -187,7 +187,7 @@ def test_show_and_diff_of_transfer_study(
     v2.optimize(lambda c: c["learning_rate"] if c["k"] != "c" else 1 / 0, n_trials=4)
     code, out, _ = run(capsys, "show", "v2", "--store", store_url)
     assert code == 0
-    assert "transfer   best-first+t2pe" in out
+    assert "transfer   auto" in out
     assert "lr -> learning_rate" in out and "renamed" in out
     assert "choices added" in out
     code, out, _ = run(capsys, "diff", "v1", "v2", "--store", store_url)

@@ -478,14 +478,14 @@ def test_transfer_from_study_of_opposite_direction(
     assert study.ask().config == trials[best_index].config
 
 
-def test_default_transfer_is_best_first_t2pe(store: TrialStore) -> None:
-    """Check that a previous study without a method uses best-first+t2pe."""
+def test_default_transfer_is_auto(store: TrialStore) -> None:
+    """Check that a previous study without a method uses auto."""
     _previous_study(store)
 
     study = create_study(
         "v2", {"lr": (1e-4, 1e-1, "log"), "act": ["a", "b"]}, previous="v1", store=store
     )
 
-    assert study.transfer == "best-first+t2pe"
+    assert study.transfer == "auto"
     assert study.previous == "v1"
-    assert study.sampler.name == "best-first+t2pe"
+    assert study.sampler.name == "auto"

@@ -67,7 +67,7 @@ class TuneRequest:
         objective: Takes a configuration dict, returns the objective value.
         n_trials: Trials to run (each study, with ``compare``).
         previous: Name of the previous study to transfer from.
-        transfer: Transfer method (default with ``previous``: best-first+t2pe).
+        transfer: Transfer method (default with ``previous``: auto).
         compare: Also tune a no-transfer twin with the same budget and seed.
         workers: Evaluate this many trials at a time (Dask); None: in-process.
         seed: Seed of the samplers.

@@ -187,12 +187,12 @@ def test_transfer_with_compare_diff_studies_and_status(
     out = capsys.readouterr().out
     for row in ("v1 ", "v2 ", "v2-scratch "):
         assert row in out
-    assert "best-first+t2pe" in out
+    assert " auto " in out
 
     shell.run_cell("%hptaa status")
     out = capsys.readouterr().out
     assert "TuneRun 'v1': finished" in out
-    assert "TuneRun 'v2': finished; transfer best-first+t2pe from 'v1'" in out
+    assert "TuneRun 'v2': finished; transfer auto from 'v1'" in out
     assert "v2-scratch  5/5 trials" in out
 
     shell.run_cell("%hptaa stop v2")

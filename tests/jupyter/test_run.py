@@ -194,7 +194,7 @@ def test_a_changed_space_waits_for_the_diff_to_be_confirmed(store: TrialStore) -
     assert run.state == RunState.FINISHED
     stored = store.get_study("v2")
     assert stored.previous == "v1"
-    assert stored.transfer == "best-first+t2pe"
+    assert stored.transfer == "auto"
     assert json.loads(stored.mapping_json or "{}") == json.loads(
         Mapping(renames={"x": "x_pos"}, previous_fixed={"z": "a"}).to_json()
     )
