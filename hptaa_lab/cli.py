@@ -69,9 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="budget of the previous study (20)",
     )
     demo.add_argument("--seed", type=int, default=0, help="seed of every sampler (0)")
-    demo.add_argument(
-        "--transfer", default=None, help="transfer method (default auto)"
-    )
+    demo.add_argument("--transfer", default=None, help="transfer method (default auto)")
     demo.add_argument(
         "--workers",
         type=positive_int,
