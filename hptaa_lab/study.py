@@ -421,7 +421,8 @@ def load_study(name: str, store: TrialStore | str | None = None) -> Study:
     study = Study(record, trial_store, sampler, trials)
     for trial in trials:
         ok = trial.state == TrialState.COMPLETE
-        sampler.tell(trial.config, study.loss(_value(trial)) if ok else None)
+        value = study.loss(_value(trial)) if ok else None
+        sampler.restore(trial.config, value, trial.proposed_by)
     return study
 
 

@@ -92,6 +92,16 @@ class Sampler(abc.ABC):
         self._y[self._n] = value
         self._n += 1
 
+    def restore(
+        self, config: Mapping[str, Any], value: float | None, proposed_by: str
+    ) -> None:
+        """Report a trial of a resumed study with the label of what proposed it.
+
+        Samplers that learn from which of their parts proposed a trial override
+        this; the others just tell.
+        """
+        self.tell(config, value)
+
     def tell_many(
         self, configs: Sequence[Mapping[str, Any]], values: Sequence[float | None]
     ) -> None:

@@ -241,6 +241,26 @@ class Auto(TransferSampler):
             self._X_cur = np.concatenate([self._X_cur, x])
             self._y_cur = np.append(self._y_cur, value)
 
+    def restore(
+        self, config: Mapping[str, Any], value: float | None, proposed_by: str
+    ) -> None:
+        """Tell a trial of a resumed study, crediting it to what proposed it: a
+        random proposal, or the source of a portfolio or prior proposal (the
+        nearest source whose portfolio entry or known values match), so that
+        the bandit's evidence survives a restart."""
+        key = config_key(config)
+        if proposed_by == _RANDOM:
+            self._origin[key] = None
+        elif proposed_by == _PORTFOLIO:
+            for i, (source, partial) in enumerate(self._portfolio):
+                if all(config.get(n) == v for n, v in partial.items()):
+                    self._origin[key] = source
+                    del self._portfolio[i]
+                    break
+        elif proposed_by == _PRIOR and self.sources:
+            self._origin[key] = self.sources[0]
+        self.tell(config, value)
+
     # -- proposals -----------------------------------------------------------
 
     def _ask(self, pending: Sequence[Mapping[str, Any]]) -> Proposal:

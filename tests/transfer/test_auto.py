@@ -169,3 +169,22 @@ def test_auto_is_registered_and_falls_back_without_surviving_trials(caplog) -> N
     assert "no previous trial" in caplog.text
     config = sampler.ask().config
     assert 0.9 <= config["x"] <= 1.0
+
+
+def test_resumed_study_keeps_the_bandit_evidence(tmp_path) -> None:
+    """Check that load_study credits stored trials to random proposals and to the
+    source as they were proposed, so trust is the same as before the restart."""
+    url = f"sqlite:///{tmp_path / 'resume.db'}"
+    spec = {"x": (0.0, 1.0), "y": (0.0, 1.0)}
+    create_study("v1", spec, store=url, seed=0).optimize(bowl, n_trials=12)
+    v2 = create_study("v2", spec, previous="v1", store=url, seed=1)
+    v2.optimize(moved, n_trials=5)
+    labels = {t.proposed_by for t in v2.trials}
+    assert {"auto-portfolio", "random"} <= labels
+
+    resumed = load_study("v2", store=url)
+    live, again = v2.sampler.sources[0], resumed.sampler.sources[0]
+    assert again.values == live.values
+    assert resumed.sampler._random_values == v2.sampler._random_values
+    assert resumed.sampler.win_rate(again) == v2.sampler.win_rate(live)
+    assert resumed.sampler._portfolio == []
