@@ -34,6 +34,7 @@ from hptaa_lab.transfer._base import (
     project_chain,
     ranks,
     restricted,
+    varying_names,
 )
 
 __all__ = ["Auto", "AutoLast", "Source"]
@@ -149,8 +150,7 @@ class Auto(TransferSampler):
     def _make_source(self, name: str, projection: Projection, k: int) -> Source | None:
         if len(projection) < 2:
             return None
-        known_names = set.intersection(*(set(c) for c in projection.configs))
-        names = [n for n in self.encoder.names if n in known_names]
+        names = varying_names(projection.configs, self.encoder.names)
         if not names:
             return None
         known = np.array([self.encoder.names.index(n) for n in names])

@@ -210,6 +210,27 @@ def ranks(values: Sequence[float]) -> np.ndarray:
     return out / max(len(order) - 1, 1)
 
 
+def varying_names(
+    configs: Sequence[Mapping[str, Any]], names: Sequence[str]
+) -> list[str]:
+    """The names, in order, that every configuration knows and that take more than
+    one value across them.
+
+    A value that never varied (e.g. one the previous version hard-coded, known
+    through the mapping's previous fixed values) says nothing about which values
+    are better, so models of previous trials leave it out; the best previous
+    configuration still carries it.
+    """
+    known = set.intersection(*(set(c) for c in configs)) if configs else set()
+    return [
+        n for n in names if n in known and len({_hashable(c[n]) for c in configs}) > 1
+    ]
+
+
+def _hashable(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, bool)) else repr(value)
+
+
 def restricted(config: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
     """The values of ``config`` for ``names`` only."""
     return {n: config[n] for n in names if n in config}

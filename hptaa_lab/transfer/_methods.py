@@ -16,6 +16,7 @@ from hptaa_lab.transfer._base import (
     TransferSampler,
     prior_sampler,
     restricted,
+    varying_names,
 )
 
 __all__ = ["T2PE", "BestFirst", "DropUnimportant", "OnlyNew"]
@@ -52,8 +53,7 @@ class T2PE(TransferSampler):
         self.prior: Sampler | None = None
         if self.fallback:
             return
-        known = set.intersection(*(set(c) for c in self.projection.configs))
-        self.prior_names = [n for n in self.encoder.names if n in known]
+        self.prior_names = varying_names(self.projection.configs, self.encoder.names)
         if self.prior_names:
             self.prior = prior_sampler(
                 self.model,
