@@ -458,7 +458,21 @@ def _infer_one(name: str, readings: list[Any]) -> Any:
     log = low > 0 and high / low > _LOG_SPAN
     if is_int:
         return CS.Integer(name, (int(low), int(high)), log=log)
-    return CS.Float(name, (float(low), float(high)), log=log)
+    return _covering_float(name, float(low), float(high), log)
+
+
+def _covering_float(name: str, low: float, high: float, log: bool) -> CS.Float:
+    """A float range whose bounds, as ConfigSpace stores them (rounded), still
+    hold ``low`` and ``high``: widened by a tiny relative margin where needed."""
+    for margin in (0.0, 1e-12, 1e-9, 1e-6, 1e-3):
+        lower = low - margin * abs(low)
+        upper = high + margin * abs(high)
+        if log and lower <= 0.0:
+            lower = low
+        hyperparameter = CS.Float(name, (lower, upper), log=log)
+        if hyperparameter.legal_value(low) and hyperparameter.legal_value(high):
+            break
+    return hyperparameter
 
 
 # -- trials ------------------------------------------------------------------

@@ -445,3 +445,26 @@ def test_repeated_column_name_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InteropError, match=r"names the column\(s\) \['lr'\] more"):
         import_csv(path, "s_dup", objective="val_error", store=url)
     assert not TrialStore(url).has_study("s_dup")
+
+
+def test_full_precision_values_stay_inside_the_inferred_range(
+    tmp_path: Path, store: TrialStore
+) -> None:
+    """Check that columns of full-precision floats (as an export writes them)
+    import: ConfigSpace rounds range bounds, and the inferred range must still
+    hold the smallest and largest values."""
+    frame = pd.DataFrame(
+        {
+            "C": [0.062319047110521904, 3.7, 862.7531234567891],
+            "gamma": [0.00016576512345678, 0.01, 0.11650677907562479],
+            "eps": [0.010083212345, 0.2, 0.55097812345678],
+            "value": [0.3, 0.2, 0.1],
+        }
+    )
+    space = infer_space(frame)
+    for name in ("C", "gamma", "eps"):
+        assert all(space[name].legal_value(v) for v in frame[name])
+    path = tmp_path / "export.csv"
+    frame.to_csv(path, index=False)
+    result = import_csv(path, "full-precision", store=store)
+    assert result.n_trials == 3
