@@ -18,7 +18,7 @@ from hptaa_lab.records import StudyRecord, TrialRecord, TrialState, trials_frame
 from hptaa_lab.samplers import Sampler, make_sampler
 from hptaa_lab.samplers import names as sampler_names
 from hptaa_lab.space import Mapping as SpaceMapping
-from hptaa_lab.space import as_space, space_from_json, space_to_json
+from hptaa_lab.space import as_mapping, as_space, space_from_json, space_to_json
 from hptaa_lab.store import TrialStore
 from hptaa_lab.transfer import PreviousTrials, make_transfer
 from hptaa_lab.transfer import names as transfer_names
@@ -371,7 +371,7 @@ def create_study(
                 "Transfer methods build on a model: use sampler='tpe' or 'gp' with a "
                 "previous study, not 'random'."
             )
-    space_mapping = _as_mapping(mapping)
+    space_mapping = as_mapping(mapping)
     if previous_name is not None:
         prev_record = trial_store.get_study(previous_name)
         space_mapping.validate(space_from_json(prev_record.space_json), space)
@@ -462,14 +462,6 @@ def _previous_trials(store: TrialStore, name: str, depth: int) -> PreviousTrials
         incoming=SpaceMapping.from_json(record.mapping_json),
         ancestors=ancestors,
     )
-
-
-def _as_mapping(mapping: SpaceMapping | Mapping[str, Any] | None) -> SpaceMapping:
-    if mapping is None:
-        return SpaceMapping()
-    if isinstance(mapping, SpaceMapping):
-        return mapping
-    return SpaceMapping.from_dict(mapping)
 
 
 def _check_name(name: str) -> None:

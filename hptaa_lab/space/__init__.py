@@ -10,7 +10,7 @@ from hptaa_lab.space._diff import (
     diff,
 )
 from hptaa_lab.space._encoding import Encoder, hp_kind
-from hptaa_lab.space._mapping import Mapping, ValueTransform
+from hptaa_lab.space._mapping import Mapping, ValueTransform, as_mapping
 from hptaa_lab.space._projection import Projection, project, subspace
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "RenameSuggestion",
     "SpaceDiff",
     "ValueTransform",
+    "as_mapping",
     "as_space",
     "build_space",
     "describe",

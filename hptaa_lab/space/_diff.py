@@ -216,25 +216,27 @@ def _num(value: Any) -> str:
 
 
 def diff(
-    previous_space: CS.ConfigurationSpace,
-    current_space: CS.ConfigurationSpace,
-    mapping: Mapping | None = None,
+    previous_space: CS.ConfigurationSpace | dict[str, Any],
+    current_space: CS.ConfigurationSpace | dict[str, Any],
+    mapping: Mapping | dict[str, Any] | None = None,
 ) -> SpaceDiff:
     """Classify how every hyperparameter changed from the previous to the current space.
 
     Args:
-        previous_space: The search space of the previous study.
+        previous_space: The search space of the previous study (a ConfigSpace
+            object or the short dict form).
         current_space: The search space of the current study.
-        mapping: Confirmed renames, if any; a renamed pair is compared as one
-            hyperparameter and marked RENAMED.
+        mapping: Confirmed renames, if any (a Mapping or its dict form); a
+            renamed pair is compared as one hyperparameter and marked RENAMED.
 
     Returns:
         The SpaceDiff, with rename suggestions for unconfirmed removed/added pairs.
     """
     from hptaa_lab.space._build import as_space
+    from hptaa_lab.space._mapping import as_mapping
 
     previous_space, current_space = as_space(previous_space), as_space(current_space)
-    renames = dict(mapping.renames) if mapping is not None else {}
+    renames = dict(as_mapping(mapping).renames)
     back = {new: old for old, new in renames.items()}
     changes: list[Change] = []
     for name, hp in current_space.items():

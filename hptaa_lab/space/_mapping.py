@@ -251,3 +251,13 @@ def _is_json_scalar(value: Any) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)
     return isinstance(value, str | int | bool)
+
+
+def as_mapping(mapping: Mapping | MappingABC[str, Any] | None) -> Mapping:
+    """A Mapping from a Mapping, its dict form (see :meth:`Mapping.from_dict`) or
+    None (no renames, transforms or fixed values)."""
+    if mapping is None:
+        return Mapping()
+    if isinstance(mapping, Mapping):
+        return mapping
+    return Mapping.from_dict(mapping)

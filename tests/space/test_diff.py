@@ -260,3 +260,14 @@ def test_getitem_names_known_hyperparameters() -> None:
     """Check that an unknown name lists the known ones."""
     with pytest.raises(KeyError, match="No hyperparameter 'zzz' in either space"):
         _table_diff()["zzz"]
+
+
+def test_diff_takes_dict_spaces_and_a_dict_mapping() -> None:
+    """Check that diff accepts the short dict forms, as create_study does."""
+    result = diff(
+        {"lr": (1e-4, 1e-1, "log")},
+        {"learning_rate": (1e-4, 1.0, "log")},
+        {"renames": {"lr": "learning_rate"}},
+    )
+    (change,) = result.changes
+    assert change.previous_name == "lr" and change.name == "learning_rate"
