@@ -461,7 +461,9 @@ def _infer_one(name: str, readings: list[Any]) -> Any:
     return _covering_float(name, float(low), float(high), log)
 
 
-def _covering_float(name: str, low: float, high: float, log: bool) -> CS.Float:
+def _covering_float(
+    name: str, low: float, high: float, log: bool
+) -> CS.UniformFloatHyperparameter:
     """A float range whose bounds, as ConfigSpace stores them (rounded), still
     hold ``low`` and ``high``: widened by a tiny relative margin where needed."""
     for margin in (0.0, 1e-12, 1e-9, 1e-6, 1e-3):
