@@ -50,11 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
         "diff, then tune the current version with and without transfer and report "
         "the gain.",
     )
-    demo.add_argument("--benchmark", default="SVM-A", help="benchmark name (SVM-A)")
+    demo.add_argument("--benchmark", default="SVM-B", help="benchmark name (SVM-B)")
     demo.add_argument(
         "--task",
         default=None,
-        help="task (default: diabetes for SVM-A, else the first one)",
+        help="task (default: diabetes for SVM-A and SVM-B, else the first one)",
     )
     demo.add_argument(
         "--trials",

@@ -23,10 +23,13 @@ logger = logging.getLogger(__name__)
 
 CHECKPOINTS = (5, 10, 20, 40)
 
-# NOTE(demo): on digits nearly every polynomial-kernel configuration reaches the same
+# NOTE(demo): on digits nearly every SVC configuration reaches about the same
 # cross-validated accuracy, so "evaluations to reach the target" would measure luck;
-# the binarised diabetes task is one where the hyperparameters matter.
-DEMO_TASKS = {"SVM-A": "diabetes"}
+# the binarised diabetes task is one where the hyperparameters matter. SVM-B (cost
+# range widened, kernel choice added) is an adjustment where the previous trials
+# help, as the protocol's 25 seeds show; SVM-A (kernel rbf -> poly) is one where
+# no method beats tuning from scratch.
+DEMO_TASKS = {"SVM-A": "diabetes", "SVM-B": "diabetes"}
 
 Progress = Callable[[str, Study, TrialRecord], None]
 
@@ -87,6 +90,31 @@ class DemoResult:
             )
         return rows
 
+    def milestones(self) -> list[tuple[int, float, int | None, int | None]]:
+        """The paper's kind of targets for this one run: for each checkpoint n
+        within the budget, the no-transfer incumbent after n evaluations, and the
+        evaluations each study needed to reach it.
+
+        Returns:
+            (n, target, evaluations with transfer, evaluations without), None
+            where never reached.
+        """
+        scratch = self.trajectories["no transfer"]
+        rows = []
+        for n in self.checkpoints:
+            if n > len(scratch) or n < 2:
+                continue
+            target = incumbent_at(scratch, n)
+            rows.append(
+                (
+                    n,
+                    target,
+                    evaluations_to_reach(self.trajectories["transfer"], target),
+                    evaluations_to_reach(scratch, target),
+                )
+            )
+        return rows
+
     def format_summary(self) -> str:
         """The summary as plain text."""
         lines = [
@@ -99,6 +127,24 @@ class DemoResult:
                 f"{row['evaluations']:>11}  {row['with transfer']:>14.5g}  "
                 f"{row['without transfer']:>16.5g}"
             )
+        milestones = self.milestones()
+        if milestones:
+            lines.append("")
+            lines.append(
+                "evaluations to reach the incumbent that tuning without transfer had "
+                "after n evaluations:"
+            )
+            lines.append(
+                f"{'n':>11}  {'incumbent':>14}  {'with transfer':>13}  "
+                f"{'without':>7}  speedup"
+            )
+            for n, target, with_transfer, without in milestones:
+                gain = speedup(without, with_transfer)
+                shown = "n/a" if math.isnan(gain) else f"{gain:.2f}x"
+                lines.append(
+                    f"{n:>11}  {target:>14.5g}  {_count(with_transfer):>13}  "
+                    f"{_count(without):>7}  {shown}"
+                )
         lines.append("")
         lines.append(f"target (final incumbent without transfer): {self.target:.5g}")
         lines.append(
@@ -126,7 +172,7 @@ def _count(n: int | None) -> str:
 
 
 def run_demo(
-    benchmark: str = "SVM-A",
+    benchmark: str = "SVM-B",
     task: str | None = None,
     *,
     trials: int = 40,
@@ -150,8 +196,8 @@ def run_demo(
 
     Args:
         benchmark: Benchmark name (see ``hptaa_lab.benchmarks.names()``).
-        task: Task of the benchmark (default: diabetes for SVM-A, else the
-            benchmark's first task).
+        task: Task of the benchmark (default: diabetes for SVM-A and SVM-B,
+            else the benchmark's first task).
         trials: Budget of each current study.
         previous_trials: Budget of the previous study.
         seed: Seed of every sampler.
@@ -256,6 +302,7 @@ def run_demo(
         evals_transfer=evaluations_to_reach(trajectories["transfer"], target),
         evals_scratch=evaluations_to_reach(trajectories["no transfer"], target),
         store_url=trial_store.url,
+        checkpoints=tuple(sorted({*CHECKPOINTS, trials})),
     )
 
 

@@ -43,25 +43,25 @@ def test_demo_end_to_end_writes_report_and_keeps_three_studies(
     )
     assert code == 0
     assert "Search-space diff" in out
-    assert "degree" in out and "added" in out and "removed" in out
+    assert "C " in out and "widened" in out
     assert "speedup" in out and "evaluations to reach it" in out
     page = report.read_text()
-    assert "plotly" in page.lower() and "svm-a-diabetes-r1-v2" in page
+    assert "plotly" in page.lower() and "svm-b-diabetes-r1-v2" in page
     store = TrialStore(store_url)
     names = [s.name for s in store.list_studies()]
     assert names == [
-        "svm-a-diabetes-r1-v1",
-        "svm-a-diabetes-r1-v2",
-        "svm-a-diabetes-r1-v2-scratch",
+        "svm-b-diabetes-r1-v1",
+        "svm-b-diabetes-r1-v2",
+        "svm-b-diabetes-r1-v2-scratch",
     ]
-    assert store.get_study("svm-a-diabetes-r1-v2").previous == "svm-a-diabetes-r1-v1"
-    assert store.count_trials("svm-a-diabetes-r1-v2-scratch")["COMPLETE"] == 6
-    assert store.get_study("svm-a-diabetes-r1-v1").attrs["source"] == "live"
+    assert store.get_study("svm-b-diabetes-r1-v2").previous == "svm-b-diabetes-r1-v1"
+    assert store.count_trials("svm-b-diabetes-r1-v2-scratch")["COMPLETE"] == 6
+    assert store.get_study("svm-b-diabetes-r1-v1").attrs["source"] == "live"
 
     code, out, _ = run(capsys, "studies", "--store", store_url)
     assert code == 0
-    assert "`- svm-a-diabetes-r1-v2" in out
-    assert "twin of svm-a-diabetes-r1-v2" in out
+    assert "`- svm-b-diabetes-r1-v2" in out
+    assert "twin of svm-b-diabetes-r1-v2" in out
 
 
 def test_demo_twice_uses_new_study_names(
@@ -110,6 +110,21 @@ def test_demo_summary_numbers_match_studies(store_url: str) -> None:
         assert math.isclose(
             result.speedup, result.evals_scratch / result.evals_transfer
         )
+    # The paper's kind of targets: the no-transfer incumbent after each checkpoint
+    # within the budget (the budget itself included).
+    milestones = result.milestones()
+    assert [m[0] for m in milestones] == [5, 10, 12]
+    scratch = result.trajectories["no transfer"]
+    for n, target, with_transfer, without in milestones:
+        assert target == min(scratch[:n])
+        assert without is not None and without <= n
+        assert scratch[without - 1] <= target
+        curve = result.trajectories["transfer"]
+        if with_transfer is None:
+            assert min(curve) > target
+        else:
+            assert curve[with_transfer - 1] <= target
+    assert "after n evaluations" in result.format_summary()
 
 
 def test_unknown_benchmark_lists_valid_names(

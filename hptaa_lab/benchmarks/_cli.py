@@ -30,7 +30,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     bench = subparsers.add_parser(
         "bench",
         help="the paper's protocol over benchmarks, methods, budgets and seeds",
-        description="Run the HT-AA protocol (PAPER.md section 4): a previous TPE "
+        description="Run the HT-AA protocol (Stoll et al. 2020, section 4): a previous TPE "
         "with each budget b_old, then every method on the current version until it "
         "reaches the target (at least 40, at most 400 evaluations). Units run on a "
         "Dask LocalCluster; every finished unit is appended to DIR/results.jsonl, "

@@ -1,4 +1,4 @@
-"""The paper's evaluation protocol (PAPER.md section 4) and its arithmetic.
+"""The paper's evaluation protocol (section 4 of the HT-AA paper, Stoll et al. 2020) and its arithmetic.
 
 For every benchmark, task, previous budget ``b_old`` and seed (one *unit*):
 

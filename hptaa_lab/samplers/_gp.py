@@ -17,7 +17,7 @@ __all__ = ["GPSampler"]
 
 
 class GPSampler(ModelSampler):
-    """GP with a Matern 5/2 kernel and expected improvement (PAPER.md section 2).
+    """GP with a Matern 5/2 kernel and expected improvement (HT-AA paper, section 2).
 
     Numeric dimensions enter on their [0, 1] encoding, categorical ones one-hot
     (so the kernel distance between two choices is a Hamming-style constant).

@@ -18,7 +18,7 @@ _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 
 class TPESampler(ModelSampler):
-    """Multivariate TPE as in PAPER.md section 2.
+    """Multivariate TPE as in the HT-AA paper (Stoll et al. 2020), section 2.
 
     Random configurations until there are ``2 (d + 1)`` complete trials; then, with
     probability ``random_fraction`` a random configuration, otherwise the best of

@@ -1,4 +1,4 @@
-"""Projection of previous trials into the current search space (PAPER.md section 1)."""
+"""Projection of previous trials into the current search space (section 1 of the HT-AA paper, Stoll et al. 2020)."""
 
 from __future__ import annotations
 
