@@ -1,4 +1,5 @@
-"""The paper's evaluation protocol (section 4 of the HT-AA paper, Stoll et al. 2020) and its arithmetic.
+"""The evaluation protocol of the HT-AA paper (Stoll et al. 2020, section 4), and its
+arithmetic.
 
 For every benchmark, task, previous budget ``b_old`` and seed (one *unit*):
 

@@ -1,4 +1,4 @@
-"""Projection of previous trials into the current search space (section 1 of the HT-AA paper, Stoll et al. 2020)."""
+"""Projection of previous trials into the current search space (HT-AA paper, section 1)."""
 
 from __future__ import annotations
 
