@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Mapping as MappingABC
 from collections.abc import Sequence
@@ -190,8 +191,11 @@ def subspace(
     """The search space restricted to ``names``.
 
     Conditions whose parent and child are both kept stay; forbidden clauses stay
-    only if every hyperparameter they name is kept.
+    only if every hyperparameter they name is kept. ``space`` is left as it was:
+    the new space gets copies (ConfigSpace re-indexes the conditions and clauses
+    it is given, which would corrupt the original space's checks).
     """
+    space = copy.deepcopy(space)
     keep = [n for n in space if n in set(names)]
     sub = CS.ConfigurationSpace(name=space.name)
     sub.add([space[n] for n in keep])

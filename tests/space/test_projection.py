@@ -341,3 +341,29 @@ def test_subspace_keeps_conditions_and_clauses_of_kept_names(
     assert len(both.forbidden_clauses) == 2
     assert child_only.conditions == []
     assert child_only.forbidden_clauses == []
+
+
+def test_subspace_leaves_the_original_space_checks_intact() -> None:
+    """Check that taking a subspace does not re-index the original space's
+    forbidden clauses and conditions (ConfigSpace edits the objects it is given)."""
+    import ConfigSpace as CS
+
+    from hptaa_lab.space import Encoder, subspace
+
+    space = CS.ConfigurationSpace()
+    space.add(
+        [
+            CS.UniformFloatHyperparameter("lr", 1e-4, 1.0, log=True),
+            CS.CategoricalHyperparameter("opt", ["sgd", "adam", "lbfgs"]),
+            CS.CategoricalHyperparameter("kernel", ["rbf", "poly"]),
+            CS.UniformIntegerHyperparameter("degree", 2, 5),
+        ]
+    )
+    space.add(CS.ForbiddenEqualsClause(space["opt"], "lbfgs"))
+    space.add(CS.EqualsCondition(space["degree"], space["kernel"], "poly"))
+    subspace(space, ["opt"])
+    subspace(space, ["kernel", "degree"])
+    encoder = Encoder(space)
+    assert not encoder.is_valid({"lr": 0.01, "opt": "lbfgs", "kernel": "rbf"})
+    assert encoder.is_valid({"lr": 0.01, "opt": "sgd", "kernel": "poly", "degree": 3})
+    assert not encoder.is_valid({"lr": 0.01, "opt": "sgd", "kernel": "poly"})
