@@ -26,6 +26,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from hptaa_lab.samplers import Proposal, Sampler, config_key, make_sampler
+from hptaa_lab.samplers._base import ModelSampler
 from hptaa_lab.samplers._tpe import _KDE
 from hptaa_lab.space import Projection, subspace
 from hptaa_lab.transfer._base import (
@@ -100,6 +101,7 @@ class Auto(TransferSampler):
     """
 
     name = "auto"
+    warns_without_projection = False
 
     def __init__(
         self,
@@ -136,16 +138,40 @@ class Auto(TransferSampler):
             source = self._make_source(name, projection, k)
             if source is not None:
                 self.sources.append(source)
-        if not self.sources and not self.fallback:
-            logger.warning(
-                "auto: no previous trial source has 2 or more trials that survived "
-                "projection (%d survived); tuning with plain %s instead.",
-                len(self.projection),
-                self.model,
-            )
+        self._warn_about_sources(pairs)
         self.fallback = not self.sources
         size = min(len(self.sources), 3) if portfolio is None else portfolio
         self._portfolio = self._choose_portfolio(size)
+
+    def _warn_about_sources(self, pairs: Sequence[tuple[str, Projection]]) -> None:
+        """Say which previous studies auto cannot use, and why."""
+        direct = pairs[0][0]
+        older = f" nor of its {len(pairs) - 1} older studies" if len(pairs) > 1 else ""
+        if not self.sources:
+            survived = sum(len(projection) for _, projection in pairs)
+            if survived == 0:
+                dropped = sum(len(projection.dropped) for _, projection in pairs)
+                why = (
+                    f"no previous trial of {direct}{older} survived projection into "
+                    f"the current search space ({dropped} dropped)"
+                )
+            else:
+                why = (
+                    f"no previous trial source is usable: the {survived} trial(s) of "
+                    f"{direct}{older} that survived projection are fewer than 2 per "
+                    "study or share no hyperparameter that took more than one value"
+                )
+            logger.warning(
+                "%s: %s; tuning with plain %s instead.", self.name, why, self.model
+            )
+        elif self.sources[0].name != direct:
+            logger.warning(
+                "%s: %s has no usable trial in the current search space; "
+                "transferring from older studies: %s.",
+                self.name,
+                direct,
+                ", ".join(source.name for source in self.sources),
+            )
 
     def _make_source(self, name: str, projection: Projection, k: int) -> Source | None:
         if len(projection) < 2:
@@ -249,6 +275,7 @@ class Auto(TransferSampler):
         nearest source whose portfolio entry or known values match), so that
         the bandit's evidence survives a restart."""
         key = config_key(config)
+        labels = {self._prior_label(s): s for s in self.sources}
         if proposed_by == _RANDOM:
             self._origin[key] = None
         elif proposed_by == _PORTFOLIO:
@@ -257,9 +284,15 @@ class Auto(TransferSampler):
                     self._origin[key] = source
                     del self._portfolio[i]
                     break
-        elif proposed_by == _PRIOR and self.sources:
-            self._origin[key] = self.sources[0]
+        elif proposed_by in labels:
+            self._origin[key] = labels[proposed_by]
         self.tell(config, value)
+
+    def _prior_label(self, source: Source) -> str:
+        """Label of a source's prior proposals: "auto-prior" for the nearest
+        source, "auto-prior-2", "auto-prior-3" for the next ones."""
+        k = self.sources.index(source)
+        return _PRIOR if k == 0 else f"{_PRIOR}-{k + 1}"
 
     # -- proposals -----------------------------------------------------------
 
@@ -272,13 +305,16 @@ class Auto(TransferSampler):
                 return self._note(Proposal(config, _PORTFOLIO), source)
         if self.base.n_observed < self.n_init:
             return self._initial_proposal(pending)
-        if not self.keep:
+        if not self.keep or self.model != "tpe":
+            # The GP is no density to mix sources into: it proposes on its own.
             return self._note(self.base.ask(pending), "other")
         if self.rng.random() < self.random_fraction:
             return self._note(self.random_proposal(pending, _RANDOM), None)
         return self._note(self._model_proposal(pending), "other")
 
     def _note(self, proposal: Proposal, origin: Source | str | None) -> Proposal:
+        if origin == "other" and proposal.proposed_by == _RANDOM:
+            origin = None  # the model's own random proposal: evidence as well
         self._origin[config_key(proposal.config)] = origin  # type: ignore[assignment]
         return proposal
 
@@ -306,7 +342,7 @@ class Auto(TransferSampler):
             partial = source.prior.ask(prior_pending).config
             config = self.merge(partial, {})
             if config is not None and self.is_fresh(config, pending_keys):
-                return Proposal(config, _PRIOR)
+                return Proposal(config, self._prior_label(source))
         return None
 
     def _model_proposal(self, pending: Sequence[Mapping[str, Any]]) -> Proposal:
@@ -318,6 +354,10 @@ class Auto(TransferSampler):
         n_cur = len(self._y_cur)
         mass = [self.trust(s) * len(s.projection) for s in self.sources]
         if n_cur < 2 or sum(mass) == 0.0:
+            # No trusted source: the current TPE's own proposal (the random share
+            # was drawn already in _ask).
+            if isinstance(self.base, ModelSampler):
+                return self.base.model_proposal(self.base.X, self.base.y, pending)
             return self.base.ask(pending)
         X = self._fill(self._X_cur)
         order = np.argsort(self._y_cur, kind="stable")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -65,10 +66,21 @@ def project_chain(
         configs: tuple[dict[str, Any], ...] = ancestor.configs
         values: tuple[float, ...] = ancestor.values
         source_space = ancestor.space
-        for target in reversed(newer[:k]):
-            hop = project(source_space, target.space, configs, values, target.incoming)
-            configs, values, source_space = hop.configs, hop.values, target.space
-        final = project(source_space, space, configs, values, mapping)
+        lost: set[str] = set()
+        hops = [(t.space, t.incoming) for t in reversed(newer[:k])]
+        for target_space, incoming in [*hops, (space, mapping)]:
+            hop = project(source_space, target_space, configs, values, incoming)
+            # A hyperparameter removed at an earlier hop and added back here: the
+            # ancestor's trials had their own values for it, so the value the
+            # newer study hard-coded is not theirs; leave it unknown.
+            refilled = lost & set(incoming.previous_fixed if incoming else ())
+            before = {n for c in configs for n in c}
+            configs = tuple(
+                {n: v for n, v in c.items() if n not in refilled} for c in hop.configs
+            )
+            lost |= before - {n for c in configs for n in c}
+            values, source_space = hop.values, target_space
+        final = dataclasses.replace(hop, configs=configs)
         result.append((ancestor.study or f"ancestor {k}", final))
     return result
 
@@ -91,6 +103,9 @@ class TransferSampler(Sampler):
     """
 
     name = "transfer"
+    warns_without_projection = True
+    """Whether construction warns when no previous trial survives projection
+    (methods with other sources of previous trials warn themselves)."""
 
     def __init__(
         self,
@@ -122,7 +137,7 @@ class TransferSampler(Sampler):
         self.fallback = len(self.projection) == 0
         self.best_first = best_first
         self._best_done = False
-        if self.fallback:
+        if self.fallback and self.warns_without_projection:
             logger.warning(
                 "%s: no previous trial of %s survived projection into the current "
                 "search space (%d dropped); tuning with plain %s instead.",

@@ -188,3 +188,80 @@ def test_resumed_study_keeps_the_bandit_evidence(tmp_path) -> None:
     assert resumed.sampler._random_values == v2.sampler._random_values
     assert resumed.sampler.win_rate(again) == v2.sampler.win_rate(live)
     assert resumed.sampler._portfolio == []
+
+
+def test_without_trust_the_random_share_is_plain_tpe_s() -> None:
+    """Check that with trust gone, random proposals come a third of the time as
+    in plain TPE (not drawn twice, once by auto and again by its TPE)."""
+    sampler = Auto(SPACE, previous_trials(bowl), seed=5)
+    run(sampler, moved, 20)
+    assert sampler.trust(sampler.sources[0]) == 0.0
+    labels = run(sampler, moved, 150)
+    share = labels.count("random") / len(labels)
+    assert 0.2 < share < 0.45, share
+
+
+def test_gp_model_proposes_once_the_portfolio_and_bandit_are_done() -> None:
+    """Check that with model="gp" the GP makes the model proposals."""
+    sampler = make_transfer("auto", SPACE, previous_trials(bowl), model="gp", seed=0)
+    labels = run(sampler, bowl, 12)
+    assert labels[0] == "auto-portfolio"
+    assert "gp" in labels[sampler.n_init :]
+    assert "auto-tpe" not in labels
+
+
+def test_chain_prior_proposals_are_labelled_by_source_and_restored(tmp_path) -> None:
+    """Check that prior proposals name their source (auto-prior, auto-prior-2) and
+    that a resumed study credits each source with its own trials."""
+    url = f"sqlite:///{tmp_path / 'chain.db'}"
+    spec = {"x": (0.0, 1.0), "y": (0.0, 1.0)}
+    create_study("v1", spec, store=url, seed=0).optimize(bowl, n_trials=10)
+    v2 = create_study("v2", spec, previous="v1", store=url, seed=0)
+    v2.optimize(moved, n_trials=10)
+    v3 = create_study("v3", spec, previous="v2", store=url, seed=2)
+    v3.optimize(bowl, n_trials=6)
+    labels = {t.proposed_by for t in v3.trials}
+    assert labels & {"auto-prior", "auto-prior-2"}
+    resumed = load_study("v3", store=url)
+    for live, again in zip(v3.sampler.sources, resumed.sampler.sources, strict=True):
+        assert again.values == live.values
+        assert resumed.sampler.win_rate(again) == v3.sampler.win_rate(live)
+
+
+def test_unusable_direct_previous_study_says_older_ones_are_used(caplog) -> None:
+    """Check the warning when only older studies of the chain can be used."""
+    older = previous_trials(bowl)
+    empty = PreviousTrials(
+        build_space({"z": (0.0, 1.0)}), (), (), study="v2", ancestors=(older,)
+    )
+    sampler = Auto(SPACE, empty, ancestors=[("v1", _projected(older))], seed=0)
+    assert not sampler.fallback
+    assert "v2 has no usable trial" in caplog.text
+    assert "transferring from older studies: v1" in caplog.text
+
+
+def _projected(previous: PreviousTrials):
+    from hptaa_lab.space import project
+
+    return project(previous.space, SPACE, previous.configs, previous.values)
+
+
+def test_chain_does_not_refill_a_value_removed_then_added_back() -> None:
+    """Check that when v2 removed a hyperparameter (fixed it) and v3 exposes it
+    again with v2's fixed value as previous_fixed, v1's trials, which ran with
+    their own values, project with that value unknown, not relabelled."""
+    v1 = build_space({"lr": (0.0, 1.0), "dropout": (0.0, 0.9)})
+    v2 = build_space({"lr": (0.0, 1.0)})
+    v3 = build_space({"lr": (0.0, 1.0), "dropout": (0.0, 0.9)})
+    older = PreviousTrials(v1, ({"lr": 0.25, "dropout": 0.5},), (1.0,), study="v1")
+    previous = PreviousTrials(
+        v2,
+        ({"lr": 0.3},),
+        (2.0,),
+        study="v2",
+        incoming=Mapping(current_fixed={"dropout": 0.1}),
+        ancestors=(older,),
+    )
+    to_v3 = Mapping(previous_fixed={"dropout": 0.1})
+    ((name, projection),) = project_chain(v3, to_v3, previous)
+    assert projection.configs == ({"lr": 0.25},)

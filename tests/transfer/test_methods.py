@@ -314,7 +314,7 @@ def test_empty_projection_warns_and_behaves_like_plain_sampler(
     previous = _previous()
     current = build_space({"x": (2.0, 3.0), "y": (0.01, 1.0, "log"), "act": ["a", "b"]})
 
-    with caplog.at_level(logging.WARNING, logger="hptaa_lab.transfer._base"):
+    with caplog.at_level(logging.WARNING, logger="hptaa_lab.transfer"):
         sampler = make_transfer(method, current, previous, model=model, seed=4)
     plain = make_sampler(model, current, seed=4)
 
