@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from hptaa_lab._argtypes import name_list, positive_int, positive_int_list
@@ -127,7 +128,7 @@ def run_bench(args: argparse.Namespace) -> int:
     from hptaa_lab.benchmarks._sweep import SweepConfig, run_sweep
 
     if args.list:
-        print(benchmark_listing(), end="")
+        print(benchmark_listing(args.suite), end="")
         return 0
     config = SweepConfig.create(
         args.benchmarks,
@@ -161,12 +162,26 @@ def run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def benchmark_listing() -> str:
-    """Every benchmark with its suite, tasks and adjustment, one block each."""
-    from hptaa_lab.benchmarks._base import get, names, suite_of, tasks
+def benchmark_listing(suites: Sequence[str] | None = None) -> str:
+    """Every benchmark of ``suites`` (default: all) with its suite, tasks and
+    adjustment, one block each.
 
+    Raises:
+        UnknownNameError: For an unknown suite.
+    """
+    from hptaa_lab.benchmarks._base import (
+        ALL_SUITES,
+        check_suite,
+        get,
+        names,
+        suite_of,
+        tasks,
+    )
+
+    chosen = [check_suite(s) for s in suites or [ALL_SUITES]]
+    listed = SUITES if ALL_SUITES in chosen else [s for s in SUITES if s in chosen]
     blocks = []
-    for suite in SUITES:
+    for suite in listed:
         for name in names(suite):
             bench = get(name)
             steps = len(bench.ancestors) + 2

@@ -264,16 +264,21 @@ def prepare_folder(folder: Path, config: SweepConfig) -> None:
         SweepError: If the folder holds results of another configuration, or
             results without a manifest.
     """
+    if folder.exists() and not folder.is_dir():
+        raise SweepError(
+            f"--out {folder} is a file, not a folder. Give a folder (it is created "
+            "if missing)."
+        )
     folder.mkdir(parents=True, exist_ok=True)
     manifest = folder / MANIFEST
     wanted = json.loads(json.dumps({"format": FORMAT, **config.to_json()}))
     if manifest.is_file():
         there = json.loads(manifest.read_text(encoding="utf-8"))
-        if there != wanted:
+        if _comparable(there) != _comparable(wanted):
             differences = [
-                f"{key}: {there.get(key)!r} there, {wanted.get(key)!r} now"
+                _difference(key, there.get(key), wanted.get(key))
                 for key in sorted(set(there) | set(wanted))
-                if there.get(key) != wanted.get(key)
+                if _comparable(there).get(key) != _comparable(wanted).get(key)
             ]
             raise SweepError(
                 f"The folder {folder} holds results of a different sweep "
@@ -289,6 +294,27 @@ def prepare_folder(folder: Path, config: SweepConfig) -> None:
             "--out folder."
         )
     manifest.write_text(json.dumps(wanted, indent=2) + "\n", encoding="utf-8")
+
+
+def _comparable(manifest: dict[str, Any]) -> dict[str, Any]:
+    """A manifest with its (benchmark, task) pairs as a set: the order in which
+    suites or benchmarks were named does not make another sweep."""
+    out = dict(manifest)
+    if isinstance(out.get("tasks"), list):
+        out["tasks"] = sorted(map(tuple, out["tasks"]))
+    return out
+
+
+def _difference(key: str, there: Any, now: Any) -> str:
+    if key == "tasks" and isinstance(there, list) and isinstance(now, list):
+        old, new = set(map(tuple, there)), set(map(tuple, now))
+        parts = []
+        if new - old:
+            parts.append(f"{len(new - old)} not there, e.g. {sorted(new - old)[0]}")
+        if old - new:
+            parts.append(f"{len(old - new)} not asked now, e.g. {sorted(old - new)[0]}")
+        return "tasks: " + ", ".join(parts)
+    return f"{key}: {there!r} there, {now!r} now"
 
 
 def load_results(path: Path, config: SweepConfig) -> dict[str, list[dict[str, Any]]]:

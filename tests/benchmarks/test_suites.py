@@ -161,3 +161,33 @@ def test_folder_of_the_first_format_still_resumes(tmp_path: Path) -> None:
     assert FORMAT == 1
     assert json.loads((tmp_path / MANIFEST).read_text()) == old_manifest
     assert list(load_results(tmp_path / RESULTS, config)) == ["NAS-B|cifar10|10|0"]
+
+
+def test_suite_order_does_not_make_another_sweep(tmp_path: Path) -> None:
+    """Check that a folder made with --suite chain,inverted resumes with
+    inverted,chain (and all), and that another sweep's refusal is short."""
+    from hptaa_lab.benchmarks._sweep import SweepError
+
+    def config(suite: list[str]) -> SweepConfig:
+        return SweepConfig.create(None, ["tpe"], [10], 1, suite=suite)
+
+    prepare_folder(tmp_path, config(["chain", "inverted"]))
+    prepare_folder(tmp_path, config(["inverted", "chain"]))
+    with pytest.raises(SweepError, match=r"tasks: \d+ not there, e\.g\.") as error:
+        prepare_folder(tmp_path, config(["all"]))
+    assert len(str(error.value)) < 500
+
+
+def test_listing_follows_the_suite_and_out_must_be_a_folder(tmp_path: Path) -> None:
+    """Check that --list --suite lists that suite only, and that --out naming a
+    file is a clear error."""
+    from hptaa_lab.benchmarks._sweep import SweepError
+
+    listing = benchmark_listing(["chain"])
+    assert "NAS-CHAIN" in listing and "FCN-A " not in listing
+    with pytest.raises(UnknownNameError, match="suite"):
+        benchmark_listing(["nope"])
+    afile = tmp_path / "file"
+    afile.write_text("x")
+    with pytest.raises(SweepError, match="is a file, not a folder"):
+        prepare_folder(afile, SweepConfig.create(None, ["tpe"], [10], 1))

@@ -263,5 +263,5 @@ def test_chain_does_not_refill_a_value_removed_then_added_back() -> None:
         ancestors=(older,),
     )
     to_v3 = Mapping(previous_fixed={"dropout": 0.1})
-    ((name, projection),) = project_chain(v3, to_v3, previous)
+    ((_name, projection),) = project_chain(v3, to_v3, previous)
     assert projection.configs == ({"lr": 0.25},)
