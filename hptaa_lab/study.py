@@ -442,6 +442,8 @@ def _build_sampler(record: StudyRecord, store: TrialStore, seed: int | None) -> 
 
 
 _MAX_CHAIN = 4
+"""Older studies, beyond the direct previous one, that a transfer method sees along a
+chain of adjustments."""
 
 
 def _previous_trials(store: TrialStore, name: str, depth: int) -> PreviousTrials:
