@@ -336,14 +336,8 @@ class Auto(TransferSampler):
     def _source_proposal(
         self, source: Source, pending: Sequence[Mapping[str, Any]]
     ) -> Proposal | None:
-        pending_keys = {config_key(p) for p in pending}
-        prior_pending = [restricted(p, source.names) for p in pending]
-        for _ in range(20):
-            partial = source.prior.ask(prior_pending).config
-            config = self.merge(partial, {})
-            if config is not None and self.is_fresh(config, pending_keys):
-                return Proposal(config, self._prior_label(source))
-        return None
+        label = self._prior_label(source)
+        return self.prior_proposal(source.prior, source.names, pending, label)
 
     def _model_proposal(self, pending: Sequence[Mapping[str, Any]]) -> Proposal:
         """The current TPE's proposal with trusted sources mixed into its densities.

@@ -202,6 +202,24 @@ class TransferSampler(Sampler):
                 return Proposal(config, label)
         return None
 
+    def prior_proposal(
+        self,
+        prior: Sampler,
+        names: Sequence[str],
+        pending: Sequence[Mapping[str, Any]],
+        label: str,
+    ) -> Proposal | None:
+        """A fresh configuration from a model of previous trials over ``names``,
+        the other values filled at random; None after 20 stale tries."""
+        pending_keys = {_key(p) for p in pending}
+        prior_pending = [restricted(p, names) for p in pending]
+        for _ in range(20):
+            partial = prior.ask(prior_pending).config
+            config = self.merge(partial, {})
+            if config is not None and self.is_fresh(config, pending_keys):
+                return Proposal(config, label)
+        return None
+
     def merge(
         self, partial: Mapping[str, Any], fixed: Mapping[str, Any]
     ) -> dict[str, Any] | None:

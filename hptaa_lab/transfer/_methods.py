@@ -73,14 +73,8 @@ class T2PE(TransferSampler):
     def _ask(self, pending: Sequence[Mapping[str, Any]]) -> Proposal:
         if self.prior is None or not self.in_prior_phase:
             return self.base.ask(pending)
-        pending_keys = {config_key(p) for p in pending}
-        prior_pending = [restricted(p, self.prior_names) for p in pending]
-        for _ in range(20):
-            partial = self.prior.ask(prior_pending).config
-            config = self.merge(partial, {})
-            if config is not None and self.is_fresh(config, pending_keys):
-                return Proposal(config, "t2pe")
-        return self.base.ask(pending)
+        proposal = self.prior_proposal(self.prior, self.prior_names, pending, "t2pe")
+        return proposal if proposal is not None else self.base.ask(pending)
 
 
 class BestFirstT2PE(T2PE):
