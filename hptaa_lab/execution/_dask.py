@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import logging
 import os
 import queue
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hptaa_lab.execution import _template
 from hptaa_lab.execution._errors import (
     DaskNotInstalledError,
     InvalidSchedulerError,
@@ -55,6 +57,7 @@ def run_parallel(
     *,
     worker_retries: int = 0,
     dashboard_address: str | None = None,
+    worker_template: bool = True,
 ) -> None:
     """Evaluate trials of ``study`` several at a time on a Dask cluster.
 
@@ -88,6 +91,8 @@ def run_parallel(
             again before it fails.
         dashboard_address: Address of the dashboard of the local cluster, e.g.
             ``"127.0.0.1:8787"``; None (default) starts none.
+        worker_template: Fork the local cluster's workers from the worker
+            template (default); False starts each as a fresh interpreter.
 
     Raises:
         DaskNotInstalledError: If dask or distributed is not installed.
@@ -98,16 +103,24 @@ def run_parallel(
         KeyboardInterrupt: Re-raised after the cleanup described above.
     """
     _check_arguments(workers, worker_retries)
+    _check_installed()
+    runs = n_trials != 0 and (timeout is None or timeout > 0)
+    method = None
+    if runs:
+        _check_picklable(objective)
+        if scheduler is None:
+            # First of all, so that the template imports while the driver imports
+            # distributed and starts the scheduler.
+            method = _template.start([objective]) if worker_template else "spawn"
     distributed = _import_distributed()
     _check_scheduler(distributed, scheduler)
-    if n_trials == 0 or (timeout is not None and timeout <= 0):
+    if not runs:
         return
     from hptaa_lab.execution._worker import evaluation
 
     evaluate = evaluation(objective)
-    _check_picklable(evaluate, objective)
     deadline = None if timeout is None else time.monotonic() + timeout
-    with _client(distributed, scheduler, workers, dashboard_address) as (
+    with _client(distributed, scheduler, workers, dashboard_address, method) as (
         client,
         owned,
     ):
@@ -126,22 +139,34 @@ def run_parallel(
 
 @contextlib.contextmanager
 def local_cluster(
-    workers: int | None = None, *, dashboard_address: str | None = None
+    workers: int | None = None,
+    *,
+    preload: Sequence[Callable[..., Any] | str] = (),
+    dashboard_address: str | None = None,
+    worker_template: bool = True,
 ) -> Iterator[Any]:
     """Start a Dask cluster of worker processes on this machine; yield its Client.
 
     Each worker is a process with one thread and one BLAS/OpenMP thread, and
     listens on 127.0.0.1 only. The thread settings go into the workers'
-    environment; the driver's own environment is left as it is. A task whose
-    worker dies fails at once (the driver decides about retries). Leaving the
-    block closes the client and the cluster; when it is left by an exception,
-    a worker still running a task is killed instead of waited for. Pass the
-    client as ``scheduler`` to run several studies on one cluster.
+    environment; the driver's own environment is left as it is. Workers run
+    without Dask's statistical profiler unless there is a dashboard. Where the
+    platform has a forkserver, workers are forked from the worker template, a
+    process that has imported distributed, the driver script's imports and the
+    modules of ``preload`` (see docs/parallel.md). A task whose worker dies
+    fails at once (the driver decides about retries). Leaving the block closes
+    the client and the cluster; when it is left by an exception, a worker still
+    running a task is killed instead of waited for. Pass the client as
+    ``scheduler`` to run several studies on one cluster.
 
     Args:
         workers: Number of worker processes (None: one per CPU core).
+        preload: Objectives the cluster will run, or module names: the worker
+            template imports the modules they import, if it is not running yet.
         dashboard_address: Address of the dashboard, e.g. ``"127.0.0.1:8787"``;
             None (default) starts none.
+        worker_template: Fork the workers from the worker template (default);
+            False starts each as a fresh interpreter.
 
     Yields:
         A ``distributed.Client`` connected to the cluster.
@@ -149,7 +174,9 @@ def local_cluster(
     Raises:
         DaskNotInstalledError: If dask or distributed is not installed.
     """
-    cluster = _LocalCluster(workers, dashboard_address)
+    _check_installed()
+    method = _template.start(preload) if worker_template else "spawn"
+    cluster = _LocalCluster(workers, dashboard_address, method)
     try:
         yield cluster.client
         cluster.force_close = False
@@ -165,20 +192,34 @@ class _LocalCluster:
     objective, and a graceful close would wait for cancelled trials to return.
     """
 
-    def __init__(self, workers: int | None, dashboard_address: str | None) -> None:
+    def __init__(
+        self, workers: int | None, dashboard_address: str | None, method: str
+    ) -> None:
         distributed = _import_distributed()
         import dask
 
-        from hptaa_lab.execution._worker import BLAS_ENV, local_worker_plugin
+        from hptaa_lab.execution._worker import (
+            BLAS_ENV,
+            local_worker_plugin,
+            template_report,
+        )
 
         self.n_workers = workers if workers is not None else os.cpu_count() or 1
         self.force_close = True
         # distributed would also copy these into the driver's environment before
         # it spawns a worker; the workers get them from env= instead.
-        no_spawn_env = {
+        config: dict[str, Any] = {
             f"distributed.nanny.pre-spawn-environ.{k}": None for k in BLAS_ENV
         }
-        with dask.config.set(no_spawn_env):
+        # Read when a worker process starts: a worker that replaces a dead one
+        # later starts with the method of the global config (spawn by default).
+        config["distributed.worker.multiprocessing-method"] = method
+        # The statistical profiler samples the running trial's stack every 10 ms,
+        # which costs about a sixth of a trial's CPU; only the dashboard shows it.
+        config["distributed.worker.profile.enabled"] = dashboard_address is not None
+        if method == "forkserver":
+            _template.keep_preload(distributed)
+        with dask.config.set(config):
             self.cluster = distributed.LocalCluster(
                 n_workers=self.n_workers,
                 threads_per_worker=1,
@@ -193,12 +234,15 @@ class _LocalCluster:
             self.client.register_plugin(
                 local_worker_plugin(), name="hptaa-local-worker-setup"
             )
+            if method == "forkserver":
+                _template.report(self.client, template_report(_template.PRELOAD))
         except BaseException:
             self.cluster.close()
             raise
         logger.info(
-            "started a local Dask cluster of %d worker processes at %s",
+            "started a local Dask cluster of %d worker processes (%s) at %s",
             self.n_workers,
+            "forked from the worker template" if method == "forkserver" else method,
             self.cluster.scheduler_address,
         )
 
@@ -270,6 +314,8 @@ class _Run:
         # Trials asked but not told yet, including one between ask and submit.
         self.open: dict[int, TrialRecord] = {}
         self.done: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        # Finished futures, released right after the next submit (see _submit).
+        self.told: list[Any] = []
         self.started = 0
         # Trials cancelled while their objective may still be running.
         self.cancelled = 0
@@ -287,6 +333,8 @@ class _Run:
                     self._cancel_all("the study was stopped", callbacks=True)
                     return
                 self._finish(future, callbacks=True)
+                self.told.append(future)
+                del future
         except BaseException as exc:
             reason = (
                 "interrupted by the user (KeyboardInterrupt)"
@@ -312,6 +360,10 @@ class _Run:
         future = self.client.submit(self.evaluate, job.trial.config, key=key)
         self.in_flight[future] = job
         future.add_done_callback(self.done.put)
+        # Releasing a future sends a message on the client's batched stream, which
+        # sends at most once every 10 ms: a release just before the submit would
+        # hold the submit back; just after it, the release waits instead.
+        self.told.clear()
 
     def _next_done(self) -> Any | None:
         """The next finished future of ours, or None once a stop was requested."""
@@ -475,6 +527,17 @@ def _check_scheduler(distributed: Any, scheduler: Any) -> None:
     )
 
 
+def _check_installed() -> None:
+    """Raise DaskNotInstalledError unless dask and distributed can be imported;
+    imports neither."""
+    try:
+        found = all(importlib.util.find_spec(n) for n in ("dask", "distributed"))
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        _import_distributed()
+
+
 def _import_distributed() -> Any:
     try:
         import dask  # noqa: F401
@@ -488,11 +551,11 @@ def _import_distributed() -> Any:
     return distributed
 
 
-def _check_picklable(evaluate: Any, objective: Any) -> None:
+def _check_picklable(objective: Any) -> None:
     import cloudpickle  # type: ignore[import-untyped]
 
     try:
-        cloudpickle.dumps(evaluate)
+        cloudpickle.dumps(objective)
     except Exception as exc:
         raise ObjectiveNotPicklableError(
             f"The objective {objective!r} cannot be pickled, so it cannot be sent "
@@ -504,12 +567,16 @@ def _check_picklable(evaluate: Any, objective: Any) -> None:
 
 @contextlib.contextmanager
 def _client(
-    distributed: Any, scheduler: Any, workers: int | None, dashboard: str | None
+    distributed: Any,
+    scheduler: Any,
+    workers: int | None,
+    dashboard: str | None,
+    method: str | None,
 ) -> Iterator[tuple[Any, _LocalCluster | None]]:
     """A client on the cluster to use, and the local cluster if one was started
-    here; close only what was opened here."""
+    here (its workers started with ``method``); close only what was opened here."""
     if scheduler is None:
-        owned = _LocalCluster(workers, dashboard)
+        owned = _LocalCluster(workers, dashboard, method or "spawn")
         try:
             yield owned.client, owned
         finally:

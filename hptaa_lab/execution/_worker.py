@@ -1,8 +1,11 @@
-"""What runs inside a Dask worker: the objective wrapper and the worker setup.
+"""What runs inside a Dask worker: the objective wrapper, the worker setup and the
+worker template report.
 
-Both are made by factories, so that cloudpickle sends them by value: a worker
-then runs them without importing hptaa_lab (and its search-space, store and
-model dependencies), which saves a second or more when each worker starts.
+All are made by factories, so that cloudpickle sends them by value: a worker
+started as a fresh interpreter (without the worker template, or on a cluster
+started elsewhere) then runs them without importing hptaa_lab (and its
+search-space, store and model dependencies), which saves a second or more when
+each worker starts.
 Imported only once dask and distributed are known to be installed.
 """
 
@@ -15,7 +18,13 @@ from typing import Any
 
 from distributed import WorkerPlugin
 
-__all__ = ["BLAS_ENV", "Evaluate", "evaluation", "local_worker_plugin"]
+__all__ = [
+    "BLAS_ENV",
+    "Evaluate",
+    "evaluation",
+    "local_worker_plugin",
+    "template_report",
+]
 
 # Worker environment of a local cluster: one thread for every BLAS/OpenMP pool, so
 # that N worker processes use N cores.
@@ -75,3 +84,33 @@ def local_worker_plugin() -> WorkerPlugin:
             self.limits = threadpool_limits(limits=1)
 
     return LocalWorkerSetup()
+
+
+def template_report(preload: str) -> Callable[[], dict[str, Any]]:
+    """A function to run on a worker: what its worker template imported.
+
+    Args:
+        preload: Name of the module that imported the modules into the template
+            (``hptaa_lab.execution._preload``).
+
+    Returns:
+        A function returning ``{"template": parent pid, "imported": {module:
+        seconds} or None when the worker was not forked from the template,
+        "failed": {module: error}, "timeline": {"loaded": time, "done": time}}``,
+        the times as ``time.time()``: when the template had imported hptaa_lab,
+        and when it ended its last import.
+    """
+
+    def report() -> dict[str, Any]:
+        import os
+        import sys
+
+        module = sys.modules.get(preload)
+        return {
+            "template": os.getppid(),
+            "imported": None if module is None else dict(module.imported),
+            "failed": {} if module is None else dict(module.failed),
+            "timeline": dict(getattr(module, "timeline", {})),
+        }
+
+    return report

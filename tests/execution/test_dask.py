@@ -109,7 +109,9 @@ def _sleep_then_quadratic(config: dict[str, Any]) -> float:
 
 
 def _blas_report() -> dict[str, Any]:
-    """Run on a worker: its BLAS environment and the size of its thread pools."""
+    """Run on a worker: its BLAS environment, the size of its thread pools, and
+    whether Dask's statistical profiler is on."""
+    import dask
     import numpy as np  # noqa: F401
     from threadpoolctl import threadpool_info
 
@@ -118,6 +120,7 @@ def _blas_report() -> dict[str, Any]:
         "threads": {pool["num_threads"] for pool in threadpool_info()},
         "sigint": signal.getsignal(signal.SIGINT),
         "pid": os.getpid(),
+        "profiler": dask.config.get("distributed.worker.profile.enabled"),
     }
 
 
@@ -142,12 +145,15 @@ def _states(study: Study) -> list[TrialState]:
 
 
 def _child_pids() -> set[int]:
-    """Child processes, but not multiprocessing's resource tracker, which lives as
-    long as this process once anything was spawned."""
+    """Child processes, but not multiprocessing's resource tracker and the worker
+    template (its forkserver), which live as long as this process once started."""
     return {
         p.pid
         for p in psutil.Process().children(recursive=True)
-        if "resource_tracker" not in " ".join(p.cmdline())
+        if not any(
+            helper in " ".join(p.cmdline())
+            for helper in ("resource_tracker", "multiprocessing.forkserver")
+        )
     }
 
 
@@ -256,8 +262,9 @@ def test_keyboard_interrupt_cancels_trials_in_flight_and_closes_the_cluster(
 def test_local_cluster_workers_use_one_blas_thread_and_listen_on_loopback(
     client: Any,
 ) -> None:
-    """Check that every worker has one-thread BLAS settings and pools and ignores
-    Ctrl-C, and that the scheduler and workers listen on 127.0.0.1 only."""
+    """Check that every worker has one-thread BLAS settings and pools, ignores
+    Ctrl-C and runs without the statistical profiler, and that the scheduler and
+    workers listen on 127.0.0.1 only."""
     client.wait_for_workers(2, timeout=60)
     reports = client.run(_blas_report)
 
@@ -266,6 +273,7 @@ def test_local_cluster_workers_use_one_blas_thread_and_listen_on_loopback(
         assert report["env"] == dict.fromkeys(BLAS_VARS, "1")
         assert report["threads"] == {1}
         assert report["sigint"] == signal.SIG_IGN
+        assert report["profiler"] is False
     processes = [psutil.Process()] + [
         psutil.Process(r["pid"]) for r in reports.values()
     ]
