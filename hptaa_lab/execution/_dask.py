@@ -45,6 +45,19 @@ WORKER_CLOSE_S = 0.5
 
 Callback = Callable[["Study", TrialRecord], None]
 
+# Dask settings of a local cluster without a dashboard, whose figures only the
+# dashboard shows. With Dask's defaults the statistical profiler samples the
+# running trial's stack every 10 ms (about a sixth of a trial's CPU time), and an
+# idle cluster of two workers keeps about a tenth of a core busy (event-loop ticks
+# every 20 ms, system monitors every 0.5 s, memory monitors every 0.1 s), CPU that
+# the trials lose on a machine with as many cores as workers.
+QUIET_HOUSEKEEPING = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
 
 def run_parallel(
     study: Study,
@@ -149,8 +162,9 @@ def local_cluster(
 
     Each worker is a process with one thread and one BLAS/OpenMP thread, and
     listens on 127.0.0.1 only. The thread settings go into the workers'
-    environment; the driver's own environment is left as it is. Workers run
-    without Dask's statistical profiler unless there is a dashboard. Where the
+    environment; the driver's own environment is left as it is. Without a
+    dashboard, workers run without Dask's statistical profiler and with slower
+    housekeeping (see ``QUIET_HOUSEKEEPING``). Where the
     platform has a forkserver, workers are forked from the worker template, a
     process that has imported distributed, the driver script's imports and the
     modules of ``preload`` (see docs/parallel.md). A task whose worker dies
@@ -214,9 +228,8 @@ class _LocalCluster:
         # Read when a worker process starts: a worker that replaces a dead one
         # later starts with the method of the global config (spawn by default).
         config["distributed.worker.multiprocessing-method"] = method
-        # The statistical profiler samples the running trial's stack every 10 ms,
-        # which costs about a sixth of a trial's CPU; only the dashboard shows it.
-        config["distributed.worker.profile.enabled"] = dashboard_address is not None
+        if dashboard_address is None:
+            config.update(QUIET_HOUSEKEEPING)
         if method == "forkserver":
             _template.keep_preload(distributed)
         with dask.config.set(config):

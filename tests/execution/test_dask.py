@@ -29,6 +29,7 @@ from hptaa_lab.execution import (
     local_cluster,
     run_parallel,
 )
+from hptaa_lab.execution._dask import QUIET_HOUSEKEEPING
 from hptaa_lab.samplers import config_key
 from hptaa_lab.samplers import names as sampler_names
 from hptaa_lab.transfer import names as transfer_names
@@ -110,7 +111,7 @@ def _sleep_then_quadratic(config: dict[str, Any]) -> float:
 
 def _blas_report() -> dict[str, Any]:
     """Run on a worker: its BLAS environment, the size of its thread pools, and
-    whether Dask's statistical profiler is on."""
+    its profiler and housekeeping settings."""
     import dask
     import numpy as np  # noqa: F401
     from threadpoolctl import threadpool_info
@@ -120,7 +121,7 @@ def _blas_report() -> dict[str, Any]:
         "threads": {pool["num_threads"] for pool in threadpool_info()},
         "sigint": signal.getsignal(signal.SIGINT),
         "pid": os.getpid(),
-        "profiler": dask.config.get("distributed.worker.profile.enabled"),
+        "housekeeping": {key: dask.config.get(key) for key in QUIET_HOUSEKEEPING},
     }
 
 
@@ -263,8 +264,8 @@ def test_local_cluster_workers_use_one_blas_thread_and_listen_on_loopback(
     client: Any,
 ) -> None:
     """Check that every worker has one-thread BLAS settings and pools, ignores
-    Ctrl-C and runs without the statistical profiler, and that the scheduler and
-    workers listen on 127.0.0.1 only."""
+    Ctrl-C and runs without the statistical profiler and with slow housekeeping,
+    and that the scheduler and workers listen on 127.0.0.1 only."""
     client.wait_for_workers(2, timeout=60)
     reports = client.run(_blas_report)
 
@@ -273,7 +274,7 @@ def test_local_cluster_workers_use_one_blas_thread_and_listen_on_loopback(
         assert report["env"] == dict.fromkeys(BLAS_VARS, "1")
         assert report["threads"] == {1}
         assert report["sigint"] == signal.SIG_IGN
-        assert report["profiler"] is False
+        assert report["housekeeping"] == QUIET_HOUSEKEEPING
     processes = [psutil.Process()] + [
         psutil.Process(r["pid"]) for r in reports.values()
     ]
