@@ -20,11 +20,14 @@ Printed at the end:
   process, then on two at once) found each of two processes at most 10% slower
   than one alone (on a virtual machine, the host may give the two cores less
   than two cores' worth). The verdict uses quiet pairs only, if there are any.
-- where the parallel run's time goes: cluster start (the template's imports
-  included), each worker's first trial, the trials, the close.
-- for comparison: the same configurations on a plain process pool (no Dask, no
-  study, pool start included), and on a cluster started beforehand with
-  ``local_cluster`` (a first and a second study on it).
+- where the parallel run's time goes: when the worker template had imported
+  what, when the cluster was ready, each worker's first trial, the trials, the
+  close, and the driver's CPU time.
+- for comparison: the same call without the worker template
+  (``run_parallel(..., worker_template=False)``; ``--no-spawn`` skips it), the
+  same configurations on a plain process pool (no Dask, no study, pool start
+  included), and on a cluster started beforehand with ``local_cluster`` (a
+  first and a second study on it).
 - dispatch overhead: a trivial objective in-process and on a running cluster;
   the difference per trial is what sending a trial to a worker and its result
   back costs.
@@ -33,9 +36,9 @@ Other busy processes (on Linux, any other busy terminal session) leave the
 workers less than one core each, and the ratios then say nothing about
 hptaa_lab; the load figures say whether that happened.
 
-Run: ``.venv/bin/python scripts/bench_parallel.py`` (about three minutes on 2
-cores; ``--repeats 3`` for three pairs). Works offline: the digits data ship
-with scikit-learn.
+Run: ``.venv/bin/python scripts/bench_parallel.py`` (about two and a half
+minutes on 2 cores; ``--repeats 3`` for three pairs, about six). Works offline:
+the digits data ship with scikit-learn.
 """
 
 from __future__ import annotations
@@ -338,7 +341,7 @@ def run_child(kind: str, args: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-# -- the report --------------------------------------------------------------------------
+# -- the report ------------------------------------------------------------------
 
 
 def _load_text(result: dict[str, Any]) -> str:

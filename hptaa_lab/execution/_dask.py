@@ -220,19 +220,9 @@ class _LocalCluster:
 
         self.n_workers = workers if workers is not None else os.cpu_count() or 1
         self.force_close = True
-        # distributed would also copy these into the driver's environment before
-        # it spawns a worker; the workers get them from env= instead.
-        config: dict[str, Any] = {
-            f"distributed.nanny.pre-spawn-environ.{k}": None for k in BLAS_ENV
-        }
-        # Read when a worker process starts: a worker that replaces a dead one
-        # later starts with the method of the global config (spawn by default).
-        config["distributed.worker.multiprocessing-method"] = method
-        if dashboard_address is None:
-            config.update(QUIET_HOUSEKEEPING)
         if method == "forkserver":
             _template.keep_preload(distributed)
-        with dask.config.set(config):
+        with dask.config.set(_cluster_config(method, dashboard_address, BLAS_ENV)):
             self.cluster = distributed.LocalCluster(
                 n_workers=self.n_workers,
                 threads_per_worker=1,
@@ -269,6 +259,25 @@ class _LocalCluster:
                 _kill_busy_workers(self.cluster)
             self.cluster.close()
         logger.info("closed the local Dask cluster at %s", address)
+
+
+def _cluster_config(
+    method: str, dashboard_address: str | None, blas_env: dict[str, str]
+) -> dict[str, Any]:
+    """Dask settings while a local cluster starts; its nannies keep them for the
+    workers they start, also later."""
+    # distributed would also copy these into the driver's environment before it
+    # spawns a worker; the workers get them from env= instead.
+    config: dict[str, Any] = {
+        f"distributed.nanny.pre-spawn-environ.{k}": None for k in blas_env
+    }
+    # Read in the driver when a worker process starts: a worker that replaces a
+    # dead one later starts with the method of the global config (spawn by
+    # default).
+    config["distributed.worker.multiprocessing-method"] = method
+    if dashboard_address is None:
+        config.update(QUIET_HOUSEKEEPING)
+    return config
 
 
 def _kill_busy_workers(cluster: Any) -> None:
