@@ -5,12 +5,16 @@ previous study and of each older study along the chain of adjustments. Until the
 current model has its 2(d + 1) trials, each proposal is a bandit's choice between
 a random configuration (what plain TPE does then) and a proposal of one source of
 previous trials (a TPE fitted on that source's ranks, as T2PE does). The bandit
-learns from the current results how often each source's proposals beat random
-ones (Thompson sampling over a Beta posterior), so a source whose good region
-turned poor is soon left alone. Afterwards the current TPE proposes, with each
-trusted source's densities mixed into its good and bad densities in proportion
-to the source's trials (discounted by its trust) against the current trials; as
-current trials accumulate, or trust vanishes, the method becomes plain TPE.
+keeps, per source, the posterior probability that the source is still relevant
+and draws from it (Thompson sampling). The evidence is where the current values
+of the source's proposals fall among the source's own previous values (the
+previous best configuration, evaluated again, should still rank near the top)
+and how often they beat the current random proposals; a source whose good region
+turned poor is left after about one evaluation. Afterwards the current TPE
+proposes, with each trusted source's densities mixed into its good and bad
+densities in proportion to the source's trials (discounted by its trust) against
+the current trials; as current trials accumulate, or trust vanishes, the method
+becomes plain TPE.
 """
 
 from __future__ import annotations
@@ -48,6 +52,14 @@ _N_CANDIDATES = 64
 _PORTFOLIO = "auto-portfolio"
 _PRIOR = "auto-prior"
 _RANDOM = "random"
+_MAX_LOG_RATIO = math.log(20.0)
+PORTFOLIO_RATE = 10.0
+"""Rate of the exponential that a portfolio entry's quantile among its source's
+previous values follows when the source is relevant (mean about 0.1)."""
+PRIOR_RATE = 4.0
+"""The same for a draw from the source's model (mean about 0.25)."""
+WIN_IF_RELEVANT = 0.7
+"""Chance that a relevant source's proposal beats a random configuration."""
 
 
 @dataclass
@@ -65,6 +77,8 @@ class Source:
         bad: Density of the rest.
         values: Current objective values of the configurations this source
             proposed (portfolio and prior proposals).
+        rates: For each value, the rate of the exponential its quantile among
+            the previous values follows if the source is relevant.
     """
 
     name: str
@@ -75,6 +89,7 @@ class Source:
     good: _KDE
     bad: _KDE
     values: list[float] = field(default_factory=list)
+    rates: list[float] = field(default_factory=list)
 
 
 class Auto(TransferSampler):
@@ -90,13 +105,14 @@ class Auto(TransferSampler):
         portfolio: How many best previous configurations to evaluate first (the
             best of each source in turn, nearest first); None for one per source,
             at most 3.
-        prior_wins: Prior pseudo-count of a source's proposals beating random
-            ones (trust at the start).
-        prior_losses: Prior pseudo-count of them losing.
+        prior_relevance: Prior probability that a source is relevant (trust
+            at the start is 2 x this - 1).
         keep: Whether the sources stay in the model once the current TPE exists
             (False drops them then, as T2PE does).
         bandit: Whether the share of source proposals before the current model
             exists is learned (False: always a source proposal, as T2PE).
+        calibrate: How many observations the calibration against a source's own
+            previous values counts as at most (0 turns it off).
         **options: mapping, model, seed as for every transfer method.
     """
 
@@ -110,8 +126,7 @@ class Auto(TransferSampler):
         *,
         ancestors: Sequence[tuple[str, Projection]] | None = None,
         portfolio: int | None = None,
-        prior_wins: float = 3.0,
-        prior_losses: float = 1.0,
+        prior_relevance: float = 0.75,
         keep: bool = True,
         bandit: bool = True,
         calibrate: float = 3.0,
@@ -119,13 +134,19 @@ class Auto(TransferSampler):
     ) -> None:
         options.pop("best_first", None)
         super().__init__(space, previous, **options)
-        self.prior_counts = (prior_wins, prior_losses)
+        if not 0.0 < prior_relevance < 1.0:
+            raise ValueError(
+                f"prior_relevance must lie strictly between 0 and 1, got "
+                f"{prior_relevance!r}; 0.75 is the default."
+            )
+        self.prior_relevance = prior_relevance
         self.keep = keep
         self.bandit = bandit
         self.calibrate = calibrate
         self.sources: list[Source] = []
         self._random_values: list[float] = []
         self._origin: dict[tuple[tuple[str, Any], ...], Source | None] = {}
+        self._rates: dict[tuple[tuple[str, Any], ...], float] = {}
         self._X_cur = np.empty((0, self.encoder.dim))
         self._y_cur = np.empty(0)
         n_init = getattr(self.base, "n_init", 2 * (self.encoder.dim + 1))
@@ -224,33 +245,55 @@ class Auto(TransferSampler):
 
     # -- trust ---------------------------------------------------------------
 
-    def win_rate(self, source: Source) -> tuple[float, float]:
-        """Posterior Beta(a, b) of the chance that this source's proposal beats a
-        random configuration, from the current results so far.
+    def evidence(self, source: Source) -> float:
+        """Log-odds that this source is relevant (its good region is still good),
+        from the prior and the current results so far.
 
-        Every (source proposal, random proposal) pair is compared; the evidence
-        counts as min(source proposals, random proposals) independent trials.
+        Two kinds of evidence, each a log likelihood ratio of "relevant" against
+        "irrelevant":
+
+        - Calibration: where each current value of the source's proposals falls
+          among the source's own previous values (its quantile u). Relevant, a
+          proposal ranks near where the source expected it: u follows an
+          exponential of rate ``PORTFOLIO_RATE`` (mean about a tenth) for a
+          portfolio entry, a previous best configuration, and ``PRIOR_RATE`` for
+          a draw from the source's model; irrelevant, u is uniform.
+        - Comparison with the current random proposals: relevant, a source
+          proposal beats a random one with probability ``WIN_IF_RELEVANT``,
+          irrelevant with one half; every (source, random) pair is compared and
+          the evidence counts as min(source proposals, random proposals) trials.
         """
-        a, b = self.prior_counts
+        logit = math.log(self.prior_relevance / (1.0 - self.prior_relevance))
         mine, theirs = np.asarray(source.values), np.asarray(self._random_values)
         if mine.size and self.calibrate > 0.0:
             before = np.asarray(source.projection.values)
-            wins = (mine[:, None] < before[None, :]).mean()
-            n = min(float(mine.size), self.calibrate)
-            a, b = a + wins * n, b + (1.0 - wins) * n
-        if mine.size == 0 or theirs.size == 0:
-            return a, b
-        wins = (mine[:, None] < theirs[None, :]).mean() + 0.5 * (
-            mine[:, None] == theirs[None, :]
-        ).mean()
-        n = min(mine.size, theirs.size)
-        return a + wins * n, b + (1.0 - wins) * n
+            ratios = []
+            for value, rate in zip(source.values, source.rates, strict=True):
+                u = float((before < value).mean() + 0.5 * (before == value).mean())
+                relevant = rate * math.exp(-rate * u) / -math.expm1(-rate)
+                ratios.append(
+                    min(max(math.log(relevant), -_MAX_LOG_RATIO), _MAX_LOG_RATIO)
+                )
+            # One shift of the whole scale moves every quantile alike: the values
+            # are not independent evidence, so they count as at most a few.
+            logit += float(np.mean(ratios)) * min(len(ratios), self.calibrate)
+        if mine.size and theirs.size:
+            wins = (mine[:, None] < theirs[None, :]).mean() + 0.5 * (
+                mine[:, None] == theirs[None, :]
+            ).mean()
+            n = min(mine.size, theirs.size)
+            p = WIN_IF_RELEVANT
+            logit += n * (wins * math.log(2 * p) + (1 - wins) * math.log(2 * (1 - p)))
+        return logit
+
+    def relevance(self, source: Source) -> float:
+        """Posterior probability that the source is relevant."""
+        return float(1.0 / (1.0 + math.exp(-self.evidence(source))))
 
     def trust(self, source: Source) -> float:
-        """Trust in a source, in [0, 1]: 2 P(its proposal beats random) - 1 under
-        the posterior mean, floored at 0."""
-        a, b = self.win_rate(source)
-        return float(min(max(2.0 * a / (a + b) - 1.0, 0.0), 1.0))
+        """Trust in a source, in [0, 1]: 2 P(relevant) - 1, floored at 0 (no trust
+        unless relevance is more likely than not)."""
+        return float(min(max(2.0 * self.relevance(source) - 1.0, 0.0), 1.0))
 
     def _tell(self, config: Mapping[str, Any], value: float | None) -> None:
         key = config_key(config)
@@ -262,6 +305,7 @@ class Auto(TransferSampler):
             self._random_values.append(value)
         elif isinstance(origin, Source):
             origin.values.append(value)
+            origin.rates.append(self._rates.pop(key, PRIOR_RATE))
         if math.isfinite(value):
             x = self.encoder.encode([config])
             self._X_cur = np.concatenate([self._X_cur, x])
@@ -282,6 +326,7 @@ class Auto(TransferSampler):
             for i, (source, partial) in enumerate(self._portfolio):
                 if all(config.get(n) == v for n, v in partial.items()):
                     self._origin[key] = source
+                    self._rates[key] = PORTFOLIO_RATE
                     del self._portfolio[i]
                     break
         elif proposed_by in labels:
@@ -315,16 +360,22 @@ class Auto(TransferSampler):
     def _note(self, proposal: Proposal, origin: Source | str | None) -> Proposal:
         if origin == "other" and proposal.proposed_by == _RANDOM:
             origin = None  # the model's own random proposal: evidence as well
-        self._origin[config_key(proposal.config)] = origin  # type: ignore[assignment]
+        key = config_key(proposal.config)
+        self._origin[key] = origin  # type: ignore[assignment]
+        if proposal.proposed_by == _PORTFOLIO:
+            self._rates[key] = PORTFOLIO_RATE
         return proposal
 
     def _initial_proposal(self, pending: Sequence[Mapping[str, Any]]) -> Proposal:
         """Before the current model exists: a random configuration, or a proposal
         of the source whose Thompson draw is best, if that draw beats random."""
         if self.bandit:
-            draws = [self.rng.beta(*self.win_rate(s)) for s in self.sources]
-            best = int(np.argmax(draws))
-            chosen = self.sources[best] if draws[best] > 0.5 else None
+            # Thompson sampling over "relevant or not": each source is drawn
+            # relevant with its posterior probability; the most probably relevant
+            # of those drawn proposes.
+            relevance = [self.relevance(s) for s in self.sources]
+            drawn = [p for p in relevance if self.rng.random() < p]
+            chosen = self.sources[relevance.index(max(drawn))] if drawn else None
         else:
             chosen = self.sources[0]
         if chosen is not None:

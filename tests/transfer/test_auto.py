@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from hptaa_lab import create_study, load_study
 from hptaa_lab.space import Mapping, build_space
 from hptaa_lab.transfer import Auto, PreviousTrials, make_transfer, project_chain
+from hptaa_lab.transfer._auto import PORTFOLIO_RATE, PRIOR_RATE, WIN_IF_RELEVANT
 
 SPACE = build_space({"x": (0.0, 1.0), "y": (0.0, 1.0)})
 
@@ -47,21 +50,47 @@ def test_trust_falls_when_source_proposals_lose_to_random_ones() -> None:
     assert disagree.trust(disagree.sources[0]) == 0.0
 
 
-def test_win_rate_counts_pairs_against_random_and_previous_values() -> None:
-    """Check the Beta posterior: pairs against random proposals count as
-    min(n_source, n_random) trials, and the calibration against the source's own
-    previous values as at most ``calibrate`` trials."""
-    previous = previous_trials(bowl)
-    plain = Auto(SPACE, previous, seed=0, calibrate=0.0)
+def test_comparisons_with_random_proposals_count_min_pairs() -> None:
+    """Check the evidence from random proposals: every (source, random) pair is
+    compared, and the win share counts as min(n_source, n_random) trials, each a
+    likelihood ratio of WIN_IF_RELEVANT against one half."""
+    plain = Auto(SPACE, previous_trials(bowl), seed=0, calibrate=0.0)
     source = plain.sources[0]
-    assert plain.win_rate(source) == (3.0, 1.0)
+    assert plain.relevance(source) == pytest.approx(0.75)
     source.values.extend([0.1, 0.1])
+    source.rates.extend([PRIOR_RATE, PRIOR_RATE])
     plain._random_values.extend([0.5, 0.5, 0.05])
-    a, b = plain.win_rate(source)
-    assert (a, b) == pytest.approx((3.0 + 2 / 3 * 2, 1.0 + 1 / 3 * 2))
-    calibrated = Auto(SPACE, previous, seed=0, calibrate=3.0)
-    calibrated.sources[0].values.append(-1.0)  # better than every previous value
-    assert calibrated.win_rate(calibrated.sources[0]) == (4.0, 1.0)
+    p = WIN_IF_RELEVANT
+    expected = math.log(3.0) + 2 * (
+        2 / 3 * math.log(2 * p) + 1 / 3 * math.log(2 * (1 - p))
+    )
+    assert plain.evidence(source) == pytest.approx(expected)
+
+
+def test_calibration_reads_the_quantile_among_previous_values() -> None:
+    """Check that a portfolio entry that still beats every previous value makes
+    the source more probably relevant, one that is worse than every previous value
+    leaves it improbable after a single evaluation, and that many values count as
+    at most ``calibrate`` observations."""
+    previous = previous_trials(bowl)
+    prior = math.log(3.0)
+
+    def evidence(values: list[float], rate: float = PORTFOLIO_RATE, **kw) -> float:
+        sampler = Auto(SPACE, previous, seed=0, **kw)
+        sampler.sources[0].values.extend(values)
+        sampler.sources[0].rates.extend([rate] * len(values))
+        return sampler.evidence(sampler.sources[0])
+
+    best = evidence([-1.0])
+    assert best == pytest.approx(prior + math.log(PORTFOLIO_RATE / -math.expm1(-10)))
+    worst = evidence([10.0])
+    assert 1 / (1 + math.exp(-worst)) < 0.2
+    assert evidence([10.0] * 10) == pytest.approx(prior + 3 * (worst - prior))
+    assert evidence([10.0] * 10, calibrate=0.0) == pytest.approx(prior)
+    # A model's draw is expected to rank lower than a previous best: the same
+    # middling quantile is weaker evidence against it.
+    median = float(np.median(previous.values))
+    assert evidence([median], rate=PRIOR_RATE) > evidence([median])
 
 
 def test_bandit_leaves_a_misleading_source_before_the_model_exists() -> None:
@@ -186,7 +215,8 @@ def test_resumed_study_keeps_the_bandit_evidence(tmp_path) -> None:
     live, again = v2.sampler.sources[0], resumed.sampler.sources[0]
     assert again.values == live.values
     assert resumed.sampler._random_values == v2.sampler._random_values
-    assert resumed.sampler.win_rate(again) == v2.sampler.win_rate(live)
+    assert again.rates == live.rates
+    assert resumed.sampler.evidence(again) == v2.sampler.evidence(live)
     assert resumed.sampler._portfolio == []
 
 
@@ -225,7 +255,8 @@ def test_chain_prior_proposals_are_labelled_by_source_and_restored(tmp_path) -> 
     resumed = load_study("v3", store=url)
     for live, again in zip(v3.sampler.sources, resumed.sampler.sources, strict=True):
         assert again.values == live.values
-        assert resumed.sampler.win_rate(again) == v3.sampler.win_rate(live)
+        assert again.rates == live.rates
+        assert resumed.sampler.evidence(again) == v3.sampler.evidence(live)
 
 
 def test_unusable_direct_previous_study_says_older_ones_are_used(caplog) -> None:
@@ -265,3 +296,10 @@ def test_chain_does_not_refill_a_value_removed_then_added_back() -> None:
     to_v3 = Mapping(previous_fixed={"dropout": 0.1})
     ((_name, projection),) = project_chain(v3, to_v3, previous)
     assert projection.configs == ({"lr": 0.25},)
+
+
+@pytest.mark.parametrize("prior", [0.0, 1.0, 1.5])
+def test_prior_relevance_outside_the_open_interval_is_refused(prior: float) -> None:
+    """Check that a prior relevance of 0 or 1 (infinite log-odds) is a clear error."""
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        Auto(SPACE, previous_trials(bowl), prior_relevance=prior)
