@@ -113,6 +113,8 @@ class Auto(TransferSampler):
             exists is learned (False: always a source proposal, as T2PE).
         calibrate: How many observations the calibration against a source's own
             previous values counts as at most (0 turns it off).
+        prior_update: Whether each source's model also learns the current
+            results (False: it knows the previous trials only, as T2PE's).
         **options: mapping, model, seed as for every transfer method.
     """
 
@@ -126,10 +128,11 @@ class Auto(TransferSampler):
         *,
         ancestors: Sequence[tuple[str, Projection]] | None = None,
         portfolio: int | None = None,
-        prior_relevance: float = 0.75,
+        prior_relevance: float = 0.85,
         keep: bool = True,
         bandit: bool = True,
         calibrate: float = 3.0,
+        prior_update: bool = True,
         **options: Any,
     ) -> None:
         options.pop("best_first", None)
@@ -143,6 +146,7 @@ class Auto(TransferSampler):
         self.keep = keep
         self.bandit = bandit
         self.calibrate = calibrate
+        self.prior_update = prior_update
         self.sources: list[Source] = []
         self._random_values: list[float] = []
         self._origin: dict[tuple[tuple[str, Any], ...], Source | None] = {}
@@ -306,6 +310,14 @@ class Auto(TransferSampler):
         elif isinstance(origin, Source):
             origin.values.append(value)
             origin.rates.append(self._rates.pop(key, PRIOR_RATE))
+        if math.isfinite(value) and self.prior_update:
+            # Each source's model learns the current result too, on the scale of
+            # its own ranks: the value's quantile among the source's previous values.
+            for source in self.sources:
+                if all(n in config for n in source.names):
+                    before = np.asarray(source.projection.values)
+                    u = float((before < value).mean() + 0.5 * (before == value).mean())
+                    source.prior.tell(restricted(config, source.names), u)
         if math.isfinite(value):
             x = self.encoder.encode([config])
             self._X_cur = np.concatenate([self._X_cur, x])

@@ -56,14 +56,13 @@ def test_comparisons_with_random_proposals_count_min_pairs() -> None:
     likelihood ratio of WIN_IF_RELEVANT against one half."""
     plain = Auto(SPACE, previous_trials(bowl), seed=0, calibrate=0.0)
     source = plain.sources[0]
-    assert plain.relevance(source) == pytest.approx(0.75)
+    assert plain.relevance(source) == pytest.approx(plain.prior_relevance)
     source.values.extend([0.1, 0.1])
     source.rates.extend([PRIOR_RATE, PRIOR_RATE])
     plain._random_values.extend([0.5, 0.5, 0.05])
     p = WIN_IF_RELEVANT
-    expected = math.log(3.0) + 2 * (
-        2 / 3 * math.log(2 * p) + 1 / 3 * math.log(2 * (1 - p))
-    )
+    prior = math.log(plain.prior_relevance / (1 - plain.prior_relevance))
+    expected = prior + 2 * (2 / 3 * math.log(2 * p) + 1 / 3 * math.log(2 * (1 - p)))
     assert plain.evidence(source) == pytest.approx(expected)
 
 
@@ -73,10 +72,10 @@ def test_calibration_reads_the_quantile_among_previous_values() -> None:
     leaves it improbable after a single evaluation, and that many values count as
     at most ``calibrate`` observations."""
     previous = previous_trials(bowl)
-    prior = math.log(3.0)
+    prior = math.log(0.85 / 0.15)
 
     def evidence(values: list[float], rate: float = PORTFOLIO_RATE, **kw) -> float:
-        sampler = Auto(SPACE, previous, seed=0, **kw)
+        sampler = Auto(SPACE, previous, seed=0, prior_relevance=0.85, **kw)
         sampler.sources[0].values.extend(values)
         sampler.sources[0].rates.extend([rate] * len(values))
         return sampler.evidence(sampler.sources[0])
@@ -84,13 +83,31 @@ def test_calibration_reads_the_quantile_among_previous_values() -> None:
     best = evidence([-1.0])
     assert best == pytest.approx(prior + math.log(PORTFOLIO_RATE / -math.expm1(-10)))
     worst = evidence([10.0])
-    assert 1 / (1 + math.exp(-worst)) < 0.2
+    assert 1 / (1 + math.exp(-worst)) < 0.25
     assert evidence([10.0] * 10) == pytest.approx(prior + 3 * (worst - prior))
     assert evidence([10.0] * 10, calibrate=0.0) == pytest.approx(prior)
     # A model's draw is expected to rank lower than a previous best: the same
     # middling quantile is weaker evidence against it.
     median = float(np.median(previous.values))
     assert evidence([median], rate=PRIOR_RATE) > evidence([median])
+
+
+def test_source_models_learn_current_results_on_their_rank_scale() -> None:
+    """Check that each current result joins the source's model with its quantile
+    among the source's previous values (0 when it beats them all), and that
+    prior_update=False leaves the model with the previous trials only."""
+    previous = previous_trials(bowl)
+    updating = Auto(SPACE, previous, seed=0)
+    frozen = Auto(SPACE, previous, seed=0, prior_update=False)
+    config = {"x": 0.2, "y": 0.3}
+    for sampler in (updating, frozen):
+        sampler.tell(config, -1.0)
+    assert updating.sources[0].prior.y[-1] == 0.0
+    assert len(updating.sources[0].prior.y) == len(previous.values) + 1
+    assert len(frozen.sources[0].prior.y) == len(previous.values)
+    worst = max(previous.values) + 1.0
+    updating.tell({"x": 0.9, "y": 0.9}, worst)
+    assert updating.sources[0].prior.y[-1] == 1.0
 
 
 def test_bandit_leaves_a_misleading_source_before_the_model_exists() -> None:
