@@ -35,6 +35,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no-calibration": {"calibrate": 0.0},
     "no-bandit": {"bandit": False},
     "no-keep": {"keep": False},
+    "no-update": {"prior_update": False},
 }
 """Variant name -> keyword options of Auto (what is switched off)."""
 BASELINES = ("tpe", "best-first+t2pe")

@@ -246,15 +246,17 @@ class Encoder:
     ) -> dict[str, Any]:
         """Fill the active hyperparameters missing from ``partial`` at random.
 
-        The values of ``partial`` are kept exactly; values that the conditions make
-        inactive are dropped. Tries up to 100 random
-        fillings to avoid forbidden clauses.
+        The values of ``partial`` are kept exactly. Missing parents are filled so
+        that every given value stays active where some filling allows it;
+        otherwise the values the conditions make inactive are dropped. Tries up to
+        100 random fillings (also to avoid forbidden clauses).
 
         Raises:
             ValueError: If no valid completion was found.
         """
         given = {n: v for n, v in partial.items() if n in self.index}
         last_error: Exception | None = None
+        dropping: dict[str, Any] | None = None
         for _ in range(100):
             vector = self.sample(rng, 1)[0]
             values = dict(self.constants)
@@ -263,9 +265,17 @@ class Encoder:
             # The given values are kept exactly, not passed through the encoding.
             values.update(given)
             try:
-                return self.check(self.active_values(values))
+                config = self.check(self.active_values(values))
             except ValueError as exc:
                 last_error = exc
+                continue
+            if given.keys() <= config.keys():
+                return config
+            # A parent filled at random made a given value inactive: prefer a
+            # filling that keeps every given value, if there is one.
+            dropping = dropping or config
+        if dropping is not None:
+            return dropping
         raise ValueError(
             f"No valid completion of {dict(partial)!r} found in 100 tries: {last_error}"
         )

@@ -2,19 +2,20 @@
 
 The study starts with a small portfolio: the best projected configuration of the
 previous study and of each older study along the chain of adjustments. Until the
-current model has its 2(d + 1) trials, each proposal is a bandit's choice between
-a random configuration (what plain TPE does then) and a proposal of one source of
-previous trials (a TPE fitted on that source's ranks, as T2PE does). The bandit
-keeps, per source, the posterior probability that the source is still relevant
-and draws from it (Thompson sampling). The evidence is where the current values
-of the source's proposals fall among the source's own previous values (the
-previous best configuration, evaluated again, should still rank near the top)
-and how often they beat the current random proposals; a source whose good region
-turned poor is left after about one evaluation. Afterwards the current TPE
-proposes, with each trusted source's densities mixed into its good and bad
-densities in proportion to the source's trials (discounted by its trust) against
-the current trials; as current trials accumulate, or trust vanishes, the method
-becomes plain TPE.
+current model has its 2(d + 1) trials, each proposal is a bandit's choice between a
+random configuration (what plain TPE does then) and a proposal of one source of
+previous trials (a TPE fitted on that source's ranks, as T2PE does, which also
+learns each current result at its quantile among the source's previous values). The
+bandit keeps, per source, the posterior probability that the source is still
+relevant and draws from it (Thompson sampling). The evidence is where the current
+values of the source's proposals fall among the source's own previous values (the
+previous best configuration, evaluated again, should still rank near the top) and
+how often they beat the current random proposals; after one evaluation of a source
+whose good region turned poor, most proposals are random. Afterwards the current TPE
+proposes, with each trusted source's densities mixed into its good and bad densities
+in proportion to the source's trials (discounted by its trust) against the current
+trials; as current trials accumulate, or trust vanishes, the method becomes plain
+TPE.
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ _PORTFOLIO = "auto-portfolio"
 _PRIOR = "auto-prior"
 _RANDOM = "random"
 _MAX_LOG_RATIO = math.log(20.0)
+_DEFAULT_RELEVANCE = 0.85
+_RANDOM_QUANTILE = 0.5
+"""Quantile among the previous values below which random current configurations
+say that the scale moved down (then calibration's good quantiles count less)."""
 PORTFOLIO_RATE = 10.0
 """Rate of the exponential that a portfolio entry's quantile among its source's
 previous values follows when the source is relevant (mean about 0.1)."""
@@ -128,7 +133,7 @@ class Auto(TransferSampler):
         *,
         ancestors: Sequence[tuple[str, Projection]] | None = None,
         portfolio: int | None = None,
-        prior_relevance: float = 0.85,
+        prior_relevance: float = _DEFAULT_RELEVANCE,
         keep: bool = True,
         bandit: bool = True,
         calibrate: float = 3.0,
@@ -140,7 +145,17 @@ class Auto(TransferSampler):
         if not 0.0 < prior_relevance < 1.0:
             raise ValueError(
                 f"prior_relevance must lie strictly between 0 and 1, got "
-                f"{prior_relevance!r}; 0.75 is the default."
+                f"{prior_relevance!r}; {_DEFAULT_RELEVANCE} is the default."
+            )
+        if not 0.0 <= calibrate < math.inf:
+            raise ValueError(
+                f"calibrate must be a number >= 0 (0 turns the calibration off), "
+                f"got {calibrate!r}."
+            )
+        if portfolio is not None and portfolio < 0:
+            raise ValueError(
+                f"portfolio must be >= 0 (0: no portfolio; None: one per source), "
+                f"got {portfolio!r}."
             )
         self.prior_relevance = prior_relevance
         self.keep = keep
@@ -174,8 +189,10 @@ class Auto(TransferSampler):
         older = f" nor of its {len(pairs) - 1} older studies" if len(pairs) > 1 else ""
         if not self.sources:
             survived = sum(len(projection) for _, projection in pairs)
-            if survived == 0:
-                dropped = sum(len(projection.dropped) for _, projection in pairs)
+            dropped = sum(len(projection.dropped) for _, projection in pairs)
+            if survived == 0 and dropped == 0:
+                why = f"{direct}{older} has no complete trial to transfer from"
+            elif survived == 0:
                 why = (
                     f"no previous trial of {direct}{older} survived projection into "
                     f"the current search space ({dropped} dropped)"
@@ -184,7 +201,8 @@ class Auto(TransferSampler):
                 why = (
                     f"no previous trial source is usable: the {survived} trial(s) of "
                     f"{direct}{older} that survived projection are fewer than 2 per "
-                    "study or share no hyperparameter that took more than one value"
+                    "study, all equally good, or share no hyperparameter that took "
+                    "more than one value"
                 )
             logger.warning(
                 "%s: %s; tuning with plain %s instead.", self.name, why, self.model
@@ -199,7 +217,8 @@ class Auto(TransferSampler):
             )
 
     def _make_source(self, name: str, projection: Projection, k: int) -> Source | None:
-        if len(projection) < 2:
+        if len(projection) < 2 or len(set(projection.values)) < 2:
+            # Fewer than two trials, or all equally good: no ranking to learn.
             return None
         names = varying_names(projection.configs, self.encoder.names)
         if not names:
@@ -273,6 +292,11 @@ class Auto(TransferSampler):
             before = np.asarray(source.projection.values)
             ratios = []
             for value, rate in zip(source.values, source.rates, strict=True):
+                if not math.isfinite(value):
+                    # A failure may have nothing to do with the configuration
+                    # (an interrupted run, a lost worker): it counts only in the
+                    # comparison with random proposals.
+                    continue
                 u = float((before < value).mean() + 0.5 * (before == value).mean())
                 relevant = rate * math.exp(-rate * u) / -math.expm1(-rate)
                 ratios.append(
@@ -280,15 +304,37 @@ class Auto(TransferSampler):
                 )
             # One shift of the whole scale moves every quantile alike: the values
             # are not independent evidence, so they count as at most a few.
-            logit += float(np.mean(ratios)) * min(len(ratios), self.calibrate)
+            if ratios:
+                mean = float(np.mean(ratios))
+                if mean > 0.0 and theirs.size:
+                    # It also rests on the scale staying the same. Random current
+                    # configurations should rank in the worse part of the previous
+                    # (tuned) values; where they rank near the top, every value
+                    # moved down, and a good quantile proves little.
+                    shift = min(self._random_quantile(source) / _RANDOM_QUANTILE, 1.0)
+                    mean *= shift**2
+                logit += mean * min(len(ratios), self.calibrate)
         if mine.size and theirs.size:
-            wins = (mine[:, None] < theirs[None, :]).mean() + 0.5 * (
-                mine[:, None] == theirs[None, :]
-            ).mean()
+            # Ties (flat or discrete objectives, a failure against a failure) are
+            # no evidence either way.
+            wins = (mine[:, None] < theirs[None, :]).mean()
+            losses = (mine[:, None] > theirs[None, :]).mean()
             n = min(mine.size, theirs.size)
             p = WIN_IF_RELEVANT
-            logit += n * (wins * math.log(2 * p) + (1 - wins) * math.log(2 * (1 - p)))
+            logit += n * (wins * math.log(2 * p) + losses * math.log(2 * (1 - p)))
         return logit
+
+    def _random_quantile(self, source: Source) -> float:
+        """Mean quantile of the current random proposals' values among the
+        source's previous values (failures count as the worst), shrunk towards
+        ``_RANDOM_QUANTILE`` by two pseudo-values so that one lucky random
+        configuration does not read as a shift."""
+        before = np.asarray(source.projection.values)
+        theirs = np.asarray(self._random_values)
+        below = (before[None, :] < theirs[:, None]).sum()
+        ties = (before[None, :] == theirs[:, None]).sum()
+        total = (below + 0.5 * ties) / before.size
+        return float((2 * _RANDOM_QUANTILE + total) / (2 + theirs.size))
 
     def relevance(self, source: Source) -> float:
         """Posterior probability that the source is relevant."""

@@ -252,3 +252,24 @@ def test_sample_stays_in_the_encoding(small_space: CS.ConfigurationSpace) -> Non
     assert sample.shape == (200, encoder.dim)
     assert ((sample[:, ~cat] >= 0) & (sample[:, ~cat] <= 1)).all()
     assert set(np.unique(sample[:, cat])) == {0.0, 1.0, 2.0}
+
+
+def test_complete_fills_a_missing_parent_so_given_values_stay_active() -> None:
+    """Check that a missing parent is filled with a choice under which every given
+    value stays active, and that a given value its given parent makes inactive is
+    still dropped."""
+    space = build_space(
+        {
+            "opt": ["a", "b", "c"],
+            "x": {"float": (0.0, 1.0), "if": {"opt": "a"}},
+            "y": (0.0, 1.0),
+        }
+    )
+    encoder = Encoder(space)
+    for seed in range(20):
+        config = encoder.complete({"x": 0.3}, np.random.default_rng(seed))
+        assert config["opt"] == "a"
+        assert config["x"] == 0.3
+    dropped = encoder.complete({"x": 0.3, "opt": "b"}, np.random.default_rng(0))
+    assert "x" not in dropped
+    assert dropped["opt"] == "b"
