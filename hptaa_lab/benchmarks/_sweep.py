@@ -7,11 +7,17 @@ complete, the tidy table, the speedup grids, the failure rates and the HTML
 report. A rerun with the same folder and configuration skips finished units; a
 different configuration is refused. The manifest lists the (benchmark, task)
 pairs, so a suite chosen by name is stored as its benchmarks, and folders of
-sweeps made before the chain and inverted suites existed resume as they are.
+sweeps made before the chain and inverted suites existed resume as they are. It
+also records a fingerprint of the code that computes results (``code_version``):
+a folder made by other code is refused rather than resumed, so one table never
+mixes two versions of a method; folders made before fingerprints were recorded
+resume as they are.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import logging
 import os
@@ -257,6 +263,24 @@ def run_sweep(
     return frame
 
 
+_CODE_PACKAGES = ("benchmarks", "samplers", "space", "transfer")
+"""Subpackages of hptaa_lab whose code decides a sweep's results."""
+
+
+@functools.cache
+def code_version() -> str:
+    """A fingerprint (12 hex digits of SHA-256) of the source files that decide a
+    sweep's results: hptaa_lab's benchmarks, samplers, space and transfer
+    subpackages."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for package in _CODE_PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def prepare_folder(folder: Path, config: SweepConfig) -> None:
     """Create the folder and its manifest, or check that the manifest matches.
 
@@ -274,6 +298,7 @@ def prepare_folder(folder: Path, config: SweepConfig) -> None:
     wanted = json.loads(json.dumps({"format": FORMAT, **config.to_json()}))
     if manifest.is_file():
         there = json.loads(manifest.read_text(encoding="utf-8"))
+        code = there.pop("code", None)
         if _comparable(there) != _comparable(wanted):
             differences = [
                 _difference(key, there.get(key), wanted.get(key))
@@ -286,6 +311,13 @@ def prepare_folder(folder: Path, config: SweepConfig) -> None:
                 "choose another --out folder, or rerun with the configuration "
                 "of that folder to resume it."
             )
+        if code is not None and code != code_version():
+            raise SweepError(
+                f"The folder {folder} holds results of other hptaa_lab code (code "
+                f"version {code}; this one is {code_version()}). Resuming would mix "
+                "results of two versions of the methods: choose another --out "
+                "folder."
+            )
         return
     if (folder / RESULTS).exists():
         raise SweepError(
@@ -293,6 +325,7 @@ def prepare_folder(folder: Path, config: SweepConfig) -> None:
             "configuration is unknown. Results are not mixed: choose another "
             "--out folder."
         )
+    wanted["code"] = code_version()
     manifest.write_text(json.dumps(wanted, indent=2) + "\n", encoding="utf-8")
 
 

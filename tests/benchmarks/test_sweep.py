@@ -289,3 +289,22 @@ def test_outputs_hold_the_grid_of_the_results(tmp_path: Path) -> None:
     curves = _outputs.mean_trajectories(frame, "NAS-B", "cifar10", 10)
     assert set(curves) == set(config.methods)
     assert all(len(curve) == 40 for curve in curves.values())
+
+
+def test_folder_made_by_other_code_is_refused(tmp_path: Path) -> None:
+    """Check that the manifest records the code version, that the same code
+    resumes, and that a folder made by other code is refused with a message
+    saying what to do."""
+    from hptaa_lab.benchmarks._sweep import MANIFEST, code_version, prepare_folder
+
+    config = _config(seeds=1, benchmarks=["NAS-B:cifar10"])
+    prepare_folder(tmp_path, config)
+    manifest = json.loads((tmp_path / MANIFEST).read_text())
+    assert manifest["code"] == code_version()
+    assert len(code_version()) == 12
+    prepare_folder(tmp_path, config)  # same code: resumes
+
+    manifest["code"] = "0" * 12
+    (tmp_path / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(SweepError, match=r"other hptaa_lab code.*another --out"):
+        prepare_folder(tmp_path, config)
