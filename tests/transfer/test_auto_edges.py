@@ -26,6 +26,8 @@ from hptaa_lab.samplers import config_key
 from hptaa_lab.space import build_space
 from hptaa_lab.transfer import Auto, PreviousTrials
 
+from .test_auto import previous_trials, run
+
 # The objectives travel to Dask workers by value (see tests/execution/test_dask.py).
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
@@ -58,21 +60,6 @@ def conditional_bowl(c: dict[str, Any]) -> float:
 
 def raises(c: dict[str, Any]) -> float:
     raise RuntimeError("the objective broke")
-
-
-def previous_trials(f: Objective, n: int = 30, seed: int = 0) -> PreviousTrials:
-    rng = np.random.default_rng(seed)
-    configs = tuple({"x": float(a), "y": float(b)} for a, b in rng.random((n, 2)))
-    return PreviousTrials(SPACE, configs, tuple(f(c) for c in configs), study="prev")
-
-
-def run(sampler: Auto, f: Objective, n: int) -> list[str]:
-    labels = []
-    for _ in range(n):
-        proposal = sampler.ask()
-        labels.append(proposal.proposed_by)
-        sampler.tell(proposal.config, f(proposal.config))
-    return labels
 
 
 def store_url(tmp_path: Path) -> str:
