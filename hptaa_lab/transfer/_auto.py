@@ -96,6 +96,13 @@ class Source:
     values: list[float] = field(default_factory=list)
     rates: list[float] = field(default_factory=list)
 
+    def quantile(self, value: float) -> float:
+        """Where a current value falls among the projected trials' previous
+        values: the share that are better, ties counting half (0 when it beats
+        them all; a failure, +inf, is 1)."""
+        before = np.asarray(self.projection.values)
+        return float((before < value).mean() + 0.5 * (before == value).mean())
+
 
 class Auto(TransferSampler):
     """Transfer from one or more sources of previous trials, trusted as far as the
@@ -280,16 +287,19 @@ class Auto(TransferSampler):
           proposal ranks near where the source expected it: u follows an
           exponential of rate ``PORTFOLIO_RATE`` (mean about a tenth) for a
           portfolio entry, a previous best configuration, and ``PRIOR_RATE`` for
-          a draw from the source's model; irrelevant, u is uniform.
+          a draw from the source's model; irrelevant, u is uniform. Together the
+          values count as at most ``calibrate`` observations; failures are left
+          out, and good quantiles count less when the random proposals rank
+          near the top too (the whole scale moved down).
         - Comparison with the current random proposals: relevant, a source
           proposal beats a random one with probability ``WIN_IF_RELEVANT``,
-          irrelevant with one half; every (source, random) pair is compared and
-          the evidence counts as min(source proposals, random proposals) trials.
+          irrelevant with one half; every (source, random) pair is compared,
+          ties count neither way, and the evidence counts as min(source
+          proposals, random proposals) trials.
         """
         logit = math.log(self.prior_relevance / (1.0 - self.prior_relevance))
         mine, theirs = np.asarray(source.values), np.asarray(self._random_values)
         if mine.size and self.calibrate > 0.0:
-            before = np.asarray(source.projection.values)
             ratios = []
             for value, rate in zip(source.values, source.rates, strict=True):
                 if not math.isfinite(value):
@@ -297,7 +307,7 @@ class Auto(TransferSampler):
                     # (an interrupted run, a lost worker): it counts only in the
                     # comparison with random proposals.
                     continue
-                u = float((before < value).mean() + 0.5 * (before == value).mean())
+                u = source.quantile(value)
                 relevant = rate * math.exp(-rate * u) / -math.expm1(-rate)
                 ratios.append(
                     min(max(math.log(relevant), -_MAX_LOG_RATIO), _MAX_LOG_RATIO)
@@ -329,12 +339,8 @@ class Auto(TransferSampler):
         source's previous values (failures count as the worst), shrunk towards
         ``_RANDOM_QUANTILE`` by two pseudo-values so that one lucky random
         configuration does not read as a shift."""
-        before = np.asarray(source.projection.values)
-        theirs = np.asarray(self._random_values)
-        below = (before[None, :] < theirs[:, None]).sum()
-        ties = (before[None, :] == theirs[:, None]).sum()
-        total = (below + 0.5 * ties) / before.size
-        return float((2 * _RANDOM_QUANTILE + total) / (2 + theirs.size))
+        total = sum(source.quantile(value) for value in self._random_values)
+        return (2 * _RANDOM_QUANTILE + total) / (2 + len(self._random_values))
 
     def relevance(self, source: Source) -> float:
         """Posterior probability that the source is relevant."""
@@ -361,8 +367,7 @@ class Auto(TransferSampler):
             # its own ranks: the value's quantile among the source's previous values.
             for source in self.sources:
                 if all(n in config for n in source.names):
-                    before = np.asarray(source.projection.values)
-                    u = float((before < value).mean() + 0.5 * (before == value).mean())
+                    u = source.quantile(value)
                     source.prior.tell(restricted(config, source.names), u)
         if math.isfinite(value):
             x = self.encoder.encode([config])
