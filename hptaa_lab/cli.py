@@ -136,11 +136,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        print(
-            "\ninterrupted: every finished trial is kept in the trial store.",
-            file=sys.stderr,
-        )
+        print(_interrupted(args), file=sys.stderr)
         return 130
+
+
+def _interrupted(args: argparse.Namespace) -> str:
+    """What survives an interruption of the command, and how to go on."""
+    if args.command == "bench":
+        where = f" in {args.out}" if getattr(args, "out", None) else ""
+        return (
+            f"\ninterrupted: every finished unit is kept{where} (results.jsonl); "
+            "rerun the same command with the same --out to resume."
+        )
+    return "\ninterrupted: every finished trial is kept in the trial store."
 
 
 def _demo(args: argparse.Namespace) -> int:

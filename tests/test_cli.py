@@ -261,3 +261,36 @@ def test_summary_says_when_transfer_needed_more_evaluations() -> None:
     text = slower.format_summary()
     assert "0.67x (transfer needed 1.50 times more evaluations)" in text
     assert "no checkpoint of (5, 10, 20, 40) within the budget" in text
+
+
+def test_interrupted_bench_says_how_to_resume(monkeypatch, capsys) -> None:
+    """Check that Ctrl-C during `hptaa bench` names the kept results and the way
+    to resume, and that other commands name the trial store."""
+    from hptaa_lab import cli
+
+    def interrupt(args):
+        raise KeyboardInterrupt
+
+    parser = cli.build_parser
+    args = parser().parse_args(["bench", "--out", "sweep-folder"])
+    args.handler = interrupt
+    monkeypatch.setattr(cli, "build_parser", lambda: _Fixed(args))
+    assert cli.main(["bench"]) == 130
+    err = capsys.readouterr().err
+    assert "sweep-folder" in err and "same --out to resume" in err
+
+    other = parser().parse_args(["demo"])
+    other.handler = interrupt
+    monkeypatch.setattr(cli, "build_parser", lambda: _Fixed(other))
+    assert cli.main(["demo"]) == 130
+    assert "trial store" in capsys.readouterr().err
+
+
+class _Fixed:
+    """A parser stand-in that returns parsed arguments prepared beforehand."""
+
+    def __init__(self, args) -> None:
+        self.args = args
+
+    def parse_args(self, argv):
+        return self.args
