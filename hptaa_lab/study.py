@@ -311,6 +311,34 @@ def _is_finite_number(value: Any) -> bool:
         return False
 
 
+def _warn_unconfirmed_renames(
+    name: str,
+    previous_name: str,
+    previous_space: CS.ConfigurationSpace,
+    space: CS.ConfigurationSpace,
+    mapping: SpaceMapping,
+) -> None:
+    """Warn when the diff suggests renames the mapping does not confirm: the
+    previous values of those hyperparameters would not be transferred."""
+    from hptaa_lab.space import diff
+
+    suggestions = diff(previous_space, space, mapping).suggestions
+    if not suggestions:
+        return
+    pairs = ", ".join(f"{s.previous} -> {s.current}" for s in suggestions)
+    example = {s.previous: s.current for s in suggestions[:1]}
+    logger.warning(
+        "study %s: the diff from %s suggests renames the mapping does not confirm "
+        "(%s), so their previous values are not transferred. Confirm one with "
+        "mapping={'renames': %r}, or ignore this if they are different "
+        "hyperparameters.",
+        name,
+        previous_name,
+        pairs,
+        example,
+    )
+
+
 def create_study(
     name: str,
     space: CS.ConfigurationSpace | Mapping[str, Any],
@@ -374,7 +402,11 @@ def create_study(
     space_mapping = as_mapping(mapping)
     if previous_name is not None:
         prev_record = trial_store.get_study(previous_name)
-        space_mapping.validate(space_from_json(prev_record.space_json), space)
+        previous_space = space_from_json(prev_record.space_json)
+        space_mapping.validate(previous_space, space)
+        _warn_unconfirmed_renames(
+            name, previous_name, previous_space, space, space_mapping
+        )
     elif not space_mapping.is_empty:
         raise MappingError("A mapping needs a previous study; pass previous=<name>.")
     record = trial_store.create_study(

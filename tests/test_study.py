@@ -489,3 +489,32 @@ def test_default_transfer_is_auto(store: TrialStore) -> None:
     assert study.transfer == "auto"
     assert study.previous == "v1"
     assert study.sampler.name == "auto"
+
+
+def test_unconfirmed_rename_suggestion_is_a_warning(tmp_path, caplog) -> None:
+    """Check that creating a study whose diff suggests a rename the mapping does
+    not confirm warns with the mapping that would confirm it, and that a
+    confirmed rename is silent."""
+    import logging
+
+    from hptaa_lab import create_study
+
+    url = f"sqlite:///{tmp_path / 'renames.db'}"
+    create_study(
+        "v1", {"C": (1e-2, 1e2, "log"), "gamma": (1e-4, 1e-1, "log")}, store=url
+    )
+    current = {"svc_C": (1e-2, 1e2, "log"), "gamma": (1e-4, 1e-1, "log")}
+    with caplog.at_level(logging.WARNING, logger="hptaa_lab.study"):
+        create_study("v2", current, previous="v1", store=url)
+    assert "C -> svc_C" in caplog.text
+    assert "mapping={'renames': {'C': 'svc_C'}}" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="hptaa_lab.study"):
+        create_study(
+            "v2b",
+            current,
+            previous="v1",
+            mapping={"renames": {"C": "svc_C"}},
+            store=url,
+        )
+    assert "suggests renames" not in caplog.text
