@@ -55,6 +55,7 @@ _PRIOR = "auto-prior"
 _RANDOM = "random"
 _MAX_LOG_RATIO = math.log(20.0)
 _DEFAULT_RELEVANCE = 0.85
+_PRIOR_MIN_BANDWIDTH = 0.3
 _RANDOM_QUANTILE = 0.5
 """Quantile among the previous values below which random current configurations
 say that the scale moved down (then calibration's good quantiles count less)."""
@@ -127,6 +128,10 @@ class Auto(TransferSampler):
             previous values counts as at most (0 turns it off).
         prior_update: Whether each source's model also learns the current
             results (False: it knows the previous trials only, as T2PE's).
+        prior_min_bandwidth: Floor of the source model's kernel bandwidths (in
+            the unit-scaled space). Wide kernels keep its proposals spread over
+            the good region instead of piling onto near-copies of the best
+            configuration once it learns the current results.
         **options: mapping, model, seed as for every transfer method.
     """
 
@@ -145,6 +150,7 @@ class Auto(TransferSampler):
         bandit: bool = True,
         calibrate: float = 3.0,
         prior_update: bool = True,
+        prior_min_bandwidth: float = _PRIOR_MIN_BANDWIDTH,
         **options: Any,
     ) -> None:
         options.pop("best_first", None)
@@ -169,6 +175,7 @@ class Auto(TransferSampler):
         self.bandit = bandit
         self.calibrate = calibrate
         self.prior_update = prior_update
+        self.prior_min_bandwidth = prior_min_bandwidth
         self.sources: list[Source] = []
         self._random_values: list[float] = []
         self._origin: dict[tuple[tuple[str, Any], ...], Source | None] = {}
@@ -238,6 +245,7 @@ class Auto(TransferSampler):
             None if self.seed is None else self.seed + 7919 * (k + 1),
             n_init=0,
             random_fraction=0.0,
+            min_bandwidth=self.prior_min_bandwidth,
         )
         prior.tell_many([restricted(c, names) for c in projection.configs], list(y))
         # The previous configurations are not evaluated in the current study:

@@ -320,3 +320,26 @@ def test_prior_relevance_outside_the_open_interval_is_refused(prior: float) -> N
     """Check that a prior relevance of 0 or 1 (infinite log-odds) is a clear error."""
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
         Auto(SPACE, previous_trials(bowl), prior_relevance=prior)
+
+
+def test_source_proposals_spread_over_the_good_region() -> None:
+    """Check that the source's model, once it learns the current results, does not
+    pile its proposals onto near-copies of the best configuration (its kernels
+    have a floor of prior_min_bandwidth; with a tiny floor they collapse)."""
+
+    def spread(**options: float) -> float:
+        """Mean over seeds of the spread of x among the source's proposals."""
+        spreads = []
+        for seed in range(3):
+            sampler = Auto(SPACE, previous_trials(bowl), seed=seed, **options)
+            xs = []
+            for _ in range(5):
+                proposal = sampler.ask()
+                if proposal.proposed_by == "auto-prior":
+                    xs.append(proposal.config["x"])
+                sampler.tell(proposal.config, bowl(proposal.config))
+            spreads.append(float(np.std(xs)))
+        return float(np.mean(spreads))
+
+    assert spread() > 0.03  # 0.038 with the default floor
+    assert spread(prior_min_bandwidth=1e-3) < 0.02  # 0.016: near-copies
