@@ -30,13 +30,14 @@ import ConfigSpace as CS
 import numpy as np
 from scipy.special import logsumexp
 
-from hptaa_lab.samplers import Proposal, Sampler, config_key, make_sampler
+from hptaa_lab.samplers import Proposal, Sampler, config_key
 from hptaa_lab.samplers._base import ModelSampler
 from hptaa_lab.samplers._tpe import _KDE
-from hptaa_lab.space import Projection, subspace
+from hptaa_lab.space import Projection
 from hptaa_lab.transfer._base import (
     PreviousTrials,
     TransferSampler,
+    prior_sampler,
     project_chain,
     ranks,
     restricted,
@@ -239,18 +240,17 @@ class Auto(TransferSampler):
             return None
         known = np.array([self.encoder.names.index(n) for n in names])
         y = ranks(projection.values)
-        prior = make_sampler(
+        prior = prior_sampler(
             "tpe",
-            subspace(self.space, names),
-            None if self.seed is None else self.seed + 7919 * (k + 1),
+            self.space,
+            names,
+            projection.configs,
+            projection.values,
+            None if self.seed is None else self.seed + 7919 * k,
             n_init=0,
             random_fraction=0.0,
             min_bandwidth=self.prior_min_bandwidth,
         )
-        prior.tell_many([restricted(c, names) for c in projection.configs], list(y))
-        # The previous configurations are not evaluated in the current study:
-        # freshness is judged against the current trials, not the prior's.
-        prior._seen.clear()
         X = self.encoder.encode(projection.configs)[:, known]
         order = np.argsort(y, kind="stable")
         n_good = min(max(known.size + 1, math.ceil(0.15 * len(y))), len(y) - 1)

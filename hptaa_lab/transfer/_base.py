@@ -12,7 +12,7 @@ from typing import Any
 import ConfigSpace as CS
 import numpy as np
 
-from hptaa_lab.samplers import Proposal, Sampler, make_sampler
+from hptaa_lab.samplers import Proposal, Sampler, config_key, make_sampler
 from hptaa_lab.space import Mapping as SpaceMapping
 from hptaa_lab.space import Projection, project
 
@@ -164,7 +164,7 @@ class TransferSampler(Sampler):
 
     def tell(self, config: Mapping[str, Any], value: float | None) -> None:
         """Report a finished current trial to this method and its model."""
-        self._seen.add(_key(config))
+        self._seen.add(config_key(config))
         if value is None or not math.isfinite(value):
             self.n_failed += 1
         self.base.tell(config, value)
@@ -192,7 +192,7 @@ class TransferSampler(Sampler):
         self, pending: Sequence[Mapping[str, Any]], label: str
     ) -> Proposal | None:
         """The best projected configuration, unknown values filled at random."""
-        pending_keys = {_key(p) for p in pending}
+        pending_keys = {config_key(p) for p in pending}
         for i in self.projection.ranked()[:10]:
             try:
                 config = self.encoder.complete(self.projection.configs[i], self.rng)
@@ -211,7 +211,7 @@ class TransferSampler(Sampler):
     ) -> Proposal | None:
         """A fresh configuration from a model of previous trials over ``names``,
         the other values filled at random; None after 20 stale tries."""
-        pending_keys = {_key(p) for p in pending}
+        pending_keys = {config_key(p) for p in pending}
         prior_pending = [restricted(p, names) for p in pending]
         for _ in range(20):
             partial = prior.ask(prior_pending).config
@@ -229,10 +229,6 @@ class TransferSampler(Sampler):
             return self.encoder.complete(values, self.rng)
         except ValueError:
             return None
-
-
-def _key(config: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
-    return tuple(sorted(config.items()))
 
 
 def ranks(values: Sequence[float]) -> np.ndarray:
@@ -276,12 +272,14 @@ def prior_sampler(
     configs: Sequence[Mapping[str, Any]],
     values: Sequence[float],
     seed: int | None,
+    **options: Any,
 ) -> Sampler:
-    """A model sampler over ``names`` fitted on previous configurations (ranked)."""
+    """A model sampler over ``names`` fitted on previous configurations (ranked);
+    ``options`` go to the sampler (e.g. n_init, min_bandwidth)."""
     from hptaa_lab.space import subspace
 
     sampler = make_sampler(
-        model, subspace(space, names), None if seed is None else seed + 7919
+        model, subspace(space, names), None if seed is None else seed + 7919, **options
     )
     sampler.tell_many([restricted(c, names) for c in configs], list(ranks(values)))
     # NOTE(transfer): previous configurations are not evaluated in the current
