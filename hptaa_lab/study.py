@@ -325,7 +325,10 @@ def _warn_unconfirmed_renames(
     suggestions = diff(previous_space, space, mapping).suggestions
     if not suggestions:
         return
-    pairs = ", ".join(f"{s.previous} -> {s.current}" for s in suggestions)
+    shown = 5
+    pairs = ", ".join(f"{s.previous} -> {s.current}" for s in suggestions[:shown])
+    if len(suggestions) > shown:
+        pairs += f" and {len(suggestions) - shown} more (see hptaa_lab.diff)"
     example = {s.previous: s.current for s in suggestions[:1]}
     logger.warning(
         "study %s: the diff from %s suggests renames the mapping does not confirm "

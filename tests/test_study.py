@@ -518,3 +518,22 @@ def test_unconfirmed_rename_suggestion_is_a_warning(tmp_path, caplog) -> None:
             store=url,
         )
     assert "suggests renames" not in caplog.text
+
+
+def test_rename_warning_lists_at_most_five_pairs(tmp_path, caplog) -> None:
+    """Check that many rename suggestions make a short warning, not one pair each."""
+    import logging
+
+    from hptaa_lab import create_study
+
+    url = f"sqlite:///{tmp_path / 'many.db'}"
+    create_study("v1", {f"param_{i}": (0.0, 1.0) for i in range(12)}, store=url)
+    with caplog.at_level(logging.WARNING, logger="hptaa_lab.study"):
+        create_study(
+            "v2",
+            {f"param{i}x": (0.0, 1.0) for i in range(12)},
+            previous="v1",
+            store=url,
+        )
+    assert "more (see hptaa_lab.diff)" in caplog.text
+    assert len(caplog.text) < 1000

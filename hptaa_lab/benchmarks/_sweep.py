@@ -297,8 +297,23 @@ def prepare_folder(folder: Path, config: SweepConfig) -> None:
     manifest = folder / MANIFEST
     wanted = json.loads(json.dumps({"format": FORMAT, **config.to_json()}))
     if manifest.is_file():
-        there = json.loads(manifest.read_text(encoding="utf-8"))
+        try:
+            there = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            there = exc
+        if not isinstance(there, dict):
+            raise SweepError(
+                f"The folder {folder} holds a {MANIFEST} that cannot be read as a "
+                f"sweep configuration ({there!r:.80}), so its results cannot be "
+                "resumed safely: choose another --out folder."
+            )
         code = there.pop("code", None)
+        if code is None:
+            logger.warning(
+                "%s records no code version (made before versions were recorded, "
+                "or edited): resuming its results as they are.",
+                manifest,
+            )
         if _comparable(there) != _comparable(wanted):
             differences = [
                 _difference(key, there.get(key), wanted.get(key))

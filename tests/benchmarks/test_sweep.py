@@ -308,3 +308,14 @@ def test_folder_made_by_other_code_is_refused(tmp_path: Path) -> None:
     (tmp_path / MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(SweepError, match=r"other hptaa_lab code.*another --out"):
         prepare_folder(tmp_path, config)
+
+
+@pytest.mark.parametrize("text", ["", "{not json", "[1, 2]", "null"])
+def test_unreadable_manifest_is_a_clear_error(tmp_path: Path, text: str) -> None:
+    """Check that a damaged manifest.json (cut short, not JSON, not an object) is
+    refused with a message saying what to do, not a traceback."""
+    from hptaa_lab.benchmarks._sweep import MANIFEST, prepare_folder
+
+    (tmp_path / MANIFEST).write_text(text)
+    with pytest.raises(SweepError, match=r"cannot be read.*another --out"):
+        prepare_folder(tmp_path, _config(seeds=1, benchmarks=["NAS-B:cifar10"]))
