@@ -233,7 +233,7 @@ class _ProgressBar:
 def _studies(args: argparse.Namespace) -> int:
     from hptaa_lab.study import open_store
 
-    store = open_store(args.store)
+    store = open_store(args.store, create=False)
     rows = store.summaries()
     if not rows:
         print(
@@ -364,7 +364,7 @@ def _view_study(name: str, store_url: str | None) -> Any:
     from hptaa_lab.space import space_from_json
     from hptaa_lab.study import Study, open_store
 
-    store = open_store(store_url)
+    store = open_store(store_url, create=False)
     record = store.get_study(name)
     sampler = RandomSampler(space_from_json(record.space_json))
     return Study(record, store, sampler, store.get_trials(name))
@@ -381,7 +381,7 @@ def _diff(args: argparse.Namespace) -> int:
     from hptaa_lab.space import Mapping, diff, space_from_json
     from hptaa_lab.study import open_store
 
-    store = open_store(args.store)
+    store = open_store(args.store, create=False)
     a, b = store.get_study(args.study_a), store.get_study(args.study_b)
     mapping = Mapping.from_json(b.mapping_json) if b.previous == a.name else None
     print(

@@ -44,11 +44,12 @@ Objective = Callable[[dict[str, Any]], float]
 Callback = Callable[["Study", TrialRecord], None]
 
 
-def open_store(store: TrialStore | str | None) -> TrialStore:
-    """The given TrialStore, or one opened on a SQLAlchemy URL (None: the default)."""
+def open_store(store: TrialStore | str | None, *, create: bool = True) -> TrialStore:
+    """The given TrialStore, or one opened on a SQLAlchemy URL (None: the default);
+    ``create=False`` refuses a SQLite path that holds no store yet."""
     if isinstance(store, TrialStore):
         return store
-    return TrialStore(store)
+    return TrialStore(store, create=create)
 
 
 class Study:
@@ -442,8 +443,9 @@ def load_study(name: str, store: TrialStore | str | None = None) -> Study:
 
     Raises:
         StudyNotFoundError: Listing the studies that exist.
+        StoreError: There is no SQLite store at the given path.
     """
-    trial_store = open_store(store)
+    trial_store = open_store(store, create=False)
     record = trial_store.get_study(name)
     stale = trial_store.fail_running_trials(
         name, "the process running this trial ended before it finished"

@@ -214,8 +214,30 @@ def test_studies_on_empty_store_says_how_to_start(
     capsys: pytest.CaptureFixture[str], store_url: str
 ) -> None:
     """Check that listing an empty store explains how to create a study."""
+    TrialStore(store_url).close()
     code, out, _ = run(capsys, "studies", "--store", store_url)
     assert code == 0 and "No studies" in out and "hptaa demo" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("studies",),
+        ("show", "v1"),
+        ("diff", "v1", "v2"),
+        ("export", "v1", "-"),
+    ],
+)
+def test_reading_commands_refuse_a_missing_store_and_create_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: tuple[str, ...]
+) -> None:
+    """Check that a --store typo is an error naming the path, not a new empty
+    store (and no folder is created for it)."""
+    missing = tmp_path / "typo" / "studeis.db"
+    code, out, err = run(capsys, *argv, "--store", f"sqlite:///{missing}")
+    assert code == 2 and out == ""
+    assert f"There is no trial store at {missing}" in err and "--store" in err
+    assert not missing.parent.exists()
 
 
 def test_unknown_transfer_method_is_refused_before_any_tuning(

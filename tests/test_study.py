@@ -10,6 +10,7 @@ import sys
 import textwrap
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -105,6 +106,16 @@ def test_load_unknown_study_lists_studies(store: TrialStore) -> None:
 
     with pytest.raises(StudyNotFoundError, match="Existing studies: alpha"):
         load_study("nope", store=store)
+
+
+def test_load_from_a_missing_store_path_is_an_error_that_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    """Check that a typo in the store path does not create a new empty store."""
+    missing = tmp_path / "typo" / "studies.db"
+    with pytest.raises(HptaaError, match="There is no trial store at"):
+        load_study("v1", store=f"sqlite:///{missing}")
+    assert not missing.parent.exists()
 
 
 @pytest.mark.parametrize(

@@ -177,23 +177,27 @@ def run_export(args: argparse.Namespace) -> int:
         export_optuna,
         export_parquet,
     )
+    from hptaa_lab.study import open_store
 
+    # Exporting reads: a --store path that holds no store is an error, not a new
+    # empty store.
+    store = open_store(args.store, create=False)
     output = args.output or f"{args.study}.csv"
     kind = args.kind or _kind_of(output)
     if kind == _OPTUNA:
         name = export_optuna(
-            args.study, output, optuna_study=args.optuna_study, store=args.store
+            args.study, output, optuna_study=args.optuna_study, store=store
         )
         print(f"exported study {args.study!r} to Optuna study {name!r} in {output}")
         return 0
     if output == "-":
         if kind != _CSV:
             raise InteropError("Only CSV can be written to standard output (-).")
-        export_dataframe(args.study, store=args.store).to_csv(sys.stdout, index=False)
+        export_dataframe(args.study, store=store).to_csv(sys.stdout, index=False)
         return 0
 
     write = export_parquet if kind == _PARQUET else export_csv
-    path = write(args.study, output, store=args.store)
+    path = write(args.study, output, store=store)
     print(f"exported study {args.study!r} to {path}")
     return 0
 

@@ -122,16 +122,20 @@ class TrialStore:
             SQLite path is resolved against the current working folder, and its
             folder is created if missing. ``postgresql://`` without a driver
             uses psycopg (version 3) when psycopg2 is not installed.
+        create: Whether a missing SQLite file (and its folder) is created. False
+            is for reading: a path that holds no store, often a typo, is then an
+            error instead of a new empty store.
 
     Raises:
         StoreError: The URL cannot be opened (unknown scheme, driver not
             installed, server unreachable, folder not writable, a file that is
-            not a database), or the store was written by a newer hptaa_lab.
+            not a database), or the store was written by a newer hptaa_lab; or,
+            with ``create=False``, there is no SQLite file at the path.
     """
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, *, create: bool = True) -> None:
         parsed = _parse_url(DEFAULT_URL if url is None else url)
-        self._sqlite_file = _prepare_sqlite_file(parsed)
+        self._sqlite_file = _prepare_sqlite_file(parsed, create=create)
         if self._sqlite_file is not None:
             parsed = parsed.set(database=str(self._sqlite_file))
 
@@ -886,14 +890,24 @@ def _is_sqlite_memory(url: sa.URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
-def _prepare_sqlite_file(url: sa.URL) -> Path | None:
-    """Return the absolute path of a SQLite file URL, creating its folder."""
+def _prepare_sqlite_file(url: sa.URL, *, create: bool = True) -> Path | None:
+    """Return the absolute path of a SQLite file URL, creating its folder (or,
+    with ``create`` False, checking that the file exists)."""
     if url.get_backend_name() != "sqlite" or _is_sqlite_memory(url):
         return None
     if str(url.query.get("uri", "")).lower() in ("true", "1"):
         return None
 
     path = Path(str(url.database)).expanduser().absolute()
+    if not create:
+        if not path.is_file():
+            raise StoreError(
+                f"There is no trial store at {path}. Check the store URL (--store "
+                f"on the command line; the default is {DEFAULT_URL}, relative to "
+                "the current folder), or create a study there first, e.g. with "
+                "`hptaa demo` or hptaa_lab.create_study."
+            )
+        return path
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
