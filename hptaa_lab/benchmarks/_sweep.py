@@ -11,17 +11,19 @@ sweeps made before the chain and inverted suites existed resume as they are. It
 also records a fingerprint of the code that computes results (``code_version``):
 a folder made by other code is refused rather than resumed, so one table never
 mixes two versions of a method; folders made before fingerprints were recorded
-resume as they are.
+resume as they are. While a sweep runs it holds a lock on ``.lock`` in the
+folder, and a second sweep on the same folder is refused.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,6 +39,7 @@ logger = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 TARGETS = "targets.json"
 RESULTS = "results.jsonl"
+LOCK = ".lock"
 FORMAT = 1
 BLAS_ENV = {
     "OMP_NUM_THREADS": "1",
@@ -226,15 +229,53 @@ def run_sweep(
         Every row of the sweep, with trajectories.
 
     Raises:
-        SweepError: If ``out`` holds a sweep of another configuration.
+        SweepError: If ``out`` holds a sweep of another configuration, or another
+            sweep is writing to it right now.
     """
     folder = Path(out) if out is not None else None
     if workers is not None:
         _positive("number of workers", workers)
-    done: dict[str, list[dict[str, Any]]] = {}
-    if folder is not None:
-        prepare_folder(folder, config)
-        done = load_results(folder / RESULTS, config)
+    with contextlib.ExitStack() as stack:
+        done: dict[str, list[dict[str, Any]]] = {}
+        if folder is not None:
+            prepare_folder(folder, config)
+            stack.enter_context(_only_writer(folder))
+            done = load_results(folder / RESULTS, config)
+        return _run_units(config, folder, workers, progress, done)
+
+
+@contextlib.contextmanager
+def _only_writer(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the folder while a sweep writes to it, so that a
+    second sweep on the same folder stops at once instead of running every unit
+    again next to the first."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no lock
+        yield
+        return
+    with (folder / LOCK).open("a") as stream:
+        try:
+            fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            raise SweepError(
+                f"Another sweep is writing to {folder} right now. Wait for it to "
+                "finish (rerunning the same command afterwards only writes the "
+                "outputs), or give another --out."
+            ) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(stream.fileno(), fcntl.LOCK_UN)
+
+
+def _run_units(
+    config: SweepConfig,
+    folder: Path | None,
+    workers: int | None,
+    progress: Callable[[int, int], None] | None,
+    done: dict[str, list[dict[str, Any]]],
+) -> pd.DataFrame:
     with _executor(workers) as execute:
         targets = _targets(config, folder, execute)
         units = [u for u in config.units(targets) if u.key not in done]
@@ -368,24 +409,39 @@ def _difference(key: str, there: Any, now: Any) -> str:
 def load_results(path: Path, config: SweepConfig) -> dict[str, list[dict[str, Any]]]:
     """Finished units of a results file, by unit key.
 
-    A last line cut short by an interruption is removed from the file.
+    A last line cut short by an interruption (no line end) is removed from the
+    file. A damaged complete line (not a unit's JSON record) is skipped with a
+    warning and its unit runs again; the lines after it still count.
     """
     if not path.is_file():
         return {}
     done: dict[str, list[dict[str, Any]]] = {}
     data = path.read_bytes()
     good = 0
-    for line in data.splitlines(keepends=True):
+    damaged: list[int] = []
+    for number, line in enumerate(data.splitlines(keepends=True), start=1):
         if not line.endswith(b"\n"):
             break
+        good += len(line)
+        if not line.strip():
+            continue
         try:
             record = json.loads(line)
-        except json.JSONDecodeError:
-            break
-        methods = {row["method"] for row in record["rows"]}
+            unit, rows = record["unit"], record["rows"]
+            methods = {row["method"] for row in rows}
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
+            damaged.append(number)
+            continue
         if methods == set(config.methods):
-            done[record["unit"]] = record["rows"]
-        good += len(line)
+            done[unit] = rows
+    if damaged:
+        shown = ", ".join(map(str, damaged[:5])) + (", ..." if len(damaged) > 5 else "")
+        logger.warning(
+            "Skipped %d damaged line(s) of %s (line %s): their units run again.",
+            len(damaged),
+            path,
+            shown,
+        )
     if good < len(data):
         logger.warning(
             "Removed an unfinished line at the end of %s (an interrupted write).", path

@@ -163,6 +163,44 @@ def test_folder_of_the_first_format_still_resumes(tmp_path: Path) -> None:
     assert list(load_results(tmp_path / RESULTS, config)) == ["NAS-B|cifar10|10|0"]
 
 
+def test_damaged_middle_line_skips_only_its_unit(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Check that a damaged line in the middle of results.jsonl costs only its own
+    unit (the finished units after it are kept, with a warning), and that only a
+    cut-short last line is removed from the file."""
+    config = SweepConfig.create(["NAS-B:cifar10"], ["tpe"], [10], 4)
+
+    def line(seed: int) -> str:
+        rows = [{"benchmark": "NAS-B", "method": "tpe", "previous_budget": 10}]
+        return json.dumps({"unit": f"NAS-B|cifar10|10|{seed}", "rows": rows})
+
+    body = "\n".join([line(0), "{not json", '{"unit": "x"}', line(2), line(3)])
+    path = tmp_path / RESULTS
+    path.write_text(body + "\n" + line(1)[:20])
+
+    with caplog.at_level("WARNING"):
+        done = load_results(path, config)
+
+    assert sorted(done) == [f"NAS-B|cifar10|10|{s}" for s in (0, 2, 3)]
+    assert "Skipped 2 damaged line(s)" in caplog.text and "line 2, 3" in caplog.text
+    assert path.read_text() == body + "\n"
+
+
+def test_second_sweep_on_a_busy_folder_is_refused(tmp_path: Path) -> None:
+    """Check that a sweep on a folder another sweep is writing to stops with a
+    clear error (and runs nothing), and that the folder is usable once free."""
+    from hptaa_lab.benchmarks._sweep import SweepError, _only_writer, run_sweep
+
+    config = SweepConfig.create(["NAS-B:cifar10"], ["tpe"], [10], 1)
+    prepare_folder(tmp_path, config)
+    with _only_writer(tmp_path), pytest.raises(SweepError, match="Another sweep"):
+        run_sweep(config, out=tmp_path)
+    assert not (tmp_path / RESULTS).exists()
+    with _only_writer(tmp_path):
+        pass
+
+
 def test_suite_order_does_not_make_another_sweep(tmp_path: Path) -> None:
     """Check that a folder made with --suite chain,inverted resumes with
     inverted,chain (and all), and that another sweep's refusal is short."""
