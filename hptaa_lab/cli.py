@@ -120,7 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``hptaa`` command; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    try:
+        # Building the parser imports the subcommands' modules, which takes a
+        # moment: Ctrl-C then is an interruption too, not a traceback.
+        parser = build_parser()
+    except KeyboardInterrupt:
+        print("\ninterrupted before anything ran.", file=sys.stderr)
+        return 130
+    args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -308,6 +308,20 @@ def test_interrupted_bench_says_how_to_resume(monkeypatch, capsys) -> None:
     assert "trial store" in capsys.readouterr().err
 
 
+def test_interrupt_while_starting_up_is_no_traceback(monkeypatch, capsys) -> None:
+    """Check that Ctrl-C while the parser's modules are imported exits with 130
+    and one line, not a traceback."""
+    from hptaa_lab import cli
+
+    def interrupt():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupt)
+    assert cli.main(["studies"]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted before anything ran" in err and "Traceback" not in err
+
+
 class _Fixed:
     """A parser stand-in that returns parsed arguments prepared beforehand."""
 
