@@ -328,7 +328,9 @@ def _show(args: argparse.Namespace) -> int:
     if record.previous:
         previous = study.store.get_study(record.previous)
         mapping = study.mapping
-        if not mapping.is_empty:
+        if mapping.is_empty:
+            print("\nMapping: none (hyperparameters match by name)")
+        else:
             print(f"\nMapping: {mapping.to_json()}")
         print(f"\nDiff to previous study {record.previous}:")
         print(

@@ -210,6 +210,22 @@ def test_show_and_diff_of_transfer_study(
     assert "lr -> learning_rate" in out
 
 
+def test_show_without_mapping_says_so_and_lists_possible_renames(
+    capsys: pytest.CaptureFixture[str], store_url: str
+) -> None:
+    """Check that show names a missing mapping and the renames it could confirm."""
+    from hptaa_lab import create_study
+
+    v1 = create_study("v1", {"lr": (1e-4, 1e-1, "log")}, store=store_url, seed=0)
+    v1.optimize(lambda c: c["lr"], n_trials=3)
+    create_study(
+        "v2", {"learning_rate": (1e-4, 1e-1, "log")}, previous="v1", store=store_url
+    )
+    code, out, _ = run(capsys, "show", "v2", "--store", store_url)
+    assert code == 0 and "Mapping: none" in out
+    assert "possible rename: lr -> learning_rate" in out
+
+
 def test_studies_on_empty_store_says_how_to_start(
     capsys: pytest.CaptureFixture[str], store_url: str
 ) -> None:
