@@ -13,9 +13,10 @@ previous best configuration, evaluated again, should still rank near the top) an
 how often they beat the current random proposals; after one evaluation of a source
 whose good region turned poor, most proposals are random. Afterwards the current TPE
 proposes, with each trusted source's densities mixed into its good and bad densities
-in proportion to the source's trials (discounted by its trust) against the current
-trials; as current trials accumulate, or trust vanishes, the method becomes plain
-TPE.
+in proportion to the source's trials (discounted by its trust; the sources of a chain
+together weigh no more than the heaviest one) against the current trials. That weight
+fades as current trials accumulate, so as they do, or as trust vanishes, the method
+becomes plain TPE.
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ PRIOR_RATE = 4.0
 """The same for a draw from the source's model (mean about 0.25)."""
 WIN_IF_RELEVANT = 0.7
 """Chance that a relevant source's proposal beats a random configuration."""
+FADE = 20.0
+"""Current trials after which the sources' weight in the current model has halved."""
 
 
 @dataclass
@@ -133,6 +136,10 @@ class Auto(TransferSampler):
             the unit-scaled space). Wide kernels keep its proposals spread over
             the good region instead of piling onto near-copies of the best
             configuration once it learns the current results.
+        pool: Whether the sources together weigh no more than the heaviest
+            one in the current model (see :meth:`weights`).
+        fade: Current trials after which the sources' weight in the current
+            model has halved; None keeps it whole for the whole study.
         **options: mapping, model, seed as for every transfer method.
     """
 
@@ -152,6 +159,8 @@ class Auto(TransferSampler):
         calibrate: float = 3.0,
         prior_update: bool = True,
         prior_min_bandwidth: float = _PRIOR_MIN_BANDWIDTH,
+        pool: bool = True,
+        fade: float | None = FADE,
         **options: Any,
     ) -> None:
         options.pop("best_first", None)
@@ -166,6 +175,11 @@ class Auto(TransferSampler):
                 f"calibrate must be a number >= 0 (0 turns the calibration off), "
                 f"got {calibrate!r}."
             )
+        if fade is not None and not 0.0 < fade < math.inf:
+            raise ValueError(
+                f"fade must be a number of trials > 0, or None to keep the sources' "
+                f"weight whole, got {fade!r}; {FADE:g} is the default."
+            )
         if portfolio is not None and portfolio < 0:
             raise ValueError(
                 f"portfolio must be >= 0 (0: no portfolio; None: one per source), "
@@ -177,6 +191,8 @@ class Auto(TransferSampler):
         self.calibrate = calibrate
         self.prior_update = prior_update
         self.prior_min_bandwidth = prior_min_bandwidth
+        self.pool = pool
+        self.fade = fade
         self.sources: list[Source] = []
         self._random_values: list[float] = []
         self._origin: dict[tuple[tuple[str, Any], ...], Source | None] = {}
@@ -359,6 +375,28 @@ class Auto(TransferSampler):
         unless relevance is more likely than not)."""
         return float(min(max(2.0 * self.relevance(source) - 1.0, 0.0), 1.0))
 
+    def weights(self) -> list[float]:
+        """Each source's weight in the current model, counted in trials (against
+        the current trials, each of weight 1).
+
+        A source weighs its trust times its number of projected trials. With
+        ``pool``, the sources together weigh no more than the heaviest one, shared
+        in proportion: the studies along a chain of adjustments mostly describe
+        the same good region, and counting it once per study would let them
+        outweigh the current trials for long. With ``fade``, the weights are
+        multiplied by fade / (fade + current trials): the previous trials act as a
+        prior whose pull halves once the study has ``fade`` trials of its own, so
+        late in a study the current results decide.
+        """
+        mass = [self.trust(s) * len(s.projection) for s in self.sources]
+        total = sum(mass)
+        if self.pool and total > 0.0:
+            mass = [m * max(mass) / total for m in mass]
+        if self.fade is not None:
+            factor = self.fade / (self.fade + len(self._y_cur))
+            mass = [m * factor for m in mass]
+        return mass
+
     def _tell(self, config: Mapping[str, Any], value: float | None) -> None:
         key = config_key(config)
         origin = self._origin.pop(key, "other")
@@ -464,11 +502,11 @@ class Auto(TransferSampler):
     def _model_proposal(self, pending: Sequence[Mapping[str, Any]]) -> Proposal:
         """The current TPE's proposal with trusted sources mixed into its densities.
 
-        Each source weighs trust x its number of trials against the number of
-        current trials; candidates come from the mixture of good densities and
-        the one with the largest good/bad mixture ratio is proposed."""
+        Each source weighs :meth:`weights` against the number of current trials;
+        candidates come from the mixture of good densities and the one with the
+        largest good/bad mixture ratio is proposed."""
         n_cur = len(self._y_cur)
-        mass = [self.trust(s) * len(s.projection) for s in self.sources]
+        mass = self.weights()
         if n_cur < 2 or sum(mass) == 0.0:
             # No trusted source: the current TPE's own proposal (the random share
             # was drawn already in _ask).

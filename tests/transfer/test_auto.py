@@ -343,3 +343,49 @@ def test_source_proposals_spread_over_the_good_region() -> None:
 
     assert spread() > 0.03  # 0.038 with the default floor
     assert spread(prior_min_bandwidth=1e-3) < 0.02  # 0.016: near-copies
+
+
+def _chain_of_copies(n: int = 30) -> PreviousTrials:
+    """A previous study whose older study holds the same trials (a chain whose
+    studies describe one good region)."""
+    same = previous_trials(bowl, n=n)
+    older = PreviousTrials(SPACE, same.configs, same.values, study="v1")
+    return PreviousTrials(
+        SPACE, same.configs, same.values, study="v2", ancestors=(older,)
+    )
+
+
+def test_chain_sources_together_weigh_no_more_than_the_heaviest() -> None:
+    """Check that pooling shares the weight of the heaviest source among a chain's
+    sources (in proportion to trust x trials), and that without it each source
+    counts in full."""
+    pooled = Auto(SPACE, _chain_of_copies(), seed=0, fade=None)
+    summed = Auto(SPACE, _chain_of_copies(), seed=0, fade=None, pool=False)
+    assert len(pooled.sources) == 2
+    full = [pooled.trust(s) * 30 for s in pooled.sources]
+    assert summed.weights() == pytest.approx(full)
+    assert sum(pooled.weights()) == pytest.approx(max(full))
+    assert pooled.weights()[0] == pytest.approx(pooled.weights()[1])
+
+
+def test_source_weight_halves_after_fade_current_trials() -> None:
+    """Check that the sources' weight in the current model fades as the study's
+    own trials accumulate: whole at the start, half after ``fade`` trials, a
+    fifth after four times as many; with fade=None it stays whole."""
+    fading = Auto(SPACE, previous_trials(bowl), seed=0, fade=10.0)
+    whole = Auto(SPACE, previous_trials(bowl), seed=0, fade=None)
+    start = fading.weights()[0]
+    assert start == pytest.approx(whole.weights()[0]) and start > 0.0
+    run(fading, bowl, 10)
+    trust = fading.trust(fading.sources[0])
+    assert fading.weights()[0] == pytest.approx(0.5 * trust * 30)
+    run(fading, bowl, 30)
+    trust = fading.trust(fading.sources[0])
+    assert fading.weights()[0] == pytest.approx(0.2 * trust * 30)
+
+
+@pytest.mark.parametrize("fade", [0.0, -5.0, math.inf, math.nan])
+def test_fade_must_be_a_positive_number_of_trials(fade: float) -> None:
+    """Check that a fade that is not a positive number is a clear error."""
+    with pytest.raises(ValueError, match="fade must be a number of trials > 0"):
+        Auto(SPACE, previous_trials(bowl), fade=fade)
