@@ -9,7 +9,12 @@ start at 0), and prints per variant:
   speedup over TPE (geometric mean over tasks, then benchmarks), and the share of
   runs that never reached a target;
 - on the inverted suite, evaluations relative to TPE (mean evaluations-to-target
-  divided by TPE's, failures counted as 400), per target.
+  divided by TPE's, failures counted as 400), per target;
+- with ``--suites paper,inverted,chain``, the chain suite's geometric mean too
+  ("last-only" is auto without the older studies of a chain).
+
+Failures are counted per suite: runs that never reached the last target, over all
+b_old (TPE's are listed as a method too).
 
 Run: ``.venv/bin/python scripts/auto_ablation.py --seeds 10 --workers 2`` (about
 ten minutes on 2 cores). ``--variants`` picks some of them by name.
@@ -36,6 +41,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no-bandit": {"bandit": False},
     "no-keep": {"keep": False},
     "no-update": {"prior_update": False},
+    "no-pool": {"pool": False},
+    "no-fade": {"fade": None},
+    "last-only": {"ancestors": []},
 }
 """Variant name -> keyword options of Auto (what is switched off)."""
 BASELINES = ("tpe", "best-first+t2pe")
@@ -82,15 +90,23 @@ def main() -> None:
         "--variants", default=",".join(VARIANTS), help="comma-separated variants"
     )
     parser.add_argument("--out", default=None, help="CSV of every run")
+    parser.add_argument(
+        "--suites",
+        default="paper,inverted",
+        help="comma-separated suites among paper, inverted, chain (paper,inverted)",
+    )
     args = parser.parse_args()
     variants = [v for v in args.variants.split(",") if v]
     unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:
         parser.error(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")
 
+    suites = [s for s in args.suites.split(",") if s]
+    if "paper" not in suites or not set(suites) <= {"paper", "inverted", "chain"}:
+        parser.error("--suites takes paper (always) and inverted or chain")
     pairs = [
         (name, task)
-        for suite in ("paper", "inverted")
+        for suite in suites
         for name in names(suite)
         for task in tasks(name)
     ]
@@ -113,30 +129,49 @@ def main() -> None:
         frame = pd.DataFrame(pool.map(_unit, jobs, chunksize=4))
     if args.out:
         frame.to_csv(args.out, index=False)
-    report(frame, [*BASELINES[1:], *variants])
+    report(frame, list(BASELINES) + variants)
 
 
 def report(frame: pd.DataFrame, methods: list[str]) -> None:
-    """Print the grid's geometric mean and the inverted suite's relative
-    evaluations of each method."""
-    paper = frame[frame["benchmark"].isin(names("paper"))]
-    inverted = frame[frame["benchmark"].isin(names("inverted"))]
-    relative = protocol.relative_evaluations(inverted, by=("target_budget",))
-    print(f"{'method':18s} {'grid gm':>8s} {'failed':>7s}  inverted 10 / 20 / 40")
-    for method in methods:
-        grid = protocol.speedup_grid(paper, method)
-        failed = paper.loc[
-            paper["method"] == method,
-            [f"evals_to_target_{b}" for b in protocol.TARGET_BUDGETS],
-        ]
-        pooled = relative[relative["method"] == method].sort_values("target_budget")[
-            "relative_evaluations"
-        ]
-        print(
-            f"{method:18s} {protocol.geometric_mean(np.ravel(grid.to_numpy())):8.2f} "
-            f"{failed.isna().to_numpy().mean():7.3f}  "
-            + " / ".join(f"{v:.2f}" for v in pooled)
+    """Print, per method, the paper grid's and the chain suite's geometric means,
+    the inverted suite's relative evaluations, and each suite's failures (runs
+    that never reached the last target)."""
+    last = f"evals_to_target_{protocol.TARGET_BUDGETS[-1]}"
+    suites = {
+        suite: frame[frame["benchmark"].isin(names(suite))]
+        for suite in ("paper", "chain", "inverted")
+    }
+    relative = None
+    if not suites["inverted"].empty:
+        relative = protocol.relative_evaluations(
+            suites["inverted"], by=("target_budget",)
         )
+    print(
+        f"{'method':18s} {'grid gm':>8s} {'chain gm':>9s}  {'inverted 10 / 20 / 40':22s}"
+        "  failures paper / chain / inverted"
+    )
+    for method in methods:
+        means = []
+        for suite in ("paper", "chain"):
+            table = suites[suite]
+            if table.empty or method == "tpe":
+                means.append("-")
+                continue
+            grid = protocol.speedup_grid(table, method)
+            means.append(f"{protocol.geometric_mean(np.ravel(grid.to_numpy())):.2f}")
+        inverted = "-"
+        if relative is not None and method != "tpe":
+            pooled = relative[relative["method"] == method].sort_values(
+                "target_budget"
+            )["relative_evaluations"]
+            inverted = " / ".join(f"{v:.2f}" for v in pooled)
+        failures = " / ".join(
+            "-"
+            if table.empty
+            else str(int(table.loc[table["method"] == method, last].isna().sum()))
+            for table in suites.values()
+        )
+        print(f"{method:18s} {means[0]:>8s} {means[1]:>9s}  {inverted:22s}  {failures}")
 
 
 if __name__ == "__main__":
