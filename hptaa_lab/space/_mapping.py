@@ -53,13 +53,60 @@ class ValueTransform:
         return {"scale": self.scale, "offset": self.offset}
 
     @classmethod
-    def from_dict(cls, data: MappingABC[str, Any]) -> ValueTransform:
-        """Inverse of :meth:`to_dict`."""
-        if "values" in data:
-            return cls(values={k: v for k, v in data["values"]})
-        return cls(
-            scale=float(data.get("scale", 1.0)), offset=float(data.get("offset", 0))
+    def from_dict(cls, data: MappingABC[str, Any], name: str = "") -> ValueTransform:
+        """Inverse of :meth:`to_dict`; ``values`` may also be a plain dict.
+
+        Raises:
+            MappingError: For anything but a dict of scale and offset (numbers) or
+                of values (a dict, or a list of [previous, current] pairs); the
+                message names the hyperparameter ``name``.
+        """
+        where = f"The transform of {name!r}" if name else "A transform"
+        example = (
+            '{"scale": 1000, "offset": 0} for numbers, or {"values": {"old": "new"}} '
+            "for choices"
         )
+        if not isinstance(data, MappingABC):
+            raise MappingError(
+                f"{where} must be a dict such as {example}; got {data!r}."
+            )
+        unknown = set(data) - {"scale", "offset", "values"}
+        if unknown:
+            raise MappingError(
+                f"{where} has unknown keys {sorted(map(str, unknown))}; it takes scale "
+                f"and offset, or values: {example}."
+            )
+        if "values" in data:
+            if set(data) != {"values"}:
+                raise MappingError(
+                    f"{where} gives values together with scale or offset; a value map "
+                    "replaces the arithmetic, so give one or the other."
+                )
+            return cls(values=_value_map(data["values"], where))
+        try:
+            return cls(
+                scale=float(data.get("scale", 1.0)),
+                offset=float(data.get("offset", 0.0)),
+            )
+        except (TypeError, ValueError) as exc:
+            raise MappingError(
+                f"{where} needs numbers for scale and offset; got {dict(data)!r}."
+            ) from exc
+
+
+def _value_map(values: Any, where: str) -> dict[Any, Any]:
+    """A value map from a dict or from a list of [previous, current] pairs (the
+    stored form, which keeps non-string previous values)."""
+    if isinstance(values, MappingABC):
+        return dict(values)
+    if isinstance(values, list | tuple) and all(
+        isinstance(pair, list | tuple) and len(pair) == 2 for pair in values
+    ):
+        return {previous: current for previous, current in values}
+    raise MappingError(
+        f"{where} has values {values!r}; give a dict from previous to current "
+        'values, e.g. {"values": {"sqrt": "log2"}}.'
+    )
 
 
 @dataclass(frozen=True)
@@ -201,7 +248,7 @@ class Mapping:
                 "previous_fixed, current_fixed."
             )
         transforms = {
-            k: v if isinstance(v, ValueTransform) else ValueTransform.from_dict(v)
+            k: v if isinstance(v, ValueTransform) else ValueTransform.from_dict(v, k)
             for k, v in dict(data.get("transforms", {})).items()
         }
         return cls(

@@ -187,6 +187,36 @@ def test_from_dict_accepts_transform_dicts() -> None:
     assert mapping.transforms["t"] == ValueTransform(scale=60.0)
 
 
+def test_value_map_may_be_a_dict_or_the_stored_pairs() -> None:
+    """Check that a value map is accepted as a plain dict and as the list of pairs
+    that to_dict writes, with non-string previous values kept."""
+    plain = Mapping.from_dict({"transforms": {"k": {"values": {"sqrt": "log2"}}}})
+    stored = Mapping.from_dict({"transforms": {"k": {"values": [[3, "three"]]}}})
+
+    assert plain.transforms["k"].values == {"sqrt": "log2"}
+    assert stored.transforms["k"].values == {3: "three"}
+    assert Mapping.from_json(stored.to_json()) == stored
+
+
+@pytest.mark.parametrize(
+    ("transform", "message"),
+    [
+        ({"mult": 2}, r"transform of 't' has unknown keys \['mult'\]"),
+        ({"scale": 2, "ofset": 1}, r"unknown keys \['ofset'\]"),
+        (2, "transform of 't' must be a dict"),
+        ({"scale": "x"}, "needs numbers for scale and offset"),
+        ({"values": "ab"}, "give a dict from previous to current values"),
+        ({"values": [["a"]]}, "give a dict from previous to current values"),
+        ({"values": {"a": "b"}, "scale": 2}, "give one or the other"),
+    ],
+)
+def test_bad_transform_is_a_clear_error(transform: object, message: str) -> None:
+    """Check that a transform with a typo in a key, of the wrong type, or mixing
+    a value map with arithmetic is refused instead of silently ignored."""
+    with pytest.raises(MappingError, match=message):
+        Mapping.from_dict({"transforms": {"t": transform}})
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
