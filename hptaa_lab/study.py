@@ -411,6 +411,20 @@ def create_study(
         _warn_unconfirmed_renames(
             name, previous_name, previous_space, space, space_mapping
         )
+        if prev_record.direction != direction:
+            # Transfer ranks each study's trials by its own direction, so a change
+            # is fine when the objective changed too (accuracy -> error rate); a
+            # forgotten direction= silently optimises the wrong way.
+            logger.warning(
+                "study %s is to %s its objective, but its previous study %s was to "
+                "%s it. If the objective is still the same measure, pass "
+                "direction=%r.",
+                name,
+                direction,
+                previous_name,
+                prev_record.direction,
+                prev_record.direction,
+            )
     elif not space_mapping.is_empty:
         raise MappingError("A mapping needs a previous study; pass previous=<name>.")
     record = trial_store.create_study(

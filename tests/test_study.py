@@ -548,3 +548,21 @@ def test_rename_warning_lists_at_most_five_pairs(tmp_path, caplog) -> None:
         )
     assert "more (see hptaa_lab.diff)" in caplog.text
     assert len(caplog.text) < 1000
+
+
+def test_direction_unlike_the_previous_study_is_warned(
+    store: TrialStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Check that forgetting direction= on the next version (the previous study
+    maximizes) is warned about, naming the direction to pass, and that the same
+    direction gives no warning."""
+    v1 = create_study("v1", SPACE, store=store, direction="maximize", seed=0)
+    v1.optimize(lambda c: 1.0, n_trials=2)
+    with caplog.at_level("WARNING", logger="hptaa_lab.study"):
+        create_study("v2", SPACE, previous="v1", store=store)
+    assert "previous study v1 was to maximize" in caplog.text
+    assert "direction='maximize'" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="hptaa_lab.study"):
+        create_study("v3", SPACE, previous="v1", store=store, direction="maximize")
+    assert "direction" not in caplog.text
