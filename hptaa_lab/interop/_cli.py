@@ -199,6 +199,12 @@ def run_export(args: argparse.Namespace) -> int:
     write = export_parquet if kind == _PARQUET else export_csv
     path = write(args.study, output, store=store)
     print(f"exported study {args.study!r} to {path}")
+    if store.get_study(args.study).direction == "maximize":
+        # A table keeps no direction, and import minimizes by default.
+        print(
+            f"note: {args.study!r} maximizes its objective; import this file with "
+            "--direction maximize."
+        )
     return 0
 
 

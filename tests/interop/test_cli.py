@@ -126,6 +126,30 @@ def test_export_writes_csv_parquet_and_optuna_by_output(
         ]
 
 
+def test_export_of_a_maximized_study_says_how_to_import_it(
+    tmp_path: Path, tmp_store_url: str, runs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that exporting a study that maximizes names --direction maximize for
+    the import (a CSV keeps no direction), and a minimized one says nothing."""
+    _run(tmp_store_url, "import", runs, "acc", "--objective", "loss")
+    _run(
+        tmp_store_url,
+        "import",
+        runs,
+        "acc-max",
+        "--objective",
+        "loss",
+        "--direction",
+        "maximize",
+    )
+    capsys.readouterr()
+
+    assert _run(tmp_store_url, "export", "acc-max", tmp_path / "max.csv") == 0
+    assert "import this file with --direction maximize" in capsys.readouterr().out
+    assert _run(tmp_store_url, "export", "acc", tmp_path / "min.csv") == 0
+    assert "--direction" not in capsys.readouterr().out
+
+
 def test_export_to_standard_output(
     tmp_store_url: str, runs: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
