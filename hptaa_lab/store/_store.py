@@ -897,6 +897,14 @@ def _prepare_sqlite_file(url: sa.URL, *, create: bool = True) -> Path | None:
         return None
     if str(url.query.get("uri", "")).lower() in ("true", "1"):
         return None
+    if url.host:
+        # sqlite://folder/file.db reads "folder" as a host and drops it.
+        raise StoreError(
+            f"The SQLite URL {url.render_as_string()} has a host part "
+            f"({url.host!r}), which SQLite ignores. A SQLite URL has three slashes "
+            f"before a relative path (sqlite:///{url.host}/{url.database}) and four "
+            "before an absolute one (sqlite:////home/me/studies.db)."
+        )
 
     path = Path(str(url.database)).expanduser().absolute()
     if not create:

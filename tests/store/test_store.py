@@ -1208,6 +1208,17 @@ def test_unparsable_url_gives_advice() -> None:
         TrialStore("studies.db")
 
 
+def test_sqlite_url_with_two_slashes_says_how_many_it_needs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check that sqlite://folder/file.db (whose folder SQLAlchemy reads as a host
+    and SQLite drops) is refused with the three-slash form, and creates nothing."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreError, match=r"three slashes .+sqlite:///\.hptaa/s\.db"):
+        TrialStore("sqlite://.hptaa/s.db")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_missing_driver_error_masks_the_password() -> None:
     """Check that the password of a URL never shows in an error."""
     url = "postgresql+pg8000://user:s3cret@127.0.0.1:1/db"
