@@ -54,12 +54,16 @@ class StoreError(HptaaError, RuntimeError):
 class StudyNotFoundError(HptaaError, KeyError):
     """A study name that is not in the trial store."""
 
-    def __init__(self, name: str, existing: list[str]) -> None:
+    def __init__(
+        self, name: str, existing: list[str], store: str | None = None
+    ) -> None:
         self.name = name
         self.existing = list(existing)
+        self.store = store
         listing = ", ".join(self.existing) if self.existing else "(the store is empty)"
+        where = f"the trial store {store}" if store else "the trial store"
         super().__init__(
-            f"No study named {name!r} in the trial store. Existing studies: {listing}."
+            f"No study named {name!r} in {where}. Existing studies: {listing}."
         )
 
     def __str__(self) -> str:

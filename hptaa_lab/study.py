@@ -387,8 +387,10 @@ def create_study(
         raise UnknownNameError("direction", direction, list(DIRECTIONS))
     if sampler not in sampler_names():
         raise UnknownNameError("sampler", sampler, sampler_names())
-    trial_store = open_store(store)
     previous_name = previous.name if isinstance(previous, Study) else previous
+    # A previous study must be in the store already: a store path that holds no
+    # store (a typo) is an error then, not a new empty store.
+    trial_store = open_store(store, create=previous_name is None)
     if transfer is not None and previous_name is None:
         raise ValueError(
             f"transfer={transfer!r} needs a previous study to transfer from; pass "

@@ -108,6 +108,17 @@ def test_load_unknown_study_lists_studies(store: TrialStore) -> None:
         load_study("nope", store=store)
 
 
+def test_previous_study_in_a_missing_store_path_is_an_error_that_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    """Check that create_study(previous=...) with a mistyped store path says there
+    is no store there, instead of creating an empty one and not finding v1."""
+    missing = tmp_path / "studie.db"
+    with pytest.raises(HptaaError, match="There is no trial store at"):
+        create_study("v2", SPACE, previous="v1", store=f"sqlite:///{missing}")
+    assert not missing.exists()
+
+
 def test_load_from_a_missing_store_path_is_an_error_that_creates_nothing(
     tmp_path: Path,
 ) -> None:

@@ -1156,7 +1156,8 @@ def _find_study(conn: sa.Connection, name: str) -> _AnyRow | None:
 
 def _not_found(conn: sa.Connection, name: str) -> StudyNotFoundError:
     names = conn.scalars(sa.select(studies.c.name).order_by(studies.c.name)).all()
-    return StudyNotFoundError(name, list(names))
+    store = conn.engine.url.render_as_string(hide_password=True)
+    return StudyNotFoundError(name, list(names), store)
 
 
 def _no_longer_running(study: str, number: int, state: str = "finished") -> StoreError:

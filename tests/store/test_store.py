@@ -229,9 +229,12 @@ def test_unknown_study_error_lists_existing_studies(store: TrialStore) -> None:
 
     with pytest.raises(
         StudyNotFoundError,
-        match=r"No study named 'nope' in the trial store\. Existing studies: a, b\.",
-    ):
+        match=r"No study named 'nope' in the trial store \S+\. Existing studies: a, "
+        r"b\.",
+    ) as caught:
         store.get_study("nope")
+    # The message names the store, so that a wrong store= is easy to see.
+    assert caught.value.store is not None and caught.value.store in str(caught.value)
 
 
 @pytest.mark.parametrize(
