@@ -235,6 +235,12 @@ class Auto(TransferSampler):
                     "study, all equally good, or share no hyperparameter that took "
                     "more than one value"
                 )
+                if dropped:
+                    why += (
+                        f" ({dropped} other trial(s) were dropped in projection, e.g. "
+                        "out of the current range: check the mapping's renames and "
+                        "transforms)"
+                    )
             logger.warning(
                 "%s: %s; tuning with plain %s instead.", self.name, why, self.model
             )

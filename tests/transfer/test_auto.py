@@ -217,6 +217,18 @@ def test_auto_is_registered_and_falls_back_without_surviving_trials(caplog) -> N
     assert 0.9 <= config["x"] <= 1.0
 
 
+def test_one_surviving_trial_warning_counts_the_dropped_ones(caplog) -> None:
+    """Check that when a wrong rename or range leaves a single trial, the warning
+    says how many were dropped in projection and points at the mapping."""
+    configs = tuple({"x": 0.05 * i, "y": 0.5} for i in range(10))
+    previous = PreviousTrials(SPACE, configs, tuple(range(10)), study="prev")
+    narrow = build_space({"x": (0.0, 0.01), "y": (0.0, 1.0)})
+    sampler = make_transfer("auto", narrow, previous, seed=0)
+    assert sampler.fallback
+    assert "the 1 trial(s) of prev that survived" in caplog.text
+    assert "9 other trial(s) were dropped in projection" in caplog.text
+
+
 def test_resumed_study_keeps_the_bandit_evidence(tmp_path) -> None:
     """Check that load_study credits stored trials to random proposals and to the
     source as they were proposed, so trust is the same as before the restart."""
