@@ -125,8 +125,8 @@ def _open_read_only(path: Path) -> TrialStore:
                 f"Cannot read the trial store at {path}: it has no hptaa_lab tables "
                 "yet, or was written by an older hptaa_lab and needs a schema "
                 "migration, which the read-only sidebar never does. Open it once "
-                "from Python with hptaa_lab.TrialStore(...) or run `hptaa studies` "
-                "in its folder."
+                "from Python with hptaa_lab.TrialStore(...), which creates or "
+                "migrates the tables, or create a study in it."
             ) from exc
         shown = url.render_as_string(hide_password=True)
         raise StoreError(text.replace(shown, str(path))) from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import logging
@@ -11,6 +12,7 @@ import re
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import replace
@@ -150,6 +152,8 @@ class TrialStore:
 
         self._engine = _create_engine(parsed, self._shown)
         try:
+            if not create:
+                self._require_tables()
             self._prepare_schema()
         except BaseException:
             self._engine.dispose()
@@ -694,6 +698,30 @@ class TrialStore:
             except sa_exc.DBAPIError as exc:
                 raise self._store_error(verb, exc) from exc
 
+    def _require_tables(self) -> None:
+        """Refuse, before writing anything, a database that holds no trial store
+        (an empty file, another program's database)."""
+        try:
+            if self._sqlite_file is not None:
+                # A plain read-only connection: the engine's connections set the
+                # journal mode, which writes to the file.
+                uri = f"{self._sqlite_file.as_uri()}?mode=ro"
+                with contextlib.closing(sqlite3.connect(uri, uri=True)) as raw:
+                    rows = raw.execute("SELECT name FROM sqlite_master").fetchall()
+                tables = {str(row[0]) for row in rows}
+            else:
+                with self._engine.connect() as conn:
+                    tables = set(sa.inspect(conn).get_table_names())
+        except (sa_exc.DBAPIError, sqlite3.Error):
+            return  # _prepare_schema says what is wrong with the database
+        if not tables & {meta.name, studies.name}:
+            raise StoreError(
+                f"{self._shown} holds no hptaa_lab trial store (none of its tables "
+                f"are hptaa_lab's); nothing was written to it. Check the store URL "
+                f"(--store on the command line; the default is {DEFAULT_URL}), or "
+                "create a study there first."
+            )
+
     def _prepare_schema(self) -> None:
         """Create the tables of a new store, or check and migrate its version."""
         for attempt in (1, 2):
@@ -896,6 +924,8 @@ def _prepare_sqlite_file(url: sa.URL, *, create: bool = True) -> Path | None:
     if url.get_backend_name() != "sqlite" or _is_sqlite_memory(url):
         return None
     if str(url.query.get("uri", "")).lower() in ("true", "1"):
+        if not create:
+            _require_uri_file(url)
         return None
     if url.host:
         # sqlite://folder/file.db reads "folder" as a host and drops it.
@@ -925,6 +955,21 @@ def _prepare_sqlite_file(url: sa.URL, *, create: bool = True) -> Path | None:
             "path in a folder you can write to."
         ) from exc
     return path
+
+
+def _require_uri_file(url: sa.URL) -> None:
+    """For reading: the file of a URI-style SQLite URL (sqlite:///file:x.db?uri=true)
+    must exist, as SQLite would otherwise create it."""
+    target = urllib.parse.urlparse(str(url.database or ""))
+    if target.scheme != "file" or url.query.get("mode") == "memory":
+        return
+    path = Path(urllib.parse.unquote(target.path)).expanduser().absolute()
+    if not path.is_file():
+        raise StoreError(
+            f"There is no trial store at {path}. Check the store URL (--store on the "
+            f"command line; the default is {DEFAULT_URL}), or create a study there "
+            "first."
+        )
 
 
 def _create_engine(url: sa.URL, shown: str) -> sa.Engine:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import logging
@@ -1209,6 +1210,34 @@ def test_unparsable_url_gives_advice() -> None:
         StoreError, match=r"not a database URL\. Use a SQLAlchemy URL such as"
     ):
         TrialStore("studies.db")
+
+
+def test_reading_leaves_a_database_without_a_store_untouched(tmp_path: Path) -> None:
+    """Check that create=False refuses an existing empty file and another
+    program's SQLite database without writing a byte to either, and refuses a
+    missing file given as a URI-style URL without creating it."""
+    import hashlib
+    import sqlite3
+
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    other = tmp_path / "other_app.db"
+    with contextlib.closing(sqlite3.connect(other)) as conn:
+        conn.execute("CREATE TABLE customers (name TEXT)")
+        conn.commit()
+    before = hashlib.sha256(other.read_bytes()).hexdigest()
+
+    for path in (empty, other):
+        with pytest.raises(StoreError, match="holds no hptaa_lab trial store"):
+            TrialStore(f"sqlite:///{path}", create=False)
+    assert empty.stat().st_size == 0
+    assert hashlib.sha256(other.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db", "other_app.db"]
+
+    typo = tmp_path / "typo.db"
+    with pytest.raises(StoreError, match="There is no trial store at"):
+        TrialStore(f"sqlite:///file:{typo}?uri=true", create=False)
+    assert not typo.exists()
 
 
 def test_sqlite_url_with_two_slashes_says_how_many_it_needs(
