@@ -238,9 +238,15 @@ def run_sweep(
     with contextlib.ExitStack() as stack:
         done: dict[str, list[dict[str, Any]]] = {}
         if folder is not None:
-            prepare_folder(folder, config)
-            stack.enter_context(_only_writer(folder))
-            done = load_results(folder / RESULTS, config)
+            try:
+                prepare_folder(folder, config)
+                stack.enter_context(_only_writer(folder))
+                done = load_results(folder / RESULTS, config)
+            except OSError as exc:
+                raise SweepError(
+                    f"Cannot write to the --out folder {folder}: "
+                    f"{exc.strerror or exc}. Give a folder you can write to."
+                ) from exc
         return _run_units(config, folder, workers, progress, done)
 
 
@@ -409,31 +415,27 @@ def _difference(key: str, there: Any, now: Any) -> str:
 def load_results(path: Path, config: SweepConfig) -> dict[str, list[dict[str, Any]]]:
     """Finished units of a results file, by unit key.
 
-    A last line cut short by an interruption (no line end) is removed from the
-    file. A damaged complete line (not a unit's JSON record) is skipped with a
-    warning and its unit runs again; the lines after it still count.
+    Lines end at a newline byte only. A last line without one is kept when it is
+    a whole record (an editor dropped the newline, which is added back) and
+    removed when it is not (cut short by an interruption). A damaged complete
+    line (not a unit's record) is skipped with a warning and its unit runs again;
+    the lines after it still count.
     """
     if not path.is_file():
         return {}
     done: dict[str, list[dict[str, Any]]] = {}
     data = path.read_bytes()
-    good = 0
+    lines = data.split(b"\n")
+    tail = lines.pop()  # b"" when the file ends with a newline
     damaged: list[int] = []
-    for number, line in enumerate(data.splitlines(keepends=True), start=1):
-        if not line.endswith(b"\n"):
-            break
-        good += len(line)
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-            unit, rows = record["unit"], record["rows"]
-            methods = {row["method"] for row in rows}
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
+        record = _unit_record(line)
+        if record is None:
             damaged.append(number)
-            continue
-        if methods == set(config.methods):
-            done[unit] = rows
+        elif {row["method"] for row in record[1]} == set(config.methods):
+            done[record[0]] = record[1]
     if damaged:
         shown = ", ".join(map(str, damaged[:5])) + (", ..." if len(damaged) > 5 else "")
         logger.warning(
@@ -442,13 +444,45 @@ def load_results(path: Path, config: SweepConfig) -> dict[str, list[dict[str, An
             path,
             shown,
         )
-    if good < len(data):
-        logger.warning(
-            "Removed an unfinished line at the end of %s (an interrupted write).", path
-        )
-        with path.open("r+b") as stream:
-            stream.truncate(good)
+    if tail.strip():
+        record = _unit_record(tail)
+        if record is not None:
+            if {row["method"] for row in record[1]} == set(config.methods):
+                done[record[0]] = record[1]
+            with path.open("ab") as stream:
+                stream.write(b"\n")
+        else:
+            logger.warning(
+                "Removed an unfinished line at the end of %s (an interrupted write).",
+                path,
+            )
+            with path.open("r+b") as stream:
+                stream.truncate(len(data) - len(tail))
     return done
+
+
+_ROW_FIELDS = ("benchmark", "method")
+"""Fields every row of a unit's record has, as text."""
+
+
+def _unit_record(line: bytes) -> tuple[str, list[dict[str, Any]]] | None:
+    """The (unit key, rows) of one results line, or None if it is not a unit's
+    record."""
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError):  # JSONDecodeError and bad UTF-8 included
+        return None
+    if not isinstance(record, dict):
+        return None
+    unit, rows = record.get("unit"), record.get("rows")
+    if not isinstance(unit, str) or not isinstance(rows, list) or not rows:
+        return None
+    for row in rows:
+        if not isinstance(row, dict) or not all(
+            isinstance(row.get(field), str) for field in _ROW_FIELDS
+        ):
+            return None
+    return unit, rows
 
 
 def results_frame(

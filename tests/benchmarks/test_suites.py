@@ -166,25 +166,65 @@ def test_folder_of_the_first_format_still_resumes(tmp_path: Path) -> None:
 def test_damaged_middle_line_skips_only_its_unit(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Check that a damaged line in the middle of results.jsonl costs only its own
-    unit (the finished units after it are kept, with a warning), and that only a
-    cut-short last line is removed from the file."""
+    """Check that damaged lines in the middle of results.jsonl cost only their own
+    units (the finished units after them are kept, with a warning): not JSON, a
+    carriage return inside, a unit that is not text, rows without a benchmark,
+    nested too deep. Only a cut-short last line is removed from the file."""
     config = SweepConfig.create(["NAS-B:cifar10"], ["tpe"], [10], 4)
 
     def line(seed: int) -> str:
         rows = [{"benchmark": "NAS-B", "method": "tpe", "previous_budget": 10}]
         return json.dumps({"unit": f"NAS-B|cifar10|10|{seed}", "rows": rows})
 
-    body = "\n".join([line(0), "{not json", '{"unit": "x"}', line(2), line(3)])
+    damaged = [
+        "{not json",
+        "junk\rjunk",
+        '{"unit": ["x"], "rows": [{"benchmark": "NAS-B", "method": "tpe"}]}',
+        '{"unit": "NAS-B|cifar10|10|1", "rows": [{"method": "tpe"}]}',
+        "[" * 100_000,
+    ]
+    body = "\n".join([line(0), *damaged, line(2), line(3)])
     path = tmp_path / RESULTS
-    path.write_text(body + "\n" + line(1)[:20])
+    path.write_bytes((body + "\n" + line(1)[:20]).encode())
 
     with caplog.at_level("WARNING"):
         done = load_results(path, config)
 
     assert sorted(done) == [f"NAS-B|cifar10|10|{s}" for s in (0, 2, 3)]
-    assert "Skipped 2 damaged line(s)" in caplog.text and "line 2, 3" in caplog.text
-    assert path.read_text() == body + "\n"
+    assert (
+        "Skipped 5 damaged line(s)" in caplog.text
+        and "line 2, 3, 4, 5, 6" in caplog.text
+    )
+    assert path.read_bytes() == (body + "\n").encode()
+
+
+def test_whole_last_line_without_newline_is_kept(tmp_path: Path) -> None:
+    """Check that a complete record on the last line without a newline (an editor
+    dropped it) is kept, and the newline is added back for the next append."""
+    config = SweepConfig.create(["NAS-B:cifar10"], ["tpe"], [10], 2)
+    rows = [{"benchmark": "NAS-B", "method": "tpe", "previous_budget": 10}]
+    text = json.dumps({"unit": "NAS-B|cifar10|10|0", "rows": rows})
+    path = tmp_path / RESULTS
+    path.write_text(text)
+
+    assert list(load_results(path, config)) == ["NAS-B|cifar10|10|0"]
+    assert path.read_text() == text + "\n"
+
+
+def test_folder_that_cannot_be_written_is_a_sweep_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check that an --out folder the user cannot write to (here: opening the lock
+    file is denied) is a clear SweepError, not a traceback."""
+    from hptaa_lab.benchmarks import _sweep
+
+    def denied(folder: Path) -> None:
+        raise PermissionError(13, "Permission denied", str(folder / _sweep.LOCK))
+
+    monkeypatch.setattr(_sweep, "_only_writer", denied)
+    config = SweepConfig.create(["NAS-B:cifar10"], ["tpe"], [10], 1)
+    with pytest.raises(_sweep.SweepError, match="Cannot write to the --out folder"):
+        _sweep.run_sweep(config, out=tmp_path)
 
 
 def test_second_sweep_on_a_busy_folder_is_refused(tmp_path: Path) -> None:
