@@ -138,8 +138,9 @@ class Auto(TransferSampler):
             configuration once it learns the current results.
         pool: Whether the sources together weigh no more than the heaviest
             one in the current model (see :meth:`weights`).
-        fade: Current trials after which the sources' weight in the current
-            model has halved; None keeps it whole for the whole study.
+        fade: Finished current trials (failures do not count) after which the
+            sources' weight in the current model has halved; None keeps it whole
+            for the whole study.
         **options: mapping, model, seed as for every transfer method.
     """
 
@@ -175,7 +176,11 @@ class Auto(TransferSampler):
                 f"calibrate must be a number >= 0 (0 turns the calibration off), "
                 f"got {calibrate!r}."
             )
-        if fade is not None and not 0.0 < fade < math.inf:
+        if fade is not None and (
+            isinstance(fade, bool)
+            or not isinstance(fade, int | float)
+            or not 0.0 < fade < math.inf
+        ):
             raise ValueError(
                 f"fade must be a number of trials > 0, or None to keep the sources' "
                 f"weight whole, got {fade!r}; {FADE:g} is the default."
@@ -394,7 +399,7 @@ class Auto(TransferSampler):
         prior whose pull halves once the study has ``fade`` trials of its own, so
         late in a study the current results decide.
         """
-        mass = [self.trust(s) * len(s.projection) for s in self.sources]
+        mass = [self.trust(s) * float(len(s.projection)) for s in self.sources]
         total = sum(mass)
         if self.pool and total > 0.0:
             mass = [m * max(mass) / total for m in mass]

@@ -396,8 +396,8 @@ def test_source_weight_halves_after_fade_current_trials() -> None:
     assert fading.weights()[0] == pytest.approx(0.2 * trust * 30)
 
 
-@pytest.mark.parametrize("fade", [0.0, -5.0, math.inf, math.nan])
-def test_fade_must_be_a_positive_number_of_trials(fade: float) -> None:
+@pytest.mark.parametrize("fade", [0.0, -5.0, math.inf, math.nan, True, "20"])
+def test_fade_must_be_a_positive_number_of_trials(fade: object) -> None:
     """Check that a fade that is not a positive number is a clear error."""
     with pytest.raises(ValueError, match="fade must be a number of trials > 0"):
-        Auto(SPACE, previous_trials(bowl), fade=fade)
+        Auto(SPACE, previous_trials(bowl), fade=fade)  # type: ignore[arg-type]
