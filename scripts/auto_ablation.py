@@ -43,6 +43,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no-update": {"prior_update": False},
     "no-pool": {"pool": False},
     "no-fade": {"fade": None},
+    "no-new-choices": {"new_choices": False},
     "last-only": {"ancestors": []},
 }
 """Variant name -> keyword options of Auto (what is switched off)."""

@@ -141,6 +141,10 @@ class Auto(TransferSampler):
         fade: Finished current trials (failures do not count) after which the
             sources' weight in the current model has halved; None keeps it whole
             for the whole study.
+        new_choices: Whether a source's proposals take each choice added to a
+            categorical hyperparameter since the previous study at its uniform
+            share (a source cannot rank a choice it never had), instead of as
+            rarely as a poor previous choice.
         **options: mapping, model, seed as for every transfer method.
     """
 
@@ -162,6 +166,7 @@ class Auto(TransferSampler):
         prior_min_bandwidth: float = _PRIOR_MIN_BANDWIDTH,
         pool: bool = True,
         fade: float | None = FADE,
+        new_choices: bool = True,
         **options: Any,
     ) -> None:
         options.pop("best_first", None)
@@ -197,6 +202,7 @@ class Auto(TransferSampler):
         self.prior_update = prior_update
         self.prior_min_bandwidth = prior_min_bandwidth
         self.pool = pool
+        self.new_choices = new_choices
         self.fade = fade
         self.sources: list[Source] = []
         self._random_values: list[float] = []
@@ -216,6 +222,7 @@ class Auto(TransferSampler):
                 self.sources.append(source)
         self._warn_about_sources(pairs)
         self.fallback = not self.sources
+        self.added_choices = self._added_choices() if new_choices else {}
         size = min(len(self.sources), 3) if portfolio is None else portfolio
         self._portfolio = self._choose_portfolio(size)
 
@@ -504,11 +511,50 @@ class Auto(TransferSampler):
                 return self._note(proposal, chosen)
         return self._note(self.random_proposal(pending, _RANDOM), None)
 
+    def _added_choices(self) -> dict[str, tuple[list[Any], float]]:
+        """Current categorical hyperparameters with choices the previous space did
+        not have (through the mapping's renames and value maps): name -> (the
+        added choices, their share of all choices)."""
+        renamed = {new: old for old, new in self.mapping.renames.items()}
+        added: dict[str, tuple[list[Any], float]] = {}
+        for name, hp in self.space.items():
+            before = self.previous.space.get(renamed.get(name, name))
+            if not isinstance(hp, CS.CategoricalHyperparameter) or not isinstance(
+                before, CS.CategoricalHyperparameter
+            ):
+                continue
+            transform = self.mapping.transforms.get(name)
+            had = {transform.apply(v) if transform else v for v in before.choices}
+            new = [c for c in hp.choices if c not in had]
+            if new:
+                added[name] = (new, len(new) / len(hp.choices))
+        return added
+
     def _source_proposal(
         self, source: Source, pending: Sequence[Mapping[str, Any]]
     ) -> Proposal | None:
         label = self._prior_label(source)
-        return self.prior_proposal(source.prior, source.names, pending, label)
+        proposal = self.prior_proposal(source.prior, source.names, pending, label)
+        if proposal is None or not self.added_choices:
+            return proposal
+        # The source knows nothing of the choices added since its study: each
+        # takes its uniform share, instead of the little a poor previous choice
+        # gets from the source's model.
+        changed = dict(proposal.config)
+        for name, (new, share) in self.added_choices.items():
+            if name in changed and self.rng.random() < share:
+                changed[name] = new[int(self.rng.integers(len(new)))]
+        if changed == proposal.config:
+            return proposal
+        try:
+            config = self.encoder.complete(changed, self.rng)
+        except ValueError:
+            return proposal
+        if self.encoder.constrained and not self.encoder.is_valid(config):
+            return proposal
+        if not self.is_fresh(config, {config_key(p) for p in pending}):
+            return proposal
+        return Proposal(config, label)
 
     def _model_proposal(self, pending: Sequence[Mapping[str, Any]]) -> Proposal:
         """The current TPE's proposal with trusted sources mixed into its densities.

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hptaa_lab import create_study, load_study
-from hptaa_lab.space import Mapping, build_space
+from hptaa_lab.space import Mapping, ValueTransform, build_space
 from hptaa_lab.transfer import Auto, PreviousTrials, make_transfer, project_chain
 from hptaa_lab.transfer._auto import PORTFOLIO_RATE, PRIOR_RATE, WIN_IF_RELEVANT
 
@@ -401,3 +401,59 @@ def test_fade_must_be_a_positive_number_of_trials(fade: object) -> None:
     """Check that a fade that is not a positive number is a clear error."""
     with pytest.raises(ValueError, match="fade must be a number of trials > 0"):
         Auto(SPACE, previous_trials(bowl), fade=fade)  # type: ignore[arg-type]
+
+
+def _with_added_choice() -> tuple[PreviousTrials, object]:
+    """A previous study over k in {a, b} (b best), and a current space that also
+    offers c, with x renamed to width."""
+    before = build_space({"x": (0.0, 1.0), "k": ["a", "b"]})
+    rng = np.random.default_rng(0)
+    configs = tuple(
+        {"x": float(x), "k": str(rng.choice(["a", "b"]))} for x in rng.random(30)
+    )
+    values = tuple(c["x"] + (c["k"] == "a") for c in configs)
+    previous = PreviousTrials(before, configs, values, study="v1")
+    after = build_space({"width": (0.0, 1.0), "k": ["a", "b", "c"]})
+    return previous, after
+
+
+def test_added_choices_come_from_the_space_diff_through_the_mapping() -> None:
+    """Check that only choices the previous space lacked count as added (through
+    renames and value maps), with their share of all choices."""
+    previous, after = _with_added_choice()
+    mapping = Mapping(renames={"x": "width"})
+    sampler = Auto(after, previous, mapping=mapping, seed=0)
+    assert sampler.added_choices == {"k": (["c"], pytest.approx(1 / 3))}
+    mapped = Mapping(
+        renames={"x": "width"}, transforms={"k": ValueTransform(values={"a": "c"})}
+    )
+    assert Auto(after, previous, mapping=mapped, seed=0).added_choices == {
+        "k": (["a"], pytest.approx(1 / 3))
+    }
+    same = Auto(build_space({"x": (0.0, 1.0), "k": ["a", "b"]}), previous, seed=0)
+    assert same.added_choices == {}
+
+
+def test_source_proposals_take_an_added_choice_at_its_uniform_share() -> None:
+    """Check that the source's proposals pick the added choice about a third of
+    the time (it was never proposed without new_choices, as the source never saw
+    it), and that without added choices the proposals are unchanged."""
+    previous, after = _with_added_choice()
+    mapping = Mapping(renames={"x": "width"})
+
+    def share_of_c(**options: bool) -> float:
+        sampler = Auto(after, previous, mapping=mapping, seed=3, **options)
+        source = sampler.sources[0]
+        picks = [
+            sampler._source_proposal(source, []).config["k"]  # type: ignore[union-attr]
+            for _ in range(300)
+        ]
+        return picks.count("c") / len(picks)
+
+    assert 0.25 < share_of_c() < 0.42
+    assert share_of_c(new_choices=False) < 0.05
+
+    plain = Auto(SPACE, previous_trials(bowl), seed=5)
+    other = Auto(SPACE, previous_trials(bowl), seed=5, new_choices=False)
+    assert run(plain, bowl, 12) == run(other, bowl, 12)
+    assert plain._y_cur.tolist() == other._y_cur.tolist()
