@@ -7,21 +7,67 @@ head start.
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from hptaa_lab.errors import (
-    HptaaError,
-    InvalidSearchSpaceError,
-    MappingError,
-    StoreError,
-    StudyExistsError,
-    StudyNotFoundError,
-    UnknownNameError,
-)
-from hptaa_lab.records import StudyRecord, TrialRecord, TrialState
-from hptaa_lab.space import Mapping, SpaceDiff, ValueTransform, build_space, diff
-from hptaa_lab.store import TrialStore
-from hptaa_lab.study import Study, create_study, load_study
+if TYPE_CHECKING:
+    from hptaa_lab.errors import (
+        HptaaError,
+        InvalidSearchSpaceError,
+        MappingError,
+        StoreError,
+        StudyExistsError,
+        StudyNotFoundError,
+        UnknownNameError,
+    )
+    from hptaa_lab.records import StudyRecord, TrialRecord, TrialState
+    from hptaa_lab.space import Mapping, SpaceDiff, ValueTransform, build_space, diff
+    from hptaa_lab.store import TrialStore
+    from hptaa_lab.study import Study, create_study, load_study
+
+# The public names are imported on first use (PEP 562), so that `hptaa` starts
+# without loading ConfigSpace, SQLAlchemy and numpy before it parses its arguments
+# (and Ctrl-C while they load is handled by the command).
+_WHERE = {
+    **dict.fromkeys(
+        (
+            "HptaaError",
+            "InvalidSearchSpaceError",
+            "MappingError",
+            "StoreError",
+            "StudyExistsError",
+            "StudyNotFoundError",
+            "UnknownNameError",
+        ),
+        "hptaa_lab.errors",
+    ),
+    **dict.fromkeys(("StudyRecord", "TrialRecord", "TrialState"), "hptaa_lab.records"),
+    **dict.fromkeys(
+        ("Mapping", "SpaceDiff", "ValueTransform", "build_space", "diff"),
+        "hptaa_lab.space",
+    ),
+    "TrialStore": "hptaa_lab.store",
+    **dict.fromkeys(("Study", "create_study", "load_study"), "hptaa_lab.study"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+        globals()[name] = value
+        return value
+    try:
+        # Subpackages (hptaa_lab.space, ...) as attributes, as after an import.
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __version__ = "0.1.0"
 

@@ -346,3 +346,28 @@ class _Fixed:
 
     def parse_args(self, argv):
         return self.args
+
+
+def test_command_starts_without_loading_the_heavy_libraries() -> None:
+    """Check that importing the command's module loads neither ConfigSpace, nor
+    SQLAlchemy, nor numpy (the package's names load on first use), so Ctrl-C at
+    start-up reaches the command's own handling, and every public name resolves."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, hptaa_lab.cli; "
+        "print(sorted({'ConfigSpace', 'sqlalchemy', 'numpy'} & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+    import hptaa_lab
+
+    for name in hptaa_lab.__all__:
+        assert getattr(hptaa_lab, name) is not None
+    assert hptaa_lab.space.build_space is hptaa_lab.build_space
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = hptaa_lab.nope
