@@ -51,22 +51,30 @@ _WHERE = {
 }
 
 
+_SUBPACKAGES = frozenset(
+    ("errors", "records", "samplers", "space", "store", "study", "transfer")
+)
+"""Modules that were attributes of the package after `import hptaa_lab` when it
+loaded them eagerly (the others need an import, as they did then)."""
+
+
 def __getattr__(name: str) -> Any:
     if name in _WHERE:
         value = getattr(importlib.import_module(_WHERE[name]), name)
         globals()[name] = value
         return value
-    try:
-        # Subpackages (hptaa_lab.space, ...) as attributes, as after an import.
+    if name in _SUBPACKAGES:
         return importlib.import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{name}":
-            raise
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    loaded = {
+        n
+        for n, v in globals().items()
+        if getattr(v, "__name__", "").startswith(__name__ + ".")
+    }
+    return sorted({*__all__, *_SUBPACKAGES, *loaded})
 
 
 __version__ = "0.1.0"

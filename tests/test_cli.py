@@ -371,3 +371,21 @@ def test_command_starts_without_loading_the_heavy_libraries() -> None:
     assert hptaa_lab.space.build_space is hptaa_lab.build_space
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         _ = hptaa_lab.nope
+
+
+def test_optional_subpackages_are_not_loaded_by_attribute_checks() -> None:
+    """Check that hasattr on a subpackage whose extra is missing (jupyter without
+    IPython) is False, as before the names loaded lazily, and that dir lists the
+    subpackages that import hptaa_lab always made available."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['IPython'] = None; import hptaa_lab; "
+        "print(hasattr(hptaa_lab, 'jupyter'), 'space' in dir(hptaa_lab), "
+        "'transfer' in dir(hptaa_lab))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["False", "True", "True"]

@@ -177,6 +177,18 @@ class Mapping:
                     f"The transform of {name!r} scales values, but {name!r} is {kind}; "
                     "give a value map (ValueTransform(values={...})) instead."
                 )
+            for before, after in (transform.values or {}).items():
+                try:
+                    legal = bool(current_space[name].legal_value(after))
+                except (TypeError, ValueError):
+                    legal = False  # e.g. a list, which is no single value
+                if not legal:
+                    raise MappingError(
+                        f"The value map of {name!r} maps {before!r} onto {after!r}, "
+                        f"which is not a value of {name!r} in the current space "
+                        f"({current_space[name]}); map each previous value onto one "
+                        "of its current values."
+                    )
         for name, value in self.previous_fixed.items():
             _require(name, current_space, "current", "previous fixed value")
             if name not in _added(previous_space, current_space, self.renames):

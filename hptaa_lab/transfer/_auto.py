@@ -542,7 +542,10 @@ class Auto(TransferSampler):
         # gets from the source's model.
         changed = dict(proposal.config)
         for name, (new, share) in self.added_choices.items():
-            if name in changed and self.rng.random() < share:
+            # Values the source does not model were drawn at random already.
+            if name not in source.names or name not in changed:
+                continue
+            if self.rng.random() < share:
                 changed[name] = new[int(self.rng.integers(len(new)))]
         if changed == proposal.config:
             return proposal

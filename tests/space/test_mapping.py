@@ -198,6 +198,19 @@ def test_value_map_may_be_a_dict_or_the_stored_pairs() -> None:
     assert Mapping.from_json(stored.to_json()) == stored
 
 
+def test_value_map_onto_a_value_the_current_space_lacks_is_refused() -> None:
+    """Check that validate refuses a value map whose target is not a current value
+    (a typo, or a list), instead of crashing or dropping trials later."""
+    current = build_space({"act": ["relu", "gelu"]})
+    before = build_space({"act": ["relu", "tanh"]})
+    for target in ["gleu", ["relu", "gelu"]]:
+        mapping = Mapping(transforms={"act": ValueTransform(values={"tanh": target})})
+        with pytest.raises(MappingError, match="not a value of 'act' in the current"):
+            mapping.validate(before, current)
+    good = Mapping(transforms={"act": ValueTransform(values={"tanh": "gelu"})})
+    good.validate(before, current)
+
+
 @pytest.mark.parametrize(
     ("transform", "message"),
     [

@@ -457,3 +457,22 @@ def test_source_proposals_take_an_added_choice_at_its_uniform_share() -> None:
     other = Auto(SPACE, previous_trials(bowl), seed=5, new_choices=False)
     assert run(plain, bowl, 12) == run(other, bowl, 12)
     assert plain._y_cur.tolist() == other._y_cur.tolist()
+
+
+def test_added_choice_of_a_categorical_the_source_never_varied_is_drawn_once() -> None:
+    """Check that a categorical the source does not model (one value in every
+    previous trial) keeps its plain random draw: the added choice b gets half of
+    the proposals, not an extra share on top of the random one."""
+    before = build_space({"x": (0.0, 1.0), "k": ["a"]})
+    rng = np.random.default_rng(1)
+    configs = tuple({"x": float(x), "k": "a"} for x in rng.random(20))
+    previous = PreviousTrials(before, configs, tuple(c["x"] for c in configs))
+    after = build_space({"x": (0.0, 1.0), "k": ["a", "b"]})
+    sampler = Auto(after, previous, seed=2)
+    source = sampler.sources[0]
+    assert "k" not in source.names and sampler.added_choices
+    picks = [
+        sampler._source_proposal(source, []).config["k"]  # type: ignore[union-attr]
+        for _ in range(400)
+    ]
+    assert 0.4 < picks.count("b") / len(picks) < 0.6
