@@ -231,7 +231,7 @@ def test_store_errors_are_printed_without_a_traceback(
 
     err = capsys.readouterr().err
     assert "%hptaa tune: A study named 'v1' already exists in the trial store." in err
-    assert "%hptaa tune: No study named 'nope' in the trial store." in err
+    assert "%hptaa tune: No study named 'nope' in the trial store sqlite://" in err
     assert (
         "%hptaa stop: No run of a study named 'nope' in this session; runs: v1." in err
     )
