@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import math
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -226,8 +227,10 @@ def diff(
         previous_space: The search space of the previous study (a ConfigSpace
             object or the short dict form).
         current_space: The search space of the current study.
-        mapping: Confirmed renames, if any (a Mapping or its dict form); a
-            renamed pair is compared as one hyperparameter and marked RENAMED.
+        mapping: Confirmed renames and value transforms, if any (a Mapping or
+            its dict form); a renamed pair is compared as one hyperparameter and
+            marked RENAMED, and previous ranges and choices are compared after
+            their transform (seconds -> milliseconds is no range change).
 
     Returns:
         The SpaceDiff, with rename suggestions for unconfirmed removed/added pairs.
@@ -236,7 +239,8 @@ def diff(
     from hptaa_lab.space._mapping import as_mapping
 
     previous_space, current_space = as_space(previous_space), as_space(current_space)
-    renames = dict(as_mapping(mapping).renames)
+    confirmed = as_mapping(mapping)
+    renames = dict(confirmed.renames)
     back = {new: old for old, new in renames.items()}
     changes: list[Change] = []
     for name, hp in current_space.items():
@@ -245,7 +249,7 @@ def diff(
             changes.append(Change(name, None, (ChangeKind.ADDED,), "", describe(hp)))
             continue
         old = previous_space[old_name]
-        kinds = _compare(old, hp)
+        kinds = _compare(old, hp, confirmed.transforms.get(name))
         if old_name != name:
             kinds = (
                 ChangeKind.RENAMED,
@@ -263,26 +267,41 @@ def diff(
     return SpaceDiff(previous_space, current_space, tuple(changes), suggestions)
 
 
-def _compare(old: Any, new: Any) -> tuple[ChangeKind, ...]:
+def _compare(old: Any, new: Any, transform: Any = None) -> tuple[ChangeKind, ...]:
     old_kind, new_kind = hp_kind(old), hp_kind(new)
     if old_kind != new_kind:
         return (ChangeKind.TYPE_CHANGED,)
     kinds: list[ChangeKind] = []
+
+    def moved(value: Any) -> Any:
+        """A previous value in the current units (after the mapping's transform)."""
+        return value if transform is None else transform.apply(value)
+
     if old_kind in _NUMERIC:
         if bool(old.log) != bool(new.log):
             kinds.append(ChangeKind.LOG_CHANGED)
-        kinds.extend(_compare_range(old.lower, old.upper, new.lower, new.upper))
+        low, high = sorted((moved(old.lower), moved(old.upper)))
+        kinds.extend(_compare_range(low, high, new.lower, new.upper))
     elif old_kind == CONSTANT:
         if old.value != new.value:
             kinds.extend([ChangeKind.CHOICES_ADDED, ChangeKind.CHOICES_REMOVED])
     else:
-        old_values = list(old.choices if old_kind == CATEGORICAL else old.sequence)
+        old_values = [
+            moved(v) for v in (old.choices if old_kind == CATEGORICAL else old.sequence)
+        ]
         new_values = list(new.choices if new_kind == CATEGORICAL else new.sequence)
         if any(v not in old_values for v in new_values):
             kinds.append(ChangeKind.CHOICES_ADDED)
         if any(v not in new_values for v in old_values):
             kinds.append(ChangeKind.CHOICES_REMOVED)
-    if old_kind != CONSTANT and old.default_value != new.default_value:
+    old_default = moved(old.default_value)
+    if old_kind in _NUMERIC:
+        same_default = math.isclose(
+            old_default, new.default_value, rel_tol=1e-9, abs_tol=1e-12
+        )
+    else:
+        same_default = old_default == new.default_value
+    if old_kind != CONSTANT and not same_default:
         # A default that only followed its range (both sides are ConfigSpace's
         # automatic default) is implied by the range change, not a change of its own.
         implied = bool(kinds) and (
@@ -308,6 +327,12 @@ def _automatic_default(hp: Any) -> Any:
 def _compare_range(
     lo: float, hi: float, new_lo: float, new_hi: float
 ) -> list[ChangeKind]:
+    # Bounds that a transform carried over (0.1 s * 1000) may differ in the last
+    # bits from the current ones: within a relative 1e-9 they are the same.
+    if math.isclose(lo, new_lo, rel_tol=1e-9, abs_tol=1e-12):
+        lo = new_lo
+    if math.isclose(hi, new_hi, rel_tol=1e-9, abs_tol=1e-12):
+        hi = new_hi
     if (lo, hi) == (new_lo, new_hi):
         return []
     if new_lo <= lo and new_hi >= hi:

@@ -236,9 +236,14 @@ class Auto(TransferSampler):
             if survived == 0 and dropped == 0:
                 why = f"{direct}{older} has no complete trial to transfer from"
             elif survived == 0:
+                number, reason = next(
+                    d for _, projection in pairs for d in projection.dropped
+                )
                 why = (
                     f"no previous trial of {direct}{older} survived projection into "
-                    f"the current search space ({dropped} dropped)"
+                    f"the current search space ({dropped} dropped; e.g. trial "
+                    f"{number}: {reason}; a renamed hyperparameter whose unit changed "
+                    "needs a transform in the mapping too)"
                 )
             else:
                 why = (

@@ -271,3 +271,28 @@ def test_diff_takes_dict_spaces_and_a_dict_mapping() -> None:
     )
     (change,) = result.changes
     assert change.previous_name == "lr" and change.name == "learning_rate"
+
+
+def test_ranges_and_choices_compare_after_the_mappings_transform() -> None:
+    """Check that a unit change confirmed by a rename and a transform is only a
+    rename (bounds and default carried over within rounding), that a transform
+    that does not match the new range still shows the change, and that a value
+    map onto the new choice is no choice change."""
+    before = build_space({"max_samples": (0.1, 1.0), "mf": ["sqrt", "auto"]})
+    after = build_space({"max_samples_pct": (10.0, 100.0), "mf": ["sqrt", "log2"]})
+    renames = {"max_samples": "max_samples_pct"}
+    exact = {
+        "renames": renames,
+        "transforms": {
+            "max_samples_pct": {"scale": 100},
+            "mf": {"values": {"auto": "log2"}},
+        },
+    }
+    changed = {c.name: c.kinds for c in diff(before, after, exact).changes}
+    assert changed["max_samples_pct"] == (ChangeKind.RENAMED,)
+    assert changed["mf"] == (ChangeKind.UNCHANGED,)
+
+    half = {"renames": renames, "transforms": {"max_samples_pct": {"scale": 50}}}
+    changed = {c.name: c.kinds for c in diff(before, after, half).changes}
+    assert ChangeKind.SHIFTED in changed["max_samples_pct"]
+    assert ChangeKind.CHOICES_ADDED in changed["mf"]
