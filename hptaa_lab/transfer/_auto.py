@@ -552,15 +552,12 @@ class Auto(TransferSampler):
                 continue
             if self.rng.random() < share:
                 changed[name] = new[int(self.rng.integers(len(new)))]
-        if changed == proposal.config:
-            return proposal
-        try:
-            config = self.encoder.complete(changed, self.rng)
-        except ValueError:
-            return proposal
-        if self.encoder.constrained and not self.encoder.is_valid(config):
-            return proposal
-        if not self.is_fresh(config, {config_key(p) for p in pending}):
+        config = None if changed == proposal.config else self.merge(changed, {})
+        if (
+            config is None
+            or (self.encoder.constrained and not self.encoder.is_valid(config))
+            or not self.is_fresh(config, {config_key(p) for p in pending})
+        ):
             return proposal
         return Proposal(config, label)
 
