@@ -423,19 +423,18 @@ def load_results(path: Path, config: SweepConfig) -> dict[str, list[dict[str, An
     """
     if not path.is_file():
         return {}
-    done: dict[str, list[dict[str, Any]]] = {}
     data = path.read_bytes()
     lines = data.split(b"\n")
     tail = lines.pop()  # b"" when the file ends with a newline
+    records: list[tuple[str, list[dict[str, Any]]]] = []
     damaged: list[int] = []
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        record = _unit_record(line)
-        if record is None:
-            damaged.append(number)
-        elif {row["method"] for row in record[1]} == set(config.methods):
-            done[record[0]] = record[1]
+        if line.strip():
+            record = _unit_record(line)
+            if record is None:
+                damaged.append(number)
+            else:
+                records.append(record)
     if damaged:
         shown = ", ".join(map(str, damaged[:5])) + (", ..." if len(damaged) > 5 else "")
         logger.warning(
@@ -447,8 +446,7 @@ def load_results(path: Path, config: SweepConfig) -> dict[str, list[dict[str, An
     if tail.strip():
         record = _unit_record(tail)
         if record is not None:
-            if {row["method"] for row in record[1]} == set(config.methods):
-                done[record[0]] = record[1]
+            records.append(record)
             with path.open("ab") as stream:
                 stream.write(b"\n")
         else:
@@ -458,7 +456,12 @@ def load_results(path: Path, config: SweepConfig) -> dict[str, list[dict[str, An
             )
             with path.open("r+b") as stream:
                 stream.truncate(len(data) - len(tail))
-    return done
+    wanted = set(config.methods)
+    return {
+        unit: rows
+        for unit, rows in records
+        if {row["method"] for row in rows} == wanted
+    }
 
 
 _ROW_FIELDS = ("benchmark", "method")
