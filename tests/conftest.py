@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import ConfigSpace as CS
@@ -67,3 +71,22 @@ def cond_space() -> CS.ConfigurationSpace:
 def discrete_space() -> CS.ConfigurationSpace:
     """Six configurations in all: a in {0, 1, 2}, b in {x, y}."""
     return build_space({"a": [0, 1, 2], "b": ["x", "y"]})
+
+
+@pytest.fixture
+def loaded_by_import() -> Callable[[str, set[str]], list[str]]:
+    """A function (module, names) -> which of the named top-level modules a fresh
+    interpreter has loaded after importing only ``module``."""
+
+    def loaded(module: str, names: set[str]) -> list[str]:
+        code = (
+            f"import json, sys, {module}; "
+            f"print(json.dumps(sorted(set({sorted(names)!r}) & set(sys.modules))))"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, check=True, text=True
+        )
+        result: list[str] = json.loads(done.stdout)
+        return result
+
+    return loaded

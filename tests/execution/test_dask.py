@@ -651,16 +651,7 @@ def test_worker_retries_must_be_a_non_negative_int(
         run_parallel(study, _quadratic, n_trials=1, workers=2, worker_retries=retries)
 
 
-def test_importing_execution_leaves_dask_unimported() -> None:
+def test_importing_execution_leaves_dask_unimported(loaded_by_import) -> None:
     """Check that importing hptaa_lab.execution imports neither dask nor
     distributed; they load only when a parallel run starts."""
-    code = (
-        "import sys, hptaa_lab.execution\n"
-        "print(sorted({'dask', 'distributed'} & set(sys.modules)))\n"
-    )
-
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, check=True, text=True
-    )
-
-    assert done.stdout.strip() == "[]"
+    assert loaded_by_import("hptaa_lab.execution", {"dask", "distributed"}) == []
