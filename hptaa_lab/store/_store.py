@@ -939,12 +939,7 @@ def _prepare_sqlite_file(url: sa.URL, *, create: bool = True) -> Path | None:
     path = Path(str(url.database)).expanduser().absolute()
     if not create:
         if not path.is_file():
-            raise StoreError(
-                f"There is no trial store at {path}. Check the store URL (--store "
-                f"on the command line; the default is {DEFAULT_URL}, relative to "
-                "the current folder), or create a study there first, e.g. with "
-                "`hptaa demo` or hptaa_lab.create_study."
-            )
+            raise _no_store(path)
         return path
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -965,11 +960,17 @@ def _require_uri_file(url: sa.URL) -> None:
         return
     path = Path(urllib.parse.unquote(target.path)).expanduser().absolute()
     if not path.is_file():
-        raise StoreError(
-            f"There is no trial store at {path}. Check the store URL (--store on the "
-            f"command line; the default is {DEFAULT_URL}), or create a study there "
-            "first."
-        )
+        raise _no_store(path)
+
+
+def _no_store(path: Path) -> StoreError:
+    """The error for reading a store at a path that holds no file."""
+    return StoreError(
+        f"There is no trial store at {path}. Check the store URL (--store on the "
+        f"command line; the default is {DEFAULT_URL}, relative to the current "
+        "folder), or create a study there first, e.g. with `hptaa demo` or "
+        "hptaa_lab.create_study."
+    )
 
 
 def _create_engine(url: sa.URL, shown: str) -> sa.Engine:
