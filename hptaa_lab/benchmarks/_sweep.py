@@ -449,6 +449,14 @@ def load_results(path: Path, config: SweepConfig) -> dict[str, list[dict[str, An
             records.append(record)
             with path.open("ab") as stream:
                 stream.write(b"\n")
+        elif b"\r" in tail.rstrip(b"\r"):
+            # Not one record cut short but lines ended by carriage returns (an
+            # editor's doing): warn and keep the file as it is.
+            logger.warning(
+                "The end of %s has lines ended by carriage returns only; they are "
+                "skipped (their units run again) and left in the file.",
+                path,
+            )
         else:
             logger.warning(
                 "Removed an unfinished line at the end of %s (an interrupted write).",

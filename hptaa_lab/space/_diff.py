@@ -283,7 +283,7 @@ def _compare(old: Any, new: Any, transform: Any = None) -> tuple[ChangeKind, ...
         low, high = sorted((moved(old.lower), moved(old.upper)))
         kinds.extend(_compare_range(low, high, new.lower, new.upper))
     elif old_kind == CONSTANT:
-        if old.value != new.value:
+        if moved(old.value) != new.value:
             kinds.extend([ChangeKind.CHOICES_ADDED, ChangeKind.CHOICES_REMOVED])
     else:
         old_values = [

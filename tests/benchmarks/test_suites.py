@@ -198,6 +198,24 @@ def test_damaged_middle_line_skips_only_its_unit(
     assert path.read_bytes() == (body + "\n").encode()
 
 
+def test_lines_ended_by_carriage_returns_only_are_left_in_the_file(
+    tmp_path: Path,
+) -> None:
+    """Check that a file whose lines end in carriage returns only is not taken
+    for one cut-short line and emptied."""
+    config = SweepConfig.create(["NAS-B:cifar10"], ["tpe"], [10], 2)
+    rows = [{"benchmark": "NAS-B", "method": "tpe", "previous_budget": 10}]
+    text = "\r".join(
+        json.dumps({"unit": f"NAS-B|cifar10|10|{s}", "rows": rows}) for s in (0, 1)
+    )
+    path = tmp_path / RESULTS
+    path.write_bytes((text + "\r").encode())
+
+    load_results(path, config)
+
+    assert path.read_bytes() == (text + "\r").encode()
+
+
 def test_whole_last_line_without_newline_is_kept(tmp_path: Path) -> None:
     """Check that a complete record on the last line without a newline (an editor
     dropped it) is kept, and the newline is added back for the next append."""

@@ -296,3 +296,12 @@ def test_ranges_and_choices_compare_after_the_mappings_transform() -> None:
     changed = {c.name: c.kinds for c in diff(before, after, half).changes}
     assert ChangeKind.SHIFTED in changed["max_samples_pct"]
     assert ChangeKind.CHOICES_ADDED in changed["mf"]
+
+
+def test_constant_compares_after_its_value_map() -> None:
+    """Check that a constant whose value a value map carries over is unchanged."""
+    before = build_space({"c": "a"})
+    after = build_space({"c": "b"})
+    mapped = {"transforms": {"c": {"values": {"a": "b"}}}}
+    assert diff(before, after, mapped).changes[0].kinds == (ChangeKind.UNCHANGED,)
+    assert ChangeKind.CHOICES_ADDED in diff(before, after).changes[0].kinds
