@@ -206,7 +206,7 @@ class Auto(TransferSampler):
         self.fade = fade
         self.sources: list[Source] = []
         self._random_values: list[float] = []
-        self._origin: dict[tuple[tuple[str, Any], ...], Source | None] = {}
+        self._origin: dict[tuple[tuple[str, Any], ...], Source | str | None] = {}
         self._rates: dict[tuple[tuple[str, Any], ...], float] = {}
         self._X_cur = np.empty((0, self.encoder.dim))
         self._y_cur = np.empty(0)
@@ -220,11 +220,15 @@ class Auto(TransferSampler):
             source = self._make_source(name, projection, k)
             if source is not None:
                 self.sources.append(source)
-        self._warn_about_sources(pairs)
-        self.fallback = not self.sources
         self.added_choices = self._added_choices() if new_choices else {}
         size = min(len(self.sources), 3) if portfolio is None else portfolio
         self._portfolio = self._choose_portfolio(size)
+        if not self.sources and portfolio != 0:
+            # Nothing to model, but a surviving trial is still a configuration
+            # that ran: the best one is evaluated first, as best-first would.
+            self._portfolio = self._lone_portfolio(pairs)
+        self.fallback = not self.sources and not self._portfolio
+        self._warn_about_sources(pairs)
 
     def _warn_about_sources(self, pairs: Sequence[tuple[str, Projection]]) -> None:
         """Say which previous studies auto cannot use, and why."""
@@ -258,9 +262,13 @@ class Auto(TransferSampler):
                         "out of the current range: check the mapping's renames and "
                         "transforms)"
                     )
-            logger.warning(
-                "%s: %s; tuning with plain %s instead.", self.name, why, self.model
+            then = (
+                "evaluating the best surviving configuration first, then tuning with "
+                "plain %s"
+                if self._portfolio
+                else "tuning with plain %s instead"
             )
+            logger.warning("%s: %s; " + then + ".", self.name, why, self.model)
         elif self.sources[0].name != direct:
             logger.warning(
                 "%s: %s has no usable trial in the current search space; "
@@ -301,7 +309,20 @@ class Auto(TransferSampler):
         bad = _KDE(X[order[n_good:]], cat, n_choices, _MIN_BANDWIDTH)
         return Source(name, projection, names, known, prior, good, bad)
 
-    def _choose_portfolio(self, size: int) -> list[tuple[Source, dict[str, Any]]]:
+    def _lone_portfolio(
+        self, pairs: Sequence[tuple[str, Projection]]
+    ) -> list[tuple[Source | None, dict[str, Any]]]:
+        """Without a source: the best surviving trial of the nearest study that
+        has one (no source models it, so its result is evidence for nothing)."""
+        for _, projection in pairs:
+            if len(projection):
+                best = projection.configs[projection.ranked()[0]]
+                return [(None, dict(best))]
+        return []
+
+    def _choose_portfolio(
+        self, size: int
+    ) -> list[tuple[Source | None, dict[str, Any]]]:
         """The best projected configuration of each source, nearest first, then the
         next best ones of the direct previous study, up to ``size``, distinct."""
         ranked = [
@@ -309,7 +330,7 @@ class Auto(TransferSampler):
             for s in self.sources
         ]
         queue = [r[0] for r in ranked] + (ranked[0][1:] if ranked else [])
-        chosen: list[tuple[Source, dict[str, Any]]] = []
+        chosen: list[tuple[Source | None, dict[str, Any]]] = []
         keys: set[tuple[tuple[str, Any], ...]] = set()
         for source, partial in queue:
             if len(chosen) >= size:
@@ -423,6 +444,7 @@ class Auto(TransferSampler):
     def _tell(self, config: Mapping[str, Any], value: float | None) -> None:
         key = config_key(config)
         origin = self._origin.pop(key, "other")
+        rate = self._rates.pop(key, PRIOR_RATE)
         if value is None or not math.isfinite(value):
             # A failed configuration is worse than any finished one.
             value = math.inf
@@ -430,7 +452,7 @@ class Auto(TransferSampler):
             self._random_values.append(value)
         elif isinstance(origin, Source):
             origin.values.append(value)
-            origin.rates.append(self._rates.pop(key, PRIOR_RATE))
+            origin.rates.append(rate)
         if math.isfinite(value) and self.prior_update:
             # Each source's model learns the current result too, on the scale of
             # its own ranks: the value's quantile among the source's previous values.
@@ -457,7 +479,7 @@ class Auto(TransferSampler):
         elif proposed_by == _PORTFOLIO:
             for i, (source, partial) in enumerate(self._portfolio):
                 if all(config.get(n) == v for n, v in partial.items()):
-                    self._origin[key] = source
+                    self._origin[key] = source if source is not None else "other"
                     self._rates[key] = PORTFOLIO_RATE
                     del self._portfolio[i]
                     break
@@ -479,7 +501,8 @@ class Auto(TransferSampler):
             source, partial = self._portfolio.pop(0)
             config = self.merge(partial, {})
             if config is not None and self.is_fresh(config, pending_keys):
-                return self._note(Proposal(config, _PORTFOLIO), source)
+                origin = source if source is not None else "other"
+                return self._note(Proposal(config, _PORTFOLIO), origin)
         if self.base.n_observed < self.n_init:
             return self._initial_proposal(pending)
         if not self.keep or self.model != "tpe":
@@ -493,7 +516,7 @@ class Auto(TransferSampler):
         if origin == "other" and proposal.proposed_by == _RANDOM:
             origin = None  # the model's own random proposal: evidence as well
         key = config_key(proposal.config)
-        self._origin[key] = origin  # type: ignore[assignment]
+        self._origin[key] = origin
         if proposal.proposed_by == _PORTFOLIO:
             self._rates[key] = PORTFOLIO_RATE
         return proposal

@@ -209,12 +209,14 @@ def test_study_chain_uses_every_ancestor(tmp_path) -> None:
 def test_auto_is_registered_and_falls_back_without_surviving_trials(caplog) -> None:
     """Check that make_transfer knows auto and that it warns and tunes plainly when
     no previous trial survives projection."""
-    narrow = build_space({"x": (0.9, 1.0), "y": (0.9, 1.0)})
+    narrow = build_space({"x": (0.99, 1.0), "y": (0.99, 1.0)})
     sampler = make_transfer("auto", narrow, previous_trials(bowl), seed=0)
     assert sampler.fallback
     assert "no previous trial" in caplog.text
-    config = sampler.ask().config
-    assert 0.9 <= config["x"] <= 1.0
+    assert "tuning with plain tpe instead" in caplog.text
+    proposal = sampler.ask()
+    assert proposal.proposed_by == "random"
+    assert 0.99 <= proposal.config["x"] <= 1.0
 
 
 def test_one_surviving_trial_warning_counts_the_dropped_ones(caplog) -> None:
@@ -224,9 +226,42 @@ def test_one_surviving_trial_warning_counts_the_dropped_ones(caplog) -> None:
     previous = PreviousTrials(SPACE, configs, tuple(range(10)), study="prev")
     narrow = build_space({"x": (0.0, 0.01), "y": (0.0, 1.0)})
     sampler = make_transfer("auto", narrow, previous, seed=0)
-    assert sampler.fallback
     assert "the 1 trial(s) of prev that survived" in caplog.text
     assert "9 other trial(s) were dropped in projection" in caplog.text
+    assert "evaluating the best surviving configuration first" in caplog.text
+    assert sampler.ask().config == {"x": 0.0, "y": 0.5}
+
+
+def test_one_surviving_trial_is_evaluated_first_then_plain_tpe() -> None:
+    """Check that a previous study with a single usable trial (no ranking to model)
+    still has that configuration evaluated first, as best-first would, and that
+    the study then proposes exactly as plain TPE with the same seed."""
+    previous = PreviousTrials(SPACE, ({"x": 0.25, "y": 0.75},), (0.1,), study="prev")
+    sampler = Auto(SPACE, previous, seed=3)
+    assert not sampler.fallback and not sampler.sources
+    first = sampler.ask()
+    assert (first.proposed_by, first.config) == (
+        "auto-portfolio",
+        {"x": 0.25, "y": 0.75},
+    )
+    sampler.tell(first.config, bowl(first.config))
+    labels = run(sampler, bowl, 14)
+    assert set(labels) <= {"random", "tpe"}
+    assert "tpe" in labels
+    # The portfolio entry is no evidence about any source nor about random draws.
+    assert sampler._random_values and len(sampler._random_values) == labels.count(
+        "random"
+    )
+
+
+def test_all_equal_previous_values_still_give_a_first_configuration() -> None:
+    """Check that previous trials that all scored alike (no ranking) still give
+    one configuration to evaluate first, and that portfolio=0 turns it off."""
+    configs = tuple({"x": 0.1 * i, "y": 0.5} for i in range(1, 5))
+    previous = PreviousTrials(SPACE, configs, (0.3,) * 4, study="prev")
+    sampler = Auto(SPACE, previous, seed=0)
+    assert sampler.ask().proposed_by == "auto-portfolio"
+    assert Auto(SPACE, previous, seed=0, portfolio=0).fallback
 
 
 def test_resumed_study_keeps_the_bandit_evidence(tmp_path) -> None:
@@ -476,3 +511,20 @@ def test_added_choice_of_a_categorical_the_source_never_varied_is_drawn_once() -
         for _ in range(400)
     ]
     assert 0.4 < picks.count("b") / len(picks) < 0.6
+
+
+def test_study_after_a_one_trial_study_starts_from_its_configuration(tmp_path) -> None:
+    """Check that a study whose previous study ran a single trial evaluates that
+    configuration first, and that a resumed study does not propose it again."""
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    spec = {"x": (0.0, 1.0), "y": (0.0, 1.0)}
+    create_study("v1", spec, store=url, seed=0).optimize(bowl, n_trials=1)
+    v2 = create_study("v2", spec, previous="v1", store=url, seed=1)
+    v2.optimize(bowl, n_trials=3)
+    v1_config = load_study("v1", store=url).trials[0].config
+    assert v2.trials[0].proposed_by == "auto-portfolio"
+    assert v2.trials[0].config == v1_config
+    resumed = load_study("v2", store=url)
+    resumed.optimize(bowl, n_trials=2)
+    later = [t.proposed_by for t in resumed.trials[3:]]
+    assert later and "auto-portfolio" not in later
