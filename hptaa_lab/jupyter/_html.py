@@ -21,7 +21,7 @@ _LEGEND = (
     ("added", _ADDED),
     ("removed", _REMOVED),
     ("renamed", _RENAMED),
-    ("range, choices, scale, type or default changed", _CHANGED),
+    ("range, choices, order, scale, type or default changed", _CHANGED),
     ("unchanged", _UNCHANGED),
 )
 

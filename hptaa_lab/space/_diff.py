@@ -43,6 +43,7 @@ class ChangeKind(enum.StrEnum):
     SHIFTED = "shifted"
     CHOICES_ADDED = "choices added"
     CHOICES_REMOVED = "choices removed"
+    ORDER_CHANGED = "order changed"
     LOG_CHANGED = "log scale changed"
     TYPE_CHANGED = "type changed"
     DEFAULT_CHANGED = "default changed"
@@ -294,6 +295,8 @@ def _compare(old: Any, new: Any, transform: Any = None) -> tuple[ChangeKind, ...
             kinds.append(ChangeKind.CHOICES_ADDED)
         if any(v not in new_values for v in old_values):
             kinds.append(ChangeKind.CHOICES_REMOVED)
+        if old_kind == ORDINAL and _order_changed(old_values, new_values):
+            kinds.append(ChangeKind.ORDER_CHANGED)
     old_default = moved(old.default_value)
     if old_kind in _NUMERIC:
         same_default = math.isclose(
@@ -304,13 +307,23 @@ def _compare(old: Any, new: Any, transform: Any = None) -> tuple[ChangeKind, ...
     if old_kind != CONSTANT and not same_default:
         # A default that only followed its range (both sides are ConfigSpace's
         # automatic default) is implied by the range change, not a change of its own.
-        implied = bool(kinds) and (
+        # A numeric range the transform carried over exactly counts too: on a log
+        # scale an offset does not carry the automatic default (the geometric mean)
+        # along with the bounds, nor does rounding an integer's.
+        implied = (bool(kinds) or old_kind in _NUMERIC) and (
             old.default_value == _automatic_default(old)
             and new.default_value == _automatic_default(new)
         )
         if not implied:
             kinds.append(ChangeKind.DEFAULT_CHANGED)
     return tuple(kinds) or (ChangeKind.UNCHANGED,)
+
+
+def _order_changed(old_values: list[Any], new_values: list[Any]) -> bool:
+    """Whether the values in both sequences come in another order."""
+    shared_old = [v for v in old_values if v in new_values]
+    shared_new = [v for v in new_values if v in old_values]
+    return shared_old != shared_new
 
 
 def _automatic_default(hp: Any) -> Any:

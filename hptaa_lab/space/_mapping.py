@@ -29,11 +29,18 @@ class ValueTransform:
         scale: Multiplier for numeric values (e.g. 1000 for seconds -> ms).
         offset: Added after scaling.
         values: Value map for categorical or ordinal values.
+
+    Raises:
+        MappingError: If scale or offset is NaN, infinite or not a number, or
+            scale is zero.
     """
 
     scale: float = 1.0
     offset: float = 0.0
     values: dict[Any, Any] | None = None
+
+    def __post_init__(self) -> None:
+        _check_arithmetic(self.scale, self.offset, "A transform")
 
     def apply(self, value: Any) -> Any:
         """Transform one previous value."""
@@ -57,9 +64,10 @@ class ValueTransform:
         """Inverse of :meth:`to_dict`; ``values`` may also be a plain dict.
 
         Raises:
-            MappingError: For anything but a dict of scale and offset (numbers) or
-                of values (a dict, or a list of [previous, current] pairs); the
-                message names the hyperparameter ``name``.
+            MappingError: For anything but a dict of scale and offset (finite
+                numbers, scale non-zero) or of values (a dict, or a list of
+                [previous, current] pairs); the message names the hyperparameter
+                ``name``.
         """
         where = f"The transform of {name!r}" if name else "A transform"
         example = (
@@ -84,14 +92,27 @@ class ValueTransform:
                 )
             return cls(values=_value_map(data["values"], where))
         try:
-            return cls(
-                scale=float(data.get("scale", 1.0)),
-                offset=float(data.get("offset", 0.0)),
-            )
+            scale = float(data.get("scale", 1.0))
+            offset = float(data.get("offset", 0.0))
         except (TypeError, ValueError) as exc:
             raise MappingError(
                 f"{where} needs numbers for scale and offset; got {dict(data)!r}."
             ) from exc
+
+        _check_arithmetic(scale, offset, where)
+        return cls(scale=scale, offset=offset)
+
+
+def _check_arithmetic(scale: Any, offset: Any, where: str) -> None:
+    """Refuse a scale or offset that is no finite number, and a scale of zero
+    (which would map every previous value onto the offset)."""
+    for key, value, instead in (
+        ("scale", scale, "a finite, non-zero number, e.g. 1000 for seconds -> ms"),
+        ("offset", offset, "a finite number, e.g. 0 for none"),
+    ):
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not math.isfinite(value) or (key == "scale" and value == 0):
+            raise MappingError(f"{where} has {key} {value!r}; give {instead}.")
 
 
 def _value_map(values: Any, where: str) -> dict[Any, Any]:

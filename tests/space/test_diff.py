@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import ConfigSpace as CS
 import pytest
 
 from hptaa_lab import diff
@@ -305,3 +306,77 @@ def test_constant_compares_after_its_value_map() -> None:
     mapped = {"transforms": {"c": {"values": {"a": "b"}}}}
     assert diff(before, after, mapped).changes[0].kinds == (ChangeKind.UNCHANGED,)
     assert ChangeKind.CHOICES_ADDED in diff(before, after).changes[0].kinds
+
+
+def test_log_range_with_offset_transform_keeps_its_automatic_default() -> None:
+    """Check that a log-scale range carried over exactly by a transform with an
+    offset is only a rename: both defaults are ConfigSpace's automatic one (the
+    geometric mean, which an offset does not carry along), so neither changed."""
+    before = CS.ConfigurationSpace()
+    before.add(CS.Float("delay_s", (1.0, 100.0), log=True))
+    after = CS.ConfigurationSpace()
+    after.add(CS.Float("delay_ms", (1010.0, 100010.0), log=True))
+    mapping = {
+        "renames": {"delay_s": "delay_ms"},
+        "transforms": {"delay_ms": {"scale": 1000, "offset": 10}},
+    }
+
+    assert diff(before, after, mapping)["delay_ms"].kinds == (K.RENAMED,)
+
+
+def test_log_range_with_offset_transform_still_shows_a_set_default() -> None:
+    """Check that a default set by hand on a transformed log range is compared
+    after the transform: carried over it is no change, moved it is one."""
+    before = CS.ConfigurationSpace()
+    before.add(CS.Float("delay_s", (1.0, 100.0), log=True, default=2.0))
+    mapping = {
+        "renames": {"delay_s": "delay_ms"},
+        "transforms": {"delay_ms": {"scale": 1000, "offset": 10}},
+    }
+    for default, kinds in [
+        (2010.0, (K.RENAMED,)),
+        (5010.0, (K.RENAMED, K.DEFAULT_CHANGED)),
+    ]:
+        after = CS.ConfigurationSpace()
+        after.add(CS.Float("delay_ms", (1010.0, 100010.0), log=True, default=default))
+
+        assert diff(before, after, mapping)["delay_ms"].kinds == kinds
+
+
+@pytest.mark.parametrize(
+    ("previous", "current", "kinds"),
+    [
+        ({"ordinal": [1, 2, 3]}, {"ordinal": [3, 2, 1]}, (K.ORDER_CHANGED,)),
+        (
+            {"ordinal": ["s", "m", "l"], "default": "m"},
+            {"ordinal": ["l", "m", "s"], "default": "l"},
+            (K.ORDER_CHANGED, K.DEFAULT_CHANGED),
+        ),
+        (
+            {"ordinal": [1, 2, 3]},
+            {"ordinal": [3, 2, 1, 4]},
+            (K.CHOICES_ADDED, K.ORDER_CHANGED),
+        ),
+        ({"ordinal": [1, 2, 3]}, {"ordinal": [1, 3]}, (K.CHOICES_REMOVED,)),
+        (["a", "b"], ["b", "a"], (K.DEFAULT_CHANGED,)),
+    ],
+)
+def test_diff_reports_a_reordered_ordinal(
+    previous: Any, current: Any, kinds: tuple[ChangeKind, ...]
+) -> None:
+    """Check that an ordinal whose shared values come in another order is ORDER
+    CHANGED (its automatic default, the first value, follows the order), and
+    that the order of a categorical's choices is no order change."""
+    result = _diff({"x": previous}, {"x": current})
+
+    assert result["x"].kinds == kinds
+
+
+def test_format_table_says_order_changed() -> None:
+    """Check that the table (what `hptaa diff` prints) names the order change."""
+    result = _diff({"x": {"ordinal": [1, 2, 3]}}, {"x": {"ordinal": [3, 2, 1]}})
+
+    assert result["x"].label == "order changed"
+    assert "x               ordinal (1, 2, 3)  ordinal (3, 2, 1)  order changed" in (
+        result.format_table()
+    )

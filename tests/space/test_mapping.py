@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import ConfigSpace as CS
 import pytest
 
@@ -264,3 +266,40 @@ def test_value_map_transform_maps_choices() -> None:
 
     assert transform.apply("relu") == "gelu"
     assert transform.apply("tanh") == "tanh"
+
+
+@pytest.mark.parametrize(
+    ("transform", "message"),
+    [
+        ({"scale": float("nan")}, "transform of 't' has scale nan; give a finite"),
+        ({"scale": float("inf")}, "transform of 't' has scale inf; give a finite"),
+        ({"scale": 0}, "transform of 't' has scale 0.0; give a finite, non-zero"),
+        ({"offset": float("-inf")}, "transform of 't' has offset -inf; give a finite"),
+        ({"scale": 2, "offset": "nan"}, "transform of 't' has offset nan"),
+    ],
+)
+def test_transform_with_nan_infinite_or_zero_scale_is_refused(
+    transform: object, message: str
+) -> None:
+    """Check that a scale or offset that is NaN or infinite, or a scale of zero,
+    is refused by name, from the dict form and from JSON."""
+    with pytest.raises(MappingError, match=message):
+        Mapping.from_dict({"transforms": {"t": transform}})
+    with pytest.raises(MappingError, match=message):
+        Mapping.from_json(json.dumps({"transforms": {"t": transform}}))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"scale": float("nan")}, "A transform has scale nan; give a finite"),
+        ({"offset": float("inf")}, "A transform has offset inf; give a finite"),
+        ({"scale": 0.0}, "A transform has scale 0.0; give a finite, non-zero"),
+    ],
+)
+def test_value_transform_constructor_refuses_nan_infinite_or_zero_scale(
+    kwargs: dict[str, float], message: str
+) -> None:
+    """Check that ValueTransform itself refuses what from_dict refuses."""
+    with pytest.raises(MappingError, match=message):
+        ValueTransform(**kwargs)
