@@ -3,20 +3,57 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from hptaa_lab._argtypes import positive_int
 from hptaa_lab.errors import HptaaError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["DEFERRED_SUBCOMMANDS", "DeferredSubcommand", "build_parser", "main"]
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+@dataclass(frozen=True)
+class DeferredSubcommand:
+    """A subcommand whose module is slow to import (it loads pandas, ConfigSpace
+    or scikit-learn), so its parser is filled in only when it is used.
+
+    Attributes:
+        help: Its line in ``hptaa --help``.
+        define: "module:function"; the function gets the subcommand's parser and
+            adds its description, arguments and handler.
+        store_option: Whether ``--store`` may follow the subcommand.
+    """
+
+    help: str
+    define: str
+    store_option: bool = True
+
+
+#: The subcommands after ``diff``, in the order ``hptaa --help`` lists them.
+DEFERRED_SUBCOMMANDS = {
+    "import": DeferredSubcommand(
+        "import a previous study from a CSV file or an Optuna storage",
+        "hptaa_lab.interop._cli:define_import",
+    ),
+    "export": DeferredSubcommand(
+        "export a study to CSV, Parquet or an Optuna storage",
+        "hptaa_lab.interop._cli:define_export",
+    ),
+    "bench": DeferredSubcommand(
+        "the paper's protocol over benchmarks, methods, budgets and seeds",
+        "hptaa_lab.benchmarks._cli:define_bench",
+        store_option=False,
+    ),
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,8 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="trial store (SQLAlchemy URL); default sqlite:///.hptaa/studies.db",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    common = argparse.ArgumentParser(add_help=False)
+    sub = parser.add_subparsers(
+        dest="command",
+        metavar="COMMAND",
+        required=True,
+        parser_class=_SubcommandParser,
+    )
+    common = _SubcommandParser(add_help=False)
     common.add_argument(
         "--store",
         default=argparse.SUPPRESS,
@@ -108,26 +150,56 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("study_b", metavar="STUDY_B", help="current study")
     diff.set_defaults(handler=_diff)
 
-    from hptaa_lab.interop._cli import add_parsers as add_interop_parsers
-
-    add_interop_parsers(sub, parents=[common])
-
-    from hptaa_lab.benchmarks._cli import add_parser as add_bench_parser
-
-    add_bench_parser(sub)
+    for name, deferred in DEFERRED_SUBCOMMANDS.items():
+        sub.add_parser(
+            name,
+            parents=[common] if deferred.store_option else [],
+            help=deferred.help,
+            define=deferred.define,
+        )
     return parser
+
+
+class _SubcommandParser(argparse.ArgumentParser):
+    """The parser of a subcommand, or of options all subcommands take. One made
+    with ``define`` (a DeferredSubcommand's) imports its module and gets its
+    arguments when it first parses or shows help."""
+
+    def __init__(self, *args: Any, define: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._define = define
+
+    def parse_known_args(
+        self, args: Iterable[str] | None = None, namespace: Any = None
+    ) -> tuple[Any, list[str]]:
+        self._load()
+        return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        self._load()
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self._load()
+        return super().format_help()
+
+    def _load(self) -> None:
+        if self._define is None:
+            return
+        module, _, function = self._define.partition(":")
+        self._define = None
+        getattr(importlib.import_module(module), function)(self)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``hptaa`` command; returns the exit status."""
     try:
-        # Building the parser imports the subcommands' modules, which takes a
+        # Parsing bench, import or export imports their modules, which takes a
         # moment: Ctrl-C then is an interruption too, not a traceback.
-        parser = build_parser()
+        args = build_parser().parse_args(argv)
     except KeyboardInterrupt:
         print("\ninterrupted before anything ran.", file=sys.stderr)
         return 130
-    args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

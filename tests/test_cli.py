@@ -364,6 +364,58 @@ def test_command_starts_without_loading_the_heavy_libraries(loaded_by_import) ->
         _ = hptaa_lab.nope
 
 
+def test_help_loads_none_of_the_heavy_libraries() -> None:
+    """Check that `hptaa --help` imports no subcommand's heavy libraries (bench,
+    import and export get their arguments only when used), so it answers at once."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys\n"
+        "from hptaa_lab.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(json.dumps(sorted(set(sys.modules))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, check=True, text=True
+    )
+    loaded = set(json.loads(done.stdout.splitlines()[-1]))
+    assert "usage: hptaa" in done.stdout
+    assert loaded & {"ConfigSpace", "numpy", "pandas", "sklearn"} == set()
+
+
+def test_deferred_subcommands_are_listed_and_show_their_full_help(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Check that `hptaa --help` lists bench, import and export with their lines,
+    and that each one's help is the one of a parser that defines it at once."""
+    import argparse
+
+    from hptaa_lab.benchmarks._cli import add_parser
+    from hptaa_lab.cli import DEFERRED_SUBCOMMANDS
+    from hptaa_lab.interop._cli import add_parsers
+
+    with pytest.raises(SystemExit, match="0"):
+        main(["--help"])
+    listing = " ".join(capsys.readouterr().out.split())
+    eager = argparse.ArgumentParser(prog="hptaa")
+    subparsers = eager.add_subparsers()
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--store", metavar="URL", help="trial store (SQLAlchemy URL)")
+    add_parsers(subparsers, [common])
+    add_parser(subparsers)
+
+    for name, deferred in DEFERRED_SUBCOMMANDS.items():
+        assert f" {name} {deferred.help} " in listing
+        with pytest.raises(SystemExit, match="0"):
+            main([name, "--help"])
+        assert capsys.readouterr().out == subparsers.choices[name].format_help()
+
+
 def test_optional_subpackages_are_not_loaded_by_attribute_checks() -> None:
     """Check that hasattr on a subpackage whose extra is missing (jupyter without
     IPython) is False, as before the names loaded lazily, and that dir lists the

@@ -13,14 +13,16 @@ from typing import Any
 from hptaa_lab._argtypes import name_list, positive_int, positive_int_list
 from hptaa_lab.benchmarks import protocol
 from hptaa_lab.benchmarks._base import SUITES
+from hptaa_lab.cli import DEFERRED_SUBCOMMANDS
 
-__all__ = ["add_parser"]
+__all__ = ["add_parser", "define_bench"]
 
 logger = logging.getLogger(__name__)
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``bench`` subcommand to the ``hptaa`` command's subparsers.
+    """Add the ``bench`` subcommand to the subparsers of a parser of one's own
+    (the ``hptaa`` command defers `define_bench` until ``bench`` is used).
 
     Args:
         subparsers: What ``ArgumentParser.add_subparsers`` returned.
@@ -28,16 +30,22 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     Returns:
         The subcommand's parser; its handler is set as ``handler``.
     """
-    bench = subparsers.add_parser(
-        "bench",
-        help="the paper's protocol over benchmarks, methods, budgets and seeds",
-        description="Run the HT-AA protocol (Stoll et al. 2020, section 4): a previous TPE "
+    bench = subparsers.add_parser("bench", help=DEFERRED_SUBCOMMANDS["bench"].help)
+    define_bench(bench)
+    return bench
+
+
+def define_bench(bench: argparse.ArgumentParser) -> None:
+    """Give the ``bench`` subcommand's parser its description, arguments and
+    handler (set as ``handler``)."""
+    bench.description = (
+        "Run the HT-AA protocol (Stoll et al. 2020, section 4): a previous TPE "
         "with each budget b_old, then every method on the current version until it "
         "reaches the target (at least 40, at most 400 evaluations). Units run on a "
         "Dask LocalCluster; every finished unit is appended to DIR/results.jsonl, "
         "and a rerun with the same --out skips what is done. Writes the tidy "
         "table, the speedup grid of every method, failure rates and an HTML "
-        "report to DIR.",
+        "report to DIR."
     )
     bench.add_argument(
         "--benchmarks",
@@ -109,7 +117,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     bench.add_argument("--no-progress", action="store_true", help="no progress bar")
     bench.set_defaults(handler=run_bench)
-    return bench
 
 
 def run_bench(args: argparse.Namespace) -> int:

@@ -9,9 +9,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hptaa_lab.cli import DEFERRED_SUBCOMMANDS
 from hptaa_lab.interop._common import DIRECTIONS, InteropError
 
-__all__ = ["add_parsers", "run_export", "run_import"]
+__all__ = [
+    "add_parsers",
+    "define_export",
+    "define_import",
+    "run_export",
+    "run_import",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +31,9 @@ _PARQUET_SUFFIXES = (".parquet", ".pq")
 def add_parsers(
     subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ()
 ) -> None:
-    """Add ``import`` and ``export`` to the ``hptaa`` command's subparsers.
+    """Add ``import`` and ``export`` to the subparsers of a parser of one's own
+    (the ``hptaa`` command defers `define_import` and `define_export` until the
+    subcommand is used).
 
     Args:
         subparsers: What ``ArgumentParser.add_subparsers`` returned. The
@@ -32,20 +41,23 @@ def add_parsers(
         parents: Parsers whose options every subcommand takes (such as a
             ``--store`` that may follow the subcommand).
     """
-    _add_import(subparsers, list(parents))
-    _add_export(subparsers, list(parents))
+    for name, define in (("import", define_import), ("export", define_export)):
+        define(
+            subparsers.add_parser(
+                name, parents=list(parents), help=DEFERRED_SUBCOMMANDS[name].help
+            )
+        )
 
 
-def _add_import(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "import",
-        parents=parents,
-        help="import a previous study from a CSV file or an Optuna storage",
-        description="Import a previous study into the trial store, so that a new "
+def define_import(parser: argparse.ArgumentParser) -> None:
+    """Give the ``import`` subcommand's parser its description, arguments and
+    handler (set as ``handler``)."""
+    parser.description = (
+        "Import a previous study into the trial store, so that a new "
         "study can transfer from it (create_study(..., previous=NAME)). SOURCE is a "
         "CSV file with one trial per row (configuration columns and an objective "
         "column) or an Optuna storage URL, whose COMPLETE trials are imported. "
-        "Without --space the search space is inferred and shown.",
+        "Without --space the search space is inferred and shown."
     )
     parser.add_argument(
         "source", metavar="SOURCE", help="CSV file, or Optuna storage URL"
@@ -97,14 +109,13 @@ def _add_import(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None
     parser.set_defaults(handler=run_import)
 
 
-def _add_export(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "export",
-        parents=parents,
-        help="export a study to CSV, Parquet or an Optuna storage",
-        description="Write a study's trials to a CSV or Parquet file (one row per "
+def define_export(parser: argparse.ArgumentParser) -> None:
+    """Give the ``export`` subcommand's parser its description, arguments and
+    handler (set as ``handler``)."""
+    parser.description = (
+        "Write a study's trials to a CSV or Parquet file (one row per "
         "trial, a params_<name> column per hyperparameter), or to a new study in an "
-        "Optuna storage that Optuna's own tools can show.",
+        "Optuna storage that Optuna's own tools can show."
     )
     parser.add_argument("study", metavar="STUDY", help="the study to export")
     parser.add_argument(

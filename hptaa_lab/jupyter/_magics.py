@@ -7,20 +7,23 @@ import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 from IPython.utils.process import arg_split
+from sqlalchemy import exc as sa_exc
 
 from hptaa_lab._argtypes import positive_int
-from hptaa_lab.errors import HptaaError
+from hptaa_lab.errors import HptaaError, StoreError
 from hptaa_lab.jupyter._html import TextAndHtml, diff_table_html, table_html, table_text
 from hptaa_lab.jupyter._run import TuneRequest, TuneRun, twin_name
 from hptaa_lab.space import Mapping, diff, space_from_json
-from hptaa_lab.store import TrialStore
+from hptaa_lab.store import DEFAULT_URL, TrialStore
 from hptaa_lab.study import DEFAULT_TRANSFER
 from hptaa_lab.transfer import names as transfer_names
 
@@ -141,11 +144,25 @@ class HptaaMagics(Magics):
             )
         return self.shell.user_ns
 
-    def store(self) -> TrialStore:
-        """The trial store of this session (opened on first use)."""
-        if self.store_url not in self._stores:
-            self._stores[self.store_url] = TrialStore(self.store_url)
-        return self._stores[self.store_url]
+    def store(self, *, create: bool = True) -> TrialStore:
+        """The trial store of this session (opened on first use).
+
+        Args:
+            create: Whether a missing SQLite store is created, for subcommands
+                that write (``%%hptaa tune``). False is for reading: a URL that
+                holds no trial store, often a typo, is then an error.
+
+        Raises:
+            StoreError: The store cannot be opened; with ``create=False``, also
+                when there is no trial store at the URL.
+        """
+        url = self.store_url
+        if url not in self._stores:
+            path = _sqlite_path(url)
+            if not create and path is not None and not path.exists():
+                raise StoreError(_no_store_message(path))
+            self._stores[url] = TrialStore(url, create=create)
+        return self._stores[url]
 
     @line_cell_magic
     def hptaa(self, line: str, cell: str | None = None) -> Any:
@@ -180,6 +197,32 @@ class HptaaMagics(Magics):
         except (HptaaError, ValueError) as exc:
             _error(f"%hptaa {command.name}: {exc}")
             return None
+
+
+def _sqlite_path(url: str | None) -> Path | None:
+    """The absolute path of a SQLite file store URL (None means the default);
+    None for other databases, in-memory SQLite, URI-style and malformed URLs,
+    which TrialStore checks when it opens them."""
+    try:
+        parsed = sa.make_url(DEFAULT_URL if url is None else url)
+    except sa_exc.ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.host:
+        return None
+    if parsed.database in (None, "", ":memory:"):
+        return None
+    if str(parsed.query.get("uri", "")).lower() in ("true", "1"):
+        return None
+    return Path(parsed.database).expanduser().absolute()
+
+
+def _no_store_message(path: Path) -> str:
+    return (
+        f"There is no trial store at {path}; nothing was created there. Check the "
+        "path for a typo and point this session at the store that holds your "
+        "studies with %hptaa store URL, or tune a study with %%hptaa tune, which "
+        "creates the store."
+    )
 
 
 def _error(message: str, usage: str = "") -> None:
@@ -395,7 +438,7 @@ def _diff_arguments(line: str) -> None:
 
 
 def _diff(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> None:
-    store = magics.store()
+    store = magics.store(create=False)
     a, b = store.get_study(args.study_a), store.get_study(args.study_b)
     mapping = Mapping.from_json(b.mapping_json) if b.previous == a.name else None
     space_diff = diff(
@@ -419,7 +462,7 @@ def _studies_arguments(line: str) -> None:
 
 
 def _studies(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> None:
-    store = magics.store()
+    store = magics.store(create=False)
     summaries = store.summaries()
     if not summaries:
         print(f"No studies in {store.url} yet; tune one with %%hptaa tune.")
@@ -502,21 +545,52 @@ def _store_arguments(line: str) -> None:
 
     Without URL it prints the store in use (default sqlite:///.hptaa/studies.db
     in the working folder). Variables expand: %hptaa store sqlite:///{folder}/s.db
+
+    A SQLite file that does not exist yet is created by the first %%hptaa tune;
+    its folder must exist.
     """
 
 
 def _store(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> None:
     if args.url is None:
-        print(f"trial store: {magics.store().url}")
+        _show_store(magics)
         return
+    _check_folder(args.url)
     previous = magics.store_url
     magics.store_url = args.url
     try:
-        url = magics.store().url
+        _show_store(magics)
     except HptaaError:
         magics.store_url = previous
         raise
-    print(f"trial store: {url}")
+
+
+def _check_folder(url: str) -> None:
+    """Refuse a SQLite store URL whose folder does not exist."""
+    path = _sqlite_path(url)
+    if path is None or path.exists() or path.parent.is_dir():
+        return
+    raise StoreError(
+        f"Cannot use {url} as the trial store: the folder {path.parent} does not "
+        "exist. Check the path for a typo, or create the folder first (e.g. with "
+        "os.makedirs) and run %hptaa store again; the trial store is unchanged."
+    )
+
+
+def _show_store(magics: HptaaMagics) -> None:
+    """Print the session's trial store, opening it when it exists; a missing
+    SQLite file is named, not created."""
+    path = _sqlite_path(magics.store_url)
+    if path is None or path.exists():
+        # Existing files are opened for reading, so that a file that holds no
+        # trial store is refused; other databases are opened as TrialStore does.
+        print(f"trial store: {magics.store(create=path is None).url}")
+        return
+    print(f"trial store: {magics.store_url or DEFAULT_URL}")
+    print(
+        f"There is no trial store at {path} yet; the first %%hptaa tune creates "
+        "it there. If you meant an existing store, check the path."
+    )
 
 
 register_command(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -243,6 +246,7 @@ def test_store_shows_and_sets_the_trial_store(
 ) -> None:
     """Check %hptaa store with and without a URL, with variable expansion, and
     that a bad URL keeps the previous store."""
+    (tmp_path / "other").mkdir()
     shell.user_ns["folder"] = str(tmp_path / "other")
     shell.run_cell("%hptaa store sqlite:///{folder}/s.db")
     assert f"trial store: sqlite:///{tmp_path}/other/s.db" in capsys.readouterr().out
@@ -252,6 +256,100 @@ def test_store_shows_and_sets_the_trial_store(
 
     shell.run_cell("%hptaa store")
     assert f"{tmp_path}/other/s.db" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("line", ["%hptaa studies", "%hptaa diff v1 v2"])
+def test_reading_magics_refuse_a_missing_store_and_create_nothing(
+    shell: InteractiveShell,
+    magics: HptaaMagics,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    line: str,
+) -> None:
+    """Check that reading a store URL with a typo names the path and says how to
+    go on, instead of showing a new, empty store."""
+    missing = tmp_path / "typo" / "studeis.db"
+    magics.store_url = f"sqlite:///{missing}"
+
+    result = shell.run_cell(line)
+
+    captured = capsys.readouterr()
+    assert f"There is no trial store at {missing}; nothing was created" in captured.err
+    assert "%hptaa store URL" in captured.err and "%%hptaa tune" in captured.err
+    assert "No studies" not in captured.out
+    assert "Traceback" not in captured.out + captured.err
+    assert result.error_in_exec is None
+    assert not missing.parent.exists()
+
+
+def test_store_refuses_a_url_in_a_missing_folder(
+    shell: InteractiveShell,
+    magics: HptaaMagics,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    """Check that %hptaa store refuses a SQLite path whose folder does not exist,
+    creates nothing and keeps the previous store."""
+    previous = magics.store_url
+    missing = tmp_path / "no-such-folder" / "s.db"
+
+    shell.run_cell(f"%hptaa store sqlite:///{missing}")
+
+    err = capsys.readouterr().err
+    assert (
+        f"%hptaa store: Cannot use sqlite:///{missing} as the trial store: the "
+        f"folder {missing.parent} does not exist." in err
+    )
+    assert "the trial store is unchanged" in err
+    assert magics.store_url == previous
+    assert not missing.parent.exists()
+
+
+def test_store_says_a_new_store_is_created_by_the_first_tune(
+    shell: InteractiveShell,
+    magics: HptaaMagics,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    """Check that setting (or showing) a store URL that holds no store yet says
+    so without creating it, and that %%hptaa tune then creates it."""
+    new = tmp_path / "new.db"
+    shell.run_cell(f"%hptaa store sqlite:///{new}")
+    out = capsys.readouterr().out
+    assert f"trial store: sqlite:///{new}" in out
+    assert f"There is no trial store at {new} yet; the first %%hptaa tune" in out
+    shell.run_cell("%hptaa store")
+    assert f"There is no trial store at {new} yet" in capsys.readouterr().out
+    assert not new.exists()
+
+    run_cell(shell, V1)
+    shell.run_cell("run1.wait()")
+    shell.run_cell("%hptaa studies")
+
+    assert new.is_file()
+    assert "v1 " in capsys.readouterr().out
+
+
+def test_store_refuses_a_database_that_holds_no_trial_store(
+    shell: InteractiveShell,
+    magics: HptaaMagics,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    """Check that %hptaa store on another program's SQLite file writes nothing to
+    it and keeps the previous store."""
+    other = tmp_path / "other.db"
+    with contextlib.closing(sqlite3.connect(other)) as conn:
+        conn.execute("CREATE TABLE notes (text TEXT)")
+    previous = magics.store_url
+
+    shell.run_cell(f"%hptaa store sqlite:///{other}")
+
+    assert "holds no hptaa_lab trial store" in capsys.readouterr().err
+    assert magics.store_url == previous
+    with contextlib.closing(sqlite3.connect(other)) as conn:
+        tables = conn.execute("SELECT name FROM sqlite_master").fetchall()
+    assert tables == [("notes",)]
 
 
 def test_register_command_adds_a_subcommand(
