@@ -26,6 +26,7 @@ _CSV = "csv"
 _OPTUNA = "optuna"
 _PARQUET = "parquet"
 _PARQUET_SUFFIXES = (".parquet", ".pq")
+_CSV_SUFFIXES = ("", ".csv", ".txt")
 
 
 def add_parsers(
@@ -220,11 +221,20 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def _kind_of(output: str) -> str:
+    """What to write, from the output's form; an extension that names another
+    format (.xlsx, .json) is refused rather than given a CSV under that name."""
     if "://" in output:
         return _OPTUNA
-    if Path(output).suffix.lower() in _PARQUET_SUFFIXES:
+    suffix = Path(output).suffix.lower()
+    if suffix in _PARQUET_SUFFIXES:
         return _PARQUET
-    return _CSV
+    if suffix in _CSV_SUFFIXES or output == "-":
+        return _CSV
+    raise InteropError(
+        f"Cannot tell what to write to {output}: hptaa export writes CSV (.csv or "
+        ".txt), Parquet (.parquet, .pq) or an Optuna storage (a URL). Give "
+        "one of those, or --format csv to write CSV under this name."
+    )
 
 
 def _read_space(path: str | None) -> Any:

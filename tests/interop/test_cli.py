@@ -150,6 +150,21 @@ def test_export_of_a_maximized_study_says_how_to_import_it(
     assert "--direction" not in capsys.readouterr().out
 
 
+def test_export_refuses_an_output_named_for_another_format(
+    tmp_path: Path, tmp_store_url: str, runs: Path
+) -> None:
+    """Check that an output such as svm.xlsx is refused (a CSV under that name
+    would not open as a spreadsheet) and writes nothing, and that --format csv
+    writes CSV under it on request."""
+    _run(tmp_store_url, "import", runs, "svm", "--objective", "loss")
+    target = tmp_path / "svm.xlsx"
+    with pytest.raises(InteropError, match=r"--format csv to write CSV"):
+        _run(tmp_store_url, "export", "svm", target)
+    assert not target.exists()
+    assert _run(tmp_store_url, "export", "svm", target, "--format", "csv") == 0
+    assert pd.read_csv(target)["value"].tolist() == [0.5, 0.3, 0.25]
+
+
 def test_export_to_standard_output(
     tmp_store_url: str, runs: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
