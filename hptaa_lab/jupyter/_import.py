@@ -6,7 +6,8 @@ import argparse
 
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from hptaa_lab.jupyter._magics import HptaaMagics, register_command
+from hptaa_lab.jupyter._magics import HptaaMagics, _sqlite_path, register_command
+from hptaa_lab.store import TrialStore
 
 __all__: list[str] = []
 
@@ -54,7 +55,13 @@ def _import(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> 
     from hptaa_lab import interop
 
     kind = args.kind or ("optuna" if "://" in args.source else "csv")
-    store = magics.store()
+    path = _sqlite_path(magics.store_url)
+    if not args.yes and path is not None and not path.exists():
+        # A dry run writes nothing, not even an empty store: no study exists
+        # there yet, so an empty in-memory store answers the same questions.
+        store = TrialStore("sqlite://")
+    else:
+        store = magics.store()
     if kind == "optuna":
         result = interop.import_optuna(
             args.source,

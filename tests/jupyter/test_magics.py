@@ -400,6 +400,22 @@ def test_import_shows_the_inferred_space_then_imports_with_yes(
     assert magics.store().count_trials("old")["COMPLETE"] == 3
 
 
+def test_import_dry_run_creates_no_store(
+    shell: InteractiveShell, magics: HptaaMagics, tmp_path: Any, capsys: Any
+) -> None:
+    """Check that a dry run of %hptaa import into a store that does not exist yet
+    writes nothing, not even an empty store file, and that --yes then creates it."""
+    path = tmp_path / "previous.csv"
+    path.write_text("lr,value\n0.001,0.4\n0.01,0.3\n")
+    target = tmp_path / "new.db"
+    run_cell(shell, f"%hptaa store sqlite:///{target}")
+    run_cell(shell, f"%hptaa import {path} old")
+    assert "Nothing was written" in capsys.readouterr().out
+    assert not target.exists()
+    run_cell(shell, f"%hptaa import {path} old --yes")
+    assert target.exists() and magics.store().count_trials("old")["COMPLETE"] == 2
+
+
 def test_import_of_a_bad_csv_names_the_problem(
     shell: InteractiveShell, magics: HptaaMagics, tmp_path: Any, capsys: Any
 ) -> None:
