@@ -19,7 +19,7 @@ from hptaa_lab.samplers import Sampler, make_sampler
 from hptaa_lab.samplers import names as sampler_names
 from hptaa_lab.space import Mapping as SpaceMapping
 from hptaa_lab.space import as_mapping, as_space, space_from_json, space_to_json
-from hptaa_lab.store import TrialStore
+from hptaa_lab.store import RunningCheck, TrialOwner, TrialStore, this_process
 from hptaa_lab.transfer import PreviousTrials, make_transfer
 from hptaa_lab.transfer import names as transfer_names
 
@@ -80,6 +80,8 @@ class Study:
         self.store = store
         self.sampler = sampler
         self._trials: dict[int, TrialRecord] = {t.number: t for t in trials}
+        # RUNNING when loaded: another process (or Study) runs them.
+        self._foreign = {t.number for t in trials if t.state == TrialState.RUNNING}
         self._lock = threading.RLock()
         self._stop = threading.Event()
 
@@ -147,9 +149,11 @@ class Study:
         """Propose a configuration and start a RUNNING trial for it.
 
         Configurations of RUNNING trials count as pending, so several asks before
-        their tells give distinct configurations.
+        their tells give distinct configurations; that includes trials another
+        process was running when the study was loaded, until they finish.
         """
         with self._lock:
+            self._catch_up()
             pending = [
                 t.config for t in self._trials.values() if t.state == TrialState.RUNNING
             ]
@@ -182,6 +186,12 @@ class Study:
                     f"Trial {number} of study {self.name!r} is {state}; only a RUNNING "
                     "trial from ask() can be told."
                 )
+            if number in self._foreign:
+                raise InvalidTrialError(
+                    f"Trial {number} of study {self.name!r} is RUNNING in the process "
+                    "(or Study object) that asked for it, not in this Study; only a "
+                    "trial from this Study's ask() can be told. Tell it there."
+                )
             ok = error is None and _is_finite_number(value)
             if not ok and error is None:
                 error = f"objective returned {value!r}, not a finite number"
@@ -191,6 +201,7 @@ class Study:
                 TrialState.COMPLETE if ok else TrialState.FAIL,
                 value=float(value) if ok and value is not None else None,
                 error=None if ok else error,
+                own_failed=True,
             )
             self._trials[number] = finished
             self.sampler.tell(
@@ -206,6 +217,21 @@ class Study:
                 last_line[0],
             )
         return finished
+
+    def _catch_up(self) -> None:
+        """Take in the results of the trials another process was running when
+        this study was loaded, as they finish."""
+        if not self._foreign:
+            return
+        finished = (TrialState.COMPLETE, TrialState.FAIL)
+        for stored in self.store.get_trials(self.name, states=finished):
+            if stored.number not in self._foreign:
+                continue
+            self._foreign.discard(stored.number)
+            self._trials[stored.number] = stored
+            ok = stored.state == TrialState.COMPLETE
+            value = self.loss(_value(stored)) if ok else None
+            self.sampler.restore(stored.config, value, stored.proposed_by)
 
     def stop(self) -> None:
         """Ask a running :meth:`optimize` to stop: in-process, after the trial in
@@ -455,7 +481,13 @@ def create_study(
 def load_study(name: str, store: TrialStore | str | None = None) -> Study:
     """Resume a study from the trial store; numbering continues after the last trial.
 
-    Trials left RUNNING by a process that ended are marked failed.
+    Trials left RUNNING by a process that ended are marked failed. Trials whose
+    process still runs on this host (another process, or this one, is still
+    running the study) stay RUNNING, with a warning: they count as pending, so
+    they are not proposed again, and :meth:`Study.ask` takes in their results
+    once they finished. Trials of a process on another host cannot be checked
+    and are marked failed, with a warning; if that process still runs, its
+    results are still stored as its trials finish.
 
     Raises:
         StudyNotFoundError: Listing the studies that exist.
@@ -463,20 +495,61 @@ def load_study(name: str, store: TrialStore | str | None = None) -> Study:
     """
     trial_store = open_store(store, create=False)
     record = trial_store.get_study(name)
-    stale = trial_store.fail_running_trials(
-        name, "the process running this trial ended before it finished"
-    )
-    if stale:
-        logger.warning("study %s: marked %d unfinished trial(s) as failed", name, stale)
+    _warn_about_running(name, trial_store.fail_abandoned_trials(name))
     trials = trial_store.get_trials(name)
     seed = None if record.seed is None else record.seed + len(trials)
     sampler = _build_sampler(record, trial_store, seed)
     study = Study(record, trial_store, sampler, trials)
     for trial in trials:
+        if trial.state == TrialState.RUNNING:
+            continue  # pending until it finishes, see Study._catch_up
         ok = trial.state == TrialState.COMPLETE
         value = study.loss(_value(trial)) if ok else None
         sampler.restore(trial.config, value, trial.proposed_by)
     return study
+
+
+def _warn_about_running(name: str, check: RunningCheck) -> None:
+    """Say what load_study did with the RUNNING trials of study ``name``."""
+    if check.ended:
+        logger.warning(
+            "study %s: marked unfinished trial(s) %s as failed: the process running "
+            "them ended",
+            name,
+            _numbers(check.ended),
+        )
+    for owner, numbers in _by_owner(check.unchecked).items():
+        logger.warning(
+            "study %s: marked trial(s) %s as failed: they were started by %s, which "
+            "cannot be checked from this host. If that process is still running the "
+            "study, its results are still stored as its trials finish; resume a "
+            "study only once no other process runs it.",
+            name,
+            _numbers(numbers),
+            owner,
+        )
+    for owner, numbers in _by_owner(check.live).items():
+        here = owner == this_process()
+        who = "this process" if here else f"another process ({owner})"
+        logger.warning(
+            "study %s is still being run by %s: its trial(s) %s stay RUNNING and "
+            "count as pending here. Trials it starts from now on are not seen by "
+            "this Study; load the study again once that run has ended.",
+            name,
+            who,
+            _numbers(numbers),
+        )
+
+
+def _by_owner(owners: Mapping[int, TrialOwner]) -> dict[TrialOwner, list[int]]:
+    grouped: dict[TrialOwner, list[int]] = {}
+    for number, owner in sorted(owners.items()):
+        grouped.setdefault(owner, []).append(number)
+    return grouped
+
+
+def _numbers(numbers: Sequence[int]) -> str:
+    return ", ".join(map(str, numbers))
 
 
 def _build_sampler(record: StudyRecord, store: TrialStore, seed: int | None) -> Sampler:

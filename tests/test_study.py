@@ -3,8 +3,10 @@ incumbent, transfer from a previous study."""
 
 from __future__ import annotations
 
+import logging
 import math
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -411,11 +413,69 @@ def test_sigkill_keeps_finished_trials_and_load_resumes(tmp_store_url: str) -> N
 
     states = [t.state for t in study.trials]
     assert states == [TrialState.COMPLETE] * 3 + [TrialState.FAIL]
-    assert "ended before it finished" in (study.trials[3].error or "")
+    assert (study.trials[3].error or "").endswith(
+        f"(pid {child.pid} on host {socket.gethostname()}) ended before it finished"
+    )
     study.optimize(_x, n_trials=2)
     assert [t.number for t in study.trials] == [0, 1, 2, 3, 4, 5]
     assert study.sampler.n_observed == 5
     study.close()
+
+
+def test_load_study_beside_a_running_study_of_this_process_keeps_its_trials(
+    store: TrialStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Check that loading a study this process is still running (e.g. in a
+    background thread) leaves its trial RUNNING, pending for the loaded study,
+    which cannot tell it but takes in its result once it finished."""
+    study = create_study("v1", {"a": [0, 1]}, sampler="random", store=store, seed=0)
+    trial = study.ask()
+
+    with caplog.at_level(logging.WARNING, logger="hptaa_lab.study"):
+        resumed = load_study("v1", store=store)
+
+    assert resumed.trials == [trial]
+    assert (
+        "study v1 is still being run by this process: its trial(s) 0 stay RUNNING "
+        "and count as pending here"
+    ) in caplog.text
+    with pytest.raises(
+        HptaaError, match=r"Trial 0 of study 'v1' is RUNNING in the process \(or Study"
+    ):
+        resumed.tell(trial, 1.0)
+    mine = resumed.ask()
+    assert mine.config != trial.config
+    study.tell(trial, 0.3)
+    resumed.tell(mine, 0.4)
+
+    resumed.ask()
+    assert resumed.trials[0] == study.trials[0]
+    assert resumed.trials[0].value == 0.3
+    assert resumed.sampler.n_observed == 2
+
+
+def test_tell_stores_the_result_of_a_trial_a_resume_marked_failed(
+    store: TrialStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Check that a trial marked FAIL by another process while this one ran it
+    (a resume that could not check this process) still gets its result, with a
+    warning; a trial COMPLETE already is refused and keeps its value."""
+    study = create_study("v1", SPACE, store=store, seed=0)
+    first = study.ask()
+    store.fail_running_trials("v1", "resumed on another host")
+
+    with caplog.at_level(logging.WARNING, logger="hptaa_lab.store"):
+        finished = study.tell(first, 0.5)
+
+    assert (finished.state, finished.value) == (TrialState.COMPLETE, 0.5)
+    assert store.get_trials("v1")[0] == finished
+    assert "was marked FAIL by another process while this process" in caplog.text
+    assert study.incumbent == finished
+    second = study.ask()
+    store.finish_trial("v1", second.number, TrialState.COMPLETE, value=0.1)
+    with pytest.raises(HptaaError, match="Trial 1 of study 'v1' is already COMPLETE"):
+        study.tell(second, 0.9)
+    assert store.get_trials("v1")[1].value == 0.1
 
 
 def _previous_study(store: TrialStore, direction: str = "minimize") -> list[Any]:

@@ -30,7 +30,21 @@ def _v1_to_v2(conn: sa.Connection) -> None:
     index.create(conn, checkfirst=True)
 
 
+def _v2_to_v3(conn: sa.Connection) -> None:
+    """Add the nullable ``owner_host``, ``owner_pid`` and ``owner_start`` columns.
+
+    Trials of older releases keep NULL there: no process is known to run them,
+    so resuming their study marks those left RUNNING failed, as before.
+    """
+    for column in (trials.c.owner_host, trials.c.owner_pid, trials.c.owner_start):
+        ddl = CreateColumn(column).compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE {trials.name} ADD COLUMN {ddl}"))
+
+
 #: The step at key k turns a version-k store into version k + 1. Steps run
 #: inside the opening transaction, before tables missing from the current
 #: layout are created.
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
+    1: _v1_to_v2,
+    2: _v2_to_v3,
+}

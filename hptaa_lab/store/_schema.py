@@ -17,7 +17,10 @@ __all__ = ["SCHEMA_VERSION", "meta", "metadata", "studies", "trials"]
 #: - 2: trials gain ``attrs_json`` (free-form JSON attributes of a trial, such
 #:   as where an imported trial came from); the (study, state) index becomes
 #:   (study, state, value), which also serves the incumbent query.
-SCHEMA_VERSION = 2
+#: - 3: trials gain ``owner_host``, ``owner_pid`` and ``owner_start``: the
+#:   process that started a trial, so resuming a study fails only the RUNNING
+#:   trials whose process has ended (NULL for trials of older releases).
+SCHEMA_VERSION = 3
 
 #: Key of the schema version row in the meta table.
 VERSION_KEY = "schema_version"
@@ -31,6 +34,9 @@ STATE_VALUE_INDEX = "ix_hptaa_trials_study_state_value"
 
 #: Longest study name a backend with sized strings accepts.
 NAME_LENGTH = 255
+
+#: Longest host name (DNS allows 253 characters).
+HOST_LENGTH = 255
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -105,6 +111,9 @@ trials = sa.Table(
     sa.Column("finished_at", UTCDateTime, nullable=True),
     sa.Column("proposed_by", sa.String(64), nullable=False),
     sa.Column("attrs_json", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("owner_host", sa.String(HOST_LENGTH), nullable=True),
+    sa.Column("owner_pid", sa.Integer, nullable=True),
+    sa.Column("owner_start", sa.String(100), nullable=True),
     sa.UniqueConstraint("study_id", "number", name="uq_hptaa_trials_study_number"),
     sa.Index(STATE_VALUE_INDEX, "study_id", "state", "value"),
 )

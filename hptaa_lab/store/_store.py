@@ -15,7 +15,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -29,6 +29,7 @@ from sqlalchemy.pool import StaticPool
 from hptaa_lab.errors import StoreError, StudyExistsError, StudyNotFoundError
 from hptaa_lab.records import StudyRecord, TrialRecord, TrialState
 from hptaa_lab.store._migrations import MIGRATIONS
+from hptaa_lab.store._process import Liveness, TrialOwner, liveness, this_process
 from hptaa_lab.store._schema import (
     NAME_LENGTH,
     SCHEMA_VERSION,
@@ -41,7 +42,7 @@ from hptaa_lab.store._schema import (
     trials,
 )
 
-__all__ = ["DEFAULT_URL", "SCHEMA_VERSION", "TrialStore"]
+__all__ = ["DEFAULT_URL", "SCHEMA_VERSION", "RunningCheck", "TrialStore"]
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ _TRIAL_COLUMNS = (
     trials.c.finished_at,
     trials.c.proposed_by,
 )
+_OWNER_COLUMNS = (trials.c.owner_host, trials.c.owner_pid, trials.c.owner_start)
 
 # Statements of the hot path (one trial started and finished), built once.
 _NEXT_NUMBER = sa.select(
@@ -88,7 +90,7 @@ _NEXT_NUMBER = sa.select(
 ).where(studies.c.name == sa.bindparam("study"))
 _INSERT_TRIAL = sa.insert(trials)
 _TRIAL_BY_NUMBER = (
-    sa.select(*_TRIAL_COLUMNS)
+    sa.select(*_TRIAL_COLUMNS, *_OWNER_COLUMNS)
     .join(studies, studies.c.id == trials.c.study_id)
     .where(studies.c.name == sa.bindparam("study"))
     .where(trials.c.number == sa.bindparam("number"))
@@ -96,7 +98,7 @@ _TRIAL_BY_NUMBER = (
 _FINISH_TRIAL = (
     sa.update(trials)
     .where(trials.c.id == sa.bindparam("trial_id"))
-    .where(trials.c.state == TrialState.RUNNING.value)
+    .where(trials.c.state == sa.bindparam("old_state", type_=trials.c.state.type))
     .values(
         state=sa.bindparam("new_state", type_=trials.c.state.type),
         value=sa.bindparam("new_value", type_=trials.c.value.type),
@@ -104,6 +106,24 @@ _FINISH_TRIAL = (
         finished_at=sa.bindparam("new_finished_at", type_=UTCDateTime),
     )
 )
+
+
+@dataclass(frozen=True)
+class RunningCheck:
+    """What :meth:`TrialStore.fail_abandoned_trials` did with a study's RUNNING
+    trials, by trial number.
+
+    Attributes:
+        ended: Marked FAIL: the process that started them has ended, or none was
+            recorded (trials started by hptaa_lab before schema version 3).
+        unchecked: Marked FAIL: started by a process this one cannot check (on
+            another host). If it still runs, its results will still be stored.
+        live: Left RUNNING: the process that started them still runs.
+    """
+
+    ended: tuple[int, ...] = ()
+    unchecked: dict[int, TrialOwner] = field(default_factory=dict)
+    live: dict[int, TrialOwner] = field(default_factory=dict)
 
 
 class TrialStore:
@@ -349,6 +369,9 @@ class TrialStore:
     ) -> TrialRecord:
         """Add a RUNNING trial with the next free number and commit it.
 
+        The calling process is recorded as the one running the trial (see
+        :meth:`fail_abandoned_trials`).
+
         Args:
             study: Study name.
             config: Configuration: a dict of JSON values with str keys.
@@ -364,6 +387,7 @@ class TrialStore:
         """
         config_json = _dump_json_object(config, "config")
         started = _aware(started_at, "started_at") or _now()
+        owner = this_process()
         number = self._insert_trial(
             study,
             {
@@ -371,6 +395,9 @@ class TrialStore:
                 "config_json": config_json,
                 "started_at": started,
                 "proposed_by": _check_str(proposed_by, "proposed_by"),
+                "owner_host": owner.host,
+                "owner_pid": owner.pid,
+                "owner_start": owner.start,
             },
         )
         return TrialRecord(
@@ -389,6 +416,8 @@ class TrialStore:
         value: float | None = None,
         error: str | None = None,
         finished_at: datetime | None = None,
+        *,
+        own_failed: bool = False,
     ) -> TrialRecord:
         """Mark a RUNNING trial COMPLETE (with a finite value) or FAIL; commit.
 
@@ -399,6 +428,11 @@ class TrialStore:
             value: Objective value; required for COMPLETE, None for FAIL.
             error: Error text (traceback or reason) of a failed trial.
             finished_at: End time (timezone-aware); now when None.
+            own_failed: Also finish a trial that this process started and
+                another process marked FAIL meanwhile (a resume that could not
+                check this process, or ``fail_running_trials``): the result
+                replaces that failure, with a warning. A COMPLETE trial is
+                never changed.
 
         Returns:
             The finished trial as stored.
@@ -418,13 +452,24 @@ class TrialStore:
         }
 
         with self._transaction(write=True) as conn:
-            row = self._running_trial(conn, study, number)
+            row = self._running_trial(conn, study, number, own_failed=own_failed)
             updated = conn.execute(
-                _FINISH_TRIAL, {"trial_id": row.id, **outcome}
+                _FINISH_TRIAL, {"trial_id": row.id, "old_state": row.state, **outcome}
             ).rowcount
             if updated != 1:
                 raise _no_longer_running(study, number)
 
+        if row.state != TrialState.RUNNING.value:
+            logger.warning(
+                "Trial %d of study %r was marked %s by another process while this "
+                "process still ran it (%s); stored its result instead: %s%s",
+                number,
+                study,
+                row.state,
+                row.error,
+                state,
+                "" if value is None else f" with value {value!r}",
+            )
         running = _trial_from_row(row)
         return replace(
             running, state=state, value=value, error=error, finished_at=finished
@@ -663,6 +708,56 @@ class TrialStore:
             )
         return n_failed
 
+    def fail_abandoned_trials(self, study: str) -> RunningCheck:
+        """Mark FAIL the RUNNING trials of a study whose process no longer runs.
+
+        Use it when resuming a study. A trial's process (recorded by
+        ``start_trial``) is checked on this host: a trial whose process still
+        runs stays RUNNING; one whose process ended, or that has no process
+        recorded, is marked FAIL. A process on another host cannot be checked:
+        its trials are marked FAIL too, and if that process still runs it can
+        still store their results (``finish_trial(..., own_failed=True)``).
+
+        Returns:
+            The trial numbers in each case.
+
+        Raises:
+            StudyNotFoundError: No such study.
+        """
+        ended: list[int] = []
+        unchecked: dict[int, TrialOwner] = {}
+        live: dict[int, TrialOwner] = {}
+        with self._transaction(write=True) as conn:
+            stmt = (
+                sa.select(trials.c.id, trials.c.number, *_OWNER_COLUMNS)
+                .where(trials.c.study_id == self._study_id(conn, study))
+                .where(trials.c.state == TrialState.RUNNING.value)
+                .order_by(trials.c.number)
+            )
+            for row in conn.execute(stmt).all():
+                owner = _owner_of(row)
+                found = Liveness.GONE if owner is None else liveness(owner)
+                if owner is not None and found is Liveness.ALIVE:
+                    live[row.number] = owner
+                    continue
+
+                error = _abandoned_error(owner, found)
+                if not self._fail_running(conn, row.id, error):
+                    continue  # finished meanwhile
+                if owner is not None and found is Liveness.UNKNOWN:
+                    unchecked[row.number] = owner
+                else:
+                    ended.append(row.number)
+
+        if ended or unchecked:
+            logger.info(
+                "Marked running trials %s of study %r as FAIL: their process ended "
+                "or cannot be checked from here",
+                sorted([*ended, *unchecked]),
+                study,
+            )
+        return RunningCheck(tuple(ended), unchecked, live)
+
     # -- internals -----------------------------------------------------------
 
     @contextmanager
@@ -848,15 +943,36 @@ class TrialStore:
             "in a row. Try again, or use fewer concurrent writers."
         )
 
-    def _running_trial(self, conn: sa.Connection, study: str, number: int) -> Any:
-        """Return the row of a RUNNING trial, or raise why it cannot finish."""
-        row = conn.execute(_TRIAL_BY_NUMBER, {"study": study, "number": number}).first()
-        if row is not None and row.state != TrialState.RUNNING.value:
-            raise _no_longer_running(study, number, row.state)
-        if row is not None:
-            return row
+    def _running_trial(
+        self, conn: sa.Connection, study: str, number: int, *, own_failed: bool
+    ) -> Any:
+        """Return the row of a trial that may be finished, or raise why it cannot.
 
-        raise _unknown_number(conn, self._study_id(conn, study), study, number)
+        That is a RUNNING trial, or with ``own_failed`` a FAIL trial that this
+        process started.
+        """
+        row = conn.execute(_TRIAL_BY_NUMBER, {"study": study, "number": number}).first()
+        if row is None:
+            raise _unknown_number(conn, self._study_id(conn, study), study, number)
+        if row.state == TrialState.RUNNING.value:
+            return row
+        if (
+            own_failed
+            and row.state == TrialState.FAIL.value
+            and _owner_of(row) == this_process()
+        ):
+            return row
+        raise _no_longer_running(study, number, row.state)
+
+    def _fail_running(self, conn: sa.Connection, trial_id: int, error: str) -> bool:
+        """Mark one trial FAIL if it is still RUNNING; return whether it was."""
+        stmt = (
+            sa.update(trials)
+            .where(trials.c.id == trial_id)
+            .where(trials.c.state == TrialState.RUNNING.value)
+            .values(state=TrialState.FAIL.value, error=error, finished_at=_now())
+        )
+        return bool(conn.execute(stmt).rowcount == 1)
 
     def _store_error(self, action: str, exc: sa_exc.DBAPIError) -> StoreError:
         """Turn a database error into a StoreError that says what to do."""
@@ -1270,6 +1386,26 @@ def _study_from_row(row: _AnyRow) -> StudyRecord:
         seed=row.seed,
         created_at=row.created_at,
         attrs=json.loads(row.attrs_json),
+    )
+
+
+def _owner_of(row: Any) -> TrialOwner | None:
+    """The process recorded as running a trial, or None (none recorded)."""
+    if row.owner_host is None or row.owner_pid is None:
+        return None
+    return TrialOwner(row.owner_host, row.owner_pid, row.owner_start)
+
+
+def _abandoned_error(owner: TrialOwner | None, found: Liveness) -> str:
+    """The error text of a RUNNING trial that a resume marks FAIL."""
+    if owner is None:
+        return "the process running this trial ended before it finished"
+    if found is Liveness.GONE:
+        return f"the process running this trial ({owner}) ended before it finished"
+    return (
+        f"the process running this trial ({owner}) could not be checked from host "
+        f"{this_process().host} when the study was resumed there; if that process "
+        "still finishes the trial, its result replaces this failure"
     )
 
 

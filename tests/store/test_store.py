@@ -34,8 +34,17 @@ import hptaa_lab.store
 from hptaa_lab.errors import StoreError, StudyExistsError, StudyNotFoundError
 from hptaa_lab.records import StudyRecord, TrialRecord, TrialState
 from hptaa_lab.space import space_from_json
-from hptaa_lab.store import DEFAULT_URL, SCHEMA_VERSION, TrialStore, _store
-from hptaa_lab.store._schema import meta, studies
+from hptaa_lab.store import (
+    DEFAULT_URL,
+    SCHEMA_VERSION,
+    RunningCheck,
+    TrialOwner,
+    TrialStore,
+    _store,
+    this_process,
+)
+from hptaa_lab.store._migrations import MIGRATIONS
+from hptaa_lab.store._schema import meta, studies, trials
 
 SPACE_JSON = '{"name": "toy", "hyperparameters": []}'
 REPO_ROOT = Path(hptaa_lab.store.__file__).resolve().parents[2]
@@ -637,6 +646,142 @@ def test_fail_running_trials_marks_only_running_trials(store: TrialStore) -> Non
     assert store.fail_running_trials("v1", "again") == 0
 
 
+def _set_owner(url: str, study: str, number: int, owner: TrialOwner | None) -> None:
+    """Record another process (or none, as before schema version 3) for a trial."""
+    engine = sa.create_engine(url)
+    study_id = sa.select(studies.c.id).where(studies.c.name == study)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(trials)
+            .where(trials.c.study_id == study_id.scalar_subquery())
+            .where(trials.c.number == number)
+            .values(
+                owner_host=None if owner is None else owner.host,
+                owner_pid=None if owner is None else owner.pid,
+                owner_start=None if owner is None else owner.start,
+            )
+        )
+    engine.dispose()
+
+
+def _owners(url: str, study: str) -> list[tuple[Any, ...]]:
+    """(owner_host, owner_pid, owner_start) of every trial of a study, by number."""
+    engine = sa.create_engine(url)
+    stmt = (
+        sa.select(trials.c.owner_host, trials.c.owner_pid, trials.c.owner_start)
+        .join(studies, studies.c.id == trials.c.study_id)
+        .where(studies.c.name == study)
+        .order_by(trials.c.number)
+    )
+    with engine.connect() as conn:
+        rows = [tuple(row) for row in conn.execute(stmt)]
+    engine.dispose()
+    return rows
+
+
+def _gone_owner() -> TrialOwner:
+    """A process of this host that does not exist (its pid is above the maximum)."""
+    pid_max = Path("/proc/sys/kernel/pid_max")
+    pid = int(pid_max.read_text()) + 1 if pid_max.is_file() else 2**22 + 1
+    return TrialOwner(this_process().host, pid, None)
+
+
+def test_start_trial_records_the_process_running_it(store: TrialStore) -> None:
+    """Check that a started trial names this process; an imported one none."""
+    store.create_study(_study("v1"))
+    store.start_trial("v1", {}, "random")
+    store.add_trial("v1", TrialRecord(0, {}, TrialState.COMPLETE, value=1.0))
+
+    me = this_process()
+    assert _owners(store.url, "v1") == [(me.host, me.pid, me.start), (None,) * 3]
+
+
+def test_fail_abandoned_trials_fails_only_trials_whose_process_is_gone(
+    store: TrialStore,
+) -> None:
+    """Check that a resume keeps the RUNNING trials of a live process and fails
+    those of a process that ended, of none recorded, or of another host."""
+    store.create_study(_study("v1"))
+    _finished(store, "v1", 1.0, {})
+    for i in range(4):
+        store.start_trial("v1", {"i": i}, "random")
+    elsewhere = TrialOwner("another-host.example", 4321, None)
+    _set_owner(store.url, "v1", 2, _gone_owner())
+    _set_owner(store.url, "v1", 3, None)
+    _set_owner(store.url, "v1", 4, elsewhere)
+
+    check = store.fail_abandoned_trials("v1")
+
+    assert check == RunningCheck(
+        ended=(2, 3), unchecked={4: elsewhere}, live={1: this_process()}
+    )
+    trials = store.get_trials("v1")
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.RUNNING] + [
+        TrialState.FAIL
+    ] * 3
+    assert trials[2].error == (
+        f"the process running this trial ({_gone_owner()}) ended before it finished"
+    )
+    assert trials[3].error == "the process running this trial ended before it finished"
+    assert (trials[4].error or "").startswith(
+        "the process running this trial (pid 4321 on host another-host.example) could "
+        f"not be checked from host {this_process().host} when the study was resumed"
+    )
+    assert all(t.finished_at is not None for t in trials[2:])
+    assert store.fail_abandoned_trials("v1") == RunningCheck(live={1: this_process()})
+
+
+def test_owner_stores_the_result_of_its_trial_failed_by_another_process(
+    store: TrialStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Check that the process running a trial that another process marked FAIL
+    meanwhile still stores its result, with a warning, when it says so; a
+    COMPLETE trial is never changed."""
+    store.create_study(_study("v1"))
+    trial = store.start_trial("v1", {"x": 1}, "random")
+    store.fail_running_trials("v1", "resumed on another host")
+
+    with pytest.raises(StoreError, match="Trial 0 of study 'v1' is already FAIL"):
+        store.finish_trial("v1", trial.number, TrialState.COMPLETE, value=0.5)
+    with caplog.at_level(logging.WARNING, logger="hptaa_lab.store"):
+        finished = store.finish_trial(
+            "v1", trial.number, TrialState.COMPLETE, value=0.5, own_failed=True
+        )
+
+    assert (finished.state, finished.value, finished.error) == (
+        TrialState.COMPLETE,
+        0.5,
+        None,
+    )
+    assert store.get_trials("v1") == [finished]
+    assert (
+        "Trial 0 of study 'v1' was marked FAIL by another process while this "
+        "process still ran it (resumed on another host); stored its result instead: "
+        "COMPLETE with value 0.5"
+    ) in caplog.text
+    with pytest.raises(StoreError, match="Trial 0 of study 'v1' is already COMPLETE"):
+        store.finish_trial(
+            "v1", trial.number, TrialState.COMPLETE, value=0.1, own_failed=True
+        )
+    assert store.get_trials("v1") == [finished]
+
+
+def test_own_failed_does_not_finish_a_failed_trial_of_another_process(
+    store: TrialStore,
+) -> None:
+    """Check that a process cannot take over a failed trial it did not start."""
+    store.create_study(_study("v1"))
+    trial = store.start_trial("v1", {}, "random")
+    _set_owner(store.url, "v1", trial.number, _gone_owner())
+    store.fail_abandoned_trials("v1")
+
+    with pytest.raises(StoreError, match="Trial 0 of study 'v1' is already FAIL"):
+        store.finish_trial(
+            "v1", trial.number, TrialState.COMPLETE, value=0.5, own_failed=True
+        )
+    assert store.get_trials("v1")[0].state is TrialState.FAIL
+
+
 def test_summaries_report_counts_and_best_value_per_study(store: TrialStore) -> None:
     """Check that summaries hold one row per study with counts and best value."""
     t0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -1042,6 +1187,47 @@ def test_store_of_schema_version_1_is_migrated_on_every_backend(
     maker.build(store_url)
 
     _assert_migrated_from_v1(store_url, maker)
+
+
+def test_store_of_schema_version_2_is_migrated_with_no_process_for_old_trials(
+    store_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Check that a version-2 store gains the owner columns, empty for its trials,
+    so a resume fails the trial it left RUNNING as before; new trials name their
+    process."""
+    maker = _load_v1_maker()
+    maker.build(store_url)
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:
+        MIGRATIONS[1](conn)
+        conn.execute(
+            sa.update(meta).where(meta.c.key == "schema_version").values(value="2")
+        )
+    engine.dispose()
+
+    with caplog.at_level(logging.INFO, logger="hptaa_lab.store"):
+        store = TrialStore(store_url)
+        TrialStore(store_url).close()
+
+    assert caplog.text.count("from schema version 2 to 3") == 1
+    assert "from schema version 1 to 2" not in caplog.text
+    assert _stored_meta(store_url)["schema_version"] == "3" == str(SCHEMA_VERSION)
+    with store:
+        for study in ("svm-v1", "svm-v2"):
+            expected = [t[:3] for t in maker.TRIALS[study]]
+            got = [(t.number, str(t.state), t.value) for t in store.get_trials(study)]
+            assert got == expected
+            assert set(_owners(store_url, study)) == {(None, None, None)}
+
+        check = store.fail_abandoned_trials("svm-v2")
+
+        assert check == RunningCheck(ended=(2,))
+        assert store.get_trials("svm-v2")[2].error == (
+            "the process running this trial ended before it finished"
+        )
+        store.start_trial("svm-v2", {"cost": 1.0, "kernel": "rbf"}, "tpe")
+        me = this_process()
+        assert _owners(store_url, "svm-v2")[3] == (me.host, me.pid, me.start)
 
 
 def test_store_opened_by_many_threads_at_once_is_migrated_once(
