@@ -26,7 +26,28 @@ _CSV = "csv"
 _OPTUNA = "optuna"
 _PARQUET = "parquet"
 _PARQUET_SUFFIXES = (".parquet", ".pq")
-_CSV_SUFFIXES = ("", ".csv", ".txt")
+_OTHER_FORMATS = frozenset(
+    [
+        ".xlsx",
+        ".xls",
+        ".ods",
+        ".json",
+        ".jsonl",
+        ".feather",
+        ".arrow",
+        ".h5",
+        ".hdf5",
+        ".pkl",
+        ".pickle",
+        ".db",
+        ".sqlite",
+        ".sqlite3",
+        ".html",
+        ".tsv",
+    ]
+)
+"""Suffixes of formats that hptaa export does not write: a CSV under such a name
+would not open where the name promises."""
 
 
 def add_parsers(
@@ -221,14 +242,17 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def _kind_of(output: str) -> str:
-    """What to write, from the output's form; an extension that names another
-    format (.xlsx, .json) is refused rather than given a CSV under that name."""
+    """What to write, from the output's form; a suffix that names a format
+    export does not write (.xlsx, .json) is refused rather than given a CSV
+    under that name."""
     if "://" in output:
         return _OPTUNA
     suffix = Path(output).suffix.lower()
     if suffix in _PARQUET_SUFFIXES:
         return _PARQUET
-    if suffix in _CSV_SUFFIXES or output == "-":
+    if suffix not in _OTHER_FORMATS:
+        # Other names (svm_v1.2, runs.csv.gz: pandas compresses by the suffix)
+        # get CSV, the default.
         return _CSV
     raise InteropError(
         f"Cannot tell what to write to {output}: hptaa export writes CSV (.csv or "

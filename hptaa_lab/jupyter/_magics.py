@@ -125,14 +125,26 @@ class HptaaMagics(Magics):
 
     Attributes:
         runs: The runs started in this session, oldest first.
-        store_url: The trial store's URL (None: the default in the working folder).
     """
 
     def __init__(self, shell: Any = None) -> None:
         super().__init__(shell)
         self.runs: list[TuneRun] = []
-        self.store_url: str | None = None
+        self._store_url: str | None = None
         self._stores: dict[str | None, TrialStore] = {}
+
+    @property
+    def store_url(self) -> str:
+        """The trial store's URL. A relative SQLite path (the default,
+        sqlite:///.hptaa/studies.db, too) is fixed to the working folder when it is
+        set or first used, so a later %cd does not move the session's store."""
+        if self._store_url is None:
+            self._store_url = _absolute_url(DEFAULT_URL)
+        return self._store_url
+
+    @store_url.setter
+    def store_url(self, url: str | None) -> None:
+        self._store_url = None if url is None else _absolute_url(url)
 
     @property
     def user_ns(self) -> dict[str, Any]:
@@ -197,6 +209,16 @@ class HptaaMagics(Magics):
         except (HptaaError, ValueError) as exc:
             _error(f"%hptaa {command.name}: {exc}")
             return None
+
+
+def _absolute_url(url: str) -> str:
+    """The URL with a relative SQLite file path made absolute (others as given)."""
+    path = _sqlite_path(url)
+    if path is None:
+        return url
+    return (
+        sa.make_url(url).set(database=str(path)).render_as_string(hide_password=False)
+    )
 
 
 def _sqlite_path(url: str | None) -> Path | None:
@@ -586,7 +608,7 @@ def _show_store(magics: HptaaMagics) -> None:
         # trial store is refused; other databases are opened as TrialStore does.
         print(f"trial store: {magics.store(create=path is None).url}")
         return
-    print(f"trial store: {magics.store_url or DEFAULT_URL}")
+    print(f"trial store: {magics.store_url}")
     print(
         f"There is no trial store at {path} yet; the first %%hptaa tune creates "
         "it there. If you meant an existing store, check the path."

@@ -321,8 +321,9 @@ def _compare(old: Any, new: Any, transform: Any = None) -> tuple[ChangeKind, ...
 
 def _order_changed(old_values: list[Any], new_values: list[Any]) -> bool:
     """Whether the values in both sequences come in another order."""
-    shared_old = [v for v in old_values if v in new_values]
-    shared_new = [v for v in new_values if v in old_values]
+    # A value map may merge previous values: each counts once, where it first is.
+    shared_old = list(dict.fromkeys(v for v in old_values if v in new_values))
+    shared_new = list(dict.fromkeys(v for v in new_values if v in old_values))
     return shared_old != shared_new
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,9 @@ class ValueTransform:
 
     def __post_init__(self) -> None:
         _check_arithmetic(self.scale, self.offset, "A transform")
+        # Plain floats (not numpy's), so that the mapping saves as JSON.
+        object.__setattr__(self, "scale", float(self.scale))
+        object.__setattr__(self, "offset", float(self.offset))
 
     def apply(self, value: Any) -> Any:
         """Transform one previous value."""
@@ -91,14 +95,15 @@ class ValueTransform:
                     "replaces the arithmetic, so give one or the other."
                 )
             return cls(values=_value_map(data["values"], where))
-        try:
-            scale = float(data.get("scale", 1.0))
-            offset = float(data.get("offset", 0.0))
-        except (TypeError, ValueError) as exc:
-            raise MappingError(
-                f"{where} needs numbers for scale and offset; got {dict(data)!r}."
-            ) from exc
-
+        scale, offset = data.get("scale", 1.0), data.get("offset", 0.0)
+        if isinstance(scale, str) or isinstance(offset, str):
+            # JSON written by hand may quote its numbers.
+            try:
+                scale, offset = float(scale), float(offset)
+            except (TypeError, ValueError) as exc:
+                raise MappingError(
+                    f"{where} needs numbers for scale and offset; got {dict(data)!r}."
+                ) from exc
         _check_arithmetic(scale, offset, where)
         return cls(scale=scale, offset=offset)
 
@@ -110,8 +115,13 @@ def _check_arithmetic(scale: Any, offset: Any, where: str) -> None:
         ("scale", scale, "a finite, non-zero number, e.g. 1000 for seconds -> ms"),
         ("offset", offset, "a finite number, e.g. 0 for none"),
     ):
-        number = isinstance(value, int | float) and not isinstance(value, bool)
-        if not number or not math.isfinite(value) or (key == "scale" and value == 0):
+        # Any real number, numpy's included; a bool is no scale.
+        number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        try:
+            finite = number and math.isfinite(value)
+        except OverflowError:  # an int too large for a float
+            finite = False
+        if not finite or (key == "scale" and value == 0):
             raise MappingError(f"{where} has {key} {value!r}; give {instead}.")
 
 

@@ -174,6 +174,8 @@ class TrialStore:
         try:
             if not create:
                 self._require_tables()
+            elif self._sqlite_file is not None:
+                self._refuse_foreign_file()
             self._prepare_schema()
         except BaseException:
             self._engine.dispose()
@@ -793,28 +795,47 @@ class TrialStore:
             except sa_exc.DBAPIError as exc:
                 raise self._store_error(verb, exc) from exc
 
-    def _require_tables(self) -> None:
-        """Refuse, before writing anything, a database that holds no trial store
-        (an empty file, another program's database)."""
+    def _tables(self) -> set[str] | None:
+        """The names of the database's tables, read without writing; None when
+        they cannot be read (_prepare_schema then says what is wrong)."""
         try:
             if self._sqlite_file is not None:
+                if not self._sqlite_file.exists():
+                    return set()
                 # A plain read-only connection: the engine's connections set the
                 # journal mode, which writes to the file.
                 uri = f"{self._sqlite_file.as_uri()}?mode=ro"
                 with contextlib.closing(sqlite3.connect(uri, uri=True)) as raw:
-                    rows = raw.execute("SELECT name FROM sqlite_master").fetchall()
-                tables = {str(row[0]) for row in rows}
-            else:
-                with self._engine.connect() as conn:
-                    tables = set(sa.inspect(conn).get_table_names())
+                    rows = raw.execute(
+                        "SELECT name FROM sqlite_master WHERE type = 'table'"
+                    ).fetchall()
+                return {str(row[0]) for row in rows}
+            with self._engine.connect() as conn:
+                return set(sa.inspect(conn).get_table_names())
         except (sa_exc.DBAPIError, sqlite3.Error):
-            return  # _prepare_schema says what is wrong with the database
-        if not tables & {meta.name, studies.name}:
+            return None
+
+    def _require_tables(self) -> None:
+        """Refuse, before writing anything, a database that holds no trial store
+        (an empty file, another program's database)."""
+        tables = self._tables()
+        if tables is not None and not tables & {meta.name, studies.name}:
             raise StoreError(
                 f"{self._shown} holds no hptaa_lab trial store (none of its tables "
-                f"are hptaa_lab's); nothing was written to it. Check the store URL "
-                f"(--store on the command line; the default is {DEFAULT_URL}), or "
+                f"are hptaa_lab's); nothing was written to it. {_CHECK_URL}, or "
                 "create a study there first."
+            )
+
+    def _refuse_foreign_file(self) -> None:
+        """Refuse, before writing anything, a SQLite file that holds another
+        program's tables: a trial store gets a file of its own."""
+        tables = self._tables()
+        if tables and not tables & {meta.name, studies.name}:
+            shown = ", ".join(sorted(tables)[:5])
+            raise StoreError(
+                f"{self._shown} is another program's SQLite database (tables: "
+                f"{shown}); hptaa_lab adds no tables to it and wrote nothing. "
+                f"{_CHECK_URL}, or give a new file for the trial store."
             )
 
     def _prepare_schema(self) -> None:
@@ -1079,13 +1100,17 @@ def _require_uri_file(url: sa.URL) -> None:
         raise _no_store(path)
 
 
+_CHECK_URL = (
+    "Check the store URL (--store on the command line, %hptaa store in a notebook; "
+    f"the default is {DEFAULT_URL}, relative to the current folder)"
+)
+
+
 def _no_store(path: Path) -> StoreError:
     """The error for reading a store at a path that holds no file."""
     return StoreError(
-        f"There is no trial store at {path}. Check the store URL (--store on the "
-        f"command line; the default is {DEFAULT_URL}, relative to the current "
-        "folder), or create a study there first, e.g. with `hptaa demo` or "
-        "hptaa_lab.create_study."
+        f"There is no trial store at {path}. {_CHECK_URL}, or create a study there "
+        "first, e.g. with `hptaa demo` or hptaa_lab.create_study."
     )
 
 
@@ -1399,7 +1424,11 @@ def _owner_of(row: Any) -> TrialOwner | None:
 def _abandoned_error(owner: TrialOwner | None, found: Liveness) -> str:
     """The error text of a RUNNING trial that a resume marks FAIL."""
     if owner is None:
-        return "the process running this trial ended before it finished"
+        return (
+            "the trial was unfinished when the study was resumed, and no process "
+            "was recorded for it (it was started by an hptaa_lab older than schema "
+            "version 3), so it was taken as abandoned"
+        )
     if found is Liveness.GONE:
         return f"the process running this trial ({owner}) ended before it finished"
     return (

@@ -163,6 +163,10 @@ def test_export_refuses_an_output_named_for_another_format(
     assert not target.exists()
     assert _run(tmp_store_url, "export", "svm", target, "--format", "csv") == 0
     assert pd.read_csv(target)["value"].tolist() == [0.5, 0.3, 0.25]
+    # Names that merely contain a dot, and compressed CSV, are CSV as before.
+    for name in ("svm_v1.2", "svm.csv.gz"):
+        assert _run(tmp_store_url, "export", "svm", tmp_path / name) == 0
+        assert pd.read_csv(tmp_path / name)["value"].tolist() == [0.5, 0.3, 0.25]
 
 
 def test_export_to_standard_output(

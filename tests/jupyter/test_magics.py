@@ -426,3 +426,30 @@ def test_import_of_a_bad_csv_names_the_problem(
     captured = capsys.readouterr()
     assert "value" in captured.out + captured.err
     assert not magics.store().has_study("old")
+
+
+def test_a_relative_store_path_stays_put_after_a_change_of_folder(
+    shell: InteractiveShell,
+    magics: HptaaMagics,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+) -> None:
+    """Check that a relative SQLite store path (and the default one) is fixed to
+    the folder it was set or first used in, so that after %cd every subcommand
+    still speaks of the same store."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    monkeypatch.chdir(first)
+    run_cell(shell, "%hptaa store sqlite:///rel.db")
+    monkeypatch.chdir(second)
+    assert magics.store_url == f"sqlite:///{first / 'rel.db'}"
+    run_cell(shell, "%hptaa store")
+    assert str(first / "rel.db") in capsys.readouterr().out
+
+    magics.store_url = None
+    monkeypatch.chdir(first)
+    default = magics.store_url
+    monkeypatch.chdir(second)
+    assert magics.store_url == default == f"sqlite:///{first / '.hptaa/studies.db'}"

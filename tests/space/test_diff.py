@@ -380,3 +380,15 @@ def test_format_table_says_order_changed() -> None:
     assert "x               ordinal (1, 2, 3)  ordinal (3, 2, 1)  order changed" in (
         result.format_table()
     )
+
+
+def test_value_map_that_merges_ordinal_values_is_no_change_of_order() -> None:
+    """Check that a value map merging two previous ordinal values onto one current
+    value, order kept, is reported as choices removed, not as order changed."""
+    before = CS.ConfigurationSpace()
+    before.add(CS.OrdinalHyperparameter("q", ["low", "mid", "high"]))
+    after = CS.ConfigurationSpace()
+    after.add(CS.OrdinalHyperparameter("q", ["a", "b"]))
+    mapping = {"transforms": {"q": {"values": {"low": "a", "mid": "a", "high": "b"}}}}
+    kinds = {c.name: c.kinds for c in diff(before, after, mapping).changes}
+    assert ChangeKind.ORDER_CHANGED not in kinds["q"]

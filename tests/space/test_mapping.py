@@ -273,7 +273,7 @@ def test_value_map_transform_maps_choices() -> None:
     [
         ({"scale": float("nan")}, "transform of 't' has scale nan; give a finite"),
         ({"scale": float("inf")}, "transform of 't' has scale inf; give a finite"),
-        ({"scale": 0}, "transform of 't' has scale 0.0; give a finite, non-zero"),
+        ({"scale": 0}, "transform of 't' has scale 0; give a finite, non-zero"),
         ({"offset": float("-inf")}, "transform of 't' has offset -inf; give a finite"),
         ({"scale": 2, "offset": "nan"}, "transform of 't' has offset nan"),
     ],
@@ -303,3 +303,22 @@ def test_value_transform_constructor_refuses_nan_infinite_or_zero_scale(
     """Check that ValueTransform itself refuses what from_dict refuses."""
     with pytest.raises(MappingError, match=message):
         ValueTransform(**kwargs)
+
+
+def test_transform_takes_any_real_number_and_saves_it_as_json() -> None:
+    """Check that numpy numbers and quoted numbers are valid scales and are stored
+    as plain floats, and that an integer too large for a float or a bool is refused
+    with the transform's message, not an OverflowError."""
+    import numpy as np
+
+    transform = ValueTransform(scale=np.int64(1000), offset=np.float32(0.5))
+    assert json.loads(json.dumps(transform.to_dict())) == {
+        "scale": 1000.0,
+        "offset": 0.5,
+    }
+    assert ValueTransform.from_dict({"scale": "1000"}).scale == 1000.0
+    for bad in ({"scale": 10**400}, {"scale": True}, {"offset": 10**400}):
+        with pytest.raises(MappingError, match="give a finite"):
+            ValueTransform.from_dict(bad)
+    with pytest.raises(MappingError, match="give a finite"):
+        ValueTransform(scale=10**400)
