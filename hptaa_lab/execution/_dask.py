@@ -483,8 +483,8 @@ class _Run:
                     trial, error=f"cancelled: {reason} before this trial finished"
                 )
             except Exception:
-                # The original error is what the caller needs; load_study marks a
-                # trial left RUNNING as failed.
+                # The original error is what the caller needs; a trial left RUNNING
+                # is marked failed by load_study once this process has ended.
                 logger.exception(
                     "study %s: could not mark trial %d as cancelled",
                     self.study.name,
