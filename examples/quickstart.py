@@ -71,16 +71,18 @@ def main() -> None:
         "penalty": ["l2", "l1", "elasticnet"],
     }
     print(hptaa_lab.diff(v1.space, current).format_table())
+    mapping = {
+        "renames": {"eta0": "lr"},  # previous name -> current name
+        "previous_fixed": {"penalty": "l2"},
+        "current_fixed": {"loss": "log_loss"},
+    }
+    print(hptaa_lab.diff(v1.space, current, mapping).format_table())
 
     v2 = hptaa_lab.create_study(
         "sgd-v2" + suffix,
         current,
         previous=v1,
-        mapping={
-            "renames": {"eta0": "lr"},
-            "previous_fixed": {"penalty": "l2"},
-            "current_fixed": {"loss": "log_loss"},
-        },
+        mapping=mapping,
         store=store,
         seed=0,
     )
