@@ -78,6 +78,14 @@ class GPSampler(ModelSampler):
                 return Proposal(config, label)
         return self.random_proposal(pending)
 
+    def score(self, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """How promising the GP of the trials told finds each configuration:
+        minus its predicted value (higher is better)."""
+        with threadpool_limits(1, user_api="blas"):
+            gp = self._fit(self.X, self.y)
+            mean = gp.predict(self._features(self.encoder.encode(configs)))
+        return -np.asarray(mean, dtype=float)
+
     def _fit(self, X: np.ndarray, y: np.ndarray) -> Any:
         """A GP fitted on ``(X, y)``; the last fit is reused for the same data (a
         model of fixed previous trials is asked many times)."""

@@ -69,24 +69,9 @@ class TPESampler(ModelSampler):
         label: str = "tpe",
     ) -> Proposal:
         """Propose from densities fitted on ``(X, y)`` (encoded, minimised)."""
-        X = self._impute(X)
-        order = np.argsort(y, kind="stable")
-        n_good = self.good_size(len(y))
-        good, bad = X[order[:n_good]], X[order[n_good:]]
         # Pending configurations (constant liar) and failed ones count as bad, so
         # the model moves away from both.
-        avoid = [*pending, *self.failed]
-        if avoid:
-            bad = np.concatenate([bad, self._impute(self.encoder.encode(avoid))])
-        good_kde = _KDE(
-            good,
-            self.encoder.is_categorical,
-            self.encoder.n_choices,
-            self.min_bandwidth,
-        )
-        bad_kde = _KDE(
-            bad, self.encoder.is_categorical, self.encoder.n_choices, self.min_bandwidth
-        )
+        good_kde, bad_kde = self._densities(X, y, [*pending, *self.failed])
         candidates = good_kde.sample(
             self.rng, self.n_candidates, self.bandwidth_factor, self.min_bandwidth
         )
@@ -99,6 +84,30 @@ class TPESampler(ModelSampler):
             if self.is_fresh(config, pending_keys):
                 return Proposal(config, label)
         return self.random_proposal(pending)
+
+    def score(self, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """How promising the model of the trials told finds each configuration:
+        the log ratio of good to bad density (higher is better)."""
+        good_kde, bad_kde = self._densities(self.X, self.y, self.failed)
+        Z = self._impute(self.encoder.encode(configs))
+        result: np.ndarray = good_kde.log_pdf(Z) - bad_kde.log_pdf(Z)
+        return result
+
+    def _densities(
+        self, X: np.ndarray, y: np.ndarray, avoid: Sequence[Mapping[str, Any]]
+    ) -> tuple[_KDE, _KDE]:
+        """The good and bad densities of ``(X, y)``; ``avoid`` joins the bad."""
+        X = self._impute(X)
+        order = np.argsort(y, kind="stable")
+        n_good = self.good_size(len(y))
+        good, bad = X[order[:n_good]], X[order[n_good:]]
+        if avoid:
+            bad = np.concatenate([bad, self._impute(self.encoder.encode(avoid))])
+        cat, n_choices = self.encoder.is_categorical, self.encoder.n_choices
+        return (
+            _KDE(good, cat, n_choices, self.min_bandwidth),
+            _KDE(bad, cat, n_choices, self.min_bandwidth),
+        )
 
     def good_size(self, n: int) -> int:
         """Size of the good set among ``n`` observations: the larger of ``d + 1``

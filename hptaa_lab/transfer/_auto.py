@@ -68,6 +68,11 @@ PRIOR_RATE = 4.0
 """The same for a draw from the source's model (mean about 0.25)."""
 WIN_IF_RELEVANT = 0.7
 """Chance that a relevant source's proposal beats a random configuration."""
+_SOURCE_MODELS = ("auto", "tpe", "gp")
+_GP_MAX_TRIALS = 200
+"""A source's GP is fitted on at most this many of its trials (a random subset)."""
+_GP_MIN_TRIALS = 8
+"""A source with fewer trials than this (or than 2 (k + 1)) gets a TPE model."""
 FADE = 20.0
 """Current trials after which the sources' weight in the current model has halved."""
 
@@ -82,13 +87,15 @@ class Source:
         projection: The projected trials.
         names: Current hyperparameters that every projected trial knows.
         known: Their indices in the current encoding.
-        prior: A TPE over ``names`` fitted on the projected trials' ranks.
+        prior: A model over ``names`` fitted on the projected trials' ranks
+            (see ``model``).
         good: Density of the best projected trials over the known dimensions.
         bad: Density of the rest.
         values: Current objective values of the configurations this source
             proposed (portfolio and prior proposals).
         rates: For each value, the rate of the exponential its quantile among
             the previous values follows if the source is relevant.
+        model: The kind of ``prior``: "tpe" or "gp".
     """
 
     name: str
@@ -100,6 +107,7 @@ class Source:
     bad: _KDE
     values: list[float] = field(default_factory=list)
     rates: list[float] = field(default_factory=list)
+    model: str = "tpe"
 
     def quantile(self, value: float) -> float:
         """Where a current value falls among the projected trials' previous
@@ -145,6 +153,10 @@ class Auto(TransferSampler):
             categorical hyperparameter since the previous study at its uniform
             share (a source cannot rank a choice it never had), instead of as
             rarely as a poor previous choice.
+        source_model: The model of each source's previous trials that proposes
+            before the current model exists: "gp", "tpe", or "auto" (a GP once
+            the source has 2 (k + 1) trials over its k hyperparameters, see
+            :func:`choose_model`; a GP's fit uses at most 200 of them).
         **options: mapping, model, seed as for every transfer method.
     """
 
@@ -167,6 +179,7 @@ class Auto(TransferSampler):
         pool: bool = True,
         fade: float | None = FADE,
         new_choices: bool = True,
+        source_model: str = "auto",
         **options: Any,
     ) -> None:
         options.pop("best_first", None)
@@ -190,6 +203,12 @@ class Auto(TransferSampler):
                 f"fade must be a number of trials > 0, or None to keep the sources' "
                 f"weight whole, got {fade!r}; {FADE:g} is the default."
             )
+        if source_model not in _SOURCE_MODELS:
+            raise ValueError(
+                f"source_model must be one of {', '.join(_SOURCE_MODELS)}, got "
+                f"{source_model!r}; 'auto' gives a source a GP once it has 2 (k + 1) "
+                "trials over its k hyperparameters, else TPE."
+            )
         if portfolio is not None and portfolio < 0:
             raise ValueError(
                 f"portfolio must be >= 0 (0: no portfolio; None: one per source), "
@@ -203,6 +222,7 @@ class Auto(TransferSampler):
         self.prior_min_bandwidth = prior_min_bandwidth
         self.pool = pool
         self.new_choices = new_choices
+        self.source_model = source_model
         self.fade = fade
         self.sources: list[Source] = []
         self._random_values: list[float] = []
@@ -287,16 +307,24 @@ class Auto(TransferSampler):
             return None
         known = np.array([self.encoder.names.index(n) for n in names])
         y = ranks(projection.values)
+        seed = None if self.seed is None else self.seed + 7919 * k
+        configs, values = _at_most(
+            projection.configs, projection.values, _GP_MAX_TRIALS, seed
+        )
+        model = self.source_model
+        if model == "auto":
+            model = choose_model(len(projection), len(names))
+        extra = {"min_bandwidth": self.prior_min_bandwidth} if model == "tpe" else {}
         prior = prior_sampler(
-            "tpe",
+            model,
             self.space,
             names,
-            projection.configs,
-            projection.values,
-            None if self.seed is None else self.seed + 7919 * k,
+            configs if model == "gp" else projection.configs,
+            values if model == "gp" else projection.values,
+            seed,
             n_init=0,
             random_fraction=0.0,
-            min_bandwidth=self.prior_min_bandwidth,
+            **extra,
         )
         X = self.encoder.encode(projection.configs)[:, known]
         order = np.argsort(y, kind="stable")
@@ -307,7 +335,7 @@ class Auto(TransferSampler):
         )
         good = _KDE(X[order[:n_good]], cat, n_choices, _MIN_BANDWIDTH)
         bad = _KDE(X[order[n_good:]], cat, n_choices, _MIN_BANDWIDTH)
-        return Source(name, projection, names, known, prior, good, bad)
+        return Source(name, projection, names, known, prior, good, bad, model=model)
 
     def _lone_portfolio(
         self, pairs: Sequence[tuple[str, Projection]]
@@ -532,7 +560,7 @@ class Auto(TransferSampler):
             drawn = [p for p in relevance if self.rng.random() < p]
             chosen = self.sources[relevance.index(max(drawn))] if drawn else None
         else:
-            chosen = self.sources[0]
+            chosen = self.sources[0] if self.sources else None
         if chosen is not None:
             proposal = self._source_proposal(chosen, pending)
             if proposal is not None:
@@ -575,6 +603,10 @@ class Auto(TransferSampler):
                 continue
             if self.rng.random() < share:
                 changed[name] = new[int(self.rng.integers(len(new)))]
+            elif changed[name] in new and source.model == "gp":
+                # A GP's uncertainty draws it to a choice it never saw: outside the
+                # added choices' share, the old choice it predicts best instead.
+                changed[name] = self._best_old_choice(source, changed, name, new)
         config = None if changed == proposal.config else self.merge(changed, {})
         if (
             config is None
@@ -583,6 +615,18 @@ class Auto(TransferSampler):
         ):
             return proposal
         return Proposal(config, label)
+
+    def _best_old_choice(
+        self, source: Source, config: Mapping[str, Any], name: str, new: list[Any]
+    ) -> Any:
+        """The choice of categorical ``name`` that the previous space had and the
+        source's model scores best, the rest of ``config`` as it is."""
+        hp = self.space[name]
+        old = [c for c in hp.choices if c not in new]  # type: ignore[attr-defined]
+        known = restricted(config, source.names)
+        variants = [{**known, name: choice} for choice in old]
+        scores = source.prior.score(variants)  # type: ignore[attr-defined]
+        return old[int(np.argmax(scores))]
 
     def _model_proposal(self, pending: Sequence[Mapping[str, Any]]) -> Proposal:
         """The current TPE's proposal with trusted sources mixed into its densities.
@@ -694,3 +738,33 @@ class AutoLast(Auto):
     ) -> None:
         options["ancestors"] = []
         super().__init__(space, previous, **options)
+
+
+def choose_model(n_trials: int, n_names: int) -> str:
+    """ "gp" or "tpe" for a source of ``n_trials`` trials over ``n_names``
+    hyperparameters: a GP once it has the 2 (k + 1) trials (and at least
+    ``_GP_MIN_TRIALS``) that TPE itself waits for before it fits a model.
+
+    With fewer, a GP fitted on them proposes greedily near the few best and does
+    worse than TPE's wide densities; with more, its predictions rank the
+    configurations more sharply (measured on the development seeds; see
+    docs/benchmarks.md). Cross-validating the two models on the previous trials
+    chose worse than this count.
+    """
+    return "gp" if n_trials >= max(_GP_MIN_TRIALS, 2 * (n_names + 1)) else "tpe"
+
+
+def _at_most(
+    configs: Sequence[Mapping[str, Any]],
+    values: Sequence[float],
+    limit: int,
+    seed: int | None,
+) -> tuple[list[Mapping[str, Any]], list[float]]:
+    """At most ``limit`` of the trials, a random subset in their order (a GP's fit
+    grows with the cube of its data)."""
+    if len(configs) <= limit:
+        return list(configs), list(values)
+    keep = np.sort(
+        np.random.default_rng(seed).choice(len(configs), limit, replace=False)
+    )
+    return [configs[int(i)] for i in keep], [values[int(i)] for i in keep]

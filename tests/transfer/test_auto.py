@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -10,7 +11,14 @@ import pytest
 from hptaa_lab import create_study, load_study
 from hptaa_lab.space import Mapping, ValueTransform, build_space
 from hptaa_lab.transfer import Auto, PreviousTrials, make_transfer, project_chain
-from hptaa_lab.transfer._auto import PORTFOLIO_RATE, PRIOR_RATE, WIN_IF_RELEVANT
+from hptaa_lab.transfer._auto import (
+    _GP_MAX_TRIALS,
+    PORTFOLIO_RATE,
+    PRIOR_RATE,
+    WIN_IF_RELEVANT,
+    _at_most,
+    choose_model,
+)
 
 SPACE = build_space({"x": (0.0, 1.0), "y": (0.0, 1.0)})
 
@@ -370,7 +378,7 @@ def test_prior_relevance_outside_the_open_interval_is_refused(prior: float) -> N
 
 
 def test_source_proposals_spread_over_the_good_region() -> None:
-    """Check that the source's model, once it learns the current results, does not
+    """Check that a TPE source model, once it learns the current results, does not
     pile its proposals onto near-copies of the best configuration (its kernels
     have a floor of prior_min_bandwidth; with a tiny floor they collapse)."""
 
@@ -378,7 +386,9 @@ def test_source_proposals_spread_over_the_good_region() -> None:
         """Mean over seeds of the spread of x among the source's proposals."""
         spreads = []
         for seed in range(3):
-            sampler = Auto(SPACE, previous_trials(bowl), seed=seed, **options)
+            sampler = Auto(
+                SPACE, previous_trials(bowl), seed=seed, source_model="tpe", **options
+            )
             xs = []
             for _ in range(5):
                 proposal = sampler.ask()
@@ -476,17 +486,21 @@ def test_source_proposals_take_an_added_choice_at_its_uniform_share() -> None:
     previous, after = _with_added_choice()
     mapping = Mapping(renames={"x": "width"})
 
-    def share_of_c(**options: bool) -> float:
+    def share_of_c(**options: Any) -> float:
         sampler = Auto(after, previous, mapping=mapping, seed=3, **options)
         source = sampler.sources[0]
+        assert source.model == options.get("source_model", source.model)
         picks = [
             sampler._source_proposal(source, []).config["k"]  # type: ignore[union-attr]
             for _ in range(300)
         ]
         return picks.count("c") / len(picks)
 
-    assert 0.25 < share_of_c() < 0.42
-    assert share_of_c(new_choices=False) < 0.05
+    # A GP's uncertainty would draw it to c every time; outside c's share it
+    # takes the old choice it predicts best.
+    for model in ("tpe", "gp"):
+        assert 0.25 < share_of_c(source_model=model) < 0.42
+    assert share_of_c(source_model="tpe", new_choices=False) < 0.05
 
     plain = Auto(SPACE, previous_trials(bowl), seed=5)
     other = Auto(SPACE, previous_trials(bowl), seed=5, new_choices=False)
@@ -528,3 +542,56 @@ def test_study_after_a_one_trial_study_starts_from_its_configuration(tmp_path) -
     resumed.optimize(bowl, n_trials=2)
     later = [t.proposed_by for t in resumed.trials[3:]]
     assert later and "auto-portfolio" not in later
+
+
+def test_source_model_is_a_gp_once_the_source_has_enough_trials() -> None:
+    """Check the choice of a source's model: a GP from 2 (k + 1) trials over k
+    hyperparameters (and at least 8), TPE below, and the option forcing either."""
+    assert Auto(SPACE, previous_trials(bowl, n=30), seed=0).sources[0].model == "gp"
+    assert Auto(SPACE, previous_trials(bowl, n=7), seed=0).sources[0].model == "tpe"
+    forced = Auto(SPACE, previous_trials(bowl, n=30), seed=0, source_model="tpe")
+    assert forced.sources[0].model == "tpe"
+    assert [choose_model(n, 2) for n in (7, 8)] == ["tpe", "gp"]
+    assert [choose_model(n, 6) for n in (13, 14)] == ["tpe", "gp"]
+    with pytest.raises(ValueError, match="source_model must be one of auto, tpe, gp"):
+        Auto(SPACE, previous_trials(bowl), seed=0, source_model="forest")
+
+
+def test_gp_source_proposes_near_the_previous_optimum_and_learns() -> None:
+    """Check that a GP source's proposals before the current model exists are
+    better than random ones on an unchanged objective, and that its data grow
+    with every current result (it learns them at their quantile)."""
+    sampler = Auto(SPACE, previous_trials(bowl, n=30), seed=4, source_model="gp")
+    source = sampler.sources[0]
+    labels = run(sampler, bowl, 8)
+    assert labels[0] == "auto-portfolio"
+    mine = [
+        v
+        for v, label in zip(sampler._y_cur, labels, strict=True)
+        if label == "auto-prior"
+    ]
+    assert mine and float(np.median(mine)) < 0.05  # random: median about 0.3
+    assert len(source.prior.y) == 30 + 8
+
+
+def test_a_gp_source_is_fitted_on_at_most_a_random_subset_of_trials() -> None:
+    """Check that the GP of a source with many trials is fitted on at most
+    _GP_MAX_TRIALS of them, drawn the same way for the same seed."""
+    configs = [{"x": i / 500, "y": 0.5} for i in range(500)]
+    values = [bowl(c) for c in configs]
+    kept, kept_values = _at_most(configs, values, _GP_MAX_TRIALS, 7)
+    assert len(kept) == _GP_MAX_TRIALS
+    assert kept == _at_most(configs, values, _GP_MAX_TRIALS, 7)[0]
+    assert [bowl(c) for c in kept] == kept_values
+    assert _at_most(configs[:10], values[:10], _GP_MAX_TRIALS, 7)[0] == configs[:10]
+    big = PreviousTrials(SPACE, tuple(configs), tuple(values), study="big")
+    sampler = Auto(SPACE, big, seed=0, source_model="gp")
+    assert len(sampler.sources[0].prior.y) == _GP_MAX_TRIALS
+
+
+def test_without_bandit_a_lone_portfolio_entry_then_plain_tpe() -> None:
+    """Check that bandit=False with a previous study of one usable trial (no
+    source) proposes that trial first and then random configurations."""
+    previous = PreviousTrials(SPACE, ({"x": 0.25, "y": 0.75},), (0.1,), study="prev")
+    labels = run(Auto(SPACE, previous, seed=0, bandit=False), bowl, 4)
+    assert labels == ["auto-portfolio", "random", "random", "random"]
