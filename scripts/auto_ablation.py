@@ -45,6 +45,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no-fade": {"fade": None},
     "no-new-choices": {"new_choices": False},
     "last-only": {"ancestors": []},
+    "tpe-source": {"source_model": "tpe"},
+    "gp-source": {"source_model": "gp"},
 }
 """Variant name -> keyword options of Auto (what is switched off)."""
 BASELINES = ("tpe", "best-first+t2pe")
