@@ -15,6 +15,14 @@ from hptaa_lab.samplers._base import ModelSampler, Proposal, config_key
 
 __all__ = ["GPSampler"]
 
+# NOTE(samplers): scikit-learn's GP warns when a kernel hyperparameter ends at a
+# bound or rounding makes a predicted variance negative; neither is anything a user
+# can act on, and studies fit GPs all the time. A filter by module, not
+# warnings.catch_warnings, which is not thread-safe: studies run in background
+# threads (two at once with --compare), and one thread leaving catch_warnings
+# restores the filters under the other.
+warnings.filterwarnings("ignore", module=r"sklearn\.gaussian_process")
+
 
 class GPSampler(ModelSampler):
     """GP with a Matern 5/2 kernel and expected improvement (HT-AA paper, section 2).
@@ -104,9 +112,7 @@ class GPSampler(ModelSampler):
         gp = GaussianProcessRegressor(
             kernel=kernel, normalize_y=True, random_state=int(self.rng.integers(2**31))
         )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            gp.fit(features, y)
+        gp.fit(features, y)
         self._fitted = (key, gp)
         return gp
 

@@ -184,7 +184,7 @@ def _when_holding(study: Study, folder: Path, action: Callable[[], None]) -> Non
         return len(told) >= 3 and any(folder.glob("holding-*"))
 
     def watch() -> None:
-        end = time.monotonic() + 30
+        end = time.monotonic() + 120  # a loaded machine starts the cluster slowly
         while time.monotonic() < end:
             if ready():
                 action()
