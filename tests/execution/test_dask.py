@@ -226,10 +226,14 @@ def test_optimize_with_workers_runs_trials_at_once_in_worker_processes(
 
 
 def test_keyboard_interrupt_cancels_trials_in_flight_and_closes_the_cluster(
-    tmp_path: Path,
+    tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """Check that Ctrl-C fails the trials in flight as cancelled, keeps the finished
     ones, closes the cluster optimize started and is raised again."""
+    # A shell starts background jobs with SIGINT ignored (make test &): Ctrl-C
+    # must reach Python's handler here however pytest was started.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
     study = _study(tmp_path)
     children_before = _child_pids()
     _when_holding(study, tmp_path, lambda: os.kill(os.getpid(), signal.SIGINT))
