@@ -308,19 +308,22 @@ class Auto(TransferSampler):
         known = np.array([self.encoder.names.index(n) for n in names])
         y = ranks(projection.values)
         seed = None if self.seed is None else self.seed + 7919 * k
-        configs, values = _at_most(
-            projection.configs, projection.values, _GP_MAX_TRIALS, seed
-        )
         model = self.source_model
         if model == "auto":
             model = choose_model(len(projection), len(names))
-        extra = {"min_bandwidth": self.prior_min_bandwidth} if model == "tpe" else {}
+        configs: Sequence[Mapping[str, Any]] = projection.configs
+        values: Sequence[float] = projection.values
+        extra: dict[str, Any] = {}
+        if model == "gp":
+            configs, values = _at_most(configs, values, _GP_MAX_TRIALS, seed)
+        else:
+            extra["min_bandwidth"] = self.prior_min_bandwidth
         prior = prior_sampler(
             model,
             self.space,
             names,
-            configs if model == "gp" else projection.configs,
-            values if model == "gp" else projection.values,
+            configs,
+            values,
             seed,
             n_init=0,
             random_fraction=0.0,
