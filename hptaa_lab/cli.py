@@ -397,6 +397,10 @@ def _show(args: argparse.Namespace) -> int:
 
     for name, hp in study.space.items():
         print(f"  {name}: {describe(hp)}")
+    for condition in study.space.conditions:
+        print(f"  condition: {condition}")
+    for clause in study.space.forbidden_clauses:
+        print(f"  forbidden: {str(clause).removeprefix('Forbidden: ')}")
     if record.previous:
         previous = study.store.get_study(record.previous)
         mapping = study.mapping

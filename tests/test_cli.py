@@ -226,6 +226,26 @@ def test_show_without_mapping_says_so_and_lists_possible_renames(
     assert "possible rename: lr -> learning_rate" in out
 
 
+def test_show_lists_conditions_and_forbidden_clauses(
+    capsys: pytest.CaptureFixture[str], store_url: str
+) -> None:
+    """Check that show prints the space's conditions and forbidden clauses, which
+    decide which configurations the study can propose."""
+    import ConfigSpace as CS
+
+    from hptaa_lab import create_study
+
+    space = CS.ConfigurationSpace({"kernel": ["rbf", "linear", "poly"]})
+    space.add(CS.Float("gamma", (1e-3, 1.0), log=True))
+    space.add(CS.EqualsCondition(space["gamma"], space["kernel"], "rbf"))
+    space.add(CS.ForbiddenEqualsClause(space["kernel"], "poly"))
+    create_study("svm", space, store=store_url, seed=0)
+    code, out, _ = run(capsys, "show", "svm", "--store", store_url)
+    assert code == 0
+    assert "condition: gamma | kernel == 'rbf'" in out
+    assert "forbidden: kernel == 'poly'" in out and "Forbidden:" not in out
+
+
 def test_studies_on_empty_store_says_how_to_start(
     capsys: pytest.CaptureFixture[str], store_url: str
 ) -> None:

@@ -102,7 +102,10 @@ def format_space(space: CS.ConfigurationSpace) -> str:
     width = max((len(name) for name in space), default=0)
     lines = [f"  {name.ljust(width)}  {describe(hp)}" for name, hp in space.items()]
     lines += [f"  condition: {condition}" for condition in space.conditions]
-    lines += [f"  forbidden: {clause}" for clause in space.forbidden_clauses]
+    lines += [
+        f"  forbidden: {str(clause).removeprefix('Forbidden: ')}"
+        for clause in space.forbidden_clauses
+    ]
     return "\n".join(lines)
 
 
