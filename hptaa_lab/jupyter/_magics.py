@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import logging
 import sys
 from collections.abc import Callable
@@ -189,10 +190,12 @@ class HptaaMagics(Magics):
             return None
         command = _COMMANDS.get(words[0])
         if command is None:
+            close = difflib.get_close_matches(words[0], list(_COMMANDS), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
             _error(
                 f"UsageError: unknown %hptaa subcommand {words[0]!r}; the subcommands "
-                f"are {', '.join(sorted(_COMMANDS))}.",
-                _overview(),
+                f"are {', '.join(sorted(_COMMANDS))}.{hint} `%hptaa` alone shows "
+                "how to use each."
             )
             return None
         if command.cell != (cell is not None):

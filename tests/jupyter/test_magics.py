@@ -97,6 +97,18 @@ def test_unknown_subcommand_lists_the_subcommands(
         "unknown %hptaa subcommand 'frobnicate'; the subcommands are bench, diff, "
         "import, status" in err
     )
+    assert "Did you mean" not in err
+    # the list is the help: the usage of every subcommand is not printed as well
+    assert "%%hptaa tune" not in err
+
+
+def test_misspelt_subcommand_suggests_the_closest(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that a misspelt subcommand names the one it is close to."""
+    shell.run_cell("%hptaa studeis")
+
+    assert "Did you mean 'studies'?" in capsys.readouterr().err
 
 
 def test_tune_as_a_line_magic_asks_for_a_cell(
