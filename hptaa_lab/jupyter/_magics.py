@@ -22,7 +22,7 @@ from sqlalchemy import exc as sa_exc
 from hptaa_lab._argtypes import positive_int
 from hptaa_lab.errors import HptaaError, StoreError
 from hptaa_lab.jupyter._html import TextAndHtml, diff_table_html, table_html, table_text
-from hptaa_lab.jupyter._run import TuneRequest, TuneRun, twin_name
+from hptaa_lab.jupyter._run import RunState, TuneRequest, TuneRun, twin_name
 from hptaa_lab.space import Mapping, diff, space_from_json
 from hptaa_lab.store import DEFAULT_URL, TrialStore
 from hptaa_lab.study import DEFAULT_TRANSFER
@@ -557,8 +557,15 @@ def _stop(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> No
         print("No active run to stop.")
         return
     for run in runs:
+        waiting = run.state == RunState.WAITING
         if run.stop():
-            print(f"Stopping the run of {run.name!r} after the trials in flight.")
+            if waiting:
+                print(
+                    f"Cancelled the run of {run.name!r}: it was waiting for its diff "
+                    "to be confirmed, and nothing was tuned."
+                )
+            else:
+                print(f"Stopping the run of {run.name!r} after the trials in flight.")
         elif args.name is not None:
             print(f"The run of {run.name!r} is {run.state}; nothing to stop.")
 

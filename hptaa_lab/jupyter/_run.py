@@ -258,8 +258,10 @@ class TuneRun(BackgroundHandle):
         if self.state == RunState.WAITING:
             raise HptaaError(
                 f"The run of study {self.name!r} waits for you to confirm the "
-                "search-space diff above. Click Confirm (or call run.confirm(), or "
-                "pass --yes to %%hptaa tune), then wait."
+                "search-space diff (shown above in a notebook; print(run) shows it "
+                "as text). Click Confirm or call run.confirm() to accept it as "
+                "shown, or run.stop() to cancel (--yes to %%hptaa tune skips the "
+                "question); then wait."
             )
         if not self._wait_done(timeout):
             return False
@@ -450,6 +452,14 @@ class TuneRun(BackgroundHandle):
         head = f"TuneRun {r.study!r}: {state}"
         if r.previous is not None:
             head += f"; transfer {r.transfer} from {r.previous!r}"
+        if state == RunState.WAITING and self.diff_widget is not None:
+            return [
+                head + f"; {r.n_trials} trials planned, none run",
+                repr(self.diff_widget),
+                "Accept it as shown with run.confirm() (or the Confirm button), or "
+                "cancel with run.stop(). To change a rename or a fixed value, use the "
+                "widget, or stop and set `mapping` in the cell.",
+            ]
         if state == RunState.WAITING or (
             state == RunState.STOPPED and not self._studies
         ):

@@ -227,7 +227,9 @@ def test_tune_from_a_changed_space_waits_and_stop_cancels_it(
     capsys.readouterr()
     shell.run_cell("%hptaa stop v2")
 
-    assert "Stopping the run of 'v2'" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Cancelled the run of 'v2'" in out and "nothing was tuned" in out
+    assert "after the trials in flight" not in out
     assert run.state == RunState.STOPPED
 
 

@@ -183,6 +183,8 @@ def test_a_changed_space_waits_for_the_diff_to_be_confirmed(store: TrialStore) -
     assert run.study is None and not store.has_study("v2")
     assert run.diff_widget is not None
     assert "planned, none run" in repr(run)
+    # In a terminal the diff is in the text form, with what to do next.
+    assert "x -> x_pos" in repr(run) and "run.confirm()" in repr(run)
     with pytest.raises(
         HptaaError, match="waits for you to confirm the search-space diff"
     ):
