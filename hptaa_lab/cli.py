@@ -400,7 +400,7 @@ def _show(args: argparse.Namespace) -> int:
     for condition in study.space.conditions:
         print(f"  condition: {condition}")
     for clause in study.space.forbidden_clauses:
-        print(f"  forbidden: {str(clause).removeprefix('Forbidden: ')}")
+        print(f"  forbidden: {str(clause).replace('Forbidden: ', '')}")
     if record.previous:
         previous = study.store.get_study(record.previous)
         mapping = study.mapping

@@ -194,7 +194,7 @@ class Study:
                 )
             ok = error is None and _is_finite_number(value)
             if not ok and error is None:
-                error = f"objective returned {value!r}, not a finite number"
+                error = f"objective returned {_short_repr(value)}, not a finite number"
             finished = self.store.finish_trial(
                 self.name,
                 number,
@@ -311,11 +311,19 @@ class Study:
     def _evaluate(self, objective: Objective, trial: TrialRecord) -> TrialRecord:
         try:
             value = objective(dict(trial.config))
-        except KeyboardInterrupt:
-            self.tell(trial, error="interrupted by the user (KeyboardInterrupt)")
-            raise
         except Exception:
             return self.tell(trial, error=traceback.format_exc())
+        except BaseException as exc:
+            # Ctrl-C, sys.exit() and the like end the study, but the trial is
+            # failed first so that the store does not keep it RUNNING.
+            reason = (
+                "interrupted by the user (KeyboardInterrupt)"
+                if isinstance(exc, KeyboardInterrupt)
+                else f"the objective raised {type(exc).__name__}, which ends the "
+                f"study: {_short_repr(exc)}"
+            )
+            self.tell(trial, error=reason)
+            raise
         return self.tell(trial, value)
 
     def close(self) -> None:
@@ -334,8 +342,17 @@ def _is_finite_number(value: Any) -> bool:
         return False
     try:
         return math.isfinite(float(value))
-    except (TypeError, ValueError):
+    except Exception:  # e.g. OverflowError for 10**400, or a __float__ that raises
         return False
+
+
+def _short_repr(value: Any, limit: int = 200) -> str:
+    """repr(value), cut to ``limit`` characters; a repr that raises is named so."""
+    try:
+        text = repr(value)
+    except Exception as exc:
+        return f"<{type(value).__name__} whose repr raised {type(exc).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _warn_unconfirmed_renames(

@@ -239,11 +239,19 @@ def test_show_lists_conditions_and_forbidden_clauses(
     space.add(CS.Float("gamma", (1e-3, 1.0), log=True))
     space.add(CS.EqualsCondition(space["gamma"], space["kernel"], "rbf"))
     space.add(CS.ForbiddenEqualsClause(space["kernel"], "poly"))
+    space.add(CS.Categorical("scale", ["none", "std"]))
+    space.add(
+        CS.ForbiddenAndConjunction(
+            CS.ForbiddenEqualsClause(space["kernel"], "linear"),
+            CS.ForbiddenEqualsClause(space["scale"], "none"),
+        )
+    )
     create_study("svm", space, store=store_url, seed=0)
     code, out, _ = run(capsys, "show", "svm", "--store", store_url)
     assert code == 0
     assert "condition: gamma | kernel == 'rbf'" in out
     assert "forbidden: kernel == 'poly'" in out and "Forbidden:" not in out
+    assert "forbidden: (kernel == 'linear' && scale == 'none')" in out
 
 
 def test_studies_on_empty_store_says_how_to_start(

@@ -211,6 +211,38 @@ def test_non_finite_or_non_number_value_fails_the_trial(
     assert study.incumbent is None
 
 
+class _BadFloat:
+    """A value whose conversion to float raises what float() rarely does."""
+
+    def __float__(self) -> float:
+        raise ZeroDivisionError("no value")
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr either")
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (10**400, "objective returned 1000000"),
+        (_BadFloat(), "objective returned <_BadFloat whose repr raised RuntimeError>"),
+    ],
+)
+def test_value_that_cannot_become_a_float_fails_the_trial_and_goes_on(
+    store: TrialStore, value: Any, shown: str
+) -> None:
+    """Check that an int too large for a float, or a value whose __float__ raises,
+    fails its trial (the message cut short) and the study goes on."""
+    study = create_study("v1", SPACE, store=store, seed=0)
+
+    study.optimize(lambda config: value, n_trials=2)
+
+    assert [t.state for t in store.get_trials("v1")] == [TrialState.FAIL] * 2
+    error = study.trials[0].error or ""
+    assert shown in error and "not a finite number" in error
+    assert len(error) < 300
+
+
 def test_numpy_and_int_values_complete(store: TrialStore) -> None:
     """Check that numpy floats and ints are numbers."""
     study = create_study("v1", SPACE, store=store, seed=0)
@@ -246,6 +278,34 @@ def test_keyboard_interrupt_fails_trial_in_flight_and_reraises(
         TrialState.FAIL,
     ]
     assert "KeyboardInterrupt" in (stored.trials[2].error or "")
+    stored.close()
+
+
+@pytest.mark.parametrize("exc", [SystemExit("bye"), GeneratorExit()])
+def test_system_exit_fails_trial_in_flight_and_reraises(
+    tmp_store_url: str, exc: BaseException
+) -> None:
+    """Check that sys.exit() (or another BaseException) inside the objective
+    fails that trial, names it, and ends the study, so that no trial is left
+    RUNNING in the store."""
+    study = create_study("v1", SPACE, store=tmp_store_url, seed=0)
+    calls = []
+
+    def objective(config: dict[str, Any]) -> float:
+        calls.append(config)
+        if len(calls) == 2:
+            raise exc
+        return _x(config)
+
+    with pytest.raises(type(exc)):
+        study.optimize(objective, n_trials=10)
+    study.close()
+
+    stored = load_study("v1", store=tmp_store_url)
+    assert [t.state for t in stored.trials] == [TrialState.COMPLETE, TrialState.FAIL]
+    assert f"raised {type(exc).__name__}, which ends the study" in (
+        stored.trials[1].error or ""
+    )
     stored.close()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -202,6 +203,13 @@ def run_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _file_name(study: str) -> str:
+    """A file name for ``study`` in the working folder: path separators and
+    characters that are unsafe in file names become '_', a leading '.' too."""
+    name = re.sub(r"[^\w.\-+=@,]", "_", study)
+    return "_" + name[1:] if name.startswith(".") else name
+
+
 def run_export(args: argparse.Namespace) -> int:
     """Handle ``hptaa export``; returns the exit status."""
     from hptaa_lab.interop import (
@@ -215,7 +223,9 @@ def run_export(args: argparse.Namespace) -> int:
     # Exporting reads: a --store path that holds no store is an error, not a new
     # empty store.
     store = open_store(args.store, create=False)
-    output = args.output or f"{args.study}.csv"
+    # Without OUTPUT the file goes to the working folder, whatever the study name
+    # holds (a '/' or '..' names no folder here).
+    output = args.output or _file_name(args.study) + ".csv"
     kind = args.kind or _kind_of(output)
     if kind == _OPTUNA:
         name = export_optuna(

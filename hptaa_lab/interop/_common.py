@@ -103,7 +103,7 @@ def format_space(space: CS.ConfigurationSpace) -> str:
     lines = [f"  {name.ljust(width)}  {describe(hp)}" for name, hp in space.items()]
     lines += [f"  condition: {condition}" for condition in space.conditions]
     lines += [
-        f"  forbidden: {str(clause).removeprefix('Forbidden: ')}"
+        f"  forbidden: {str(clause).replace('Forbidden: ', '')}"
         for clause in space.forbidden_clauses
     ]
     return "\n".join(lines)

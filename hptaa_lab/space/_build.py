@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
@@ -128,6 +130,12 @@ def _from_range(name: str, entry: tuple[Any, ...], *, log: bool, default: Any) -
             f"got {entry!r}."
         )
     low, high = entry
+    for bound in (low, high):
+        if isinstance(bound, numbers.Real) and not math.isfinite(bound):
+            raise InvalidSearchSpaceError(
+                f"Hyperparameter {name!r}: the bounds of a range must be finite "
+                f"numbers; got {entry!r}."
+            )
     if low >= high:
         raise InvalidSearchSpaceError(
             f"Hyperparameter {name!r}: the lower bound {low!r} must be below the upper "
@@ -171,13 +179,52 @@ def as_space(space: Any) -> CS.ConfigurationSpace:
             raise InvalidSearchSpaceError(
                 "The search space is empty: add at least one hyperparameter."
             )
+        _check_values(space)
         return space
     if isinstance(space, Mapping):
-        return build_space(space)
+        space = build_space(space)
+        _check_values(space)
+        return space
     raise InvalidSearchSpaceError(
         f"Expected a ConfigSpace ConfigurationSpace or a dict of hyperparameters; got "
         f"{type(space).__name__}."
     )
+
+
+def _check_values(space: CS.ConfigurationSpace) -> None:
+    """Refuse values no trial could store or compare: a choice, ordinal value or
+    constant that is not a string, a bool, None or a finite number (a list, say,
+    or NaN), and a range with an infinite bound."""
+    for name, hp in space.items():
+        if isinstance(hp, CS.CategoricalHyperparameter):
+            values, what = list(hp.choices), "choice"
+        elif isinstance(hp, CS.OrdinalHyperparameter):
+            values, what = list(hp.sequence), "ordinal value"
+        elif isinstance(hp, CS.Constant):
+            values, what = [hp.value], "constant value"
+        else:
+            bounds = (getattr(hp, "lower", 0.0), getattr(hp, "upper", 0.0))
+            if not all(math.isfinite(float(b)) for b in bounds):
+                raise InvalidSearchSpaceError(
+                    f"Hyperparameter {name!r}: the bounds of a range must be finite "
+                    f"numbers; got {bounds!r}."
+                )
+            continue
+        for value in values:
+            if not _is_plain_value(value):
+                raise InvalidSearchSpaceError(
+                    f"Hyperparameter {name!r}: the {what} {value!r} cannot be stored "
+                    "with a trial; use strings, numbers (finite), bools or None, e.g. "
+                    "'16-32' for a pair of sizes, and turn it back in the objective."
+                )
+
+
+def _is_plain_value(value: Any) -> bool:
+    if value is None or isinstance(value, str | bool):
+        return True
+    if isinstance(value, numbers.Real):
+        return math.isfinite(value)
+    return False
 
 
 def space_to_json(space: CS.ConfigurationSpace) -> str:

@@ -12,6 +12,7 @@ import re
 import sqlite3
 import threading
 import time
+import unicodedata
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -1302,6 +1303,17 @@ def _check_outcome(state: Any, value: Any) -> tuple[TrialState, float | None]:
     return state, float(value)
 
 
+def check_printable_name(name: str) -> None:
+    """Refuse a study name with control characters (a newline, a NUL byte...),
+    which would break every table and file name that shows it."""
+    bad = [c for c in name if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")]
+    if bad:
+        raise ValueError(
+            f"A study name cannot hold control characters such as {bad[0]!r}; got "
+            f"{name!r}. Use letters, digits and punctuation, e.g. 'svm-v2'."
+        )
+
+
 def _check_study_record(record: StudyRecord) -> None:
     """Refuse study fields the store cannot keep."""
     if not isinstance(record.name, str) or not 0 < len(record.name) <= NAME_LENGTH:
@@ -1309,6 +1321,7 @@ def _check_study_record(record: StudyRecord) -> None:
             f"A study name must be a non-empty str of at most {NAME_LENGTH} "
             f"characters, got {record.name!r}."
         )
+    check_printable_name(record.name)
     if record.direction not in _DIRECTIONS:
         raise ValueError(
             f"direction must be 'minimize' or 'maximize', got {record.direction!r}."

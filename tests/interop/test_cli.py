@@ -126,6 +126,28 @@ def test_export_writes_csv_parquet_and_optuna_by_output(
         ]
 
 
+def test_export_without_output_writes_to_the_working_folder_only(
+    tmp_path: Path,
+    tmp_store_url: str,
+    runs: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Check that without OUTPUT the file is named after the study in the working
+    folder, even when the name holds '/' or '..'."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    _run(tmp_store_url, "import", runs, "../escape", "--objective", "loss")
+    _run(tmp_store_url, "import", runs, "svm-v1.2", "--objective", "loss")
+
+    assert _run(tmp_store_url, "export", "../escape") == 0
+    assert _run(tmp_store_url, "export", "svm-v1.2") == 0
+
+    assert sorted(p.name for p in work.iterdir()) == ["_._escape.csv", "svm-v1.2.csv"]
+    assert not (tmp_path / "escape.csv").exists()
+
+
 def test_export_of_a_maximized_study_says_how_to_import_it(
     tmp_path: Path, tmp_store_url: str, runs: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -127,6 +127,40 @@ def test_build_space_rejects_malformed_entry(entry: object, message: str) -> Non
     assert str(info.value).count("Hyperparameter 'x'") == 1
 
 
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ([[1], [2]], "the choice \\[1\\] cannot be stored with a trial"),
+        ([(1, 2), (3, 4)], "the choice \\(1, 2\\) cannot be stored"),
+        ([1.5, float("nan")], "the choice nan cannot be stored"),
+        ({"ordinal": [1, {"a": 1}]}, "the ordinal value \\{'a': 1\\} cannot"),
+        ((0.0, float("inf")), "the bounds of a range must be finite"),
+        ((float("-inf"), 1.0), "the bounds of a range must be finite"),
+    ],
+)
+def test_as_space_rejects_values_no_trial_could_store(
+    entry: object, message: str
+) -> None:
+    """Check that choices a trial could not store or compare (lists, tuples, NaN)
+    and infinite bounds are refused when the space is given, before a study is
+    created, with what to use instead."""
+    with pytest.raises(InvalidSearchSpaceError, match=message) as info:
+        as_space({"x": entry, "y": (0.0, 1.0)})
+
+    assert str(info.value).startswith("Hyperparameter 'x': ")
+
+
+def test_as_space_checks_a_configuration_space_too() -> None:
+    """Check that a ConfigSpace space is held to the same rule, and plain values
+    (strings, numbers, bools, None) pass."""
+    space = CS.ConfigurationSpace({"x": ["a", None, 2, 2.5, False]})
+    assert as_space(space) is space
+    space.add(CS.Constant("c", "k"))
+    space.add(CS.Categorical("bad", ["a", ("b", "c")]))
+    with pytest.raises(InvalidSearchSpaceError, match="'bad'"):
+        as_space(space)
+
+
 def test_build_space_rejects_condition_on_unknown_parent() -> None:
     """Check that a condition on a missing parent names the parent."""
     with pytest.raises(

@@ -230,6 +230,18 @@ def test_create_study_refuses_a_taken_name(store: TrialStore) -> None:
     assert store.get_study("v1").direction == "minimize"
 
 
+@pytest.mark.parametrize("name", ["a\nb", "v1\x00", "tab\there", "x\u2028y"])
+def test_create_study_refuses_control_characters_in_the_name(
+    store: TrialStore, name: str
+) -> None:
+    """Check that a name with a newline, NUL, tab or line separator is refused
+    (it would split the rows of every table that lists studies)."""
+    with pytest.raises(ValueError, match="cannot hold control characters"):
+        store.create_study(_study(name))
+    assert store.list_studies() == []
+    store.create_study(_study("svm v2/ä"))  # spaces, slashes and letters are fine
+
+
 def test_unknown_study_error_lists_existing_studies(store: TrialStore) -> None:
     """Check that asking for an unknown study names the studies that exist."""
     with pytest.raises(StudyNotFoundError, match=r"\(the store is empty\)"):
