@@ -393,14 +393,12 @@ def _show(args: argparse.Namespace) -> int:
     if record.attrs:
         print("attrs      " + ", ".join(f"{k}={v}" for k, v in record.attrs.items()))
     print("\nSearch space:")
-    from hptaa_lab.space import describe
+    from hptaa_lab.space import describe, rules
 
     for name, hp in study.space.items():
         print(f"  {name}: {describe(hp)}")
-    for condition in study.space.conditions:
-        print(f"  condition: {condition}")
-    for clause in study.space.forbidden_clauses:
-        print(f"  forbidden: {str(clause).replace('Forbidden: ', '')}")
+    for rule in rules(study.space):
+        print(f"  {rule}")
     if record.previous:
         previous = study.store.get_study(record.previous)
         mapping = study.mapping

@@ -18,7 +18,7 @@ from sqlalchemy import exc as sa_exc
 
 from hptaa_lab.errors import InteropError, StudyExistsError, UnknownNameError
 from hptaa_lab.records import StudyRecord, TrialRecord
-from hptaa_lab.space import as_space, describe, hp_kind, space_to_json
+from hptaa_lab.space import as_space, describe, hp_kind, rules, space_to_json
 from hptaa_lab.space._encoding import CATEGORICAL, CONSTANT, FLOAT, INT, ORDINAL
 from hptaa_lab.store import DEFAULT_URL, TrialStore
 
@@ -101,11 +101,7 @@ def format_space(space: CS.ConfigurationSpace) -> str:
     """One line per hyperparameter, e.g. ``  lr: float [0.0001, 0.1] log``."""
     width = max((len(name) for name in space), default=0)
     lines = [f"  {name.ljust(width)}  {describe(hp)}" for name, hp in space.items()]
-    lines += [f"  condition: {condition}" for condition in space.conditions]
-    lines += [
-        f"  forbidden: {str(clause).replace('Forbidden: ', '')}"
-        for clause in space.forbidden_clauses
-    ]
+    lines += [f"  {rule}" for rule in rules(space)]
     return "\n".join(lines)
 
 

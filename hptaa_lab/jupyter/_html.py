@@ -93,8 +93,17 @@ def diff_table_html(
         f"padding:1px 6px;margin-right:4px'>{html.escape(words)}</span>"
         for words, (bg, fg) in _LEGEND
     )
+    notes = "".join(
+        f"<div style='color:{colour}'>{html.escape(words)} {html.escape(rule)}</div>"
+        for words, colour, changed in (
+            ("removed", "#a61b1b", space_diff.rules_removed),
+            ("added", "#1b7a2e", space_diff.rules_added),
+        )
+        for rule in changed
+    )
     return (
         table_html(header, rows, styles)
+        + notes
         + f"<div style='font-size:0.8em'>{legend}</div>"
     )
 

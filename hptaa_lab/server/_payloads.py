@@ -318,6 +318,8 @@ def _diff_payload(store: TrialStore, record: StudyRecord) -> dict[str, Any] | No
         }
         for s in space_diff.suggestions
     ]
+    reply["rules_removed"] = list(space_diff.rules_removed)
+    reply["rules_added"] = list(space_diff.rules_added)
     return reply
 
 

@@ -8,6 +8,7 @@ from hptaa_lab.space._diff import (
     SpaceDiff,
     describe,
     diff,
+    rules,
 )
 from hptaa_lab.space._encoding import Encoder, hp_kind
 from hptaa_lab.space._mapping import Mapping, ValueTransform, as_mapping
@@ -29,6 +30,7 @@ __all__ = [
     "diff",
     "hp_kind",
     "project",
+    "rules",
     "space_from_json",
     "space_to_json",
     "subspace",

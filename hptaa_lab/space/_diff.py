@@ -109,12 +109,18 @@ class SpaceDiff:
         changes: One entry per hyperparameter: current ones in the current space's
             order, then the removed ones.
         suggestions: Rename candidates, best first.
+        rules_removed: Conditions and forbidden clauses only the previous space
+            has, as text in the current names (e.g. "condition: gamma | kernel
+            == 'rbf'").
+        rules_added: Conditions and forbidden clauses only the current space has.
     """
 
     previous_space: CS.ConfigurationSpace
     current_space: CS.ConfigurationSpace
     changes: tuple[Change, ...]
     suggestions: tuple[RenameSuggestion, ...] = field(default=())
+    rules_removed: tuple[str, ...] = field(default=())
+    rules_added: tuple[str, ...] = field(default=())
 
     def names(self, kind: ChangeKind) -> list[str]:
         """Names of the hyperparameters changed in this way."""
@@ -143,8 +149,10 @@ class SpaceDiff:
 
     @property
     def is_identical(self) -> bool:
-        """Whether the two spaces have the same hyperparameters with the same ranges."""
-        return all(c.unchanged for c in self.changes)
+        """Whether the two spaces have the same hyperparameters with the same ranges,
+        conditions and forbidden clauses."""
+        unchanged = all(c.unchanged for c in self.changes)
+        return unchanged and not self.rules_removed and not self.rules_added
 
     def __getitem__(self, name: str) -> Change:
         for change in self.changes:
@@ -192,6 +200,8 @@ class SpaceDiff:
             lines.append(
                 "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True))
             )
+        lines += [f"removed {rule}" for rule in self.rules_removed]
+        lines += [f"added {rule}" for rule in self.rules_added]
         for s in self.suggestions:
             lines.append(
                 f"possible rename: {s.previous} -> {s.current} (score {s.score:.2f}: "
@@ -265,7 +275,37 @@ def diff(
     removed = [c.name for c in changes if ChangeKind.REMOVED in c.kinds]
     added = [c.name for c in changes if ChangeKind.ADDED in c.kinds]
     suggestions = suggest_renames(previous_space, current_space, removed, added)
-    return SpaceDiff(previous_space, current_space, tuple(changes), suggestions)
+    before = [_renamed(rule, renames) for rule in rules(previous_space)]
+    after = rules(current_space)
+    return SpaceDiff(
+        previous_space,
+        current_space,
+        tuple(changes),
+        suggestions,
+        rules_removed=tuple(r for r in before if r not in after),
+        rules_added=tuple(r for r in after if r not in before),
+    )
+
+
+def rules(space: CS.ConfigurationSpace) -> list[str]:
+    """The space's conditions and forbidden clauses as text, e.g. "condition:
+    gamma | kernel == 'rbf'" and "forbidden: (kernel == 'linear' && scale ==
+    'none')"."""
+    conditions = [f"condition: {c}" for c in space.conditions]
+    forbidden = [
+        f"forbidden: {str(clause).replace('Forbidden: ', '')}"
+        for clause in space.forbidden_clauses
+    ]
+    return conditions + forbidden
+
+
+def _renamed(rule: str, renames: dict[str, str]) -> str:
+    """A previous rule's text with confirmed renames applied to whole names."""
+    if not renames:
+        return rule
+    names = "|".join(re.escape(old) for old in sorted(renames, key=len, reverse=True))
+    pattern = rf"(?<![\w.])(?:{names})(?![\w.])"
+    return re.sub(pattern, lambda m: renames[m.group(0)], rule)
 
 
 def _compare(old: Any, new: Any, transform: Any = None) -> tuple[ChangeKind, ...]:

@@ -439,6 +439,12 @@ function renderDiff(diff: IDiff | null): HTMLElement {
   }
   node.append(table);
 
+  for (const rule of diff.rules_removed ?? []) {
+    node.append(element('p', 'hptaa-Note', `Removed ${rule}`));
+  }
+  for (const rule of diff.rules_added ?? []) {
+    node.append(element('p', 'hptaa-Note', `Added ${rule}`));
+  }
   for (const s of diff.suggestions ?? []) {
     node.append(
       element(

@@ -70,6 +70,10 @@ export interface IDiff {
   identical?: boolean;
   changes?: IChange[];
   suggestions?: IRenameSuggestion[];
+  /** Conditions and forbidden clauses only the previous space has, as text. */
+  rules_removed?: string[];
+  /** Conditions and forbidden clauses only the current space has, as text. */
+  rules_added?: string[];
 }
 
 /** The transfer study against its no-transfer twin. */

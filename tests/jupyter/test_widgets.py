@@ -267,3 +267,16 @@ def test_a_start_value_for_a_name_that_was_not_added_is_refused(
         MappingError, match="previous_fixed names 'units', which is not an added"
     ):
         widget.confirm()
+
+
+def test_a_change_of_conditions_only_shows_in_the_widget() -> None:
+    """Check that a space that only gained a condition is shown as a change: the
+    widget's table names the added condition."""
+    previous = CS.ConfigurationSpace({"kernel": ["rbf", "linear"], "gamma": (0.1, 1.0)})
+    current = CS.ConfigurationSpace({"kernel": ["rbf", "linear"], "gamma": (0.1, 1.0)})
+    current.add(CS.EqualsCondition(current["gamma"], current["kernel"], "rbf"))
+
+    widget = SpaceDiffWidget(previous, current)
+
+    assert not widget.space_diff.is_identical
+    assert "added condition: gamma | kernel == &#x27;rbf&#x27;" in widget.table.value

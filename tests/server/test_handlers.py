@@ -109,6 +109,7 @@ async def test_study_shows_search_space_diff_to_previous(
     }
     width = next(c for c in diff["changes"] if c["name"] == "width")
     assert width["previous_name"] == "units"
+    assert diff["rules_removed"] == [] and diff["rules_added"] == []
 
 
 async def test_study_without_previous_has_no_diff(

@@ -392,3 +392,58 @@ def test_value_map_that_merges_ordinal_values_is_no_change_of_order() -> None:
     mapping = {"transforms": {"q": {"values": {"low": "a", "mid": "a", "high": "b"}}}}
     kinds = {c.name: c.kinds for c in diff(before, after, mapping).changes}
     assert ChangeKind.ORDER_CHANGED not in kinds["q"]
+
+
+def _svm(child: str = "gamma") -> CS.ConfigurationSpace:
+    space = CS.ConfigurationSpace({"kernel": ["rbf", "linear"], child: (1e-3, 1.0)})
+    return space
+
+
+def test_diff_reports_added_and_removed_conditions_and_forbidden_clauses() -> None:
+    """Check that spaces differing only by a condition and a forbidden clause are
+    not identical, and the table names each rule as removed or added."""
+    previous = _svm()
+    previous.add(CS.ForbiddenEqualsClause(previous["kernel"], "linear"))
+    current = _svm()
+    current.add(CS.EqualsCondition(current["gamma"], current["kernel"], "rbf"))
+
+    space_diff = diff(previous, current)
+
+    assert space_diff.unchanged == ["kernel", "gamma"]
+    assert not space_diff.is_identical
+    assert space_diff.rules_removed == ("forbidden: kernel == 'linear'",)
+    assert space_diff.rules_added == ("condition: gamma | kernel == 'rbf'",)
+    table = space_diff.format_table()
+    assert "removed forbidden: kernel == 'linear'" in table
+    assert "added condition: gamma | kernel == 'rbf'" in table
+
+
+def test_a_condition_that_follows_a_confirmed_rename_is_no_change() -> None:
+    """Check that a rule compares in the current names: the same condition on a
+    renamed child is unchanged once the rename is confirmed, and shows as
+    removed and added without it."""
+    previous = _svm("gamma")
+    previous.add(CS.EqualsCondition(previous["gamma"], previous["kernel"], "rbf"))
+    current = _svm("g")
+    current.add(CS.EqualsCondition(current["g"], current["kernel"], "rbf"))
+
+    confirmed = diff(previous, current, Mapping(renames={"gamma": "g"}))
+    unconfirmed = diff(previous, current)
+
+    assert confirmed.rules_removed == () and confirmed.rules_added == ()
+    assert confirmed.is_identical is False  # the rename itself is a change
+    assert unconfirmed.rules_removed == ("condition: gamma | kernel == 'rbf'",)
+    assert unconfirmed.rules_added == ("condition: g | kernel == 'rbf'",)
+
+
+def test_identical_spaces_with_the_same_rules_are_identical() -> None:
+    """Check that equal conditions and forbidden clauses leave the spaces
+    identical."""
+    spaces = []
+    for _ in range(2):
+        space = _svm()
+        space.add(CS.EqualsCondition(space["gamma"], space["kernel"], "rbf"))
+        space.add(CS.ForbiddenEqualsClause(space["kernel"], "linear"))
+        spaces.append(space)
+
+    assert diff(*spaces).is_identical
