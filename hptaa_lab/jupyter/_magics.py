@@ -183,9 +183,12 @@ class HptaaMagics(Magics):
         try:
             words = arg_split(line)
         except ValueError as exc:
-            _error(f"UsageError: {exc}", _overview())
+            _error(
+                f"UsageError: {exc} in the %hptaa line; close the quote (`%hptaa` "
+                "alone shows how to use each subcommand)."
+            )
             return None
-        if not words:
+        if not words or words[0] in ("-h", "--help", "help"):
             print(_overview())
             return None
         command = _COMMANDS.get(words[0])

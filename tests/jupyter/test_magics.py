@@ -102,6 +102,29 @@ def test_unknown_subcommand_lists_the_subcommands(
     assert "%%hptaa tune" not in err
 
 
+@pytest.mark.parametrize("line", ["-h", "--help", "help"])
+def test_help_flags_print_the_overview(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str], line: str
+) -> None:
+    """Check that %hptaa -h, --help and help show the overview, not an error."""
+    shell.run_cell(f"%hptaa {line}")
+
+    captured = capsys.readouterr()
+    assert "%%hptaa tune" in captured.out and "UsageError" not in captured.err
+
+
+def test_unbalanced_quote_is_one_message(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that an unclosed quote says so in one message, without every
+    subcommand's usage after it."""
+    shell.run_cell('%hptaa diff a "b')
+
+    err = capsys.readouterr().err
+    assert "No closing quotation in the %hptaa line; close the quote" in err
+    assert "%%hptaa tune" not in err
+
+
 def test_misspelt_subcommand_suggests_the_closest(
     shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
 ) -> None:
