@@ -17,7 +17,8 @@ Failures are counted per suite: runs that never reached the last target, over al
 b_old (TPE's are listed as a method too).
 
 Run: ``.venv/bin/python scripts/auto_ablation.py --seeds 10 --workers 2`` (about
-ten minutes on 2 cores). ``--variants`` picks some of them by name.
+an hour on 2 cores for all three suites: most variants fit GP source models).
+``--variants`` picks some of them by name.
 """
 
 from __future__ import annotations
