@@ -6,6 +6,7 @@ __all__ = [
     "HptaaError",
     "InteropError",
     "InvalidSearchSpaceError",
+    "InvalidStudyNameError",
     "InvalidTrialError",
     "MappingError",
     "StoreError",
@@ -33,6 +34,11 @@ class UnknownNameError(HptaaError, ValueError):
 
 class InvalidSearchSpaceError(HptaaError, ValueError):
     """A search space that is empty, malformed, or not ConfigSpace JSON."""
+
+
+class InvalidStudyNameError(HptaaError, ValueError):
+    """A study name the store cannot keep or show: empty, too long, or holding
+    control characters."""
 
 
 class InvalidTrialError(HptaaError, ValueError):

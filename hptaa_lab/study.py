@@ -19,7 +19,13 @@ from hptaa_lab.samplers import Sampler, make_sampler
 from hptaa_lab.samplers import names as sampler_names
 from hptaa_lab.space import Mapping as SpaceMapping
 from hptaa_lab.space import as_mapping, as_space, space_from_json, space_to_json
-from hptaa_lab.store import RunningCheck, TrialOwner, TrialStore, this_process
+from hptaa_lab.store import (
+    RunningCheck,
+    TrialOwner,
+    TrialStore,
+    check_study_name,
+    this_process,
+)
 from hptaa_lab.transfer import PreviousTrials, make_transfer
 from hptaa_lab.transfer import names as transfer_names
 
@@ -192,14 +198,26 @@ class Study:
                     "(or Study object) that asked for it, not in this Study; only a "
                     "trial from this Study's ask() can be told. Tell it there."
                 )
-            ok = error is None and _is_finite_number(value)
+            finite, interrupted = None, None
+            if error is None:
+                try:
+                    finite = _finite_float(value)
+                except BaseException as exc:
+                    # Ctrl-C while float() waits on a lazy value: fail the trial
+                    # first, so that the store keeps no RUNNING trial, then stop.
+                    interrupted = exc
+                    error = (
+                        "converting the objective's value to a number raised "
+                        f"{type(exc).__name__}"
+                    )
+            ok = finite is not None
             if not ok and error is None:
                 error = f"objective returned {_short_repr(value)}, not a finite number"
             finished = self.store.finish_trial(
                 self.name,
                 number,
                 TrialState.COMPLETE if ok else TrialState.FAIL,
-                value=float(value) if ok and value is not None else None,
+                value=finite,
                 error=None if ok else error,
                 own_failed=True,
             )
@@ -207,6 +225,8 @@ class Study:
             self.sampler.tell(
                 finished.config, self.loss(_value(finished)) if ok else None
             )
+            if interrupted is not None:
+                raise interrupted
         if not ok:
             last_line = (error or "").strip().splitlines()[-1:] or [""]
             logger.warning(
@@ -336,14 +356,16 @@ def _value(trial: TrialRecord) -> float:
     return trial.value
 
 
-def _is_finite_number(value: Any) -> bool:
-    """Whether ``value`` is a finite number (a string that parses as one is not)."""
+def _finite_float(value: Any) -> float | None:
+    """``value`` as a float if it is a finite number, else None (a string that
+    parses as one is not a number)."""
     if isinstance(value, bool) or not hasattr(type(value), "__float__"):
-        return False
+        return None
     try:
-        return math.isfinite(float(value))
+        number = float(value)
     except Exception:  # e.g. OverflowError for 10**400, or a __float__ that raises
-        return False
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _short_repr(value: Any, limit: int = 200) -> str:
@@ -425,7 +447,7 @@ def create_study(
         MappingError: If the mapping does not fit the two search spaces.
     """
     space = as_space(space)
-    _check_name(name)
+    check_study_name(name)
     if direction not in DIRECTIONS:
         raise UnknownNameError("direction", direction, list(DIRECTIONS))
     if sampler not in sampler_names():
@@ -607,11 +629,3 @@ def _previous_trials(store: TrialStore, name: str, depth: int) -> PreviousTrials
         incoming=SpaceMapping.from_json(record.mapping_json),
         ancestors=ancestors,
     )
-
-
-def _check_name(name: str) -> None:
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        raise ValueError(
-            f"A study name must be a non-empty string of at most 200 characters; got "
-            f"{name!r}."
-        )

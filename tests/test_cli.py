@@ -460,3 +460,28 @@ def test_optional_subpackages_are_not_loaded_by_attribute_checks() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["False", "True", "True"]
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("a" * 250, "at most 200 characters"), ("bad\nname", "control characters")],
+)
+def test_import_with_a_bad_study_name_is_one_error_line(
+    capsys: pytest.CaptureFixture[str],
+    store_url: str,
+    tmp_path: Path,
+    name: str,
+    message: str,
+) -> None:
+    """Check that hptaa import refuses a name create_study would refuse with one
+    message and a failing status, not a traceback, and stores nothing."""
+    runs = tmp_path / "runs.csv"
+    runs.write_text("x,loss\n0.1,1.0\n0.2,0.5\n")
+
+    code, _out, err = run(
+        capsys, "--store", store_url, "import", str(runs), name, "--objective", "loss"
+    )
+
+    assert code != 0
+    assert message in err and "Traceback" not in err
+    assert TrialStore(store_url).list_studies() == []

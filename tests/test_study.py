@@ -281,6 +281,30 @@ def test_keyboard_interrupt_fails_trial_in_flight_and_reraises(
     stored.close()
 
 
+class _InterruptedFloat:
+    """A lazy value whose conversion is interrupted (Ctrl-C in float(tensor))."""
+
+    def __float__(self) -> float:
+        raise KeyboardInterrupt
+
+
+def test_interrupt_while_converting_the_value_fails_the_trial(
+    tmp_store_url: str,
+) -> None:
+    """Check that Ctrl-C raised by float() of the returned value fails that trial,
+    re-raises, and leaves no RUNNING trial in the store."""
+    study = create_study("v1", SPACE, store=tmp_store_url, seed=0)
+    values = iter([0.5, _InterruptedFloat()])
+
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(lambda config: next(values), n_trials=5)
+    study.close()
+
+    stored = TrialStore(tmp_store_url).get_trials("v1")
+    assert [t.state for t in stored] == [TrialState.COMPLETE, TrialState.FAIL]
+    assert "raised KeyboardInterrupt" in (stored[1].error or "")
+
+
 @pytest.mark.parametrize("exc", [SystemExit("bye"), GeneratorExit()])
 def test_system_exit_fails_trial_in_flight_and_reraises(
     tmp_store_url: str, exc: BaseException

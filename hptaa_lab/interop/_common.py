@@ -40,7 +40,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DIRECTIONS = ("minimize", "maximize")
-_MAX_NAME = 200
 _MAX_LISTED = 20
 
 
@@ -254,16 +253,6 @@ def check_configuration(space: CS.ConfigurationSpace, config: dict[str, Any]) ->
 
 
 # -- studies and the store ---------------------------------------------------
-
-
-def check_study_name(name: Any) -> str:
-    """Refuse a study name that create_study would refuse."""
-    if not isinstance(name, str) or not name.strip() or len(name) > _MAX_NAME:
-        raise ValueError(
-            f"A study name must be a non-empty string of at most {_MAX_NAME} "
-            f"characters; got {name!r}."
-        )
-    return name
 
 
 def check_direction(direction: Any) -> str:

@@ -19,7 +19,6 @@ from hptaa_lab.interop._common import (
     ImportResult,
     InteropError,
     Problems,
-    check_study_name,
     coerce_value,
     given_space,
     mask_url,
@@ -32,7 +31,7 @@ from hptaa_lab.interop._common import (
 from hptaa_lab.records import TrialRecord, TrialState
 from hptaa_lab.space import hp_kind, space_from_json
 from hptaa_lab.space._encoding import CATEGORICAL, CONSTANT, FLOAT, INT, ORDINAL
-from hptaa_lab.store import TrialStore
+from hptaa_lab.store import TrialStore, check_study_name
 
 if TYPE_CHECKING:
     from hptaa_lab.study import Study

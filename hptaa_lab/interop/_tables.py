@@ -21,7 +21,6 @@ from hptaa_lab.interop._common import (
     as_number,
     check_configuration,
     check_direction,
-    check_study_name,
     coerce_value,
     given_space,
     is_missing,
@@ -32,7 +31,7 @@ from hptaa_lab.interop._common import (
 from hptaa_lab.records import TrialRecord, TrialState
 from hptaa_lab.space import hp_kind
 from hptaa_lab.space._encoding import CATEGORICAL, CONSTANT, ORDINAL
-from hptaa_lab.store import TrialStore
+from hptaa_lab.store import TrialStore, check_study_name
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -131,7 +131,7 @@ def _from_range(name: str, entry: tuple[Any, ...], *, log: bool, default: Any) -
         )
     low, high = entry
     for bound in (low, high):
-        if isinstance(bound, numbers.Real) and not math.isfinite(bound):
+        if isinstance(bound, numbers.Real) and not _finite(bound):
             raise InvalidSearchSpaceError(
                 f"Hyperparameter {name!r}: the bounds of a range must be finite "
                 f"numbers; got {entry!r}."
@@ -204,7 +204,7 @@ def _check_values(space: CS.ConfigurationSpace) -> None:
             values, what = [hp.value], "constant value"
         else:
             bounds = (getattr(hp, "lower", 0.0), getattr(hp, "upper", 0.0))
-            if not all(math.isfinite(float(b)) for b in bounds):
+            if not all(_finite(b) for b in bounds):
                 raise InvalidSearchSpaceError(
                     f"Hyperparameter {name!r}: the bounds of a range must be finite "
                     f"numbers; got {bounds!r}."
@@ -213,18 +213,26 @@ def _check_values(space: CS.ConfigurationSpace) -> None:
         for value in values:
             if not _is_plain_value(value):
                 raise InvalidSearchSpaceError(
-                    f"Hyperparameter {name!r}: the {what} {value!r} cannot be stored "
-                    "with a trial; use strings, numbers (finite), bools or None, e.g. "
-                    "'16-32' for a pair of sizes, and turn it back in the objective."
+                    f"Hyperparameter {name!r}: the {what} {value!r} "
+                    f"({type(value).__name__}) cannot be stored with a trial; use "
+                    "Python strings, ints, finite floats, bools or None (.item() "
+                    "turns a numpy value into one; '16-32' can stand for a pair of "
+                    "sizes, turned back in the objective)."
                 )
 
 
 def _is_plain_value(value: Any) -> bool:
-    if value is None or isinstance(value, str | bool):
+    """Whether a trial can store ``value`` as JSON and read it back equal."""
+    if value is None or isinstance(value, str | bool | int):
         return True
-    if isinstance(value, numbers.Real):
-        return math.isfinite(value)
-    return False
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (OverflowError, TypeError, ValueError):  # 10**400, or not a number
+        return False
 
 
 def space_to_json(space: CS.ConfigurationSpace) -> str:

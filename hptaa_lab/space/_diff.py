@@ -275,16 +275,58 @@ def diff(
     removed = [c.name for c in changes if ChangeKind.REMOVED in c.kinds]
     added = [c.name for c in changes if ChangeKind.ADDED in c.kinds]
     suggestions = suggest_renames(previous_space, current_space, removed, added)
-    before = [_renamed(rule, renames) for rule in rules(previous_space)]
-    after = rules(current_space)
+    # Rules compare by their content in current names: the order of an "in"
+    # list or of a conjunction's parts is no change.
+    before = {
+        _rule_key(rule, renames): _renamed(text, renames)
+        for rule, text in zip(
+            _rule_objects(previous_space), rules(previous_space), strict=True
+        )
+    }
+    after = {
+        _rule_key(rule, {}): text
+        for rule, text in zip(
+            _rule_objects(current_space), rules(current_space), strict=True
+        )
+    }
     return SpaceDiff(
         previous_space,
         current_space,
         tuple(changes),
         suggestions,
-        rules_removed=tuple(r for r in before if r not in after),
-        rules_added=tuple(r for r in after if r not in before),
+        rules_removed=tuple(t for k, t in before.items() if k not in after),
+        rules_added=tuple(t for k, t in after.items() if k not in before),
     )
+
+
+def _rule_objects(space: CS.ConfigurationSpace) -> list[Any]:
+    """Conditions, then forbidden clauses, in the order of :func:`rules`."""
+    return [*space.conditions, *space.forbidden_clauses]
+
+
+def _rule_key(rule: Any, renames: dict[str, str]) -> str:
+    """A rule's content with renames applied, independent of the order of "in"
+    values and of a conjunction's parts."""
+
+    def name(hp: Any) -> str:
+        return repr(renames.get(hp.name, hp.name))
+
+    kind = type(rule).__name__
+    if hasattr(rule, "components"):
+        parts = sorted(_rule_key(part, renames) for part in rule.components)
+        return f"{kind}({', '.join(parts)})"
+    if hasattr(rule, "left"):
+        return f"{kind}({name(rule.left)}, {name(rule.right)})"
+    if hasattr(rule, "values"):
+        value = repr(sorted(repr(v) for v in rule.values))
+    else:
+        value = repr(rule.value)
+    subject = (
+        f"{name(rule.child)}, {name(rule.parent)}"
+        if hasattr(rule, "child")
+        else name(rule.hyperparameter)
+    )
+    return f"{kind}({subject}, {value})"
 
 
 def rules(space: CS.ConfigurationSpace) -> list[str]:
@@ -300,12 +342,18 @@ def rules(space: CS.ConfigurationSpace) -> list[str]:
 
 
 def _renamed(rule: str, renames: dict[str, str]) -> str:
-    """A previous rule's text with confirmed renames applied to whole names."""
+    """A previous rule's text, for display, with confirmed renames applied to
+    whole names outside quoted values."""
     if not renames:
         return rule
     names = "|".join(re.escape(old) for old in sorted(renames, key=len, reverse=True))
-    pattern = rf"(?<![\w.])(?:{names})(?![\w.])"
-    return re.sub(pattern, lambda m: renames[m.group(0)], rule)
+    pattern = re.compile(rf"(?<![\w.\-])(?:{names})(?![\w.\-])")
+    # Quoted values ('lr', "a b") alternate with the rest; only the rest holds names.
+    pieces = re.split(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""", rule)
+    return "".join(
+        piece if i % 2 else pattern.sub(lambda m: renames[m.group(0)], piece)
+        for i, piece in enumerate(pieces)
+    )
 
 
 def _compare(old: Any, new: Any, transform: Any = None) -> tuple[ChangeKind, ...]:

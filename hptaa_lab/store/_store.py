@@ -27,7 +27,12 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import StaticPool
 
-from hptaa_lab.errors import StoreError, StudyExistsError, StudyNotFoundError
+from hptaa_lab.errors import (
+    InvalidStudyNameError,
+    StoreError,
+    StudyExistsError,
+    StudyNotFoundError,
+)
 from hptaa_lab.records import StudyRecord, TrialRecord, TrialState
 from hptaa_lab.store._migrations import MIGRATIONS
 from hptaa_lab.store._process import Liveness, TrialOwner, liveness, this_process
@@ -43,7 +48,14 @@ from hptaa_lab.store._schema import (
     trials,
 )
 
-__all__ = ["DEFAULT_URL", "SCHEMA_VERSION", "RunningCheck", "TrialStore"]
+__all__ = [
+    "DEFAULT_URL",
+    "MAX_STUDY_NAME",
+    "SCHEMA_VERSION",
+    "RunningCheck",
+    "TrialStore",
+    "check_study_name",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -1303,12 +1315,41 @@ def _check_outcome(state: Any, value: Any) -> tuple[TrialState, float | None]:
     return state, float(value)
 
 
-def check_printable_name(name: str) -> None:
-    """Refuse a study name with control characters (a newline, a NUL byte...),
-    which would break every table and file name that shows it."""
-    bad = [c for c in name if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")]
+# Characters that reorder the text shown after them (a name could look like another).
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+MAX_STUDY_NAME = 200
+"""Longest study name create_study and the importers accept."""
+
+
+def check_study_name(name: Any) -> str:
+    """Return ``name`` if it can name a new study: a string of 1 to 200
+    characters, not blank, without control characters (a newline, a NUL byte, a
+    text-direction override...), which would break every table that shows it.
+
+    Raises:
+        InvalidStudyNameError: Otherwise.
+    """
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_STUDY_NAME:
+        raise InvalidStudyNameError(
+            f"A study name must be a non-empty string of at most {MAX_STUDY_NAME} "
+            f"characters; got {name!r}."
+        )
+    _check_printable(name)
+    return name
+
+
+def _check_printable(name: str) -> None:
+    bad = [
+        c
+        for c in name
+        if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _BIDI_CONTROLS
+    ]
     if bad:
-        raise ValueError(
+        raise InvalidStudyNameError(
             f"A study name cannot hold control characters such as {bad[0]!r}; got "
             f"{name!r}. Use letters, digits and punctuation, e.g. 'svm-v2'."
         )
@@ -1317,11 +1358,11 @@ def check_printable_name(name: str) -> None:
 def _check_study_record(record: StudyRecord) -> None:
     """Refuse study fields the store cannot keep."""
     if not isinstance(record.name, str) or not 0 < len(record.name) <= NAME_LENGTH:
-        raise ValueError(
+        raise InvalidStudyNameError(
             f"A study name must be a non-empty str of at most {NAME_LENGTH} "
             f"characters, got {record.name!r}."
         )
-    check_printable_name(record.name)
+    _check_printable(record.name)
     if record.direction not in _DIRECTIONS:
         raise ValueError(
             f"direction must be 'minimize' or 'maximize', got {record.direction!r}."

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 
 import ConfigSpace as CS
+import numpy as np
 import pytest
 
 from hptaa_lab.errors import InvalidSearchSpaceError
@@ -130,12 +132,15 @@ def test_build_space_rejects_malformed_entry(entry: object, message: str) -> Non
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
-        ([[1], [2]], "the choice \\[1\\] cannot be stored with a trial"),
-        ([(1, 2), (3, 4)], "the choice \\(1, 2\\) cannot be stored"),
-        ([1.5, float("nan")], "the choice nan cannot be stored"),
-        ({"ordinal": [1, {"a": 1}]}, "the ordinal value \\{'a': 1\\} cannot"),
+        ([[1], [2]], "the choice \\[1\\] \\(list\\) cannot be stored with a"),
+        ([(1, 2), (3, 4)], "the choice \\(1, 2\\) \\(tuple\\) cannot be stored"),
+        ([1.5, float("nan")], "the choice nan \\(float\\) cannot be stored"),
+        ({"ordinal": [1, {"a": 1}]}, "the ordinal value \\{'a': 1\\} \\(dict\\)"),
+        ([np.int64(1), np.int64(2)], "\\(int64\\) cannot be stored.*\\.item\\(\\)"),
+        ([Fraction(1, 2), 1], "\\(Fraction\\) cannot be stored"),
         ((0.0, float("inf")), "the bounds of a range must be finite"),
         ((float("-inf"), 1.0), "the bounds of a range must be finite"),
+        ((0, 10**400), "the bounds of a range must be finite"),
     ],
 )
 def test_as_space_rejects_values_no_trial_could_store(
@@ -153,7 +158,9 @@ def test_as_space_rejects_values_no_trial_could_store(
 def test_as_space_checks_a_configuration_space_too() -> None:
     """Check that a ConfigSpace space is held to the same rule, and plain values
     (strings, numbers, bools, None) pass."""
-    space = CS.ConfigurationSpace({"x": ["a", None, 2, 2.5, False]})
+    space = CS.ConfigurationSpace(
+        {"x": ["a", None, 2, 2.5, False, 10**30, np.float64(0.5), np.str_("s")]}
+    )
     assert as_space(space) is space
     space.add(CS.Constant("c", "k"))
     space.add(CS.Categorical("bad", ["a", ("b", "c")]))

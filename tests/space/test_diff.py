@@ -447,3 +447,40 @@ def test_identical_spaces_with_the_same_rules_are_identical() -> None:
         spaces.append(space)
 
     assert diff(*spaces).is_identical
+
+
+def test_a_rename_does_not_touch_quoted_values_or_hyphenated_names() -> None:
+    """Check that a confirmed rename of 'lr' leaves a choice 'lr' and a name 'lr-x'
+    alone: the same rule on the renamed child is no change."""
+
+    def space(child: str) -> CS.ConfigurationSpace:
+        result = CS.ConfigurationSpace(
+            {"opt": ["lr", "sgd"], child: (0.1, 1.0), "lr-x": (0.1, 1.0)}
+        )
+        result.add(CS.EqualsCondition(result[child], result["opt"], "lr"))
+        result.add(CS.ForbiddenEqualsClause(result["opt"], "sgd"))
+        return result
+
+    confirmed = diff(space("lr"), space("eta"), Mapping(renames={"lr": "eta"}))
+    unconfirmed = diff(space("lr"), space("eta"))
+
+    assert confirmed.rules_removed == () and confirmed.rules_added == ()
+    assert unconfirmed.rules_removed == ("condition: lr | opt == 'lr'",)
+
+
+def test_rules_differing_only_in_order_are_no_change() -> None:
+    """Check that the order of an 'in' list or of a conjunction's parts does not
+    make two spaces different."""
+
+    def space(values: list[str], swap: bool) -> CS.ConfigurationSpace:
+        result = CS.ConfigurationSpace({"opt": ["x", "y", "z"], "v": (0.1, 1.0)})
+        result.add(CS.InCondition(result["v"], result["opt"], values))
+        parts = [
+            CS.ForbiddenEqualsClause(result["opt"], "z"),
+            CS.ForbiddenEqualsClause(result["v"], 0.5),
+        ]
+        result.add(CS.ForbiddenAndConjunction(*(parts[::-1] if swap else parts)))
+        return result
+
+    assert diff(space(["x", "y"], False), space(["y", "x"], True)).is_identical
+    assert not diff(space(["x", "y"], False), space(["x", "z"], False)).is_identical

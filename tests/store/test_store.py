@@ -230,7 +230,9 @@ def test_create_study_refuses_a_taken_name(store: TrialStore) -> None:
     assert store.get_study("v1").direction == "minimize"
 
 
-@pytest.mark.parametrize("name", ["a\nb", "v1\x00", "tab\there", "x\u2028y"])
+@pytest.mark.parametrize(
+    "name", ["a\nb", "v1\x00", "tab\there", "x\u2028y", "abc\u202edcba"]
+)
 def test_create_study_refuses_control_characters_in_the_name(
     store: TrialStore, name: str
 ) -> None:
@@ -239,7 +241,9 @@ def test_create_study_refuses_control_characters_in_the_name(
     with pytest.raises(ValueError, match="cannot hold control characters"):
         store.create_study(_study(name))
     assert store.list_studies() == []
-    store.create_study(_study("svm v2/ä"))  # spaces, slashes and letters are fine
+    # spaces, slashes, letters, and joiners inside emoji and words are fine
+    for fine in ("svm v2/ä", "👨\u200d👩\u200d👧", "می\u200cخواهم", "soft\u00adhyphen"):
+        store.create_study(_study(fine))
 
 
 def test_unknown_study_error_lists_existing_studies(store: TrialStore) -> None:
