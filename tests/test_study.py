@@ -253,21 +253,30 @@ def test_numpy_and_int_values_complete(store: TrialStore) -> None:
     assert [t.value for t in study.trials] == [0.25, 3.0]
 
 
-def test_keyboard_interrupt_fails_trial_in_flight_and_reraises(
-    tmp_store_url: str,
+@pytest.mark.parametrize(
+    ("exc", "reason"),
+    [
+        (KeyboardInterrupt(), "KeyboardInterrupt"),
+        (SystemExit("bye"), "raised SystemExit, which ends the study"),
+        (GeneratorExit(), "raised GeneratorExit, which ends the study"),
+    ],
+)
+def test_interrupt_or_exit_fails_trial_in_flight_and_reraises(
+    tmp_store_url: str, exc: BaseException, reason: str
 ) -> None:
-    """Check that Ctrl-C inside the objective fails that trial, re-raises, and
-    keeps every finished trial in the store."""
+    """Check that Ctrl-C, sys.exit() or another BaseException inside the
+    objective fails that trial, names it, re-raises (ending the study), and keeps
+    every finished trial in the store, with no trial left RUNNING."""
     study = create_study("v1", SPACE, store=tmp_store_url, seed=0)
     calls = []
 
     def objective(config: dict[str, Any]) -> float:
         calls.append(config)
         if len(calls) == 3:
-            raise KeyboardInterrupt
+            raise exc
         return _x(config)
 
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(type(exc)):
         study.optimize(objective, n_trials=10)
     study.close()
 
@@ -277,7 +286,7 @@ def test_keyboard_interrupt_fails_trial_in_flight_and_reraises(
         TrialState.COMPLETE,
         TrialState.FAIL,
     ]
-    assert "KeyboardInterrupt" in (stored.trials[2].error or "")
+    assert reason in (stored.trials[2].error or "")
     stored.close()
 
 
@@ -303,34 +312,6 @@ def test_interrupt_while_converting_the_value_fails_the_trial(
     stored = TrialStore(tmp_store_url).get_trials("v1")
     assert [t.state for t in stored] == [TrialState.COMPLETE, TrialState.FAIL]
     assert "raised KeyboardInterrupt" in (stored[1].error or "")
-
-
-@pytest.mark.parametrize("exc", [SystemExit("bye"), GeneratorExit()])
-def test_system_exit_fails_trial_in_flight_and_reraises(
-    tmp_store_url: str, exc: BaseException
-) -> None:
-    """Check that sys.exit() (or another BaseException) inside the objective
-    fails that trial, names it, and ends the study, so that no trial is left
-    RUNNING in the store."""
-    study = create_study("v1", SPACE, store=tmp_store_url, seed=0)
-    calls = []
-
-    def objective(config: dict[str, Any]) -> float:
-        calls.append(config)
-        if len(calls) == 2:
-            raise exc
-        return _x(config)
-
-    with pytest.raises(type(exc)):
-        study.optimize(objective, n_trials=10)
-    study.close()
-
-    stored = load_study("v1", store=tmp_store_url)
-    assert [t.state for t in stored.trials] == [TrialState.COMPLETE, TrialState.FAIL]
-    assert f"raised {type(exc).__name__}, which ends the study" in (
-        stored.trials[1].error or ""
-    )
-    stored.close()
 
 
 def test_maximize_incumbent_is_the_largest(store: TrialStore) -> None:
