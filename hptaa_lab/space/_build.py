@@ -193,8 +193,8 @@ def as_space(space: Any) -> CS.ConfigurationSpace:
 
 def _check_values(space: CS.ConfigurationSpace) -> None:
     """Refuse values no trial could store or compare: a choice, ordinal value or
-    constant that is not a string, a bool, None or a finite number (a list, say,
-    or NaN), and a range with an infinite bound."""
+    constant that is not a Python str, bool, int, finite float or None (a list,
+    NaN or a numpy integer, say), and a range with an infinite bound."""
     for name, hp in space.items():
         if isinstance(hp, CS.CategoricalHyperparameter):
             values, what = list(hp.choices), "choice"
