@@ -266,7 +266,8 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"\nreport: {path}")
     print(
         f"studies: {result.previous}, {result.transfer}, {result.scratch} "
-        f"(in {result.store_url}; see `hptaa studies`)"
+        f"(in {result.store_url}; see "
+        f"`{_studies_command(None if args.store is None else result.store_url)}`)"
     )
     return 0
 
@@ -371,6 +372,12 @@ def _format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
             "  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True))
         )
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _studies_command(store: str | None) -> str:
+    """The command that lists the studies of ``store`` (--store left out for the
+    default store)."""
+    return "hptaa studies" if store is None else f"hptaa --store {store} studies"
 
 
 def _show(args: argparse.Namespace) -> int:

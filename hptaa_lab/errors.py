@@ -79,9 +79,18 @@ class StudyNotFoundError(HptaaError, KeyError):
 class StudyExistsError(HptaaError, ValueError):
     """A study name that is already taken in the trial store."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, store: str | None = None) -> None:
         self.name = name
+        # The default store needs no store= to be found again, and an in-memory
+        # one cannot be opened by its URL: it is the TrialStore object itself.
+        default = (
+            store is None
+            or store.endswith(".hptaa/studies.db")
+            or store.rstrip("/") in ("sqlite:", "sqlite:///:memory:")
+        )
+        where = "the trial store" if store is None else f"the trial store {store}"
+        call = f"{name!r}" if default else f"{name!r}, store={store!r}"
         super().__init__(
-            f"A study named {name!r} already exists in the trial store. Use "
-            f"hptaa_lab.load_study({name!r}) to resume it, or choose another name."
+            f"A study named {name!r} already exists in {where}. Use "
+            f"hptaa_lab.load_study({call}) to resume it, or choose another name."
         )

@@ -45,6 +45,8 @@ def test_demo_end_to_end_writes_report_and_keeps_three_studies(
     assert "Search-space diff" in out
     assert "C " in out and "widened" in out
     assert "speedup" in out and "evaluations to reach it" in out
+    # the closing hint lists the studies of the store the demo used
+    assert f"see `hptaa --store {store_url} studies`" in out
     page = report.read_text()
     assert "plotly" in page.lower() and "svm-b-diabetes-r1-v2" in page
     store = TrialStore(store_url)

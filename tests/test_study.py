@@ -85,9 +85,23 @@ def test_duplicate_name_suggests_load_study(store: TrialStore) -> None:
 
     with pytest.raises(
         StudyExistsError,
-        match=r"already exists .* Use hptaa_lab\.load_study\('v1'\) to resume it",
+        match=r"already exists .* Use hptaa_lab\.load_study\('v1'(, store='[^']+')?\) "
+        r"to resume it",
     ):
         create_study("v1", SPACE, store=store)
+
+
+def test_duplicate_name_in_a_store_file_names_the_store_to_load_from(
+    tmp_store_url: str,
+) -> None:
+    """Check that for a store other than the default, the load_study call the
+    message suggests passes that store."""
+    create_study("v1", SPACE, store=tmp_store_url).close()
+
+    with pytest.raises(StudyExistsError) as info:
+        create_study("v1", SPACE, store=tmp_store_url)
+
+    assert f"hptaa_lab.load_study('v1', store='{tmp_store_url}')" in str(info.value)
 
 
 def test_unknown_previous_lists_studies(store: TrialStore) -> None:

@@ -244,7 +244,7 @@ class TrialStore:
                 self._insert_study(conn, record)
         except sa_exc.IntegrityError as exc:
             # Another writer took the name between our check and our insert.
-            raise StudyExistsError(record.name) from exc
+            raise StudyExistsError(record.name, self._shown) from exc
 
         logger.debug("Created study %r in %s", record.name, self._shown)
         return record
@@ -567,7 +567,7 @@ class TrialStore:
                         [{"study_id": sid, **row} for row in rows],
                     )
         except sa_exc.IntegrityError as exc:
-            raise StudyExistsError(record.name) from exc
+            raise StudyExistsError(record.name, self._shown) from exc
 
         logger.info(
             "Imported study %r with %d trials into %s",
@@ -934,7 +934,9 @@ class TrialStore:
     def _insert_study(self, conn: sa.Connection, record: StudyRecord) -> None:
         """Insert a study row after checking its name and previous study."""
         if _find_study(conn, record.name) is not None:
-            raise StudyExistsError(record.name)
+            raise StudyExistsError(
+                record.name, conn.engine.url.render_as_string(hide_password=True)
+            )
         if record.previous is not None:
             self._study_id(conn, record.previous)
         conn.execute(sa.insert(studies).values(**_study_values(record)))
