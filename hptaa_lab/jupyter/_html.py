@@ -101,6 +101,7 @@ def diff_table_html(
         )
         for rule in changed
     )
+    notes += "".join(f"<div>{html.escape(line)}</div>" for line in space_diff.fixed)
     return (
         table_html(header, rows, styles)
         + notes

@@ -113,6 +113,8 @@ class SpaceDiff:
             has, as text in the current names (e.g. "condition: gamma | kernel
             == 'rbf'").
         rules_added: Conditions and forbidden clauses only the current space has.
+        fixed: The mapping's fixed values as text, e.g. "tol had 0.001 before it
+            was added (previous_fixed)".
     """
 
     previous_space: CS.ConfigurationSpace
@@ -121,6 +123,7 @@ class SpaceDiff:
     suggestions: tuple[RenameSuggestion, ...] = field(default=())
     rules_removed: tuple[str, ...] = field(default=())
     rules_added: tuple[str, ...] = field(default=())
+    fixed: tuple[str, ...] = field(default=())
 
     def names(self, kind: ChangeKind) -> list[str]:
         """Names of the hyperparameters changed in this way."""
@@ -202,6 +205,7 @@ class SpaceDiff:
             )
         lines += [f"removed {rule}" for rule in self.rules_removed]
         lines += [f"added {rule}" for rule in self.rules_added]
+        lines += list(self.fixed)
         for s in self.suggestions:
             lines.append(
                 f"possible rename: {s.previous} -> {s.current} (score {s.score:.2f}: "
@@ -296,6 +300,16 @@ def diff(
         suggestions,
         rules_removed=tuple(t for k, t in before.items() if k not in after),
         rules_added=tuple(t for k, t in after.items() if k not in before),
+        fixed=tuple(
+            [
+                f"{name} had {value!r} before it was added (previous_fixed)"
+                for name, value in confirmed.previous_fixed.items()
+            ]
+            + [
+                f"{name} is fixed to {value!r} now that it is removed (current_fixed)"
+                for name, value in confirmed.current_fixed.items()
+            ]
+        ),
     )
 
 

@@ -484,3 +484,17 @@ def test_rules_differing_only_in_order_are_no_change() -> None:
 
     assert diff(space(["x", "y"], False), space(["y", "x"], True)).is_identical
     assert not diff(space(["x", "y"], False), space(["x", "z"], False)).is_identical
+
+
+def test_format_table_shows_the_mappings_fixed_values() -> None:
+    """Check that the values an added hyperparameter had before and a removed one
+    is fixed to now are shown, so that they can be checked before confirming."""
+    space_diff = _diff(
+        {"x": (0.0, 1.0), "old": ["a", "b"]},
+        {"x": (0.0, 1.0), "tol": (1e-4, 1e-1, "log")},
+        mapping=Mapping(previous_fixed={"tol": 1e-3}, current_fixed={"old": "b"}),
+    )
+
+    table = space_diff.format_table()
+    assert "tol had 0.001 before it was added (previous_fixed)" in table
+    assert "old is fixed to 'b' now that it is removed (current_fixed)" in table
