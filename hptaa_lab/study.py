@@ -448,6 +448,7 @@ def create_study(
     """
     space = as_space(space)
     check_study_name(name)
+    _check_seed(seed)
     if direction not in DIRECTIONS:
         raise UnknownNameError("direction", direction, list(DIRECTIONS))
     if sampler not in sampler_names():
@@ -517,8 +518,16 @@ def create_study(
     return Study(record, trial_store, _build_sampler(record, trial_store, seed))
 
 
-def load_study(name: str, store: TrialStore | str | None = None) -> Study:
+def load_study(
+    name: str, store: TrialStore | str | None = None, *, seed: int | None = None
+) -> Study:
     """Resume a study from the trial store; numbering continues after the last trial.
+
+    The sampler's seed is the study's seed plus the number of trials, so a resumed
+    study proposes the same as it would have without the break. Processes that
+    tune one study at once must each pass their own ``seed`` (a worker index,
+    say): loaded at the same moment, they would otherwise propose the same
+    configurations.
 
     Trials left RUNNING by a process that ended are marked failed. Trials whose
     process still runs on this host (another process, or this one, is still
@@ -531,12 +540,15 @@ def load_study(name: str, store: TrialStore | str | None = None) -> Study:
     Raises:
         StudyNotFoundError: Listing the studies that exist.
         StoreError: There is no SQLite store at the given path.
+        ValueError: ``seed`` is not a non-negative int.
     """
+    _check_seed(seed)
     trial_store = open_store(store, create=False)
     record = trial_store.get_study(name)
     _warn_about_running(name, trial_store.fail_abandoned_trials(name))
     trials = trial_store.get_trials(name)
-    seed = None if record.seed is None else record.seed + len(trials)
+    if seed is None and record.seed is not None:
+        seed = record.seed + len(trials)
     sampler = _build_sampler(record, trial_store, seed)
     study = Study(record, trial_store, sampler, trials)
     for trial in trials:
@@ -546,6 +558,17 @@ def load_study(name: str, store: TrialStore | str | None = None) -> Study:
         value = study.loss(_value(trial)) if ok else None
         sampler.restore(trial.config, value, trial.proposed_by)
     return study
+
+
+def _check_seed(seed: Any) -> None:
+    """Refuse a seed the samplers or the store cannot take, before anything is
+    stored."""
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**62
+    ):
+        raise ValueError(
+            f"seed must be an int from 0 to 2**62 - 1, or None; got {seed!r}."
+        )
 
 
 def _warn_about_running(name: str, check: RunningCheck) -> None:

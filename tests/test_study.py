@@ -716,3 +716,33 @@ def test_direction_unlike_the_previous_study_is_warned(
     with caplog.at_level("WARNING", logger="hptaa_lab.study"):
         create_study("v3", SPACE, previous="v1", store=store, direction="maximize")
     assert "direction" not in caplog.text
+
+
+def test_two_loads_with_their_own_seeds_propose_differently(tmp_store_url: str) -> None:
+    """Check that two processes' loads of one seeded study at the same moment
+    propose the same without a seed of their own, and differently with one."""
+    create_study("v1", SPACE, store=tmp_store_url, seed=0).close()
+
+    def first_asks(seed: int | None) -> list[dict[str, Any]]:
+        study = load_study("v1", store=tmp_store_url, seed=seed)
+        configs = [dict(study.sampler.ask().config) for _ in range(3)]
+        study.close()
+        return configs
+
+    assert first_asks(None) == first_asks(None)
+    assert first_asks(1) != first_asks(2)
+    with pytest.raises(ValueError, match="seed must be an int from 0"):
+        load_study("v1", store=tmp_store_url, seed=-1)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, 2**70, True])
+def test_create_study_refuses_a_bad_seed_before_storing_anything(
+    store: TrialStore, seed: Any
+) -> None:
+    """Check that a seed the samplers cannot take is refused before the study is
+    stored, so that a retry with a good seed can use the name."""
+    with pytest.raises(ValueError, match="seed must be an int from 0"):
+        create_study("v1", SPACE, store=store, seed=seed)
+
+    assert store.list_studies() == []
+    create_study("v1", SPACE, store=store, seed=0)
