@@ -162,6 +162,11 @@ def define_export(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="Optuna: name of the new Optuna study (default: STUDY)",
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace OUTPUT if the file exists (default: refuse)",
+    )
     parser.set_defaults(handler=run_export)
 
 
@@ -239,6 +244,12 @@ def run_export(args: argparse.Namespace) -> int:
         export_dataframe(args.study, store=store).to_csv(sys.stdout, index=False)
         return 0
 
+    if Path(output).exists() and not args.force:
+        # Two study names can also share a file name ('a/b' and 'a_b').
+        raise InteropError(
+            f"{output} exists; hptaa export does not replace a file. Give another "
+            "OUTPUT, or --force to replace it."
+        )
     write = export_parquet if kind == _PARQUET else export_csv
     path = write(args.study, output, store=store)
     print(f"exported study {args.study!r} to {path}")

@@ -200,6 +200,12 @@ class Mapping:
                     "numeric hyperparameter maps only onto a numeric one, and a "
                     "categorical or ordinal only onto a categorical or ordinal one."
                 )
+            _check_reachable(
+                previous_space[old],
+                current_space[new],
+                self.transforms.get(new),
+                f"Renaming {old!r} onto {new!r}",
+            )
         for name, transform in self.transforms.items():
             _require(name, current_space, "current", "transform")
             kind = hp_kind(current_space[name])
@@ -335,6 +341,53 @@ def _kept(
         for n in previous_space
         if renames.get(n, n) in current_space and (n in renames or n not in targets)
     }
+
+
+def _check_reachable(
+    previous: Any, current: Any, transform: ValueTransform | None, what: str
+) -> None:
+    """Refuse a rename under which no previous value is legal in the current
+    range: projection would drop every previous trial that sets it (a rename onto
+    the wrong hyperparameter, or a unit change without a transform)."""
+    transform = transform or ValueTransform()
+    if hp_kind(previous) in _NUMERIC:
+        ends = sorted(transform.apply(float(v)) for v in (previous.lower, previous.upper))
+        low, high = float(current.lower), float(current.upper)
+        if ends[1] >= low and ends[0] <= high:
+            return
+        found = f"values from {_number(ends[0])} to {_number(ends[1])}"
+        wanted = f"[{_number(low)}, {_number(high)}]"
+    else:
+        values = [transform.apply(v) for v in _choices(previous)]
+        if any(_legal(current, v) for v in values):
+            return
+        found = f"the values {values}"
+        wanted = str(_choices(current))
+    raise MappingError(
+        f"{what} would drop every previous trial: the previous trials hold {found}, "
+        f"and {current.name!r} takes {wanted} now. Check that the rename names the "
+        "right hyperparameter, or give a transform (e.g. ValueTransform(scale=1000) "
+        "for a unit change, or a value map for choices)."
+    )
+
+
+def _choices(hp: Any) -> list[Any]:
+    """The values a categorical, ordinal or constant hyperparameter takes."""
+    for attribute in ("choices", "sequence"):
+        if hasattr(hp, attribute):
+            return list(getattr(hp, attribute))
+    return [hp.value]
+
+
+def _legal(hp: Any, value: Any) -> bool:
+    try:
+        return bool(hp.legal_value(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
 
 
 def _is_json_scalar(value: Any) -> bool:

@@ -148,6 +148,29 @@ def test_export_without_output_writes_to_the_working_folder_only(
     assert not (tmp_path / "escape.csv").exists()
 
 
+def test_export_refuses_to_replace_a_file_without_force(
+    tmp_path: Path, tmp_store_url: str, runs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check that export leaves an existing file alone (two study names can share
+    a file name: 'a/b' and 'a_b') unless --force is given."""
+    monkeypatch.chdir(tmp_path)
+    _run(tmp_store_url, "import", runs, "a/b", "--objective", "loss")
+    _run(tmp_store_url, "import", runs, "a_b", "--objective", "loss")
+    assert _run(tmp_store_url, "export", "a/b") == 0
+    first = (tmp_path / "a_b.csv").read_text()
+    (tmp_path / "notes.csv").write_text("mine\n")
+
+    with pytest.raises(InteropError, match=r"a_b\.csv exists; .* --force to replace"):
+        _run(tmp_store_url, "export", "a_b")
+    with pytest.raises(InteropError, match="exists"):
+        _run(tmp_store_url, "export", "a_b", tmp_path / "notes.csv")
+
+    assert (tmp_path / "a_b.csv").read_text() == first
+    assert (tmp_path / "notes.csv").read_text() == "mine\n"
+    assert _run(tmp_store_url, "export", "a_b", "notes.csv", "--force") == 0
+    assert pd.read_csv(tmp_path / "notes.csv")["value"].tolist() == [0.5, 0.3, 0.25]
+
+
 def test_export_of_a_maximized_study_says_how_to_import_it(
     tmp_path: Path, tmp_store_url: str, runs: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -93,6 +93,47 @@ def test_categorical_renamed_onto_float_is_refused(
         Mapping(renames={"act": "learning_rate"}).validate(previous, current)
 
 
+def test_rename_whose_values_cannot_reach_the_current_range_is_refused(
+    previous: CS.ConfigurationSpace, current: CS.ConfigurationSpace
+) -> None:
+    """Check that a rename under which every previous trial would be dropped (a
+    rename onto the wrong hyperparameter, a unit change without a transform) is
+    refused, and that the same rename with the transform passes."""
+    with pytest.raises(
+        MappingError,
+        match=r"Renaming 'lr' onto 'depth' would drop every previous trial: .*"
+        r"values from 0\.0001 to 0\.1, and 'depth' takes \[1, 8\] now",
+    ):
+        Mapping(renames={"lr": "depth"}).validate(previous, current)
+    with pytest.raises(MappingError, match="give a transform"):
+        Mapping(renames={"timeout_s": "timeout_ms"}).validate(previous, current)
+
+    Mapping(
+        renames={"timeout_s": "timeout_ms"},
+        transforms={"timeout_ms": ValueTransform(scale=1000.0)},
+    ).validate(previous, current)
+    # Ranges that overlap in part keep the trials inside the overlap.
+    Mapping(renames={"batch": "depth"}).validate(
+        previous, build_space({"depth": (200, 1000)})
+    )
+
+
+def test_rename_of_choices_none_of_which_exist_now_is_refused() -> None:
+    """Check that renaming a categorical onto one that shares no value is refused,
+    and that a value map onto the current choices makes it pass."""
+    before = build_space({"opt": ["sgd", "adam"]})
+    after = build_space({"optimizer": ["SGD", "Adam"]})
+
+    with pytest.raises(MappingError, match=r"the values \['sgd', 'adam'\]"):
+        Mapping(renames={"opt": "optimizer"}).validate(before, after)
+    Mapping(
+        renames={"opt": "optimizer"},
+        transforms={
+            "optimizer": ValueTransform(values={"sgd": "SGD", "adam": "Adam"})
+        },
+    ).validate(before, after)
+
+
 def test_previous_fixed_outside_range_is_refused(
     previous: CS.ConfigurationSpace, current: CS.ConfigurationSpace
 ) -> None:
