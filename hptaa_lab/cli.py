@@ -397,6 +397,12 @@ def _show(args: argparse.Namespace) -> int:
     print(f"transfer   {record.transfer or '-'}")
     print(f"previous   {record.previous or '-'}")
     print("trials     " + ", ".join(f"{k.lower()} {v}" for k, v in counts.items()))
+    ended = _ended_running(study)
+    if ended:
+        print(
+            f"           {len(ended)} running trial(s) belong to a process that "
+            "ended; resuming the study (load_study) marks them failed"
+        )
     if record.attrs:
         print("attrs      " + ", ".join(f"{k}={v}" for k, v in record.attrs.items()))
     print("\nSearch space:")
@@ -437,7 +443,7 @@ def _show(args: argparse.Namespace) -> int:
         rows = [
             (
                 str(t.number),
-                str(t.state),
+                f"{t.state} (process ended)" if t.number in ended else str(t.state),
                 "-" if t.value is None else f"{t.value:.6g}",
                 t.proposed_by,
                 _short_error(t.error),
@@ -446,6 +452,18 @@ def _show(args: argparse.Namespace) -> int:
         ]
         print(_format_table(("number", "state", "value", "proposed by", "error"), rows))
     return 0
+
+
+def _ended_running(study: Any) -> set[int]:
+    """Numbers of the study's RUNNING trials whose process has ended (seen from
+    this host; a process elsewhere cannot be checked and is left out)."""
+    from hptaa_lab.store import Liveness, liveness
+
+    return {
+        number
+        for number, owner in study.store.running_owners(study.name).items()
+        if owner is None or liveness(owner) is Liveness.GONE
+    }
 
 
 def _view_study(name: str, store_url: str | None) -> Any:

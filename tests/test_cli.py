@@ -256,6 +256,43 @@ def test_show_lists_conditions_and_forbidden_clauses(
     assert "forbidden: (kernel == 'linear' && scale == 'none')" in out
 
 
+def test_show_marks_running_trials_whose_process_ended_and_changes_nothing(
+    capsys: pytest.CaptureFixture[str], store_url: str
+) -> None:
+    """Check that show tells a running trial of a process that ended (killed) from
+    one that still runs, and leaves both RUNNING (showing writes nothing)."""
+    import sqlalchemy as sa
+
+    from hptaa_lab import create_study
+    from hptaa_lab.records import TrialState
+    from hptaa_lab.store._schema import studies, trials
+
+    create_study("v1", {"lr": (1e-4, 1e-1, "log")}, store=store_url, seed=0)
+    store = TrialStore(store_url)
+    store.start_trial("v1", {"lr": 0.01}, "random")
+    store.start_trial("v1", {"lr": 0.02}, "random")
+    pid_max = Path("/proc/sys/kernel/pid_max")
+    dead = int(pid_max.read_text()) + 1 if pid_max.is_file() else 2**22 + 1
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(trials)
+            .where(trials.c.study_id == sa.select(studies.c.id).scalar_subquery())
+            .where(trials.c.number == 0)
+            .values(owner_pid=dead)
+        )
+    engine.dispose()
+
+    code, out, _ = run(capsys, "show", "v1", "--store", store_url)
+
+    assert code == 0
+    assert "1 running trial(s) belong to a process that ended" in out
+    rows = {line.split()[0]: line for line in out.splitlines()[-2:]}
+    assert "RUNNING (process ended)" in rows["0"]
+    assert "RUNNING" in rows["1"] and "ended" not in rows["1"]
+    assert store.count_trials("v1")[TrialState.RUNNING] == 2
+
+
 def test_studies_on_empty_store_says_how_to_start(
     capsys: pytest.CaptureFixture[str], store_url: str
 ) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hptaa_lab.store._process import TrialOwner, this_process
+from hptaa_lab.store._process import Liveness, TrialOwner, liveness, this_process
 from hptaa_lab.store._store import (
     DEFAULT_URL,
     MAX_STUDY_NAME,
@@ -16,9 +16,11 @@ __all__ = [
     "DEFAULT_URL",
     "MAX_STUDY_NAME",
     "SCHEMA_VERSION",
+    "Liveness",
     "RunningCheck",
     "TrialOwner",
     "TrialStore",
     "check_study_name",
+    "liveness",
     "this_process",
 ]

@@ -695,6 +695,23 @@ class TrialStore:
             row = conn.execute(stmt).first()
         return None if row is None else _trial_from_row(row)
 
+    def running_owners(self, study: str) -> dict[int, TrialOwner | None]:
+        """The process recorded for each RUNNING trial (None where none was
+        recorded), by trial number; reads only, so a viewer can tell trials whose
+        process ended (``liveness``) without failing them.
+
+        Raises:
+            StudyNotFoundError: No such study.
+        """
+        with self._transaction(write=False) as conn:
+            stmt = (
+                sa.select(trials.c.number, *_OWNER_COLUMNS)
+                .where(trials.c.study_id == self._study_id(conn, study))
+                .where(trials.c.state == TrialState.RUNNING.value)
+                .order_by(trials.c.number)
+            )
+            return {row.number: _owner_of(row) for row in conn.execute(stmt).all()}
+
     def fail_running_trials(self, study: str, reason: str) -> int:
         """Mark every RUNNING trial of a study FAIL with ``reason`` as error.
 
