@@ -39,7 +39,8 @@ def evaluation(objective: Callable[[dict[str, Any]], Any]) -> Evaluate:
     The returned function evaluates one configuration and returns
     ``(True, value)``, or ``(False, traceback text)`` when the objective raised,
     so that the driver stores the same error text as an in-process run, whether
-    or not the exception itself could be pickled.
+    or not the exception itself could be pickled. A SystemExit fails the trial
+    too, instead of ending the worker process.
     """
 
     def evaluate(config: Mapping[str, Any]) -> tuple[bool, Any]:
@@ -47,6 +48,14 @@ def evaluation(objective: Callable[[dict[str, Any]], Any]) -> Evaluate:
             return True, objective(dict(config))
         except Exception:
             return False, traceback.format_exc()
+        except SystemExit:
+            # Left alone, sys.exit() ends the worker process and the trial fails
+            # as "worker died", hiding the cause.
+            return False, traceback.format_exc() + (
+                "The objective called sys.exit() (SystemExit) on a Dask worker; "
+                "the trial failed and the study went on. Raise an exception "
+                "instead to fail a trial.\n"
+            )
 
     return evaluate
 

@@ -351,7 +351,9 @@ def _check_reachable(
     the wrong hyperparameter, or a unit change without a transform)."""
     transform = transform or ValueTransform()
     if hp_kind(previous) in _NUMERIC:
-        ends = sorted(transform.apply(float(v)) for v in (previous.lower, previous.upper))
+        ends = sorted(
+            transform.apply(float(v)) for v in (previous.lower, previous.upper)
+        )
         low, high = float(current.lower), float(current.upper)
         if ends[1] >= low and ends[0] <= high:
             return

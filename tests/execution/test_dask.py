@@ -65,6 +65,12 @@ def _raise_on_low_x(config: dict[str, Any]) -> float:
     return config["x"]
 
 
+def _exit_on_low_x(config: dict[str, Any]) -> float:
+    if config["x"] < 0.5:
+        sys.exit(3)
+    return config["x"]
+
+
 def _take_ticket(folder: Path, prefix: str) -> int:
     """A number unique across processes: the first free ``prefix-<n>`` file."""
     n = 0
@@ -416,6 +422,28 @@ def test_objective_exception_fails_its_trial_and_the_study_goes_on(
             assert trial.state == TrialState.COMPLETE
             assert trial.value == trial.config["x"]
     assert {t.state for t in study.trials} == {TrialState.FAIL, TrialState.COMPLETE}
+
+
+def test_sys_exit_in_the_objective_fails_its_trial_not_the_worker(
+    tmp_path: Path, client: Any
+) -> None:
+    """Check that sys.exit() in an objective on a worker fails that trial with the
+    SystemExit's traceback (not as "worker died"), the workers live on and the
+    other trials complete."""
+    study = _study(tmp_path, sampler="random")
+    workers_before = set(client.scheduler_info()["workers"])
+
+    study.optimize(_exit_on_low_x, n_trials=8, scheduler=client)
+
+    assert len(study.trials) == 8
+    failed = [t for t in study.trials if t.state == TrialState.FAIL]
+    assert failed and len(failed) < 8
+    for trial in failed:
+        assert trial.config["x"] < 0.5
+        assert trial.error is not None and "worker died" not in trial.error
+        assert "SystemExit: 3" in trial.error
+        assert "called sys.exit()" in trial.error
+    assert set(client.scheduler_info()["workers"]) == workers_before
 
 
 def test_killed_worker_fails_its_trial_and_the_study_goes_on(

@@ -128,9 +128,7 @@ def test_rename_of_choices_none_of_which_exist_now_is_refused() -> None:
         Mapping(renames={"opt": "optimizer"}).validate(before, after)
     Mapping(
         renames={"opt": "optimizer"},
-        transforms={
-            "optimizer": ValueTransform(values={"sgd": "SGD", "adam": "Adam"})
-        },
+        transforms={"optimizer": ValueTransform(values={"sgd": "SGD", "adam": "Adam"})},
     ).validate(before, after)
 
 
