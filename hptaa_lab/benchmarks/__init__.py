@@ -16,10 +16,12 @@ by default and trained for real with ``get(name, task, live=True)``. The
 paper's evaluation protocol is in ``hptaa_lab.benchmarks.protocol``.
 
 Besides the paper's eight benchmarks (suite "paper", the default of
-``names()``), two suites are selected by name: "chain" (three versions, two
+``names()``), three suites are selected by name: "chain" (three versions, two
 adjustments in a row; the oldest is in ``Benchmark.ancestors``) and "inverted"
-(adjustments that make the previous best region poor). ``names("all")`` lists
-every benchmark and ``suite_of(name)`` gives a benchmark's suite.
+(adjustments that make the previous best region poor), and "holdout" (kinds of
+adjustment added after ``auto`` was designed: new data, a removed choice, narrowed
+ranges). ``names("all")`` lists every benchmark and ``suite_of(name)`` gives a
+benchmark's suite.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from __future__ import annotations
 from hptaa_lab.benchmarks import (  # noqa: F401
     _chain,
     _fcnet,
+    _holdout,
     _inverted,
     _nasbench,
     _svm,

@@ -32,10 +32,12 @@ Factory = Callable[..., "Benchmark"]
 """Builds the benchmark of one task: ``factory(task)``, or ``factory(task, live)``
 for a benchmark registered with ``trained=True``."""
 
-SUITES = ("paper", "chain", "inverted")
+SUITES = ("paper", "chain", "inverted", "holdout")
 """Groups of benchmarks. "paper": the paper's eight (the default everywhere);
 "chain": three versions, two adjustments in a row; "inverted": adjustments that
-make the previous best region poor. ``"all"`` selects every suite."""
+make the previous best region poor; "holdout": kinds of adjustment added after
+``auto`` was designed, to check it on cases it was not tuned on. ``"all"``
+selects every suite."""
 ALL_SUITES = "all"
 
 

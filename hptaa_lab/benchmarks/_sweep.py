@@ -107,7 +107,8 @@ class SweepConfig:
             reference_seeds: A positive integer.
             use_mapping: See ``protocol.Unit``.
             suite: Suites whose benchmarks run on every task besides
-                ``benchmarks``: "paper", "chain", "inverted", "all", or a list.
+                ``benchmarks``: "paper", "chain", "inverted", "holdout", "all",
+                or a list.
 
         Raises:
             UnknownNameError: For an unknown benchmark, task, method or suite.
@@ -179,7 +180,7 @@ def parse_benchmarks(
     Args:
         entries: Benchmark names, each optionally with one task.
         suite: Suites whose benchmarks are added on every task, first: a name
-            ("paper", "chain", "inverted", "all") or a list of them. Without
+            ("paper", "chain", "inverted", "holdout", "all") or a list of them. Without
             entries and suites, the paper's benchmarks.
 
     Raises:

@@ -531,7 +531,7 @@ def _title(config: SweepConfig) -> str:
     type=name_list,
     default=None,
     metavar="LIST",
-    help="comma-separated suites (paper, chain, inverted, all) whose benchmarks "
+    help="comma-separated suites (paper, chain, inverted, holdout, all) whose benchmarks "
     "run on every task, besides --benchmarks",
 )
 @argument(

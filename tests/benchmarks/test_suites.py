@@ -24,6 +24,7 @@ from hptaa_lab.errors import UnknownNameError
 PAPER = ["FCN-A", "FCN-B", "NAS-A", "NAS-B", "SVM-A", "SVM-B", "XGB-A", "XGB-B"]
 CHAIN = ["FCN-CHAIN", "NAS-CHAIN", "SVM-CHAIN", "XGB-CHAIN"]
 INVERTED = ["FCN-INV", "NAS-INV", "XGB-INV"]
+HOLDOUT = ["FCN-HO", "NAS-HO", "SVM-HO", "XGB-HO"]
 
 
 def test_names_default_to_the_paper_suite() -> None:
@@ -32,27 +33,33 @@ def test_names_default_to_the_paper_suite() -> None:
     assert benchmarks.names("paper") == PAPER
     assert benchmarks.names("Chain") == CHAIN
     assert benchmarks.names("inverted") == INVERTED
-    assert benchmarks.names("all") == sorted(PAPER + CHAIN + INVERTED)
+    assert benchmarks.names("holdout") == HOLDOUT
+    assert benchmarks.names("all") == sorted(PAPER + CHAIN + INVERTED + HOLDOUT)
     assert benchmarks.trained_names("all") == [
         "SVM-A",
         "SVM-B",
         "SVM-CHAIN",
+        "SVM-HO",
         "XGB-A",
         "XGB-B",
         "XGB-CHAIN",
+        "XGB-HO",
         "XGB-INV",
     ]
-    assert [benchmarks.suite_of(n) for n in ["nas-a", "fcn-chain", "xgb-inv"]] == [
+    named = ["nas-a", "fcn-chain", "xgb-inv", "svm-ho"]
+    assert [benchmarks.suite_of(n) for n in named] == [
         "paper",
         "chain",
         "inverted",
+        "holdout",
     ]
 
 
 def test_unknown_suite_lists_the_valid_ones() -> None:
     """Check that an unknown suite names the valid suites."""
     message = (
-        r"Unknown suite 'fancy'\. Valid suite names: paper, chain, inverted, all\."
+        r"Unknown suite 'fancy'\. Valid suite names: paper, chain, inverted, holdout, "
+        r"all\."
     )
     with pytest.raises(UnknownNameError, match=message):
         benchmarks.names("fancy")
@@ -73,6 +80,8 @@ def test_unknown_benchmark_lists_every_suite() -> None:
         + ", ".join(CHAIN)
         + "; inverted: "
         + ", ".join(INVERTED)
+        + "; holdout: "
+        + ", ".join(HOLDOUT)
         + "."
     )
     assert info.value.valid == benchmarks.names("all")
@@ -97,7 +106,7 @@ def test_suites_select_benchmarks_besides_named_ones() -> None:
 
     both = parse_benchmarks(None, ["chain", "inverted"])
     assert sorted({b for b, _ in both}) == sorted(CHAIN + INVERTED)
-    assert len(parse_benchmarks(None, "all")) == 30 + 15 + 11
+    assert len(parse_benchmarks(None, "all")) == 30 + 15 + 11 + 15
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -120,7 +129,8 @@ def test_cli_lists_benchmarks_with_their_suite(
     assert "NAS-A [paper, 2 versions] tasks: cifar10, cifar100, imagenet\n" in printed
     assert "FCN-CHAIN [chain, 3 versions] tasks: naval_propulsion," in printed
     assert "NAS-INV [inverted, 2 versions] tasks:" in printed
-    assert printed.count(" versions] tasks: ") == 15
+    assert "SVM-HO [holdout, 2 versions] tasks:" in printed
+    assert printed.count(" versions] tasks: ") == 19
 
 
 def test_cli_parses_suites() -> None:
