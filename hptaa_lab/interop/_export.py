@@ -30,7 +30,8 @@ def export_dataframe(
 
     The columns are number, state, value, proposed_by, started_at and
     finished_at (UTC), duration_s, error, then ``params_<name>`` for every
-    hyperparameter of the search space (empty where a trial does not set it).
+    hyperparameter of the search space (empty where a trial does not set it; an
+    integer column with empty cells has pandas' nullable Int64 type).
     This is the layout :func:`import_csv` and :func:`import_dataframe` read.
 
     Args:
@@ -41,6 +42,8 @@ def export_dataframe(
         StudyNotFoundError: No such study.
     """
 
+    import pandas as pd
+
     with study_and_store(study, store) as (name, trial_store):
         record = trial_store.get_study(name)
         trials = trial_store.get_trials(name)
@@ -48,7 +51,21 @@ def export_dataframe(
     names = list(space_from_json(record.space_json))
     names += sorted({k for t in trials for k in t.config} - set(names))
     frame = trials_frame(trials, names)
+    for name in names:
+        values = [t.config.get(name) for t in trials]
+        if _whole_with_gaps(values):
+            # A conditional integer hyperparameter: written as 5, not 5.0.
+            frame[f"{PARAMS_PREFIX}{name}"] = pd.array(values, dtype="Int64")
     return frame
+
+
+def _whole_with_gaps(values: list[object]) -> bool:
+    """Whether the values are ints (no bools) with some missing, which pandas
+    would turn into floats."""
+    present = [v for v in values if v is not None]
+    return 0 < len(present) < len(values) and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in present
+    )
 
 
 def export_csv(

@@ -119,6 +119,37 @@ def test_csv_export_then_import_gives_the_same_complete_trials(
     ]
 
 
+def test_conditional_integer_column_is_written_without_decimals(
+    tmp_path: Path, tmp_store_url: str
+) -> None:
+    """Check that an integer hyperparameter that some trials leave out (a
+    conditional one) is written as 3, not 3.0, and reads back as the same ints."""
+    space = build_space(
+        {
+            "kernel": ["rbf", "poly"],
+            "degree": {"int": (2, 5), "if": {"kernel": "poly"}},
+        }
+    )
+    configs = [{"kernel": "poly", "degree": 3}, {"kernel": "rbf"}]
+    with TrialStore(tmp_store_url) as opened:
+        opened.import_study(
+            StudyRecord("svm", space_to_json(space)),
+            [
+                TrialRecord(i, c, TrialState.COMPLETE, value=0.5)
+                for i, c in enumerate(configs)
+            ],
+        )
+        frame = export_dataframe("svm", store=opened)
+        path = export_csv("svm", tmp_path / "svm.csv", store=opened)
+        result = import_csv(path, "svm-again", space=space, store=opened)
+        again = opened.get_trials("svm-again")
+
+    assert str(frame["params_degree"].dtype) == "Int64"
+    assert path.read_text().splitlines()[1].endswith(",poly,3")
+    assert result.n_trials == 2
+    assert [t.config for t in again] == configs
+
+
 def test_parquet_export_reads_back_as_the_dataframe(
     tmp_path: Path, store: TrialStore
 ) -> None:
