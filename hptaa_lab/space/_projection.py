@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Collection, Sequence
 from collections.abc import Mapping as MappingABC
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,8 @@ class Projection:
             fixed to now (True when the mapping fixes none).
         dropped: (previous trial number, reason) for each trial that did not
             survive.
+        clipped: Previous trial numbers kept by moving a value outside its
+            current range to the nearest bound (``project(..., clip=True)``).
         shared: Current names of hyperparameters present in both spaces.
         only_new: Hyperparameters only in the current space.
         only_old: Hyperparameters only in the previous space.
@@ -43,6 +45,7 @@ class Projection:
     numbers: tuple[int, ...]
     exact: tuple[bool, ...]
     dropped: tuple[tuple[int, str], ...] = field(default=())
+    clipped: tuple[int, ...] = ()
     shared: tuple[str, ...] = ()
     only_new: tuple[str, ...] = ()
     only_old: tuple[str, ...] = ()
@@ -69,6 +72,8 @@ def project(
     values: Sequence[float],
     mapping: Mapping | None = None,
     numbers: Sequence[int] | None = None,
+    *,
+    clip: bool = False,
 ) -> Projection:
     """Project previous configurations into the current search space.
 
@@ -86,6 +91,10 @@ def project(
         values: Their objective values (minimised).
         mapping: Confirmed renames, transforms and fixed values.
         numbers: Previous trial numbers (default: positions).
+        clip: Keep a trial whose numeric value lies outside a narrowed current
+            range, with the value moved to the nearest bound, instead of dropping
+            it (the paper drops it). After a range was narrowed, the trials outside
+            it are often most of the previous study and its best ones.
 
     Returns:
         The Projection.
@@ -99,13 +108,18 @@ def project(
     only_old = tuple(
         n for n in previous_space if mapping.renames.get(n, n) not in current_space
     )
+    clippable = _overlapping(previous_space, current_space, mapping) if clip else set()
     kept: list[tuple[dict[str, Any], float, int, bool]] = []
     dropped: list[tuple[int, str]] = []
+    clipped: list[int] = []
     for config, value, number in zip(configs, values, numbers, strict=True):
-        result = _project_one(config, current_space, encoder, mapping)
+        moved: list[str] = []
+        result = _project_one(config, current_space, encoder, mapping, clippable, moved)
         if isinstance(result, str):
             dropped.append((number, result))
             continue
+        if moved:
+            clipped.append(number)
         exact = all(
             config.get(name) == fixed for name, fixed in mapping.current_fixed.items()
         )
@@ -124,6 +138,7 @@ def project(
         numbers=tuple(k[2] for k in kept),
         exact=tuple(k[3] for k in kept),
         dropped=tuple(dropped),
+        clipped=tuple(clipped),
         shared=shared,
         only_new=only_new,
         only_old=only_old,
@@ -135,8 +150,12 @@ def _project_one(
     space: CS.ConfigurationSpace,
     encoder: Encoder,
     mapping: Mapping,
+    clippable: Collection[str] = (),
+    clipped: list[str] | None = None,
 ) -> dict[str, Any] | str:
-    """The projected configuration, or the reason the trial is dropped."""
+    """The projected configuration, or the reason the trial is dropped. Values
+    of ``clippable`` hyperparameters outside their current range move to the
+    nearest bound, and their names are appended to ``clipped``."""
     values: dict[str, Any] = {}
     for old_name, value in config.items():
         name = mapping.renames.get(old_name, old_name)
@@ -147,6 +166,12 @@ def _project_one(
         if name in mapping.transforms:
             value = mapping.transforms[name].apply(value)
         value = _coerce(space[name], value)
+        if name in clippable and not space[name].legal_value(value):
+            bounded = _nearest_bound(space[name], value)
+            if bounded is not None:
+                value = bounded
+                if clipped is not None:
+                    clipped.append(name)
         if not space[name].legal_value(value):
             return f"{name}={value!r} is outside the current range ({space[name]})"
         values[name] = value
@@ -171,6 +196,46 @@ def _violated_clause(space: CS.ConfigurationSpace, values: dict[str, Any]) -> An
         if involved <= set(values) and clause.is_forbidden_value(values):
             return clause
     return None
+
+
+def _overlapping(
+    previous_space: CS.ConfigurationSpace,
+    current_space: CS.ConfigurationSpace,
+    mapping: Mapping,
+) -> set[str]:
+    """Current numeric hyperparameters whose previous range (after the mapping's
+    rename and transform) overlaps their current one: narrowed or shifted, so
+    a previous value outside the current range is near a current bound. A range
+    that moved away entirely says nothing about the current one."""
+    names = set()
+    for old in previous_space:
+        new = mapping.renames.get(old, old)
+        if new not in current_space or (
+            old not in mapping.renames and old in mapping.renames.values()
+        ):
+            continue
+        before: Any = previous_space[old]
+        now: Any = current_space[new]
+        if hp_kind(before) not in (FLOAT, INT) or hp_kind(now) not in (FLOAT, INT):
+            continue
+        transform = mapping.transforms.get(new)
+        ends = [float(before.lower), float(before.upper)]
+        if transform is not None:
+            ends = [float(transform.apply(v)) for v in ends]
+        if max(ends) >= float(now.lower) and min(ends) <= float(now.upper):
+            names.add(new)
+    return names
+
+
+def _nearest_bound(hp: Any, value: Any) -> Any:
+    """The bound of a numeric range nearest to a real number outside it, or
+    None (not a numeric range, or not a real number)."""
+    if hp_kind(hp) not in (FLOAT, INT) or isinstance(value, bool):
+        return None
+    if not isinstance(value, int | float) or value != value:
+        return None
+    bound = hp.lower if value < hp.lower else hp.upper
+    return _coerce(hp, int(bound) if hp_kind(hp) == INT else float(bound))
 
 
 def _coerce(hp: Any, value: Any) -> Any:

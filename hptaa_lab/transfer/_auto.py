@@ -34,7 +34,7 @@ from scipy.special import logsumexp
 from hptaa_lab.samplers import Proposal, Sampler, config_key
 from hptaa_lab.samplers._base import ModelSampler
 from hptaa_lab.samplers._tpe import _KDE
-from hptaa_lab.space import Projection
+from hptaa_lab.space import Projection, project
 from hptaa_lab.transfer._base import (
     PreviousTrials,
     TransferSampler,
@@ -157,6 +157,9 @@ class Auto(TransferSampler):
             before the current model exists: "gp", "tpe", or "auto" (a GP once
             the source has 2 (k + 1) trials over its k hyperparameters, see
             :func:`choose_model`; a GP's fit uses at most 200 of them).
+        clip: Whether a previous trial whose numeric value lies outside a
+            narrowed current range is kept with that value at the nearest bound
+            (``project(..., clip=True)``) instead of being dropped.
         **options: mapping, model, seed as for every transfer method.
     """
 
@@ -180,10 +183,21 @@ class Auto(TransferSampler):
         fade: float | None = FADE,
         new_choices: bool = True,
         source_model: str = "auto",
+        clip: bool = True,
         **options: Any,
     ) -> None:
         options.pop("best_first", None)
         super().__init__(space, previous, **options)
+        if clip:
+            self.projection = project(
+                previous.space,
+                space,
+                previous.configs,
+                previous.values,
+                self.mapping,
+                previous.numbers or None,
+                clip=True,
+            )
         if not 0.0 < prior_relevance < 1.0:
             raise ValueError(
                 f"prior_relevance must lie strictly between 0 and 1, got "
@@ -233,8 +247,9 @@ class Auto(TransferSampler):
         n_init = getattr(self.base, "n_init", 2 * (self.encoder.dim + 1))
         self.n_init: int = n_init
         self.random_fraction: float = getattr(self.base, "random_fraction", 1 / 3)
+        self.clip = clip
         if ancestors is None:
-            ancestors = project_chain(space, self.mapping, previous)
+            ancestors = project_chain(space, self.mapping, previous, clip=clip)
         pairs = [(previous.study or "previous", self.projection), *ancestors]
         for k, (name, projection) in enumerate(pairs):
             source = self._make_source(name, projection, k)

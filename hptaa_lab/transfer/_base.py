@@ -50,12 +50,15 @@ def project_chain(
     space: CS.ConfigurationSpace,
     mapping: SpaceMapping | None,
     previous: PreviousTrials,
+    *,
+    clip: bool = False,
 ) -> list[tuple[str, Projection]]:
     """Project every ancestor's trials into the current space, hop by hop.
 
     An ancestor's trials are projected into the next newer study's space with the
     mapping stored on that study, and so on up to the current space (with
-    ``mapping``). Values unknown after a hop stay unknown.
+    ``mapping``). Values unknown after a hop stay unknown. ``clip`` as for
+    ``project``, at every hop.
 
     Returns:
         (ancestor study name, projection) for each ancestor, nearest first.
@@ -69,7 +72,9 @@ def project_chain(
         lost: set[str] = set()
         hops = [(t.space, t.incoming) for t in reversed(newer[:k])]
         for target_space, incoming in [*hops, (space, mapping)]:
-            hop = project(source_space, target_space, configs, values, incoming)
+            hop = project(
+                source_space, target_space, configs, values, incoming, clip=clip
+            )
             # A hyperparameter removed at an earlier hop and added back here: the
             # ancestor's trials had their own values for it, so the value the
             # newer study hard-coded is not theirs; leave it unknown.

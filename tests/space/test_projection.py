@@ -72,6 +72,58 @@ def test_illegal_shared_value_drops_the_trial(caplog: pytest.LogCaptureFixture) 
     assert "projection kept 1 of 3 previous trials" in caplog.text
 
 
+def test_clip_keeps_trials_outside_a_narrowed_range_at_the_nearest_bound() -> None:
+    """Check that with clip=True a numeric value outside a narrowed range (float,
+    log float, int, after a transform) moves to the nearest bound and its trial
+    is kept and listed in ``clipped``, while a removed choice still drops the
+    trial and trials inside the range are untouched."""
+    previous = {
+        "lr": (1e-4, 1.0, "log"),
+        "rounds": (1, 5000),
+        "frac": (0.0, 1.0),
+        "act": ["relu", "tanh"],
+    }
+    current = {
+        "lr": (1e-3, 0.1, "log"),
+        "rounds": (1, 1000),
+        "frac": (0.0, 100.0),
+        "act": ["relu"],
+    }
+    configs = [
+        {"lr": 0.5, "rounds": 3000, "frac": 0.5, "act": "relu"},
+        {"lr": 1e-4, "rounds": 10, "frac": 0.2, "act": "relu"},
+        {"lr": 0.01, "rounds": 500, "frac": 0.3, "act": "relu"},
+        {"lr": 0.01, "rounds": 500, "frac": 0.3, "act": "tanh"},
+        {"lr": 0.01, "rounds": 500, "frac": 2.0, "act": "relu"},
+    ]
+    mapping = Mapping(transforms={"frac": ValueTransform(scale=100.0)})
+
+    result = project(
+        as_space(previous),
+        as_space(current),
+        configs,
+        [0.1, 0.2, 0.3, 0.4, 0.5],
+        mapping,
+        numbers=[10, 11, 12, 13, 14],
+        clip=True,
+    )
+
+    assert result.configs == (
+        {"lr": 0.1, "rounds": 1000, "frac": 50.0, "act": "relu"},
+        {"lr": 1e-3, "rounds": 10, "frac": 20.0, "act": "relu"},
+        {"lr": 0.01, "rounds": 500, "frac": 30.0, "act": "relu"},
+        {"lr": 0.01, "rounds": 500, "frac": 100.0, "act": "relu"},
+    )
+    assert isinstance(result.configs[0]["rounds"], int)
+    assert result.numbers == (10, 11, 12, 14)
+    assert result.clipped == (10, 11, 14)
+    assert [number for number, _ in result.dropped] == [13]
+    default = project(
+        as_space(previous), as_space(current), configs, [0.1] * 5, mapping
+    )
+    assert (len(default), default.clipped) == (1, ())
+
+
 def test_added_filled_from_previous_fixed() -> None:
     """Check that an added hyperparameter takes its previous fixed value."""
     result = _project(

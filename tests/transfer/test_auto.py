@@ -217,14 +217,15 @@ def test_study_chain_uses_every_ancestor(tmp_path) -> None:
 def test_auto_is_registered_and_falls_back_without_surviving_trials(caplog) -> None:
     """Check that make_transfer knows auto and that it warns and tunes plainly when
     no previous trial survives projection."""
-    narrow = build_space({"x": (0.99, 1.0), "y": (0.99, 1.0)})
-    sampler = make_transfer("auto", narrow, previous_trials(bowl), seed=0)
+    # x became a choice: no previous number is one of its values.
+    changed = build_space({"x": ["low", "high"], "y": (0.99, 1.0)})
+    sampler = make_transfer("auto", changed, previous_trials(bowl), seed=0)
     assert sampler.fallback
     assert "no previous trial" in caplog.text
     assert "tuning with plain tpe instead" in caplog.text
     proposal = sampler.ask()
     assert proposal.proposed_by == "random"
-    assert 0.99 <= proposal.config["x"] <= 1.0
+    assert 0.99 <= proposal.config["y"] <= 1.0
 
 
 def test_one_surviving_trial_warning_counts_the_dropped_ones(caplog) -> None:
@@ -233,11 +234,34 @@ def test_one_surviving_trial_warning_counts_the_dropped_ones(caplog) -> None:
     configs = tuple({"x": 0.05 * i, "y": 0.5} for i in range(10))
     previous = PreviousTrials(SPACE, configs, tuple(range(10)), study="prev")
     narrow = build_space({"x": (0.0, 0.01), "y": (0.0, 1.0)})
-    sampler = make_transfer("auto", narrow, previous, seed=0)
+    sampler = Auto(narrow, previous, seed=0, clip=False)
     assert "the 1 trial(s) of prev that survived" in caplog.text
     assert "9 other trial(s) were dropped in projection" in caplog.text
     assert "evaluating the best surviving configuration first" in caplog.text
     assert sampler.ask().config == {"x": 0.0, "y": 0.5}
+
+
+def test_trials_outside_a_narrowed_range_are_kept_at_its_bound() -> None:
+    """Check that auto keeps previous trials whose value lies outside a narrowed
+    range, moved to the nearest bound (most of the previous study, and its best
+    trials, when the range shrank around a poor region), and starts from the best
+    of them; the paper's methods drop them."""
+    configs = tuple(
+        {"x": 0.05 * i, "y": 0.3 if 0.05 * i > 0.4 else 0.7} for i in range(20)
+    )
+    previous = PreviousTrials(
+        SPACE, configs, tuple(abs(c["x"] - 0.6) for c in configs), study="prev"
+    )
+    narrow = build_space({"x": (0.0, 0.4), "y": (0.0, 1.0)})
+
+    sampler = make_transfer("auto", narrow, previous, seed=0)
+    best_first = make_transfer("best-first", narrow, previous, seed=0)
+
+    assert len(sampler.projection) == 20 and len(sampler.projection.clipped) == 11
+    assert sampler.sources and len(best_first.projection) == 9
+    # The best trial (x 0.6, clipped to 0.4) comes first, not the best inside.
+    assert sampler.ask().config == {"x": 0.4, "y": 0.3}
+    assert best_first.ask().config == {"x": 0.4, "y": 0.7}
 
 
 def test_one_surviving_trial_is_evaluated_first_then_plain_tpe() -> None:
