@@ -79,8 +79,11 @@ class StudyNotFoundError(HptaaError, KeyError):
 class StudyExistsError(HptaaError, ValueError):
     """A study name that is already taken in the trial store."""
 
-    def __init__(self, name: str, store: str | None = None) -> None:
+    def __init__(
+        self, name: str, store: str | None = None, *, importing: bool = False
+    ) -> None:
         self.name = name
+        self.store = store
         # The default store needs no store= to be found again, and an in-memory
         # one cannot be opened by its URL: it is the TrialStore object itself.
         default = (
@@ -90,7 +93,14 @@ class StudyExistsError(HptaaError, ValueError):
         )
         where = "the trial store" if store is None else f"the trial store {store}"
         call = f"{name!r}" if default else f"{name!r}, store={store!r}"
-        super().__init__(
-            f"A study named {name!r} already exists in {where}. Use "
-            f"hptaa_lab.load_study({call}) to resume it, or choose another name."
-        )
+        if importing:
+            advice = (
+                "Import under another name (the NAME of hptaa import, or name= in "
+                "Python); the existing study stays as it is."
+            )
+        else:
+            advice = (
+                f"Use hptaa_lab.load_study({call}) to resume it, or choose another "
+                "name."
+            )
+        super().__init__(f"A study named {name!r} already exists in {where}. {advice}")

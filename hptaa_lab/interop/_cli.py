@@ -163,9 +163,16 @@ def define_export(parser: argparse.ArgumentParser) -> None:
         help="Optuna: name of the new Optuna study (default: STUDY)",
     )
     parser.add_argument(
+        "--space",
+        default=None,
+        metavar="FILE",
+        help="also write the study's search space to FILE as ConfigSpace JSON, "
+        "which hptaa import --space reads back (a table does not hold the space)",
+    )
+    parser.add_argument(
         "--force",
         action="store_true",
-        help="replace OUTPUT if the file exists (default: refuse)",
+        help="replace OUTPUT (and the --space FILE) if it exists (default: refuse)",
     )
     parser.set_defaults(handler=run_export)
 
@@ -232,6 +239,11 @@ def run_export(args: argparse.Namespace) -> int:
     # holds (a '/' or '..' names no folder here).
     output = args.output or _file_name(args.study) + ".csv"
     kind = args.kind or _kind_of(output)
+    if args.space is not None and (kind == _OPTUNA or output == "-"):
+        raise InteropError(
+            "--space goes with a CSV or Parquet file: an Optuna study holds its "
+            "own search space, and standard output takes the table alone."
+        )
     if kind == _OPTUNA:
         name = export_optuna(
             args.study, output, optuna_study=args.optuna_study, store=store
@@ -244,15 +256,22 @@ def run_export(args: argparse.Namespace) -> int:
         export_dataframe(args.study, store=store).to_csv(sys.stdout, index=False)
         return 0
 
-    if Path(output).exists() and not args.force:
-        # Two study names can also share a file name ('a/b' and 'a_b').
-        raise InteropError(
-            f"{output} exists; hptaa export does not replace a file. Give another "
-            "OUTPUT, or --force to replace it."
-        )
+    for target in (output, args.space):
+        if target is not None and Path(target).exists() and not args.force:
+            # Two study names can also share a file name ('a/b' and 'a_b').
+            raise InteropError(
+                f"{target} exists; hptaa export does not replace a file. Give "
+                "another name, or --force to replace it."
+            )
     write = export_parquet if kind == _PARQUET else export_csv
     path = write(args.study, output, store=store)
     print(f"exported study {args.study!r} to {path}")
+    if args.space is not None:
+        _write_space(store.get_study(args.study).space_json, args.space)
+        print(
+            f"wrote its search space to {args.space} (hptaa import {path} NAME "
+            f"--space {args.space} reads both back)"
+        )
     if store.get_study(args.study).direction == "maximize":
         # A table keeps no direction, and import minimizes by default.
         print(
@@ -260,6 +279,15 @@ def run_export(args: argparse.Namespace) -> int:
             "--direction maximize."
         )
     return 0
+
+
+def _write_space(space_json: str, path: str) -> None:
+    try:
+        Path(path).write_text(space_json + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InteropError(
+            f"Cannot write the search space to {path}: {exc.strerror or exc}."
+        ) from None
 
 
 def _kind_of(output: str) -> str:

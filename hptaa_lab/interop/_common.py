@@ -330,7 +330,7 @@ def write_import(
     with opened_store(store) as opened:
         if dry_run:
             if opened.has_study(record.name):
-                raise StudyExistsError(record.name)
+                raise StudyExistsError(record.name, importing=True)
             return result
         stored = opened.import_study(record, trials, trial_attrs)
     return replace(result, study=stored)

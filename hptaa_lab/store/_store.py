@@ -566,8 +566,10 @@ class TrialStore:
                         sa.insert(trials),
                         [{"study_id": sid, **row} for row in rows],
                     )
+        except StudyExistsError as exc:
+            raise StudyExistsError(record.name, exc.store, importing=True) from None
         except sa_exc.IntegrityError as exc:
-            raise StudyExistsError(record.name, self._shown) from exc
+            raise StudyExistsError(record.name, self._shown, importing=True) from exc
 
         logger.info(
             "Imported study %r with %d trials into %s",

@@ -171,6 +171,38 @@ def test_export_refuses_to_replace_a_file_without_force(
     assert pd.read_csv(tmp_path / "notes.csv")["value"].tolist() == [0.5, 0.3, 0.25]
 
 
+def test_export_with_space_round_trips_a_conditional_study(
+    tmp_path: Path,
+    tmp_store_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Check that --space writes the study's search space next to the table, that
+    hptaa import --space reads both back into the same space and trials, and that
+    the space file is not replaced without --force."""
+    from hptaa_lab import create_study, load_study
+
+    monkeypatch.chdir(tmp_path)
+    space = build_space(
+        {"kernel": ["rbf", "poly"], "degree": {"int": (2, 5), "if": {"kernel": "poly"}}}
+    )
+    study = create_study("svm", space, store=tmp_store_url, seed=0)
+    study.optimize(lambda c: c.get("degree", 1) / 10, n_trials=6)
+
+    assert _run(tmp_store_url, "export", "svm", "svm.csv", "--space", "svm.json") == 0
+    assert "hptaa import svm.csv NAME --space svm.json" in capsys.readouterr().out
+    assert _run(tmp_store_url, "import", "svm.csv", "copy", "--space", "svm.json") == 0
+
+    copy = load_study("copy", store=tmp_store_url)
+    assert list(copy.space.values()) == list(study.space.values())
+    assert [t.config for t in copy.trials] == [t.config for t in study.trials]
+    with pytest.raises(InteropError, match=r"svm\.json exists"):
+        _run(tmp_store_url, "export", "svm", "again.csv", "--space", "svm.json")
+    assert not (tmp_path / "again.csv").exists()
+    with pytest.raises(InteropError, match="--space goes with a CSV or Parquet"):
+        _run(tmp_store_url, "export", "svm", "-", "--space", "other.json")
+
+
 def test_export_of_a_maximized_study_says_how_to_import_it(
     tmp_path: Path, tmp_store_url: str, runs: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

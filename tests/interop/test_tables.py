@@ -390,6 +390,10 @@ def test_dry_run_writes_nothing_and_checks_the_name(
     import_csv(path, "v1", objective="loss", store=store)
     with pytest.raises(StudyExistsError, match="A study named 'v1' already exists"):
         import_csv(path, "v1", objective="loss", dry_run=True, store=store)
+    # An import cannot resume a study: the advice is another name.
+    with pytest.raises(StudyExistsError, match="Import under another name") as info:
+        import_csv(path, "v1", objective="loss", store=store)
+    assert "load_study" not in str(info.value)
 
 
 def test_bad_name_and_direction_are_refused(tmp_path: Path, store: TrialStore) -> None:

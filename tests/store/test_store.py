@@ -908,7 +908,10 @@ def test_import_study_refuses_a_taken_name(store: TrialStore) -> None:
     store.create_study(_study("old"))
     _finished(store, "old", 1.0, {"x": 0})
 
-    with pytest.raises(StudyExistsError, match="A study named 'old' already exists"):
+    with pytest.raises(
+        StudyExistsError,
+        match=r"A study named 'old' already exists in .*\. Import under another name",
+    ):
         store.import_study(_study("old"), [_imported(0, 9.0)])
     assert [t.value for t in store.get_trials("old")] == [1.0]
 
