@@ -88,9 +88,10 @@ def fcn_ho(task: str) -> Benchmark:
         name="FCN-HO",
         task=task,
         description=(
-            f"Search space and code unchanged (lr_schedule cosine); the previous "
-            f"version was tuned on the data of {source}, the current one trains "
-            f"on {task}."
+            "Search space and code unchanged (lr_schedule cosine); the previous "
+            "version was tuned on the data of the next FCNet task (naval -> "
+            "parkinsons -> protein -> slice -> naval), the current one trains on "
+            f"the task itself (here: {source} -> {task})."
         ),
         previous_space=previous_space,
         current_space=current_space,

@@ -39,8 +39,8 @@ def evaluation(objective: Callable[[dict[str, Any]], Any]) -> Evaluate:
     The returned function evaluates one configuration and returns
     ``(True, value)``, or ``(False, traceback text)`` when the objective raised,
     so that the driver stores the same error text as an in-process run, whether
-    or not the exception itself could be pickled. A SystemExit fails the trial
-    too, instead of ending the worker process.
+    or not the exception itself could be pickled. A SystemExit or
+    KeyboardInterrupt fails the trial too, instead of ending the worker process.
     """
 
     def evaluate(config: Mapping[str, Any]) -> tuple[bool, Any]:
@@ -48,13 +48,18 @@ def evaluation(objective: Callable[[dict[str, Any]], Any]) -> Evaluate:
             return True, objective(dict(config))
         except Exception:
             return False, traceback.format_exc()
-        except SystemExit:
-            # Left alone, sys.exit() ends the worker process and the trial fails
-            # as "worker died", hiding the cause.
+        except (SystemExit, KeyboardInterrupt) as exc:
+            # Left alone, either ends the worker process and the trial fails as
+            # "worker died", hiding the cause. Workers ignore SIGINT, so a
+            # KeyboardInterrupt here was raised by the objective's own code.
+            what = (
+                "called sys.exit() (SystemExit)"
+                if isinstance(exc, SystemExit)
+                else "raised KeyboardInterrupt"
+            )
             return False, traceback.format_exc() + (
-                "The objective called sys.exit() (SystemExit) on a Dask worker; "
-                "the trial failed and the study went on. Raise an exception "
-                "instead to fail a trial.\n"
+                f"The objective {what} on a Dask worker; the trial failed and the "
+                "study went on. Raise an exception instead to fail a trial.\n"
             )
 
     return evaluate

@@ -60,12 +60,17 @@ def export_dataframe(
 
 
 def _whole_with_gaps(values: list[object]) -> bool:
-    """Whether the values are ints (no bools) with some missing, which pandas
-    would turn into floats."""
+    """Whether the values are ints (no bools, within int64) with some missing,
+    which pandas would turn into floats."""
     present = [v for v in values if v is not None]
     return 0 < len(present) < len(values) and all(
-        isinstance(v, int) and not isinstance(v, bool) for v in present
+        isinstance(v, int) and not isinstance(v, bool) and _INT64[0] <= v <= _INT64[1]
+        for v in present
     )
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+"""The values pandas' Int64 holds; larger ints stay as they were."""
 
 
 def export_csv(

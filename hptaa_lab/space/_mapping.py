@@ -351,6 +351,8 @@ def _check_reachable(
     the wrong hyperparameter, or a unit change without a transform)."""
     transform = transform or ValueTransform()
     if hp_kind(previous) in _NUMERIC:
+        if transform.values is not None:
+            return  # a value map of numbers: its values are checked one by one
         ends = sorted(
             transform.apply(float(v)) for v in (previous.lower, previous.upper)
         )
@@ -366,7 +368,8 @@ def _check_reachable(
         found = f"the values {values}"
         wanted = str(_choices(current))
     raise MappingError(
-        f"{what} would drop every previous trial: the previous trials hold {found}, "
+        f"{what} would drop every previous trial that sets {previous.name!r}: the "
+        f"previous trials hold {found}, "
         f"and {current.name!r} takes {wanted} now. Check that the rename names the "
         "right hyperparameter, or give a transform (e.g. ValueTransform(scale=1000) "
         "for a unit change, or a value map for choices)."

@@ -206,7 +206,8 @@ def _overlapping(
     """Current numeric hyperparameters whose previous range (after the mapping's
     rename and transform) overlaps their current one: narrowed or shifted, so
     a previous value outside the current range is near a current bound. A range
-    that moved away entirely says nothing about the current one."""
+    that moved away entirely (or touches the current one at an end) says nothing
+    about the current one. A value map is not applied to the ends."""
     names = set()
     for old in previous_space:
         new = mapping.renames.get(old, old)
@@ -219,10 +220,14 @@ def _overlapping(
         if hp_kind(before) not in (FLOAT, INT) or hp_kind(now) not in (FLOAT, INT):
             continue
         transform = mapping.transforms.get(new)
+        if transform is not None and transform.values is not None:
+            continue
         ends = [float(before.lower), float(before.upper)]
         if transform is not None:
             ends = [float(transform.apply(v)) for v in ends]
-        if max(ends) >= float(now.lower) and min(ends) <= float(now.upper):
+        # Ranges that merely touch share one value: no previous trial would be
+        # near the current range but that one.
+        if max(ends) > float(now.lower) and min(ends) < float(now.upper):
             names.add(new)
     return names
 
@@ -234,6 +239,8 @@ def _nearest_bound(hp: Any, value: Any) -> Any:
         return None
     if not isinstance(value, int | float) or value != value:
         return None
+    if hp.lower <= value <= hp.upper:
+        return None  # inside the range, illegal for another reason (1.5 for an int)
     bound = hp.lower if value < hp.lower else hp.upper
     return _coerce(hp, int(bound) if hp_kind(hp) == INT else float(bound))
 

@@ -66,8 +66,10 @@ def _raise_on_low_x(config: dict[str, Any]) -> float:
 
 
 def _exit_on_low_x(config: dict[str, Any]) -> float:
-    if config["x"] < 0.5:
+    if config["x"] < 0.25:
         sys.exit(3)
+    if config["x"] < 0.5:
+        raise KeyboardInterrupt
     return config["x"]
 
 
@@ -427,9 +429,9 @@ def test_objective_exception_fails_its_trial_and_the_study_goes_on(
 def test_sys_exit_in_the_objective_fails_its_trial_not_the_worker(
     tmp_path: Path, client: Any
 ) -> None:
-    """Check that sys.exit() in an objective on a worker fails that trial with the
-    SystemExit's traceback (not as "worker died"), the workers live on and the
-    other trials complete."""
+    """Check that sys.exit() or a KeyboardInterrupt raised by an objective on a
+    worker fails that trial with the traceback (not as "worker died"), the
+    workers live on and the other trials complete."""
     study = _study(tmp_path, sampler="random")
     workers_before = set(client.scheduler_info()["workers"])
 
@@ -438,11 +440,15 @@ def test_sys_exit_in_the_objective_fails_its_trial_not_the_worker(
     assert len(study.trials) == 8
     failed = [t for t in study.trials if t.state == TrialState.FAIL]
     assert failed and len(failed) < 8
+    assert {t.config["x"] < 0.25 for t in failed} == {True, False}  # both kinds
     for trial in failed:
         assert trial.config["x"] < 0.5
         assert trial.error is not None and "worker died" not in trial.error
-        assert "SystemExit: 3" in trial.error
-        assert "called sys.exit()" in trial.error
+        if trial.config["x"] < 0.25:
+            assert "SystemExit: 3" in trial.error
+            assert "called sys.exit()" in trial.error
+        else:
+            assert "raised KeyboardInterrupt" in trial.error
     assert set(client.scheduler_info()["workers"]) == workers_before
 
 

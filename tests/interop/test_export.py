@@ -145,6 +145,10 @@ def test_conditional_integer_column_is_written_without_decimals(
         again = opened.get_trials("svm-again")
 
     assert str(frame["params_degree"].dtype) == "Int64"
+    # Ints beyond int64 stay as they were (Int64 cannot hold them).
+    from hptaa_lab.interop._export import _whole_with_gaps
+
+    assert _whole_with_gaps([3, None]) and not _whole_with_gaps([2**64, None])
     assert path.read_text().splitlines()[1].endswith(",poly,3")
     assert result.n_trials == 2
     assert [t.config for t in again] == configs

@@ -101,7 +101,8 @@ def test_rename_whose_values_cannot_reach_the_current_range_is_refused(
     refused, and that the same rename with the transform passes."""
     with pytest.raises(
         MappingError,
-        match=r"Renaming 'lr' onto 'depth' would drop every previous trial: .*"
+        match=r"Renaming 'lr' onto 'depth' would drop every previous trial that sets "
+        r"'lr': .*"
         r"values from 0\.0001 to 0\.1, and 'depth' takes \[1, 8\] now",
     ):
         Mapping(renames={"lr": "depth"}).validate(previous, current)
@@ -116,6 +117,22 @@ def test_rename_whose_values_cannot_reach_the_current_range_is_refused(
     Mapping(renames={"batch": "depth"}).validate(
         previous, build_space({"depth": (200, 1000)})
     )
+
+
+def test_numeric_rename_with_a_value_map_is_checked_value_by_value() -> None:
+    """Check that a value map on a numeric rename is not applied to the range's
+    ends (a string there crashed the check): a map onto a current value passes,
+    one onto a string is refused by the value check."""
+    before = build_space({"a": (1, 3)})
+    after = build_space({"b": (5, 6)})
+
+    Mapping(
+        renames={"a": "b"}, transforms={"b": ValueTransform(values={1: 5})}
+    ).validate(before, after)
+    with pytest.raises(MappingError, match=r"maps 1 onto 'one'"):
+        Mapping(
+            renames={"a": "b"}, transforms={"b": ValueTransform(values={1: "one"})}
+        ).validate(before, build_space({"b": (1, 3)}))
 
 
 def test_rename_of_choices_none_of_which_exist_now_is_refused() -> None:

@@ -124,6 +124,32 @@ def test_clip_keeps_trials_outside_a_narrowed_range_at_the_nearest_bound() -> No
     assert (len(default), default.clipped) == (1, ())
 
 
+def test_clip_leaves_values_inside_the_range_and_ranges_that_only_touch() -> None:
+    """Check that clipping moves only values beyond a bound: 1.5 renamed onto an
+    int range that holds it is dropped (not moved to the upper bound), and a
+    range that touches the previous one at an end clips nothing."""
+    rename = Mapping(renames={"a": "b"})
+    result = project(
+        as_space({"a": (0.0, 10.0)}),
+        as_space({"b": (1, 5)}),
+        [{"a": 1.5}, {"a": 2.0}, {"a": 0.2}, {"a": 9.0}],
+        [0.0, 1.0, 2.0, 3.0],
+        rename,
+        clip=True,
+    )
+    touching = project(
+        as_space({"x": (0.0, 1.0)}),
+        as_space({"x": (1.0, 2.0)}),
+        [{"x": 0.5}, {"x": 1.0}],
+        [0.0, 1.0],
+        clip=True,
+    )
+
+    assert result.configs == ({"b": 2}, {"b": 1}, {"b": 5})
+    assert [number for number, _ in result.dropped] == [0]
+    assert touching.configs == ({"x": 1.0},) and touching.clipped == ()
+
+
 def test_added_filled_from_previous_fixed() -> None:
     """Check that an added hyperparameter takes its previous fixed value."""
     result = _project(
