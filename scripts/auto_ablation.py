@@ -11,7 +11,10 @@ start at 0), and prints per variant:
 - on the inverted suite, evaluations relative to TPE (mean evaluations-to-target
   divided by TPE's, failures counted as 400), per target;
 - with ``--suites paper,inverted,chain``, the chain suite's geometric mean too
-  ("last-only" is auto without the older studies of a chain).
+  ("last-only" is auto without the older studies of a chain), and with
+  ``holdout`` the hold-out suite's ("no-clip" drops previous trials outside a
+  narrowed range instead of moving them to its bound; only the hold-out suite
+  narrows ranges).
 
 Failures are counted per suite: runs that never reached the last target, over all
 b_old (TPE's are listed as a method too).
@@ -48,6 +51,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "last-only": {"ancestors": []},
     "tpe-source": {"source_model": "tpe"},
     "gp-source": {"source_model": "gp"},
+    "no-clip": {"clip": False},
 }
 """Variant name -> keyword options of Auto (what is switched off)."""
 BASELINES = ("tpe", "best-first+t2pe")
@@ -97,7 +101,8 @@ def main() -> None:
     parser.add_argument(
         "--suites",
         default="paper,inverted",
-        help="comma-separated suites among paper, inverted, chain (paper,inverted)",
+        help="comma-separated suites among paper, inverted, chain, holdout "
+        "(paper,inverted)",
     )
     args = parser.parse_args()
     variants = [v for v in args.variants.split(",") if v]
@@ -106,8 +111,8 @@ def main() -> None:
         parser.error(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")
 
     suites = [s for s in args.suites.split(",") if s]
-    if "paper" not in suites or not set(suites) <= {"paper", "inverted", "chain"}:
-        parser.error("--suites takes paper (always) and inverted or chain")
+    if "paper" not in suites or not set(suites) <= set(_SUITES):
+        parser.error("--suites takes paper (always) and inverted, chain or holdout")
     pairs = [
         (name, task)
         for suite in suites
@@ -136,27 +141,29 @@ def main() -> None:
     report(frame, list(BASELINES) + variants)
 
 
+_SUITES = ("paper", "chain", "inverted", "holdout")
+_GRIDS = ("paper", "chain", "holdout")
+"""The suites whose speedup grid's geometric mean is reported."""
+
+
 def report(frame: pd.DataFrame, methods: list[str]) -> None:
-    """Print, per method, the paper grid's and the chain suite's geometric means,
-    the inverted suite's relative evaluations, and each suite's failures (runs
-    that never reached the last target)."""
+    """Print, per method, the paper grid's, the chain and the hold-out suite's
+    geometric means, the inverted suite's relative evaluations, and each suite's
+    failures (runs that never reached the last target)."""
     last = f"evals_to_target_{protocol.TARGET_BUDGETS[-1]}"
-    suites = {
-        suite: frame[frame["benchmark"].isin(names(suite))]
-        for suite in ("paper", "chain", "inverted")
-    }
+    suites = {suite: frame[frame["benchmark"].isin(names(suite))] for suite in _SUITES}
     relative = None
     if not suites["inverted"].empty:
         relative = protocol.relative_evaluations(
             suites["inverted"], by=("target_budget",)
         )
     print(
-        f"{'method':18s} {'grid gm':>8s} {'chain gm':>9s}  {'inverted 10 / 20 / 40':22s}"
-        "  failures paper / chain / inverted"
+        f"{'method':18s} {'grid gm':>8s} {'chain gm':>9s} {'holdout gm':>11s}"
+        f"  {'inverted 10 / 20 / 40':22s}  failures paper / chain / inverted / holdout"
     )
     for method in methods:
         means = []
-        for suite in ("paper", "chain"):
+        for suite in _GRIDS:
             table = suites[suite]
             if table.empty or method == "tpe":
                 means.append("-")
@@ -175,7 +182,10 @@ def report(frame: pd.DataFrame, methods: list[str]) -> None:
             else str(int(table.loc[table["method"] == method, last].isna().sum()))
             for table in suites.values()
         )
-        print(f"{method:18s} {means[0]:>8s} {means[1]:>9s}  {inverted:22s}  {failures}")
+        print(
+            f"{method:18s} {means[0]:>8s} {means[1]:>9s} {means[2]:>11s}  "
+            f"{inverted:22s}  {failures}"
+        )
 
 
 if __name__ == "__main__":

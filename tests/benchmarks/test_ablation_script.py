@@ -41,7 +41,8 @@ def _rows(benchmark: str, method: str, evaluations: list[int | None]) -> list[di
 
 def test_report_prints_grid_chain_inverted_and_failures(ablation, capsys) -> None:
     """Check each column of the report: speedups over TPE on the paper and chain
-    suites, relative evaluations on the inverted suite, and failures per suite."""
+    and hold-out suites, relative evaluations on the inverted suite, and failures
+    per suite."""
     rows = [
         *_rows("SVM-B", "tpe", [8, 8]),
         *_rows("SVM-B", "auto", [2, 2]),
@@ -49,16 +50,19 @@ def test_report_prints_grid_chain_inverted_and_failures(ablation, capsys) -> Non
         *_rows("SVM-CHAIN", "auto", [4, None]),
         *_rows("XGB-INV", "tpe", [10, 10]),
         *_rows("XGB-INV", "auto", [11, 11]),
+        *_rows("XGB-HO", "tpe", [6, 6]),
+        *_rows("XGB-HO", "auto", [3, 3]),
     ]
     ablation.report(pd.DataFrame(rows), ["tpe", "auto"])
     out = capsys.readouterr().out.splitlines()
     auto = next(line for line in out if line.startswith("auto"))
     tpe = next(line for line in out if line.startswith("tpe"))
-    # paper 8 / 2 = 4.00; chain 8 / mean(4, 400) = 0.04; inverted 11 / 10 = 1.10
-    assert auto.split()[1:3] == ["4.00", "0.04"]
+    # paper 8 / 2 = 4.00; chain 8 / mean(4, 400) = 0.04; hold-out 6 / 3 = 2.00;
+    # inverted 11 / 10 = 1.10
+    assert auto.split()[1:4] == ["4.00", "0.04", "2.00"]
     assert "1.10 / 1.10 / 1.10" in auto
-    assert auto.split()[-5:] == ["0", "/", "3", "/", "0"]
-    assert tpe.split()[-5:] == ["0", "/", "0", "/", "0"]
+    assert auto.split()[-7:] == ["0", "/", "3", "/", "0", "/", "0"]
+    assert tpe.split()[-7:] == ["0", "/", "0", "/", "0", "/", "0"]
 
 
 def test_variants_are_options_of_auto(ablation) -> None:
