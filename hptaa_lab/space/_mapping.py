@@ -351,11 +351,9 @@ def _check_reachable(
     the wrong hyperparameter, or a unit change without a transform)."""
     transform = transform or ValueTransform()
     if hp_kind(previous) in _NUMERIC:
-        if transform.values is not None:
+        ends = mapped_range(previous, transform)
+        if ends is None:
             return  # a value map of numbers: its values are checked one by one
-        ends = sorted(
-            transform.apply(float(v)) for v in (previous.lower, previous.upper)
-        )
         low, high = float(current.lower), float(current.upper)
         if ends[1] >= low and ends[0] <= high:
             return
@@ -374,6 +372,21 @@ def _check_reachable(
         "right hyperparameter, or give a transform (e.g. ValueTransform(scale=1000) "
         "for a unit change, or a value map for choices)."
     )
+
+
+def mapped_range(
+    previous: Any, transform: ValueTransform | None
+) -> tuple[float, float] | None:
+    """(low, high) of a numeric previous hyperparameter's range after the
+    transform (a negative scale swaps the ends); None for a value map, which
+    moves single values, not the range."""
+    if transform is not None and transform.values is not None:
+        return None
+    transform = transform or ValueTransform()
+    low, high = sorted(
+        float(transform.apply(float(v))) for v in (previous.lower, previous.upper)
+    )
+    return low, high
 
 
 def _choices(hp: Any) -> list[Any]:

@@ -12,7 +12,7 @@ from typing import Any
 import ConfigSpace as CS
 
 from hptaa_lab.space._encoding import FLOAT, INT, Encoder, hp_kind
-from hptaa_lab.space._mapping import Mapping
+from hptaa_lab.space._mapping import Mapping, mapped_range
 
 __all__ = ["Projection", "project", "subspace"]
 
@@ -219,15 +219,10 @@ def _overlapping(
         now: Any = current_space[new]
         if hp_kind(before) not in (FLOAT, INT) or hp_kind(now) not in (FLOAT, INT):
             continue
-        transform = mapping.transforms.get(new)
-        if transform is not None and transform.values is not None:
-            continue
-        ends = [float(before.lower), float(before.upper)]
-        if transform is not None:
-            ends = [float(transform.apply(v)) for v in ends]
+        ends = mapped_range(before, mapping.transforms.get(new))
         # Ranges that merely touch share one value: no previous trial would be
         # near the current range but that one.
-        if max(ends) > float(now.lower) and min(ends) < float(now.upper):
+        if ends is not None and ends[1] > now.lower and ends[0] < now.upper:
             names.add(new)
     return names
 
