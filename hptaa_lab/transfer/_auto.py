@@ -248,6 +248,13 @@ class Auto(TransferSampler):
         self.n_init: int = n_init
         self.random_fraction: float = getattr(self.base, "random_fraction", 1 / 3)
         self.clip = clip
+        if self.projection.clipped:
+            logger.info(
+                "%s: kept %d previous trial(s) outside a narrowed range, with the "
+                "value moved to the nearest bound",
+                self.name,
+                len(self.projection.clipped),
+            )
         if ancestors is None:
             ancestors = project_chain(space, self.mapping, previous, clip=clip)
         pairs = [(previous.study or "previous", self.projection), *ancestors]

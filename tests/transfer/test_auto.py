@@ -241,7 +241,7 @@ def test_one_surviving_trial_warning_counts_the_dropped_ones(caplog) -> None:
     assert sampler.ask().config == {"x": 0.0, "y": 0.5}
 
 
-def test_trials_outside_a_narrowed_range_are_kept_at_its_bound() -> None:
+def test_trials_outside_a_narrowed_range_are_kept_at_its_bound(caplog) -> None:
     """Check that auto keeps previous trials whose value lies outside a narrowed
     range, moved to the nearest bound (most of the previous study, and its best
     trials, when the range shrank around a poor region), and starts from the best
@@ -254,10 +254,12 @@ def test_trials_outside_a_narrowed_range_are_kept_at_its_bound() -> None:
     )
     narrow = build_space({"x": (0.0, 0.4), "y": (0.0, 1.0)})
 
-    sampler = make_transfer("auto", narrow, previous, seed=0)
+    with caplog.at_level("INFO", logger="hptaa_lab.transfer"):
+        sampler = make_transfer("auto", narrow, previous, seed=0)
     best_first = make_transfer("best-first", narrow, previous, seed=0)
 
     assert len(sampler.projection) == 20 and len(sampler.projection.clipped) == 11
+    assert "kept 11 previous trial(s) outside a narrowed range" in caplog.text
     assert sampler.sources and len(best_first.projection) == 9
     # The best trial (x 0.6, clipped to 0.4) comes first, not the best inside.
     assert sampler.ask().config == {"x": 0.4, "y": 0.3}
