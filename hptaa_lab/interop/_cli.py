@@ -182,7 +182,7 @@ def run_import(args: argparse.Namespace) -> int:
     from hptaa_lab.interop import import_csv, import_optuna
 
     kind = args.kind or (_OPTUNA if "://" in args.source else _CSV)
-    space = _read_space(args.space)
+    space = read_space_file(args.space)
     if kind == _OPTUNA:
         if args.direction is not None or args.columns is not None:
             raise InteropError(
@@ -256,6 +256,8 @@ def run_export(args: argparse.Namespace) -> int:
         export_dataframe(args.study, store=store).to_csv(sys.stdout, index=False)
         return 0
 
+    if args.space is not None:
+        _check_space_target(args.space, output)
     for target in (output, args.space):
         if target is not None and Path(target).exists() and not args.force:
             # Two study names can also share a file name ('a/b' and 'a_b').
@@ -268,10 +270,13 @@ def run_export(args: argparse.Namespace) -> int:
     print(f"exported study {args.study!r} to {path}")
     if args.space is not None:
         _write_space(store.get_study(args.study).space_json, args.space)
-        print(
-            f"wrote its search space to {args.space} (hptaa import {path} NAME "
-            f"--space {args.space} reads both back)"
+        # hptaa import reads CSV files only.
+        back = (
+            f" (hptaa import {path} NAME --space {args.space} reads both back)"
+            if kind == _CSV
+            else ""
         )
+        print(f"wrote its search space to {args.space}{back}")
     if store.get_study(args.study).direction == "maximize":
         # A table keeps no direction, and import minimizes by default.
         print(
@@ -279,6 +284,22 @@ def run_export(args: argparse.Namespace) -> int:
             "--direction maximize."
         )
     return 0
+
+
+def _check_space_target(space: str, output: str) -> None:
+    """Refuse a --space FILE that is the table's own file or cannot be written,
+    before anything is written."""
+    target = Path(space)
+    if target.resolve() == Path(output).resolve():
+        raise InteropError(
+            f"--space {space} names the table's own file; give the search space a "
+            "file of its own, e.g. SPACE.json."
+        )
+    if target.is_dir() or not target.parent.is_dir():
+        raise InteropError(
+            f"Cannot write the search space to {space}: "
+            + ("it is a folder." if target.is_dir() else "its folder does not exist.")
+        )
 
 
 def _write_space(space_json: str, path: str) -> None:
@@ -310,10 +331,12 @@ def _kind_of(output: str) -> str:
     )
 
 
-def _read_space(path: str | None) -> Any:
-    """The search space in a ConfigSpace JSON file, or None."""
+def read_space_file(path: str | None) -> Any:
+    """The search space in a ConfigSpace JSON file (as ``hptaa export --space``
+    writes it), or None."""
     if path is None:
         return None
+    from hptaa_lab.errors import InvalidSearchSpaceError
     from hptaa_lab.space import space_from_json
 
     try:
@@ -323,4 +346,9 @@ def _read_space(path: str | None) -> Any:
             f"Cannot read the search space file {path}: {exc.strerror or exc}. "
             "Pass a ConfigSpace JSON file, as written by space_to_json."
         ) from None
-    return space_from_json(text)
+    try:
+        return space_from_json(text)
+    except InvalidSearchSpaceError as exc:
+        raise InteropError(
+            f"The search space file {path} is not usable: {exc}"
+        ) from None

@@ -34,6 +34,12 @@ __all__: list[str] = []
     choices=("minimize", "maximize"),
     help="direction of the CSV objective",
 )
+@argument(
+    "--space",
+    default=None,
+    help="a ConfigSpace JSON file of the search space (hptaa export --space writes "
+    "one); needed for a CSV of a conditional space",
+)
 @argument("--optuna-study", default=None, help="study name inside the Optuna storage")
 @argument(
     "--yes",
@@ -53,8 +59,10 @@ def _import_arguments(line: str) -> None:
 
 def _import(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> None:
     from hptaa_lab import interop
+    from hptaa_lab.interop._cli import read_space_file
 
     kind = args.kind or ("optuna" if "://" in args.source else "csv")
+    space = read_space_file(args.space)
     path = _sqlite_path(magics.store_url)
     if not args.yes and path is not None and not path.exists():
         # A dry run writes nothing, not even an empty store: no study exists
@@ -67,6 +75,7 @@ def _import(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> 
             args.source,
             args.name,
             optuna_study=args.optuna_study,
+            space=space,
             store=store,
             dry_run=not args.yes,
         )
@@ -78,6 +87,7 @@ def _import(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> 
             objective=args.objective,
             columns=columns,
             direction=args.direction,
+            space=space,
             store=store,
             dry_run=not args.yes,
         )

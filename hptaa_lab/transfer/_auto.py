@@ -34,7 +34,7 @@ from scipy.special import logsumexp
 from hptaa_lab.samplers import Proposal, Sampler, config_key
 from hptaa_lab.samplers._base import ModelSampler
 from hptaa_lab.samplers._tpe import _KDE
-from hptaa_lab.space import Projection, project
+from hptaa_lab.space import Projection
 from hptaa_lab.transfer._base import (
     PreviousTrials,
     TransferSampler,
@@ -187,17 +187,7 @@ class Auto(TransferSampler):
         **options: Any,
     ) -> None:
         options.pop("best_first", None)
-        super().__init__(space, previous, **options)
-        if clip:
-            self.projection = project(
-                previous.space,
-                space,
-                previous.configs,
-                previous.values,
-                self.mapping,
-                previous.numbers or None,
-                clip=True,
-            )
+        super().__init__(space, previous, clip=clip, **options)
         if not 0.0 < prior_relevance < 1.0:
             raise ValueError(
                 f"prior_relevance must lie strictly between 0 and 1, got "

@@ -58,7 +58,10 @@ def project_chain(
     An ancestor's trials are projected into the next newer study's space with the
     mapping stored on that study, and so on up to the current space (with
     ``mapping``). Values unknown after a hop stay unknown. ``clip`` as for
-    ``project``, at every hop.
+    ``project``, into the current space only: a value outside an older study's
+    narrowed range drops its trial at that hop, as without ``clip``, rather than
+    reaching the current space at the older bound (a range narrowed and then
+    widened again would hold it where it was).
 
     Returns:
         (ancestor study name, projection) for each ancestor, nearest first.
@@ -68,12 +71,22 @@ def project_chain(
     for k, ancestor in enumerate(previous.ancestors, start=1):
         configs: tuple[dict[str, Any], ...] = ancestor.configs
         values: tuple[float, ...] = ancestor.values
+        # The ancestor's own trial numbers, through every hop (dropped and
+        # clipped trials are reported by them).
+        numbers: Sequence[int] = ancestor.numbers or range(len(configs))
         source_space = ancestor.space
         lost: set[str] = set()
         hops = [(t.space, t.incoming) for t in reversed(newer[:k])]
-        for target_space, incoming in [*hops, (space, mapping)]:
+        for step, (target_space, incoming) in enumerate([*hops, (space, mapping)]):
+            last = step == len(hops)
             hop = project(
-                source_space, target_space, configs, values, incoming, clip=clip
+                source_space,
+                target_space,
+                configs,
+                values,
+                incoming,
+                numbers,
+                clip=clip and last,
             )
             # A hyperparameter removed at an earlier hop and added back here: the
             # ancestor's trials had their own values for it, so the value the
@@ -84,7 +97,7 @@ def project_chain(
                 {n: v for n, v in c.items() if n not in refilled} for c in hop.configs
             )
             lost |= before - {n for c in configs for n in c}
-            values, source_space = hop.values, target_space
+            values, numbers, source_space = hop.values, hop.numbers, target_space
         final = dataclasses.replace(hop, configs=configs)
         result.append((ancestor.study or f"ancestor {k}", final))
     return result
@@ -105,6 +118,8 @@ class TransferSampler(Sampler):
             trials where the method fits one).
         seed: Seed of the random generator.
         best_first: Whether to evaluate the best projected configuration first.
+        clip: Keep previous trials outside a narrowed range at its nearest bound
+            (``project(..., clip=True)``) instead of dropping them.
     """
 
     name = "transfer"
@@ -121,6 +136,7 @@ class TransferSampler(Sampler):
         model: str = "tpe",
         seed: int | None = None,
         best_first: bool = False,
+        clip: bool = False,
     ) -> None:
         super().__init__(space, seed)
         # Its own stream, apart from the model's: the model is seeded with ``seed``
@@ -138,6 +154,7 @@ class TransferSampler(Sampler):
             previous.values,
             self.mapping,
             previous.numbers or None,
+            clip=clip,
         )
         self.fallback = len(self.projection) == 0
         self.best_first = best_first

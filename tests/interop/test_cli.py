@@ -201,6 +201,12 @@ def test_export_with_space_round_trips_a_conditional_study(
     assert not (tmp_path / "again.csv").exists()
     with pytest.raises(InteropError, match="--space goes with a CSV or Parquet"):
         _run(tmp_store_url, "export", "svm", "-", "--space", "other.json")
+    # Refused before anything is written: the table's own file, a missing folder.
+    with pytest.raises(InteropError, match="names the table's own file"):
+        _run(tmp_store_url, "export", "svm", "same.csv", "--space", "./same.csv")
+    with pytest.raises(InteropError, match="its folder does not exist"):
+        _run(tmp_store_url, "export", "svm", "t.csv", "--space", "nodir/sp.json")
+    assert not (tmp_path / "same.csv").exists() and not (tmp_path / "t.csv").exists()
 
 
 def test_export_of_a_maximized_study_says_how_to_import_it(

@@ -437,6 +437,32 @@ def test_import_shows_the_inferred_space_then_imports_with_yes(
     assert magics.store().count_trials("old")["COMPLETE"] == 3
 
 
+def test_import_takes_the_search_space_from_a_file(
+    shell: InteractiveShell, magics: HptaaMagics, tmp_path: Any, capsys: Any
+) -> None:
+    """Check that %hptaa import --space FILE imports a CSV of a conditional space
+    with that space (inferring it fails on the empty cells), and that a taken
+    name gets the advice to import under another one."""
+    from hptaa_lab.space import build_space, space_to_json
+
+    space = build_space(
+        {"kernel": ["rbf", "poly"], "degree": {"int": (2, 5), "if": {"kernel": "poly"}}}
+    )
+    (tmp_path / "space.json").write_text(space_to_json(space))
+    path = tmp_path / "previous.csv"
+    path.write_text("kernel,degree,value\npoly,3,0.4\nrbf,,0.3\n")
+
+    run_cell(shell, f"%hptaa import {path} old --space {tmp_path / 'space.json'} --yes")
+
+    assert magics.store().count_trials("old")["COMPLETE"] == 2
+    stored = magics.store().get_study("old").space_json
+    assert stored == space_to_json(space)
+    capsys.readouterr()
+    run_cell(shell, f"%hptaa import {path} old --space {tmp_path / 'space.json'}")
+    captured = capsys.readouterr()
+    assert "Import under another name" in captured.out + captured.err
+
+
 def test_import_dry_run_creates_no_store(
     shell: InteractiveShell, magics: HptaaMagics, tmp_path: Any, capsys: Any
 ) -> None:

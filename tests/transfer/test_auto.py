@@ -396,6 +396,25 @@ def test_chain_does_not_refill_a_value_removed_then_added_back() -> None:
     assert projection.configs == ({"lr": 0.25},)
 
 
+def test_chain_clips_into_the_current_space_only() -> None:
+    """Check that along a chain an ancestor's value outside an intermediate
+    study's narrowed range is not moved to that older bound (v2 narrowed x, v3
+    widened it again: v1's x = 1.0 is legal in v3), while a value outside the
+    current range is clipped into it."""
+    v1 = build_space({"x": (0.0, 3.0)})
+    v2 = build_space({"x": (2.0, 3.0)})
+    v3 = build_space({"x": (0.5, 2.5)})
+    older = PreviousTrials(v1, ({"x": 1.0}, {"x": 2.9}), (1.0, 2.0), study="v1")
+    previous = PreviousTrials(v2, ({"x": 2.2},), (3.0,), study="v2", ancestors=(older,))
+
+    ((_name, clipped),) = project_chain(v3, None, previous, clip=True)
+    ((_name, plain),) = project_chain(v3, None, previous)
+
+    assert clipped.configs == ({"x": 2.5},) and clipped.clipped == (1,)
+    assert [number for number, _ in clipped.dropped] == []
+    assert plain.configs == ()
+
+
 @pytest.mark.parametrize("prior", [0.0, 1.0, 1.5])
 def test_prior_relevance_outside_the_open_interval_is_refused(prior: float) -> None:
     """Check that a prior relevance of 0 or 1 (infinite log-odds) is a clear error."""
