@@ -226,6 +226,20 @@ class Mapping:
                         f"({current_space[name]}); map each previous value onto one "
                         "of its current values."
                     )
+            if (
+                name in previous_space
+                and name not in self.renames
+                and name not in self.renames.values()
+                and hp_kind(previous_space[name]) in _NUMERIC
+                and kind in _NUMERIC
+            ):
+                # Renamed ones were checked above, with their transform.
+                _check_reachable(
+                    previous_space[name],
+                    current_space[name],
+                    transform,
+                    f"The transform of {name!r}",
+                )
         for name, value in self.previous_fixed.items():
             _require(name, current_space, "current", "previous fixed value")
             if name not in _added(previous_space, current_space, self.renames):

@@ -135,6 +135,22 @@ def test_numeric_rename_with_a_value_map_is_checked_value_by_value() -> None:
         ).validate(before, build_space({"b": (1, 3)}))
 
 
+def test_transform_without_rename_is_checked_too() -> None:
+    """Check that a unit change on a hyperparameter that kept its name is refused
+    when its scale puts every previous value outside the current range (inverted
+    seconds -> ms), and passes with the right scale."""
+    before = build_space({"timeout": (1.0, 60.0)})
+    after = build_space({"timeout": (1000.0, 60000.0)})
+
+    with pytest.raises(MappingError, match=r"The transform of 'timeout' would drop"):
+        Mapping(transforms={"timeout": ValueTransform(scale=0.001)}).validate(
+            before, after
+        )
+    Mapping(transforms={"timeout": ValueTransform(scale=1000.0)}).validate(
+        before, after
+    )
+
+
 def test_rename_of_choices_none_of_which_exist_now_is_refused() -> None:
     """Check that renaming a categorical onto one that shares no value is refused,
     and that a value map onto the current choices makes it pass."""
