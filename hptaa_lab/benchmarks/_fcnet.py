@@ -27,6 +27,18 @@ ORDINAL_VALUES: dict[str, tuple[Any, ...]] = {
     "n_units_1": (16, 32, 64, 128, 256, 512),
     "n_units_2": (16, 32, 64, 128, 256, 512),
 }
+ALL_BUT_SCHEDULE: tuple[str, ...] = (
+    "activation_fn_1",
+    "activation_fn_2",
+    "batch_size",
+    "dropout_1",
+    "dropout_2",
+    "init_lr",
+    "n_units_1",
+    "n_units_2",
+)
+"""Every table value but lr_schedule: the search space of FCN-B's current version,
+and of the inverted and hold-out FCNet benchmarks (schedule hard-coded to cosine)."""
 CATEGORICAL_VALUES: dict[str, tuple[str, ...]] = {
     "activation_fn_1": ("relu", "tanh"),
     "activation_fn_2": ("relu", "tanh"),

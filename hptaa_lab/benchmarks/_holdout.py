@@ -20,8 +20,8 @@ from __future__ import annotations
 from ConfigSpace import Categorical, ConfigurationSpace, EqualsCondition, Integer
 
 from hptaa_lab.benchmarks._base import Benchmark, register
+from hptaa_lab.benchmarks._fcnet import ALL_BUT_SCHEDULE, FCNetObjective
 from hptaa_lab.benchmarks._fcnet import TASKS as FCNET_TASKS
-from hptaa_lab.benchmarks._fcnet import FCNetObjective
 from hptaa_lab.benchmarks._fcnet import _space as fcnet_space
 from hptaa_lab.benchmarks._nasbench import EDGES, OPERATIONS, NASBench201Objective
 from hptaa_lab.benchmarks._nasbench import TASKS as NAS_TASKS
@@ -40,16 +40,6 @@ __all__: list[str] = []
 
 SUITE = "holdout"
 
-FCN_HO_HYPERPARAMETERS = [
-    "activation_fn_1",
-    "activation_fn_2",
-    "batch_size",
-    "dropout_1",
-    "dropout_2",
-    "init_lr",
-    "n_units_1",
-    "n_units_2",
-]
 XGB_HO_SUBSAMPLE = 0.8
 """The value XGB-HO's current version fixes subsample to."""
 
@@ -82,8 +72,8 @@ def fcn_ho(task: str) -> Benchmark:
     """
     fixed = {"lr_schedule": "cosine"}
     source = fcn_ho_previous_task(task)
-    previous_space = fcnet_space("FCN-HO previous", FCN_HO_HYPERPARAMETERS)
-    current_space = fcnet_space("FCN-HO current", FCN_HO_HYPERPARAMETERS)
+    previous_space = fcnet_space("FCN-HO previous", list(ALL_BUT_SCHEDULE))
+    current_space = fcnet_space("FCN-HO current", list(ALL_BUT_SCHEDULE))
     return Benchmark(
         name="FCN-HO",
         task=task,

@@ -23,7 +23,7 @@ from hptaa_lab.benchmarks._base import (
     check_configuration,
     register,
 )
-from hptaa_lab.benchmarks._fcnet import ORDINAL_VALUES, FCNetObjective
+from hptaa_lab.benchmarks._fcnet import ALL_BUT_SCHEDULE, ORDINAL_VALUES, FCNetObjective
 from hptaa_lab.benchmarks._fcnet import TASKS as FCNET_TASKS
 from hptaa_lab.benchmarks._fcnet import _space as fcnet_space
 from hptaa_lab.benchmarks._nasbench import EDGES, OPERATIONS, NASBench201Objective
@@ -230,16 +230,7 @@ def fcn_inv(task: str) -> Benchmark:
     Returns:
         The benchmark.
     """
-    hyperparameters = [
-        "activation_fn_1",
-        "activation_fn_2",
-        "batch_size",
-        "dropout_1",
-        "dropout_2",
-        "init_lr",
-        "n_units_1",
-        "n_units_2",
-    ]
+    hyperparameters = list(ALL_BUT_SCHEDULE)
     fixed = {"lr_schedule": "cosine"}
     previous_space = fcnet_space("FCN-INV previous", hyperparameters)
     current_space = fcnet_space("FCN-INV current", hyperparameters)
