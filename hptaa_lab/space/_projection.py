@@ -118,7 +118,7 @@ def project(
         if isinstance(result, str):
             dropped.append((number, result))
             continue
-        if moved:
+        if any(name in result for name in moved):  # not if it became inactive
             clipped.append(number)
         exact = all(
             config.get(name) == fixed for name, fixed in mapping.current_fixed.items()
@@ -173,7 +173,8 @@ def _project_one(
                 if clipped is not None:
                     clipped.append(name)
         if not space[name].legal_value(value):
-            return f"{name}={value!r} is outside the current range ({space[name]})"
+            where = "not a value of" if _within(space[name], value) else "outside"
+            return f"{name}={value!r} is {where} the current range ({space[name]})"
         values[name] = value
     for name, fixed in mapping.previous_fixed.items():
         values.setdefault(name, fixed)
@@ -227,15 +228,24 @@ def _overlapping(
     return names
 
 
+def _within(hp: Any, value: Any) -> bool:
+    """Whether a real number lies between a numeric range's bounds (1.5 in an
+    int range does, yet is no value of it)."""
+    return (
+        hp_kind(hp) in (FLOAT, INT)
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and hp.lower <= value <= hp.upper
+    )
+
+
 def _nearest_bound(hp: Any, value: Any) -> Any:
     """The bound of a numeric range nearest to a real number outside it, or
     None (not a numeric range, or not a real number)."""
     if hp_kind(hp) not in (FLOAT, INT) or isinstance(value, bool):
         return None
-    if not isinstance(value, int | float) or value != value:
-        return None
-    if hp.lower <= value <= hp.upper:
-        return None  # inside the range, illegal for another reason (1.5 for an int)
+    if not isinstance(value, int | float) or value != value or _within(hp, value):
+        return None  # NaN, or inside the range and illegal for another reason
     bound = hp.lower if value < hp.lower else hp.upper
     return _coerce(hp, int(bound) if hp_kind(hp) == INT else float(bound))
 

@@ -147,7 +147,30 @@ def test_clip_leaves_values_inside_the_range_and_ranges_that_only_touch() -> Non
 
     assert result.configs == ({"b": 2}, {"b": 1}, {"b": 5})
     assert [number for number, _ in result.dropped] == [0]
+    assert "b=1.5 is not a value of the current range" in result.dropped[0][1]
     assert touching.configs == ({"x": 1.0},) and touching.clipped == ()
+
+
+def test_clipped_lists_only_trials_whose_clipped_value_stays_active() -> None:
+    """Check that a trial whose clipped value a condition then makes inactive is
+    kept but not listed as clipped (its configuration holds no moved value)."""
+    previous = {"opt": ["sgd", "adam"], "momentum": (0.0, 1.0)}
+    current = build_space(
+        {
+            "opt": ["sgd", "adam"],
+            "momentum": {"float": (0.0, 0.5), "if": {"opt": "sgd"}},
+        }
+    )
+    result = project(
+        as_space(previous),
+        current,
+        [{"opt": "sgd", "momentum": 0.9}, {"opt": "adam", "momentum": 0.9}],
+        [0.1, 0.2],
+        clip=True,
+    )
+
+    assert result.configs == ({"opt": "sgd", "momentum": 0.5}, {"opt": "adam"})
+    assert result.clipped == (0,)
 
 
 def test_added_filled_from_previous_fixed() -> None:
