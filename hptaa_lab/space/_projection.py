@@ -73,7 +73,7 @@ def project(
     mapping: Mapping | None = None,
     numbers: Sequence[int] | None = None,
     *,
-    clip: bool = False,
+    clip: bool | Collection[str] = False,
 ) -> Projection:
     """Project previous configurations into the current search space.
 
@@ -94,7 +94,9 @@ def project(
         clip: Keep a trial whose numeric value lies outside a narrowed current
             range, with the value moved to the nearest bound, instead of dropping
             it (the paper drops it). After a range was narrowed, the trials outside
-            it are often most of the previous study and its best ones.
+            it are often most of the previous study and its best ones. True for
+            every range that overlaps its previous one, or the current names of
+            the ranges to clip.
 
     Returns:
         The Projection.
@@ -109,6 +111,8 @@ def project(
         n for n in previous_space if mapping.renames.get(n, n) not in current_space
     )
     clippable = _overlapping(previous_space, current_space, mapping) if clip else set()
+    if clip is not True:
+        clippable &= set(clip or ())
     kept: list[tuple[dict[str, Any], float, int, bool]] = []
     dropped: list[tuple[int, str]] = []
     clipped: list[int] = []

@@ -34,7 +34,9 @@ from scipy.special import logsumexp
 from hptaa_lab.samplers import Proposal, Sampler, config_key
 from hptaa_lab.samplers._base import ModelSampler
 from hptaa_lab.samplers._tpe import _KDE
+from hptaa_lab.space import Mapping as SpaceMapping
 from hptaa_lab.space import Projection
+from hptaa_lab.space._encoding import FLOAT, INT, hp_kind
 from hptaa_lab.transfer._base import (
     PreviousTrials,
     TransferSampler,
@@ -50,6 +52,7 @@ __all__ = ["Auto", "AutoLast", "Source"]
 logger = logging.getLogger(__name__)
 
 _MIN_BANDWIDTH = 1e-3
+_CLIP_RULE = True
 _BANDWIDTH_FACTOR = 3.0
 _N_CANDIDATES = 64
 _PORTFOLIO = "auto-portfolio"
@@ -187,7 +190,10 @@ class Auto(TransferSampler):
         **options: Any,
     ) -> None:
         options.pop("best_first", None)
-        super().__init__(space, previous, clip=clip, **options)
+        clipped: bool | list[str] = clip
+        if clip and _CLIP_RULE:
+            clipped = _worth_clipping(previous, space, options.get("mapping"))
+        super().__init__(space, previous, clip=clipped, **options)
         if not 0.0 < prior_relevance < 1.0:
             raise ValueError(
                 f"prior_relevance must lie strictly between 0 and 1, got "
@@ -246,7 +252,7 @@ class Auto(TransferSampler):
                 len(self.projection.clipped),
             )
         if ancestors is None:
-            ancestors = project_chain(space, self.mapping, previous, clip=clip)
+            ancestors = project_chain(space, self.mapping, previous, clip=clipped)
         pairs = [(previous.study or "previous", self.projection), *ancestors]
         for k, (name, projection) in enumerate(pairs):
             source = self._make_source(name, projection, k)
@@ -783,3 +789,62 @@ def _at_most(
         np.random.default_rng(seed).choice(len(configs), limit, replace=False)
     )
     return [configs[int(i)] for i in keep], [values[int(i)] for i in keep]
+
+
+def _worth_clipping(
+    previous: PreviousTrials,
+    space: CS.ConfigurationSpace,
+    mapping: SpaceMapping | None,
+) -> list[str]:
+    """Current names of the narrowed ranges that some of the previous study's best
+    quarter of trials lie outside: the good region reached beyond the new bound,
+    so the trials there say where to look next to it. Where only poor trials lie
+    outside, they describe a region the adjustment cut away, and are dropped."""
+    mapping = mapping or SpaceMapping()
+    if not previous.values:
+        return []
+    order = np.argsort(previous.values, kind="stable")
+    best = [previous.configs[i] for i in order[: max(1, math.ceil(0.25 * len(order)))]]
+    names = []
+    for old, value_of in _renamed_values(previous.space, space, mapping):
+        new = mapping.renames.get(old, old)
+        hp: Any = space[new]
+        if hp_kind(hp) not in (FLOAT, INT):
+            continue
+        outside = [
+            v
+            for config in best
+            if (v := value_of(config)) is not None and not hp.lower <= v <= hp.upper
+        ]
+        if outside:
+            names.append(new)
+    return names
+
+
+def _renamed_values(
+    previous_space: CS.ConfigurationSpace,
+    space: CS.ConfigurationSpace,
+    mapping: SpaceMapping,
+) -> list[tuple[str, Any]]:
+    """(previous name, function giving its transformed value in a previous
+    configuration, or None) for each previous numeric hyperparameter that
+    reaches the current space."""
+    result = []
+    for old in previous_space:
+        new = mapping.renames.get(old, old)
+        if new not in space or (
+            old not in mapping.renames and old in mapping.renames.values()
+        ):
+            continue
+        transform = mapping.transforms.get(new)
+
+        def value_of(
+            config: Mapping[str, Any], old: str = old, t: Any = transform
+        ) -> Any:
+            v = config.get(old)
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                return None
+            return t.apply(v) if t is not None else v
+
+        result.append((old, value_of))
+    return result

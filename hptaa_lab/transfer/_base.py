@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +51,7 @@ def project_chain(
     mapping: SpaceMapping | None,
     previous: PreviousTrials,
     *,
-    clip: bool = False,
+    clip: bool | Collection[str] = False,
 ) -> list[tuple[str, Projection]]:
     """Project every ancestor's trials into the current space, hop by hop.
 
@@ -86,7 +86,7 @@ def project_chain(
                 values,
                 incoming,
                 numbers,
-                clip=clip and last,
+                clip=clip if last else False,
             )
             # A hyperparameter removed at an earlier hop and added back here: the
             # ancestor's trials had their own values for it, so the value the
@@ -136,7 +136,7 @@ class TransferSampler(Sampler):
         model: str = "tpe",
         seed: int | None = None,
         best_first: bool = False,
-        clip: bool = False,
+        clip: bool | Collection[str] = False,
     ) -> None:
         super().__init__(space, seed)
         # Its own stream, apart from the model's: the model is seeded with ``seed``
