@@ -266,6 +266,28 @@ def test_trials_outside_a_narrowed_range_are_kept_at_its_bound(caplog) -> None:
     assert best_first.ask().config == {"x": 0.4, "y": 0.7}
 
 
+def test_range_narrowed_away_from_poor_trials_only_drops_them() -> None:
+    """Check that when only poor previous trials lie beyond a narrowed range (the
+    adjustment cut away a poor region), auto drops them as the paper does, while
+    a range whose cut-away part held some of the best trials is clipped."""
+    configs = tuple({"x": 0.05 * i, "y": 0.3} for i in range(20))
+    # Best near x = 0.2: the trials beyond 0.62 are all poor.
+    previous = PreviousTrials(
+        SPACE, configs, tuple(abs(c["x"] - 0.2) for c in configs), study="prev"
+    )
+    narrow = build_space({"x": (0.0, 0.62), "y": (0.0, 1.0)})
+
+    sampler = make_transfer("auto", narrow, previous, seed=0)
+
+    assert sampler.projection.clipped == ()
+    assert len(sampler.projection) == 13 and len(sampler.projection.dropped) == 7
+    # The same previous trials with the best ones beyond the bound are clipped.
+    moved = PreviousTrials(
+        SPACE, configs, tuple(abs(c["x"] - 0.9) for c in configs), study="prev"
+    )
+    assert len(make_transfer("auto", narrow, moved, seed=0).projection.clipped) == 7
+
+
 def test_one_surviving_trial_is_evaluated_first_then_plain_tpe() -> None:
     """Check that a previous study with a single usable trial (no ranking to model)
     still has that configuration evaluated first, as best-first would, and that
