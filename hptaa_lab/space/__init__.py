@@ -12,7 +12,7 @@ from hptaa_lab.space._diff import (
 )
 from hptaa_lab.space._encoding import Encoder, hp_kind
 from hptaa_lab.space._mapping import Mapping, ValueTransform, as_mapping
-from hptaa_lab.space._projection import Projection, project, subspace
+from hptaa_lab.space._projection import Projection, names_beyond, project, subspace
 
 __all__ = [
     "Change",
@@ -29,6 +29,7 @@ __all__ = [
     "describe",
     "diff",
     "hp_kind",
+    "names_beyond",
     "project",
     "rules",
     "space_from_json",

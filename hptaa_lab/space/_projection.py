@@ -14,7 +14,7 @@ import ConfigSpace as CS
 from hptaa_lab.space._encoding import FLOAT, INT, Encoder, hp_kind
 from hptaa_lab.space._mapping import Mapping, mapped_range
 
-__all__ = ["Projection", "project", "subspace"]
+__all__ = ["Projection", "names_beyond", "project", "subspace"]
 
 logger = logging.getLogger(__name__)
 
@@ -161,15 +161,7 @@ def _project_one(
     of ``clippable`` hyperparameters outside their current range move to the
     nearest bound, and their names are appended to ``clipped``."""
     values: dict[str, Any] = {}
-    for old_name, value in config.items():
-        name = mapping.renames.get(old_name, old_name)
-        if name not in space or (old_name != name and old_name not in mapping.renames):
-            continue
-        if old_name not in mapping.renames and old_name in mapping.renames.values():
-            continue
-        if name in mapping.transforms:
-            value = mapping.transforms[name].apply(value)
-        value = _coerce(space[name], value)
+    for name, value in _mapped(config, space, mapping):
         if name in clippable and not space[name].legal_value(value):
             bounded = _nearest_bound(space[name], value)
             if bounded is not None:
@@ -201,6 +193,44 @@ def _violated_clause(space: CS.ConfigurationSpace, values: dict[str, Any]) -> An
         if involved <= set(values) and clause.is_forbidden_value(values):
             return clause
     return None
+
+
+def _mapped(
+    config: MappingABC[str, Any], space: CS.ConfigurationSpace, mapping: Mapping
+) -> list[tuple[str, Any]]:
+    """(current name, value after the mapping's rename and transform) for each
+    value of a previous configuration that reaches the current space."""
+    result = []
+    for old_name, value in config.items():
+        name = mapping.renames.get(old_name, old_name)
+        if name not in space or (old_name != name and old_name not in mapping.renames):
+            continue
+        if old_name not in mapping.renames and old_name in mapping.renames.values():
+            continue  # another previous hyperparameter is renamed onto this name
+        if name in mapping.transforms:
+            value = mapping.transforms[name].apply(value)
+        result.append((name, _coerce(space[name], value)))
+    return result
+
+
+def names_beyond(
+    previous_space: CS.ConfigurationSpace,
+    current_space: CS.ConfigurationSpace,
+    configs: Sequence[MappingABC[str, Any]],
+    mapping: Mapping | None = None,
+) -> set[str]:
+    """Current names of the narrowed ranges (those ``project(..., clip=True)``
+    clips) that some of ``configs`` lie beyond."""
+    mapping = mapping or Mapping()
+    clippable = _overlapping(previous_space, current_space, mapping)
+    return {
+        name
+        for config in configs
+        for name, value in _mapped(config, current_space, mapping)
+        if name in clippable
+        and not current_space[name].legal_value(value)
+        and _nearest_bound(current_space[name], value) is not None
+    }
 
 
 def _overlapping(

@@ -35,8 +35,7 @@ from hptaa_lab.samplers import Proposal, Sampler, config_key
 from hptaa_lab.samplers._base import ModelSampler
 from hptaa_lab.samplers._tpe import _KDE
 from hptaa_lab.space import Mapping as SpaceMapping
-from hptaa_lab.space import Projection
-from hptaa_lab.space._encoding import FLOAT, INT, hp_kind
+from hptaa_lab.space import Projection, names_beyond
 from hptaa_lab.transfer._base import (
     PreviousTrials,
     TransferSampler,
@@ -797,54 +796,11 @@ def _worth_clipping(
     mapping: SpaceMapping | None,
 ) -> list[str]:
     """Current names of the narrowed ranges that some of the previous study's best
-    quarter of trials lie outside: the good region reached beyond the new bound,
-    so the trials there say where to look next to it. Where only poor trials lie
-    outside, they describe a region the adjustment cut away, and are dropped."""
-    mapping = mapping or SpaceMapping()
+    quarter of trials lie beyond: the good region reached past the new bound, so
+    the trials there say what works next to it. Where only poor trials lie beyond
+    it, they describe a region the adjustment cut away, and are dropped."""
     if not previous.values:
         return []
     order = np.argsort(previous.values, kind="stable")
     best = [previous.configs[i] for i in order[: max(1, math.ceil(0.25 * len(order)))]]
-    names = []
-    for old, value_of in _renamed_values(previous.space, space, mapping):
-        new = mapping.renames.get(old, old)
-        hp: Any = space[new]
-        if hp_kind(hp) not in (FLOAT, INT):
-            continue
-        outside = [
-            v
-            for config in best
-            if (v := value_of(config)) is not None and not hp.lower <= v <= hp.upper
-        ]
-        if outside:
-            names.append(new)
-    return names
-
-
-def _renamed_values(
-    previous_space: CS.ConfigurationSpace,
-    space: CS.ConfigurationSpace,
-    mapping: SpaceMapping,
-) -> list[tuple[str, Any]]:
-    """(previous name, function giving its transformed value in a previous
-    configuration, or None) for each previous numeric hyperparameter that
-    reaches the current space."""
-    result = []
-    for old in previous_space:
-        new = mapping.renames.get(old, old)
-        if new not in space or (
-            old not in mapping.renames and old in mapping.renames.values()
-        ):
-            continue
-        transform = mapping.transforms.get(new)
-
-        def value_of(
-            config: Mapping[str, Any], old: str = old, t: Any = transform
-        ) -> Any:
-            v = config.get(old)
-            if isinstance(v, bool) or not isinstance(v, int | float):
-                return None
-            return t.apply(v) if t is not None else v
-
-        result.append((old, value_of))
-    return result
+    return sorted(names_beyond(previous.space, space, best, mapping))

@@ -13,6 +13,7 @@ from hptaa_lab.space import (
     ValueTransform,
     as_space,
     build_space,
+    names_beyond,
     project,
     subspace,
 )
@@ -171,6 +172,28 @@ def test_clipped_lists_only_trials_whose_clipped_value_stays_active() -> None:
 
     assert result.configs == ({"opt": "sgd", "momentum": 0.5}, {"opt": "adam"})
     assert result.clipped == (0,)
+
+
+def test_names_beyond_lists_the_narrowed_ranges_some_configs_exceed() -> None:
+    """Check that names_beyond names each narrowed range (after renames) that a
+    configuration lies beyond, whatever else the configuration holds, and not a
+    range that moved away or a value that is merely no value of an int range."""
+    previous = as_space(
+        {"rounds": (1, 5000), "lr": (0.0, 1.0), "far": (0.0, 1.0), "depth": (1.0, 9.0)}
+    )
+    current = as_space(
+        {"n_rounds": (1, 1000), "lr": (0.0, 0.5), "far": (5.0, 6.0), "depth": (1, 9)}
+    )
+    rename = Mapping(renames={"rounds": "n_rounds"})
+    configs = [
+        {"rounds": 3000, "lr": 0.1, "far": 0.5, "depth": 2.5},
+        {"rounds": 10, "lr": 0.2, "far": 0.5, "depth": 3.0},
+    ]
+
+    assert names_beyond(previous, current, configs, rename) == {"n_rounds"}
+    assert names_beyond(previous, current, [{**configs[1], "lr": 0.9}], rename) == {
+        "lr"
+    }
 
 
 def test_added_filled_from_previous_fixed() -> None:
