@@ -79,37 +79,39 @@ def define_import(parser: argparse.ArgumentParser) -> None:
         "Import a previous study into the trial store, so that a new "
         "study can transfer from it (create_study(..., previous=NAME)). SOURCE is a "
         "CSV file with one trial per row (configuration columns and an objective "
-        "column) or an Optuna storage URL, whose COMPLETE trials are imported. "
+        "column), a Parquet file of the same layout, or an Optuna storage URL, "
+        "whose COMPLETE trials are imported. "
         "Without --space the search space is inferred and shown."
     )
     parser.add_argument(
-        "source", metavar="SOURCE", help="CSV file, or Optuna storage URL"
+        "source", metavar="SOURCE", help="CSV or Parquet file, or Optuna storage URL"
     )
     parser.add_argument("name", metavar="NAME", help="name of the new study")
     parser.add_argument(
         "--from",
         dest="kind",
-        choices=(_CSV, _OPTUNA),
+        choices=(_CSV, _PARQUET, _OPTUNA),
         default=None,
-        help="what SOURCE is (default: optuna for a URL, csv for a file)",
+        help="what SOURCE is (default: optuna for a URL, parquet for a .parquet "
+        "or .pq file, else csv)",
     )
     parser.add_argument(
         "--objective",
         default="value",
-        help="CSV: the column holding the objective value (value)",
+        help="CSV or Parquet: the column holding the objective value (value)",
     )
     parser.add_argument(
         "--columns",
         default=None,
         metavar="A,B,...",
-        help="CSV: the columns holding the configuration (default: the params_* "
+        help="CSV or Parquet: the configuration columns (default: the params_* "
         "columns if any, else every column but the objective)",
     )
     parser.add_argument(
         "--direction",
         choices=DIRECTIONS,
         default=None,
-        help="CSV: minimize or maximize the objective (minimize); an Optuna "
+        help="CSV or Parquet: minimize or maximize the objective (minimize); an Optuna "
         "study brings its own",
     )
     parser.add_argument(
@@ -179,9 +181,9 @@ def define_export(parser: argparse.ArgumentParser) -> None:
 
 def run_import(args: argparse.Namespace) -> int:
     """Handle ``hptaa import``; returns the exit status."""
-    from hptaa_lab.interop import import_csv, import_optuna
+    from hptaa_lab.interop import import_csv, import_optuna, import_parquet
 
-    kind = args.kind or (_OPTUNA if "://" in args.source else _CSV)
+    kind = args.kind or source_kind(args.source)
     space = read_space_file(args.space)
     if kind == _OPTUNA:
         if args.direction is not None or args.columns is not None:
@@ -201,7 +203,8 @@ def run_import(args: argparse.Namespace) -> int:
         columns = None
         if args.columns is not None:
             columns = [c.strip() for c in args.columns.split(",") if c.strip()]
-        result = import_csv(
+        read = import_parquet if kind == _PARQUET else import_csv
+        result = read(
             args.source,
             args.name,
             objective=args.objective,
@@ -213,6 +216,14 @@ def run_import(args: argparse.Namespace) -> int:
         )
     print(result.format())
     return 0
+
+
+def source_kind(source: str) -> str:
+    """What an import SOURCE is: "optuna" for a URL, "parquet" for a .parquet or
+    .pq file, else "csv"."""
+    if "://" in source:
+        return _OPTUNA
+    return _PARQUET if Path(source).suffix.lower() in _PARQUET_SUFFIXES else _CSV
 
 
 def _file_name(study: str) -> str:
@@ -270,13 +281,10 @@ def run_export(args: argparse.Namespace) -> int:
     print(f"exported study {args.study!r} to {path}")
     if args.space is not None:
         _write_space(store.get_study(args.study).space_json, args.space)
-        # hptaa import reads CSV files only.
-        back = (
-            f" (hptaa import {path} NAME --space {args.space} reads both back)"
-            if kind == _CSV
-            else ""
+        print(
+            f"wrote its search space to {args.space} (hptaa import {path} NAME "
+            f"--space {args.space} reads both back)"
         )
-        print(f"wrote its search space to {args.space}{back}")
     if store.get_study(args.study).direction == "maximize":
         # A table keeps no direction, and import minimizes by default.
         print(

@@ -128,6 +128,49 @@ def import_csv(
     )
 
 
+def import_parquet(
+    path: str | Path,
+    name: str,
+    *,
+    objective: str = "value",
+    columns: Sequence[str] | None = None,
+    space: CS.ConfigurationSpace | dict[str, Any] | None = None,
+    direction: str = "minimize",
+    store: TrialStore | str | None = None,
+    dry_run: bool = False,
+) -> ImportResult:
+    """Import a previous study from a Parquet file, one trial per row, as
+    :func:`import_csv` does (the layout :func:`export_parquet` writes).
+
+    Raises:
+        InteropError: pyarrow is not installed, the file cannot be read, a
+            column is missing, or cells are missing or unparsable; nothing is
+            imported.
+        StudyExistsError: A study called ``name`` exists.
+    """
+    import importlib.util
+
+    import pandas as pd
+
+    if importlib.util.find_spec("pyarrow") is None:
+        raise InteropError(
+            "Reading Parquet files needs the pyarrow package, an optional extra "
+            "of hptaa_lab: pip install 'hptaa_lab[parquet]'."
+        )
+    source = Path(path)
+    try:
+        frame = pd.read_parquet(source)
+    except (OSError, ValueError) as exc:
+        raise InteropError(
+            f"Cannot import {source}: it is not a readable Parquet file ({exc})."
+        ) from None
+    table = _from_frame(frame)
+    attrs = {"imported_from": "parquet", "path": str(source.absolute())}
+    return _import_table(
+        table, name, objective, columns, space, direction, store, dry_run, attrs
+    )
+
+
 def import_dataframe(
     frame: pd.DataFrame,
     name: str,
@@ -578,7 +621,13 @@ def _configurations(
                 continue  # a column whose inference failed (already reported)
             cell, column = column_cells[i], chosen.hyperparameters[name]
             if is_missing(cell):
-                if not space.parents_of[name]:
+                if space.parents_of[name]:
+                    continue  # inactive in this row
+                if None in getattr(space[name], "choices", ()):
+                    # None is one of the choices; a table writes it as an empty
+                    # cell (hptaa export does).
+                    config[name] = None
+                else:
                     problems.add(i, label, column, "missing value")
                 continue
             value, why = coerce_value(space[name], cell)

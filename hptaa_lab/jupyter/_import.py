@@ -13,14 +13,15 @@ __all__: list[str] = []
 
 
 @magic_arguments(name="hptaa import")
-@argument("source", help="a CSV file, or an Optuna storage URL with --from optuna")
+@argument("source", help="a CSV or Parquet file, or an Optuna storage URL")
 @argument("name", help="name of the new study in the trial store")
 @argument(
     "--from",
     dest="kind",
-    choices=("csv", "optuna"),
+    choices=("csv", "parquet", "optuna"),
     default=None,
-    help="source kind (default: optuna for a URL, else csv)",
+    help="source kind (default: optuna for a URL, parquet for a .parquet or .pq "
+    "file, else csv)",
 )
 @argument("--objective", default="value", help="CSV column of the objective value")
 @argument(
@@ -59,9 +60,9 @@ def _import_arguments(line: str) -> None:
 
 def _import(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> None:
     from hptaa_lab import interop
-    from hptaa_lab.interop._cli import read_space_file
+    from hptaa_lab.interop._cli import read_space_file, source_kind
 
-    kind = args.kind or ("optuna" if "://" in args.source else "csv")
+    kind = args.kind or source_kind(args.source)
     space = read_space_file(args.space)
     path = _sqlite_path(magics.store_url)
     if not args.yes and path is not None and not path.exists():
@@ -81,7 +82,8 @@ def _import(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> 
         )
     else:
         columns = args.columns.split(",") if args.columns else None
-        result = interop.import_csv(
+        read = interop.import_parquet if kind == "parquet" else interop.import_csv
+        result = read(
             args.source,
             args.name,
             objective=args.objective,

@@ -196,6 +196,12 @@ def test_export_with_space_round_trips_a_conditional_study(
     copy = load_study("copy", store=tmp_store_url)
     assert list(copy.space.values()) == list(study.space.values())
     assert [t.config for t in copy.trials] == [t.config for t in study.trials]
+    # Parquet reads back the same way.
+    assert _run(tmp_store_url, "export", "svm", "svm.parquet", "--space", "p.json") == 0
+    assert _run(tmp_store_url, "import", "svm.parquet", "pq", "--space", "p.json") == 0
+    parquet = load_study("pq", store=tmp_store_url)
+    assert [t.config for t in parquet.trials] == [t.config for t in study.trials]
+    assert parquet.record.attrs["imported_from"] == "parquet"
     with pytest.raises(InteropError, match=r"svm\.json exists"):
         _run(tmp_store_url, "export", "svm", "again.csv", "--space", "svm.json")
     assert not (tmp_path / "again.csv").exists()

@@ -154,6 +154,28 @@ def test_conditional_integer_column_is_written_without_decimals(
     assert [t.config for t in again] == configs
 
 
+def test_a_none_choice_survives_the_csv_round_trip(
+    tmp_path: Path, tmp_store_url: str
+) -> None:
+    """Check that a categorical whose choices include None (written as an empty
+    cell) imports back as None with the space, instead of a missing value."""
+    space = build_space({"class_weight": [None, "balanced"], "C": (0.01, 1.0)})
+    configs = [{"class_weight": None, "C": 0.1}, {"class_weight": "balanced", "C": 0.5}]
+    with TrialStore(tmp_store_url) as opened:
+        opened.import_study(
+            StudyRecord("lr", space_to_json(space)),
+            [
+                TrialRecord(i, c, TrialState.COMPLETE, value=0.5)
+                for i, c in enumerate(configs)
+            ],
+        )
+        path = export_csv("lr", tmp_path / "lr.csv", store=opened)
+        import_csv(path, "lr-again", space=space, store=opened)
+        again = opened.get_trials("lr-again")
+
+    assert [t.config for t in again] == configs
+
+
 def test_parquet_export_reads_back_as_the_dataframe(
     tmp_path: Path, store: TrialStore
 ) -> None:
