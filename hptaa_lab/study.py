@@ -239,8 +239,21 @@ class Study:
         return finished
 
     def _catch_up(self) -> None:
-        """Take in the results of the trials another process was running when
-        this study was loaded, as they finish."""
+        """Take in the trials other processes (or Study objects) run on this
+        study: the ones they start count as pending, and their results are told to
+        the sampler as they finish."""
+        # Numbers are given in order, so every trial this Study does not know
+        # yet comes after its first unknown number.
+        first = 0
+        while first in self._trials:
+            first += 1
+        for stored in self.store.get_trials(self.name, offset=first):
+            if stored.number not in self._trials:
+                self._trials[stored.number] = stored
+                if stored.state == TrialState.RUNNING:
+                    self._foreign.add(stored.number)
+                else:
+                    self._restore(stored)
         if not self._foreign:
             return
         finished = (TrialState.COMPLETE, TrialState.FAIL)
@@ -249,9 +262,13 @@ class Study:
                 continue
             self._foreign.discard(stored.number)
             self._trials[stored.number] = stored
-            ok = stored.state == TrialState.COMPLETE
-            value = self.loss(_value(stored)) if ok else None
-            self.sampler.restore(stored.config, value, stored.proposed_by)
+            self._restore(stored)
+
+    def _restore(self, stored: TrialRecord) -> None:
+        """Tell the sampler a finished trial this Study did not run."""
+        ok = stored.state == TrialState.COMPLETE
+        value = self.loss(_value(stored)) if ok else None
+        self.sampler.restore(stored.config, value, stored.proposed_by)
 
     def stop(self) -> None:
         """Ask a running :meth:`optimize` to stop: in-process, after the trial in
@@ -595,8 +612,8 @@ def _warn_about_running(name: str, check: RunningCheck) -> None:
         who = "this process" if here else f"another process ({owner})"
         logger.warning(
             "study %s is still being run by %s: its trial(s) %s stay RUNNING and "
-            "count as pending here. Trials it starts from now on are not seen by "
-            "this Study; load the study again once that run has ended.",
+            "count as pending here, as do the trials it starts from now on; each "
+            "result is taken in as it finishes.",
             name,
             who,
             _numbers(numbers),

@@ -746,3 +746,26 @@ def test_create_study_refuses_a_bad_seed_before_storing_anything(
 
     assert store.list_studies() == []
     create_study("v1", SPACE, store=store, seed=0)
+
+
+def test_a_study_takes_in_trials_another_study_object_starts_later(
+    tmp_path: Path,
+) -> None:
+    """Check that a Study sees the trials another Study (another process, as far
+    as it can tell) starts on the same study after it was created: a trial in
+    flight there counts as pending here, and its result reaches this sampler
+    once it finishes."""
+    url = f"sqlite:///{tmp_path / 'both.db'}"
+    first = create_study("shared", {"a": [0, 1]}, sampler="random", store=url, seed=0)
+    second = load_study("shared", store=url, seed=0)
+
+    theirs = second.ask()
+    mine = first.ask()
+
+    assert mine.config["a"] == 1 - theirs.config["a"]
+    assert [t.number for t in first.trials] == [theirs.number, mine.number]
+    second.tell(theirs, 0.25)
+    first.tell(mine, 0.5)
+    first.ask()
+    assert first.trials[theirs.number].value == 0.25
+    assert first.sampler.n_observed == 2
