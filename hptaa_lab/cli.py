@@ -41,7 +41,7 @@ class DeferredSubcommand:
 #: The subcommands after ``diff``, in the order ``hptaa --help`` lists them.
 DEFERRED_SUBCOMMANDS = {
     "import": DeferredSubcommand(
-        "import a previous study from a CSV file or an Optuna storage",
+        "import a previous study from a CSV or Parquet file or an Optuna storage",
         "hptaa_lab.interop._cli:define_import",
     ),
     "export": DeferredSubcommand(

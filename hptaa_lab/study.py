@@ -20,10 +20,12 @@ from hptaa_lab.samplers import names as sampler_names
 from hptaa_lab.space import Mapping as SpaceMapping
 from hptaa_lab.space import as_mapping, as_space, space_from_json, space_to_json
 from hptaa_lab.store import (
+    Liveness,
     RunningCheck,
     TrialOwner,
     TrialStore,
     check_study_name,
+    liveness,
     this_process,
 )
 from hptaa_lab.transfer import PreviousTrials, make_transfer
@@ -88,6 +90,8 @@ class Study:
         self._trials: dict[int, TrialRecord] = {t.number: t for t in trials}
         # RUNNING when loaded: another process (or Study) runs them.
         self._foreign = {t.number for t in trials if t.state == TrialState.RUNNING}
+        # Foreign trials whose process ended: never finished, no longer pending.
+        self._abandoned: set[int] = set()
         self._lock = threading.RLock()
         self._stop = threading.Event()
 
@@ -161,7 +165,9 @@ class Study:
         with self._lock:
             self._catch_up()
             pending = [
-                t.config for t in self._trials.values() if t.state == TrialState.RUNNING
+                t.config
+                for t in self._trials.values()
+                if t.state == TrialState.RUNNING and t.number not in self._abandoned
             ]
             proposal = self.sampler.ask(pending)
             trial = self.store.start_trial(
@@ -257,12 +263,22 @@ class Study:
         if not self._foreign:
             return
         finished = (TrialState.COMPLETE, TrialState.FAIL)
-        for stored in self.store.get_trials(self.name, states=finished):
-            if stored.number not in self._foreign:
-                continue
+        for stored in self.store.get_trials(
+            self.name, states=finished, numbers=self._foreign
+        ):
             self._foreign.discard(stored.number)
             self._trials[stored.number] = stored
             self._restore(stored)
+        # A trial whose process ended will not finish: it is no longer pending
+        # here (load_study marks it failed in the store).
+        for number, owner in self.store.running_owners(self.name).items():
+            if (
+                number in self._foreign
+                and owner is not None
+                and liveness(owner) is Liveness.GONE
+            ):
+                self._foreign.discard(number)
+                self._abandoned.add(number)
 
     def _restore(self, stored: TrialRecord) -> None:
         """Tell the sampler a finished trial this Study did not run."""

@@ -769,3 +769,34 @@ def test_a_study_takes_in_trials_another_study_object_starts_later(
     first.ask()
     assert first.trials[theirs.number].value == 0.25
     assert first.sampler.n_observed == 2
+
+
+def test_a_trial_whose_process_ended_stops_being_pending(tmp_path: Path) -> None:
+    """Check that a trial another Study started counts as pending only while its
+    process runs: once that process is gone (killed before its tell), the open
+    Study may propose its configuration again, and the store is left as it is."""
+    import sqlalchemy as sa
+
+    from hptaa_lab.store._schema import trials as trials_table
+
+    url = f"sqlite:///{tmp_path / 'gone.db'}"
+    first = create_study("gone", {"a": [0, 1]}, sampler="random", store=url, seed=0)
+    other = load_study("gone", store=url, seed=1)
+    theirs = other.ask()
+    assert first.ask().config["a"] == 1 - theirs.config["a"]  # theirs is pending
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait(30)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:  # the trial's process is now one that ended
+        conn.execute(
+            sa.update(trials_table)
+            .where(trials_table.c.number == theirs.number)
+            .values(owner_pid=child.pid, owner_start=None)
+        )
+    engine.dispose()
+
+    proposals = {first.ask().config["a"] for _ in range(4)}
+
+    assert theirs.config["a"] in proposals
+    stored = first.store.get_trials("gone", numbers=[theirs.number])
+    assert [t.state for t in stored] == [TrialState.RUNNING]

@@ -158,13 +158,18 @@ def import_parquet(
             "of hptaa_lab: pip install 'hptaa_lab[parquet]'."
         )
     source = Path(path)
+    if not source.exists():
+        raise InteropError(
+            f"Cannot import {source}: no such file. Check the path (relative paths "
+            f"start at {Path.cwd()})."
+        )
     try:
         frame = pd.read_parquet(source)
     except (OSError, ValueError) as exc:
         raise InteropError(
             f"Cannot import {source}: it is not a readable Parquet file ({exc})."
         ) from None
-    table = _from_frame(frame)
+    table = _from_frame(frame, source=str(source))
     attrs = {"imported_from": "parquet", "path": str(source.absolute())}
     return _import_table(
         table, name, objective, columns, space, direction, store, dry_run, attrs
@@ -306,7 +311,9 @@ def _table_of(source: Any) -> _Table:
     return _from_frame(source)
 
 
-def _from_frame(frame: Any) -> _Table:
+def _from_frame(frame: Any, source: str = "the DataFrame") -> _Table:
+    """A table from a DataFrame; ``source`` names it in messages (a file it
+    was read from, whose rows are then labelled by number from 0)."""
     import pandas as pd
 
     if not isinstance(frame, pd.DataFrame):
@@ -317,7 +324,7 @@ def _from_frame(frame: Any) -> _Table:
     labels = [f"row {plain(index)!r}" for index in frame.index]
     row_attrs = [{"dataframe_row": _json_label(index)} for index in frame.index]
     renamed = frame.rename(columns=str).reset_index(drop=True)
-    return _Table(renamed, labels, "the DataFrame", row_attrs)
+    return _Table(renamed, labels, source, row_attrs)
 
 
 def _json_label(index: Any) -> Any:
@@ -451,6 +458,10 @@ def _rows_to_import(table: _Table, chosen: _Columns) -> tuple[list[int], int]:
 # -- the search space --------------------------------------------------------
 
 
+_CELL_TYPES = (str, bool, int, float)
+"""What an inferred hyperparameter's values may be."""
+
+
 def _reading(cell: Any) -> Any:
     """What a cell holds: a bool, int, float or text (text is parsed)."""
     value = plain(cell)
@@ -475,6 +486,16 @@ def _infer(
         readings = [_reading(cells[i]) for i in rows if not is_missing(cells[i])]
         if not readings:
             problems.add(-1, "every row", column, "no value at all")
+            continue
+        odd = next((r for r in readings if not isinstance(r, _CELL_TYPES)), None)
+        if odd is not None:
+            problems.add(
+                -1,
+                "every row",
+                column,
+                f"holds {type(odd).__name__} values, which a search space cannot "
+                "hold; leave the column out with columns= (--columns), or convert it",
+            )
             continue
         space.add(_infer_one(name, readings))
     return space
@@ -616,18 +637,17 @@ def _configurations(
     for i in rows:
         label, n_before = table.labels[i], len(problems)
         config: dict[str, Any] = dict(constants)
+        maybe_none: list[str] = []
         for name, column_cells in cells.items():
             if name not in space:
                 continue  # a column whose inference failed (already reported)
             cell, column = column_cells[i], chosen.hyperparameters[name]
             if is_missing(cell):
-                if space.parents_of[name]:
-                    continue  # inactive in this row
                 if None in getattr(space[name], "choices", ()):
                     # None is one of the choices; a table writes it as an empty
-                    # cell (hptaa export does).
-                    config[name] = None
-                else:
+                    # cell (hptaa export does). Dropped below where inactive.
+                    maybe_none.append(name)
+                elif not space.parents_of[name]:
                     problems.add(i, label, column, "missing value")
                 continue
             value, why = coerce_value(space[name], cell)
@@ -637,6 +657,12 @@ def _configurations(
                 problems.add(i, label, column, why)
             config[name] = value
 
+        for name in maybe_none:
+            # None where the hyperparameter is active, nothing where it is not.
+            if not space.parents_of[name] or not check_configuration(
+                space, {**config, name: None}
+            ):
+                config[name] = None
         if len(problems) == n_before:
             why = check_configuration(space, config)
             if why:

@@ -1,4 +1,5 @@
-"""``%hptaa import``: bring a previous study in from a CSV file or an Optuna storage."""
+"""``%hptaa import``: bring a previous study in from a CSV or Parquet file or an
+Optuna storage."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ __all__: list[str] = []
     "would be imported, and write nothing",
 )
 def _import_arguments(line: str) -> None:
-    """Import a previous study from a CSV file or an Optuna storage.
+    """Import a previous study from a CSV or Parquet file or an Optuna storage.
 
     Without --yes this is a dry run: it shows the search space (inferred unless the
     source defines it) and how many trials would be imported, so you can check
@@ -102,5 +103,5 @@ register_command(
     "import",
     _import_arguments,
     _import,
-    summary="import a previous study from a CSV file or an Optuna storage",
+    summary="import a previous study from a CSV or Parquet file or an Optuna storage",
 )

@@ -626,6 +626,7 @@ class TrialStore:
         states: Iterable[TrialState] | None = None,
         offset: int = 0,
         limit: int | None = None,
+        numbers: Iterable[int] | None = None,
     ) -> list[TrialRecord]:
         """Return a study's trials ordered by number.
 
@@ -634,6 +635,7 @@ class TrialStore:
             states: Keep only trials in these states; None keeps all.
             offset: Skip this many trials (after filtering).
             limit: Return at most this many trials; None for all.
+            numbers: Keep only the trials with these numbers; None keeps all.
 
         Raises:
             StudyNotFoundError: No such study.
@@ -652,6 +654,8 @@ class TrialStore:
             )
             if wanted is not None:
                 stmt = stmt.where(trials.c.state.in_(wanted))
+            if numbers is not None:
+                stmt = stmt.where(trials.c.number.in_([int(n) for n in numbers]))
             stmt = stmt.order_by(trials.c.number).offset(offset).limit(limit)
             rows = conn.execute(stmt).all()
         return [_trial_from_row(row) for row in rows]

@@ -176,6 +176,30 @@ def test_a_none_choice_survives_the_csv_round_trip(
     assert [t.config for t in again] == configs
 
 
+def test_a_none_choice_of_a_conditional_hyperparameter_round_trips(
+    tmp_path: Path, tmp_store_url: str
+) -> None:
+    """Check that an empty cell of a conditional hyperparameter whose choices
+    include None imports as None where it is active, and as nothing where not."""
+    space = build_space(
+        {"k": ["p", "q"], "a": {"choices": [None, "x"], "if": {"k": "p"}}}
+    )
+    configs = [{"k": "p", "a": None}, {"k": "q"}, {"k": "p", "a": "x"}]
+    with TrialStore(tmp_store_url) as opened:
+        opened.import_study(
+            StudyRecord("c", space_to_json(space)),
+            [
+                TrialRecord(i, c, TrialState.COMPLETE, value=0.5)
+                for i, c in enumerate(configs)
+            ],
+        )
+        path = export_csv("c", tmp_path / "c.csv", store=opened)
+        import_csv(path, "c-again", space=space, store=opened)
+        again = opened.get_trials("c-again")
+
+    assert [t.config for t in again] == configs
+
+
 def test_parquet_export_reads_back_as_the_dataframe(
     tmp_path: Path, store: TrialStore
 ) -> None:

@@ -472,3 +472,21 @@ def test_full_precision_values_stay_inside_the_inferred_range(
     frame.to_csv(path, index=False)
     result = import_csv(path, "full-precision", store=store)
     assert result.n_trials == 3
+
+
+def test_a_column_of_times_is_a_problem_not_a_crash(store: TrialStore) -> None:
+    """Check that inferring a space from a column a search space cannot hold
+    (timestamps) names the column and how to leave it out."""
+    frame = pd.DataFrame(
+        {
+            "lr": [0.1, 0.2],
+            "when": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+            "value": [0.5, 0.4],
+        }
+    )
+
+    with pytest.raises(
+        InteropError, match=r"'when'.*holds Timestamp values.*--columns"
+    ):
+        import_dataframe(frame, "t", store=store)
+    assert import_dataframe(frame, "t", columns=["lr"], store=store).n_trials == 2
