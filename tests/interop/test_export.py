@@ -6,6 +6,7 @@ import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -154,48 +155,41 @@ def test_conditional_integer_column_is_written_without_decimals(
     assert [t.config for t in again] == configs
 
 
+@pytest.mark.parametrize(
+    ("space", "configs"),
+    [
+        (
+            {"class_weight": [None, "balanced"], "C": (0.01, 1.0)},
+            [{"class_weight": None, "C": 0.1}, {"class_weight": "balanced", "C": 0.5}],
+        ),
+        (
+            {"k": ["p", "q"], "a": {"choices": [None, "x"], "if": {"k": "p"}}},
+            [{"k": "p", "a": None}, {"k": "q"}, {"k": "p", "a": "x"}],
+        ),
+    ],
+    ids=["plain", "conditional"],
+)
 def test_a_none_choice_survives_the_csv_round_trip(
-    tmp_path: Path, tmp_store_url: str
+    tmp_path: Path,
+    tmp_store_url: str,
+    space: dict[str, Any],
+    configs: list[dict[str, Any]],
 ) -> None:
     """Check that a categorical whose choices include None (written as an empty
-    cell) imports back as None with the space, instead of a missing value."""
-    space = build_space({"class_weight": [None, "balanced"], "C": (0.01, 1.0)})
-    configs = [{"class_weight": None, "C": 0.1}, {"class_weight": "balanced", "C": 0.5}]
+    cell) imports back as None with the space, instead of a missing value; a
+    conditional one as None where it is active and as nothing where it is not."""
+    built = build_space(space)
     with TrialStore(tmp_store_url) as opened:
         opened.import_study(
-            StudyRecord("lr", space_to_json(space)),
+            StudyRecord("lr", space_to_json(built)),
             [
                 TrialRecord(i, c, TrialState.COMPLETE, value=0.5)
                 for i, c in enumerate(configs)
             ],
         )
         path = export_csv("lr", tmp_path / "lr.csv", store=opened)
-        import_csv(path, "lr-again", space=space, store=opened)
+        import_csv(path, "lr-again", space=built, store=opened)
         again = opened.get_trials("lr-again")
-
-    assert [t.config for t in again] == configs
-
-
-def test_a_none_choice_of_a_conditional_hyperparameter_round_trips(
-    tmp_path: Path, tmp_store_url: str
-) -> None:
-    """Check that an empty cell of a conditional hyperparameter whose choices
-    include None imports as None where it is active, and as nothing where not."""
-    space = build_space(
-        {"k": ["p", "q"], "a": {"choices": [None, "x"], "if": {"k": "p"}}}
-    )
-    configs = [{"k": "p", "a": None}, {"k": "q"}, {"k": "p", "a": "x"}]
-    with TrialStore(tmp_store_url) as opened:
-        opened.import_study(
-            StudyRecord("c", space_to_json(space)),
-            [
-                TrialRecord(i, c, TrialState.COMPLETE, value=0.5)
-                for i, c in enumerate(configs)
-            ],
-        )
-        path = export_csv("c", tmp_path / "c.csv", store=opened)
-        import_csv(path, "c-again", space=space, store=opened)
-        again = opened.get_trials("c-again")
 
     assert [t.config for t in again] == configs
 
