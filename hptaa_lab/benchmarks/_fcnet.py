@@ -145,15 +145,8 @@ def fcn_b(task: str) -> Benchmark:
     Returns:
         The benchmark.
     """
-    shared = [
-        "batch_size",
-        "dropout_1",
-        "dropout_2",
-        "init_lr",
-        "n_units_1",
-        "n_units_2",
-    ]
     added = {"activation_fn_1": "tanh", "activation_fn_2": "tanh"}
+    shared = [name for name in ALL_BUT_SCHEDULE if name not in added]
     previous_space = _space("FCN-B previous", shared)
     current_space = _space("FCN-B current", [*added, *shared], defaults=added)
     return Benchmark(
