@@ -363,3 +363,22 @@ def study_record(
         direction=direction,
         attrs=dict(attrs),
     )
+
+
+def require_pyarrow(doing: str) -> None:
+    """Refuse Parquet work without pyarrow; ``doing`` is "Reading" or "Writing"."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyarrow") is None:
+        raise InteropError(
+            f"{doing} Parquet files needs the pyarrow package, an optional extra "
+            "of hptaa_lab: pip install 'hptaa_lab[parquet]'."
+        )
+
+
+def no_such_file(path: Path) -> InteropError:
+    """The error for an import source that does not exist."""
+    return InteropError(
+        f"Cannot import {path}: no such file. Check the path (relative paths "
+        f"start at {Path.cwd()})."
+    )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hptaa_lab.interop._common import InteropError, is_missing, study_and_store
+from hptaa_lab.interop._common import (
+    InteropError,
+    is_missing,
+    require_pyarrow,
+    study_and_store,
+)
 from hptaa_lab.interop._tables import PARAMS_PREFIX
 from hptaa_lab.records import trials_frame
 from hptaa_lab.space import space_from_json
@@ -110,11 +114,7 @@ def export_parquet(
         StudyNotFoundError: No such study.
         InteropError: pyarrow is not installed, or the file cannot be written.
     """
-    if importlib.util.find_spec("pyarrow") is None:
-        raise InteropError(
-            "Writing Parquet files needs the pyarrow package, an optional extra "
-            "of hptaa_lab: pip install 'hptaa_lab[parquet]'."
-        )
+    require_pyarrow("Writing")
 
     frame = export_dataframe(study, store=store)
     for column in frame.columns:

@@ -24,7 +24,9 @@ from hptaa_lab.interop._common import (
     coerce_value,
     given_space,
     is_missing,
+    no_such_file,
     plain,
+    require_pyarrow,
     study_record,
     write_import,
 )
@@ -148,21 +150,12 @@ def import_parquet(
             imported.
         StudyExistsError: A study called ``name`` exists.
     """
-    import importlib.util
-
     import pandas as pd
 
-    if importlib.util.find_spec("pyarrow") is None:
-        raise InteropError(
-            "Reading Parquet files needs the pyarrow package, an optional extra "
-            "of hptaa_lab: pip install 'hptaa_lab[parquet]'."
-        )
+    require_pyarrow("Reading")
     source = Path(path)
     if not source.exists():
-        raise InteropError(
-            f"Cannot import {source}: no such file. Check the path (relative paths "
-            f"start at {Path.cwd()})."
-        )
+        raise no_such_file(source)
     try:
         frame = pd.read_parquet(source)
     except (OSError, ValueError) as exc:
@@ -259,10 +252,7 @@ def _read_csv(path: Path) -> _Table:
                 index_col=False,
             )
     except FileNotFoundError:
-        raise InteropError(
-            f"Cannot import {path}: no such file. Check the path (relative paths "
-            f"start at {Path.cwd()})."
-        ) from None
+        raise no_such_file(path) from None
     except pd.errors.EmptyDataError:
         raise InteropError(
             f"Cannot import {path}: the file is empty. Expected a header row of "
