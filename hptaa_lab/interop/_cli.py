@@ -270,6 +270,8 @@ def run_export(args: argparse.Namespace) -> int:
     if args.space is not None:
         _check_space_target(args.space, output)
     for target in (output, args.space):
+        if target is not None and Path(target).is_dir():
+            raise InteropError(f"{target} is a folder; give a file name.")
         if target is not None and Path(target).exists() and not args.force:
             # Two study names can also share a file name ('a/b' and 'a_b').
             raise InteropError(

@@ -149,11 +149,16 @@ class Problems:
 
 
 def plain(value: Any) -> Any:
-    """Turn a numpy scalar into the matching Python value."""
+    """Turn a numpy scalar into the matching Python value; anything else (an
+    array of a list column, say) stays as it is."""
     item = getattr(value, "item", None)
-    if callable(item) and not isinstance(value, str | bytes):
+    if callable(item) and not isinstance(value, str | bytes) and _is_scalar(value):
         return item()
     return value
+
+
+def _is_scalar(value: Any) -> bool:
+    return getattr(value, "ndim", 0) == 0
 
 
 def is_missing(value: Any) -> bool:

@@ -448,8 +448,12 @@ def _rows_to_import(table: _Table, chosen: _Columns) -> tuple[list[int], int]:
 # -- the search space --------------------------------------------------------
 
 
-_CELL_TYPES = (str, bool, int, float)
-"""What an inferred hyperparameter's values may be."""
+def _storable(reading: Any) -> bool:
+    """Whether an inferred hyperparameter can hold a reading: text, a bool, a
+    float, or an int within 64 bits."""
+    if isinstance(reading, bool | str | float):
+        return True
+    return isinstance(reading, int) and -(2**63) <= reading < 2**63
 
 
 def _reading(cell: Any) -> Any:
@@ -477,14 +481,19 @@ def _infer(
         if not readings:
             problems.add(-1, "every row", column, "no value at all")
             continue
-        odd = next((r for r in readings if not isinstance(r, _CELL_TYPES)), None)
+        odd = next((r for r in readings if not _storable(r)), None)
         if odd is not None:
+            what = (
+                "integers beyond 64 bits"
+                if isinstance(odd, int)
+                else (f"{type(odd).__name__} values")
+            )
             problems.add(
                 -1,
                 "every row",
                 column,
-                f"holds {type(odd).__name__} values, which a search space cannot "
-                "hold; leave the column out with columns= (--columns), or convert it",
+                f"holds {what}, which a search space cannot hold; leave the column "
+                "out with columns= (--columns), or convert it",
             )
             continue
         space.add(_infer_one(name, readings))

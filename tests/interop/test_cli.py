@@ -213,6 +213,9 @@ def test_export_with_space_round_trips_a_conditional_study(
     with pytest.raises(InteropError, match="its folder does not exist"):
         _run(tmp_store_url, "export", "svm", "t.csv", "--space", "nodir/sp.json")
     assert not (tmp_path / "same.csv").exists() and not (tmp_path / "t.csv").exists()
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(InteropError, match="folder is a folder; give a file name"):
+        _run(tmp_store_url, "export", "svm", "folder", "--force")
 
 
 def test_export_of_a_maximized_study_says_how_to_import_it(

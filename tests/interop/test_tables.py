@@ -490,3 +490,9 @@ def test_a_column_of_times_is_a_problem_not_a_crash(store: TrialStore) -> None:
     ):
         import_dataframe(frame, "t", store=store)
     assert import_dataframe(frame, "t", columns=["lr"], store=store).n_trials == 2
+    # Lists (a Parquet list column) and ints beyond 64 bits are refused the same way.
+    odd = pd.DataFrame({"l": [[1, 2], [2]], "big": [2**70, 1], "value": [0.5, 0.4]})
+    with pytest.raises(InteropError) as info:
+        import_dataframe(odd, "odd", store=store)
+    assert "'l': holds list values" in str(info.value)
+    assert "'big': holds integers beyond 64 bits" in str(info.value)
