@@ -214,7 +214,15 @@ class Mapping:
                     f"The transform of {name!r} scales values, but {name!r} is {kind}; "
                     "give a value map (ValueTransform(values={...})) instead."
                 )
+            source = _renamed_from(name, self.renames, previous_space)
             for before, after in (transform.values or {}).items():
+                if source is not None and not _legal(previous_space[source], before):
+                    raise MappingError(
+                        f"The value map of {name!r} maps {before!r}, which is not a "
+                        f"value of {source!r} in the previous space "
+                        f"({previous_space[source]}); its keys are previous values."
+                        + _json_key_hint(before, previous_space[source])
+                    )
                 try:
                     legal = bool(current_space[name].legal_value(after))
                 except (TypeError, ValueError):
@@ -401,6 +409,30 @@ def mapped_range(
         float(transform.apply(float(v))) for v in (previous.lower, previous.upper)
     )
     return low, high
+
+
+def _renamed_from(
+    name: str, renames: dict[str, str], previous_space: CS.ConfigurationSpace
+) -> str | None:
+    """The previous hyperparameter whose values reach current ``name``, if any."""
+    for old, new in renames.items():
+        if new == name:
+            return old
+    return name if name in previous_space and name not in renames else None
+
+
+def _json_key_hint(key: Any, previous: Any) -> str:
+    """Advice for a value map key that is the text of a non-text previous value
+    (JSON object keys are always strings)."""
+    if not isinstance(key, str):
+        return ""
+    values = _choices(previous) if not hasattr(previous, "lower") else []
+    if any(not isinstance(v, str) and key in (str(v), json.dumps(v)) for v in values):
+        return (
+            " JSON object keys are always text: to map numbers or bools, give the "
+            'value map as a list of pairs, e.g. {"values": [[16, 32]]}.'
+        )
+    return ""
 
 
 def _choices(hp: Any) -> list[Any]:

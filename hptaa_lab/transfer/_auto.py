@@ -245,8 +245,8 @@ class Auto(TransferSampler):
         self.clip = clip
         if self.projection.clipped:
             logger.info(
-                "%s: kept %d previous trial(s) outside a narrowed range, with the "
-                "value moved to the nearest bound",
+                "%s: kept %d previous trial(s) outside a narrowed or shifted range, "
+                "with the value moved to the nearest bound",
                 self.name,
                 len(self.projection.clipped),
             )

@@ -285,6 +285,33 @@ def test_value_map_onto_a_value_the_current_space_lacks_is_refused() -> None:
     good.validate(before, current)
 
 
+def test_value_map_key_that_is_no_previous_value_is_refused() -> None:
+    """Check that a value map key matching no previous value (a typo, or a number
+    that JSON turned into text) is refused with advice, instead of never applying;
+    the list-of-pairs form of the same map passes."""
+    before = build_space({"units": [16, 32, 64], "act": ["relu", "tanh"]})
+    current = build_space({"units": [32, 64, 128], "act": ["relu", "gelu"]})
+    from_json = Mapping.from_dict({"transforms": {"units": {"values": {"16": 32}}}})
+    with pytest.raises(
+        MappingError, match=r"maps '16', which is not a value of 'units'"
+    ):
+        from_json.validate(before, current)
+    with pytest.raises(MappingError, match=r"list of pairs"):
+        from_json.validate(before, current)
+    typo = Mapping(transforms={"act": ValueTransform(values={"tahn": "gelu"})})
+    with pytest.raises(MappingError, match="not a value of 'act' in the previous"):
+        typo.validate(before, current)
+    pairs = Mapping.from_dict({"transforms": {"units": {"values": [[16, 32]]}}})
+    pairs.validate(before, current)
+    renamed = build_space({"width": [16, 32, 64], "act": ["relu", "tanh"]})
+    onto = Mapping(
+        renames={"width": "units"},
+        transforms={"units": ValueTransform(values={"17": 32})},
+    )
+    with pytest.raises(MappingError, match="not a value of 'width'"):
+        onto.validate(renamed, current)
+
+
 @pytest.mark.parametrize(
     ("transform", "message"),
     [
