@@ -11,8 +11,15 @@ from typing import Any
 
 import ConfigSpace as CS
 
-from hptaa_lab.space._encoding import FLOAT, INT, Encoder, hp_kind
-from hptaa_lab.space._mapping import Mapping, mapped_range
+from hptaa_lab.space._encoding import (
+    CATEGORICAL,
+    FLOAT,
+    INT,
+    ORDINAL,
+    Encoder,
+    hp_kind,
+)
+from hptaa_lab.space._mapping import Mapping, _kept, mapped_range
 
 __all__ = ["Projection", "names_beyond", "project", "subspace"]
 
@@ -35,6 +42,9 @@ class Projection:
             survive.
         clipped: Previous trial numbers kept by moving a value outside its
             current range to the nearest bound (``project(..., clip=True)``).
+        forgotten: (previous trial number, current name) for each value that is
+            no longer a current choice and was left unknown, keeping its trial
+            (``project(..., forget=True)``).
         shared: Current names of hyperparameters present in both spaces.
         only_new: Hyperparameters only in the current space.
         only_old: Hyperparameters only in the previous space.
@@ -46,6 +56,7 @@ class Projection:
     exact: tuple[bool, ...]
     dropped: tuple[tuple[int, str], ...] = field(default=())
     clipped: tuple[int, ...] = ()
+    forgotten: tuple[tuple[int, str], ...] = ()
     shared: tuple[str, ...] = ()
     only_new: tuple[str, ...] = ()
     only_old: tuple[str, ...] = ()
@@ -60,9 +71,14 @@ class Projection:
         i = min(range(len(self.values)), key=self.values.__getitem__)
         return self.configs[i], self.values[i]
 
-    def ranked(self) -> list[int]:
-        """Indices of the projected trials, best first."""
-        return sorted(range(len(self.values)), key=self.values.__getitem__)
+    def ranked(self, whole_first: bool = False) -> list[int]:
+        """Indices of the projected trials, best first; with ``whole_first``, the
+        trials with a forgotten value come after all the others."""
+        partial = {number for number, _ in self.forgotten} if whole_first else set()
+        return sorted(
+            range(len(self.values)),
+            key=lambda i: (self.numbers[i] in partial, self.values[i]),
+        )
 
 
 def project(
@@ -74,6 +90,7 @@ def project(
     numbers: Sequence[int] | None = None,
     *,
     clip: bool | Collection[str] = False,
+    forget: bool = False,
 ) -> Projection:
     """Project previous configurations into the current search space.
 
@@ -97,6 +114,12 @@ def project(
             it are often most of the previous study and its best ones. True for
             every range that overlaps its previous one, or the current names of
             the ranges to clip.
+        forget: Keep a trial whose categorical or ordinal value is no longer a
+            current choice (a removed choice), with that value unknown, instead of
+            dropping it (the paper drops it). After a choice was removed from
+            several hyperparameters (an operation from every edge of a cell),
+            most trials used it somewhere; their other values still say which
+            configurations were good.
 
     Returns:
         The Projection.
@@ -116,14 +139,22 @@ def project(
     kept: list[tuple[dict[str, Any], float, int, bool]] = []
     dropped: list[tuple[int, str]] = []
     clipped: list[int] = []
+    forgotten: list[tuple[int, str]] = []
+    forgettable = (
+        _choice_names(previous_space, current_space, mapping) if forget else set()
+    )
     for config, value, number in zip(configs, values, numbers, strict=True):
         moved: list[str] = []
-        result = _project_one(config, current_space, encoder, mapping, clippable, moved)
+        lost: list[str] = []
+        result = _project_one(
+            config, current_space, encoder, mapping, clippable, moved, forgettable, lost
+        )
         if isinstance(result, str):
             dropped.append((number, result))
             continue
         if any(name in result for name in moved):  # not if it became inactive
             clipped.append(number)
+        forgotten.extend((number, name) for name in lost)
         exact = all(
             config.get(name) == fixed for name, fixed in mapping.current_fixed.items()
         )
@@ -143,6 +174,7 @@ def project(
         exact=tuple(k[3] for k in kept),
         dropped=tuple(dropped),
         clipped=tuple(clipped),
+        forgotten=tuple(forgotten),
         shared=shared,
         only_new=only_new,
         only_old=only_old,
@@ -156,10 +188,14 @@ def _project_one(
     mapping: Mapping,
     clippable: Collection[str] = (),
     clipped: list[str] | None = None,
+    forgettable: Collection[str] = (),
+    forgotten: list[str] | None = None,
 ) -> dict[str, Any] | str:
     """The projected configuration, or the reason the trial is dropped. Values
     of ``clippable`` hyperparameters outside their current range move to the
-    nearest bound, and their names are appended to ``clipped``."""
+    nearest bound, and their names are appended to ``clipped``; values of
+    ``forgettable`` ones that are no current choice are left out (unknown), and
+    their names are appended to ``forgotten``."""
     values: dict[str, Any] = {}
     for name, value in _mapped(config, space, mapping):
         if name in clippable and not space[name].legal_value(value):
@@ -168,6 +204,10 @@ def _project_one(
                 value = bounded
                 if clipped is not None:
                     clipped.append(name)
+        if name in forgettable and not space[name].legal_value(value):
+            if forgotten is not None:
+                forgotten.append(name)
+            continue
         if not space[name].legal_value(value):
             where = "not a value of" if _within(space[name], value) else "outside"
             return f"{name}={value!r} is {where} the current range ({space[name]})"
@@ -244,12 +284,7 @@ def _overlapping(
     that moved away entirely (or touches the current one at an end) says nothing
     about the current one. A value map is not applied to the ends."""
     names = set()
-    for old in previous_space:
-        new = mapping.renames.get(old, old)
-        if new not in current_space or (
-            old not in mapping.renames and old in mapping.renames.values()
-        ):
-            continue
+    for old, new in _reaching(previous_space, current_space, mapping):
         before: Any = previous_space[old]
         now: Any = current_space[new]
         if hp_kind(before) not in (FLOAT, INT) or hp_kind(now) not in (FLOAT, INT):
@@ -258,6 +293,40 @@ def _overlapping(
         # Ranges that merely touch share one value: no previous trial would be
         # near the current range but that one.
         if ends is not None and ends[1] > now.lower and ends[0] < now.upper:
+            names.add(new)
+    return names
+
+
+def _reaching(
+    previous_space: CS.ConfigurationSpace,
+    current_space: CS.ConfigurationSpace,
+    mapping: Mapping,
+) -> list[tuple[str, str]]:
+    """(previous name, current name) for each previous hyperparameter whose
+    values reach the current space, renamed or not."""
+    kept = _kept(previous_space, current_space, mapping.renames)
+    return [
+        (old, mapping.renames.get(old, old)) for old in previous_space if old in kept
+    ]
+
+
+def _choice_names(
+    previous_space: CS.ConfigurationSpace,
+    current_space: CS.ConfigurationSpace,
+    mapping: Mapping,
+) -> set[str]:
+    """Current names of the categorical and ordinal hyperparameters with several
+    values that were categorical or ordinal before too (a value that was a number
+    in a range is no removed choice)."""
+    choice_kinds = (CATEGORICAL, ORDINAL)
+    names = set()
+    for old, new in _reaching(previous_space, current_space, mapping):
+        now: Any = current_space[new]
+        if (
+            hp_kind(previous_space[old]) in choice_kinds
+            and hp_kind(now) in choice_kinds
+            and now.size > 1
+        ):
             names.add(new)
     return names
 

@@ -162,6 +162,11 @@ class Auto(TransferSampler):
         clip: Whether a previous trial whose numeric value lies outside a
             narrowed current range is kept with that value at the nearest bound
             (``project(..., clip=True)``) instead of being dropped.
+        forget: Whether a previous trial of the direct previous study whose
+            choice was removed is kept with that value unknown
+            (``project(..., forget=True)``) instead of being dropped: the
+            source's model learns from its other values, and the portfolio takes
+            trials that lost no value first.
         **options: mapping, model, seed as for every transfer method.
     """
 
@@ -186,13 +191,14 @@ class Auto(TransferSampler):
         new_choices: bool = True,
         source_model: str = "auto",
         clip: bool = True,
+        forget: bool = True,
         **options: Any,
     ) -> None:
         options.pop("best_first", None)
         clipped: bool | list[str] = clip
         if clip and _CLIP_RULE:
             clipped = _worth_clipping(previous, space, options.get("mapping"))
-        super().__init__(space, previous, clip=clipped, **options)
+        super().__init__(space, previous, clip=clipped, forget=forget, **options)
         if not 0.0 < prior_relevance < 1.0:
             raise ValueError(
                 f"prior_relevance must lie strictly between 0 and 1, got "
@@ -319,7 +325,14 @@ class Auto(TransferSampler):
         if len(projection) < 2 or len(set(projection.values)) < 2:
             # Fewer than two trials, or all equally good: no ranking to learn.
             return None
-        names = varying_names(projection.configs, self.encoder.names)
+        lost: dict[int, set[str]] = {}
+        for number, lost_name in projection.forgotten:
+            lost.setdefault(number, set()).add(lost_name)
+        names = varying_names(
+            projection.configs,
+            self.encoder.names,
+            [lost.get(number, set()) for number in projection.numbers],
+        )
         if not names:
             return None
         known = np.array([self.encoder.names.index(n) for n in names])
@@ -346,7 +359,7 @@ class Auto(TransferSampler):
             random_fraction=0.0,
             **extra,
         )
-        X = self.encoder.encode(projection.configs)[:, known]
+        X = self._filled(self.encoder.encode(projection.configs)[:, known], known)
         order = np.argsort(y, kind="stable")
         n_good = min(max(known.size + 1, math.ceil(0.15 * len(y))), len(y) - 1)
         cat, n_choices = (
@@ -357,6 +370,15 @@ class Auto(TransferSampler):
         bad = _KDE(X[order[n_good:]], cat, n_choices, _MIN_BANDWIDTH)
         return Source(name, projection, names, known, prior, good, bad, model=model)
 
+    def _filled(self, X: np.ndarray, known: np.ndarray) -> np.ndarray:
+        """Encoded trials over the ``known`` dimensions with each unknown value (a
+        forgotten choice) replaced by a random one, as TPE fills an inactive
+        value: the densities of a source stay neutral about it."""
+        unknown = np.isnan(X)
+        if not unknown.any():
+            return X
+        return np.where(unknown, self.encoder.sample(self.rng, len(X))[:, known], X)
+
     def _lone_portfolio(
         self, pairs: Sequence[tuple[str, Projection]]
     ) -> list[tuple[Source | None, dict[str, Any]]]:
@@ -364,7 +386,7 @@ class Auto(TransferSampler):
         has one (no source models it, so its result is evidence for nothing)."""
         for _, projection in pairs:
             if len(projection):
-                best = projection.configs[projection.ranked()[0]]
+                best = projection.configs[projection.ranked(whole_first=True)[0]]
                 return [(None, dict(best))]
         return []
 
@@ -374,7 +396,7 @@ class Auto(TransferSampler):
         """The best projected configuration of each source, nearest first, then the
         next best ones of the direct previous study, up to ``size``, distinct."""
         ranked = [
-            [(s, s.projection.configs[i]) for i in s.projection.ranked()]
+            [(s, s.projection.configs[i]) for i in s.projection.ranked(True)]
             for s in self.sources
         ]
         queue = [r[0] for r in ranked] + (ranked[0][1:] if ranked else [])

@@ -120,6 +120,8 @@ class TransferSampler(Sampler):
         best_first: Whether to evaluate the best projected configuration first.
         clip: Keep previous trials outside a narrowed range at its nearest bound
             (``project(..., clip=True)``) instead of dropping them.
+        forget: Keep previous trials whose choice was removed, with that value
+            unknown (``project(..., forget=True)``), instead of dropping them.
     """
 
     name = "transfer"
@@ -137,6 +139,7 @@ class TransferSampler(Sampler):
         seed: int | None = None,
         best_first: bool = False,
         clip: bool | Collection[str] = False,
+        forget: bool = False,
     ) -> None:
         super().__init__(space, seed)
         # Its own stream, apart from the model's: the model is seeded with ``seed``
@@ -155,6 +158,7 @@ class TransferSampler(Sampler):
             self.mapping,
             previous.numbers or None,
             clip=clip,
+            forget=forget,
         )
         self.fallback = len(self.projection) == 0
         self.best_first = best_first
@@ -262,19 +266,29 @@ def ranks(values: Sequence[float]) -> np.ndarray:
 
 
 def varying_names(
-    configs: Sequence[Mapping[str, Any]], names: Sequence[str]
+    configs: Sequence[Mapping[str, Any]],
+    names: Sequence[str],
+    forgotten: Sequence[Collection[str]] = (),
 ) -> list[str]:
     """The names, in order, that every configuration knows and that take more than
-    one value across them.
+    one value across them. ``forgotten`` gives, per configuration, names whose
+    value projection left unknown (a removed choice): they count as known there.
 
     A value that never varied (e.g. one the previous version hard-coded, known
     through the mapping's previous fixed values) says nothing about which values
     are better, so models of previous trials leave it out; the best previous
     configuration still carries it.
     """
-    known = set.intersection(*(set(c) for c in configs)) if configs else set()
+    lost = list(forgotten) or [()] * len(configs)
+    known = (
+        set.intersection(*(set(c) | set(f) for c, f in zip(configs, lost, strict=True)))
+        if configs
+        else set()
+    )
     return [
-        n for n in names if n in known and len({_hashable(c[n]) for c in configs}) > 1
+        n
+        for n in names
+        if n in known and len({_hashable(c[n]) for c in configs if n in c}) > 1
     ]
 
 

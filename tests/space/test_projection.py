@@ -73,6 +73,45 @@ def test_illegal_shared_value_drops_the_trial(caplog: pytest.LogCaptureFixture) 
     assert "projection kept 1 of 3 previous trials" in caplog.text
 
 
+def test_forget_keeps_trials_of_a_removed_choice_with_that_value_unknown() -> None:
+    """Check that with forget=True a trial whose choice was removed (categorical
+    or ordinal) is kept with that value unknown and listed in ``forgotten``,
+    a child of the forgotten parent keeps its value, ``ranked(whole_first=True)``
+    puts such trials last, and a value outside a numeric range still drops its
+    trial; without forget the paper's projection drops them all."""
+    previous = {
+        "op": ["conv", "pool", "skip"],
+        "width": {"ordinal": [8, 16, 32]},
+        "lr": (0.0, 1.0),
+        "k": {"int": (1, 5), "if": {"op": ["conv", "pool"]}},
+    }
+    current = {
+        "op": ["conv", "skip"],
+        "width": {"ordinal": [16, 32]},
+        "lr": (0.0, 0.5),
+        "k": {"int": (1, 5), "if": {"op": ["conv"]}},
+    }
+    configs = [
+        {"op": "pool", "width": 16, "lr": 0.1, "k": 3},
+        {"op": "conv", "width": 8, "lr": 0.2, "k": 2},
+        {"op": "skip", "width": 32, "lr": 0.3},
+        {"op": "pool", "width": 8, "lr": 0.9, "k": 1},
+    ]
+    args = (as_space(previous), as_space(current), configs, [0.1, 0.2, 0.3, 0.4])
+
+    result = project(*args, numbers=[10, 11, 12, 13], forget=True)
+    paper = project(*args, numbers=[10, 11, 12, 13])
+
+    assert result.numbers == (10, 11, 12)
+    assert result.configs[0] == {"width": 16, "lr": 0.1, "k": 3}
+    assert result.configs[1] == {"op": "conv", "lr": 0.2, "k": 2}
+    assert result.forgotten == ((10, "op"), (11, "width"))
+    assert [number for number, _ in result.dropped] == [13]
+    assert result.ranked() == [0, 1, 2]
+    assert result.ranked(whole_first=True) == [2, 0, 1]
+    assert paper.numbers == (12,) and paper.forgotten == ()
+
+
 def test_clip_keeps_trials_outside_a_narrowed_range_at_the_nearest_bound() -> None:
     """Check that with clip=True a numeric value outside a narrowed range (float,
     log float, int, after a transform) moves to the nearest bound and its trial

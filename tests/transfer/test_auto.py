@@ -268,6 +268,40 @@ def test_trials_outside_a_narrowed_range_are_kept_at_its_bound(caplog) -> None:
     assert best_first.ask().config == {"x": 0.4, "y": 0.7}
 
 
+def test_trials_with_a_removed_choice_are_kept_with_that_value_unknown() -> None:
+    """Check that after a choice was removed from several hyperparameters (most
+    previous trials used it somewhere) auto keeps those trials for its source,
+    with the removed value unknown, models every hyperparameter, starts from the
+    best trial that lost no value, and that forget=False drops them as the
+    paper's methods do."""
+    ops = ["conv", "skip", "none", "pool"]
+    before = build_space({f"e{i}": ops for i in range(3)})
+    after = build_space({f"e{i}": ops[:3] for i in range(3)})
+    rng = np.random.default_rng(0)
+    configs = tuple(
+        {f"e{i}": str(rng.choice(ops)) for i in range(3)} for _ in range(30)
+    )
+    values = tuple(
+        sum(c[f"e{i}"] != "conv" for i in range(3)) + 0.01 * k
+        for k, c in enumerate(configs)
+    )
+    previous = PreviousTrials(before, configs, values, study="prev")
+    whole = [k for k, c in enumerate(configs) if "pool" not in c.values()]
+
+    sampler = Auto(after, previous, seed=0)
+    paper = Auto(after, previous, seed=0, forget=False)
+
+    source = sampler.sources[0]
+    assert len(source.projection) == 30 and len(source.projection.forgotten) > 0
+    assert source.names == ["e0", "e1", "e2"]
+    assert len(paper.sources[0].projection) == len(whole) < 30
+    best_whole = min(whole, key=lambda k: values[k])
+    assert sampler.ask().config == configs[best_whole]
+    # The source's densities still rank conv first on every edge.
+    good = source.good.log_pdf(np.zeros((1, 3)))
+    assert good > source.good.log_pdf(np.ones((1, 3)))
+
+
 def test_range_narrowed_away_from_poor_trials_only_drops_them() -> None:
     """Check that when only poor previous trials lie beyond a narrowed range (the
     adjustment cut away a poor region), auto drops them as the paper does, while
