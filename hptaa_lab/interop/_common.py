@@ -381,9 +381,15 @@ def require_pyarrow(doing: str) -> None:
         )
 
 
-def no_such_file(path: Path) -> InteropError:
-    """The error for an import source that does not exist."""
-    return InteropError(
-        f"Cannot import {path}: no such file. Check the path (relative paths "
-        f"start at {Path.cwd()})."
-    )
+def require_file(path: Path) -> None:
+    """Refuse an import source that does not exist or is a folder."""
+    if path.is_dir():
+        raise InteropError(
+            f"Cannot import {path}: it is a folder. Give the path of one file "
+            "(as hptaa export writes it)."
+        )
+    if not path.exists():
+        raise InteropError(
+            f"Cannot import {path}: no such file. Check the path (relative paths "
+            f"start at {Path.cwd()})."
+        )

@@ -24,8 +24,8 @@ from hptaa_lab.interop._common import (
     coerce_value,
     given_space,
     is_missing,
-    no_such_file,
     plain,
+    require_file,
     require_pyarrow,
     study_record,
     write_import,
@@ -154,8 +154,7 @@ def import_parquet(
 
     require_pyarrow("Reading")
     source = Path(path)
-    if not source.exists():
-        raise no_such_file(source)
+    require_file(source)
     try:
         frame = pd.read_parquet(source)
     except (OSError, ValueError) as exc:
@@ -239,6 +238,7 @@ def _read_csv(path: Path) -> _Table:
     """Read a CSV file as text cells; rows are labelled by their line."""
     import pandas as pd
 
+    require_file(path)
     try:
         with warnings.catch_warnings():
             # A line with more fields than the header would lose data quietly.
@@ -251,8 +251,6 @@ def _read_csv(path: Path) -> _Table:
                 skip_blank_lines=False,
                 index_col=False,
             )
-    except FileNotFoundError:
-        raise no_such_file(path) from None
     except pd.errors.EmptyDataError:
         raise InteropError(
             f"Cannot import {path}: the file is empty. Expected a header row of "
@@ -559,6 +557,11 @@ def _import_table(
     given = given_space(space)
     chosen = _choose_columns(table, objective, columns, given)
     rows, n_skipped = _rows_to_import(table, chosen)
+    if not rows and not n_skipped:
+        raise InteropError(
+            f"Cannot import {table.source}: it has no rows, only the column "
+            "names; nothing to import."
+        )
     if not rows:
         raise InteropError(
             f"Cannot import {table.source}: no COMPLETE row ({n_skipped} rows are "

@@ -16,6 +16,7 @@ from hptaa_lab.interop import (
     InteropError,
     import_csv,
     import_dataframe,
+    import_parquet,
     infer_space,
 )
 from hptaa_lab.records import TrialState
@@ -354,7 +355,7 @@ def test_missing_configuration_columns_are_named(
         ("", "the file is empty"),
         ("a,loss\n1,2,3\n", "it is not a readable CSV file"),
         ("a,loss\n1,2\n3,4,5\n", r"Expected 2 fields in line 3, saw 3"),
-        ("a,loss\n", "no COMPLETE row"),
+        ("a,loss\n", "it has no rows, only the column names"),
     ],
 )
 def test_unreadable_csv_files_are_refused(
@@ -365,6 +366,29 @@ def test_unreadable_csv_files_are_refused(
 
     with pytest.raises(InteropError, match=message):
         import_csv(path, "v1", objective="loss", store=store)
+
+
+def test_exported_table_without_a_complete_row_is_refused(
+    tmp_path: Path, store: TrialStore
+) -> None:
+    """Check that an exported table whose rows are all in other states says so
+    (not that it has no rows)."""
+    path = _write(tmp_path, "params_a,value,state\n1,2,FAIL\n3,,RUNNING\n")
+
+    with pytest.raises(InteropError, match=r"no COMPLETE row \(2 rows are in other"):
+        import_csv(path, "v1", store=store)
+
+
+def test_folder_is_refused_as_a_table(tmp_path: Path, store: TrialStore) -> None:
+    """Check that a folder named like a table is refused as a folder (pandas
+    would read a folder of Parquet files as one empty table)."""
+    for name in ("x.csv", "x.parquet"):
+        (tmp_path / name).mkdir()
+    with pytest.raises(InteropError, match=r"x\.csv: it is a folder"):
+        import_csv(tmp_path / "x.csv", "v1", store=store)
+    pytest.importorskip("pyarrow")
+    with pytest.raises(InteropError, match=r"x\.parquet: it is a folder"):
+        import_parquet(tmp_path / "x.parquet", "v1", store=store)
 
 
 def test_missing_file_is_refused(tmp_path: Path, store: TrialStore) -> None:
