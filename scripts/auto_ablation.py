@@ -13,8 +13,9 @@ start at 0), and prints per variant:
 - with ``--suites paper,inverted,chain``, the chain suite's geometric mean too
   ("last-only" is auto without the older studies of a chain), and with
   ``holdout`` the hold-out suite's ("no-clip" drops previous trials outside a
-  narrowed range instead of moving them to its bound; only the hold-out suite
-  narrows ranges).
+  narrowed range instead of moving them to its bound, "no-forget" drops previous
+  trials whose choice was removed instead of keeping them with that value
+  unknown; only the hold-out suite narrows ranges or removes choices).
 
 Failures are counted per suite: runs that never reached the last target, over all
 b_old (TPE's are listed as a method too).
@@ -52,6 +53,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "tpe-source": {"source_model": "tpe"},
     "gp-source": {"source_model": "gp"},
     "no-clip": {"clip": False},
+    "no-forget": {"forget": False},
 }
 """Variant name -> keyword options of Auto (what is switched off)."""
 BASELINES = ("tpe", "best-first+t2pe")

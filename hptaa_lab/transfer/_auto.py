@@ -256,6 +256,13 @@ class Auto(TransferSampler):
                 self.name,
                 len(self.projection.clipped),
             )
+        if self.projection.forgotten:
+            logger.info(
+                "%s: kept %d previous trial(s) whose choice was removed, with that "
+                "value unknown",
+                self.name,
+                len({number for number, _ in self.projection.forgotten}),
+            )
         if ancestors is None:
             ancestors = project_chain(space, self.mapping, previous, clip=clipped)
         pairs = [(previous.study or "previous", self.projection), *ancestors]

@@ -268,7 +268,9 @@ def test_trials_outside_a_narrowed_range_are_kept_at_its_bound(caplog) -> None:
     assert best_first.ask().config == {"x": 0.4, "y": 0.7}
 
 
-def test_trials_with_a_removed_choice_are_kept_with_that_value_unknown() -> None:
+def test_trials_with_a_removed_choice_are_kept_with_that_value_unknown(
+    caplog,
+) -> None:
     """Check that after a choice was removed from several hyperparameters (most
     previous trials used it somewhere) auto keeps those trials for its source,
     with the removed value unknown, models every hyperparameter, starts from the
@@ -288,13 +290,18 @@ def test_trials_with_a_removed_choice_are_kept_with_that_value_unknown() -> None
     previous = PreviousTrials(before, configs, values, study="prev")
     whole = [k for k, c in enumerate(configs) if "pool" not in c.values()]
 
-    sampler = Auto(after, previous, seed=0)
+    with caplog.at_level("INFO", logger="hptaa_lab.transfer"):
+        sampler = Auto(after, previous, seed=0)
     paper = Auto(after, previous, seed=0, forget=False)
 
     source = sampler.sources[0]
     assert len(source.projection) == 30 and len(source.projection.forgotten) > 0
     assert source.names == ["e0", "e1", "e2"]
     assert len(paper.sources[0].projection) == len(whole) < 30
+    assert (
+        f"kept {30 - len(whole)} previous trial(s) whose choice was removed"
+        in caplog.text
+    )
     best_whole = min(whole, key=lambda k: values[k])
     assert sampler.ask().config == configs[best_whole]
     # The source's densities still rank conv first on every edge.
