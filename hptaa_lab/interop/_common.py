@@ -381,12 +381,15 @@ def require_pyarrow(doing: str) -> None:
         )
 
 
-def require_file(path: Path) -> None:
-    """Refuse an import source that does not exist or is a folder."""
-    if path.is_dir():
+def require_file(path: Path, *, dataset: bool = False) -> None:
+    """Refuse an import source that does not exist or is a folder; with
+    ``dataset``, a folder is refused only if it holds no file (a partitioned
+    Parquet dataset is a folder of files)."""
+    if path.is_dir() and not (dataset and any(p.is_file() for p in path.rglob("*"))):
         raise InteropError(
-            f"Cannot import {path}: it is a folder. Give the path of one file "
-            "(as hptaa export writes it)."
+            f"Cannot import {path}: it is "
+            + ("an empty folder" if dataset else "a folder")
+            + ". Give the path of one file (as hptaa export writes it)."
         )
     if not path.exists():
         raise InteropError(

@@ -154,7 +154,7 @@ def import_parquet(
 
     require_pyarrow("Reading")
     source = Path(path)
-    require_file(source)
+    require_file(source, dataset=True)
     try:
         frame = pd.read_parquet(source)
     except (OSError, ValueError) as exc:

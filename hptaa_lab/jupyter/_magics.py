@@ -444,7 +444,7 @@ def _as_mapping(value: Any) -> Mapping:
         return Mapping()
     if isinstance(value, Mapping):
         return value
-    if isinstance(value, dict):
+    if isinstance(value, dict | str):
         return Mapping.from_dict(value)
     raise ValueError(
         "`mapping` must be a hptaa_lab.Mapping or its dict form, e.g. "

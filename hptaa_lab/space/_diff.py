@@ -249,12 +249,19 @@ def diff(
 
     Returns:
         The SpaceDiff, with rename suggestions for unconfirmed removed/added pairs.
+
+    Raises:
+        MappingError: If the mapping does not fit the two spaces (as
+            ``create_study`` would refuse it).
     """
     from hptaa_lab.space._build import as_space
     from hptaa_lab.space._mapping import as_mapping
 
     previous_space, current_space = as_space(previous_space), as_space(current_space)
     confirmed = as_mapping(mapping)
+    # The same check as create_study's, so that a diff shown before creating the
+    # study already refuses a mapping the study would refuse.
+    confirmed.validate(previous_space, current_space)
     renames = dict(confirmed.renames)
     back = {new: old for old, new in renames.items()}
     changes: list[Change] = []

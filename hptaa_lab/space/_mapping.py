@@ -7,6 +7,7 @@ import math
 import numbers
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 import ConfigSpace as CS
@@ -133,7 +134,10 @@ def _value_map(values: Any, where: str) -> dict[Any, Any]:
     if isinstance(values, list | tuple) and all(
         isinstance(pair, list | tuple) and len(pair) == 2 for pair in values
     ):
-        return {previous: current for previous, current in values}
+        try:
+            return {previous: current for previous, current in values}
+        except TypeError:
+            pass  # a list as a previous value: no single value, refused below
     raise MappingError(
         f"{where} has values {values!r}; give a dict from previous to current "
         'values, e.g. {"values": {"sqrt": "log2"}}.'
@@ -215,8 +219,14 @@ class Mapping:
                     "give a value map (ValueTransform(values={...})) instead."
                 )
             source = _renamed_from(name, self.renames, previous_space)
+            if source is None and transform.values:
+                raise MappingError(
+                    f"The value map of {name!r} can never apply: {name!r} is new in "
+                    "the current space and no previous hyperparameter is renamed "
+                    "onto it. Add the rename, or leave the value map out."
+                )
             for before, after in (transform.values or {}).items():
-                if source is not None and not _legal(previous_space[source], before):
+                if source is not None and not _is_value(previous_space[source], before):
                     raise MappingError(
                         f"The value map of {name!r} maps {before!r}, which is not a "
                         f"value of {source!r} in the previous space "
@@ -305,8 +315,27 @@ class Mapping:
             raise MappingError(f"The mapping JSON could not be read: {exc}") from exc
 
     @classmethod
-    def from_dict(cls, data: MappingABC[str, Any]) -> Mapping:
+    def from_dict(cls, data: MappingABC[str, Any] | str | PurePath) -> Mapping:
         """Build a mapping from its dict form (as in :meth:`to_json`)."""
+        if not isinstance(data, MappingABC):
+            hint = (
+                " To read a mapping from a JSON file, pass "
+                "hptaa_lab.Mapping.from_json(pathlib.Path(FILE).read_text())."
+                if isinstance(data, str | PurePath)
+                else ""
+            )
+            raise MappingError(
+                "A mapping is a dict (or a hptaa_lab.Mapping) such as "
+                '{"renames": {"eta0": "lr"}}; got '
+                f"{type(data).__name__} {data!r}.{hint}"
+            )
+        for section in ("renames", "transforms", "previous_fixed", "current_fixed"):
+            if not isinstance(data.get(section, {}), MappingABC):
+                raise MappingError(
+                    f"The mapping's {section} must be a dict from names to "
+                    f"{'names' if section == 'renames' else 'values'}; got "
+                    f"{data[section]!r}."
+                )
         unknown = set(data) - {
             "renames",
             "transforms",
@@ -421,13 +450,35 @@ def _renamed_from(
     return name if name in previous_space and name not in renames else None
 
 
+def _is_value(hp: Any, value: Any) -> bool:
+    """Whether ``value`` is a value of ``hp``, a bool matching only a bool (True
+    equals 1 in Python, but a value map key True is no int choice 1)."""
+    if not _legal(hp, value):
+        return False
+    if hasattr(hp, "lower"):
+        return not isinstance(value, bool)
+    return any(
+        isinstance(v, bool) == isinstance(value, bool) and v == value
+        for v in _choices(hp)
+    )
+
+
 def _json_key_hint(key: Any, previous: Any) -> str:
     """Advice for a value map key that is the text of a non-text previous value
     (JSON object keys are always strings)."""
     if not isinstance(key, str):
         return ""
-    values = _choices(previous) if not hasattr(previous, "lower") else []
-    if any(not isinstance(v, str) and key in (str(v), json.dumps(v)) for v in values):
+    if hasattr(previous, "lower"):  # a numeric range
+        try:
+            number = float(key)
+        except ValueError:
+            return ""
+        values = [number] if previous.lower <= number <= previous.upper else []
+        text = [key]
+    else:
+        values = _choices(previous)
+        text = [str(v) for v in values] + [json.dumps(v) for v in values]
+    if any(not isinstance(v, str) for v in values) and key in text:
         return (
             " JSON object keys are always text: to map numbers or bools, give the "
             'value map as a list of pairs, e.g. {"values": [[16, 32]]}.'

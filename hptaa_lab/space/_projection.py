@@ -197,6 +197,7 @@ def _project_one(
     ``forgettable`` ones that are no current choice are left out (unknown), and
     their names are appended to ``forgotten``."""
     values: dict[str, Any] = {}
+    lost: list[str] = []
     for name, value in _mapped(config, space, mapping):
         if name in clippable and not space[name].legal_value(value):
             bounded = _nearest_bound(space[name], value)
@@ -205,17 +206,31 @@ def _project_one(
                 if clipped is not None:
                     clipped.append(name)
         if name in forgettable and not space[name].legal_value(value):
-            if forgotten is not None:
-                forgotten.append(name)
+            lost.append(name)
             continue
         if not space[name].legal_value(value):
             where = "not a value of" if _within(space[name], value) else "outside"
             return f"{name}={value!r} is {where} the current range ({space[name]})"
         values[name] = value
+    # Values of the hyperparameters below a forgotten one were measured under
+    # the removed choice; kept, they would also decide its value when the
+    # configuration is completed.
+    below = _descendants(space, lost)
+    for name in below:
+        values.pop(name, None)
     for name, fixed in mapping.previous_fixed.items():
         values.setdefault(name, fixed)
     values.update(encoder.constants)
     values = encoder.active_values(values)
+    if forgotten is not None:
+        # Not one that the current conditions switch off anyway.
+        forgotten.extend(
+            name
+            for name in lost
+            if name not in below
+            and name
+            in encoder.active_values({**values, name: space[name].default_value})
+        )
     if encoder.missing_active(values):
         clause = _violated_clause(space, values)
         if clause is not None:
@@ -223,6 +238,19 @@ def _project_one(
     elif not encoder.is_valid(values):
         return f"configuration {values!r} is forbidden in the current search space"
     return values
+
+
+def _descendants(space: CS.ConfigurationSpace, names: Sequence[str]) -> set[str]:
+    """Names of the hyperparameters whose conditions depend, directly or through
+    others, on any of ``names``."""
+    found: set[str] = set()
+    todo = list(names)
+    while todo:
+        for child in space.children_of[todo.pop()]:
+            if child.name not in found:
+                found.add(child.name)
+                todo.append(child.name)
+    return found
 
 
 def _violated_clause(space: CS.ConfigurationSpace, values: dict[str, Any]) -> Any:
@@ -315,9 +343,9 @@ def _choice_names(
     current_space: CS.ConfigurationSpace,
     mapping: Mapping,
 ) -> set[str]:
-    """Current names of the categorical and ordinal hyperparameters with several
-    values that were categorical or ordinal before too (a value that was a number
-    in a range is no removed choice)."""
+    """Current names of the categorical and ordinal hyperparameters that were
+    categorical or ordinal before too (a value that was a number in a range is no
+    removed choice)."""
     choice_kinds = (CATEGORICAL, ORDINAL)
     names = set()
     for old, new in _reaching(previous_space, current_space, mapping):
@@ -325,7 +353,6 @@ def _choice_names(
         if (
             hp_kind(previous_space[old]) in choice_kinds
             and hp_kind(now) in choice_kinds
-            and now.size > 1
         ):
             names.add(new)
     return names

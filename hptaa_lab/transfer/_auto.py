@@ -392,9 +392,14 @@ class Auto(TransferSampler):
         """Without a source: the best surviving trial of the nearest study that
         has one (no source models it, so its result is evidence for nothing)."""
         for _, projection in pairs:
-            if len(projection):
-                best = projection.configs[projection.ranked(whole_first=True)[0]]
-                return [(None, dict(best))]
+            known = [
+                i
+                for i in projection.ranked(whole_first=True)
+                if set(projection.configs[i]) - set(self.encoder.constants)
+            ]
+            if known:
+                # A trial that knows no value any more would be a random one.
+                return [(None, dict(projection.configs[known[0]]))]
         return []
 
     def _choose_portfolio(

@@ -381,14 +381,22 @@ def test_exported_table_without_a_complete_row_is_refused(
 
 def test_folder_is_refused_as_a_table(tmp_path: Path, store: TrialStore) -> None:
     """Check that a folder named like a table is refused as a folder (pandas
-    would read a folder of Parquet files as one empty table)."""
+    would read an empty folder as one empty table), except a Parquet dataset
+    folder that holds files."""
     for name in ("x.csv", "x.parquet"):
         (tmp_path / name).mkdir()
     with pytest.raises(InteropError, match=r"x\.csv: it is a folder"):
         import_csv(tmp_path / "x.csv", "v1", store=store)
     pytest.importorskip("pyarrow")
-    with pytest.raises(InteropError, match=r"x\.parquet: it is a folder"):
+    with pytest.raises(InteropError, match=r"x\.parquet: it is an empty folder"):
         import_parquet(tmp_path / "x.parquet", "v1", store=store)
+    # A partitioned Parquet dataset is a folder of files, and imports.
+    frame = pd.DataFrame(
+        {"a": [0.1, 0.2, 0.3], "value": [1.0, 2.0, 3.0], "b": [1, 1, 2]}
+    )
+    frame.to_parquet(tmp_path / "parts.parquet", partition_cols=["b"])
+    result = import_parquet(tmp_path / "parts.parquet", "v1", store=store)
+    assert result.n_trials == 3
 
 
 def test_missing_file_is_refused(tmp_path: Path, store: TrialStore) -> None:

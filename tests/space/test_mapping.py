@@ -8,7 +8,7 @@ import ConfigSpace as CS
 import pytest
 
 from hptaa_lab.errors import MappingError
-from hptaa_lab.space import Mapping, ValueTransform, build_space
+from hptaa_lab.space import Mapping, ValueTransform, build_space, diff
 
 pytestmark = pytest.mark.filterwarnings("error::DeprecationWarning")
 
@@ -310,6 +310,29 @@ def test_value_map_key_that_is_no_previous_value_is_refused() -> None:
     )
     with pytest.raises(MappingError, match="not a value of 'width'"):
         onto.validate(renamed, current)
+    # True equals 1 in Python, but is no int choice.
+    ints = build_space({"n": [1, 2, 3]})
+    as_bool = Mapping.from_dict({"transforms": {"n": {"values": [[True, 2]]}}})
+    with pytest.raises(MappingError, match="maps True, which is not a value of 'n'"):
+        as_bool.validate(ints, ints)
+    # A JSON key on a previous int range gets the same advice.
+    ranged = build_space({"bs": (16, 64)})
+    text_key = Mapping.from_dict({"transforms": {"bs": {"values": {"17": 16}}}})
+    with pytest.raises(MappingError, match="list of pairs"):
+        text_key.validate(ranged, ranged)
+    # A list is no previous value.
+    with pytest.raises(MappingError, match="give a dict from previous to current"):
+        Mapping.from_dict({"transforms": {"act": {"values": [[["x"], "y"]]}}})
+
+
+def test_value_map_of_an_added_hyperparameter_is_refused() -> None:
+    """Check that a value map on a hyperparameter that is new in the current space
+    (no rename onto it) is refused: it could never apply."""
+    before = build_space({"a": ["p", "q"]})
+    after = build_space({"a": ["p", "q"], "b": ["p", "q"]})
+    mapping = Mapping(transforms={"b": ValueTransform(values={"zzz": "p"})})
+    with pytest.raises(MappingError, match="'b' can never apply: 'b' is new"):
+        mapping.validate(before, after)
 
 
 @pytest.mark.parametrize(
@@ -335,15 +358,35 @@ def test_bad_transform_is_a_clear_error(transform: object, message: str) -> None
     ("text", "message"),
     [
         ("{not json", "The mapping JSON could not be read"),
-        ("[1]", r"Unknown mapping keys \[1\]"),
+        ("[1]", r"A mapping is a dict .*; got list \[1\]"),
+        ('{"renames": [["a", "b"]]}', "The mapping's renames must be a dict"),
         ('{"renames": {}, "extra": 1}', r"Unknown mapping keys \['extra'\]"),
-        ("3", "The mapping JSON could not be read"),
+        ("3", r"A mapping is a dict .*; got int 3"),
     ],
 )
 def test_from_json_rejects_bad_text(text: str, message: str) -> None:
     """Check that text that is not a mapping's JSON gives a MappingError."""
     with pytest.raises(MappingError, match=message):
         Mapping.from_json(text)
+
+
+def test_a_file_name_given_as_the_mapping_says_how_to_read_the_file() -> None:
+    """Check that a path given where a mapping belongs is refused with the call
+    that reads a mapping file (it was read as a dict of its characters)."""
+    with pytest.raises(
+        MappingError, match=r"got str 'map\.json'\. To read .*from_json"
+    ):
+        Mapping.from_dict("map.json")
+
+
+def test_diff_refuses_a_mapping_create_study_would_refuse() -> None:
+    """Check that diff validates its mapping, so a diff shown before the study is
+    created already reports a wrong name."""
+    before = build_space({"a": (0.0, 1.0)})
+    after = build_space({"b": (0.0, 1.0)})
+    with pytest.raises(MappingError, match="'c'"):
+        diff(before, after, {"renames": {"a": "c"}})
+    assert diff(before, after, {"renames": {"a": "b"}}).added == []
 
 
 def test_unit_factor_transform_scales_values() -> None:

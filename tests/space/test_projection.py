@@ -75,8 +75,9 @@ def test_illegal_shared_value_drops_the_trial(caplog: pytest.LogCaptureFixture) 
 
 def test_forget_keeps_trials_of_a_removed_choice_with_that_value_unknown() -> None:
     """Check that with forget=True a trial whose choice was removed (categorical
-    or ordinal) is kept with that value unknown and listed in ``forgotten``,
-    a child of the forgotten parent keeps its value, ``ranked(whole_first=True)``
+    or ordinal) is kept with that value unknown and listed in ``forgotten``
+    (with its child's value, measured under that choice, dropped),
+    ``ranked(whole_first=True)``
     puts such trials last, and a value outside a numeric range still drops its
     trial; without forget the paper's projection drops them all."""
     previous = {
@@ -103,13 +104,46 @@ def test_forget_keeps_trials_of_a_removed_choice_with_that_value_unknown() -> No
     paper = project(*args, numbers=[10, 11, 12, 13])
 
     assert result.numbers == (10, 11, 12)
-    assert result.configs[0] == {"width": 16, "lr": 0.1, "k": 3}
+    assert result.configs[0] == {"width": 16, "lr": 0.1}
     assert result.configs[1] == {"op": "conv", "lr": 0.2, "k": 2}
     assert result.forgotten == ((10, "op"), (11, "width"))
     assert [number for number, _ in result.dropped] == [13]
     assert result.ranked() == [0, 1, 2]
     assert result.ranked(whole_first=True) == [2, 0, 1]
     assert paper.numbers == (12,) and paper.forgotten == ()
+
+
+def test_forget_drops_the_values_below_a_forgotten_choice() -> None:
+    """Check that forgetting a parent's removed choice also drops its children's
+    values (measured under that choice; kept, they would decide the parent when
+    the configuration is completed), that a value the current conditions switch
+    off is not counted as forgotten, and that a choice removed down to one
+    remaining choice is forgotten too."""
+    before = as_space(
+        {
+            "opt": ["sgd", "adam", "rms"],
+            "mom": {"float": (0.0, 1.0), "if": {"opt": "sgd"}},
+            "sched": {"choices": ["cos", "none"], "if": {"opt": "sgd"}},
+            "act": ["relu", "tanh"],
+        }
+    )
+    after = as_space(
+        {
+            "opt": ["adam", "rms"],
+            "mom": {"float": (0.0, 1.0), "if": {"opt": "rms"}},
+            "sched": {"choices": ["cos"], "if": {"opt": "rms"}},
+            "act": ["relu"],
+        }
+    )
+    configs = [
+        {"opt": "sgd", "mom": 0.5, "sched": "none", "act": "relu"},
+        {"opt": "adam", "act": "tanh"},
+    ]
+
+    result = project(before, after, configs, [0.1, 0.2], forget=True)
+
+    assert result.configs == ({"act": "relu"}, {"opt": "adam"})
+    assert result.forgotten == ((0, "opt"), (1, "act"))
 
 
 def test_clip_keeps_trials_outside_a_narrowed_range_at_the_nearest_bound() -> None:
