@@ -111,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="budget of the previous study (20)",
     )
     demo.add_argument("--seed", type=int, default=0, help="seed of every sampler (0)")
+    demo.add_argument(
+        "--runs",
+        type=positive_int,
+        default=5,
+        help="repeat the whole job with seeds SEED, SEED+1, ... and summarise (5); "
+        "the report shows the first run",
+    )
     demo.add_argument("--transfer", default=None, help="transfer method (default auto)")
     demo.add_argument(
         "--workers",
@@ -231,41 +238,53 @@ def _interrupted(args: argparse.Namespace) -> str:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from hptaa_lab.demo import run_demo, write_demo_report
+    from hptaa_lab.demo import format_runs, run_demo, write_demo_report
     from hptaa_lab.study import DEFAULT_TRANSFER
 
     bar = _ProgressBar(
-        args.previous_trials + 2 * args.trials, disabled=args.no_progress
+        (args.previous_trials + 2 * args.trials) * args.runs, disabled=args.no_progress
     )
 
     def on_diff(space_diff: Any) -> None:
         bar.write("\nSearch-space diff (previous -> current):\n")
         bar.write(space_diff.format_table() + "\n")
 
+    seeds = [args.seed + k for k in range(args.runs)]
+    results = []
     try:
-        result = run_demo(
-            args.benchmark,
-            args.task,
-            trials=args.trials,
-            previous_trials=args.previous_trials,
-            seed=args.seed,
-            method=args.transfer or DEFAULT_TRANSFER,
-            store=args.store,
-            workers=args.workers,
-            on_diff=on_diff,
-            progress=bar.update,
-        )
+        for k, seed in enumerate(seeds):
+            results.append(
+                run_demo(
+                    args.benchmark,
+                    args.task,
+                    trials=args.trials,
+                    previous_trials=args.previous_trials,
+                    seed=seed,
+                    method=args.transfer or DEFAULT_TRANSFER,
+                    store=args.store,
+                    workers=args.workers,
+                    on_diff=on_diff if k == 0 else None,
+                    progress=bar.update,
+                )
+            )
     finally:
         bar.close()
+    result = results[0]
     print(
         f"\nSummary: {result.benchmark} on {result.task}, transfer method "
-        f"{result.method}\n"
+        f"{result.method}, seed {args.seed}\n"
     )
     print(result.format_summary())
+    if len(results) > 1:
+        print("\n" + format_runs(results, seeds))
     path = write_demo_report(result, args.report)
-    print(f"\nreport: {path}")
+    print(f"\nreport (seed {args.seed}): {path}")
+    names = [name for r in results for name in (r.previous, r.transfer, r.scratch)]
+    shown = ", ".join(names[:3]) + (
+        f" and {len(names) - 3} more" if len(names) > 3 else ""
+    )
     print(
-        f"studies: {result.previous}, {result.transfer}, {result.scratch} "
+        f"studies: {shown} "
         f"(in {result.store_url}; see "
         f"`{_studies_command(None if args.store is None else result.store_url)}`)"
     )

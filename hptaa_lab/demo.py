@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Callable
+import statistics
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from hptaa_lab.space import Mapping, SpaceDiff, diff
 from hptaa_lab.store import TrialStore
 from hptaa_lab.study import DEFAULT_TRANSFER, Study, create_study, open_store
 
-__all__ = ["CHECKPOINTS", "DemoResult", "run_demo", "write_demo_report"]
+__all__ = ["CHECKPOINTS", "DemoResult", "format_runs", "run_demo", "write_demo_report"]
 
 logger = logging.getLogger(__name__)
 
@@ -169,6 +170,41 @@ class DemoResult:
 
 def _count(n: int | None) -> str:
     return "never" if n is None else str(n)
+
+
+def format_runs(results: Sequence[DemoResult], seeds: Sequence[int]) -> str:
+    """Several demo runs side by side (one per seed, each with its own previous
+    study): the evaluations each needed to reach its own no-transfer run's final
+    incumbent, and the median speedup. One run is noisy; this shows the spread.
+
+    Raises:
+        ValueError: If ``results`` and ``seeds`` differ in length or are empty.
+    """
+    if not results or len(results) != len(seeds):
+        raise ValueError("give one seed per demo result, and at least one result")
+    lines = [
+        f"Over {len(results)} runs (seeds {', '.join(map(str, seeds))}; each tunes "
+        "its own previous study),\nevaluations to reach that run's final "
+        "no-transfer incumbent:",
+        f"{'seed':>6}  {'with transfer':>13}  {'without':>7}  speedup",
+    ]
+    gains = []
+    for seed, result in zip(seeds, results, strict=True):
+        gain = result.speedup
+        gains.append(0.0 if math.isnan(gain) else gain)
+        shown = "n/a" if math.isnan(gain) else f"{gain:.2f}x"
+        lines.append(
+            f"{seed:>6}  {_count(result.evals_transfer):>13}  "
+            f"{_count(result.evals_scratch):>7}  {shown}"
+        )
+    reached = sum(result.evals_transfer is not None for result in results)
+    middle = statistics.median(gains)
+    lines.append(
+        f"transfer reached it in {reached} of {len(results)} runs; median speedup "
+        + (f"{middle:.2f}x" if middle > 0 else "n/a (most runs never reached it)")
+        + " (a run that never reached it counts as the slowest)"
+    )
+    return "\n".join(lines)
 
 
 def run_demo(

@@ -25,8 +25,9 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_demo_end_to_end_writes_report_and_keeps_three_studies(
     capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path
 ) -> None:
-    """Check that the demo prints the diff and summary, writes the report and
-    leaves the previous, transfer and no-transfer studies with their lineage."""
+    """Check that the demo prints the diff and summary, repeats the job with the
+    next seed and tabulates both runs, writes the report and leaves the previous,
+    transfer and no-transfer studies of each run with their lineage."""
     report = tmp_path / "report.html"
     code, out, _ = run(
         capsys,
@@ -40,9 +41,12 @@ def test_demo_end_to_end_writes_report_and_keeps_three_studies(
         "--report",
         str(report),
         "--no-progress",
+        "--runs",
+        "2",
     )
     assert code == 0
-    assert "Search-space diff" in out
+    assert out.count("Search-space diff") == 1
+    assert "Over 2 runs (seeds 0, 1;" in out and "median speedup" in out
     assert "C " in out and "widened" in out
     assert "speedup" in out and "evaluations to reach it" in out
     # the closing hint lists the studies of the store the demo used
@@ -52,10 +56,11 @@ def test_demo_end_to_end_writes_report_and_keeps_three_studies(
     store = TrialStore(store_url)
     names = [s.name for s in store.list_studies()]
     assert names == [
-        "svm-b-diabetes-r1-v1",
-        "svm-b-diabetes-r1-v2",
-        "svm-b-diabetes-r1-v2-scratch",
+        f"svm-b-diabetes-r{k}-{version}"
+        for k in (1, 2)
+        for version in ("v1", "v2", "v2-scratch")
     ]
+    assert store.get_study("svm-b-diabetes-r2-v2").seed == 1
     assert store.get_study("svm-b-diabetes-r1-v2").previous == "svm-b-diabetes-r1-v1"
     assert store.count_trials("svm-b-diabetes-r1-v2-scratch")["COMPLETE"] == 6
     assert store.get_study("svm-b-diabetes-r1-v1").attrs["source"] == "live"
@@ -83,6 +88,8 @@ def test_demo_twice_uses_new_study_names(
             "--previous-trials",
             "3",
             "--no-progress",
+            "--runs",
+            "1",
             "--report",
             str(tmp_path / "r.html"),
         )
@@ -524,3 +531,30 @@ def test_import_with_a_bad_study_name_is_one_error_line(
     assert code != 0
     assert message in err and "Traceback" not in err
     assert TrialStore(store_url).list_studies() == []
+
+
+def test_runs_table_counts_a_run_that_never_reached_the_target_as_slowest(
+    store_url: str,
+) -> None:
+    """Check the several-runs summary: per-seed evaluations and speedups, the
+    runs that reached the target, and a median in which a run that never reached
+    it ranks below every speedup."""
+    from dataclasses import replace
+
+    from hptaa_lab.demo import format_runs, run_demo
+
+    one = run_demo("FCN-B", trials=4, previous_trials=4, seed=0, store=store_url)
+    runs = [
+        replace(one, evals_transfer=2, evals_scratch=8),
+        replace(one, evals_transfer=None, evals_scratch=3),
+        replace(one, evals_transfer=4, evals_scratch=4),
+    ]
+    text = format_runs(runs, [7, 8, 9])
+    assert "Over 3 runs (seeds 7, 8, 9;" in text
+    assert "transfer reached it in 2 of 3 runs; median speedup 1.00x" in text
+    assert "     8          never        3  n/a" in text
+    assert "4.00x" in text
+    never = format_runs(runs[1:2] * 2 + runs[:1], [1, 2, 3])
+    assert "median speedup n/a (most runs never reached it)" in never
+    with pytest.raises(ValueError, match="one seed per demo result"):
+        format_runs(runs, [1])
