@@ -75,6 +75,8 @@ _GP_MAX_TRIALS = 200
 """A source's GP is fitted on at most this many of its trials (a random subset)."""
 _GP_MIN_TRIALS = 8
 """A source with fewer trials than this (or than 2 (k + 1)) gets a TPE model."""
+_TIE_REPS: int | None = None
+_TIE_DROP = False
 FADE = 20.0
 """Current trials after which the sources' weight in the current model has halved."""
 
@@ -162,7 +164,7 @@ class Auto(TransferSampler):
         clip: Whether a previous trial whose numeric value lies outside a
             narrowed current range is kept with that value at the nearest bound
             (``project(..., clip=True)``) instead of being dropped.
-        forget: Whether a previous trial of the direct previous study whose
+        forget: Whether a previous trial (of any study along the chain) whose
             choice was removed is kept with that value unknown
             (``project(..., forget=True)``) instead of being dropped: the
             source's model learns from its other values, and the portfolio takes
@@ -264,7 +266,9 @@ class Auto(TransferSampler):
                 len({number for number, _ in self.projection.forgotten}),
             )
         if ancestors is None:
-            ancestors = project_chain(space, self.mapping, previous, clip=clipped)
+            ancestors = project_chain(
+                space, self.mapping, previous, clip=clipped, forget=forget
+            )
         pairs = [(previous.study or "previous", self.projection), *ancestors]
         for k, (name, projection) in enumerate(pairs):
             source = self._make_source(name, projection, k)
@@ -700,6 +704,8 @@ class Auto(TransferSampler):
         order = np.argsort(self._y_cur, kind="stable")
         d = self.encoder.dim
         n_good = min(max(d + 1, math.ceil(0.15 * n_cur)), n_cur - 1)
+        if _TIE_REPS is not None:
+            order = _fewer_ties(order, self._y_cur, _TIE_REPS, n_good)
         bad = X[order[n_good:]]
         avoid = [*pending, *self.base.failed]
         if avoid:
@@ -792,6 +798,20 @@ class AutoLast(Auto):
     ) -> None:
         options["ancestors"] = []
         super().__init__(space, previous, **options)
+
+
+def _fewer_ties(order: np.ndarray, y: np.ndarray, reps: int, n_good: int) -> np.ndarray:
+    """``order`` (best first) with the trials beyond ``reps`` of each tied value
+    among the best moved behind the first ``n_good`` places (a plateau of equal
+    values is one piece of evidence, not many)."""
+    seen: dict[float, int] = {}
+    front: list[int] = []
+    back: list[int] = []
+    for i in order:
+        seen[y[i]] = seen.get(y[i], 0) + 1
+        (front if seen[y[i]] <= reps or len(front) >= n_good else back).append(i)
+    rest = front[n_good:] if _TIE_DROP else back + front[n_good:]
+    return np.array(front[:n_good] + rest, dtype=order.dtype)
 
 
 def choose_model(n_trials: int, n_names: int) -> str:

@@ -52,6 +52,7 @@ def project_chain(
     previous: PreviousTrials,
     *,
     clip: bool | Collection[str] = False,
+    forget: bool = False,
 ) -> list[tuple[str, Projection]]:
     """Project every ancestor's trials into the current space, hop by hop.
 
@@ -61,7 +62,9 @@ def project_chain(
     ``project``, into the current space only: a value outside an older study's
     narrowed range drops its trial at that hop, as without ``clip``, rather than
     reaching the current space at the older bound (a range narrowed and then
-    widened again would hold it where it was).
+    widened again would hold it where it was). ``forget`` as for ``project``, at
+    every hop; the final projection's ``forgotten`` lists the values forgotten at
+    any hop under their current names.
 
     Returns:
         (ancestor study name, projection) for each ancestor, nearest first.
@@ -76,6 +79,7 @@ def project_chain(
         numbers: Sequence[int] = ancestor.numbers or range(len(configs))
         source_space = ancestor.space
         lost: set[str] = set()
+        forgotten: list[tuple[int, str]] = []
         hops = [(t.space, t.incoming) for t in reversed(newer[:k])]
         for step, (target_space, incoming) in enumerate([*hops, (space, mapping)]):
             last = step == len(hops)
@@ -87,7 +91,16 @@ def project_chain(
                 incoming,
                 numbers,
                 clip=clip if last else False,
+                forget=forget,
             )
+            # Values forgotten at an earlier hop follow this hop's renames.
+            renames = incoming.renames if incoming else {}
+            kept_numbers = set(hop.numbers)
+            forgotten = [
+                (number, renames.get(name, name))
+                for number, name in forgotten
+                if number in kept_numbers and renames.get(name, name) in target_space
+            ] + list(hop.forgotten)
             # A hyperparameter removed at an earlier hop and added back here: the
             # ancestor's trials had their own values for it, so the value the
             # newer study hard-coded is not theirs; leave it unknown.
@@ -98,7 +111,9 @@ def project_chain(
             )
             lost |= before - {n for c in configs for n in c}
             values, numbers, source_space = hop.values, hop.numbers, target_space
-        final = dataclasses.replace(hop, configs=configs)
+        final = dataclasses.replace(
+            hop, configs=configs, forgotten=tuple(dict.fromkeys(forgotten))
+        )
         result.append((ancestor.study or f"ancestor {k}", final))
     return result
 

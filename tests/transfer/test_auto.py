@@ -480,6 +480,29 @@ def test_chain_clips_into_the_current_space_only() -> None:
     assert plain.configs == ()
 
 
+def test_chain_forgets_a_choice_removed_at_an_older_hop() -> None:
+    """Check that an ancestor's trial whose choice an intermediate study removed
+    is kept with that value unknown (forget), reported under its current name
+    after a later rename, and dropped without forget."""
+    v1 = build_space({"x": (0.0, 1.0), "op": ["a", "b", "c"]})
+    v2 = build_space({"x": (0.0, 1.0), "op": ["a", "b"]})
+    v3 = build_space({"x": (0.0, 1.0), "operation": ["a", "b"]})
+    older = PreviousTrials(
+        v1, ({"x": 0.1, "op": "c"}, {"x": 0.2, "op": "a"}), (1.0, 2.0), study="v1"
+    )
+    previous = PreviousTrials(
+        v2, ({"x": 0.3, "op": "b"},), (3.0,), study="v2", ancestors=(older,)
+    )
+    to_v3 = Mapping(renames={"op": "operation"})
+
+    ((_name, kept),) = project_chain(v3, to_v3, previous, forget=True)
+    ((_name, plain),) = project_chain(v3, to_v3, previous)
+
+    assert kept.configs == ({"x": 0.1}, {"x": 0.2, "operation": "a"})
+    assert kept.forgotten == ((0, "operation"),)
+    assert plain.configs == ({"x": 0.2, "operation": "a"},)
+
+
 @pytest.mark.parametrize("prior", [0.0, 1.0, 1.5])
 def test_prior_relevance_outside_the_open_interval_is_refused(prior: float) -> None:
     """Check that a prior relevance of 0 or 1 (infinite log-odds) is a clear error."""
