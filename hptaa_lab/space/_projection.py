@@ -209,6 +209,11 @@ def _project_one(
             lost.append(name)
             continue
         if not space[name].legal_value(value):
+            if hp_kind(space[name]) in (CATEGORICAL, ORDINAL):
+                return (
+                    f"{name}={value!r} is not one of the current choices "
+                    f"({space[name]})"
+                )
             where = "not a value of" if _within(space[name], value) else "outside"
             return f"{name}={value!r} is {where} the current range ({space[name]})"
         values[name] = value

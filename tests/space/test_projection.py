@@ -69,7 +69,7 @@ def test_illegal_shared_value_drops_the_trial(caplog: pytest.LogCaptureFixture) 
     assert result.values == (2.0,)
     assert [number for number, _ in result.dropped] == [10, 11]
     assert "lr=0.9 is outside the current range" in result.dropped[0][1]
-    assert "act='tanh' is outside the current range" in result.dropped[1][1]
+    assert "act='tanh' is not one of the current choices" in result.dropped[1][1]
     assert "projection kept 1 of 3 previous trials" in caplog.text
 
 
