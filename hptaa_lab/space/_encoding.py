@@ -97,11 +97,12 @@ class Encoder:
         return len(self.names)
 
     def encode_value(self, name: str, value: Any) -> float:
-        """Encode one value of hyperparameter ``name`` (NaN for None)."""
-        if value is None:
-            return math.nan
+        """Encode one value of hyperparameter ``name`` (NaN for None, unless None
+        is one of its choices)."""
         i = self.index[name]
         hp, kind = self._hps[i], self.kinds[i]
+        if value is None and None not in _choices_of(hp, kind):
+            return math.nan
         if kind == CATEGORICAL:
             return float(hp.choices.index(value))
         if kind == ORDINAL:
@@ -283,6 +284,15 @@ class Encoder:
     def fallback_default(self) -> dict[str, Any]:
         """The space's default configuration as a plain dict."""
         return dict(self.space.get_default_configuration())
+
+
+def _choices_of(hp: Any, kind: str) -> Sequence[Any]:
+    """The choices of a categorical or ordinal hyperparameter, else none."""
+    if kind == CATEGORICAL:
+        return list(hp.choices)
+    if kind == ORDINAL:
+        return list(hp.sequence)
+    return []
 
 
 def _parent_known(condition: Any, values: Mapping[str, Any]) -> bool:

@@ -273,3 +273,32 @@ def test_complete_fills_a_missing_parent_so_given_values_stay_active() -> None:
     dropped = encoder.complete({"x": 0.3, "opt": "b"}, np.random.default_rng(0))
     assert "x" not in dropped
     assert dropped["opt"] == "b"
+
+
+def test_a_none_choice_encodes_as_its_index_and_models_learn_it() -> None:
+    """Check that None, where it is one of the choices (penalty=None), encodes as
+    its choice index and decodes back, while None elsewhere stays unknown (NaN);
+    a TPE then learns that the None choice is the good one."""
+    from hptaa_lab.samplers import make_sampler
+
+    space = build_space(
+        {"pen": [None, "l1", "l2"], "w": {"ordinal": [None, 8, 16]}, "x": (0.0, 1.0)}
+    )
+    encoder = Encoder(space)
+    row = encoder.encode([{"pen": None, "w": None, "x": None}])[0]
+    assert row[encoder.index["pen"]] == 0.0
+    assert row[encoder.index["w"]] == pytest.approx(0.5 / 3)
+    assert math.isnan(row[encoder.index["x"]])
+    assert encoder.decode(encoder.encode([{"pen": None, "w": 8, "x": 0.5}])[0]) == {
+        "pen": None,
+        "w": 8,
+        "x": 0.5,
+    }
+
+    sampler = make_sampler("tpe", space, 0)
+    chosen = []
+    for _ in range(60):
+        config = sampler.ask().config
+        chosen.append(config["pen"])
+        sampler.tell(config, (0.0 if config["pen"] is None else 1.0) + config["x"])
+    assert chosen[-20:].count(None) >= 11  # about 7 if None were unknown
