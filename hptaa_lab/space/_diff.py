@@ -113,8 +113,8 @@ class SpaceDiff:
             has, as text in the current names (e.g. "condition: gamma | kernel
             == 'rbf'").
         rules_added: Conditions and forbidden clauses only the current space has.
-        fixed: The mapping's fixed values as text, e.g. "tol had 0.001 before it
-            was added (previous_fixed)".
+        fixed: The mapping's fixed values and value transforms as text, e.g.
+            "tol had 0.001 before it was added (previous_fixed)".
     """
 
     previous_space: CS.ConfigurationSpace
@@ -316,8 +316,19 @@ def diff(
                 f"{name} is fixed to {value!r} now that it is removed (current_fixed)"
                 for name, value in confirmed.current_fixed.items()
             ]
+            + [
+                f"{name}: previous values transformed, {_transform_text(t)}"
+                for name, t in confirmed.transforms.items()
+            ]
         ),
     )
+
+
+def _transform_text(transform: Any) -> str:
+    """A value transform as text: "x 1000 + 0" or "'auto' -> 'sqrt', ..."."""
+    if transform.values is not None:
+        return ", ".join(f"{k!r} -> {v!r}" for k, v in transform.values.items())
+    return f"value x {transform.scale:g} + {transform.offset:g}"
 
 
 def _rule_objects(space: CS.ConfigurationSpace) -> list[Any]:

@@ -498,3 +498,25 @@ def test_format_table_shows_the_mappings_fixed_values() -> None:
     table = space_diff.format_table()
     assert "tol had 0.001 before it was added (previous_fixed)" in table
     assert "old is fixed to 'b' now that it is removed (current_fixed)" in table
+
+
+def test_format_table_shows_the_mappings_value_transforms() -> None:
+    """Check that value maps and unit transforms are shown under the table, so a
+    value map can be checked in the diff before the study is created."""
+    space_diff = _diff(
+        {"loss": ["hinge", "log_loss"], "t": (1.0, 10.0)},
+        {"loss": ["hinge", "log"], "t_ms": (1000.0, 10000.0)},
+        mapping=Mapping.from_dict(
+            {
+                "renames": {"t": "t_ms"},
+                "transforms": {
+                    "loss": {"values": {"log_loss": "log"}},
+                    "t_ms": {"scale": 1000},
+                },
+            }
+        ),
+    )
+
+    table = space_diff.format_table()
+    assert "loss: previous values transformed, 'log_loss' -> 'log'" in table
+    assert "t_ms: previous values transformed, value x 1000 + 0" in table
