@@ -139,9 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
     studies.set_defaults(handler=_studies)
 
     show = sub.add_parser(
-        "show", parents=[common], help="show one study: space, mapping, trials"
+        "show",
+        parents=[common],
+        help="show one study: space, mapping, trials",
+        description="Show one study: its search space, previous study and mapping, "
+        "the diff against the previous study, the incumbent and the latest trials.",
     )
-    show.add_argument("study")
+    show.add_argument("study", metavar="STUDY", help="study name (see hptaa studies)")
     show.add_argument(
         "--trials",
         type=positive_int,
@@ -151,7 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(handler=_show)
 
     diff = sub.add_parser(
-        "diff", parents=[common], help="search-space diff between two studies"
+        "diff",
+        parents=[common],
+        help="search-space diff between two studies",
+        description="Classify how every hyperparameter changed from STUDY_A's search "
+        "space to STUDY_B's (with STUDY_B's mapping when STUDY_A is its previous "
+        "study), and suggest renames.",
     )
     diff.add_argument("study_a", metavar="STUDY_A", help="previous study")
     diff.add_argument("study_b", metavar="STUDY_B", help="current study")
