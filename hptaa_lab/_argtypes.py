@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["name_list", "positive_int", "positive_int_list"]
+__all__ = ["name_list", "positive_int", "positive_int_list", "seed_int"]
 
 
 def positive_int(text: str) -> int:
@@ -17,6 +17,19 @@ def positive_int(text: str) -> int:
         ) from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def seed_int(text: str) -> int:
+    """Parse a sampler seed: an integer from 0 to 2**62 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**62:
+        raise argparse.ArgumentTypeError(
+            f"expected a seed from 0 to 2**62 - 1, got {text!r}"
+        )
     return value
 
 

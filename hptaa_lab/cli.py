@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hptaa_lab._argtypes import positive_int
+from hptaa_lab._argtypes import positive_int, seed_int
 from hptaa_lab.errors import HptaaError
 
 __all__ = ["DEFERRED_SUBCOMMANDS", "DeferredSubcommand", "build_parser", "main"]
@@ -110,7 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=20,
         help="budget of the previous study (20)",
     )
-    demo.add_argument("--seed", type=int, default=0, help="seed of every sampler (0)")
+    demo.add_argument(
+        "--seed", type=seed_int, default=0, help="seed of every sampler (0)"
+    )
     demo.add_argument(
         "--runs",
         type=positive_int,
@@ -259,9 +261,18 @@ def _demo(args: argparse.Namespace) -> int:
         bar.write(space_diff.format_table() + "\n")
 
     seeds = [args.seed + k for k in range(args.runs)]
+    if seeds[-1] >= 2**62:
+        print(
+            f"error: --seed {args.seed} with --runs {args.runs} would use seeds up to "
+            f"{seeds[-1]}; seeds go up to 2**62 - 1. Give a smaller --seed.",
+            file=sys.stderr,
+        )
+        return 2
     results = []
     try:
         for k, seed in enumerate(seeds):
+            if len(seeds) > 1:
+                bar.write(f"\nrun {k + 1} of {len(seeds)} (seed {seed})\n")
             results.append(
                 run_demo(
                     args.benchmark,
@@ -284,9 +295,10 @@ def _demo(args: argparse.Namespace) -> int:
         f"{result.method}, seed {args.seed}\n"
     )
     print(result.format_summary())
-    if len(results) > 1:
-        print("\n" + format_runs(results, seeds))
-    path = write_demo_report(result, args.report)
+    runs = format_runs(results, seeds) if len(results) > 1 else None
+    if runs:
+        print("\n" + runs)
+    path = write_demo_report(result, args.report, runs)
     print(f"\nreport (seed {args.seed}): {path}")
     names = [name for r in results for name in (r.previous, r.transfer, r.scratch)]
     shown = ", ".join(names[:3]) + (
@@ -450,7 +462,7 @@ def _show(args: argparse.Namespace) -> int:
         print(f"\nDiff to previous study {record.previous}:")
         print(
             diff(
-                space_from_json(previous.space_json), study.space, mapping
+                space_from_json(previous.space_json), study.space, mapping, check=False
             ).format_table()
         )
     best = study.incumbent
@@ -527,7 +539,10 @@ def _diff(args: argparse.Namespace) -> int:
     )
     print(
         diff(
-            space_from_json(a.space_json), space_from_json(b.space_json), mapping
+            space_from_json(a.space_json),
+            space_from_json(b.space_json),
+            mapping,
+            check=False,
         ).format_table()
     )
     return 0

@@ -186,7 +186,7 @@ def format_runs(results: Sequence[DemoResult], seeds: Sequence[int]) -> str:
         f"Over {len(results)} runs (seeds {', '.join(map(str, seeds))}; each tunes "
         "its own previous study),\nevaluations to reach that run's final "
         "no-transfer incumbent:",
-        f"{'seed':>6}  {'with transfer':>13}  {'without':>7}  speedup",
+        f"{'seed':>6}  {'with transfer':>13}  {'without':>7}  {'speedup':>7}  studies",
     ]
     gains = []
     for seed, result in zip(seeds, results, strict=True):
@@ -195,14 +195,23 @@ def format_runs(results: Sequence[DemoResult], seeds: Sequence[int]) -> str:
         shown = "n/a" if math.isnan(gain) else f"{gain:.2f}x"
         lines.append(
             f"{seed:>6}  {_count(result.evals_transfer):>13}  "
-            f"{_count(result.evals_scratch):>7}  {shown}"
+            f"{_count(result.evals_scratch):>7}  {shown:>7}  "
+            f"{result.transfer.removesuffix('-v2')}-*"
         )
+    budget = len(results[0].trajectories["transfer"])
     reached = sum(result.evals_transfer is not None for result in results)
-    middle = statistics.median(gains)
+    if reached < len(results):
+        lines.append(f"(never: not within the {budget} evaluations of the run)")
+    # The lower middle value for an even count: the mean of "never" and a
+    # speedup is no speedup of any run.
+    middle = statistics.median_low(gains)
     lines.append(
         f"transfer reached it in {reached} of {len(results)} runs; median speedup "
-        + (f"{middle:.2f}x" if middle > 0 else "n/a (most runs never reached it)")
-        + " (a run that never reached it counts as the slowest)"
+        + (
+            f"{middle:.2f}x (a run that never reached it counts as the slowest)"
+            if middle > 0
+            else "n/a (at least half of the runs never reached it)"
+        )
     )
     return "\n".join(lines)
 
@@ -346,15 +355,16 @@ def _free_prefix(store: TrialStore, base: str) -> str:
     base = re.sub(r"[^A-Za-z0-9_.-]+", "-", base).strip("-").lower()
     existing = {study.name for study in store.list_studies()}
     k = 1
-    while f"{base}-r{k}-v1" in existing or f"{base}-r{k}-v2" in existing:
+    while any(f"{base}-r{k}-{v}" in existing for v in ("v1", "v2", "v2-scratch")):
         k += 1
     return f"{base}-r{k}"
 
 
-def write_demo_report(result: DemoResult, path: str | Path) -> Path:
-    """Write the demo's self-contained HTML report (chart, diff, summary)."""
-    import pandas as pd
-
+def write_demo_report(
+    result: DemoResult, path: str | Path, runs: str | None = None
+) -> Path:
+    """Write the demo's self-contained HTML report (chart, diff, summary, and
+    ``runs``, the table of several runs from :func:`format_runs`, if given)."""
     from hptaa_lab.report import trajectory_figure, write_html_report
 
     figure = trajectory_figure(
@@ -367,7 +377,6 @@ def write_demo_report(result: DemoResult, path: str | Path) -> Path:
         },
         title=f"{result.benchmark} on {result.task}: incumbent trajectories",
     )
-    summary = pd.DataFrame(result.summary_rows())
     return write_html_report(
         path,
         f"hptaa_lab demo: {result.benchmark} on {result.task}",
@@ -375,10 +384,10 @@ def write_demo_report(result: DemoResult, path: str | Path) -> Path:
             figure,
             "## Search-space diff (previous -> current)",
             "```" + result.space_diff.format_table() + "```",
-            "## Summary",
-            summary,
+            "## Summary (the run charted above)",
             "```" + result.format_summary() + "```",
-            f"Studies kept in {result.store_url}: {result.previous}, "
-            f"{result.transfer}, {result.scratch}.",
+            *(["## All runs", "```" + runs + "```"] if runs else []),
+            f"Studies of the run charted above, kept in {result.store_url}: "
+            f"{result.previous}, {result.transfer}, {result.scratch}.",
         ],
     )

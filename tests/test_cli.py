@@ -552,9 +552,63 @@ def test_runs_table_counts_a_run_that_never_reached_the_target_as_slowest(
     text = format_runs(runs, [7, 8, 9])
     assert "Over 3 runs (seeds 7, 8, 9;" in text
     assert "transfer reached it in 2 of 3 runs; median speedup 1.00x" in text
-    assert "     8          never        3  n/a" in text
+    assert "     8          never        3      n/a  fcn-b-" in text
+    assert "(never: not within the 4 evaluations of the run)" in text
     assert "4.00x" in text
     never = format_runs(runs[1:2] * 2 + runs[:1], [1, 2, 3])
-    assert "median speedup n/a (most runs never reached it)" in never
+    assert "median speedup n/a (at least half of the runs never reached it)" in never
+    # With an even count the median is the lower middle run, not the mean of
+    # "never" and a speedup.
+    even = format_runs(runs[:2], [1, 2])
+    assert "median speedup n/a" in even
+    assert "median speedup 1.00x" in format_runs([runs[2], runs[0]], [1, 2])
     with pytest.raises(ValueError, match="one seed per demo result"):
         format_runs(runs, [1])
+
+
+def test_demo_refuses_seeds_out_of_range_before_tuning(
+    capsys: pytest.CaptureFixture[str], store_url: str
+) -> None:
+    """Check that a negative seed, or a seed whose later runs would pass 2**62 - 1,
+    is refused before anything is tuned."""
+    with pytest.raises(SystemExit):
+        main(["--store", store_url, "demo", "--seed", "-1"])
+    assert "expected a seed from 0 to 2**62 - 1" in capsys.readouterr().err
+    code, _, err = run(
+        capsys, "--store", store_url, "demo", "--seed", str(2**62 - 1), "--runs", "2"
+    )
+    assert code == 2 and "Give a smaller --seed" in err
+    assert TrialStore(store_url).list_studies() == []
+
+
+def test_show_and_diff_display_a_stored_mapping_later_checks_refuse(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Check that show and diff display a study whose stored mapping an earlier
+    version accepted and the current checks refuse (a value map on an added
+    hyperparameter), instead of stopping with the mapping error."""
+    import json
+    import sqlite3
+
+    import hptaa_lab
+
+    path = tmp_path / "old.db"
+    url = f"sqlite:///{path}"
+    a = hptaa_lab.create_study("a", {"x": (0.0, 1.0)}, store=url, seed=0)
+    a.optimize(lambda c: c["x"], n_trials=3)
+    b = hptaa_lab.create_study(
+        "b", {"x": (0.0, 1.0), "opt": ["sgd", "adam"]}, previous="a", store=url
+    )
+    b.optimize(lambda c: c["x"], n_trials=2)
+    stale = {"transforms": {"opt": {"values": [["momentum", "sgd"]]}}}
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "update hptaa_studies set mapping_json = ? where name = 'b'",
+            (json.dumps(stale),),
+        )
+    for command in (("diff", "a", "b"), ("show", "b")):
+        code, out, err = run(capsys, "--store", url, *command)
+        assert code == 0, err
+        assert "opt: previous values transformed, 'momentum' -> 'sgd'" in out
+    _, out, _ = run(capsys, "--store", url, "show", "b")
+    assert "Latest" in out

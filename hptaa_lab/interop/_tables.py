@@ -645,7 +645,8 @@ def _configurations(
                 continue  # a column whose inference failed (already reported)
             cell, column = column_cells[i], chosen.hyperparameters[name]
             if is_missing(cell):
-                if None in getattr(space[name], "choices", ()):
+                hp = space[name]
+                if None in getattr(hp, "choices", getattr(hp, "sequence", ())):
                     # None is one of the choices; a table writes it as an empty
                     # cell (hptaa export does). Dropped below where inactive.
                     maybe_none.append(name)

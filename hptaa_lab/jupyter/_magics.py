@@ -470,7 +470,10 @@ def _diff(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> No
     a, b = store.get_study(args.study_a), store.get_study(args.study_b)
     mapping = Mapping.from_json(b.mapping_json) if b.previous == a.name else None
     space_diff = diff(
-        space_from_json(a.space_json), space_from_json(b.space_json), mapping
+        space_from_json(a.space_json),
+        space_from_json(b.space_json),
+        mapping,
+        check=False,
     )
     title = f"Search-space diff {a.name} -> {b.name}"
     if mapping is not None and not mapping.is_empty:

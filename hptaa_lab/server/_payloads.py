@@ -286,6 +286,7 @@ def _diff_payload(store: TrialStore, record: StudyRecord) -> dict[str, Any] | No
             space_from_json(previous.space_json),
             space_from_json(record.space_json),
             mapping,
+            check=False,
         )
     except (HptaaError, ValueError, KeyError, TypeError) as exc:
         logger.warning(

@@ -235,6 +235,8 @@ def diff(
     previous_space: CS.ConfigurationSpace | dict[str, Any],
     current_space: CS.ConfigurationSpace | dict[str, Any],
     mapping: Mapping | dict[str, Any] | None = None,
+    *,
+    check: bool = True,
 ) -> SpaceDiff:
     """Classify how every hyperparameter changed from the previous to the current space.
 
@@ -246,6 +248,9 @@ def diff(
             its dict form); a renamed pair is compared as one hyperparameter and
             marked RENAMED, and previous ranges and choices are compared after
             their transform (seconds -> milliseconds is no range change).
+        check: Validate the mapping against both spaces first (False to show a
+            stored study's mapping as it is, even one that a later version's
+            stricter checks would refuse).
 
     Returns:
         The SpaceDiff, with rename suggestions for unconfirmed removed/added pairs.
@@ -261,7 +266,8 @@ def diff(
     confirmed = as_mapping(mapping)
     # The same check as create_study's, so that a diff shown before creating the
     # study already refuses a mapping the study would refuse.
-    confirmed.validate(previous_space, current_space)
+    if check:
+        confirmed.validate(previous_space, current_space)
     renames = dict(confirmed.renames)
     back = {new: old for old, new in renames.items()}
     changes: list[Change] = []
@@ -328,7 +334,8 @@ def _transform_text(transform: Any) -> str:
     """A value transform as text: "x 1000 + 0" or "'auto' -> 'sqrt', ..."."""
     if transform.values is not None:
         return ", ".join(f"{k!r} -> {v!r}" for k, v in transform.values.items())
-    return f"value x {transform.scale:g} + {transform.offset:g}"
+    sign = "-" if transform.offset < 0 else "+"
+    return f"value x {transform.scale:g} {sign} {abs(transform.offset):g}"
 
 
 def _rule_objects(space: CS.ConfigurationSpace) -> list[Any]:

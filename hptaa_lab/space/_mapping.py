@@ -279,9 +279,9 @@ class Mapping:
                     f"current_fixed names {name!r}, which is still in the current space; "
                     "only removed hyperparameters are fixed now."
                 )
-            if not _is_json_scalar(value):
+            if value is not None and not _is_json_scalar(value):
                 raise MappingError(
-                    f"current_fixed[{name!r}] must be a number, string or bool; got "
+                    f"current_fixed[{name!r}] must be a number, string, bool or None; got "
                     f"{value!r}."
                 )
 

@@ -76,7 +76,6 @@ _GP_MAX_TRIALS = 200
 _GP_MIN_TRIALS = 8
 """A source with fewer trials than this (or than 2 (k + 1)) gets a TPE model."""
 _TIE_REPS: int | None = None
-_TIE_DROP = False
 FADE = 20.0
 """Current trials after which the sources' weight in the current model has halved."""
 
@@ -258,18 +257,21 @@ class Auto(TransferSampler):
                 self.name,
                 len(self.projection.clipped),
             )
-        if self.projection.forgotten:
-            logger.info(
-                "%s: kept %d previous trial(s) whose choice was removed, with that "
-                "value unknown",
-                self.name,
-                len({number for number, _ in self.projection.forgotten}),
-            )
         if ancestors is None:
             ancestors = project_chain(
                 space, self.mapping, previous, clip=clipped, forget=forget
             )
         pairs = [(previous.study or "previous", self.projection), *ancestors]
+        for study, projection in pairs:
+            if projection.forgotten:
+                logger.info(
+                    "%s: %d of the %d trials kept from %s used a choice that was "
+                    "removed since; that value is unknown in them",
+                    self.name,
+                    len({number for number, _ in projection.forgotten}),
+                    len(projection),
+                    study,
+                )
         for k, (name, projection) in enumerate(pairs):
             source = self._make_source(name, projection, k)
             if source is not None:
@@ -810,8 +812,7 @@ def _fewer_ties(order: np.ndarray, y: np.ndarray, reps: int, n_good: int) -> np.
     for i in order:
         seen[y[i]] = seen.get(y[i], 0) + 1
         (front if seen[y[i]] <= reps or len(front) >= n_good else back).append(i)
-    rest = front[n_good:] if _TIE_DROP else back + front[n_good:]
-    return np.array(front[:n_good] + rest, dtype=order.dtype)
+    return np.array(front[:n_good] + back + front[n_good:], dtype=order.dtype)
 
 
 def choose_model(n_trials: int, n_names: int) -> str:

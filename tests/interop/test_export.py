@@ -166,8 +166,12 @@ def test_conditional_integer_column_is_written_without_decimals(
             {"k": ["p", "q"], "a": {"choices": [None, "x"], "if": {"k": "p"}}},
             [{"k": "p", "a": None}, {"k": "q"}, {"k": "p", "a": "x"}],
         ),
+        (
+            {"depth": {"ordinal": [None, 4, 8]}, "C": (0.01, 1.0)},
+            [{"depth": None, "C": 0.1}, {"depth": 8, "C": 0.5}],
+        ),
     ],
-    ids=["plain", "conditional"],
+    ids=["plain", "conditional", "ordinal"],
 )
 def test_a_none_choice_survives_the_csv_round_trip(
     tmp_path: Path,
@@ -175,8 +179,8 @@ def test_a_none_choice_survives_the_csv_round_trip(
     space: dict[str, Any],
     configs: list[dict[str, Any]],
 ) -> None:
-    """Check that a categorical whose choices include None (written as an empty
-    cell) imports back as None with the space, instead of a missing value; a
+    """Check that a categorical or ordinal whose values include None (written as an
+    empty cell) imports back as None with the space, instead of a missing value; a
     conditional one as None where it is active and as nothing where it is not."""
     built = build_space(space)
     with TrialStore(tmp_store_url) as opened:

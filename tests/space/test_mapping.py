@@ -213,9 +213,11 @@ def test_current_fixed_of_name_replaced_by_rename_is_allowed() -> None:
 def test_current_fixed_must_be_a_json_scalar(
     previous: CS.ConfigurationSpace, current: CS.ConfigurationSpace
 ) -> None:
-    """Check that a current fixed value must be a number, string or bool."""
+    """Check that a current fixed value must be a number, string, bool or None
+    (max_depth=None, fixed now, is a common case)."""
     with pytest.raises(MappingError, match=r"current_fixed\['batch'\] must be"):
         Mapping(current_fixed={"batch": [64]}).validate(previous, current)
+    Mapping(current_fixed={"batch": None}).validate(previous, current)
 
 
 def test_scaling_transform_of_categorical_is_refused(
@@ -387,6 +389,10 @@ def test_diff_refuses_a_mapping_create_study_would_refuse() -> None:
     with pytest.raises(MappingError, match="'c'"):
         diff(before, after, {"renames": {"a": "c"}})
     assert diff(before, after, {"renames": {"a": "b"}}).added == []
+    # A stored study's mapping is shown as it is (check=False), even one that a
+    # later version's checks would refuse.
+    stale = {"transforms": {"b": {"values": {"zzz": 1.0}}}}
+    assert diff(before, after, stale, check=False).added == ["b"]
 
 
 def test_unit_factor_transform_scales_values() -> None:
