@@ -75,7 +75,9 @@ _GP_MAX_TRIALS = 200
 """A source's GP is fitted on at most this many of its trials (a random subset)."""
 _GP_MIN_TRIALS = 8
 """A source with fewer trials than this (or than 2 (k + 1)) gets a TPE model."""
-_TIE_REPS: int | None = None
+TIES = 2
+"""Trials of one tied value that count in the good set of the current model the
+sources are mixed into; the rest of them count as bad."""
 FADE = 20.0
 """Current trials after which the sources' weight in the current model has halved."""
 
@@ -168,6 +170,11 @@ class Auto(TransferSampler):
             (``project(..., forget=True)``) instead of being dropped: the
             source's model learns from its other values, and the portfolio takes
             trials that lost no value first.
+        ties: How many of the current trials that share one value (a plateau,
+            e.g. a cross-validated error over few samples) count in the good set
+            of the current model the sources are mixed into; the others count as
+            bad, so that the model moves on from a plateau it has mapped. None
+            counts them all, as TPE does.
         **options: mapping, model, seed as for every transfer method.
     """
 
@@ -193,6 +200,7 @@ class Auto(TransferSampler):
         source_model: str = "auto",
         clip: bool = True,
         forget: bool = True,
+        ties: int | None = TIES,
         **options: Any,
     ) -> None:
         options.pop("best_first", None)
@@ -225,6 +233,13 @@ class Auto(TransferSampler):
                 f"{source_model!r}; 'auto' gives a source a GP once it has 2 (k + 1) "
                 "trials over its k hyperparameters, else TPE."
             )
+        if ties is not None and (
+            isinstance(ties, bool) or not isinstance(ties, int) or ties < 1
+        ):
+            raise ValueError(
+                f"ties must be a number of trials >= 1, or None to count every tied "
+                f"trial as TPE does, got {ties!r}; {TIES} is the default."
+            )
         if portfolio is not None and portfolio < 0:
             raise ValueError(
                 f"portfolio must be >= 0 (0: no portfolio; None: one per source), "
@@ -240,6 +255,7 @@ class Auto(TransferSampler):
         self.new_choices = new_choices
         self.source_model = source_model
         self.fade = fade
+        self.ties = ties
         self.sources: list[Source] = []
         self._random_values: list[float] = []
         self._origin: dict[tuple[tuple[str, Any], ...], Source | str | None] = {}
@@ -706,8 +722,8 @@ class Auto(TransferSampler):
         order = np.argsort(self._y_cur, kind="stable")
         d = self.encoder.dim
         n_good = min(max(d + 1, math.ceil(0.15 * n_cur)), n_cur - 1)
-        if _TIE_REPS is not None:
-            order = _fewer_ties(order, self._y_cur, _TIE_REPS, n_good)
+        if self.ties is not None:
+            order = _fewer_ties(order, self._y_cur, self.ties, n_good)
         bad = X[order[n_good:]]
         avoid = [*pending, *self.base.failed]
         if avoid:
@@ -804,8 +820,9 @@ class AutoLast(Auto):
 
 def _fewer_ties(order: np.ndarray, y: np.ndarray, reps: int, n_good: int) -> np.ndarray:
     """``order`` (best first) with the trials beyond ``reps`` of each tied value
-    among the best moved behind the first ``n_good`` places (a plateau of equal
-    values is one piece of evidence, not many)."""
+    among the best moved behind the first ``n_good`` places, into the bad set (a
+    plateau of equal values is one piece of evidence, not many; evaluated again,
+    its neighbourhood tells nothing new)."""
     seen: dict[float, int] = {}
     front: list[int] = []
     back: list[int] = []

@@ -15,8 +15,10 @@ from hptaa_lab.transfer._auto import (
     _GP_MAX_TRIALS,
     PORTFOLIO_RATE,
     PRIOR_RATE,
+    TIES,
     WIN_IF_RELEVANT,
     _at_most,
+    _fewer_ties,
     choose_model,
 )
 
@@ -728,3 +730,54 @@ def test_without_bandit_a_lone_portfolio_entry_then_plain_tpe() -> None:
     previous = PreviousTrials(SPACE, ({"x": 0.25, "y": 0.75},), (0.1,), study="prev")
     labels = run(Auto(SPACE, previous, seed=0, bandit=False), bowl, 4)
     assert labels == ["auto-portfolio", "random", "random", "random"]
+
+
+def test_tied_values_beyond_the_first_two_count_as_bad() -> None:
+    """Check that among the best current trials, those sharing a value beyond the
+    first ``ties`` of them move behind the good set (into the bad one), and that
+    distinct values keep their order."""
+    y = np.array([0.2, 0.1, 0.1, 0.1, 0.3, 0.1, 0.25])
+    order = np.argsort(y, kind="stable")
+
+    assert TIES == 2
+    assert _fewer_ties(order, y, 2, 3).tolist() == [1, 2, 0, 3, 5, 6, 4]
+    assert _fewer_ties(order, y, 5, 3).tolist() == order.tolist()
+
+
+def test_ties_move_the_model_off_a_plateau_it_has_mapped() -> None:
+    """Check that on an objective whose previous best region is a flat plateau,
+    with a better basin elsewhere, auto proposes fewer configurations on the
+    plateau once it has mapped it when tied trials beyond the first two count as
+    bad (the default) than when all of them are good (ties=None, as TPE)."""
+
+    def plateau(c: dict) -> float:
+        if c["x"] < 0.4:
+            return 0.2
+        return 0.1 + 2 * ((c["x"] - 0.8) ** 2 + (c["y"] - 0.8) ** 2)
+
+    def share_on_plateau(ties: int | None) -> float:
+        shares = []
+        for seed in range(8):
+            rng = np.random.default_rng(seed)
+            configs = tuple(
+                {"x": float(a) * 0.45, "y": float(b)} for a, b in rng.random((20, 2))
+            )
+            values = tuple(plateau(c) + 0.001 * i for i, c in enumerate(configs))
+            previous = PreviousTrials(SPACE, configs, values, study="prev")
+            sampler = Auto(SPACE, previous, seed=seed, ties=ties)
+            xs = []
+            for _ in range(60):
+                config = sampler.ask().config
+                sampler.tell(config, plateau(config))
+                xs.append(config["x"])
+            shares.append(float(np.mean(np.array(xs[20:]) < 0.4)))
+        return float(np.mean(shares))
+
+    assert share_on_plateau(TIES) < share_on_plateau(None) - 0.03
+
+
+@pytest.mark.parametrize("ties", [0, -1, 1.5, True])
+def test_ties_must_be_a_positive_number_of_trials(ties: object) -> None:
+    """Check that a ties option that is no positive int is a clear error."""
+    with pytest.raises(ValueError, match="ties must be a number of trials >= 1"):
+        Auto(SPACE, previous_trials(bowl), ties=ties)  # type: ignore[arg-type]
