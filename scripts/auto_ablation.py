@@ -54,6 +54,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "gp-source": {"source_model": "gp"},
     "no-clip": {"clip": False},
     "no-forget": {"forget": False},
+    "all-ties": {"ties": None},
 }
 """Variant name -> keyword options of Auto (what is switched off)."""
 BASELINES = ("tpe", "best-first+t2pe")
