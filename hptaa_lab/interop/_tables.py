@@ -32,7 +32,7 @@ from hptaa_lab.interop._common import (
 )
 from hptaa_lab.records import TrialRecord, TrialState
 from hptaa_lab.space import hp_kind
-from hptaa_lab.space._encoding import CATEGORICAL, CONSTANT, ORDINAL
+from hptaa_lab.space._encoding import CATEGORICAL, CONSTANT, ORDINAL, choice_values
 from hptaa_lab.store import TrialStore, check_study_name
 
 if TYPE_CHECKING:
@@ -645,8 +645,7 @@ def _configurations(
                 continue  # a column whose inference failed (already reported)
             cell, column = column_cells[i], chosen.hyperparameters[name]
             if is_missing(cell):
-                hp = space[name]
-                if None in getattr(hp, "choices", getattr(hp, "sequence", ())):
+                if None in choice_values(space[name]):
                     # None is one of the choices; a table writes it as an empty
                     # cell (hptaa export does). Dropped below where inactive.
                     maybe_none.append(name)

@@ -101,7 +101,7 @@ class Encoder:
         is one of its choices)."""
         i = self.index[name]
         hp, kind = self._hps[i], self.kinds[i]
-        if value is None and None not in _choices_of(hp, kind):
+        if value is None and None not in choice_values(hp):
             return math.nan
         if kind == CATEGORICAL:
             return float(hp.choices.index(value))
@@ -286,13 +286,13 @@ class Encoder:
         return dict(self.space.get_default_configuration())
 
 
-def _choices_of(hp: Any, kind: str) -> Sequence[Any]:
-    """The choices of a categorical or ordinal hyperparameter, else none."""
-    if kind == CATEGORICAL:
-        return list(hp.choices)
-    if kind == ORDINAL:
-        return list(hp.sequence)
-    return []
+def choice_values(hp: Any) -> list[Any]:
+    """The values a categorical, ordinal or constant hyperparameter takes; none
+    for a numeric range."""
+    for attribute in ("choices", "sequence"):
+        if hasattr(hp, attribute):
+            return list(getattr(hp, attribute))
+    return [hp.value] if hasattr(hp, "value") else []
 
 
 def _parent_known(condition: Any, values: Mapping[str, Any]) -> bool:

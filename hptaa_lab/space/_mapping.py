@@ -13,7 +13,7 @@ from typing import Any
 import ConfigSpace as CS
 
 from hptaa_lab.errors import MappingError
-from hptaa_lab.space._encoding import FLOAT, INT, hp_kind
+from hptaa_lab.space._encoding import FLOAT, INT, choice_values, hp_kind
 
 __all__ = ["Mapping", "ValueTransform"]
 
@@ -411,11 +411,11 @@ def _check_reachable(
         found = f"values from {_number(ends[0])} to {_number(ends[1])}"
         wanted = f"[{_number(low)}, {_number(high)}]"
     else:
-        values = [transform.apply(v) for v in _choices(previous)]
+        values = [transform.apply(v) for v in choice_values(previous)]
         if any(_legal(current, v) for v in values):
             return
         found = f"the values {values}"
-        wanted = str(_choices(current))
+        wanted = str(choice_values(current))
     raise MappingError(
         f"{what} would drop every previous trial that sets {previous.name!r}: the "
         f"previous trials hold {found}, "
@@ -459,7 +459,7 @@ def _is_value(hp: Any, value: Any) -> bool:
         return not isinstance(value, bool)
     return any(
         isinstance(v, bool) == isinstance(value, bool) and v == value
-        for v in _choices(hp)
+        for v in choice_values(hp)
     )
 
 
@@ -476,7 +476,7 @@ def _json_key_hint(key: Any, previous: Any) -> str:
         values = [number] if previous.lower <= number <= previous.upper else []
         text = [key]
     else:
-        values = _choices(previous)
+        values = choice_values(previous)
         text = [str(v) for v in values] + [json.dumps(v) for v in values]
     if any(not isinstance(v, str) for v in values) and key in text:
         return (
@@ -484,14 +484,6 @@ def _json_key_hint(key: Any, previous: Any) -> str:
             'value map as a list of pairs, e.g. {"values": [[16, 32]]}.'
         )
     return ""
-
-
-def _choices(hp: Any) -> list[Any]:
-    """The values a categorical, ordinal or constant hyperparameter takes."""
-    for attribute in ("choices", "sequence"):
-        if hasattr(hp, attribute):
-            return list(getattr(hp, attribute))
-    return [hp.value]
 
 
 def _legal(hp: Any, value: Any) -> bool:
