@@ -435,6 +435,9 @@ def _show(args: argparse.Namespace) -> int:
     print(f"direction  {record.direction}")
     print(f"sampler    {record.sampler}")
     print(f"transfer   {record.transfer or '-'}")
+    if record.transfer_options:
+        options = ", ".join(f"{k}={v!r}" for k, v in record.transfer_options.items())
+        print(f"options    {options}")
     print(f"previous   {record.previous or '-'}")
     print("trials     " + ", ".join(f"{k.lower()} {v}" for k, v in counts.items()))
     ended = _ended_running(study)

@@ -74,6 +74,8 @@ class StudyRecord:
         mapping_json: The confirmed Mapping as JSON text, if any.
         sampler: Sampler name, e.g. "tpe".
         transfer: Transfer method name, or None without transfer.
+        transfer_options: Options of the transfer method (JSON values, e.g.
+            ``{"ties": None}``); empty for the method's defaults.
         seed: Seed of the sampler, if given.
         created_at: When the study was created (UTC).
         attrs: Free-form JSON attributes (e.g. the benchmark it came from).
@@ -89,6 +91,7 @@ class StudyRecord:
     seed: int | None = None
     created_at: datetime | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
+    transfer_options: dict[str, Any] = field(default_factory=dict)
 
 
 def trials_frame(trials: Sequence[TrialRecord], names: Sequence[str]) -> pd.DataFrame:

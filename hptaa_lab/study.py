@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import math
 import threading
@@ -112,6 +113,11 @@ class Study:
     def transfer(self) -> str | None:
         """Name of the transfer method, if any."""
         return self.record.transfer
+
+    @property
+    def transfer_options(self) -> dict[str, Any]:
+        """Options of the transfer method (empty: its defaults)."""
+        return dict(self.record.transfer_options)
 
     @property
     def mapping(self) -> SpaceMapping:
@@ -447,6 +453,7 @@ def create_study(
     *,
     previous: str | Study | None = None,
     transfer: str | None = None,
+    transfer_options: Mapping[str, Any] | None = None,
     mapping: SpaceMapping | Mapping[str, Any] | None = None,
     sampler: str = "tpe",
     store: TrialStore | str | None = None,
@@ -462,6 +469,9 @@ def create_study(
         previous: The previous study (name or Study) to transfer from.
         transfer: Transfer method name (see ``hptaa_lab.transfer.names()``);
             default with a previous study: auto.
+        transfer_options: Options of the transfer method, e.g. ``{"ties":
+            None}`` for auto (``hptaa_lab.transfer.options(method)`` names
+            them); kept with the study, so a resumed study uses them too.
         mapping: Confirmed renames, transforms and fixed values (Mapping or its
             dict form).
         sampler: "tpe", "gp" or "random"; with transfer, the model it uses.
@@ -476,8 +486,10 @@ def create_study(
     Raises:
         StudyExistsError: If the name is taken.
         StudyNotFoundError: If the previous study does not exist.
-        UnknownNameError: For an unknown sampler or transfer method.
+        UnknownNameError: For an unknown sampler, transfer method or option.
         MappingError: If the mapping does not fit the two search spaces.
+        ValueError: For a transfer option the method refuses or that is not
+            JSON.
     """
     space = as_space(space)
     check_study_name(name)
@@ -490,6 +502,11 @@ def create_study(
     # A previous study must be in the store already: a store path that holds no
     # store (a typo) is an error then, not a new empty store.
     trial_store = open_store(store, create=previous_name is None)
+    if transfer_options and previous_name is None:
+        raise ValueError(
+            "transfer_options need a previous study to transfer from; pass "
+            "previous=<study name>, or leave transfer_options out."
+        )
     if transfer is not None and previous_name is None:
         raise ValueError(
             f"transfer={transfer!r} needs a previous study to transfer from; pass "
@@ -528,19 +545,21 @@ def create_study(
             )
     elif not space_mapping.is_empty:
         raise MappingError("A mapping needs a previous study; pass previous=<name>.")
-    record = trial_store.create_study(
-        StudyRecord(
-            name=name,
-            space_json=space_to_json(space),
-            direction=direction,
-            previous=previous_name,
-            mapping_json=None if space_mapping.is_empty else space_mapping.to_json(),
-            sampler=sampler,
-            transfer=transfer,
-            seed=seed,
-            attrs=dict(attrs or {}),
-        )
+    record = StudyRecord(
+        name=name,
+        space_json=space_to_json(space),
+        direction=direction,
+        previous=previous_name,
+        mapping_json=None if space_mapping.is_empty else space_mapping.to_json(),
+        sampler=sampler,
+        transfer=transfer,
+        seed=seed,
+        attrs=dict(attrs or {}),
+        transfer_options=_json_options(transfer_options),
     )
+    # Built before the study is stored: options the method refuses leave nothing.
+    built = _build_sampler(record, trial_store, seed)
+    record = trial_store.create_study(record)
     logger.info(
         "created study %s (sampler %s, transfer %s, previous %s)",
         name,
@@ -548,7 +567,30 @@ def create_study(
         transfer,
         previous_name,
     )
-    return Study(record, trial_store, _build_sampler(record, trial_store, seed))
+    return Study(record, trial_store, built)
+
+
+def _json_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``options`` as a dict that survives a round trip through JSON unchanged."""
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise ValueError(
+            f"transfer_options must be a dict of option names to values, e.g. "
+            f'{{"ties": None}}, got {options!r}.'
+        )
+    result = dict(options)
+    try:
+        same = json.loads(json.dumps(result, allow_nan=False)) == result
+    except (TypeError, ValueError):
+        same = False
+    if not same:
+        raise ValueError(
+            f"transfer_options must hold JSON values (str keys; str, int, finite "
+            f"float, bool or None values), got {result!r}: they are kept with the "
+            "study for when it is resumed."
+        )
+    return result
 
 
 def load_study(
@@ -659,6 +701,7 @@ def _build_sampler(record: StudyRecord, store: TrialStore, seed: int | None) -> 
         mapping=SpaceMapping.from_json(record.mapping_json),
         model=record.sampler,
         seed=seed,
+        options=record.transfer_options,
     )
 
 

@@ -207,11 +207,13 @@ def test_show_and_diff_of_transfer_study(
         mapping={"renames": {"lr": "learning_rate"}},
         store=store_url,
         seed=0,
+        transfer_options={"ties": None},
     )
     v2.optimize(lambda c: c["learning_rate"] if c["k"] != "c" else 1 / 0, n_trials=4)
     code, out, _ = run(capsys, "show", "v2", "--store", store_url)
     assert code == 0
-    assert "transfer   auto" in out
+    assert "transfer   auto\noptions    ties=None\n" in out
+    assert "options" not in run(capsys, "show", "v1", "--store", store_url)[1]
     assert "lr -> learning_rate" in out and "renamed" in out
     assert "choices added" in out
     code, out, _ = run(capsys, "diff", "v1", "v2", "--store", store_url)

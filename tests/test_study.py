@@ -800,3 +800,83 @@ def test_a_trial_whose_process_ended_stops_being_pending(tmp_path: Path) -> None
     assert theirs.config["a"] in proposals
     stored = first.store.get_trials("gone", numbers=[theirs.number])
     assert [t.state for t in stored] == [TrialState.RUNNING]
+
+
+def _tuned_v1(store: TrialStore) -> None:
+    """A finished previous study v1 of 12 trials over SPACE."""
+    v1 = create_study("v1", SPACE, store=store, seed=0)
+    v1.optimize(lambda c: (_x(c) - 0.3) ** 2 + (c["act"] == "b"), n_trials=12)
+
+
+def test_transfer_options_reach_the_method_and_survive_a_resume(
+    store: TrialStore,
+) -> None:
+    """Check that transfer_options configure the transfer method, are kept with
+    the study, and configure it again when the study is loaded."""
+    _tuned_v1(store)
+
+    study = create_study(
+        "v2",
+        SPACE,
+        previous="v1",
+        store=store,
+        seed=1,
+        transfer_options={"ties": None, "portfolio": 0, "fade": 5.0},
+    )
+    study.optimize(_x, n_trials=3)
+    loaded = load_study("v2", store=store)
+
+    for opened in (study, loaded):
+        assert opened.transfer_options == {"ties": None, "portfolio": 0, "fade": 5.0}
+        sampler: Any = opened.sampler
+        assert (sampler.ties, sampler.fade) == (None, 5.0)
+    assert "auto-portfolio" not in {t.proposed_by for t in study.trials}
+    assert store.get_study("v2").transfer_options == study.transfer_options
+    plain = create_study("v3", SPACE, previous="v1", store=store)
+    assert plain.transfer_options == {} and plain.sampler.ties == 2  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"tiez": 1}, UnknownNameError, "Unknown auto option 'tiez'. Valid auto"),
+        ({"ancestors": []}, UnknownNameError, "Unknown auto option 'ancestors'"),
+        ({"seed": 3}, UnknownNameError, "Unknown auto option 'seed'"),
+        ({"ties": 0}, ValueError, "ties must be a number of trials >= 1"),
+        ({"keep": "yes"}, ValueError, "keep must be True or False"),
+        ({"portfolio": 1.5}, ValueError, "portfolio must be >= 0"),
+        ({"prior_min_bandwidth": 0}, ValueError, "prior_min_bandwidth must be"),
+        ({"fade": float("nan")}, ValueError, "transfer_options must hold JSON"),
+        ({"source_model": ("gp",)}, ValueError, "transfer_options must hold JSON"),
+        ([("ties", 2)], ValueError, "transfer_options must be a dict"),
+    ],
+)
+def test_bad_transfer_options_are_refused_before_storing_anything(
+    store: TrialStore, options: Any, error: type, message: str
+) -> None:
+    """Check that an unknown option, a value the method refuses or one that JSON
+    would change is refused with what to do, and no study is left behind."""
+    _tuned_v1(store)
+
+    with pytest.raises(error, match=message):
+        create_study("v2", SPACE, previous="v1", store=store, transfer_options=options)
+
+    assert [s.name for s in store.list_studies()] == ["v1"]
+
+
+def test_transfer_options_need_a_method_that_takes_them(store: TrialStore) -> None:
+    """Check that options without a previous study, or for a paper method, are
+    refused and name where options apply."""
+    _tuned_v1(store)
+
+    with pytest.raises(ValueError, match="need a previous study"):
+        create_study("v2", SPACE, store=store, transfer_options={"ties": 2})
+    with pytest.raises(ValueError, match=r"'t2pe' takes no options.*auto, auto-last"):
+        create_study(
+            "v2",
+            SPACE,
+            previous="v1",
+            transfer="t2pe",
+            store=store,
+            transfer_options={"ties": 2},
+        )

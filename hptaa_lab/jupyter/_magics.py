@@ -33,7 +33,7 @@ __all__ = ["BODY_NAMES", "Command", "HptaaMagics", "commands", "register_command
 logger = logging.getLogger(__name__)
 
 #: Names a ``%%hptaa tune`` cell defines: required first, then optional ones.
-BODY_NAMES = ("space", "objective", "direction", "mapping")
+BODY_NAMES = ("space", "objective", "direction", "mapping", "transfer_options")
 _REQUIRED = ("space", "objective")
 
 Handler = Callable[["HptaaMagics", argparse.Namespace, "str | None"], Any]
@@ -353,6 +353,9 @@ def _tune_arguments(line: str, cell: str) -> None:
       direction  "maximize" to maximise the objective (default "minimize")
       mapping    renames and values to start the diff from, e.g.
                  {"previous_fixed": {"n_components": 64}}
+      transfer_options
+                 options of the transfer method, e.g. {"ties": None}
+                 (hptaa_lab.transfer.options("auto") names them)
 
     The run shows as the live widget; keep it with --as VAR (or take _ in the
     next cell) to call run.wait(), run.stop() or read run.study.
@@ -376,6 +379,7 @@ def _tune(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> An
         seed=args.seed,
         direction=names.get("direction", "minimize"),
         mapping=_as_mapping(mapping),
+        transfer_options=names.get("transfer_options") or {},
     )
     run = TuneRun(request, magics.store(), confirm=args.yes)
     magics.runs.append(run)

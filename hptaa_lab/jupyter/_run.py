@@ -32,6 +32,7 @@ from hptaa_lab.space import Mapping, SpaceDiff, as_space, diff, space_from_json
 from hptaa_lab.store import TrialStore
 from hptaa_lab.study import DEFAULT_TRANSFER, Study, create_study
 from hptaa_lab.transfer import names as transfer_names
+from hptaa_lab.transfer import options as transfer_option_names
 
 __all__ = ["RunState", "TuneRequest", "TuneRun", "twin_name"]
 
@@ -74,6 +75,8 @@ class TuneRequest:
         sampler: "tpe", "gp" or "random".
         direction: "minimize" or "maximize".
         mapping: Renames and fixed values to start the diff widget from.
+        transfer_options: Options of the transfer method (see
+            ``create_study``).
     """
 
     study: str
@@ -88,6 +91,7 @@ class TuneRequest:
     sampler: str = "tpe"
     direction: str = "minimize"
     mapping: Mapping = field(default_factory=Mapping)
+    transfer_options: dict[str, Any] = field(default_factory=dict)
 
 
 class TuneRun(BackgroundHandle):
@@ -355,6 +359,7 @@ class TuneRun(BackgroundHandle):
             seed=r.seed,
             direction=r.direction,
             attrs=attrs,
+            transfer_options=r.transfer_options,
         )
         if r.compare:
             twin = twin_name(r.study)
@@ -561,6 +566,12 @@ def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:
                 "a previous study, not 'random'."
             )
         store.get_study(r.previous)
+        _check_option_names(transfer, r.transfer_options)
+    elif r.transfer_options:
+        raise ValueError(
+            "transfer_options need a previous study to transfer from; add --from "
+            "PREVIOUS, or leave transfer_options out of the cell."
+        )
     for name in [r.study] + ([twin_name(r.study)] if r.compare else []):
         if store.has_study(name):
             raise StudyExistsError(name)
@@ -577,4 +588,23 @@ def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:
         sampler=r.sampler,
         direction=r.direction,
         mapping=r.mapping,
+        transfer_options=dict(r.transfer_options),
     )
+
+
+def _check_option_names(method: str, options: Any) -> None:
+    """Refuse transfer options that are no dict or that ``method`` does not
+    take, before any study is created (their values are checked then)."""
+    if not isinstance(options, dict):
+        raise ValueError(
+            f"transfer_options must be a dict of option names to values, e.g. "
+            f'{{"ties": None}}; the cell set it to {options!r}.'
+        )
+    valid = transfer_option_names(method)
+    unknown = [name for name in options if name not in valid]
+    if unknown and not valid:
+        raise ValueError(
+            f"Transfer method {method!r} takes no options, got {unknown[0]!r}."
+        )
+    if unknown:
+        raise UnknownNameError(f"{method} option", str(unknown[0]), valid)

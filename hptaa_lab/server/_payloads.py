@@ -194,6 +194,7 @@ def study_payload(store: TrialStore, name: str) -> dict[str, Any]:
             "name": record.name,
             "previous": record.previous,
             "transfer": record.transfer,
+            "transfer_options": record.transfer_options,
             "sampler": record.sampler,
             "direction": record.direction,
             "seed": record.seed,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.schema import CreateColumn
 
-from hptaa_lab.store._schema import STATE_VALUE_INDEX, trials
+from hptaa_lab.store._schema import STATE_VALUE_INDEX, studies, trials
 
 __all__ = ["MIGRATIONS"]
 
@@ -41,10 +41,21 @@ def _v2_to_v3(conn: sa.Connection) -> None:
         conn.execute(sa.text(f"ALTER TABLE {trials.name} ADD COLUMN {ddl}"))
 
 
+def _v3_to_v4(conn: sa.Connection) -> None:
+    """Add the nullable ``hptaa_studies.transfer_options_json`` column.
+
+    Studies of older releases keep NULL there: their transfer method runs with
+    its defaults, as it always did.
+    """
+    ddl = CreateColumn(studies.c.transfer_options_json).compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"ALTER TABLE {studies.name} ADD COLUMN {ddl}"))
+
+
 #: The step at key k turns a version-k store into version k + 1. Steps run
 #: inside the opening transaction, before tables missing from the current
 #: layout are created.
 MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
     1: _v1_to_v2,
     2: _v2_to_v3,
+    3: _v3_to_v4,
 }

@@ -20,7 +20,9 @@ __all__ = ["SCHEMA_VERSION", "meta", "metadata", "studies", "trials"]
 #: - 3: trials gain ``owner_host``, ``owner_pid`` and ``owner_start``: the
 #:   process that started a trial, so resuming a study fails only the RUNNING
 #:   trials whose process has ended (NULL for trials of older releases).
-SCHEMA_VERSION = 3
+#: - 4: studies gain ``transfer_options_json``: the options of the study's
+#:   transfer method (NULL: the method's defaults, as for every older study).
+SCHEMA_VERSION = 4
 
 #: Key of the schema version row in the meta table.
 VERSION_KEY = "schema_version"
@@ -90,6 +92,7 @@ studies = sa.Table(
     sa.Column("seed", sa.BigInteger, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("attrs_json", sa.Text, nullable=False),
+    sa.Column("transfer_options_json", sa.Text, nullable=True),
 )
 
 trials = sa.Table(

@@ -1411,6 +1411,11 @@ def _study_values(record: StudyRecord) -> dict[str, Any]:
         "seed": record.seed,
         "created_at": record.created_at,
         "attrs_json": _dump_json_object(record.attrs, "attrs"),
+        "transfer_options_json": (
+            _dump_json_object(record.transfer_options, "transfer_options")
+            if record.transfer_options
+            else None
+        ),
     }
 
 
@@ -1490,6 +1495,11 @@ def _study_from_row(row: _AnyRow) -> StudyRecord:
         seed=row.seed,
         created_at=row.created_at,
         attrs=json.loads(row.attrs_json),
+        transfer_options=(
+            {}
+            if row.transfer_options_json is None
+            else json.loads(row.transfer_options_json)
+        ),
     )
 
 

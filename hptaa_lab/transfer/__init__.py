@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping as MappingABC
+from typing import Any
+
 import ConfigSpace as CS
 
 from hptaa_lab.errors import UnknownNameError
@@ -29,6 +32,7 @@ __all__ = [
     "TransferSampler",
     "make_transfer",
     "names",
+    "options",
     "project_chain",
 ]
 
@@ -50,6 +54,15 @@ def names() -> list[str]:
     return sorted(_METHODS)
 
 
+def options(name: str) -> list[str]:
+    """Names of the options that transfer method ``name`` takes (see
+    :func:`make_transfer`); empty for the paper's methods, which take none."""
+    key = name.lower()
+    if key not in _METHODS:
+        raise UnknownNameError("transfer method", name, names())
+    return list(_METHODS[key].options)
+
+
 def make_transfer(
     name: str,
     space: CS.ConfigurationSpace,
@@ -58,6 +71,7 @@ def make_transfer(
     mapping: Mapping | None = None,
     model: str = "tpe",
     seed: int | None = None,
+    options: MappingABC[str, Any] | None = None,
 ) -> TransferSampler:
     """Create the transfer method ``name`` over the current ``space``.
 
@@ -68,9 +82,12 @@ def make_transfer(
         mapping: Confirmed renames, transforms and fixed values.
         model: "tpe" or "gp".
         seed: Seed of the random generator.
+        options: Keyword options of the method (e.g. ``{"ties": None}`` for
+            auto; see :class:`Auto`); :func:`options` names those it takes.
 
     Raises:
-        UnknownNameError: If the method or the model is unknown.
+        UnknownNameError: If the method, the model or an option is unknown.
+        ValueError: If an option's value is refused by the method.
     """
     key = name.lower()
     if key not in _METHODS:
@@ -79,4 +96,15 @@ def make_transfer(
         raise UnknownNameError(
             "transfer model", model, [m for m in sampler_names() if m in MODELS]
         )
-    return _METHODS[key](space, previous, mapping=mapping, model=model, seed=seed)
+    method = _METHODS[key]
+    extra = dict(options or {})
+    for option in extra:
+        if option not in method.options:
+            if not method.options:
+                raise ValueError(
+                    f"Transfer method {key!r} takes no options, got {option!r}; "
+                    f"options are for: "
+                    f"{', '.join(n for n in names() if _METHODS[n].options)}."
+                )
+            raise UnknownNameError(f"{key} option", str(option), list(method.options))
+    return method(space, previous, mapping=mapping, model=model, seed=seed, **extra)

@@ -179,6 +179,22 @@ class Auto(TransferSampler):
     """
 
     name = "auto"
+    options = (
+        "portfolio",
+        "prior_relevance",
+        "keep",
+        "bandit",
+        "calibrate",
+        "prior_update",
+        "prior_min_bandwidth",
+        "pool",
+        "fade",
+        "new_choices",
+        "source_model",
+        "clip",
+        "forget",
+        "ties",
+    )
     warns_without_projection = False
 
     def __init__(
@@ -204,6 +220,30 @@ class Auto(TransferSampler):
         **options: Any,
     ) -> None:
         options.pop("best_first", None)
+        switches = {
+            "keep": keep,
+            "bandit": bandit,
+            "prior_update": prior_update,
+            "pool": pool,
+            "new_choices": new_choices,
+            "clip": clip,
+            "forget": forget,
+        }
+        for option, value in switches.items():
+            if not isinstance(value, bool | np.bool_):
+                raise ValueError(f"{option} must be True or False, got {value!r}.")
+        for option, number in (
+            ("prior_relevance", prior_relevance),
+            ("calibrate", calibrate),
+            ("prior_min_bandwidth", prior_min_bandwidth),
+        ):
+            if isinstance(number, bool) or not isinstance(number, int | float):
+                raise ValueError(f"{option} must be a number, got {number!r}.")
+        if not 0.0 < prior_min_bandwidth < math.inf:
+            raise ValueError(
+                f"prior_min_bandwidth must be a number > 0, got "
+                f"{prior_min_bandwidth!r}; {_PRIOR_MIN_BANDWIDTH} is the default."
+            )
         clipped: bool | list[str] = clip
         if clip and _CLIP_RULE:
             clipped = _worth_clipping(previous, space, options.get("mapping"))
@@ -240,7 +280,11 @@ class Auto(TransferSampler):
                 f"ties must be a number of trials >= 1, or None to count every tied "
                 f"trial as TPE does, got {ties!r}; {TIES} is the default."
             )
-        if portfolio is not None and portfolio < 0:
+        if portfolio is not None and (
+            isinstance(portfolio, bool)
+            or not isinstance(portfolio, int)
+            or portfolio < 0
+        ):
             raise ValueError(
                 f"portfolio must be >= 0 (0: no portfolio; None: one per source), "
                 f"got {portfolio!r}."

@@ -140,6 +140,9 @@ class TransferSampler(Sampler):
     """
 
     name = "transfer"
+    options: tuple[str, ...] = ()
+    """Keyword options a user may set (through ``make_transfer`` or
+    ``create_study(transfer_options=...)``): JSON values only."""
     warns_without_projection = True
     """Whether construction warns when no previous trial survives projection
     (methods with other sources of previous trials warn themselves)."""

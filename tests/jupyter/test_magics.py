@@ -256,6 +256,33 @@ def test_tune_from_a_changed_space_waits_and_stop_cancels_it(
     assert run.state == RunState.STOPPED
 
 
+def test_cell_transfer_options_configure_the_transfer_study(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that a cell's `transfer_options` reach the transfer study (and are
+    kept with it), and that an unknown option is refused before any study is
+    created."""
+    run_cell(shell, V1)
+    shell.run_cell("run1.wait()")
+    capsys.readouterr()
+
+    bad = "%%hptaa tune --study v3 --from v1 --trials 3 --yes" + V2_BODY
+    run_cell(shell, bad + 'transfer_options = {"tiez": 1}\n')
+    err = capsys.readouterr().err
+    assert "Unknown auto option 'tiez'. Valid auto option names: portfolio" in err
+    assert "Traceback" not in err
+
+    good = "%%hptaa tune --study v2 --from v1 --trials 4 --seed 0 --yes" + V2_BODY
+    run = run_cell(shell, good + 'transfer_options = {"ties": None, "portfolio": 0}\n')
+    run.wait(timeout=60)
+
+    (study,) = run.studies
+    assert study.transfer_options == {"ties": None, "portfolio": 0}
+    assert study.sampler.ties is None
+    assert "auto-portfolio" not in {t.proposed_by for t in study.trials}
+    assert not run.store.has_study("v3")
+
+
 def test_store_errors_are_printed_without_a_traceback(
     shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
 ) -> None:

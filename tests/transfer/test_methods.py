@@ -20,6 +20,7 @@ from hptaa_lab.transfer import (
     PreviousTrials,
     make_transfer,
     names,
+    options,
 )
 from hptaa_lab.transfer._base import ranks
 
@@ -364,3 +365,27 @@ def test_transfer_proposals_are_valid_in_conditional_space(
 def test_ranks_scale_best_to_zero() -> None:
     """Check that ranks map values to [0, 1], best first, ties by order."""
     np.testing.assert_allclose(ranks([3.0, 1.0, 2.0, 1.0]), [1.0, 0.0, 2 / 3, 1 / 3])
+
+
+def test_make_transfer_passes_options_that_the_method_takes(
+    current: CS.ConfigurationSpace,
+) -> None:
+    """Check that options reach auto, that options() names them, and that an
+    unknown option or an option for a paper method is refused with the valid
+    names."""
+    previous = _previous()
+
+    sampler: Any = make_transfer(
+        "auto", current, previous, seed=0, options={"ties": None, "portfolio": 0}
+    )
+
+    assert (sampler.ties, sampler._portfolio) == (None, [])
+    assert "ties" in options("auto") and "ancestors" not in options("auto")
+    assert options("auto-last") == options("auto")
+    assert all(options(name) == [] for name in names() if not name.startswith("auto"))
+    with pytest.raises(UnknownNameError, match="Unknown auto option 'tie'"):
+        make_transfer("auto", current, previous, options={"tie": 1})
+    with pytest.raises(ValueError, match="'best-first' takes no options"):
+        make_transfer("best-first", current, previous, options={"ties": 1})
+    with pytest.raises(UnknownNameError, match="Unknown transfer method 'nope'"):
+        options("nope")
