@@ -17,6 +17,7 @@ from hptaa_lab.space._encoding import (
     FLOAT,
     INT,
     ORDINAL,
+    choice_values,
     hp_kind,
 )
 
@@ -67,6 +68,8 @@ class Change:
     kinds: tuple[ChangeKind, ...]
     previous: str = ""
     current: str = ""
+    added_choices: tuple[Any, ...] = ()
+    removed_choices: tuple[Any, ...] = ()
 
     @property
     def unchanged(self) -> bool:
@@ -75,8 +78,17 @@ class Change:
 
     @property
     def label(self) -> str:
-        """The change kinds as words, e.g. "widened, default changed"."""
-        return ", ".join(str(k) for k in self.kinds)
+        """The change kinds as words, e.g. "widened, default changed" or "choices
+        removed ('poly')"."""
+        words = []
+        for kind in self.kinds:
+            values = {
+                ChangeKind.CHOICES_ADDED: self.added_choices,
+                ChangeKind.CHOICES_REMOVED: self.removed_choices,
+            }.get(kind, ())
+            listed = f" ({', '.join(repr(v) for v in values)})" if values else ""
+            words.append(f"{kind}{listed}")
+        return ", ".join(words)
 
 
 @dataclass(frozen=True)
@@ -277,13 +289,25 @@ def diff(
             changes.append(Change(name, None, (ChangeKind.ADDED,), "", describe(hp)))
             continue
         old = previous_space[old_name]
-        kinds = _compare(old, hp, confirmed.transforms.get(name))
+        transform = confirmed.transforms.get(name)
+        kinds = _compare(old, hp, transform)
         if old_name != name:
             kinds = (
                 ChangeKind.RENAMED,
                 *[k for k in kinds if k != ChangeKind.UNCHANGED],
             )
-        changes.append(Change(name, old_name, kinds, describe(old), describe(hp)))
+        added_choices, removed_choices = _choice_delta(old, hp, transform)
+        changes.append(
+            Change(
+                name,
+                old_name,
+                kinds,
+                describe(old),
+                describe(hp),
+                added_choices,
+                removed_choices,
+            )
+        )
     for name, hp in previous_space.items():
         if renames.get(name, name) not in current_space or (
             name not in renames and name in back
@@ -392,6 +416,23 @@ def _renamed(rule: str, renames: dict[str, str]) -> str:
     return "".join(
         piece if i % 2 else pattern.sub(lambda m: renames[m.group(0)], piece)
         for i, piece in enumerate(pieces)
+    )
+
+
+def _choice_delta(
+    old: Any, new: Any, transform: Any = None
+) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The values a categorical, ordinal or constant gained and lost (previous
+    values after the mapping's transform); empty for ranges and type changes."""
+    if hp_kind(old) != hp_kind(new) or hp_kind(old) in _NUMERIC:
+        return (), ()
+    before = [
+        v if transform is None else transform.apply(v) for v in choice_values(old)
+    ]
+    after = list(choice_values(new))
+    return (
+        tuple(v for v in after if v not in before),
+        tuple(v for v in before if v not in after),
     )
 
 

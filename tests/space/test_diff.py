@@ -220,7 +220,7 @@ def test_format_table_shows_every_hyperparameter() -> None:
     assert rows["lr"].rstrip().endswith("renamed, widened")
     assert "float [1e-05, 0.1] log" in rows["lr"]
     assert "choice {'relu', 'tanh', 'gelu'}" in rows["act"]
-    assert rows["act"].rstrip().endswith("choices added")
+    assert rows["act"].rstrip().endswith("choices added ('gelu')")
     assert rows["new"].split()[1] == "-" and rows["new"].endswith("added")
     assert "int [0, 5]" in rows["gone"] and rows["gone"].endswith("removed")
     assert all(line == line.rstrip() for line in lines)
@@ -520,3 +520,23 @@ def test_format_table_shows_the_mappings_value_transforms() -> None:
     table = space_diff.format_table()
     assert "loss: previous values transformed, 'log_loss' -> 'log'" in table
     assert "t_ms: previous values transformed, value x 1000 + 0" in table
+
+
+def test_choice_changes_name_the_choices_gained_and_lost() -> None:
+    """Check that the diff names the choices a categorical, ordinal or constant
+    gained and lost, after the mapping's value map, and names none for a range."""
+    previous = {"k": ["lin", "poly", "rbf"], "o": {"ordinal": [1, 2, 3]}, "c": "a"}
+    current = {"k": ["linear", "rbf", "sig"], "o": {"ordinal": [1, 2]}, "c": "b"}
+    mapping = {"transforms": {"k": {"values": {"lin": "linear"}}}}
+
+    result = diff(previous, current, mapping)
+
+    assert result["k"].label == "choices added ('sig'), choices removed ('poly')"
+    assert (result["k"].added_choices, result["k"].removed_choices) == (
+        ("sig",),
+        ("poly",),
+    )
+    assert result["o"].label == "choices removed (3)"
+    assert result["c"].label == "choices added ('b'), choices removed ('a')"
+    widened = diff({"x": (0.0, 1.0)}, {"x": (0.0, 2.0)})["x"]
+    assert (widened.label, widened.added_choices) == ("widened", ())
