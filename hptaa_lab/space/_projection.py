@@ -11,6 +11,7 @@ from typing import Any
 
 import ConfigSpace as CS
 
+from hptaa_lab.space._diff import describe
 from hptaa_lab.space._encoding import (
     CATEGORICAL,
     FLOAT,
@@ -212,10 +213,13 @@ def _project_one(
             if hp_kind(space[name]) in (CATEGORICAL, ORDINAL):
                 return (
                     f"{name}={value!r} is not one of the current choices "
-                    f"({space[name]})"
+                    f"({describe(space[name])})"
                 )
             where = "not a value of" if _within(space[name], value) else "outside"
-            return f"{name}={value!r} is {where} the current range ({space[name]})"
+            return (
+                f"{name}={value!r} is {where} the current range "
+                f"({describe(space[name])})"
+            )
         values[name] = value
     # Values of the hyperparameters below a forgotten one were measured under
     # the removed choice; kept, they would also decide its value when the

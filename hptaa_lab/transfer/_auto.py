@@ -301,6 +301,7 @@ class Auto(TransferSampler):
         self.fade = fade
         self.ties = ties
         self.sources: list[Source] = []
+        self._unusable: dict[str, str] = {}
         self._random_values: list[float] = []
         self._origin: dict[tuple[tuple[str, Any], ...], Source | str | None] = {}
         self._rates: dict[tuple[tuple[str, Any], ...], float] = {}
@@ -326,11 +327,12 @@ class Auto(TransferSampler):
             if projection.forgotten:
                 logger.info(
                     "%s: %d of the %d trials kept from %s used a choice that was "
-                    "removed since; that value is unknown in them",
+                    "removed since (of %s); that value is unknown in them",
                     self.name,
                     len({number for number, _ in projection.forgotten}),
                     len(projection),
                     study,
+                    ", ".join(sorted({name for _, name in projection.forgotten})),
                 )
         for k, (name, projection) in enumerate(pairs):
             source = self._make_source(name, projection, k)
@@ -366,12 +368,12 @@ class Auto(TransferSampler):
                     "needs a transform in the mapping too)"
                 )
             else:
-                why = (
-                    f"no previous trial source is usable: the {survived} trial(s) of "
-                    f"{direct}{older} that survived projection are fewer than 2 per "
-                    "study, all equally good, or share no hyperparameter that took "
-                    "more than one value"
+                reasons = "; ".join(
+                    f"{study}: {self._unusable[study]}"
+                    for study, _ in pairs
+                    if study in self._unusable
                 )
+                why = f"no previous study is usable to learn from ({reasons})"
                 if dropped:
                     why += (
                         f" ({dropped} other trial(s) were dropped in projection, e.g. "
@@ -395,8 +397,14 @@ class Auto(TransferSampler):
             )
 
     def _make_source(self, name: str, projection: Projection, k: int) -> Source | None:
-        if len(projection) < 2 or len(set(projection.values)) < 2:
-            # Fewer than two trials, or all equally good: no ranking to learn.
+        if len(projection) < 2:
+            self._unusable[name] = f"{len(projection)} surviving trial(s), fewer than 2"
+            return None
+        if len(set(projection.values)) < 2:
+            # All equally good: no ranking to learn.
+            self._unusable[name] = (
+                f"its {len(projection)} surviving trials are all equally good"
+            )
             return None
         lost: dict[int, set[str]] = {}
         for number, lost_name in projection.forgotten:
@@ -407,6 +415,10 @@ class Auto(TransferSampler):
             [lost.get(number, set()) for number in projection.numbers],
         )
         if not names:
+            self._unusable[name] = (
+                f"its {len(projection)} surviving trials share no current "
+                "hyperparameter that took more than one value"
+            )
             return None
         known = np.array([self.encoder.names.index(n) for n in names])
         y = ranks(projection.values)

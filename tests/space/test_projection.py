@@ -68,8 +68,13 @@ def test_illegal_shared_value_drops_the_trial(caplog: pytest.LogCaptureFixture) 
     assert result.configs == ({"lr": 0.2, "act": "relu"},)
     assert result.values == (2.0,)
     assert [number for number, _ in result.dropped] == [10, 11]
-    assert "lr=0.9 is outside the current range" in result.dropped[0][1]
-    assert "act='tanh' is not one of the current choices" in result.dropped[1][1]
+    assert (
+        result.dropped[0][1]
+        == "lr=0.9 is outside the current range (float [0.01, 0.5])"
+    )
+    assert result.dropped[1][1] == (
+        "act='tanh' is not one of the current choices (choice {'relu'})"
+    )
     assert "projection kept 1 of 3 previous trials" in caplog.text
 
 

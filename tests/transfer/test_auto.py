@@ -237,7 +237,7 @@ def test_one_surviving_trial_warning_counts_the_dropped_ones(caplog) -> None:
     previous = PreviousTrials(SPACE, configs, tuple(range(10)), study="prev")
     narrow = build_space({"x": (0.0, 0.01), "y": (0.0, 1.0)})
     sampler = Auto(narrow, previous, seed=0, clip=False)
-    assert "the 1 trial(s) of prev that survived" in caplog.text
+    assert "(prev: 1 surviving trial(s), fewer than 2)" in caplog.text
     assert "9 other trial(s) were dropped in projection" in caplog.text
     assert "evaluating the best surviving configuration first" in caplog.text
     assert sampler.ask().config == {"x": 0.0, "y": 0.5}
@@ -302,7 +302,7 @@ def test_trials_with_a_removed_choice_are_kept_with_that_value_unknown(
     assert len(paper.sources[0].projection) == len(whole) < 30
     assert (
         f"{30 - len(whole)} of the 30 trials kept from prev used a choice that was "
-        "removed since" in caplog.text
+        "removed since (of e0, e1, e2)" in caplog.text
     )
     best_whole = min(whole, key=lambda k: values[k])
     assert sampler.ask().config == configs[best_whole]

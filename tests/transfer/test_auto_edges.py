@@ -517,3 +517,38 @@ def test_warning_for_previous_study_without_complete_trials_blames_no_projection
         Auto(SPACE, empty, seed=0)
     assert "tuning with plain tpe" in caplog.text
     assert "survived projection" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("configs", "values", "reason"),
+    [
+        (({"x": 0.2, "y": 0.3},), (1.0,), "prev: 1 surviving trial(s), fewer than 2"),
+        (
+            ({"x": 0.2, "y": 0.3}, {"x": 0.5, "y": 0.5}),
+            (1.0, 1.0),
+            "prev: its 2 surviving trials are all equally good",
+        ),
+        (
+            ({"x": 0.2, "y": 0.3}, {"x": 0.2, "y": 0.3}),
+            (1.0, 2.0),
+            "prev: its 2 surviving trials share no current hyperparameter that took "
+            "more than one value",
+        ),
+    ],
+)
+def test_warning_for_an_unusable_previous_study_names_the_reason_that_applied(
+    caplog: pytest.LogCaptureFixture,
+    configs: tuple[dict[str, Any], ...],
+    values: tuple[float, ...],
+    reason: str,
+) -> None:
+    """Check that when the surviving trials cannot be learned from, the warning
+    says why for this study, not every reason there could be."""
+    previous = PreviousTrials(SPACE, configs, values, study="prev")
+
+    with caplog.at_level(logging.WARNING, logger="hptaa_lab.transfer._auto"):
+        sampler = Auto(SPACE, previous, seed=0)
+
+    assert not sampler.sources
+    assert f"no previous study is usable to learn from ({reason})" in caplog.text
+    assert caplog.text.count("surviving trial") == 1
