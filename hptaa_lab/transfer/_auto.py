@@ -10,8 +10,9 @@ bandit keeps, per source, the posterior probability that the source is still
 relevant and draws from it (Thompson sampling). The evidence is where the current
 values of the source's proposals fall among the source's own previous values (the
 previous best configuration, evaluated again, should still rank near the top) and
-how often they beat the current random proposals; after one evaluation of a source
-whose good region turned poor, most proposals are random. Afterwards the current TPE
+how often they beat the current random proposals; once an evaluation says a source's
+good region turned poor (P(relevant) below a floor), that source proposes nothing more
+and the proposals are random, as plain TPE's. Afterwards the current TPE
 proposes, with each trusted source's densities mixed into its good and bad densities
 in proportion to the source's trials (discounted by its trust; the sources of a chain
 together weigh no more than the heaviest one) against the current trials. That weight
@@ -80,6 +81,9 @@ TIES = 2
 sources are mixed into; the rest of them count as bad."""
 FADE = 20.0
 """Current trials after which the sources' weight in the current model has halved."""
+FLOOR = 0.3
+"""P(relevant) below which a source proposes nothing before the current model
+exists."""
 
 
 @dataclass
@@ -137,6 +141,10 @@ class Auto(TransferSampler):
             at most 3.
         prior_relevance: Prior probability that a source is relevant (trust
             at the start is 2 x this - 1).
+        floor: Before the current model exists, a source whose P(relevant) has
+            fallen below this proposes nothing more (its results so far say
+            its good region is poor now), however the bandit's draw falls; 0
+            leaves every source the bandit's second chances.
         keep: Whether the sources stay in the model once the current TPE exists
             (False drops them then, as T2PE does).
         bandit: Whether the share of source proposals before the current model
@@ -182,6 +190,7 @@ class Auto(TransferSampler):
     options = (
         "portfolio",
         "prior_relevance",
+        "floor",
         "keep",
         "bandit",
         "calibrate",
@@ -205,6 +214,7 @@ class Auto(TransferSampler):
         ancestors: Sequence[tuple[str, Projection]] | None = None,
         portfolio: int | None = None,
         prior_relevance: float = _DEFAULT_RELEVANCE,
+        floor: float = FLOOR,
         keep: bool = True,
         bandit: bool = True,
         calibrate: float = 3.0,
@@ -234,6 +244,7 @@ class Auto(TransferSampler):
                 raise ValueError(f"{option} must be True or False, got {value!r}.")
         for option, number in (
             ("prior_relevance", prior_relevance),
+            ("floor", floor),
             ("calibrate", calibrate),
             ("prior_min_bandwidth", prior_min_bandwidth),
         ):
@@ -248,6 +259,11 @@ class Auto(TransferSampler):
         if clip and _CLIP_RULE:
             clipped = _worth_clipping(previous, space, options.get("mapping"))
         super().__init__(space, previous, clip=clipped, forget=forget, **options)
+        if not 0.0 <= floor < 1.0:
+            raise ValueError(
+                f"floor must be a probability from 0 to below 1 (0: no floor), got "
+                f"{floor!r}; {FLOOR} is the default."
+            )
         if not 0.0 < prior_relevance < 1.0:
             raise ValueError(
                 f"prior_relevance must lie strictly between 0 and 1, got "
@@ -290,6 +306,7 @@ class Auto(TransferSampler):
                 f"got {portfolio!r}."
             )
         self.prior_relevance = prior_relevance
+        self.floor = floor
         self.keep = keep
         self.bandit = bandit
         self.calibrate = calibrate
@@ -687,9 +704,11 @@ class Auto(TransferSampler):
         if self.bandit:
             # Thompson sampling over "relevant or not": each source is drawn
             # relevant with its posterior probability; the most probably relevant
-            # of those drawn proposes.
+            # of those drawn proposes. Below the floor, a source's draw no longer
+            # counts: after a previous best that ranked in the worse half of its
+            # old values, a second chance costs more evaluations than it finds.
             relevance = [self.relevance(s) for s in self.sources]
-            drawn = [p for p in relevance if self.rng.random() < p]
+            drawn = [p for p in relevance if self.rng.random() < p and p >= self.floor]
             chosen = self.sources[relevance.index(max(drawn))] if drawn else None
         else:
             chosen = self.sources[0] if self.sources else None

@@ -781,3 +781,30 @@ def test_ties_must_be_a_positive_number_of_trials(ties: object) -> None:
     """Check that a ties option that is no positive int is a clear error."""
     with pytest.raises(ValueError, match="ties must be a number of trials >= 1"):
         Auto(SPACE, previous_trials(bowl), ties=ties)  # type: ignore[arg-type]
+
+
+def test_a_source_below_the_floor_proposes_nothing_more_before_the_model() -> None:
+    """Check that once the previous best ranks among the worse previous values
+    (P(relevant) below the floor), the source proposes nothing more in the
+    initial phase, where floor=0 still gives it the bandit's second chances; a
+    source that stays relevant keeps proposing."""
+    floored, unfloored = [], []
+    for seed in range(5):
+        sampler = Auto(SPACE, previous_trials(bowl), seed=seed)
+        floored += run(sampler, moved, sampler.n_init)
+        assert sampler.relevance(sampler.sources[0]) < sampler.floor == 0.3
+        loose = Auto(SPACE, previous_trials(bowl), seed=seed, floor=0.0)
+        unfloored += run(loose, moved, loose.n_init)
+    relevant = Auto(SPACE, previous_trials(bowl), seed=0)
+    kept = run(relevant, bowl, relevant.n_init)
+
+    assert floored.count("auto-portfolio") == 5 and "auto-prior" not in floored
+    assert unfloored.count("auto-prior") >= 2
+    assert kept.count("auto-prior") >= 3
+
+
+@pytest.mark.parametrize("floor", [-0.1, 1.0, "0.3", True])
+def test_floor_must_be_a_probability_below_one(floor) -> None:
+    """Check that a floor outside [0, 1) or not a number is refused."""
+    with pytest.raises(ValueError, match="floor must be"):
+        Auto(SPACE, previous_trials(bowl), floor=floor)
