@@ -55,6 +55,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no-clip": {"clip": False},
     "no-forget": {"forget": False},
     "all-ties": {"ties": None},
+    "no-floor": {"floor": 0.0},
 }
 """Variant name -> keyword options of Auto (what is switched off)."""
 BASELINES = ("tpe", "best-first+t2pe")

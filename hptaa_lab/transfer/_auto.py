@@ -293,7 +293,7 @@ class Auto(TransferSampler):
             isinstance(ties, bool) or not isinstance(ties, int) or ties < 1
         ):
             raise ValueError(
-                f"ties must be a number of trials >= 1, or None to count every tied "
+                f"ties must be an int number of trials >= 1, or None to count every tied "
                 f"trial as TPE does, got {ties!r}; {TIES} is the default."
             )
         if portfolio is not None and (
@@ -302,8 +302,8 @@ class Auto(TransferSampler):
             or portfolio < 0
         ):
             raise ValueError(
-                f"portfolio must be >= 0 (0: no portfolio; None: one per source), "
-                f"got {portfolio!r}."
+                f"portfolio must be an int >= 0 (0: no portfolio; None: one per "
+                f"source), got {portfolio!r}."
             )
         self.prior_relevance = prior_relevance
         self.floor = floor

@@ -779,7 +779,7 @@ def test_ties_move_the_model_off_a_plateau_it_has_mapped() -> None:
 @pytest.mark.parametrize("ties", [0, -1, 1.5, True])
 def test_ties_must_be_a_positive_number_of_trials(ties: object) -> None:
     """Check that a ties option that is no positive int is a clear error."""
-    with pytest.raises(ValueError, match="ties must be a number of trials >= 1"):
+    with pytest.raises(ValueError, match="ties must be an int number of trials >= 1"):
         Auto(SPACE, previous_trials(bowl), ties=ties)  # type: ignore[arg-type]
 
 
