@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import ConfigSpace as CS
 
-from hptaa_lab.errors import InvalidTrialError, MappingError, UnknownNameError
+from hptaa_lab.errors import (
+    InvalidTrialError,
+    MappingError,
+    StudyExistsError,
+    UnknownNameError,
+)
 from hptaa_lab.records import StudyRecord, TrialRecord, TrialState, trials_frame
 from hptaa_lab.samplers import Sampler, make_sampler
 from hptaa_lab.samplers import names as sampler_names
@@ -555,8 +560,10 @@ def create_study(
         transfer=transfer,
         seed=seed,
         attrs=dict(attrs or {}),
-        transfer_options=_json_options(transfer_options),
+        transfer_options=checked_transfer_options(transfer_options),
     )
+    if trial_store.has_study(name):
+        raise StudyExistsError(name, trial_store.shown_url)
     # Built before the study is stored: options the method refuses leave nothing.
     built = _build_sampler(record, trial_store, seed)
     record = trial_store.create_study(record)
@@ -570,7 +577,7 @@ def create_study(
     return Study(record, trial_store, built)
 
 
-def _json_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
+def checked_transfer_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
     """``options`` as a dict that survives a round trip through JSON unchanged."""
     if options is None:
         return {}

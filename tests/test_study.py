@@ -880,3 +880,20 @@ def test_transfer_options_need_a_method_that_takes_them(store: TrialStore) -> No
             store=store,
             transfer_options={"ties": 2},
         )
+
+
+def test_a_taken_name_is_refused_before_the_transfer_method_is_built(
+    store: TrialStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Check that create_study says the name is taken before it fits a transfer
+    method (and logs its warnings) for a study it will not create."""
+    create_study("v1", SPACE, store=store)  # no trials: auto would warn
+    create_study("v2", SPACE, store=store)
+
+    with (
+        caplog.at_level(logging.WARNING, logger="hptaa_lab.transfer"),
+        pytest.raises(StudyExistsError),
+    ):
+        create_study("v2", SPACE, previous="v1", store=store)
+
+    assert "no complete trial" not in caplog.text

@@ -30,9 +30,14 @@ from hptaa_lab.report import evaluations_to_reach, speedup
 from hptaa_lab.samplers import names as sampler_names
 from hptaa_lab.space import Mapping, SpaceDiff, as_space, diff, space_from_json
 from hptaa_lab.store import TrialStore
-from hptaa_lab.study import DEFAULT_TRANSFER, Study, create_study
+from hptaa_lab.study import (
+    DEFAULT_TRANSFER,
+    Study,
+    checked_transfer_options,
+    create_study,
+)
+from hptaa_lab.transfer import check_options as check_transfer_options
 from hptaa_lab.transfer import names as transfer_names
-from hptaa_lab.transfer import options as transfer_option_names
 
 __all__ = ["RunState", "TuneRequest", "TuneRun", "twin_name"]
 
@@ -556,6 +561,7 @@ def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:
             f"or leave {option} out."
         )
     transfer = r.transfer
+    options: dict[str, Any] = {}
     if r.previous is not None:
         transfer = transfer or DEFAULT_TRANSFER
         if transfer not in transfer_names():
@@ -566,7 +572,7 @@ def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:
                 "a previous study, not 'random'."
             )
         store.get_study(r.previous)
-        _check_option_names(transfer, r.transfer_options)
+        options = _checked_options(transfer, r.transfer_options)
     elif r.transfer_options:
         raise ValueError(
             "transfer_options need a previous study to transfer from; add --from "
@@ -588,23 +594,13 @@ def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:
         sampler=r.sampler,
         direction=r.direction,
         mapping=r.mapping,
-        transfer_options=dict(r.transfer_options),
+        transfer_options=options,
     )
 
 
-def _check_option_names(method: str, options: Any) -> None:
-    """Refuse transfer options that are no dict or that ``method`` does not
-    take, before any study is created (their values are checked then)."""
-    if not isinstance(options, dict):
-        raise ValueError(
-            f"transfer_options must be a dict of option names to values, e.g. "
-            f'{{"ties": None}}; the cell set it to {options!r}.'
-        )
-    valid = transfer_option_names(method)
-    unknown = [name for name in options if name not in valid]
-    if unknown and not valid:
-        raise ValueError(
-            f"Transfer method {method!r} takes no options, got {unknown[0]!r}."
-        )
-    if unknown:
-        raise UnknownNameError(f"{method} option", str(unknown[0]), valid)
+def _checked_options(method: str, options: Any) -> dict[str, Any]:
+    """The cell's transfer options as a dict, checked (JSON, names and values)
+    before any study is created or any diff is shown."""
+    checked = checked_transfer_options(options)
+    check_transfer_options(method, checked)
+    return checked

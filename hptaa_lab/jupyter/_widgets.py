@@ -216,7 +216,8 @@ class SpaceDiffWidget:
             mapping = self.build_mapping()
             for callback in self._callbacks:
                 callback(mapping)
-        except HptaaError as exc:
+        except (HptaaError, ValueError) as exc:
+            # A callback's ValueError too: e.g. create_study refusing a value.
             self._show(f"Not confirmed: {exc}", error=True)
             raise
         self.mapping = mapping
@@ -237,7 +238,7 @@ class SpaceDiffWidget:
     def _on_click(self, button: Any) -> None:
         try:
             self.confirm()
-        except HptaaError:
+        except (HptaaError, ValueError):
             logger.debug("confirmation refused", exc_info=True)
 
     def _on_choice(self, change: Any) -> None:

@@ -6,10 +6,12 @@ import difflib
 import enum
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import ConfigSpace as CS
+import numpy as np
 
 from hptaa_lab.space._encoding import (
     CATEGORICAL,
@@ -86,8 +88,7 @@ class Change:
                 ChangeKind.CHOICES_ADDED: self.added_choices,
                 ChangeKind.CHOICES_REMOVED: self.removed_choices,
             }.get(kind, ())
-            listed = f" ({', '.join(repr(v) for v in values)})" if values else ""
-            words.append(f"{kind}{listed}")
+            words.append(f"{kind}{_listed(values)}")
         return ", ".join(words)
 
 
@@ -419,6 +420,21 @@ def _renamed(rule: str, renames: dict[str, str]) -> str:
     )
 
 
+_LISTED = 5
+"""Choices a label names at most; the rest are counted."""
+
+
+def _listed(values: tuple[Any, ...]) -> str:
+    """ " ('a', 'b')" for a label, at most ``_LISTED`` values and a count of the
+    rest; "" for none."""
+    if not values:
+        return ""
+    shown = [repr(v.item() if isinstance(v, np.generic) else v) for v in values]
+    if len(shown) > _LISTED:
+        shown = [*shown[: _LISTED - 1], f"and {len(shown) - _LISTED + 1} more"]
+    return f" ({', '.join(shown)})"
+
+
 def _choice_delta(
     old: Any, new: Any, transform: Any = None
 ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
@@ -431,9 +447,18 @@ def _choice_delta(
     ]
     after = list(choice_values(new))
     return (
-        tuple(v for v in after if v not in before),
-        tuple(v for v in before if v not in after),
+        _distinct(v for v in after if v not in before),
+        _distinct(v for v in before if v not in after),
     )
+
+
+def _distinct(values: Iterable[Any]) -> tuple[Any, ...]:
+    """``values`` without repeats, in order (a value map may merge old values)."""
+    kept: list[Any] = []
+    for value in values:
+        if value not in kept:
+            kept.append(value)
+    return tuple(kept)
 
 
 def _compare(old: Any, new: Any, transform: Any = None) -> tuple[ChangeKind, ...]:

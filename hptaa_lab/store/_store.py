@@ -199,6 +199,11 @@ class TrialStore:
         """The store's URL (SQLite paths made absolute), password included."""
         return self._url.render_as_string(hide_password=False)
 
+    @property
+    def shown_url(self) -> str:
+        """The store's URL as messages show it (the password hidden)."""
+        return self._shown
+
     def __repr__(self) -> str:
         return f"TrialStore({self._shown!r})"
 

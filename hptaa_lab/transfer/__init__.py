@@ -30,6 +30,7 @@ __all__ = [
     "OnlyNew",
     "PreviousTrials",
     "TransferSampler",
+    "check_options",
     "make_transfer",
     "names",
     "options",
@@ -96,9 +97,25 @@ def make_transfer(
         raise UnknownNameError(
             "transfer model", model, [m for m in sampler_names() if m in MODELS]
         )
-    method = _METHODS[key]
     extra = dict(options or {})
-    for option in extra:
+    check_options(key, extra)
+    return _METHODS[key](
+        space, previous, mapping=mapping, model=model, seed=seed, **extra
+    )
+
+
+def check_options(name: str, options: MappingABC[str, Any]) -> None:
+    """Check options of transfer method ``name`` without building it.
+
+    Raises:
+        UnknownNameError: If the method or an option name is unknown.
+        ValueError: If the method takes no options, or refuses a value.
+    """
+    key = name.lower()
+    if key not in _METHODS:
+        raise UnknownNameError("transfer method", name, names())
+    method = _METHODS[key]
+    for option in options:
         if option not in method.options:
             if not method.options:
                 raise ValueError(
@@ -107,4 +124,4 @@ def make_transfer(
                     f"{', '.join(n for n in names() if _METHODS[n].options)}."
                 )
             raise UnknownNameError(f"{key} option", str(option), list(method.options))
-    return method(space, previous, mapping=mapping, model=model, seed=seed, **extra)
+    method.check_options(options)

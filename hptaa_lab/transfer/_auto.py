@@ -22,6 +22,7 @@ becomes plain TPE.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -30,7 +31,7 @@ from typing import Any
 
 import ConfigSpace as CS
 import numpy as np
-from scipy.special import logsumexp
+from scipy.special import expit, logsumexp
 
 from hptaa_lab.samplers import Proposal, Sampler, config_key
 from hptaa_lab.samplers._base import ModelSampler
@@ -142,9 +143,10 @@ class Auto(TransferSampler):
         prior_relevance: Prior probability that a source is relevant (trust
             at the start is 2 x this - 1).
         floor: Before the current model exists, a source whose P(relevant) has
-            fallen below this proposes nothing more (its results so far say
-            its good region is poor now), however the bandit's draw falls; 0
-            leaves every source the bandit's second chances.
+            fallen below this after its first results proposes nothing more
+            (they say its good region is poor now), however the bandit's draw
+            falls; 0 leaves every source the bandit's second chances. Part of
+            the bandit: with ``bandit=False`` the source always proposes.
         keep: Whether the sources stay in the model once the current TPE exists
             (False drops them then, as T2PE does).
         bandit: Whether the share of source proposals before the current model
@@ -230,81 +232,27 @@ class Auto(TransferSampler):
         **options: Any,
     ) -> None:
         options.pop("best_first", None)
-        switches = {
-            "keep": keep,
-            "bandit": bandit,
-            "prior_update": prior_update,
-            "pool": pool,
-            "new_choices": new_choices,
-            "clip": clip,
-            "forget": forget,
-        }
-        for option, value in switches.items():
-            if not isinstance(value, bool | np.bool_):
-                raise ValueError(f"{option} must be True or False, got {value!r}.")
-        for option, number in (
-            ("prior_relevance", prior_relevance),
-            ("floor", floor),
-            ("calibrate", calibrate),
-            ("prior_min_bandwidth", prior_min_bandwidth),
-        ):
-            if isinstance(number, bool) or not isinstance(number, int | float):
-                raise ValueError(f"{option} must be a number, got {number!r}.")
-        if not 0.0 < prior_min_bandwidth < math.inf:
-            raise ValueError(
-                f"prior_min_bandwidth must be a number > 0, got "
-                f"{prior_min_bandwidth!r}; {_PRIOR_MIN_BANDWIDTH} is the default."
-            )
+        _check_values(
+            portfolio=portfolio,
+            prior_relevance=prior_relevance,
+            floor=floor,
+            keep=keep,
+            bandit=bandit,
+            calibrate=calibrate,
+            prior_update=prior_update,
+            prior_min_bandwidth=prior_min_bandwidth,
+            pool=pool,
+            fade=fade,
+            new_choices=new_choices,
+            source_model=source_model,
+            clip=clip,
+            forget=forget,
+            ties=ties,
+        )
         clipped: bool | list[str] = clip
         if clip and _CLIP_RULE:
             clipped = _worth_clipping(previous, space, options.get("mapping"))
         super().__init__(space, previous, clip=clipped, forget=forget, **options)
-        if not 0.0 <= floor < 1.0:
-            raise ValueError(
-                f"floor must be a probability from 0 to below 1 (0: no floor), got "
-                f"{floor!r}; {FLOOR} is the default."
-            )
-        if not 0.0 < prior_relevance < 1.0:
-            raise ValueError(
-                f"prior_relevance must lie strictly between 0 and 1, got "
-                f"{prior_relevance!r}; {_DEFAULT_RELEVANCE} is the default."
-            )
-        if not 0.0 <= calibrate < math.inf:
-            raise ValueError(
-                f"calibrate must be a number >= 0 (0 turns the calibration off), "
-                f"got {calibrate!r}."
-            )
-        if fade is not None and (
-            isinstance(fade, bool)
-            or not isinstance(fade, int | float)
-            or not 0.0 < fade < math.inf
-        ):
-            raise ValueError(
-                f"fade must be a number of trials > 0, or None to keep the sources' "
-                f"weight whole, got {fade!r}; {FADE:g} is the default."
-            )
-        if source_model not in _SOURCE_MODELS:
-            raise ValueError(
-                f"source_model must be one of {', '.join(_SOURCE_MODELS)}, got "
-                f"{source_model!r}; 'auto' gives a source a GP once it has 2 (k + 1) "
-                "trials over its k hyperparameters, else TPE."
-            )
-        if ties is not None and (
-            isinstance(ties, bool) or not isinstance(ties, int) or ties < 1
-        ):
-            raise ValueError(
-                f"ties must be an int number of trials >= 1, or None to count every tied "
-                f"trial as TPE does, got {ties!r}; {TIES} is the default."
-            )
-        if portfolio is not None and (
-            isinstance(portfolio, bool)
-            or not isinstance(portfolio, int)
-            or portfolio < 0
-        ):
-            raise ValueError(
-                f"portfolio must be an int >= 0 (0: no portfolio; None: one per "
-                f"source), got {portfolio!r}."
-            )
         self.prior_relevance = prior_relevance
         self.floor = floor
         self.keep = keep
@@ -364,6 +312,17 @@ class Auto(TransferSampler):
             self._portfolio = self._lone_portfolio(pairs)
         self.fallback = not self.sources and not self._portfolio
         self._warn_about_sources(pairs)
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        """Raise ValueError for a value of these options that auto refuses (the
+        names are :attr:`options`; the rest take their defaults)."""
+        defaults = {
+            name: parameter.default
+            for name, parameter in inspect.signature(Auto.__init__).parameters.items()
+            if name in Auto.options
+        }
+        _check_values(**{**defaults, **options})
 
     def _warn_about_sources(self, pairs: Sequence[tuple[str, Projection]]) -> None:
         """Say which previous studies auto cannot use, and why."""
@@ -589,7 +548,7 @@ class Auto(TransferSampler):
 
     def relevance(self, source: Source) -> float:
         """Posterior probability that the source is relevant."""
-        return float(1.0 / (1.0 + math.exp(-self.evidence(source))))
+        return float(expit(self.evidence(source)))
 
     def trust(self, source: Source) -> float:
         """Trust in a source, in [0, 1]: 2 P(relevant) - 1, floored at 0 (no trust
@@ -708,7 +667,11 @@ class Auto(TransferSampler):
             # counts: after a previous best that ranked in the worse half of its
             # old values, a second chance costs more evaluations than it finds.
             relevance = [self.relevance(s) for s in self.sources]
-            drawn = [p for p in relevance if self.rng.random() < p and p >= self.floor]
+            drawn = [
+                p
+                for p, s in zip(relevance, self.sources, strict=True)
+                if self.rng.random() < p and (p >= self.floor or not s.values)
+            ]
             chosen = self.sources[relevance.index(max(drawn))] if drawn else None
         else:
             chosen = self.sources[0] if self.sources else None
@@ -891,6 +854,96 @@ class AutoLast(Auto):
     ) -> None:
         options["ancestors"] = []
         super().__init__(space, previous, **options)
+
+
+def _check_values(
+    *,
+    portfolio: Any,
+    prior_relevance: Any,
+    floor: Any,
+    keep: Any,
+    bandit: Any,
+    calibrate: Any,
+    prior_update: Any,
+    prior_min_bandwidth: Any,
+    pool: Any,
+    fade: Any,
+    new_choices: Any,
+    source_model: Any,
+    clip: Any,
+    forget: Any,
+    ties: Any,
+) -> None:
+    """Raise ValueError, saying what to pass, for an option value auto refuses."""
+    switches = {
+        "keep": keep,
+        "bandit": bandit,
+        "prior_update": prior_update,
+        "pool": pool,
+        "new_choices": new_choices,
+        "clip": clip,
+        "forget": forget,
+    }
+    for option, value in switches.items():
+        if not isinstance(value, bool | np.bool_):
+            raise ValueError(f"{option} must be True or False, got {value!r}.")
+    for option, number in (
+        ("prior_relevance", prior_relevance),
+        ("floor", floor),
+        ("calibrate", calibrate),
+        ("prior_min_bandwidth", prior_min_bandwidth),
+    ):
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            raise ValueError(f"{option} must be a number, got {number!r}.")
+    if not 0.0 < prior_min_bandwidth < math.inf:
+        raise ValueError(
+            f"prior_min_bandwidth must be a number > 0, got "
+            f"{prior_min_bandwidth!r}; {_PRIOR_MIN_BANDWIDTH} is the default."
+        )
+    if not 0.0 <= floor < 1.0:
+        raise ValueError(
+            f"floor must be a probability from 0 to below 1 (0: no floor), got "
+            f"{floor!r}; {FLOOR} is the default."
+        )
+    if not 0.0 < prior_relevance < 1.0:
+        raise ValueError(
+            f"prior_relevance must lie strictly between 0 and 1, got "
+            f"{prior_relevance!r}; {_DEFAULT_RELEVANCE} is the default."
+        )
+    if not 0.0 <= calibrate < math.inf:
+        raise ValueError(
+            f"calibrate must be a number >= 0 (0 turns the calibration off), "
+            f"got {calibrate!r}."
+        )
+    if fade is not None and (
+        isinstance(fade, bool)
+        or not isinstance(fade, int | float)
+        or not 0.0 < fade < math.inf
+    ):
+        raise ValueError(
+            f"fade must be a number of trials > 0, or None to keep the sources' "
+            f"weight whole, got {fade!r}; {FADE:g} is the default."
+        )
+    if source_model not in _SOURCE_MODELS:
+        raise ValueError(
+            f"source_model must be one of {', '.join(_SOURCE_MODELS)}, got "
+            f"{source_model!r}; 'auto' gives a source a GP once it has 2 (k + 1) "
+            "trials over its k hyperparameters, else TPE."
+        )
+    if ties is not None and (
+        isinstance(ties, bool) or not isinstance(ties, int) or ties < 1
+    ):
+        raise ValueError(
+            f"ties must be an int number of trials >= 1, or None to count every tied "
+            f"trial as TPE does, got {ties!r}; {TIES} is the default."
+        )
+    if portfolio is not None and (
+        isinstance(portfolio, bool) or not isinstance(portfolio, int) or portfolio < 0
+    ):
+        raise ValueError(
+            f"portfolio must be an int >= 0 (0: no portfolio; None: one per "
+            f"source), got {portfolio!r}."
+        )
 
 
 def _fewer_ties(order: np.ndarray, y: np.ndarray, reps: int, n_good: int) -> np.ndarray:

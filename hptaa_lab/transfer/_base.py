@@ -147,6 +147,11 @@ class TransferSampler(Sampler):
     """Whether construction warns when no previous trial survives projection
     (methods with other sources of previous trials warn themselves)."""
 
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        """Raise ValueError for an option value the method refuses (the names
+        are checked against :attr:`options` before)."""
+
     def __init__(
         self,
         space: CS.ConfigurationSpace,

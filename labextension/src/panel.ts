@@ -317,7 +317,7 @@ export class StudiesPanel extends Widget {
     const study = reply.study;
     const facts = [
       `previous: ${study.previous ?? 'none'}`,
-      `transfer: ${transferLabel(study)}`,
+      `transfer: ${transferLabel(study)}${transferOptions(study.transfer_options)}`,
       trialCount(study),
       `incumbent ${fmt(study.incumbent_value)}` +
         (study.incumbent_number === null
@@ -463,6 +463,16 @@ function transferLabel(study: IStudySummary): string {
     return study.transfer;
   }
   return study.twin_of !== null ? 'no transfer (twin)' : 'no transfer';
+}
+
+/** " (ties=null, portfolio=0)" for a study created with transfer options. */
+function transferOptions(options: Record<string, unknown> | undefined): string {
+  const entries = Object.entries(options ?? {});
+  if (entries.length === 0) {
+    return '';
+  }
+  const text = entries.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
+  return ` (${text})`;
 }
 
 function trialCount(study: IStudySummary): string {

@@ -94,6 +94,8 @@ export interface IStudyReply {
   study: IStudySummary & {
     seed: number | null;
     attrs: Record<string, unknown>;
+    /** Options of the transfer method; empty for its defaults. */
+    transfer_options: Record<string, unknown>;
     counts: Record<'RUNNING' | 'COMPLETE' | 'FAIL', number>;
     incumbent_number: number | null;
   };

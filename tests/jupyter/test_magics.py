@@ -271,6 +271,13 @@ def test_cell_transfer_options_configure_the_transfer_study(
     err = capsys.readouterr().err
     assert "Unknown auto option 'tiez'. Valid auto option names: portfolio" in err
     assert "Traceback" not in err
+    # A refused value, without --yes: said at once, not after Confirm.
+    waiting = bad.replace(" --yes", "") + 'transfer_options = {"floor": 5}\n'
+    assert run_cell(shell, waiting) is None
+    err = capsys.readouterr().err
+    assert "floor must be a probability from 0 to below 1" in err
+    run_cell(shell, bad + "transfer_options = [1]\n")
+    assert "transfer_options must be a dict" in capsys.readouterr().err
 
     good = "%%hptaa tune --study v2 --from v1 --trials 4 --seed 0 --yes" + V2_BODY
     run = run_cell(shell, good + 'transfer_options = {"ties": None, "portfolio": 0}\n')

@@ -540,3 +540,19 @@ def test_choice_changes_name_the_choices_gained_and_lost() -> None:
     assert result["c"].label == "choices added ('b'), choices removed ('a')"
     widened = diff({"x": (0.0, 1.0)}, {"x": (0.0, 2.0)})["x"]
     assert (widened.label, widened.added_choices) == ("widened", ())
+
+
+def test_choice_labels_name_each_value_once_and_count_a_long_list() -> None:
+    """Check that a value map merging old values names the merged value once,
+    and that a long list of new choices names four and counts the rest."""
+    merged = diff(
+        {"k": ["a", "b", "c"]},
+        {"k": ["x", "c"]},
+        {"transforms": {"k": {"values": {"a": "y", "b": "y"}}}},
+        check=False,
+    )["k"]
+    many = diff({"k": ["0"]}, {"k": [str(i) for i in range(12)]})["k"]
+
+    assert merged.label == "choices added ('x'), choices removed ('y')"
+    assert many.label == "choices added ('1', '2', '3', '4', and 7 more)"
+    assert len(many.added_choices) == 11

@@ -808,3 +808,27 @@ def test_floor_must_be_a_probability_below_one(floor) -> None:
     """Check that a floor outside [0, 1) or not a number is refused."""
     with pytest.raises(ValueError, match="floor must be"):
         Auto(SPACE, previous_trials(bowl), floor=floor)
+
+
+def test_floor_waits_for_a_source_s_first_results() -> None:
+    """Check that a prior relevance below the floor does not silence a source
+    before it has any result: the floor acts on what the results say."""
+    labels = []
+    for seed in range(4):
+        sampler = Auto(
+            SPACE, previous_trials(bowl), seed=seed, prior_relevance=0.25, portfolio=0
+        )
+        labels += run(sampler, bowl, sampler.n_init)
+
+    assert "auto-prior" in labels
+
+
+def test_a_vanishing_prior_relevance_does_not_overflow() -> None:
+    """Check that an extreme prior relevance gives a relevance of about 0, not
+    an overflow at every proposal."""
+    sampler = Auto(SPACE, previous_trials(bowl), seed=0, prior_relevance=1e-320)
+
+    labels = run(sampler, moved, 4)
+
+    assert sampler.relevance(sampler.sources[0]) == pytest.approx(0.0, abs=1e-300)
+    assert labels[0] == "auto-portfolio"

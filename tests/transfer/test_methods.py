@@ -18,6 +18,7 @@ from hptaa_lab.transfer import (
     DropUnimportant,
     OnlyNew,
     PreviousTrials,
+    check_options,
     make_transfer,
     names,
     options,
@@ -389,3 +390,9 @@ def test_make_transfer_passes_options_that_the_method_takes(
         make_transfer("best-first", current, previous, options={"ties": 1})
     with pytest.raises(UnknownNameError, match="Unknown transfer method 'nope'"):
         options("nope")
+    # Checked without building the method: names first, then values.
+    check_options("auto", {"ties": 3, "floor": 0.5})
+    with pytest.raises(ValueError, match="floor must be a probability"):
+        check_options("auto-last", {"floor": 2})
+    with pytest.raises(UnknownNameError, match="Unknown auto option 'x'"):
+        check_options("auto", {"x": 1, "floor": 2})
