@@ -498,7 +498,7 @@ def create_study(
     """
     space = as_space(space)
     check_study_name(name)
-    _check_seed(seed)
+    check_seed(seed)
     if direction not in DIRECTIONS:
         raise UnknownNameError("direction", direction, list(DIRECTIONS))
     if sampler not in sampler_names():
@@ -507,6 +507,9 @@ def create_study(
     # A previous study must be in the store already: a store path that holds no
     # store (a typo) is an error then, not a new empty store.
     trial_store = open_store(store, create=previous_name is None)
+    if trial_store.has_study(name):
+        # Before any warning about the study or its transfer method is logged.
+        raise StudyExistsError(name, trial_store.shown_url)
     if transfer_options and previous_name is None:
         raise ValueError(
             "transfer_options need a previous study to transfer from; pass "
@@ -562,8 +565,6 @@ def create_study(
         attrs=dict(attrs or {}),
         transfer_options=checked_transfer_options(transfer_options),
     )
-    if trial_store.has_study(name):
-        raise StudyExistsError(name, trial_store.shown_url)
     # Built before the study is stored: options the method refuses leave nothing.
     built = _build_sampler(record, trial_store, seed)
     record = trial_store.create_study(record)
@@ -624,7 +625,7 @@ def load_study(
         StoreError: There is no SQLite store at the given path.
         ValueError: ``seed`` is not a non-negative int.
     """
-    _check_seed(seed)
+    check_seed(seed)
     trial_store = open_store(store, create=False)
     record = trial_store.get_study(name)
     _warn_about_running(name, trial_store.fail_abandoned_trials(name))
@@ -642,7 +643,7 @@ def load_study(
     return study
 
 
-def _check_seed(seed: Any) -> None:
+def check_seed(seed: Any) -> None:
     """Refuse a seed the samplers or the store cannot take, before anything is
     stored."""
     if seed is not None and (

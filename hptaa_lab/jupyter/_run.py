@@ -33,6 +33,7 @@ from hptaa_lab.store import TrialStore
 from hptaa_lab.study import (
     DEFAULT_TRANSFER,
     Study,
+    check_seed,
     checked_transfer_options,
     create_study,
 )
@@ -550,6 +551,7 @@ def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:
             f"objective must be a function config -> value; got {type(r.objective).__name__}."
         )
     space = as_space(r.space)
+    check_seed(r.seed)
     if r.sampler not in sampler_names():
         raise UnknownNameError("sampler", r.sampler, sampler_names())
     if r.direction not in ("minimize", "maximize"):
@@ -580,7 +582,7 @@ def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:
         )
     for name in [r.study] + ([twin_name(r.study)] if r.compare else []):
         if store.has_study(name):
-            raise StudyExistsError(name)
+            raise StudyExistsError(name, store.shown_url)
     return TuneRequest(
         study=r.study,
         space=space,

@@ -174,7 +174,7 @@ class TrialStore:
         if self._sqlite_file is not None:
             parsed = parsed.set(database=str(self._sqlite_file))
 
-        self._shown = parsed.render_as_string(hide_password=True)
+        self._shown = _hidden_password(parsed)
         parsed = _default_driver(parsed)
         self._url = parsed
         self._closed = False
@@ -1309,6 +1309,14 @@ def _dump_json_object(value: Any, argument: str) -> str:
             f"{argument} must hold JSON values only (str, int, float, bool, None, "
             f"lists and dicts of them; finite floats), got {value!r}: {exc}."
         ) from exc
+
+
+def _hidden_password(url: sa.URL) -> str:
+    """``url`` as text with its password hidden, in the user part and in a
+    ``password=`` query parameter (libpq takes it there too)."""
+    if "password" in url.query:
+        url = url.update_query_dict({"password": "***"})
+    return url.render_as_string(hide_password=True)
 
 
 def _check_json_text(text: Any, argument: str) -> None:

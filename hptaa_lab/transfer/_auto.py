@@ -668,11 +668,12 @@ class Auto(TransferSampler):
             # old values, a second chance costs more evaluations than it finds.
             relevance = [self.relevance(s) for s in self.sources]
             drawn = [
-                p
-                for p, s in zip(relevance, self.sources, strict=True)
+                k
+                for k, (p, s) in enumerate(zip(relevance, self.sources, strict=True))
                 if self.rng.random() < p and (p >= self.floor or not s.values)
             ]
-            chosen = self.sources[relevance.index(max(drawn))] if drawn else None
+            best = max(drawn, key=lambda k: relevance[k], default=None)
+            chosen = None if best is None else self.sources[best]
         else:
             chosen = self.sources[0] if self.sources else None
         if chosen is not None:

@@ -278,6 +278,10 @@ def test_cell_transfer_options_configure_the_transfer_study(
     assert "floor must be a probability from 0 to below 1" in err
     run_cell(shell, bad + "transfer_options = [1]\n")
     assert "transfer_options must be a dict" in capsys.readouterr().err
+    assert (
+        run_cell(shell, waiting.replace("--trials 3", "--trials 3 --seed -1")) is None
+    )
+    assert "seed must be an int from 0" in capsys.readouterr().err
 
     good = "%%hptaa tune --study v2 --from v1 --trials 4 --seed 0 --yes" + V2_BODY
     run = run_cell(shell, good + 'transfer_options = {"ties": None, "portfolio": 0}\n')
@@ -304,7 +308,10 @@ def test_store_errors_are_printed_without_a_traceback(
     shell.run_cell("%hptaa stop nope")
 
     err = capsys.readouterr().err
-    assert "%hptaa tune: A study named 'v1' already exists in the trial store." in err
+    assert (
+        "%hptaa tune: A study named 'v1' already exists in the trial store sqlite:"
+        in err
+    )
     assert "%hptaa tune: No study named 'nope' in the trial store sqlite://" in err
     assert (
         "%hptaa stop: No run of a study named 'nope' in this session; runs: v1." in err

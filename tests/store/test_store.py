@@ -1594,3 +1594,20 @@ def test_start_and_finish_cost_little(tmp_path: Path) -> None:
 
     # About 1 ms on a laptop; the bound leaves room for a busy CI machine.
     assert per_trial_ms < 5.0
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://me:s3cret@127.0.0.1/db", "postgresql://me:***@127.0.0.1/db"),
+        (
+            "postgresql://me@127.0.0.1/db?password=s3cret&sslmode=disable",
+            "postgresql://me@127.0.0.1/db?password=%2A%2A%2A&sslmode=disable",
+        ),
+    ],
+)
+def test_messages_hide_a_password_in_the_user_part_or_the_query(
+    url: str, shown: str
+) -> None:
+    """Check that the URL messages show hides the password wherever it is."""
+    assert _store._hidden_password(sa.engine.make_url(url)) == shown

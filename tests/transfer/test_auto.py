@@ -832,3 +832,27 @@ def test_a_vanishing_prior_relevance_does_not_overflow() -> None:
 
     assert sampler.relevance(sampler.sources[0]) == pytest.approx(0.0, abs=1e-300)
     assert labels[0] == "auto-portfolio"
+
+
+def test_a_source_below_the_floor_does_not_propose_in_another_s_place() -> None:
+    """Check that when the source drawn is one without results and another source
+    with results below the floor has the same P(relevant), the drawn one
+    proposes: the choice goes by source, not by its probability."""
+    older = Auto(SPACE, previous_trials(bowl, seed=1), seed=0).projection
+    sampler = Auto(
+        SPACE,
+        previous_trials(bowl),
+        seed=0,
+        ancestors=[("older", older)],
+        prior_relevance=0.25,
+        portfolio=0,
+    )
+    near, far = sampler.sources
+    near.values.append(math.inf)  # a failure: no calibration evidence
+    near.rates.append(4.0)
+    assert sampler.relevance(near) == sampler.relevance(far) < sampler.floor
+
+    labels = [sampler.ask().proposed_by for _ in range(40)]
+
+    assert "auto-prior" not in labels
+    assert "auto-prior-2" in labels
