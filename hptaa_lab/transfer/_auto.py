@@ -189,23 +189,6 @@ class Auto(TransferSampler):
     """
 
     name = "auto"
-    options = (
-        "portfolio",
-        "prior_relevance",
-        "floor",
-        "keep",
-        "bandit",
-        "calibrate",
-        "prior_update",
-        "prior_min_bandwidth",
-        "pool",
-        "fade",
-        "new_choices",
-        "source_model",
-        "clip",
-        "forget",
-        "ties",
-    )
     warns_without_projection = False
 
     def __init__(
@@ -312,6 +295,13 @@ class Auto(TransferSampler):
             self._portfolio = self._lone_portfolio(pairs)
         self.fallback = not self.sources and not self._portfolio
         self._warn_about_sources(pairs)
+
+    # Every keyword of __init__ but the ancestors (projections, not JSON values).
+    options = tuple(
+        name
+        for name, parameter in inspect.signature(__init__).parameters.items()
+        if parameter.kind is parameter.KEYWORD_ONLY and name != "ancestors"
+    )
 
     @classmethod
     def check_options(cls, options: Mapping[str, Any]) -> None:
