@@ -1208,21 +1208,31 @@ def test_store_of_schema_version_1_is_migrated_on_every_backend(
     _assert_migrated_from_v1(store_url, maker)
 
 
+def _store_at_version(url: str, version: int) -> Any:
+    """Build the version-1 fixture store at ``url`` and migrate it to ``version``
+    with the steps of this release; return the fixture's maker module."""
+    maker = _load_v1_maker()
+    maker.build(url)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for step in range(1, version):
+            MIGRATIONS[step](conn)
+        conn.execute(
+            sa.update(meta)
+            .where(meta.c.key == "schema_version")
+            .values(value=str(version))
+        )
+    engine.dispose()
+    return maker
+
+
 def test_store_of_schema_version_2_is_migrated_with_no_process_for_old_trials(
     store_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Check that a version-2 store gains the owner columns, empty for its trials,
     so a resume fails the trial it left RUNNING as before; new trials name their
     process."""
-    maker = _load_v1_maker()
-    maker.build(store_url)
-    engine = sa.create_engine(store_url)
-    with engine.begin() as conn:
-        MIGRATIONS[1](conn)
-        conn.execute(
-            sa.update(meta).where(meta.c.key == "schema_version").values(value="2")
-        )
-    engine.dispose()
+    maker = _store_at_version(store_url, 2)
 
     with caplog.at_level(logging.INFO, logger="hptaa_lab.store"):
         store = TrialStore(store_url)
@@ -1253,16 +1263,7 @@ def test_store_of_schema_version_3_is_migrated_with_default_transfer_options(
     """Check that a version-3 store gains the studies' transfer options column,
     empty (the method's defaults) for its studies, and stores options of new
     studies."""
-    maker = _load_v1_maker()
-    maker.build(store_url)
-    engine = sa.create_engine(store_url)
-    with engine.begin() as conn:
-        MIGRATIONS[1](conn)
-        MIGRATIONS[2](conn)
-        conn.execute(
-            sa.update(meta).where(meta.c.key == "schema_version").values(value="3")
-        )
-    engine.dispose()
+    _store_at_version(store_url, 3)
 
     with caplog.at_level(logging.INFO, logger="hptaa_lab.store"):
         store = TrialStore(store_url)
