@@ -13,7 +13,7 @@ Methods are names of ``hptaa_lab.transfer`` (``auto``, ``best-first+t2pe``...) o
 (values are read as JSON).
 
 Run: ``.venv/bin/python scripts/inverted_first_target.py --seeds 1000 --methods
-auto,auto:floor=0`` (about 20 minutes per method on 2 cores; seeds start at 1000,
+auto,auto:floor=0`` (about 13 minutes per method on 2 cores; seeds start at 1000,
 apart from the reported sweeps' 0-99 and the development seeds 100-199).
 """
 
