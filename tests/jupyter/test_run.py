@@ -343,3 +343,23 @@ def test_bad_requests_are_refused_before_anything_runs(
     with pytest.raises(error, match=message):
         TuneRun(TuneRequest(**args), store)
     assert not store.has_study("v2")
+
+
+def test_transfer_options_of_none_mean_the_defaults(store: TrialStore) -> None:
+    """Check that a request built with transfer_options=None (as create_study
+    takes it) runs with the method's defaults instead of failing."""
+    previous_study(store)
+    request = TuneRequest(
+        "v2",
+        build_space(SPACE),
+        quadratic,
+        3,
+        previous="v1",
+        transfer_options=None,  # type: ignore[arg-type]
+    )
+
+    run = TuneRun(request, store)
+
+    assert run.wait(timeout=60)
+    assert run.state == RunState.FINISHED
+    assert run.study is not None and run.study.transfer_options == {}
