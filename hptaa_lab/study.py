@@ -606,8 +606,10 @@ def load_study(
 ) -> Study:
     """Resume a study from the trial store; numbering continues after the last trial.
 
-    The sampler's seed is the study's seed plus the number of trials, so a resumed
-    study proposes the same as it would have without the break. Processes that
+    The sampler's seed is the study's seed plus the number of trials, so resuming
+    a study at the same point proposes the same configurations every time (not
+    those an uninterrupted run would have proposed: its random stream had moved
+    on, and the resumed one starts afresh from that seed). Processes that
     tune one study at once must each pass their own ``seed`` (a worker index,
     say): loaded at the same moment, they would otherwise propose the same
     configurations.
