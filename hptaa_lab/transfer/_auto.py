@@ -626,9 +626,15 @@ class Auto(TransferSampler):
         while self._portfolio:
             source, partial = self._portfolio.pop(0)
             config = self.merge(partial, {})
-            if config is not None and self.is_fresh(config, pending_keys):
-                origin = source if source is not None else "other"
+            if config is None:
+                continue
+            origin = source if source is not None else "other"
+            if self.is_fresh(config, pending_keys):
                 return self._note(Proposal(config, _PORTFOLIO), origin)
+            if config_key(config) in pending_keys:
+                # Another worker evaluates this entry: its result, when it comes
+                # in, is this source's evidence here too.
+                self._note(Proposal(config, _PORTFOLIO), origin)
         if self.base.n_observed < self.n_init:
             return self._initial_proposal(pending)
         if not self.keep or self.model != "tpe":
@@ -886,10 +892,11 @@ def _check_values(
     ):
         if isinstance(number, bool) or not isinstance(number, int | float):
             raise ValueError(f"{option} must be a number, got {number!r}.")
-    if not 0.0 < prior_min_bandwidth < math.inf:
+    if not 0.0 < prior_min_bandwidth <= 1.0:
         raise ValueError(
-            f"prior_min_bandwidth must be a number > 0, got "
-            f"{prior_min_bandwidth!r}; {_PRIOR_MIN_BANDWIDTH} is the default."
+            f"prior_min_bandwidth must be a number > 0 and at most 1 (a bandwidth "
+            f"in the unit-scaled space), got {prior_min_bandwidth!r}; "
+            f"{_PRIOR_MIN_BANDWIDTH} is the default."
         )
     if not 0.0 <= floor < 1.0:
         raise ValueError(

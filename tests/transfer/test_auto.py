@@ -803,6 +803,14 @@ def test_a_source_below_the_floor_proposes_nothing_more_before_the_model() -> No
     assert kept.count("auto-prior") >= 3
 
 
+@pytest.mark.parametrize("bandwidth", [0, 1.5, 10**400])
+def test_prior_min_bandwidth_must_lie_in_the_unit_scaled_space(bandwidth) -> None:
+    """Check that a bandwidth floor above 1 (or a number no float holds) is
+    refused when the options are checked, not at a later proposal."""
+    with pytest.raises(ValueError, match="prior_min_bandwidth must be a number > 0"):
+        Auto(SPACE, previous_trials(bowl), prior_min_bandwidth=bandwidth)
+
+
 @pytest.mark.parametrize("floor", [-0.1, 1.0, "0.3", True])
 def test_floor_must_be_a_probability_below_one(floor) -> None:
     """Check that a floor outside [0, 1) or not a number is refused."""

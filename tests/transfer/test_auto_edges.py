@@ -552,3 +552,33 @@ def test_warning_for_an_unusable_previous_study_names_the_reason_that_applied(
     assert not sampler.sources
     assert f"no previous study is usable to learn from ({reason})" in caplog.text
     assert caplog.text.count("surviving trial") == 1
+
+
+def test_two_workers_credit_the_portfolio_entries_they_split_alike(
+    tmp_path: Path,
+) -> None:
+    """Check that when two workers of one study split the portfolio (the second
+    skips the entry the first is evaluating), both credit both results to the
+    source, as a fresh load does: their trust in it agrees."""
+    url = store_url(tmp_path)
+    previous_study(url)
+    create_study(
+        "v2", SPEC, previous="v1", store=url, seed=1, transfer_options={"portfolio": 2}
+    )
+    a = load_study("v2", store=url, seed=1)
+    b = load_study("v2", store=url, seed=2)
+
+    first, second = a.ask(), b.ask()
+    assert first.proposed_by == second.proposed_by == "auto-portfolio"
+    a.tell(first, bowl(first.config))
+    b.tell(second, bowl(second.config))
+    a.ask()
+    b.ask()  # each takes in the other's result
+    fresh = load_study("v2", store=url)
+
+    credited = [len(auto_of(s).sources[0].values) for s in (a, b, fresh)]
+    evidence = {
+        round(auto_of(s).evidence(auto_of(s).sources[0]), 9) for s in (a, b, fresh)
+    }
+    assert credited == [2, 2, 2]
+    assert len(evidence) == 1
