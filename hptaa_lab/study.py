@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import ConfigSpace as CS
 
+from hptaa_lab._interrupts import interrupts_deferred
 from hptaa_lab.errors import (
     InvalidTrialError,
     MappingError,
@@ -230,18 +231,21 @@ class Study:
             ok = finite is not None
             if not ok and error is None:
                 error = f"objective returned {_short_repr(value)}, not a finite number"
-            finished = self.store.finish_trial(
-                self.name,
-                number,
-                TrialState.COMPLETE if ok else TrialState.FAIL,
-                value=finite,
-                error=None if ok else error,
-                own_failed=True,
-            )
-            self._trials[number] = finished
-            self.sampler.tell(
-                finished.config, self.loss(_value(finished)) if ok else None
-            )
+            # A Ctrl-C during the write would roll it back and lose the result:
+            # it is held back until the trial is stored and told to the sampler.
+            with interrupts_deferred():
+                finished = self.store.finish_trial(
+                    self.name,
+                    number,
+                    TrialState.COMPLETE if ok else TrialState.FAIL,
+                    value=finite,
+                    error=None if ok else error,
+                    own_failed=True,
+                )
+                self._trials[number] = finished
+                self.sampler.tell(
+                    finished.config, self.loss(_value(finished)) if ok else None
+                )
             if interrupted is not None:
                 raise interrupted
         if not ok:

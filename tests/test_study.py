@@ -328,6 +328,81 @@ def test_interrupt_while_converting_the_value_fails_the_trial(
     assert "raised KeyboardInterrupt" in (stored[1].error or "")
 
 
+def test_interrupt_during_the_store_write_keeps_the_result(
+    tmp_store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check that Ctrl-C arriving while tell() writes the result does not roll the
+    write back: the trial is stored COMPLETE with its value, the sampler knows it,
+    and the KeyboardInterrupt reaches the caller afterwards."""
+    study = create_study("v1", SPACE, store=tmp_store_url, seed=0)
+    write = study.store.finish_trial
+
+    def interrupted_write(*args: Any, **kwargs: Any) -> Any:
+        signal.raise_signal(signal.SIGINT)  # Ctrl-C in the middle of the write
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(study.store, "finish_trial", interrupted_write)
+    trial = study.ask()
+    with pytest.raises(KeyboardInterrupt):
+        study.tell(trial, 0.25)
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert list(study.sampler.y) == [0.25]
+    stored = TrialStore(tmp_store_url).get_trials("v1")
+    assert [(t.state, t.value) for t in stored] == [(TrialState.COMPLETE, 0.25)]
+    study.close()
+
+
+def test_interrupt_during_the_store_write_from_the_objective_loop(
+    tmp_store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check that in optimize() a Ctrl-C during the second trial's write ends the
+    study with both results stored and no trial RUNNING."""
+    study = create_study("v1", SPACE, store=tmp_store_url, seed=0)
+    write = study.store.finish_trial
+    writes = []
+
+    def write_once_interrupted(*args: Any, **kwargs: Any) -> Any:
+        writes.append(args)
+        if len(writes) == 2:
+            signal.raise_signal(signal.SIGINT)
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(study.store, "finish_trial", write_once_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(_x, n_trials=5)
+    study.close()
+
+    stored = TrialStore(tmp_store_url).get_trials("v1")
+    assert [t.state for t in stored] == [TrialState.COMPLETE] * 2
+
+
+def test_a_result_told_from_a_thread_leaves_the_signal_handler_alone(
+    tmp_store_url: str,
+) -> None:
+    """Check that tell() from a worker thread (where Python allows no signal
+    handler to be set) stores the result and does not touch SIGINT's handler."""
+    study = create_study("v1", SPACE, store=tmp_store_url, seed=0)
+    before = signal.getsignal(signal.SIGINT)
+    trial = study.ask()
+    errors: list[BaseException] = []
+
+    def tell() -> None:
+        try:
+            study.tell(trial, 0.5)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    worker = threading.Thread(target=tell)
+    worker.start()
+    worker.join()
+
+    assert errors == []
+    assert signal.getsignal(signal.SIGINT) is before
+    assert study.trials[0].state == TrialState.COMPLETE
+    study.close()
+
+
 def test_maximize_incumbent_is_the_largest(store: TrialStore) -> None:
     """Check that with direction maximize the incumbent has the largest value and
     the sampler is told the negated value."""
