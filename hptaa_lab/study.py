@@ -182,10 +182,13 @@ class Study:
                 if t.state == TrialState.RUNNING and t.number not in self._abandoned
             ]
             proposal = self.sampler.ask(pending)
-            trial = self.store.start_trial(
-                self.name, proposal.config, proposal.proposed_by
-            )
-            self._trials[trial.number] = trial
+            # Held back as in tell(): a trial stored but unknown to this Study
+            # would count as pending in another process's hands.
+            with interrupts_deferred():
+                trial = self.store.start_trial(
+                    self.name, proposal.config, proposal.proposed_by
+                )
+                self._trials[trial.number] = trial
             return trial
 
     def tell(

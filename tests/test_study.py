@@ -973,3 +973,32 @@ def test_a_taken_name_is_refused_before_the_transfer_method_is_built(
         create_study("v2", renamed, previous="v1", store=store, direction="maximize")
 
     assert caplog.text == ""
+
+
+def test_interrupt_during_the_store_write_of_ask_leaves_a_known_trial(
+    tmp_store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check that Ctrl-C while ask() stores the new trial raises after the write,
+    and that the trial is this Study's own: it can be told, and the next ask()
+    proposes as usual."""
+    study = create_study("v1", SPACE, store=tmp_store_url, seed=0)
+    start = study.store.start_trial
+
+    def interrupted_start(*args: Any, **kwargs: Any) -> Any:
+        signal.raise_signal(signal.SIGINT)
+        return start(*args, **kwargs)
+
+    monkeypatch.setattr(study.store, "start_trial", interrupted_start)
+    with pytest.raises(KeyboardInterrupt):
+        study.ask()
+    monkeypatch.setattr(study.store, "start_trial", start)
+
+    assert [t.state for t in study.trials] == [TrialState.RUNNING]
+    study.tell(0, 0.5)
+    study.tell(study.ask(), 0.25)
+    stored = TrialStore(tmp_store_url).get_trials("v1")
+    assert [(t.state, t.value) for t in stored] == [
+        (TrialState.COMPLETE, 0.5),
+        (TrialState.COMPLETE, 0.25),
+    ]
+    study.close()
