@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 __all__ = [
     "HptaaError",
     "InteropError",
@@ -27,8 +29,11 @@ class UnknownNameError(HptaaError, ValueError):
         self.kind = kind
         self.name = name
         self.valid = list(valid)
+        close = difflib.get_close_matches(str(name), self.valid, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
         super().__init__(
             f"Unknown {kind} {name!r}. Valid {kind} names: {', '.join(self.valid)}."
+            f"{hint}"
         )
 
 

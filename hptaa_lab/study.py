@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import ConfigSpace as CS
+import numpy as np
 
 from hptaa_lab._interrupts import interrupts_deferred
 from hptaa_lab.errors import (
@@ -594,7 +595,11 @@ def checked_transfer_options(options: Mapping[str, Any] | None) -> dict[str, Any
             f"transfer_options must be a dict of option names to values, e.g. "
             f'{{"ties": None}}, got {options!r}.'
         )
-    result = dict(options)
+    # A numpy scalar (an option value from an array) is its Python value.
+    result = {
+        key: value.item() if isinstance(value, np.generic) else value
+        for key, value in options.items()
+    }
     try:
         same = json.loads(json.dumps(result, allow_nan=False)) == result
     except (TypeError, ValueError):

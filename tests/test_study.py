@@ -915,6 +915,7 @@ def test_transfer_options_reach_the_method_and_survive_a_resume(
     ("options", "error", "message"),
     [
         ({"tiez": 1}, UnknownNameError, "Unknown auto option 'tiez'. Valid auto"),
+        ({"flor": 0.2}, UnknownNameError, "ties. Did you mean 'floor'\\?"),
         ({"ancestors": []}, UnknownNameError, "Unknown auto option 'ancestors'"),
         ({"seed": 3}, UnknownNameError, "Unknown auto option 'seed'"),
         ({"ties": 0}, ValueError, "ties must be an int number of trials >= 1"),
@@ -937,6 +938,29 @@ def test_bad_transfer_options_are_refused_before_storing_anything(
         create_study("v2", SPACE, previous="v1", store=store, transfer_options=options)
 
     assert [s.name for s in store.list_studies()] == ["v1"]
+
+
+def test_numpy_option_values_are_stored_as_python_values(store: TrialStore) -> None:
+    """Check that option values taken from numpy (an int64, a float64, a bool_)
+    are accepted and kept as the Python numbers they stand for."""
+    _tuned_v1(store)
+
+    study = create_study(
+        "v2",
+        SPACE,
+        previous="v1",
+        store=store,
+        transfer_options={
+            "portfolio": np.int64(2),
+            "floor": np.float64(0.2),
+            "keep": np.bool_(True),
+        },
+    )
+
+    stored = store.get_study("v2").transfer_options
+    assert stored == {"portfolio": 2, "floor": 0.2, "keep": True}
+    assert [type(v) for v in stored.values()] == [int, float, bool]
+    assert study.sampler.floor == 0.2  # type: ignore[attr-defined]
 
 
 def test_transfer_options_need_a_method_that_takes_them(store: TrialStore) -> None:
