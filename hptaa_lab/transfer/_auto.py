@@ -25,6 +25,7 @@ from __future__ import annotations
 import inspect
 import logging
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -890,7 +891,7 @@ def _check_values(
         ("calibrate", calibrate),
         ("prior_min_bandwidth", prior_min_bandwidth),
     ):
-        if isinstance(number, bool) or not isinstance(number, int | float):
+        if not _is_number(number):
             raise ValueError(f"{option} must be a number, got {number!r}.")
     if not 0.0 < prior_min_bandwidth <= 1.0:
         raise ValueError(
@@ -913,11 +914,7 @@ def _check_values(
             f"calibrate must be a number >= 0 (0 turns the calibration off), "
             f"got {calibrate!r}."
         )
-    if fade is not None and (
-        isinstance(fade, bool)
-        or not isinstance(fade, int | float)
-        or not 0.0 < fade < math.inf
-    ):
+    if fade is not None and (not _is_number(fade) or not 0.0 < fade < math.inf):
         raise ValueError(
             f"fade must be a number of trials > 0, or None to keep the sources' "
             f"weight whole, got {fade!r}; {FADE:g} is the default."
@@ -928,20 +925,28 @@ def _check_values(
             f"{source_model!r}; 'auto' gives a source a GP once it has 2 (k + 1) "
             "trials over its k hyperparameters, else TPE."
         )
-    if ties is not None and (
-        isinstance(ties, bool) or not isinstance(ties, int) or ties < 1
-    ):
+    if ties is not None and (not _is_int(ties) or ties < 1):
         raise ValueError(
             f"ties must be an int number of trials >= 1, or None to count every tied "
             f"trial as TPE does, got {ties!r}; {TIES} is the default."
         )
-    if portfolio is not None and (
-        isinstance(portfolio, bool) or not isinstance(portfolio, int) or portfolio < 0
-    ):
+    if portfolio is not None and (not _is_int(portfolio) or portfolio < 0):
         raise ValueError(
             f"portfolio must be an int >= 0 (0: no portfolio; None: one per "
             f"source), got {portfolio!r}."
         )
+
+
+def _is_int(value: Any) -> bool:
+    """An integer (numpy's too), not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
+def _is_number(value: Any) -> bool:
+    """A real number (numpy's too), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
 
 
 def _fewer_ties(order: np.ndarray, y: np.ndarray, reps: int, n_good: int) -> np.ndarray:
