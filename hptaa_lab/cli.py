@@ -461,7 +461,9 @@ def _show(args: argparse.Namespace) -> int:
         if mapping.is_empty:
             print("\nMapping: none (hyperparameters match by name)")
         else:
-            print(f"\nMapping: {mapping.to_json()}")
+            print("\nMapping:")
+            for line in mapping.describe():
+                print(f"  {line}")
         print(f"\nDiff to previous study {record.previous}:")
         print(
             diff(

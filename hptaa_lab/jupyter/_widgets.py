@@ -224,7 +224,7 @@ class SpaceDiffWidget:
         self._lock()
         self._show(
             "Confirmed. Mapping stored with the study: "
-            + ("(empty)" if mapping.is_empty else mapping.to_json())
+            + ("(empty)" if mapping.is_empty else "; ".join(mapping.describe()))
         )
         return mapping
 

@@ -285,6 +285,35 @@ class Mapping:
                     f"{value!r}."
                 )
 
+    def describe(self) -> list[str]:
+        """The mapping in words, one line per entry (none when it is empty).
+
+        Example lines: ``renamed lr -> learning_rate``, ``learning_rate: previous
+        value * 1000 + 0``, ``tol: was fixed to 0.001 before it was added``,
+        ``batch_size: fixed to 16 since it was removed``.
+        """
+        lines = [f"renamed {old} -> {new}" for old, new in self.renames.items()]
+        for name, transform in self.transforms.items():
+            if transform.values is not None:
+                pairs = ", ".join(
+                    f"{old!r} -> {new!r}" for old, new in transform.values.items()
+                )
+                lines.append(f"{name}: previous values {pairs}")
+            else:
+                lines.append(
+                    f"{name}: previous value * {transform.scale:g} + "
+                    f"{transform.offset:g}"
+                )
+        lines += [
+            f"{name}: was fixed to {value!r} before it was added"
+            for name, value in self.previous_fixed.items()
+        ]
+        lines += [
+            f"{name}: fixed to {value!r} since it was removed"
+            for name, value in self.current_fixed.items()
+        ]
+        return lines
+
     def to_json(self) -> str:
         """Serialise to JSON text."""
         return json.dumps(

@@ -470,3 +470,26 @@ def test_transform_takes_any_real_number_and_saves_it_as_json() -> None:
             ValueTransform.from_dict(bad)
     with pytest.raises(MappingError, match="give a finite"):
         ValueTransform(scale=10**400)
+
+
+def test_describe_puts_each_entry_in_words() -> None:
+    """Check that describe gives one line per rename, transform and fixed value,
+    and nothing for an empty mapping."""
+    mapping = Mapping(
+        renames={"lr": "learning_rate"},
+        transforms={
+            "learning_rate": ValueTransform(scale=1000.0, offset=1.0),
+            "act": ValueTransform(values={"relu": "ReLU"}),
+        },
+        previous_fixed={"tol": 0.001},
+        current_fixed={"batch_size": 16},
+    )
+
+    assert mapping.describe() == [
+        "renamed lr -> learning_rate",
+        "learning_rate: previous value * 1000 + 1",
+        "act: previous values 'relu' -> 'ReLU'",
+        "tol: was fixed to 0.001 before it was added",
+        "batch_size: fixed to 16 since it was removed",
+    ]
+    assert Mapping().describe() == []
