@@ -29,12 +29,16 @@ class UnknownNameError(HptaaError, ValueError):
         self.kind = kind
         self.name = name
         self.valid = list(valid)
-        close = difflib.get_close_matches(str(name), self.valid, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
         super().__init__(
             f"Unknown {kind} {name!r}. Valid {kind} names: {', '.join(self.valid)}."
-            f"{hint}"
+            f"{did_you_mean(name, self.valid)}"
         )
+
+
+def did_you_mean(name: str, valid: list[str]) -> str:
+    """ " Did you mean 'x'?" for the valid name closest to ``name``, or ""."""
+    close = difflib.get_close_matches(str(name), valid, n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 class InvalidSearchSpaceError(HptaaError, ValueError):

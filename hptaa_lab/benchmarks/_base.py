@@ -21,7 +21,7 @@ from ConfigSpace.hyperparameters import (
     OrdinalHyperparameter,
 )
 
-from hptaa_lab.errors import UnknownNameError
+from hptaa_lab.errors import UnknownNameError, did_you_mean
 
 logger = logging.getLogger(__name__)
 
@@ -303,10 +303,11 @@ class UnknownBenchmarkError(UnknownNameError):
             if names(suite)
         ]
         self.valid = names(ALL_SUITES)
+        message = f"Unknown benchmark {name!r}. Valid benchmark names: "
+        message += f"{', '.join(names())}."
         if others:
-            self.args = (
-                f"{self.args[0]} Benchmarks of the other suites: {'; '.join(others)}.",
-            )
+            message += f" Benchmarks of the other suites: {'; '.join(others)}."
+        self.args = (message + did_you_mean(name, self.valid),)
 
 
 def check_configuration(

@@ -82,7 +82,7 @@ def test_unknown_benchmark_lists_every_suite() -> None:
         + ", ".join(INVERTED)
         + "; holdout: "
         + ", ".join(HOLDOUT)
-        + "."
+        + ". Did you mean 'FCN-B'?"
     )
     assert info.value.valid == benchmarks.names("all")
 
