@@ -9,8 +9,9 @@ learns each current result at its quantile among the source's previous values). 
 bandit keeps, per source, the posterior probability that the source is still
 relevant and draws from it (Thompson sampling). The evidence is where the current
 values of the source's proposals fall among the source's own previous values (the
-previous best configuration, evaluated again, should still rank near the top) and
-how often they beat the current random proposals; once an evaluation says a source's
+previous best configuration, evaluated again, should still rank near the top; the
+less of a configuration the source chose, the less its value says) and how often
+they beat the current random proposals; once an evaluation says a source's
 good region turned poor (P(relevant) below a floor), that source proposes nothing more
 and the proposals are random, as plain TPE's. Afterwards the current TPE
 proposes, with each trusted source's densities mixed into its good and bad densities
@@ -26,7 +27,7 @@ import inspect
 import logging
 import math
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,6 +107,8 @@ class Source:
             proposed (portfolio and prior proposals).
         rates: For each value, the rate of the exponential its quantile among
             the previous values follows if the source is relevant.
+        shares: For each value, the share of its configuration's values that
+            the source chose; the rest were drawn at random.
         model: The kind of ``prior``: "tpe" or "gp".
     """
 
@@ -118,6 +121,7 @@ class Source:
     bad: _KDE
     values: list[float] = field(default_factory=list)
     rates: list[float] = field(default_factory=list)
+    shares: list[float] = field(default_factory=list)
     model: str = "tpe"
 
     def quantile(self, value: float) -> float:
@@ -254,6 +258,8 @@ class Auto(TransferSampler):
         self._random_values: list[float] = []
         self._origin: dict[tuple[tuple[str, Any], ...], Source | str | None] = {}
         self._rates: dict[tuple[tuple[str, Any], ...], float] = {}
+        # Share of each source proposal's values that the source chose.
+        self._shares: dict[tuple[tuple[str, Any], ...], float] = {}
         self._X_cur = np.empty((0, self.encoder.dim))
         self._y_cur = np.empty(0)
         n_init = getattr(self.base, "n_init", 2 * (self.encoder.dim + 1))
@@ -496,14 +502,21 @@ class Auto(TransferSampler):
         mine, theirs = np.asarray(source.values), np.asarray(self._random_values)
         if mine.size and self.calibrate > 0.0:
             ratios = []
-            for value, rate in zip(source.values, source.rates, strict=True):
+            for value, rate, share in zip(
+                source.values, source.rates, source.shares, strict=True
+            ):
                 if not math.isfinite(value):
                     # A failure may have nothing to do with the configuration
                     # (an interrupted run, a lost worker): it counts only in the
                     # comparison with random proposals.
                     continue
                 u = source.quantile(value)
-                relevant = rate * math.exp(-rate * u) / -math.expm1(-rate)
+                # Values the source knew nothing of were drawn at random, and
+                # may make a configuration poor whatever the source is worth:
+                # relevant, u is as expected for the source's share of the
+                # values and uniform for the rest.
+                expected = rate * math.exp(-rate * u) / -math.expm1(-rate)
+                relevant = share * expected + (1.0 - share)
                 ratios.append(
                     min(max(math.log(relevant), -_MAX_LOG_RATIO), _MAX_LOG_RATIO)
                 )
@@ -580,6 +593,7 @@ class Auto(TransferSampler):
         elif isinstance(origin, Source):
             origin.values.append(value)
             origin.rates.append(rate)
+            origin.shares.append(self._shares.pop(key, 1.0))
         if math.isfinite(value) and self.prior_update:
             # Each source's model learns the current result too, on the scale of
             # its own ranks: the value's quantile among the source's previous values.
@@ -608,10 +622,12 @@ class Auto(TransferSampler):
                 if all(config.get(n) == v for n, v in partial.items()):
                     self._origin[key] = source if source is not None else "other"
                     self._rates[key] = PORTFOLIO_RATE
+                    self._shares[key] = self._chosen_share(config, partial)
                     del self._portfolio[i]
                     break
         elif proposed_by in labels:
             self._origin[key] = labels[proposed_by]
+            self._shares[key] = self._chosen_share(config, labels[proposed_by].names)
         self.tell(config, value)
 
     def _prior_label(self, source: Source) -> str:
@@ -631,11 +647,11 @@ class Auto(TransferSampler):
                 continue
             origin = source if source is not None else "other"
             if self.is_fresh(config, pending_keys):
-                return self._note(Proposal(config, _PORTFOLIO), origin)
+                return self._note(Proposal(config, _PORTFOLIO), origin, partial)
             if config_key(config) in pending_keys:
                 # Another worker evaluates this entry: its result, when it comes
                 # in, is this source's evidence here too.
-                self._note(Proposal(config, _PORTFOLIO), origin)
+                self._note(Proposal(config, _PORTFOLIO), origin, partial)
         if self.base.n_observed < self.n_init:
             return self._initial_proposal(pending)
         if not self.keep or self.model != "tpe":
@@ -645,14 +661,34 @@ class Auto(TransferSampler):
             return self._note(self.random_proposal(pending, _RANDOM), None)
         return self._note(self._model_proposal(pending), "other")
 
-    def _note(self, proposal: Proposal, origin: Source | str | None) -> Proposal:
+    def _note(
+        self,
+        proposal: Proposal,
+        origin: Source | str | None,
+        chosen: Collection[str] = (),
+    ) -> Proposal:
+        """Remember what proposed a configuration, and for a source, which of its
+        values the source ``chose`` (the rest were filled at random)."""
         if origin == "other" and proposal.proposed_by == _RANDOM:
             origin = None  # the model's own random proposal: evidence as well
         key = config_key(proposal.config)
         self._origin[key] = origin
         if proposal.proposed_by == _PORTFOLIO:
             self._rates[key] = PORTFOLIO_RATE
+        if isinstance(origin, Source):
+            self._shares[key] = self._chosen_share(proposal.config, chosen)
         return proposal
+
+    def _chosen_share(
+        self, config: Mapping[str, Any], chosen: Collection[str]
+    ) -> float:
+        """Share of the configuration's values that were ``chosen`` (by a source),
+        not filled at random; constants count neither way (1.0 if nothing is
+        left)."""
+        names = [n for n in config if n not in self.encoder.constants]
+        if not names:
+            return 1.0
+        return sum(n in chosen for n in names) / len(names)
 
     def _initial_proposal(self, pending: Sequence[Mapping[str, Any]]) -> Proposal:
         """Before the current model exists: a random configuration, or a proposal
@@ -676,7 +712,7 @@ class Auto(TransferSampler):
         if chosen is not None:
             proposal = self._source_proposal(chosen, pending)
             if proposal is not None:
-                return self._note(proposal, chosen)
+                return self._note(proposal, chosen, chosen.names)
         return self._note(self.random_proposal(pending, _RANDOM), None)
 
     def _added_choices(self) -> dict[str, tuple[list[Any], float]]:

@@ -69,6 +69,7 @@ def test_comparisons_with_random_proposals_count_min_pairs() -> None:
     assert plain.relevance(source) == pytest.approx(plain.prior_relevance)
     source.values.extend([0.1, 0.1])
     source.rates.extend([PRIOR_RATE, PRIOR_RATE])
+    source.shares.extend([1.0, 1.0])
     plain._random_values.extend([0.5, 0.5, 0.05])
     p = WIN_IF_RELEVANT
     prior = math.log(plain.prior_relevance / (1 - plain.prior_relevance))
@@ -88,6 +89,7 @@ def test_calibration_reads_the_quantile_among_previous_values() -> None:
         sampler = Auto(SPACE, previous, seed=0, prior_relevance=0.85, **kw)
         sampler.sources[0].values.extend(values)
         sampler.sources[0].rates.extend([rate] * len(values))
+        sampler.sources[0].shares.extend([1.0] * len(values))
         return sampler.evidence(sampler.sources[0])
 
     best = evidence([-1.0])
@@ -100,6 +102,50 @@ def test_calibration_reads_the_quantile_among_previous_values() -> None:
     # middling quantile is weaker evidence against it.
     median = float(np.median(previous.values))
     assert evidence([median], rate=PRIOR_RATE) > evidence([median])
+
+
+def _added_y_previous(n: int = 30) -> PreviousTrials:
+    """Previous trials over x only: y was added since, and no mapping knows the
+    value it had, so every source proposal draws y at random."""
+    rng = np.random.default_rng(0)
+    old = build_space({"x": (0.0, 1.0)})
+    configs = tuple({"x": float(a)} for a in rng.random(n))
+    return PreviousTrials(old, configs, tuple(abs(c["x"] - 0.2) for c in configs))
+
+
+def test_values_drawn_at_random_weaken_the_calibration() -> None:
+    """Check that a source proposal whose other values were drawn at random is
+    weaker evidence: the same poor quantile leaves the source above the floor
+    when half the values were random, and below it when the source chose them
+    all; the share is recorded per value as told."""
+    sampler = Auto(SPACE, _added_y_previous(), seed=0)
+    source = sampler.sources[0]
+    entry = sampler.ask()
+    assert entry.proposed_by == "auto-portfolio"
+    sampler.tell(entry.config, max(source.projection.values) + 1.0)
+
+    assert source.shares == [0.5]
+    assert sampler.relevance(source) > sampler.floor
+    source.shares[0] = 1.0
+    assert sampler.relevance(source) < sampler.floor
+    # What the source predicts well still counts: the same share, a good value.
+    source.shares[0] = 0.5
+    source.values[0] = min(source.projection.values) - 1.0
+    assert sampler.relevance(source) > sampler.prior_relevance
+
+
+def test_prior_proposals_record_the_share_their_source_chose() -> None:
+    """Check that a source's draws, over the hyperparameters it models, record
+    that share; a source that knows every value records 1.0."""
+    partial = Auto(SPACE, _added_y_previous(), seed=1, portfolio=0)
+    whole = Auto(SPACE, previous_trials(bowl), seed=1, portfolio=0)
+    for sampler in (partial, whole):
+        for _ in range(4):
+            p = sampler.ask()
+            sampler.tell(p.config, bowl(p.config))
+
+    assert partial.sources[0].shares and set(partial.sources[0].shares) == {0.5}
+    assert whole.sources[0].shares and set(whole.sources[0].shares) == {1.0}
 
 
 def test_source_models_learn_current_results_on_their_rank_scale() -> None:
@@ -381,6 +427,7 @@ def test_resumed_study_keeps_the_bandit_evidence(tmp_path) -> None:
     assert again.values == live.values
     assert resumed.sampler._random_values == v2.sampler._random_values
     assert again.rates == live.rates
+    assert again.shares == live.shares
     assert resumed.sampler.evidence(again) == v2.sampler.evidence(live)
     assert resumed.sampler._portfolio == []
 
@@ -421,6 +468,7 @@ def test_chain_prior_proposals_are_labelled_by_source_and_restored(tmp_path) -> 
     for live, again in zip(v3.sampler.sources, resumed.sampler.sources, strict=True):
         assert again.values == live.values
         assert again.rates == live.rates
+        assert again.shares == live.shares
         assert resumed.sampler.evidence(again) == v3.sampler.evidence(live)
 
 
@@ -858,6 +906,7 @@ def test_a_source_below_the_floor_does_not_propose_in_another_s_place() -> None:
     near, far = sampler.sources
     near.values.append(math.inf)  # a failure: no calibration evidence
     near.rates.append(4.0)
+    near.shares.append(1.0)
     assert sampler.relevance(near) == sampler.relevance(far) < sampler.floor
 
     labels = [sampler.ask().proposed_by for _ in range(40)]

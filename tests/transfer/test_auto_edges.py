@@ -83,14 +83,14 @@ def n_duplicates(study: Study) -> int:
 
 def snapshot(sampler: Auto) -> list[tuple[Any, ...]]:
     """What a restart must keep: per source its relevance, the length of its
-    model's data, its values and rates; the random values; the portfolio left.
-    Order-free: parallel trials finish, and are told, in any order."""
+    model's data, its values, rates and shares; the random values; the portfolio
+    left. Order-free: parallel trials finish, and are told, in any order."""
     sources = [
         (
             s.name,
             round(sampler.relevance(s), 9),
             len(s.prior.y),
-            sorted(zip(s.values, s.rates, strict=True)),
+            sorted(zip(s.values, s.rates, s.shares, strict=True)),
         )
         for s in sampler.sources
     ]
@@ -503,6 +503,7 @@ def test_ties_with_random_proposals_are_neutral_evidence() -> None:
     before = sampler.evidence(source)
     source.values.extend([0.3, 0.3])
     source.rates.extend([4.0, 4.0])
+    source.shares.extend([1.0, 1.0])
     sampler._random_values.extend([0.3, 0.3])
     assert sampler.evidence(source) == pytest.approx(before)
 
