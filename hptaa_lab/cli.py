@@ -461,9 +461,7 @@ def _show(args: argparse.Namespace) -> int:
         if mapping.is_empty:
             print("\nMapping: none (hyperparameters match by name)")
         else:
-            print("\nMapping:")
-            for line in mapping.describe():
-                print(f"  {line}")
+            print("\nMapping: confirmed; the diff below lists its entries")
         print(f"\nDiff to previous study {record.previous}:")
         print(
             diff(

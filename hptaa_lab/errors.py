@@ -37,8 +37,9 @@ class UnknownNameError(HptaaError, ValueError):
 
 def did_you_mean(name: str, valid: list[str]) -> str:
     """ " Did you mean 'x'?" for the valid name closest to ``name``, or ""."""
-    close = difflib.get_close_matches(str(name), valid, n=1)
-    return f" Did you mean {close[0]!r}?" if close else ""
+    by_lower = {v.lower(): v for v in reversed(valid)}
+    close = difflib.get_close_matches(str(name).lower(), list(by_lower), n=1)
+    return f" Did you mean {by_lower[close[0]]!r}?" if close else ""
 
 
 class InvalidSearchSpaceError(HptaaError, ValueError):

@@ -183,13 +183,22 @@ class Study:
                 if t.state == TrialState.RUNNING and t.number not in self._abandoned
             ]
             proposal = self.sampler.ask(pending)
-            # Held back as in tell(): a trial stored but unknown to this Study
-            # would count as pending in another process's hands.
-            with interrupts_deferred():
+            # Held back as in tell(): a Ctrl-C during the write would leave a
+            # stored trial that this Study does not know. Once it is stored, the
+            # trial is failed before the KeyboardInterrupt goes on, so that none
+            # stays RUNNING.
+            with interrupts_deferred() as interrupted:
                 trial = self.store.start_trial(
                     self.name, proposal.config, proposal.proposed_by
                 )
                 self._trials[trial.number] = trial
+                if interrupted:
+                    self._finish(
+                        trial.number,
+                        None,
+                        "interrupted by the user (KeyboardInterrupt) before it "
+                        "was evaluated",
+                    )
             return trial
 
     def tell(
@@ -238,18 +247,7 @@ class Study:
             # A Ctrl-C during the write would roll it back and lose the result:
             # it is held back until the trial is stored and told to the sampler.
             with interrupts_deferred():
-                finished = self.store.finish_trial(
-                    self.name,
-                    number,
-                    TrialState.COMPLETE if ok else TrialState.FAIL,
-                    value=finite,
-                    error=None if ok else error,
-                    own_failed=True,
-                )
-                self._trials[number] = finished
-                self.sampler.tell(
-                    finished.config, self.loss(_value(finished)) if ok else None
-                )
+                finished = self._finish(number, finite, None if ok else error)
             if interrupted is not None:
                 raise interrupted
         if not ok:
@@ -261,6 +259,24 @@ class Study:
                 finished.config,
                 last_line[0],
             )
+        return finished
+
+    def _finish(
+        self, number: int, value: float | None, error: str | None
+    ) -> TrialRecord:
+        """Store a trial's outcome (COMPLETE with a finite value, else FAIL) and
+        tell it to the sampler."""
+        ok = value is not None
+        finished = self.store.finish_trial(
+            self.name,
+            number,
+            TrialState.COMPLETE if ok else TrialState.FAIL,
+            value=value,
+            error=error,
+            own_failed=True,
+        )
+        self._trials[number] = finished
+        self.sampler.tell(finished.config, self.loss(_value(finished)) if ok else None)
         return finished
 
     def _catch_up(self) -> None:
@@ -595,11 +611,7 @@ def checked_transfer_options(options: Mapping[str, Any] | None) -> dict[str, Any
             f"transfer_options must be a dict of option names to values, e.g. "
             f'{{"ties": None}}, got {options!r}.'
         )
-    # A numpy scalar (an option value from an array) is its Python value.
-    result = {
-        key: value.item() if isinstance(value, np.generic) else value
-        for key, value in options.items()
-    }
+    result = {key: _python_scalar(value) for key, value in options.items()}
     try:
         same = json.loads(json.dumps(result, allow_nan=False)) == result
     except (TypeError, ValueError):
@@ -611,6 +623,22 @@ def checked_transfer_options(options: Mapping[str, Any] | None) -> dict[str, Any
             "study for when it is resumed."
         )
     return result
+
+
+def _python_scalar(value: Any) -> Any:
+    """A numpy bool, integer, real or string as its Python value (an option
+    value taken from an array); anything else as it is."""
+    if isinstance(value, np.timedelta64):  # an integer subclass, but no number
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.str_):
+        return str(value)
+    return value
 
 
 def load_study(

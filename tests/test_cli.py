@@ -214,7 +214,8 @@ def test_show_and_diff_of_transfer_study(
     assert code == 0
     assert "transfer   auto\noptions    ties=None\n" in out
     assert "options" not in run(capsys, "show", "v1", "--store", store_url)[1]
-    assert "Mapping:\n  renamed lr -> learning_rate\n" in out
+    assert "Mapping: confirmed" in out
+    assert "lr -> learning_rate" in out and "renamed" in out
     assert "choices added" in out
     code, out, _ = run(capsys, "diff", "v1", "v2", "--store", store_url)
     assert code == 0 and "with the confirmed mapping" in out

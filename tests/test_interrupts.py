@@ -70,3 +70,17 @@ def test_an_error_in_the_block_restores_the_handler(sigint_handler: None) -> Non
         raise RuntimeError("store down")
 
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_the_block_sees_a_held_back_signal(sigint_handler: None) -> None:
+    """Check that the block gets the signals held back so far (so that it can
+    tidy up before the KeyboardInterrupt), and an empty list without one."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    seen = []
+
+    with pytest.raises(KeyboardInterrupt), interrupts_deferred() as received:
+        seen.append(list(received))
+        signal.raise_signal(signal.SIGINT)
+        seen.append(list(received))
+
+    assert seen == [[], [signal.SIGINT]]

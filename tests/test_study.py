@@ -916,6 +916,7 @@ def test_transfer_options_reach_the_method_and_survive_a_resume(
     [
         ({"tiez": 1}, UnknownNameError, "Unknown auto option 'tiez'. Valid auto"),
         ({"flor": 0.2}, UnknownNameError, "ties. Did you mean 'floor'\\?"),
+        ({"FLOOR": 0.2}, UnknownNameError, "ties. Did you mean 'floor'\\?"),
         ({"ancestors": []}, UnknownNameError, "Unknown auto option 'ancestors'"),
         ({"seed": 3}, UnknownNameError, "Unknown auto option 'seed'"),
         ({"ties": 0}, ValueError, "ties must be an int number of trials >= 1"),
@@ -963,6 +964,22 @@ def test_numpy_option_values_are_stored_as_python_values(store: TrialStore) -> N
     assert study.sampler.floor == 0.2  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize(
+    "value", [np.datetime64("NaT"), np.timedelta64(3, "ns"), np.array(2)]
+)
+def test_numpy_values_that_are_no_number_are_refused_as_options(
+    store: TrialStore, value: Any
+) -> None:
+    """Check that a numpy datetime, timedelta or array is refused, not turned
+    into None or a number."""
+    _tuned_v1(store)
+
+    with pytest.raises(ValueError, match="transfer_options must hold JSON values"):
+        create_study(
+            "v2", SPACE, previous="v1", store=store, transfer_options={"ties": value}
+        )
+
+
 def test_transfer_options_need_a_method_that_takes_them(store: TrialStore) -> None:
     """Check that options without a previous study, or for a paper method, are
     refused and name where options apply."""
@@ -999,30 +1016,29 @@ def test_a_taken_name_is_refused_before_the_transfer_method_is_built(
     assert caplog.text == ""
 
 
-def test_interrupt_during_the_store_write_of_ask_leaves_a_known_trial(
+def test_interrupt_during_the_store_write_of_ask_fails_the_new_trial(
     tmp_store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Check that Ctrl-C while ask() stores the new trial raises after the write,
-    and that the trial is this Study's own: it can be told, and the next ask()
-    proposes as usual."""
+    """Check that Ctrl-C while optimize() asks for a trial raises after the write
+    with that trial failed (none left RUNNING), the finished trials kept, and the
+    study resumable in the same process."""
     study = create_study("v1", SPACE, store=tmp_store_url, seed=0)
     start = study.store.start_trial
 
-    def interrupted_start(*args: Any, **kwargs: Any) -> Any:
-        signal.raise_signal(signal.SIGINT)
+    def interrupted_second_start(*args: Any, **kwargs: Any) -> Any:
+        if len(study.trials) == 1:
+            signal.raise_signal(signal.SIGINT)
         return start(*args, **kwargs)
 
-    monkeypatch.setattr(study.store, "start_trial", interrupted_start)
+    monkeypatch.setattr(study.store, "start_trial", interrupted_second_start)
     with pytest.raises(KeyboardInterrupt):
-        study.ask()
+        study.optimize(_x, n_trials=3)
     monkeypatch.setattr(study.store, "start_trial", start)
 
-    assert [t.state for t in study.trials] == [TrialState.RUNNING]
-    study.tell(0, 0.5)
-    study.tell(study.ask(), 0.25)
     stored = TrialStore(tmp_store_url).get_trials("v1")
-    assert [(t.state, t.value) for t in stored] == [
-        (TrialState.COMPLETE, 0.5),
-        (TrialState.COMPLETE, 0.25),
-    ]
+    assert [t.state for t in stored] == [TrialState.COMPLETE, TrialState.FAIL]
+    assert "interrupted by the user" in (stored[1].error or "")
+    assert list(study.sampler.y) == [_x(stored[0].config)]
+    study.optimize(_x, n_trials=2)
+    assert [t.state for t in study.trials][2:] == [TrialState.COMPLETE] * 2
     study.close()

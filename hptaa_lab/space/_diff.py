@@ -338,29 +338,8 @@ def diff(
         suggestions,
         rules_removed=tuple(t for k, t in before.items() if k not in after),
         rules_added=tuple(t for k, t in after.items() if k not in before),
-        fixed=tuple(
-            [
-                f"{name} had {value!r} before it was added (previous_fixed)"
-                for name, value in confirmed.previous_fixed.items()
-            ]
-            + [
-                f"{name} is fixed to {value!r} now that it is removed (current_fixed)"
-                for name, value in confirmed.current_fixed.items()
-            ]
-            + [
-                f"{name}: previous values transformed, {_transform_text(t)}"
-                for name, t in confirmed.transforms.items()
-            ]
-        ),
+        fixed=tuple(confirmed.describe(renames=False)),
     )
-
-
-def _transform_text(transform: Any) -> str:
-    """A value transform as text: "x 1000 + 0" or "'auto' -> 'sqrt', ..."."""
-    if transform.values is not None:
-        return ", ".join(f"{k!r} -> {v!r}" for k, v in transform.values.items())
-    sign = "-" if transform.offset < 0 else "+"
-    return f"value x {transform.scale:g} {sign} {abs(transform.offset):g}"
 
 
 def _rule_objects(space: CS.ConfigurationSpace) -> list[Any]:

@@ -58,6 +58,17 @@ class ValueTransform:
             return int(result)
         return result
 
+    def describe(self) -> str:
+        """The transform in words: "value x 1000 - 5" (no "+ 0"), or the value
+        map "'auto' -> 'sqrt', ..."."""
+        if self.values is not None:
+            return ", ".join(f"{k!r} -> {v!r}" for k, v in self.values.items())
+        text = f"value x {self.scale:.15g}"
+        if self.offset:
+            sign = "-" if self.offset < 0 else "+"
+            text += f" {sign} {abs(self.offset):.15g}"
+        return text
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         if self.values is not None:
@@ -285,32 +296,31 @@ class Mapping:
                     f"{value!r}."
                 )
 
-    def describe(self) -> list[str]:
+    def describe(self, renames: bool = True) -> list[str]:
         """The mapping in words, one line per entry (none when it is empty).
 
-        Example lines: ``renamed lr -> learning_rate``, ``learning_rate: previous
-        value * 1000 + 0``, ``tol: was fixed to 0.001 before it was added``,
-        ``batch_size: fixed to 16 since it was removed``.
+        Example lines: ``renamed lr -> learning_rate``, ``tol had 0.001 before it
+        was added (previous_fixed)``, ``batch_size is fixed to 16 now that it is
+        removed (current_fixed)``, ``t_ms: previous values transformed, value x
+        1000``. With ``renames=False`` the renames are left out (a diff shows
+        them in its rows).
         """
-        lines = [f"renamed {old} -> {new}" for old, new in self.renames.items()]
-        for name, transform in self.transforms.items():
-            if transform.values is not None:
-                pairs = ", ".join(
-                    f"{old!r} -> {new!r}" for old, new in transform.values.items()
-                )
-                lines.append(f"{name}: previous values {pairs}")
-            else:
-                lines.append(
-                    f"{name}: previous value * {transform.scale:g} + "
-                    f"{transform.offset:g}"
-                )
+        lines = (
+            [f"renamed {old} -> {new}" for old, new in self.renames.items()]
+            if renames
+            else []
+        )
         lines += [
-            f"{name}: was fixed to {value!r} before it was added"
+            f"{name} had {value!r} before it was added (previous_fixed)"
             for name, value in self.previous_fixed.items()
         ]
         lines += [
-            f"{name}: fixed to {value!r} since it was removed"
+            f"{name} is fixed to {value!r} now that it is removed (current_fixed)"
             for name, value in self.current_fixed.items()
+        ]
+        lines += [
+            f"{name}: previous values transformed, {transform.describe()}"
+            for name, transform in self.transforms.items()
         ]
         return lines
 

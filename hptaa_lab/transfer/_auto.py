@@ -974,15 +974,15 @@ def _check_values(
 
 
 def _is_int(value: Any) -> bool:
-    """An integer (numpy's too), not a bool."""
-    return isinstance(value, numbers.Integral) and not isinstance(
-        value, bool | np.bool_
-    )
+    """An integer (numpy's too), not a bool or a numpy timedelta."""
+    return _is_number(value) and isinstance(value, numbers.Integral)
 
 
 def _is_number(value: Any) -> bool:
-    """A real number (numpy's too), not a bool."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+    """A real number (numpy's too), not a bool or a numpy timedelta."""
+    return isinstance(value, numbers.Real) and not isinstance(
+        value, bool | np.bool_ | np.timedelta64
+    )
 
 
 def _fewer_ties(order: np.ndarray, y: np.ndarray, reps: int, n_good: int) -> np.ndarray:

@@ -84,7 +84,7 @@ def test_confirm_builds_the_mapping_from_the_choices_and_fields(
     assert widget.confirm_button.disabled
     assert all(c.disabled for c in widget.rename_choices.values())
     assert "Confirmed" in widget.status.value
-    assert "batch: fixed to 32 since it was removed" in widget.status.value
+    assert "batch is fixed to 32 now that it is removed" in widget.status.value
 
 
 def test_fields_follow_the_accepted_renames(widget: SpaceDiffWidget) -> None:

@@ -478,7 +478,7 @@ def test_describe_puts_each_entry_in_words() -> None:
     mapping = Mapping(
         renames={"lr": "learning_rate"},
         transforms={
-            "learning_rate": ValueTransform(scale=1000.0, offset=1.0),
+            "learning_rate": ValueTransform(scale=1.0000001, offset=-5.5),
             "act": ValueTransform(values={"relu": "ReLU"}),
         },
         previous_fixed={"tol": 0.001},
@@ -487,9 +487,11 @@ def test_describe_puts_each_entry_in_words() -> None:
 
     assert mapping.describe() == [
         "renamed lr -> learning_rate",
-        "learning_rate: previous value * 1000 + 1",
-        "act: previous values 'relu' -> 'ReLU'",
-        "tol: was fixed to 0.001 before it was added",
-        "batch_size: fixed to 16 since it was removed",
+        "tol had 0.001 before it was added (previous_fixed)",
+        "batch_size is fixed to 16 now that it is removed (current_fixed)",
+        "learning_rate: previous values transformed, value x 1.0000001 - 5.5",
+        "act: previous values transformed, 'relu' -> 'ReLU'",
     ]
+    assert mapping.describe(renames=False) == mapping.describe()[1:]
+    assert ValueTransform(scale=1000.0).describe() == "value x 1000"
     assert Mapping().describe() == []
