@@ -36,7 +36,8 @@ class UnknownNameError(HptaaError, ValueError):
 
 
 def did_you_mean(name: str, valid: list[str]) -> str:
-    """ " Did you mean 'x'?" for the valid name closest to ``name``, or ""."""
+    """The hint for an unknown ``name``: a space, then "Did you mean 'x'?" with
+    the valid name closest to it, ignoring case; "" when none is close."""
     by_lower = {v.lower(): v for v in reversed(valid)}
     close = difflib.get_close_matches(str(name).lower(), list(by_lower), n=1)
     return f" Did you mean {by_lower[close[0]]!r}?" if close else ""
