@@ -328,8 +328,18 @@ def test_interrupt_while_converting_the_value_fails_the_trial(
     assert "raised KeyboardInterrupt" in (stored[1].error or "")
 
 
+@pytest.fixture
+def sigint_raises() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt, as in an interactive Python, even where
+    the test process inherited it ignored (a background job); restored after."""
+    before = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
 def test_interrupt_during_the_store_write_keeps_the_result(
-    tmp_store_url: str, monkeypatch: pytest.MonkeyPatch
+    tmp_store_url: str, monkeypatch: pytest.MonkeyPatch, sigint_raises: None
 ) -> None:
     """Check that Ctrl-C arriving while tell() writes the result does not roll the
     write back: the trial is stored COMPLETE with its value, the sampler knows it,
@@ -354,7 +364,7 @@ def test_interrupt_during_the_store_write_keeps_the_result(
 
 
 def test_interrupt_during_the_store_write_from_the_objective_loop(
-    tmp_store_url: str, monkeypatch: pytest.MonkeyPatch
+    tmp_store_url: str, monkeypatch: pytest.MonkeyPatch, sigint_raises: None
 ) -> None:
     """Check that in optimize() a Ctrl-C during the second trial's write ends the
     study with both results stored and no trial RUNNING."""
@@ -1017,7 +1027,7 @@ def test_a_taken_name_is_refused_before_the_transfer_method_is_built(
 
 
 def test_interrupt_during_the_store_write_of_ask_fails_the_new_trial(
-    tmp_store_url: str, monkeypatch: pytest.MonkeyPatch
+    tmp_store_url: str, monkeypatch: pytest.MonkeyPatch, sigint_raises: None
 ) -> None:
     """Check that Ctrl-C while optimize() asks for a trial raises after the write
     with that trial failed (none left RUNNING), the finished trials kept, and the
