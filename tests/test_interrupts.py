@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
 from types import FrameType
 
 import pytest
@@ -11,15 +10,7 @@ import pytest
 from hptaa_lab._interrupts import interrupts_deferred
 
 
-@pytest.fixture
-def sigint_handler() -> Iterator[None]:
-    """Restore SIGINT's handler after the test, whatever it installed."""
-    before = signal.getsignal(signal.SIGINT)
-    yield
-    signal.signal(signal.SIGINT, before)
-
-
-def test_sigint_in_the_block_is_raised_after_it(sigint_handler: None) -> None:
+def test_sigint_in_the_block_is_raised_after_it(sigint_raises: None) -> None:
     """Check that a SIGINT inside the block lets the block finish, then raises
     KeyboardInterrupt, and that the handler from before is back."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -34,7 +25,7 @@ def test_sigint_in_the_block_is_raised_after_it(sigint_handler: None) -> None:
 
 
 def test_held_back_sigint_goes_to_the_handler_from_before(
-    sigint_handler: None,
+    sigint_raises: None,
 ) -> None:
     """Check that a custom handler installed before the block (a kernel's, say)
     gets the held-back signal once, after the block."""
@@ -53,7 +44,7 @@ def test_held_back_sigint_goes_to_the_handler_from_before(
     assert signal.getsignal(signal.SIGINT) is handler
 
 
-def test_ignored_sigint_stays_ignored(sigint_handler: None) -> None:
+def test_ignored_sigint_stays_ignored(sigint_raises: None) -> None:
     """Check that with SIGINT ignored before the block, nothing is raised."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with interrupts_deferred():
@@ -62,7 +53,7 @@ def test_ignored_sigint_stays_ignored(sigint_handler: None) -> None:
     assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
 
 
-def test_an_error_in_the_block_restores_the_handler(sigint_handler: None) -> None:
+def test_an_error_in_the_block_restores_the_handler(sigint_raises: None) -> None:
     """Check that an exception from the block passes through unchanged and the
     handler from before is restored."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -72,7 +63,7 @@ def test_an_error_in_the_block_restores_the_handler(sigint_handler: None) -> Non
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_the_block_sees_a_held_back_signal(sigint_handler: None) -> None:
+def test_the_block_sees_a_held_back_signal(sigint_raises: None) -> None:
     """Check that the block gets the signals held back so far (so that it can
     tidy up before the KeyboardInterrupt), and an empty list without one."""
     signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -328,16 +328,6 @@ def test_interrupt_while_converting_the_value_fails_the_trial(
     assert "raised KeyboardInterrupt" in (stored[1].error or "")
 
 
-@pytest.fixture
-def sigint_raises() -> Iterator[None]:
-    """SIGINT raises KeyboardInterrupt, as in an interactive Python, even where
-    the test process inherited it ignored (a background job); restored after."""
-    before = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, before)
-
-
 def test_interrupt_during_the_store_write_keeps_the_result(
     tmp_store_url: str, monkeypatch: pytest.MonkeyPatch, sigint_raises: None
 ) -> None:
