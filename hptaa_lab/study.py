@@ -230,20 +230,20 @@ class Study:
                     "trial from this Study's ask() can be told. Tell it there."
                 )
             finite, interrupted = None, None
-            if error is None:
-                try:
+            try:
+                if error is None:
                     finite = _finite_float(value)
-                except BaseException as exc:
-                    # Ctrl-C while float() waits on a lazy value: fail the trial
-                    # first, so that the store keeps no RUNNING trial, then stop.
-                    interrupted = exc
-                    error = (
-                        "converting the objective's value to a number raised "
-                        f"{type(exc).__name__}"
-                    )
+                    if finite is None:
+                        error = (
+                            f"objective returned {_short_repr(value)}, not a finite "
+                            "number"
+                        )
+            except BaseException as exc:
+                # Ctrl-C while float() or repr() waits on a lazy value: fail the
+                # trial first, so that the store keeps no RUNNING trial, then stop.
+                interrupted, finite = exc, None
+                error = f"reading the objective's value raised {type(exc).__name__}"
             ok = finite is not None
-            if not ok and error is None:
-                error = f"objective returned {_short_repr(value)}, not a finite number"
             # A Ctrl-C during the write would roll it back and lose the result:
             # it is held back until the trial is stored and told to the sampler.
             with interrupts_deferred():
@@ -371,19 +371,39 @@ class Study:
         if workers is not None and (not isinstance(workers, int) or workers < 1):
             raise ValueError(f"workers must be a positive int; got {workers!r}.")
         self._stop.clear()
-        if (workers or 1) > 1 or scheduler is not None:
-            from hptaa_lab.execution import run_parallel
+        before = set(self._own_running())
+        try:
+            if (workers or 1) > 1 or scheduler is not None:
+                from hptaa_lab.execution import run_parallel
 
-            run_parallel(
-                self,
-                objective,
-                n_trials,
-                timeout,
-                workers,
-                list(callbacks or ()),
-                scheduler,
-            )
-            return self
+                run_parallel(
+                    self,
+                    objective,
+                    n_trials,
+                    timeout,
+                    workers,
+                    list(callbacks or ()),
+                    scheduler,
+                )
+            else:
+                self._optimize_here(objective, n_trials, timeout, callbacks)
+        except BaseException as exc:
+            # A Ctrl-C between two steps (after ask() stored a trial, or after
+            # the objective returned) would otherwise leave that trial RUNNING.
+            for number in self._own_running():
+                if number not in before:
+                    self._fail_quietly(number, f"optimize ended: {_ended_reason(exc)}")
+            raise
+        return self
+
+    def _optimize_here(
+        self,
+        objective: Objective,
+        n_trials: int | None,
+        timeout: float | None,
+        callbacks: Sequence[Callback] | None,
+    ) -> None:
+        """optimize in this process, one trial at a time."""
         deadline = None if timeout is None else time.monotonic() + timeout
         done = 0
         while (n_trials is None or done < n_trials) and not self._stop.is_set():
@@ -394,7 +414,6 @@ class Study:
             done += 1
             for callback in callbacks or ():
                 callback(self, finished)
-        return self
 
     def _evaluate(self, objective: Objective, trial: TrialRecord) -> TrialRecord:
         try:
@@ -404,15 +423,29 @@ class Study:
         except BaseException as exc:
             # Ctrl-C, sys.exit() and the like end the study, but the trial is
             # failed first so that the store does not keep it RUNNING.
-            reason = (
-                "interrupted by the user (KeyboardInterrupt)"
-                if isinstance(exc, KeyboardInterrupt)
-                else f"the objective raised {type(exc).__name__}, which ends the "
-                f"study: {_short_repr(exc)}"
-            )
-            self.tell(trial, error=reason)
+            self.tell(trial, error=_ended_reason(exc, "the objective"))
             raise
         return self.tell(trial, value)
+
+    def _own_running(self) -> list[int]:
+        """Numbers of the trials this Study started that are still RUNNING."""
+        return [
+            number
+            for number, t in self._trials.items()
+            if t.state == TrialState.RUNNING
+            and number not in self._foreign
+            and number not in self._abandoned
+        ]
+
+    def _fail_quietly(self, number: int, reason: str) -> None:
+        """Fail a RUNNING trial while another exception ends optimize: a failure
+        to do so is logged, so that the caller sees the exception that ended it."""
+        try:
+            self.tell(number, error=reason)
+        except Exception:
+            logger.exception(
+                "study %s: could not mark trial %d failed", self.name, number
+            )
 
     def close(self) -> None:
         """Release the trial store's connections."""
@@ -434,6 +467,16 @@ def _finite_float(value: Any) -> float | None:
     except Exception:  # e.g. OverflowError for 10**400, or a __float__ that raises
         return None
     return number if math.isfinite(number) else None
+
+
+def _ended_reason(exc: BaseException, raiser: str = "it") -> str:
+    """Why a KeyboardInterrupt, SystemExit or the like ended a study."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted by the user (KeyboardInterrupt)"
+    return (
+        f"{raiser} raised {type(exc).__name__}, which ends the study: "
+        f"{_short_repr(exc)}"
+    )
 
 
 def _short_repr(value: Any, limit: int = 200) -> str:

@@ -1042,3 +1042,56 @@ def test_interrupt_during_the_store_write_of_ask_fails_the_new_trial(
     study.optimize(_x, n_trials=2)
     assert [t.state for t in study.trials][2:] == [TrialState.COMPLETE] * 2
     study.close()
+
+
+class _InterruptedRepr:
+    """A returned value that is no number, whose repr is interrupted."""
+
+    def __repr__(self) -> str:
+        raise KeyboardInterrupt
+
+
+def test_interrupt_while_describing_a_bad_value_fails_the_trial(
+    tmp_store_url: str,
+) -> None:
+    """Check that Ctrl-C while tell() writes out a returned value that is no
+    number fails the trial and re-raises, leaving nothing RUNNING."""
+    study = create_study("v1", SPACE, store=tmp_store_url, seed=0)
+
+    with pytest.raises(KeyboardInterrupt):
+        study.tell(study.ask(), _InterruptedRepr())  # type: ignore[arg-type]
+
+    stored = TrialStore(tmp_store_url).get_trials("v1")
+    assert [t.state for t in stored] == [TrialState.FAIL]
+    assert "raised KeyboardInterrupt" in (stored[0].error or "")
+    study.close()
+
+
+def test_interrupt_between_ask_and_the_objective_fails_that_trial_only(
+    tmp_store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check that a Ctrl-C landing in optimize() just after ask() stored a trial
+    fails that trial, and leaves alone a trial the caller asked for before."""
+    study = create_study("v1", SPACE, store=tmp_store_url, seed=0)
+    mine = study.ask()
+    ask = study.ask
+
+    def ask_then_interrupted() -> Any:
+        trial = ask()
+        if trial.number == 2:
+            raise KeyboardInterrupt  # as if Ctrl-C came right after the write
+        return trial
+
+    monkeypatch.setattr(study, "ask", ask_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(_x, n_trials=5)
+
+    stored = TrialStore(tmp_store_url).get_trials("v1")
+    assert [t.state for t in stored] == [
+        TrialState.RUNNING,
+        TrialState.COMPLETE,
+        TrialState.FAIL,
+    ]
+    assert "optimize ended: interrupted by the user" in (stored[2].error or "")
+    study.tell(mine, 0.5)
+    study.close()
