@@ -230,11 +230,12 @@ class Mapping:
                     "give a value map (ValueTransform(values={...})) instead."
                 )
             source = _renamed_from(name, self.renames, previous_space)
-            if source is None and transform.values:
+            if source is None and (transform.values is None or transform.values):
+                what = "transform" if transform.values is None else "value map"
                 raise MappingError(
-                    f"The value map of {name!r} can never apply: {name!r} is new in "
+                    f"The {what} of {name!r} can never apply: {name!r} is new in "
                     "the current space and no previous hyperparameter is renamed "
-                    "onto it. Add the rename, or leave the value map out."
+                    f"onto it. Add the rename, or leave the {what} out."
                 )
             for before, after in (transform.values or {}).items():
                 if source is not None and not _is_value(previous_space[source], before):

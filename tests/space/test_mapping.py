@@ -337,6 +337,21 @@ def test_value_map_of_an_added_hyperparameter_is_refused() -> None:
         mapping.validate(before, after)
 
 
+def test_unit_transform_of_an_added_hyperparameter_is_refused() -> None:
+    """Check that a scale transform on a hyperparameter that is new in the current
+    space (no rename onto it) is refused like a value map: it could never apply."""
+    before = build_space({"t_s": (0.0, 10.0)})
+    after = build_space({"t_ms": (0.0, 10000.0)})
+    mapping = Mapping(transforms={"t_ms": ValueTransform(scale=1000.0)})
+    with pytest.raises(
+        MappingError, match="The transform of 't_ms' can never apply: 't_ms' is new"
+    ):
+        mapping.validate(before, after)
+    Mapping(
+        renames={"t_s": "t_ms"}, transforms={"t_ms": ValueTransform(scale=1000.0)}
+    ).validate(before, after)
+
+
 @pytest.mark.parametrize(
     ("transform", "message"),
     [
