@@ -11,6 +11,7 @@ from pathlib import PurePath
 from typing import Any
 
 import ConfigSpace as CS
+import numpy as np
 
 from hptaa_lab.errors import MappingError
 from hptaa_lab.space._encoding import FLOAT, INT, choice_values, hp_kind
@@ -209,11 +210,14 @@ class Mapping:
                 hp_kind(previous_space[old]),
                 hp_kind(current_space[new]),
             )
-            if (old_kind in _NUMERIC) != (new_kind in _NUMERIC):
+            if (old_kind in _NUMERIC) != (new_kind in _NUMERIC) and not (
+                new_kind in _NUMERIC and _numbers_only(previous_space[old])
+            ):
                 raise MappingError(
                     f"Cannot rename {old!r} ({old_kind}) onto {new!r} ({new_kind}): a "
-                    "numeric hyperparameter maps only onto a numeric one, and a "
-                    "categorical or ordinal only onto a categorical or ordinal one."
+                    "numeric range maps only onto a numeric one, a categorical, "
+                    "ordinal or constant onto a categorical, ordinal or constant, or, "
+                    "where all its values are numbers, onto a numeric range."
                 )
             _check_reachable(
                 previous_space[old],
@@ -455,7 +459,12 @@ def _check_reachable(
         if any(_legal(current, v) for v in values):
             return
         found = f"the values {values}"
-        wanted = str(choice_values(current))
+        if hp_kind(current) in _NUMERIC:
+            wanted = (
+                f"[{_number(float(current.lower))}, {_number(float(current.upper))}]"
+            )
+        else:
+            wanted = str(choice_values(current))
     raise MappingError(
         f"{what} would drop every previous trial that sets {previous.name!r}: the "
         f"previous trials hold {found}, "
@@ -524,6 +533,17 @@ def _json_key_hint(key: Any, previous: Any) -> str:
             'value map as a list of pairs, e.g. {"values": [[16, 32]]}.'
         )
     return ""
+
+
+def _numbers_only(hp: Any) -> bool:
+    """Whether a categorical, ordinal or constant takes numbers only (no bools):
+    such values can be values of a numeric range too (a constant made tunable,
+    a set of choices widened to a range)."""
+    values = choice_values(hp)
+    return bool(values) and all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_)
+        for v in values
+    )
 
 
 def _legal(hp: Any, value: Any) -> bool:

@@ -8,7 +8,7 @@ import ConfigSpace as CS
 import pytest
 
 from hptaa_lab.errors import MappingError
-from hptaa_lab.space import Mapping, ValueTransform, build_space, diff
+from hptaa_lab.space import Mapping, ValueTransform, build_space, diff, project
 
 pytestmark = pytest.mark.filterwarnings("error::DeprecationWarning")
 
@@ -91,6 +91,58 @@ def test_categorical_renamed_onto_float_is_refused(
         match=r"Cannot rename 'act' \(categorical\) onto 'learning_rate' \(float\)",
     ):
         Mapping(renames={"act": "learning_rate"}).validate(previous, current)
+
+
+def test_constant_or_choices_of_numbers_renamed_onto_a_range_pass_and_project() -> None:
+    """Check that a constant made tunable under a new name, and an ordinal or
+    categorical of numbers widened to a range, may be renamed onto it (as they
+    project when the name stays), with their values carried over; that one of
+    bools or strings, or a range renamed onto choices, is still refused; and that
+    a transform that moves every value out of the range is refused."""
+    before = build_space(
+        {
+            "lr": 0.1,
+            "width": {"ordinal": [16, 32, 64]},
+            "depth": [2, 4],
+            "flag": [True, False],
+        }
+    )
+    after = build_space(
+        {"learning_rate": (1e-3, 1.0, "log"), "units": (8, 48), "layers": (1, 8)}
+    )
+    mapping = Mapping(
+        renames={"lr": "learning_rate", "width": "units", "depth": "layers"}
+    )
+    mapping.validate(before, after)
+    projection = project(
+        before,
+        after,
+        [
+            {"lr": 0.1, "width": 32, "depth": 4, "flag": True},
+            {"lr": 0.1, "width": 64, "depth": 2, "flag": False},
+        ],
+        [0.3, 0.2],
+        mapping,
+    )
+    # 64 is outside [8, 48] now: that trial is dropped, as for a narrowed range.
+    assert projection.configs == ({"learning_rate": 0.1, "units": 32, "layers": 4},)
+
+    with pytest.raises(
+        MappingError,
+        match=r"Cannot rename 'flag' \(categorical\) onto 'layers' \(int\)",
+    ):
+        Mapping(renames={"flag": "layers"}).validate(before, after)
+    with pytest.raises(
+        MappingError, match=r"Cannot rename 'learning_rate' \(float\) onto 'lr'"
+    ):
+        Mapping(renames={"learning_rate": "lr"}).validate(after, before)
+    with pytest.raises(
+        MappingError,
+        match=r"the values \[1600, 3200, 6400\], and 'units' takes \[8, 48\] now",
+    ):
+        Mapping(
+            renames={"width": "units"}, transforms={"units": ValueTransform(scale=100)}
+        ).validate(before, after)
 
 
 def test_rename_whose_values_cannot_reach_the_current_range_is_refused(
