@@ -27,6 +27,7 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import StaticPool
 
+from hptaa_lab._interrupts import interrupts_deferred
 from hptaa_lab.errors import (
     InvalidStudyNameError,
     StoreError,
@@ -818,7 +819,13 @@ class TrialStore:
                 "TrialStore to use it again."
             )
         verb = action or ("write to" if write else "read")
-        with self._lock:
+        # A Ctrl-C inside SQLAlchemy's commit, rollback or return of the
+        # connection to its pool can leave a connection that still holds
+        # SQLite's write lock, kept alive by the traceback (a notebook keeps
+        # the last one): every later write, in any process, would then wait in
+        # vain. A write therefore runs to its end, and the Ctrl-C comes after.
+        deferred = interrupts_deferred() if write else nullcontext()
+        with deferred, self._lock:
             try:
                 conn = self._engine.connect()
             except sa_exc.DBAPIError as exc:

@@ -1619,3 +1619,55 @@ def test_messages_hide_a_password_in_the_user_part_or_the_query(
 ) -> None:
     """Check that the URL messages show hides the password wherever it is."""
     assert _store._hidden_password(sa.engine.make_url(url)) == shown
+
+
+@pytest.mark.parametrize("moment", ["begin", "statement", "commit", "rollback"])
+def test_ctrl_c_during_a_write_completes_it_and_frees_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sigint_raises: None, moment: str
+) -> None:
+    """Check that a Ctrl-C at any moment of a write (its BEGIN, its statement, its
+    commit, the rollback of a failed one) lets the write finish, then raises
+    KeyboardInterrupt, and leaves no connection holding SQLite's write lock, even
+    with the exception kept alive (as a notebook keeps the last traceback): a new
+    store in the same process writes at once. Before, the write was lost; and
+    Ctrl-Cs at random moments of a loop of writes left, within a few dozen, a
+    connection holding the lock, so that the next write waited out the busy
+    timeout and failed."""
+    monkeypatch.setattr(hptaa_lab.store._store, "_BUSY_TIMEOUT_MS", 200)
+    url = f"sqlite:///{tmp_path / 'studies.db'}"
+    store = TrialStore(url)
+    store.create_study(_study("s"))
+    interrupt = [True]
+
+    def ctrl_c_once(*args: Any) -> None:
+        if interrupt:
+            interrupt.clear()
+            signal.raise_signal(signal.SIGINT)
+
+    if moment == "statement":
+        # Inside the driver's execute of the UPDATE, once it ran (the
+        # connection holds the write lock then).
+        execute = store._engine.dialect.do_execute
+
+        def execute_then_ctrl_c(cursor: Any, statement: str, *args: Any) -> None:
+            execute(cursor, statement, *args)
+            if statement.startswith("UPDATE"):
+                ctrl_c_once(cursor)
+
+        monkeypatch.setattr(store._engine.dialect, "do_execute", execute_then_ctrl_c)
+    else:
+        sa.event.listen(store._engine, moment, ctrl_c_once)
+    with pytest.raises(KeyboardInterrupt) as raised:
+        if moment != "rollback":
+            store.update_attrs("s", {"note": "kept"})
+        else:  # a write that fails (an unknown study) and rolls back
+            store.start_trial("no-such-study", {"x": 1}, "random")
+    kept = raised.value  # its traceback holds the frames of the write
+
+    fresh = TrialStore(url)
+    fresh.update_attrs("s", {"after": 1})
+    expected = {"note": "kept", "after": 1} if moment != "rollback" else {"after": 1}
+    assert fresh.get_study("s").attrs == expected
+    assert kept.__traceback__ is not None
+    fresh.close()
+    store.close()
