@@ -56,6 +56,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no-forget": {"forget": False},
     "all-ties": {"ties": None},
     "no-floor": {"floor": 0.0},
+    "no-share": {"share": False},
 }
 """Variant name -> keyword options of Auto (what is switched off)."""
 BASELINES = ("tpe", "best-first+t2pe")

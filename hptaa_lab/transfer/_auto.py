@@ -190,6 +190,10 @@ class Auto(TransferSampler):
             of the current model the sources are mixed into; the others count as
             bad, so that the model moves on from a plateau it has mapped. None
             counts them all, as TPE does.
+        share: Whether a source proposal's value counts in the calibration in
+            proportion to the share of its configuration's values the source
+            chose (the rest, e.g. an added hyperparameter of a portfolio entry,
+            were drawn at random); False counts every value as the source's own.
         **options: mapping, model, seed as for every transfer method.
     """
 
@@ -217,6 +221,7 @@ class Auto(TransferSampler):
         clip: bool = True,
         forget: bool = True,
         ties: int | None = TIES,
+        share: bool = True,
         **options: Any,
     ) -> None:
         options.pop("best_first", None)
@@ -236,6 +241,7 @@ class Auto(TransferSampler):
             clip=clip,
             forget=forget,
             ties=ties,
+            share=share,
         )
         clipped: bool | list[str] = clip
         if clip and _CLIP_RULE:
@@ -253,6 +259,7 @@ class Auto(TransferSampler):
         self.source_model = source_model
         self.fade = fade
         self.ties = ties
+        self.share = share
         self.sources: list[Source] = []
         self._unusable: dict[str, str] = {}
         self._random_values: list[float] = []
@@ -686,7 +693,7 @@ class Auto(TransferSampler):
         not filled at random; constants count neither way (1.0 if nothing is
         left)."""
         names = [n for n in config if n not in self.encoder.constants]
-        if not names:
+        if not names or not self.share:
             return 1.0
         return sum(n in chosen for n in names) / len(names)
 
@@ -907,6 +914,7 @@ def _check_values(
     clip: Any,
     forget: Any,
     ties: Any,
+    share: Any,
 ) -> None:
     """Raise ValueError, saying what to pass, for an option value auto refuses."""
     switches = {
@@ -917,6 +925,7 @@ def _check_values(
         "new_choices": new_choices,
         "clip": clip,
         "forget": forget,
+        "share": share,
     }
     for option, value in switches.items():
         if not isinstance(value, bool | np.bool_):

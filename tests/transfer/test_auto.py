@@ -134,6 +134,21 @@ def test_values_drawn_at_random_weaken_the_calibration() -> None:
     assert sampler.relevance(source) > sampler.prior_relevance
 
 
+def test_share_false_counts_every_value_as_the_sources_own() -> None:
+    """Check that with share=False a portfolio entry whose added value was drawn
+    at random records a share of 1.0, so the same poor value puts the source
+    below the floor (the calibration before the share)."""
+    sampler = Auto(SPACE, _added_y_previous(), seed=0, share=False)
+    source = sampler.sources[0]
+    entry = sampler.ask()
+    sampler.tell(entry.config, max(source.projection.values) + 1.0)
+
+    assert source.shares == [1.0]
+    assert sampler.relevance(source) < sampler.floor
+    with pytest.raises(ValueError, match="share must be True or False"):
+        Auto(SPACE, _added_y_previous(), share=1)
+
+
 def test_prior_proposals_record_the_share_their_source_chose() -> None:
     """Check that a source's draws, over the hyperparameters it models, record
     that share; a source that knows every value records 1.0."""
