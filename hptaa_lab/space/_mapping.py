@@ -249,11 +249,7 @@ class Mapping:
                         f"({previous_space[source]}); its keys are previous values."
                         + _json_key_hint(before, previous_space[source])
                     )
-                try:
-                    legal = bool(current_space[name].legal_value(after))
-                except (TypeError, ValueError):
-                    legal = False  # e.g. a list, which is no single value
-                if not legal:
+                if not _is_value(current_space[name], after):
                     raise MappingError(
                         f"The value map of {name!r} maps {before!r} onto {after!r}, "
                         f"which is not a value of {name!r} in the current space "
@@ -282,11 +278,19 @@ class Mapping:
                     "only hyperparameters that are new in the current space had a fixed "
                     "value before."
                 )
-            if not current_space[name].legal_value(value):
+            hp = current_space[name]
+            if hp_kind(hp) in _NUMERIC and not _is_number(value):
                 raise MappingError(
-                    f"previous_fixed[{name!r}] = {value!r} is outside the current range "
-                    f"of {name!r} ({current_space[name]}); every previous trial would be "
-                    "dropped. Leave it out to fill the value at random."
+                    f"previous_fixed[{name!r}] = {value!r} is no number, and {name!r} "
+                    f"is a numeric range now ({hp}); give the one number it was fixed "
+                    "to before, or leave it out to fill the value at random."
+                )
+            if not _is_value(hp, value):
+                where = "the current range" if hp_kind(hp) in _NUMERIC else "the values"
+                raise MappingError(
+                    f"previous_fixed[{name!r}] = {value!r} is outside {where} of "
+                    f"{name!r} ({hp}); every previous trial would be dropped. Leave it "
+                    "out to fill the value at random."
                 )
         for name, value in self.current_fixed.items():
             _require(name, previous_space, "previous", "current fixed value")
@@ -500,12 +504,14 @@ def _renamed_from(
 
 
 def _is_value(hp: Any, value: Any) -> bool:
-    """Whether ``value`` is a value of ``hp``, a bool matching only a bool (True
+    """Whether ``value`` is one value of ``hp``, a bool matching only a bool (True
     equals 1 in Python, but a value map key True is no int choice 1)."""
+    if not (value is None or isinstance(value, str | bool | np.bool_ | numbers.Real)):
+        return False  # a list or tuple, which ConfigSpace checks element-wise
     if not _legal(hp, value):
         return False
     if hasattr(hp, "lower"):
-        return not isinstance(value, bool)
+        return _is_number(value)
     return any(
         isinstance(v, bool) == isinstance(value, bool) and v == value
         for v in choice_values(hp)
@@ -540,10 +546,12 @@ def _numbers_only(hp: Any) -> bool:
     such values can be values of a numeric range too (a constant made tunable,
     a set of choices widened to a range)."""
     values = choice_values(hp)
-    return bool(values) and all(
-        isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_)
-        for v in values
-    )
+    return bool(values) and all(_is_number(v) for v in values)
+
+
+def _is_number(value: Any) -> bool:
+    """A real number that is no bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
 
 
 def _legal(hp: Any, value: Any) -> bool:

@@ -227,6 +227,32 @@ def test_previous_fixed_outside_range_is_refused(
         Mapping(previous_fixed={"depth": 12}).validate(previous, current)
 
 
+@pytest.mark.parametrize("value", [None, "3", True, [1], (1,)])
+def test_previous_fixed_that_is_no_number_on_a_range_is_refused(value: object) -> None:
+    """Check that a previous fixed value of a numeric range must be one number: a
+    bool, None, text or a list (which ConfigSpace checked element-wise, so that
+    [1] passed) is refused, saying so rather than speaking of the range."""
+    before = build_space({"a": (0.0, 1.0)})
+    after = build_space({"a": (0.0, 1.0), "x": (0.0, 5.0)})
+    with pytest.raises(MappingError, match=r"previous_fixed\['x'\] = .* is no number"):
+        Mapping(previous_fixed={"x": value}).validate(before, after)
+    Mapping(previous_fixed={"x": 2}).validate(before, after)
+
+
+@pytest.mark.parametrize("after", [[2], (2,), True])
+def test_value_map_onto_no_single_number_of_a_range_is_refused(after: object) -> None:
+    """Check that a value map onto a numeric range maps each previous value onto
+    one number: a list, a tuple or a bool is refused."""
+    before = build_space({"a": (1, 3)})
+    current = build_space({"b": (1.0, 5.0)})
+    with pytest.raises(
+        MappingError, match=r"maps 1 onto .*which is not a value of 'b'"
+    ):
+        Mapping(
+            renames={"a": "b"}, transforms={"b": ValueTransform(values={1: after})}
+        ).validate(before, current)
+
+
 def test_previous_fixed_of_shared_hyperparameter_is_refused(
     previous: CS.ConfigurationSpace, current: CS.ConfigurationSpace
 ) -> None:
