@@ -184,21 +184,26 @@ class Study:
             ]
             proposal = self.sampler.ask(pending)
             # Held back as in tell(): a Ctrl-C during the write would leave a
-            # stored trial that this Study does not know. Once it is stored, the
-            # trial is failed before the KeyboardInterrupt goes on, so that none
-            # stays RUNNING.
-            with interrupts_deferred() as interrupted:
-                trial = self.store.start_trial(
-                    self.name, proposal.config, proposal.proposed_by
-                )
-                self._trials[trial.number] = trial
-                if interrupted:
+            # stored trial that this Study does not know. If the handler then
+            # raises (Python's raises KeyboardInterrupt; a custom one may only
+            # set a flag), the trial is failed before the exception goes on, so
+            # that none stays RUNNING.
+            trial: TrialRecord | None = None
+            try:
+                with interrupts_deferred():
+                    trial = self.store.start_trial(
+                        self.name, proposal.config, proposal.proposed_by
+                    )
+                    self._trials[trial.number] = trial
+            except BaseException as exc:
+                if trial is not None:
                     self._finish(
                         trial.number,
                         None,
-                        "interrupted by the user (KeyboardInterrupt) before it "
+                        f"interrupted by the user ({type(exc).__name__}) before it "
                         "was evaluated",
                     )
+                raise
             return trial
 
     def tell(

@@ -1044,6 +1044,58 @@ def test_interrupt_during_the_store_write_of_ask_fails_the_new_trial(
     study.close()
 
 
+class _Stop(Exception):
+    """What a custom SIGINT handler raises."""
+
+
+@pytest.mark.parametrize("handler", ["flag", "ignored", "raises"])
+def test_sigint_during_ask_under_another_handler(
+    tmp_store_url: str, monkeypatch: pytest.MonkeyPatch, handler: str
+) -> None:
+    """Check that a SIGINT while ask() stores a trial, under a handler that only
+    sets a flag or with SIGINT ignored, leaves the trial RUNNING for its tell
+    (optimize goes on); under a handler that raises its own exception, the trial
+    is failed under that exception's name. Before, ask() failed the trial
+    whatever the handler did, and the next tell() raised InvalidTrialError."""
+    flags: list[int] = []
+
+    def set_flag(signum: int, frame: Any) -> None:
+        flags.append(signum)
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _Stop
+
+    before = signal.getsignal(signal.SIGINT)
+    installed = {"flag": set_flag, "ignored": signal.SIG_IGN, "raises": stop}
+    signal.signal(signal.SIGINT, installed[handler])
+    try:
+        study = create_study("v1", SPACE, store=tmp_store_url, seed=0)
+        start = study.store.start_trial
+
+        def interrupted_second_start(*args: Any, **kwargs: Any) -> Any:
+            if len(study.trials) == 1:
+                signal.raise_signal(signal.SIGINT)
+            return start(*args, **kwargs)
+
+        monkeypatch.setattr(study.store, "start_trial", interrupted_second_start)
+        if handler == "raises":
+            with pytest.raises(_Stop):
+                study.optimize(_x, n_trials=3)
+        else:
+            study.optimize(_x, n_trials=3)
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+    stored = TrialStore(tmp_store_url).get_trials("v1")
+    if handler == "raises":
+        assert [t.state for t in stored] == [TrialState.COMPLETE, TrialState.FAIL]
+        assert "interrupted by the user (_Stop)" in (stored[1].error or "")
+    else:
+        assert [t.state for t in stored] == [TrialState.COMPLETE] * 3
+    assert flags == ([signal.SIGINT] if handler == "flag" else [])
+    study.close()
+
+
 class _InterruptedRepr:
     """A returned value that is no number, whose repr is interrupted."""
 
