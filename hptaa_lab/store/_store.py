@@ -180,7 +180,8 @@ class TrialStore:
         self._url = parsed
         self._closed = False
         self._lock: AbstractContextManager[Any] = nullcontext()
-        if _is_sqlite_memory(parsed):
+        self._memory = _is_sqlite_memory(parsed)
+        if self._memory:
             # NOTE(store): one shared connection, so every use is serialised.
             self._lock = threading.RLock()
 
@@ -824,7 +825,9 @@ class TrialStore:
         # SQLite's write lock, kept alive by the traceback (a notebook keeps
         # the last one): every later write, in any process, would then wait in
         # vain. A write therefore runs to its end, and the Ctrl-C comes after.
-        deferred = interrupts_deferred() if write else nullcontext()
+        # In memory, a Ctrl-C inside any statement makes SQLAlchemy drop the one
+        # connection, and the database with it: reads are held back there too.
+        deferred = interrupts_deferred() if write or self._memory else nullcontext()
         with deferred, self._lock:
             try:
                 conn = self._engine.connect()

@@ -1671,3 +1671,31 @@ def test_ctrl_c_during_a_write_completes_it_and_frees_the_lock(
     assert kept.__traceback__ is not None
     fresh.close()
     store.close()
+
+
+def test_ctrl_c_during_a_read_of_an_in_memory_store_keeps_its_data(
+    monkeypatch: pytest.MonkeyPatch, sigint_raises: None
+) -> None:
+    """Check that a Ctrl-C inside a read of a ``sqlite://`` store raises
+    KeyboardInterrupt after the read and keeps the database: SQLAlchemy dropped
+    the one connection on an interrupted statement, and the in-memory database
+    with it (the next call found no tables)."""
+    store = TrialStore("sqlite://")
+    store.create_study(_study("s"))
+    _finished(store, "s", 0.5, {"x": 1})
+    interrupt = [True]
+    execute = store._engine.dialect.do_execute
+
+    def execute_then_ctrl_c(cursor: Any, statement: str, *args: Any) -> None:
+        execute(cursor, statement, *args)
+        if interrupt and statement.startswith("SELECT"):
+            interrupt.clear()
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(store._engine.dialect, "do_execute", execute_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        store.get_trials("s")
+
+    assert [s.name for s in store.list_studies()] == ["s"]
+    assert [t.value for t in store.get_trials("s")] == [0.5]
+    store.close()
