@@ -245,7 +245,33 @@ def _interrupted(args: argparse.Namespace) -> str:
             f"\ninterrupted: every finished unit is kept{where} (results.jsonl); "
             "rerun the same command with the same --out to resume."
         )
+    if args.command == "import":
+        return _import_interrupted(args)
     return "\ninterrupted: every finished trial is kept in the trial store."
+
+
+def _import_interrupted(args: argparse.Namespace) -> str:
+    """An import is one transaction: say whether it was stored before the
+    interruption (a Ctrl-C during the write waits for it to end)."""
+    if getattr(args, "dry_run", False):
+        return "\ninterrupted: a dry run writes nothing."
+    from hptaa_lab.study import open_store
+
+    try:
+        with open_store(args.store, create=False) as store:
+            stored = store.has_study(args.name)
+            count = sum(store.count_trials(args.name).values()) if stored else 0
+    except Exception:  # no store yet, or it cannot be read: nothing to report
+        stored, count = False, 0
+    if stored:
+        return (
+            f"\ninterrupted after the import was stored: study {args.name!r} holds "
+            f"{count} trials (`hptaa show {args.name}`)."
+        )
+    return (
+        "\ninterrupted: nothing was imported (an import is stored whole or not at "
+        "all); run the command again."
+    )
 
 
 def _demo(args: argparse.Namespace) -> int:

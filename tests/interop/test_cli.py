@@ -302,3 +302,37 @@ def test_unreadable_space_file_is_refused(tmp_path: Path, tmp_store_url: str) ->
         InteropError, match=rf"Cannot read the search space file {missing}: "
     ):
         _run(tmp_store_url, "import", "runs.csv", "v1", "--space", missing)
+
+
+@pytest.mark.parametrize("stored", [True, False])
+def test_interrupted_import_says_whether_it_was_stored(
+    tmp_store_url: str,
+    runs: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    stored: bool,
+) -> None:
+    """Check that a Ctrl-C that reaches `hptaa import` after its transaction
+    committed (a Ctrl-C during the write waits for its end) says the study was
+    stored, with its trials, and one before says nothing was imported. Before,
+    both said "every finished trial is kept", and a rerun of the stored import
+    then met StudyExistsError."""
+    import hptaa_lab.interop
+    from hptaa_lab import cli
+
+    real = hptaa_lab.interop.import_csv
+
+    def import_then_ctrl_c(*args: object, **kwargs: object) -> object:
+        if stored:
+            real(*args, **kwargs)  # type: ignore[arg-type]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(hptaa_lab.interop, "import_csv", import_then_ctrl_c)
+    argv = ["--store", tmp_store_url, "import", str(runs), "svm", "--objective", "loss"]
+    assert cli.main(argv) == 130
+
+    err = capsys.readouterr().err
+    if stored:
+        assert "interrupted after the import was stored: study 'svm' holds 3" in err
+    else:
+        assert "nothing was imported" in err and "run the command again" in err
