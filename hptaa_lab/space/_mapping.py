@@ -54,7 +54,12 @@ class ValueTransform:
             return self.values.get(value, value)
         if isinstance(value, bool) or not isinstance(value, int | float):
             return value
-        result = value * self.scale + self.offset
+        if self.scale == 1.0 and self.offset == 0.0:
+            return value
+        try:
+            result = value * self.scale + self.offset
+        except OverflowError:  # an int beyond any float: beyond any range too
+            return math.copysign(math.inf, value * self.scale)
         if isinstance(value, int) and float(result).is_integer():
             return int(result)
         return result
@@ -260,7 +265,10 @@ class Mapping:
                 name in previous_space
                 and name not in self.renames
                 and name not in self.renames.values()
-                and hp_kind(previous_space[name]) in _NUMERIC
+                and (
+                    hp_kind(previous_space[name]) in _NUMERIC
+                    or _numbers_only(previous_space[name])
+                )
                 and kind in _NUMERIC
             ):
                 # Renamed ones were checked above, with their transform.
@@ -557,7 +565,7 @@ def _is_number(value: Any) -> bool:
 def _legal(hp: Any, value: Any) -> bool:
     try:
         return bool(hp.legal_value(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return False
 
 

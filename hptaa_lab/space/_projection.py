@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import sys
 from collections.abc import Collection, Sequence
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from hptaa_lab.space._encoding import (
     Encoder,
     hp_kind,
 )
-from hptaa_lab.space._mapping import Mapping, _kept, mapped_range
+from hptaa_lab.space._mapping import Mapping, _kept, _legal, mapped_range
 
 __all__ = ["Projection", "names_beyond", "project", "subspace"]
 
@@ -200,16 +201,16 @@ def _project_one(
     values: dict[str, Any] = {}
     lost: list[str] = []
     for name, value in _mapped(config, space, mapping):
-        if name in clippable and not space[name].legal_value(value):
+        if name in clippable and not _legal(space[name], value):
             bounded = _nearest_bound(space[name], value)
             if bounded is not None:
                 value = bounded
                 if clipped is not None:
                     clipped.append(name)
-        if name in forgettable and not space[name].legal_value(value):
+        if name in forgettable and not _legal(space[name], value):
             lost.append(name)
             continue
-        if not space[name].legal_value(value):
+        if not _legal(space[name], value):
             if hp_kind(space[name]) in (CATEGORICAL, ORDINAL):
                 return (
                     f"{name}={value!r} is not one of the current choices "
@@ -305,7 +306,7 @@ def names_beyond(
         for config in configs
         for name, value in _mapped(config, current_space, mapping)
         if name in clippable
-        and not current_space[name].legal_value(value)
+        and not _legal(current_space[name], value)
         and _nearest_bound(current_space[name], value) is not None
     }
 
@@ -396,9 +397,9 @@ def _coerce(hp: Any, value: Any) -> Any:
         return value
     if kind == INT and isinstance(value, float) and value.is_integer():
         return int(value)
-    if kind == FLOAT and isinstance(value, int):
+    if kind == FLOAT and isinstance(value, int) and abs(value) <= sys.float_info.max:
         return float(value)
-    return value
+    return value  # an int beyond any float stays as it is, outside any range
 
 
 def subspace(

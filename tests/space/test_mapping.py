@@ -145,6 +145,37 @@ def test_constant_or_choices_of_numbers_renamed_onto_a_range_pass_and_project() 
         ).validate(before, after)
 
 
+def test_same_name_choices_with_a_transform_that_leaves_the_range_are_refused() -> None:
+    """Check that a scale transform on choices of numbers that kept their name and
+    became a range is checked as under a rename: one that moves every value out
+    of the range is refused (before, it passed and projection dropped every
+    trial), one that keeps some passes."""
+    before = build_space({"t": [0.5, 1, 2]})
+    after = build_space({"t": (1, 10)})
+    with pytest.raises(MappingError, match=r"The transform of 't' would drop every"):
+        Mapping(transforms={"t": ValueTransform(scale=1000)}).validate(before, after)
+    Mapping(transforms={"t": ValueTransform(scale=2)}).validate(before, after)
+
+
+def test_an_int_beyond_any_float_is_refused_or_dropped_not_a_crash() -> None:
+    """Check that a previous constant too large for a float, renamed onto a range,
+    is refused with a MappingError, and under its own name dropped by projection
+    with the reason (both raised OverflowError)."""
+    before = CS.ConfigurationSpace({"lr": CS.Constant("lr", 10**400), "x": (0.0, 1.0)})
+    with pytest.raises(MappingError, match=r"would drop every previous trial"):
+        Mapping(renames={"lr": "rate"}).validate(
+            before, build_space({"rate": (0.0, 1.0), "x": (0.0, 1.0)})
+        )
+    projection = project(
+        before,
+        build_space({"lr": (0.0, 1.0), "x": (0.0, 1.0)}),
+        [{"lr": 10**400, "x": 0.5}],
+        [1.0],
+    )
+    assert projection.configs == ()
+    assert "outside the current range" in projection.dropped[0][1]
+
+
 def test_rename_whose_values_cannot_reach_the_current_range_is_refused(
     previous: CS.ConfigurationSpace, current: CS.ConfigurationSpace
 ) -> None:
