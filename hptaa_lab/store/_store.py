@@ -820,8 +820,8 @@ class TrialStore:
                 "TrialStore to use it again."
             )
         verb = action or ("write to" if write else "read")
-        # A Ctrl-C inside SQLAlchemy's commit, rollback or return of the
-        # connection to its pool can leave a connection that still holds
+        # A Ctrl-C inside a write rolls it back, and one that lands while the
+        # driver executes a statement can leave a connection that still holds
         # SQLite's write lock, kept alive by the traceback (a notebook keeps
         # the last one): every later write, in any process, would then wait in
         # vain. A write therefore runs to its end, and the Ctrl-C comes after.

@@ -16,6 +16,7 @@ from hptaa_lab.transfer._base import (
     TransferSampler,
     prior_sampler,
     restricted,
+    unvaried_names,
     varying_names,
 )
 
@@ -118,6 +119,15 @@ class _FixedSubset(TransferSampler):
     def _tuned_names(self) -> list[str]:
         raise NotImplementedError
 
+    def _unknown_names(self) -> set[str]:
+        """Current hyperparameters the previous trials say nothing about: new ones,
+        and those that took one value across them (a constant made tunable and
+        renamed onto a range, one whose condition was never met); they are tuned,
+        not fixed."""
+        return set(self.projection.only_new) | set(
+            unvaried_names(self.projection.configs, self.encoder.names)
+        )
+
     def _tell(self, config: Mapping[str, Any], value: float | None) -> None:
         if self.inner is not None:
             self.inner.tell(restricted(config, self.tuned), value)
@@ -149,18 +159,20 @@ class _FixedSubset(TransferSampler):
 
 class OnlyNew(_FixedSubset):
     """Fix the shared hyperparameters at the best projected configuration; tune
-    only the hyperparameters that are new in the current space."""
+    only the hyperparameters that are new in the current space (or that the
+    previous trials held at one value)."""
 
     name = "only-new"
 
     def _tuned_names(self) -> list[str]:
-        return [n for n in self.encoder.names if n in self.projection.only_new]
+        unknown = self._unknown_names()
+        return [n for n in self.encoder.names if n in unknown]
 
 
 class DropUnimportant(_FixedSubset):
-    """Tune the new hyperparameters and the shared ones whose fANOVA importance on
-    the previous trials is at least the mean; fix the rest at the best projected
-    configuration."""
+    """Tune the new hyperparameters (and those the previous trials held at one
+    value) and the shared ones whose fANOVA importance on the previous trials is
+    at least the mean; fix the rest at the best projected configuration."""
 
     name = "drop-unimportant"
 
@@ -175,8 +187,5 @@ class DropUnimportant(_FixedSubset):
         threshold = float(np.mean(list(importance.values()))) if importance else 0.0
         renames = self.mapping.renames
         important = {renames.get(n, n) for n, v in importance.items() if v >= threshold}
-        return [
-            n
-            for n in self.encoder.names
-            if n in self.projection.only_new or n in important
-        ]
+        unknown = self._unknown_names()
+        return [n for n in self.encoder.names if n in unknown or n in important]

@@ -256,6 +256,23 @@ def test_drop_unimportant_follows_renames() -> None:
     assert sampler.tuned == ["yy"]
 
 
+@pytest.mark.parametrize("method", ["only-new", "drop-unimportant"])
+def test_a_constant_made_tunable_is_tuned_not_fixed(method: str) -> None:
+    """Check that a hyperparameter the previous trials held at one value (a
+    constant renamed onto a range) is tuned like a new one: the previous study
+    learned nothing about it, and fixing it at that value would never tune it.
+    Before, only-new found nothing to tune and drop-unimportant fixed it."""
+    previous = _previous(n=40, x=(0.1, 1.7), y=(0.01, 1.0, "log"), rate=0.1)
+    current = build_space({"x": (0.1, 1.7), "y": (0.01, 1.0, "log"), "lr": (1e-3, 1.0)})
+    sampler = make_transfer(
+        method, current, previous, mapping=Mapping(renames={"rate": "lr"}), seed=0
+    )
+
+    assert "lr" in sampler.tuned
+    assert "lr" not in sampler.fixed
+    assert len({config["lr"] for config, _ in _run(sampler, 6)}) == 6
+
+
 @pytest.mark.parametrize("method", ["t2pe", "best-first+t2pe"])
 def test_t2pe_uses_previous_model_until_two_d_plus_one(
     method: str, current: CS.ConfigurationSpace
