@@ -534,7 +534,8 @@ def suggest_renames(
     removed: list[str],
     added: list[str],
 ) -> tuple[RenameSuggestion, ...]:
-    """Suggest removed/added pairs of the same kind, overlapping values, similar name."""
+    """Suggest removed/added pairs of the same kind (or choices of numbers and a
+    range), overlapping values, similar name."""
     found: list[RenameSuggestion] = []
     for old_name in removed:
         for new_name in added:
@@ -547,12 +548,16 @@ def suggest_renames(
                 continue
             score = 0.6 * similarity + 0.4 * overlap
             kind = hp_kind(new)
-            if hp_kind(old) != kind:
+            if hp_kind(old) in _NUMERIC and kind in _NUMERIC and hp_kind(old) != kind:
                 score *= 0.8
-                kind = f"numeric, {hp_kind(old)} -> {kind}"
+                kind = f"same kind (numeric, {hp_kind(old)} -> {kind})"
+            elif hp_kind(old) != kind:
+                score *= 0.8
+                kind = f"numbers ({hp_kind(old)}) -> {kind} range"
+            else:
+                kind = f"same kind ({kind})"
             reason = (
-                f"same kind ({kind}), name similarity {similarity:.2f}, "
-                f"value overlap {overlap:.2f}"
+                f"{kind}, name similarity {similarity:.2f}, value overlap {overlap:.2f}"
             )
             score = round(score, 3)
             found.append(RenameSuggestion(old_name, new_name, score, reason))
@@ -561,8 +566,14 @@ def suggest_renames(
 
 
 def _value_overlap(old: Any, new: Any) -> float | None:
-    """Share of the smaller value set covered by both; None if kinds do not match."""
+    """Share of the smaller value set covered by both; None if kinds do not match
+    (choices of numbers onto a range: the share of them inside it)."""
+    from hptaa_lab.space._mapping import _legal, _numbers_only
+
     kind, new_kind = hp_kind(old), hp_kind(new)
+    if kind not in _NUMERIC and new_kind in _NUMERIC and _numbers_only(old):
+        values = choice_values(old)
+        return sum(_legal(new, v) for v in values) / len(values)
     if kind in _NUMERIC and new_kind in _NUMERIC:
         lo, hi = max(old.lower, new.lower), min(old.upper, new.upper)
         if hi < lo:

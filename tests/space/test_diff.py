@@ -157,6 +157,24 @@ def test_diff_suggests_lr_to_learning_rate() -> None:
     assert set(result.removed) == {"lr", "momentum"}
 
 
+def test_diff_suggests_a_constant_or_choices_of_numbers_made_a_range() -> None:
+    """Check that a removed constant or ordinal of numbers and an added range of
+    a similar name that holds its values are suggested as renames (which the
+    mapping accepts), one of text or outside the range is not."""
+    result = _diff(
+        {"lr": 0.1, "width": {"ordinal": [16, 32, 64]}, "act": ["relu", "tanh"]},
+        {"learning_rate": (1e-3, 1.0, "log"), "widths": (200, 400), "acts": (0, 1)},
+    )
+
+    assert [(s.previous, s.current) for s in result.suggestions] == [
+        ("lr", "learning_rate")
+    ]
+    assert "numbers (constant) -> float range" in result.suggestions[0].reason
+    Mapping(renames={"lr": "learning_rate"}).validate(
+        result.previous_space, result.current_space
+    )
+
+
 def test_diff_does_not_suggest_unrelated_names() -> None:
     """Check that unrelated names of the same kind and range are not suggested."""
     result = _diff(
