@@ -915,8 +915,8 @@ def test_transfer_options_reach_the_method_and_survive_a_resume(
     ("options", "error", "message"),
     [
         ({"tiez": 1}, UnknownNameError, "Unknown auto option 'tiez'. Valid auto"),
-        ({"flor": 0.2}, UnknownNameError, "ties. Did you mean 'floor'\\?"),
-        ({"FLOOR": 0.2}, UnknownNameError, "ties. Did you mean 'floor'\\?"),
+        ({"flor": 0.2}, UnknownNameError, "share. Did you mean 'floor'\\?"),
+        ({"FLOOR": 0.2}, UnknownNameError, "share. Did you mean 'floor'\\?"),
         ({"ancestors": []}, UnknownNameError, "Unknown auto option 'ancestors'"),
         ({"seed": 3}, UnknownNameError, "Unknown auto option 'seed'"),
         ({"ties": 0}, ValueError, "ties must be an int number of trials >= 1"),
