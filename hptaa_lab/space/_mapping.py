@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import numbers
+import reprlib
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -470,7 +471,7 @@ def _check_reachable(
         values = [transform.apply(v) for v in choice_values(previous)]
         if any(_legal(current, v) for v in values):
             return
-        found = f"the values {values}"
+        found = f"the values {_short(values)}"
         if hp_kind(current) in _NUMERIC:
             wanted = (
                 f"[{_number(float(current.lower))}, {_number(float(current.upper))}]"
@@ -567,6 +568,14 @@ def _legal(hp: Any, value: Any) -> bool:
         return bool(hp.legal_value(value))
     except (TypeError, ValueError, OverflowError):
         return False
+
+
+def _short(values: list[Any]) -> str:
+    """A list of values for a message, each at most about 40 characters."""
+    shown = reprlib.Repr()
+    shown.maxlong = shown.maxstring = shown.maxother = 40
+    shown.maxlist = 20
+    return shown.repr(values)
 
 
 def _number(value: float) -> str:
