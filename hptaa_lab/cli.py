@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from hptaa_lab._argtypes import positive_int, seed_int
@@ -223,6 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     handler: Handler = args.handler
+    args.started_at = datetime.now(UTC)
     try:
         return handler(args)
     except HptaaError as exc:
@@ -259,11 +261,19 @@ def _import_interrupted(args: argparse.Namespace) -> str:
 
     try:
         with open_store(args.store, create=False) as store:
-            stored = store.has_study(args.name)
-            count = sum(store.count_trials(args.name).values()) if stored else 0
+            record = store.get_study(args.name) if store.has_study(args.name) else None
+            count = sum(store.count_trials(args.name).values()) if record else 0
     except Exception:  # no store yet, or it cannot be read: nothing to report
-        stored, count = False, 0
-    if stored:
+        record, count = None, 0
+    started = getattr(args, "started_at", None)
+    created = None if record is None else record.created_at
+    if created is not None and started is not None and created < started:
+        return (
+            f"\ninterrupted: nothing was imported; a study named {args.name!r} "
+            f"already holds {count} trials (`hptaa show {args.name}`): import under "
+            "another name."
+        )
+    if record is not None:
         return (
             f"\ninterrupted after the import was stored: study {args.name!r} holds "
             f"{count} trials (`hptaa show {args.name}`)."

@@ -336,3 +336,29 @@ def test_interrupted_import_says_whether_it_was_stored(
         assert "interrupted after the import was stored: study 'svm' holds 3" in err
     else:
         assert "nothing was imported" in err and "run the command again" in err
+
+
+def test_interrupted_import_under_a_taken_name_says_nothing_was_imported(
+    tmp_store_url: str,
+    runs: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Check that a Ctrl-C while `hptaa import` reads its file, under the name of
+    a study the store already holds, says nothing was imported, not that the
+    older study is the import."""
+    import hptaa_lab.interop
+    from hptaa_lab import cli
+
+    assert _run(tmp_store_url, "import", runs, "svm", "--objective", "loss") == 0
+    capsys.readouterr()
+
+    def ctrl_c(*args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(hptaa_lab.interop, "import_csv", ctrl_c)
+    argv = ["--store", tmp_store_url, "import", str(runs), "svm", "--objective", "loss"]
+    assert cli.main(argv) == 130
+
+    err = capsys.readouterr().err
+    assert "nothing was imported; a study named 'svm' already holds 3 trials" in err
