@@ -197,12 +197,14 @@ class Study:
                     self._trials[trial.number] = trial
             except BaseException as exc:
                 if trial is not None:
-                    self._finish(
-                        trial.number,
-                        None,
-                        f"interrupted by the user ({type(exc).__name__}) before it "
-                        "was evaluated",
-                    )
+                    # A second Ctrl-C waits until the trial is failed.
+                    with interrupts_deferred():
+                        self._finish(
+                            trial.number,
+                            None,
+                            f"interrupted by the user ({type(exc).__name__}) before "
+                            "it was evaluated",
+                        )
                 raise
             return trial
 

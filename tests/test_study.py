@@ -1096,6 +1096,34 @@ def test_sigint_during_ask_under_another_handler(
     study.close()
 
 
+def test_a_second_sigint_while_ask_fails_its_trial_waits_for_that_write(
+    tmp_store_url: str, monkeypatch: pytest.MonkeyPatch, sigint_raises: None
+) -> None:
+    """Check that when ask() fails the trial a first SIGINT interrupted, a second
+    SIGINT just before that write waits for it: the trial is stored failed, not
+    left RUNNING."""
+    study = create_study("v1", SPACE, store=tmp_store_url, seed=0)
+    start, finish = study.store.start_trial, study.store.finish_trial
+
+    def interrupted_start(*args: Any, **kwargs: Any) -> Any:
+        signal.raise_signal(signal.SIGINT)
+        return start(*args, **kwargs)
+
+    def interrupted_finish(*args: Any, **kwargs: Any) -> Any:
+        signal.raise_signal(signal.SIGINT)
+        return finish(*args, **kwargs)
+
+    monkeypatch.setattr(study.store, "start_trial", interrupted_start)
+    monkeypatch.setattr(study.store, "finish_trial", interrupted_finish)
+    with pytest.raises(KeyboardInterrupt):
+        study.ask()
+
+    stored = TrialStore(tmp_store_url).get_trials("v1")
+    assert [t.state for t in stored] == [TrialState.FAIL]
+    assert "before it was evaluated" in (stored[0].error or "")
+    study.close()
+
+
 class _InterruptedRepr:
     """A returned value that is no number, whose repr is interrupted."""
 
