@@ -48,6 +48,12 @@ class ValueTransform:
         # Plain floats (not numpy's), so that the mapping saves as JSON.
         object.__setattr__(self, "scale", float(self.scale))
         object.__setattr__(self, "offset", float(self.offset))
+        if self.values is not None:
+            object.__setattr__(
+                self,
+                "values",
+                {_plain(k): _plain(v) for k, v in dict(self.values).items()},
+            )
 
     def apply(self, value: Any) -> Any:
         """Transform one previous value."""
@@ -183,6 +189,11 @@ class Mapping:
     current_fixed: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # Python values (not numpy's), so that the mapping saves as JSON.
+        for attribute in ("previous_fixed", "current_fixed"):
+            values = getattr(self, attribute)
+            plain = {k: _plain(v) for k, v in dict(values).items()}
+            object.__setattr__(self, attribute, plain)
         targets = list(self.renames.values())
         duplicates = sorted({t for t in targets if targets.count(t) > 1})
         if duplicates:
@@ -548,6 +559,14 @@ def _json_key_hint(key: Any, previous: Any) -> str:
             'value map as a list of pairs, e.g. {"values": [[16, 32]]}.'
         )
     return ""
+
+
+def _plain(value: Any) -> Any:
+    """A numpy bool, number or string as its Python value (np.int64(3) -> 3); any
+    other value as it is, for the checks to judge."""
+    if isinstance(value, np.bool_ | np.integer | np.floating | np.str_):
+        return value.item()
+    return value
 
 
 def _numbers_only(hp: Any) -> bool:

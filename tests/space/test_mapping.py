@@ -619,3 +619,30 @@ def test_describe_puts_each_entry_in_words() -> None:
     assert mapping.describe(renames=False) == mapping.describe()[1:]
     assert ValueTransform(scale=1000.0).describe() == "value x 1000"
     assert Mapping().describe() == []
+
+
+def test_numpy_values_become_python_values_that_save_as_json() -> None:
+    """Check that numpy ints, floats and bools in previous_fixed, current_fixed
+    and value maps are kept as Python values, so that the mapping saves as JSON
+    (before, np.int64 passed validate and create_study raised TypeError)."""
+    import numpy as np
+
+    before = build_space({"a": (0.0, 1.0), "bs": [16, 64], "drop": [True, False]})
+    after = build_space(
+        {"a": (0.0, 1.0), "n": (1, 8), "f": (0.0, 1.0), "units": (8, 128)}
+    )
+    mapping = Mapping(
+        renames={"bs": "units"},
+        transforms={"units": ValueTransform(values={np.int64(16): np.int64(32)})},
+        previous_fixed={"n": np.int64(3), "f": np.float32(0.25)},
+        current_fixed={"drop": np.bool_(True)},
+    )
+    mapping.validate(before, after)
+
+    assert json.loads(mapping.to_json()) == {
+        "renames": {"bs": "units"},
+        "transforms": {"units": {"values": [[16, 32]]}},
+        "previous_fixed": {"n": 3, "f": 0.25},
+        "current_fixed": {"drop": True},
+    }
+    assert type(mapping.previous_fixed["n"]) is int
