@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import ConfigSpace as CS
+import numpy as np
 
 from hptaa_lab.errors import InvalidSearchSpaceError
 
@@ -146,8 +147,12 @@ def _from_range(name: str, entry: tuple[Any, ...], *, log: bool, default: Any) -
             f"Hyperparameter {name!r}: a log-scale range needs a positive lower bound; "
             f"got {low!r}."
         )
-    if isinstance(low, int) and isinstance(high, int) and not isinstance(low, bool):
-        return CS.Integer(name, (low, high), log=log, default=default)
+    if all(
+        isinstance(b, numbers.Integral) and not isinstance(b, bool | np.bool_)
+        for b in (low, high)
+    ):
+        # numpy ints too: (np.int64(8), np.int64(128)) is an int range.
+        return CS.Integer(name, (int(low), int(high)), log=log, default=default)
     return CS.Float(name, (float(low), float(high)), log=log, default=default)
 
 

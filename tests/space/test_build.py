@@ -260,3 +260,14 @@ def test_empty_list_of_choices_is_a_clear_error(entry: object) -> None:
     """Check that an empty list of choices is refused with advice, not a crash."""
     with pytest.raises(InvalidSearchSpaceError, match="is empty; give at least one"):
         build_space({"x": entry})
+
+
+def test_a_range_of_numpy_ints_is_an_int_range() -> None:
+    """Check that (np.int64(8), np.int64(128)) makes an int range, as (8, 128)
+    does, not a float range (which sampled sizes such as 84.43)."""
+    space = build_space({"batch_size": (np.int64(8), np.int64(128))})
+    hp = space["batch_size"]
+
+    assert isinstance(hp, CS.UniformIntegerHyperparameter)
+    assert (hp.lower, hp.upper) == (8, 128)
+    assert type(hp.lower) is int
