@@ -315,15 +315,6 @@ def varying_names(
     ]
 
 
-def unvaried_names(
-    configs: Sequence[Mapping[str, Any]], names: Sequence[str]
-) -> list[str]:
-    """The names, in order, that took at most one value across the configurations
-    that set them: the previous study learned nothing about them (a constant made
-    tunable, a hyperparameter whose condition was never met)."""
-    return [n for n in names if len({_hashable(c[n]) for c in configs if n in c}) <= 1]
-
-
 def _hashable(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool)) else repr(value)
 

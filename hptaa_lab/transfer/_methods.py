@@ -10,13 +10,13 @@ import ConfigSpace as CS
 import numpy as np
 
 from hptaa_lab.samplers import Proposal, Sampler, config_key, make_sampler
-from hptaa_lab.space import subspace
+from hptaa_lab.space import hp_kind, subspace
+from hptaa_lab.space._encoding import CONSTANT
 from hptaa_lab.transfer._base import (
     PreviousTrials,
     TransferSampler,
     prior_sampler,
     restricted,
-    unvaried_names,
     varying_names,
 )
 
@@ -120,13 +120,19 @@ class _FixedSubset(TransferSampler):
         raise NotImplementedError
 
     def _unknown_names(self) -> set[str]:
-        """Current hyperparameters the previous trials say nothing about: new ones,
-        and those that took one value across them (a constant made tunable and
-        renamed onto a range, one whose condition was never met); they are tuned,
-        not fixed."""
-        return set(self.projection.only_new) | set(
-            unvaried_names(self.projection.configs, self.encoder.names)
-        )
+        """Current hyperparameters the previous study could not tune: new ones,
+        and those that were a constant of the previous space (a fixed value made
+        tunable, under its name or renamed onto a range); they are tuned, not
+        fixed."""
+        renamed = {new: old for old, new in self.mapping.renames.items()}
+        constants = {
+            name
+            for name in self.encoder.names
+            if (old := renamed.get(name, name)) in self.previous.space
+            and (name in renamed or name not in self.mapping.renames)
+            and hp_kind(self.previous.space[old]) == CONSTANT
+        }
+        return set(self.projection.only_new) | constants
 
     def _tell(self, config: Mapping[str, Any], value: float | None) -> None:
         if self.inner is not None:

@@ -258,10 +258,11 @@ def test_drop_unimportant_follows_renames() -> None:
 
 @pytest.mark.parametrize("method", ["only-new", "drop-unimportant"])
 def test_a_constant_made_tunable_is_tuned_not_fixed(method: str) -> None:
-    """Check that a hyperparameter the previous trials held at one value (a
-    constant renamed onto a range) is tuned like a new one: the previous study
-    learned nothing about it, and fixing it at that value would never tune it.
-    Before, only-new found nothing to tune and drop-unimportant fixed it."""
+    """Check that a constant of the previous space renamed onto a range is tuned
+    like a new hyperparameter: the previous study could not tune it, and fixing
+    it at its old value would never tune it. Before, only-new found nothing to
+    tune and drop-unimportant fixed it. A single previous trial, which holds
+    every value once, makes nothing else new."""
     previous = _previous(n=40, x=(0.1, 1.7), y=(0.01, 1.0, "log"), rate=0.1)
     current = build_space({"x": (0.1, 1.7), "y": (0.01, 1.0, "log"), "lr": (1e-3, 1.0)})
     sampler = make_transfer(
@@ -271,6 +272,15 @@ def test_a_constant_made_tunable_is_tuned_not_fixed(method: str) -> None:
     assert "lr" in sampler.tuned
     assert "lr" not in sampler.fixed
     assert len({config["lr"] for config, _ in _run(sampler, 6)}) == 6
+    # One previous trial holds every value once: that alone makes nothing new.
+    single = _previous(n=1, x=(0.1, 1.7), y=(0.01, 1.0, "log"), rate=0.1)
+    sampler = make_transfer(
+        method, current, single, mapping=Mapping(renames={"rate": "lr"}), seed=0
+    )
+    if method == "only-new":
+        assert sampler.tuned == ["lr"]
+    else:
+        assert "lr" in sampler.tuned
 
 
 @pytest.mark.parametrize("method", ["t2pe", "best-first+t2pe"])
