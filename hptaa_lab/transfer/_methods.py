@@ -165,8 +165,8 @@ class _FixedSubset(TransferSampler):
 
 class OnlyNew(_FixedSubset):
     """Fix the shared hyperparameters at the best projected configuration; tune
-    only the hyperparameters that are new in the current space (or that the
-    previous trials held at one value)."""
+    only the hyperparameters that are new in the current space (or were a
+    constant of the previous space)."""
 
     name = "only-new"
 
@@ -176,8 +176,8 @@ class OnlyNew(_FixedSubset):
 
 
 class DropUnimportant(_FixedSubset):
-    """Tune the new hyperparameters (and those the previous trials held at one
-    value) and the shared ones whose fANOVA importance on the previous trials is
+    """Tune the new hyperparameters (and those that were a constant of the
+    previous space) and the shared ones whose fANOVA importance on the previous trials is
     at least the mean; fix the rest at the best projected configuration."""
 
     name = "drop-unimportant"
