@@ -177,8 +177,9 @@ class OnlyNew(_FixedSubset):
 
 class DropUnimportant(_FixedSubset):
     """Tune the new hyperparameters (and those that were a constant of the
-    previous space) and the shared ones whose fANOVA importance on the previous trials is
-    at least the mean; fix the rest at the best projected configuration."""
+    previous space) and the shared ones whose fANOVA importance on the previous
+    trials is at least the mean; fix the rest at the best projected
+    configuration."""
 
     name = "drop-unimportant"
 
