@@ -152,8 +152,18 @@ def _from_range(name: str, entry: tuple[Any, ...], *, log: bool, default: Any) -
         for b in (low, high)
     ):
         # numpy ints too: (np.int64(8), np.int64(128)) is an int range.
-        return CS.Integer(name, (int(low), int(high)), log=log, default=default)
-    return CS.Float(name, (float(low), float(high)), log=log, default=default)
+        hp: Any = CS.Integer(name, (int(low), int(high)), log=log, default=default)
+    else:
+        hp = CS.Float(name, (float(low), float(high)), log=log, default=default)
+    if not all(_finite(v) for v in (hp.lower, hp.upper, hp.default_value)):
+        # ConfigSpace's arithmetic overflows for bounds near the float limit, and
+        # it then keeps an infinite bound that no trial can be sampled from.
+        raise InvalidSearchSpaceError(
+            f"Hyperparameter {name!r}: the range {entry!r} is too wide for ConfigSpace "
+            "(its bounds or default overflow); give bounds of a smaller magnitude, "
+            "or a log scale."
+        )
+    return hp
 
 
 def _condition(space: CS.ConfigurationSpace, child: str, when: Any) -> Any:

@@ -271,3 +271,12 @@ def test_a_range_of_numpy_ints_is_an_int_range() -> None:
     assert isinstance(hp, CS.UniformIntegerHyperparameter)
     assert (hp.lower, hp.upper) == (8, 128)
     assert type(hp.lower) is int
+
+
+def test_a_range_too_wide_for_configspace_is_refused() -> None:
+    """Check that a range whose bounds make ConfigSpace overflow is refused with
+    advice (before, ConfigSpace kept an infinite upper bound and the first ask
+    failed with ActiveHyperparameterNotSetError)."""
+    with pytest.raises(InvalidSearchSpaceError, match=r"'x': the range .* too wide"):
+        build_space({"x": (0.0, 1e300)})
+    assert build_space({"x": (0.0, 1e200)})["x"].upper == 1e200
