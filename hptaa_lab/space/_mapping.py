@@ -562,10 +562,12 @@ def _json_key_hint(key: Any, previous: Any) -> str:
 
 
 def _plain(value: Any) -> Any:
-    """A numpy bool, number or string as its Python value (np.int64(3) -> 3); any
-    other value as it is, for the checks to judge."""
+    """A numpy bool, number or string as its Python value (np.int64(3) -> 3), a
+    Fraction as a float; any other value as it is, for the checks to judge."""
     if isinstance(value, np.bool_ | np.integer | np.floating | np.str_):
         return value.item()
+    if isinstance(value, numbers.Rational) and not isinstance(value, int):
+        return float(value)  # a Fraction: JSON keeps no fraction
     return value
 
 

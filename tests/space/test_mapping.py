@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 
 import ConfigSpace as CS
+import numpy as np
 import pytest
 
 from hptaa_lab.errors import MappingError
@@ -625,8 +627,6 @@ def test_numpy_values_become_python_values_that_save_as_json() -> None:
     """Check that numpy ints, floats and bools in previous_fixed, current_fixed
     and value maps are kept as Python values, so that the mapping saves as JSON
     (before, np.int64 passed validate and create_study raised TypeError)."""
-    import numpy as np
-
     before = build_space({"a": (0.0, 1.0), "bs": [16, 64], "drop": [True, False]})
     after = build_space(
         {"a": (0.0, 1.0), "n": (1, 8), "f": (0.0, 1.0), "units": (8, 128)}
@@ -646,3 +646,6 @@ def test_numpy_values_become_python_values_that_save_as_json() -> None:
         "current_fixed": {"drop": True},
     }
     assert type(mapping.previous_fixed["n"]) is int
+    third = Mapping(previous_fixed={"f": Fraction(1, 3)})
+    third.validate(before, after)
+    assert third.previous_fixed == {"f": 1 / 3}
