@@ -1016,13 +1016,9 @@ def test_a_taken_name_is_refused_before_the_transfer_method_is_built(
     assert caplog.text == ""
 
 
-def test_interrupt_during_the_store_write_of_ask_fails_the_new_trial(
-    tmp_store_url: str, monkeypatch: pytest.MonkeyPatch, sigint_raises: None
-) -> None:
-    """Check that Ctrl-C while optimize() asks for a trial raises after the write
-    with that trial failed (none left RUNNING), the finished trials kept, and the
-    study resumable in the same process."""
-    study = create_study("v1", SPACE, store=tmp_store_url, seed=0)
+def _sigint_in_second_start(study: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Make the store raise SIGINT while ask() stores the study's second trial;
+    returns the store's own start_trial."""
     start = study.store.start_trial
 
     def interrupted_second_start(*args: Any, **kwargs: Any) -> Any:
@@ -1031,6 +1027,17 @@ def test_interrupt_during_the_store_write_of_ask_fails_the_new_trial(
         return start(*args, **kwargs)
 
     monkeypatch.setattr(study.store, "start_trial", interrupted_second_start)
+    return start
+
+
+def test_interrupt_during_the_store_write_of_ask_fails_the_new_trial(
+    tmp_store_url: str, monkeypatch: pytest.MonkeyPatch, sigint_raises: None
+) -> None:
+    """Check that Ctrl-C while optimize() asks for a trial raises after the write
+    with that trial failed (none left RUNNING), the finished trials kept, and the
+    study resumable in the same process."""
+    study = create_study("v1", SPACE, store=tmp_store_url, seed=0)
+    start = _sigint_in_second_start(study, monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         study.optimize(_x, n_trials=3)
     monkeypatch.setattr(study.store, "start_trial", start)
@@ -1070,14 +1077,7 @@ def test_sigint_during_ask_under_another_handler(
     signal.signal(signal.SIGINT, installed[handler])
     try:
         study = create_study("v1", SPACE, store=tmp_store_url, seed=0)
-        start = study.store.start_trial
-
-        def interrupted_second_start(*args: Any, **kwargs: Any) -> Any:
-            if len(study.trials) == 1:
-                signal.raise_signal(signal.SIGINT)
-            return start(*args, **kwargs)
-
-        monkeypatch.setattr(study.store, "start_trial", interrupted_second_start)
+        _sigint_in_second_start(study, monkeypatch)
         if handler == "raises":
             with pytest.raises(_Stop):
                 study.optimize(_x, n_trials=3)
