@@ -57,6 +57,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "all-ties": {"ties": None},
     "no-floor": {"floor": 0.0},
     "no-share": {"share": False},
+    "no-local": {"local": None},
 }
 """Variant name -> keyword options of Auto (what is switched off)."""
 BASELINES = ("tpe", "best-first+t2pe")

@@ -37,6 +37,7 @@ from scipy.special import expit, logsumexp
 
 from hptaa_lab.samplers import Proposal, Sampler, config_key
 from hptaa_lab.samplers._base import ModelSampler
+from hptaa_lab.samplers._local import local_proposal, stalled
 from hptaa_lab.samplers._tpe import _KDE
 from hptaa_lab.space import Mapping as SpaceMapping
 from hptaa_lab.space import Projection, names_beyond
@@ -87,6 +88,13 @@ FADE = 20.0
 FLOOR = 0.3
 """P(relevant) below which a source proposes nothing before the current model
 exists."""
+LOCAL = 20
+"""Current trials without a better value after which local proposals start."""
+LOCAL_SHARE = 0.3
+"""Share of the proposals that are local while the study is stalled."""
+LOCAL_STEP = 0.05
+"""Standard deviation of a local proposal's numeric step (unit-scaled space)."""
+_LOCAL = "auto-local"
 
 
 @dataclass
@@ -194,6 +202,11 @@ class Auto(TransferSampler):
             proportion to the share of its configuration's values the source
             chose (the rest, e.g. an added hyperparameter of a portfolio entry,
             were drawn at random); False counts every value as the source's own.
+        local: Once the current model exists and this many finished current
+            trials have passed without a better value, 30 % of the proposals
+            are the incumbent with one or a few values moved a little
+            (:func:`hptaa_lab.samplers._local.local_proposal`, labelled
+            "auto-local"); None never proposes locally.
         **options: mapping, model, seed as for every transfer method.
     """
 
@@ -222,6 +235,7 @@ class Auto(TransferSampler):
         forget: bool = True,
         ties: int | None = TIES,
         share: bool = True,
+        local: int | None = LOCAL,
         **options: Any,
     ) -> None:
         options.pop("best_first", None)
@@ -242,6 +256,7 @@ class Auto(TransferSampler):
             forget=forget,
             ties=ties,
             share=share,
+            local=local,
         )
         clipped: bool | list[str] = clip
         if clip and _CLIP_RULE:
@@ -260,6 +275,7 @@ class Auto(TransferSampler):
         self.fade = fade
         self.ties = ties
         self.share = share
+        self.local = local
         self.sources: list[Source] = []
         self._unusable: dict[str, str] = {}
         self._random_values: list[float] = []
@@ -661,6 +677,18 @@ class Auto(TransferSampler):
                 self._note(Proposal(config, _PORTFOLIO), origin, partial)
         if self.base.n_observed < self.n_init:
             return self._initial_proposal(pending)
+        if (
+            self.local is not None
+            and stalled(self._y_cur) >= self.local
+            and self.rng.random() < LOCAL_SHARE
+        ):
+            # Stalled: refine the incumbent, which the model's good density,
+            # spread over the whole good set, may keep missing by a little.
+            local = local_proposal(
+                self, self._X_cur, self._y_cur, pending, step=LOCAL_STEP, label=_LOCAL
+            )
+            if local is not None:
+                return self._note(local, "other")
         if not self.keep or self.model != "tpe":
             # The GP is no density to mix sources into: it proposes on its own.
             return self._note(self.base.ask(pending), "other")
@@ -915,6 +943,7 @@ def _check_values(
     forget: Any,
     ties: Any,
     share: Any,
+    local: Any,
 ) -> None:
     """Raise ValueError, saying what to pass, for an option value auto refuses."""
     switches = {
@@ -974,6 +1003,11 @@ def _check_values(
         raise ValueError(
             f"ties must be an int number of trials >= 1, or None to count every tied "
             f"trial as TPE does, got {ties!r}; {TIES} is the default."
+        )
+    if local is not None and (not _is_int(local) or local < 1):
+        raise ValueError(
+            f"local must be an int number of trials >= 1, or None for no local "
+            f"proposals, got {local!r}; {LOCAL} is the default."
         )
     if portfolio is not None and (not _is_int(portfolio) or portfolio < 0):
         raise ValueError(

@@ -928,3 +928,90 @@ def test_a_source_below_the_floor_does_not_propose_in_another_s_place() -> None:
 
     assert "auto-prior" not in labels
     assert "auto-prior-2" in labels
+
+
+def _labels_and_stalls(sampler: Auto, f, n: int) -> list[tuple[str, int]]:
+    """(label, finished trials since the best so far) of each of n proposals."""
+    out, values = [], []
+    for _ in range(n):
+        proposal = sampler.ask()
+        stall = len(values) - 1 - int(np.argmin(values)) if values else 0
+        out.append((proposal.proposed_by, stall))
+        value = f(proposal.config)
+        sampler.tell(proposal.config, value)
+        values.append(value)
+    return out
+
+
+def test_local_proposals_come_only_after_a_stall_and_take_their_share() -> None:
+    """Check that no proposal is local before ``local`` trials have passed
+    without a better value, that about 30 % are once they have, and that
+    local=None never proposes locally."""
+    stalled_labels = []
+    for seed in range(4):
+        sampler = Auto(SPACE, previous_trials(bowl), seed=seed, local=5)
+        for label, stall in _labels_and_stalls(sampler, moved, 120):
+            if stall < 5 or label in ("auto-portfolio", "auto-prior"):
+                assert label != "auto-local"
+            else:
+                stalled_labels.append(label)
+    share = stalled_labels.count("auto-local") / len(stalled_labels)
+    assert len(stalled_labels) > 100 and 0.2 < share < 0.4, share
+    off = Auto(SPACE, previous_trials(bowl), seed=0, local=None)
+    assert "auto-local" not in {
+        label for label, _ in _labels_and_stalls(off, moved, 120)
+    }
+
+
+def _needle(c: dict) -> float:
+    """A broad bowl whose bottom holds a narrow, deeper well."""
+    broad = (c["x"] - 0.3) ** 2 + (c["y"] - 0.6) ** 2
+    well = 0.05 * math.exp(-(((c["x"] - 0.33) ** 2 + (c["y"] - 0.58) ** 2) / 2e-4))
+    return broad - well
+
+
+def test_local_proposals_refine_an_incumbent_the_model_keeps_missing() -> None:
+    """Check that after a stall the local proposals find values the model's
+    proposals alone do not: over a few seeds, a narrow well next to the
+    incumbent is reached more often and the final best is lower."""
+    with_local, without = [], []
+    for seed in range(6):
+        for local, out in ((20, with_local), (None, without)):
+            sampler = Auto(SPACE, previous_trials(bowl), seed=seed, local=local)
+            values: list[float] = []
+            for _ in range(100):
+                config = sampler.ask().config
+                values.append(_needle(config))
+                sampler.tell(config, values[-1])
+            out.append(min(values))
+    assert np.mean(with_local) < np.mean(without)
+    assert sum(v < -0.005 for v in with_local) >= sum(v < -0.005 for v in without) + 2
+
+
+@pytest.mark.parametrize("local", [0, -3, 2.5, True, "20"])
+def test_local_must_be_a_positive_number_of_trials(local: object) -> None:
+    with pytest.raises(ValueError, match="local must be an int number of trials >= 1"):
+        Auto(SPACE, previous_trials(bowl), local=local)  # type: ignore[arg-type]
+
+
+def test_a_resumed_study_proposes_locally_as_the_live_one_would(tmp_path) -> None:
+    """Check that local proposals survive a resume: the stall is counted on the
+    restored trials, and a resumed study keeps proposing locally."""
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    v1 = create_study("v1", space={"x": (0.0, 1.0), "y": (0.0, 1.0)}, store=url, seed=0)
+    v1.optimize(lambda c: bowl(c), n_trials=20)
+    v2 = create_study(
+        "v2",
+        space={"x": (0.0, 1.0), "y": (0.0, 1.0)},
+        store=url,
+        previous="v1",
+        seed=1,
+        transfer_options={"local": 5},
+    )
+    v2.optimize(lambda c: moved(c), n_trials=60)
+    labels = [t.proposed_by for t in v2.trials]
+    assert "auto-local" in labels
+    resumed = load_study("v2", store=url)
+    assert list(resumed.sampler._y_cur) == list(v2.sampler._y_cur)
+    resumed.optimize(lambda c: moved(c), n_trials=40)
+    assert "auto-local" in [t.proposed_by for t in resumed.trials[60:]]
