@@ -52,10 +52,16 @@ def local_proposal(
         return None
     encoder, rng = sampler.encoder, sampler.rng
     best = X[int(np.argmin(y))]
-    active = np.flatnonzero(~np.isnan(best))
+    # A categorical of one choice has nowhere to move.
+    movable = ~encoder.is_categorical | (encoder.n_choices > 1)
+    active = np.flatnonzero(~np.isnan(best) & movable)
     if active.size == 0:
         return None
     pending_keys = {config_key(p) for p in pending}
+    # A move that changed nothing (a value at its bound stepped outwards) decodes
+    # to the incumbent, which may differ from the configuration evaluated in the
+    # last bit of a float and so pass for a fresh one.
+    pending_keys.add(config_key(encoder.decode(best)))
     for _ in range(_ATTEMPTS):
         x = best.copy()
         inactive = np.isnan(x)

@@ -88,6 +88,8 @@ FADE = 20.0
 FLOOR = 0.3
 """P(relevant) below which a source proposes nothing before the current model
 exists."""
+FAILURE_RATIO = 0.5
+"""Factor on a source's odds of relevance for each failure of its proposals."""
 LOCAL = 20
 """Current trials without a better value after which local proposals start."""
 LOCAL_SHARE = 0.3
@@ -512,9 +514,11 @@ class Auto(TransferSampler):
           exponential of rate ``PORTFOLIO_RATE`` (mean about a tenth) for a
           portfolio entry, a previous best configuration, and ``PRIOR_RATE`` for
           a draw from the source's model; irrelevant, u is uniform. Together the
-          values count as at most ``calibrate`` observations; failures are left
-          out, and good quantiles count less when the random proposals rank
-          near the top too (the whole scale moved down).
+          values count as at most ``calibrate`` observations, and good
+          quantiles count less when the random proposals rank near the top too
+          (the whole scale moved down).
+        - Failures of the source's proposals: each multiplies the odds by
+          ``FAILURE_RATIO`` (it may or may not be the configuration's fault).
         - Comparison with the current random proposals: relevant, a source
           proposal beats a random one with probability ``WIN_IF_RELEVANT``,
           irrelevant with one half; every (source, random) pair is compared,
@@ -529,9 +533,8 @@ class Auto(TransferSampler):
                 source.values, source.rates, source.shares, strict=True
             ):
                 if not math.isfinite(value):
-                    # A failure may have nothing to do with the configuration
-                    # (an interrupted run, a lost worker): it counts only in the
-                    # comparison with random proposals.
+                    # A failure has no quantile on the scale of values; it is
+                    # counted on its own below.
                     continue
                 u = source.quantile(value)
                 # Values the source knew nothing of were drawn at random, and
@@ -555,6 +558,12 @@ class Auto(TransferSampler):
                     shift = min(self._random_quantile(source) / _RANDOM_QUANTILE, 1.0)
                     mean *= shift**2
                 logit += mean * min(len(ratios), self.calibrate)
+        # A failure may have nothing to do with the configuration (an interrupted
+        # run, a lost worker), or mean that the source's region fails now: each
+        # halves the odds, so that a source whose proposals keep failing loses
+        # its trust even when no random proposal runs to compare with.
+        failed = int(np.count_nonzero(~np.isfinite(mine)))
+        logit += failed * math.log(FAILURE_RATIO)
         if mine.size and theirs.size:
             # Ties (flat or discrete objectives, a failure against a failure) are
             # no evidence either way.
@@ -617,9 +626,11 @@ class Auto(TransferSampler):
             origin.values.append(value)
             origin.rates.append(rate)
             origin.shares.append(self._shares.pop(key, 1.0))
-        if math.isfinite(value) and self.prior_update:
+        if self.prior_update:
             # Each source's model learns the current result too, on the scale of
-            # its own ranks: the value's quantile among the source's previous values.
+            # its own ranks: the value's quantile among the source's previous
+            # values (a failure is the worst, 1), so that it stops proposing
+            # where configurations fail now.
             for source in self.sources:
                 if all(n in config for n in source.names):
                     u = source.quantile(value)

@@ -98,3 +98,23 @@ def test_moves_skip_pending_configurations(seed: int) -> None:
     sampler.tell({"opt": "adam"}, 0.0)
     proposal = local_proposal(sampler, sampler.X, sampler.y, [{"opt": "sgd"}])
     assert proposal is not None and proposal.config == {"opt": "rmsprop"}
+
+
+def test_a_move_that_changes_nothing_is_not_the_incumbent_again() -> None:
+    """Check that a value at its bound stepped outwards (no move) does not give
+    back the incumbent, even where decoding its other values differs from the
+    evaluated configuration in the last bit (which passed for fresh)."""
+    space = build_space({"lr": (1e-5, 1.0, "log"), "y": (0.1, 0.7)})
+    probe = RandomSampler(space, seed=0)
+    rng = np.random.default_rng(0)
+    while True:
+        y0 = probe.encoder.decode(rng.random(2))["y"]
+        if (
+            probe.encoder.decode(probe.encoder.encode([{"lr": 1e-5, "y": y0}])[0])["y"]
+            != y0
+        ):
+            break
+    best = {"lr": 1e-5, "y": y0}
+    sampler = _told(space, [best])
+    for config in _moves(sampler):
+        assert not all(np.isclose(config[k], best[k], rtol=1e-12, atol=0) for k in best)
