@@ -31,6 +31,7 @@ from hptaa_lab import (
     load_study,
 )
 from hptaa_lab.space import build_space
+from hptaa_lab.transfer import Auto
 
 SPACE = {"x": (0.0, 1.0), "act": ["a", "b"]}
 
@@ -915,8 +916,9 @@ def test_transfer_options_reach_the_method_and_survive_a_resume(
     ("options", "error", "message"),
     [
         ({"tiez": 1}, UnknownNameError, "Unknown auto option 'tiez'. Valid auto"),
-        ({"flor": 0.2}, UnknownNameError, "share. Did you mean 'floor'\\?"),
-        ({"FLOOR": 0.2}, UnknownNameError, "share. Did you mean 'floor'\\?"),
+        # The whole list of options, up to its last, then the suggestion.
+        ({"flor": 0.2}, UnknownNameError, f"{Auto.options[-1]}. Did you mean 'floor'"),
+        ({"FLOOR": 0.2}, UnknownNameError, f"{Auto.options[-1]}. Did you mean 'floor'"),
         ({"ancestors": []}, UnknownNameError, "Unknown auto option 'ancestors'"),
         ({"seed": 3}, UnknownNameError, "Unknown auto option 'seed'"),
         ({"ties": 0}, ValueError, "ties must be an int number of trials >= 1"),

@@ -919,9 +919,10 @@ def test_a_source_below_the_floor_does_not_propose_in_another_s_place() -> None:
         portfolio=0,
     )
     near, far = sampler.sources
-    near.values.append(math.inf)  # a failure: no calibration evidence
+    # A result of values the source did not choose (share 0): no evidence.
+    near.values.append(0.5)
     near.rates.append(4.0)
-    near.shares.append(1.0)
+    near.shares.append(0.0)
     assert sampler.relevance(near) == sampler.relevance(far) < sampler.floor
 
     labels = [sampler.ask().proposed_by for _ in range(40)]

@@ -109,8 +109,9 @@ def test_every_trial_failing_leaves_auto_proposing_fresh_configurations(
     tmp_path: Path, objective: Objective
 ) -> None:
     """Check that an objective that returns NaN or +-inf, or raises, fails every
-    trial, the study goes on with distinct configurations, and no failed result
-    reaches the source's model."""
+    trial, the study goes on with distinct configurations, the source's model
+    learns each failure as its worst value (quantile 1) and no failure reaches
+    the current model."""
     url = store_url(tmp_path)
     previous_study(url)
     study = create_study("v2", SPEC, previous="v1", store=url, seed=1)
@@ -119,14 +120,16 @@ def test_every_trial_failing_leaves_auto_proposing_fresh_configurations(
     assert [t.state for t in study.trials] == [TrialState.FAIL] * 10
     assert n_duplicates(study) == 0
     sampler = auto_of(study)
-    assert len(sampler.sources[0].prior.y) == 12
+    learned = sampler.sources[0].prior.y
+    assert len(learned) == 12 + 10 and list(learned[12:]) == [1.0] * 10
     assert len(sampler._y_cur) == 0
     assert 0.0 <= sampler.relevance(sampler.sources[0]) <= 1.0
 
 
 def test_mixed_odd_values_only_finite_results_reach_the_models(tmp_path: Path) -> None:
     """Check that with NaN, +-inf, huge values, a string and exceptions mixed in,
-    only the complete trials join the source's model and the current model."""
+    only the complete trials join the current model, and the source's model
+    learns the failures as its worst value."""
     url = store_url(tmp_path)
     previous_study(url)
     odd = itertools.cycle([math.nan, None, math.inf, 1e308, -math.inf, None, "0.1"])
@@ -146,7 +149,9 @@ def test_mixed_odd_values_only_finite_results_reach_the_models(tmp_path: Path) -
     assert len(complete) == 6
     assert n_duplicates(study) == 0
     sampler = auto_of(study)
-    assert len(sampler.sources[0].prior.y) == 12 + len(complete)
+    learned = sampler.sources[0].prior.y
+    assert len(learned) == 12 + 21
+    assert np.all(np.isfinite(learned)) and np.count_nonzero(learned[12:] < 1.0) <= 6
     assert len(sampler._y_cur) == len(complete)
 
 
