@@ -89,7 +89,8 @@ FLOOR = 0.3
 """P(relevant) below which a source proposes nothing before the current model
 exists."""
 FAILURE_RATIO = 0.5
-"""Factor on a source's odds of relevance for each failure of its proposals."""
+"""Factor on a source's odds of relevance for each failure of its proposals
+beyond the failure rate of random proposals."""
 LOCAL = 20
 """Current trials without a better value after which local proposals start."""
 LOCAL_SHARE = 0.3
@@ -517,8 +518,9 @@ class Auto(TransferSampler):
           values count as at most ``calibrate`` observations, and good
           quantiles count less when the random proposals rank near the top too
           (the whole scale moved down).
-        - Failures of the source's proposals: each multiplies the odds by
-          ``FAILURE_RATIO`` (it may or may not be the configuration's fault).
+        - Failures of the source's proposals beyond the failure rate of the
+          random proposals: each multiplies the odds by ``FAILURE_RATIO`` (a
+          failure may or may not be the configuration's fault).
         - Comparison with the current random proposals: relevant, a source
           proposal beats a random one with probability ``WIN_IF_RELEVANT``,
           irrelevant with one half; every (source, random) pair is compared,
@@ -558,12 +560,19 @@ class Auto(TransferSampler):
                     shift = min(self._random_quantile(source) / _RANDOM_QUANTILE, 1.0)
                     mean *= shift**2
                 logit += mean * min(len(ratios), self.calibrate)
-        # A failure may have nothing to do with the configuration (an interrupted
-        # run, a lost worker), or mean that the source's region fails now: each
-        # halves the odds, so that a source whose proposals keep failing loses
-        # its trust even when no random proposal runs to compare with.
+        # A failure may have nothing to do with the configuration (an outage, a
+        # lost worker), or mean that the source's region fails now. Only the
+        # source's failures beyond what random proposals' failure rate predicts
+        # count (that rate with one pseudo-failure and one pseudo-success, so a
+        # half before any random result): each halves the odds, so that a source
+        # whose proposals keep failing loses its trust even when no random
+        # proposal runs to compare with, and failures that strike every
+        # configuration alike cost it nothing.
         failed = int(np.count_nonzero(~np.isfinite(mine)))
-        logit += failed * math.log(FAILURE_RATIO)
+        if failed:
+            rate = (np.count_nonzero(~np.isfinite(theirs)) + 1) / (theirs.size + 2)
+            excess = failed - rate * mine.size
+            logit += max(excess, 0.0) * math.log(FAILURE_RATIO)
         if mine.size and theirs.size:
             # Ties (flat or discrete objectives, a failure against a failure) are
             # no evidence either way.

@@ -1046,6 +1046,9 @@ def test_a_source_stops_proposing_where_configurations_fail(tmp_path, seed) -> N
 
 
 def test_each_failure_of_a_source_proposal_halves_its_odds() -> None:
+    """Check that two failed source proposals, with no random result yet (a
+    failure rate of one half expected), cost the odds one halving, and that
+    the source's model learned both as its worst value."""
     sampler = Auto(SPACE, previous_trials(bowl), seed=0, bandit=False)
     source = sampler.sources[0]
     before = sampler.evidence(source)
@@ -1053,6 +1056,32 @@ def test_each_failure_of_a_source_proposal_halves_its_odds() -> None:
         proposal = sampler.ask()
         assert proposal.proposed_by in ("auto-portfolio", "auto-prior")
         sampler.tell(proposal.config, value)
-    assert sampler.evidence(source) == pytest.approx(before + 2 * math.log(0.5))
-    # The source's model learned both as its worst value.
+    assert sampler.evidence(source) == pytest.approx(before + math.log(0.5))
     assert list(source.prior.y[-2:]) == [1.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("mine", "theirs", "excess"),
+    [
+        ([math.inf, 0.1, 0.2, 0.3], [0.5, 0.6], 1 - 4 / 4),  # rate 1/4: none
+        ([math.inf, math.inf, 0.1, 0.2], [0.5, 0.6], 2 - 4 / 4),
+        ([math.inf, math.inf, 0.1, 0.2], [math.inf, math.inf, 0.5, 0.6], 0.0),
+        ([math.inf] * 6, [0.5] * 8, 6 - 6 / 10),
+    ],
+)
+def test_failures_count_only_beyond_the_random_proposals_rate(
+    monkeypatch, mine, theirs, excess
+) -> None:
+    """Check that failures that strike random proposals as often (an outage,
+    a flaky cluster) cost a source nothing, and each one beyond that rate
+    halves its odds."""
+    sampler = Auto(SPACE, previous_trials(bowl), seed=0)
+    source = sampler.sources[0]
+    source.values[:] = mine
+    source.rates[:] = [PRIOR_RATE] * len(mine)
+    source.shares[:] = [1.0] * len(mine)
+    sampler._random_values[:] = theirs
+    counted = sampler.evidence(source)
+    monkeypatch.setattr("hptaa_lab.transfer._auto.FAILURE_RATIO", 1.0)
+    ignored = sampler.evidence(source)
+    assert counted - ignored == pytest.approx(max(excess, 0.0) * math.log(0.5))
