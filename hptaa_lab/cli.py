@@ -137,7 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_demo)
 
     studies = sub.add_parser(
-        "studies", parents=[common], help="list studies with their lineage"
+        "studies",
+        parents=[common],
+        help="list studies with their lineage",
+        description="List every study in the store as a tree of lineage (each "
+        "study under its previous one), with its transfer method, sampler, "
+        "complete and total trials, incumbent value and creation time.",
     )
     studies.set_defaults(handler=_studies)
 

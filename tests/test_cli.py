@@ -615,3 +615,13 @@ def test_show_and_diff_display_a_stored_mapping_later_checks_refuse(
         assert "opt: previous values transformed, 'momentum' -> 'sgd'" in out
     _, out, _ = run(capsys, "--store", url, "show", "b")
     assert "Latest" in out
+
+
+@pytest.mark.parametrize("command", ["studies", "show", "diff"])
+def test_every_store_subcommand_says_what_it_does_in_its_help(command, capsys) -> None:
+    """Check that `hptaa COMMAND --help` has a description, not only the usage."""
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    description = out.split("\n\n")[1]
+    assert not description.startswith(("options:", "positional")), out
