@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from hptaa_lab._argtypes import positive_int, seed_int
@@ -339,8 +340,14 @@ def _demo(args: argparse.Namespace) -> int:
     runs = format_runs(results, seeds) if len(results) > 1 else None
     if runs:
         print("\n" + runs)
+    replaced = Path(args.report).exists()
     path = write_demo_report(result, args.report, runs)
     print(f"\nreport (seed {args.seed}): {path}")
+    if replaced:
+        print(
+            "(it replaced the report of an earlier demo; --report PATH writes "
+            "elsewhere)"
+        )
     names = [name for r in results for name in (r.previous, r.transfer, r.scratch)]
     shown = ", ".join(names[:3]) + (
         f" and {len(names) - 3} more" if len(names) > 3 else ""

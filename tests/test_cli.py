@@ -74,9 +74,10 @@ def test_demo_end_to_end_writes_report_and_keeps_three_studies(
 def test_demo_twice_uses_new_study_names(
     capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path
 ) -> None:
-    """Check that a second demo in the same store does not collide with the first."""
-    for _ in range(2):
-        code, _, _ = run(
+    """Check that a second demo in the same store does not collide with the
+    first, and that it says it replaced the first one's report."""
+    for k in range(2):
+        code, out, _ = run(
             capsys,
             "--store",
             store_url,
@@ -94,6 +95,7 @@ def test_demo_twice_uses_new_study_names(
             str(tmp_path / "r.html"),
         )
         assert code == 0
+        assert ("replaced the report of an earlier demo" in out) == (k == 1)
     names = [s.name for s in TrialStore(store_url).list_studies()]
     assert "nas-b-cifar10-r2-v2" in names
 

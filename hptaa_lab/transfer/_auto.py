@@ -1022,18 +1022,25 @@ def _check_values(
     if ties is not None and (not _is_int(ties) or ties < 1):
         raise ValueError(
             f"ties must be an int number of trials >= 1, or None to count every tied "
-            f"trial as TPE does, got {ties!r}; {TIES} is the default."
+            f"trial as TPE does, got {ties!r}{_int_hint(ties)}; {TIES} is the default."
         )
     if local is not None and (not _is_int(local) or local < 1):
         raise ValueError(
             f"local must be an int number of trials >= 1, or None for no local "
-            f"proposals, got {local!r}; {LOCAL} is the default."
+            f"proposals, got {local!r}{_int_hint(local)}; {LOCAL} is the default."
         )
     if portfolio is not None and (not _is_int(portfolio) or portfolio < 0):
         raise ValueError(
             f"portfolio must be an int >= 0 (0: no portfolio; None: one per "
-            f"source), got {portfolio!r}."
+            f"source), got {portfolio!r}{_int_hint(portfolio)}."
         )
+
+
+def _int_hint(value: Any) -> str:
+    """The hint for a whole float such as 20.0 (" (pass 20, an int)"), else ""."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return f" (pass {int(value)}, an int)"
+    return ""
 
 
 def _is_int(value: Any) -> bool:

@@ -995,6 +995,15 @@ def test_local_must_be_a_positive_number_of_trials(local: object) -> None:
         Auto(SPACE, previous_trials(bowl), local=local)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("option", ["local", "ties", "portfolio"])
+def test_a_whole_float_count_is_refused_with_the_int_to_pass(option: str) -> None:
+    with pytest.raises(ValueError, match=r"got 20\.0 \(pass 20, an int\)"):
+        Auto.check_options({option: 20.0})
+    with pytest.raises(ValueError) as refused:
+        Auto.check_options({option: 2.5})
+    assert "pass" not in str(refused.value)
+
+
 def test_a_resumed_study_proposes_locally_as_the_live_one_would(tmp_path) -> None:
     """Check that local proposals survive a resume: the stall is counted on the
     restored trials, and a resumed study keeps proposing locally."""
