@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hptaa_lab._interrupts import interrupts_deferred
 from hptaa_lab.execution import _template
 from hptaa_lab.execution._errors import (
     DaskNotInstalledError,
@@ -561,9 +562,13 @@ def _check_installed() -> None:
 
 
 def _import_distributed() -> Any:
+    """Import distributed, first holding back Ctrl-C: a KeyboardInterrupt in the
+    middle of the first import leaves half-initialised modules in sys.modules, and
+    every later parallel run of the process would fail on them."""
     try:
-        import dask  # noqa: F401
-        import distributed
+        with interrupts_deferred():
+            import dask  # noqa: F401
+            import distributed
     except ImportError as exc:
         raise DaskNotInstalledError(
             "Evaluating trials on workers (workers > 1 or scheduler=...) needs dask "

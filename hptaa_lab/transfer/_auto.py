@@ -387,11 +387,15 @@ class Auto(TransferSampler):
             )
             logger.warning("%s: %s; " + then + ".", self.name, why, self.model)
         elif self.sources[0].name != direct:
+            why = self._unusable.get(
+                direct, "no usable trial in the current search space"
+            )
             logger.warning(
-                "%s: %s has no usable trial in the current search space; "
-                "transferring from older studies: %s.",
+                "%s: %s cannot be learned from (%s); transferring from older "
+                "studies: %s.",
                 self.name,
                 direct,
+                why,
                 ", ".join(source.name for source in self.sources),
             )
 

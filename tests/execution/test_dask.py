@@ -693,3 +693,39 @@ def test_importing_execution_leaves_dask_unimported(loaded_by_import) -> None:
     """Check that importing hptaa_lab.execution imports neither dask nor
     distributed; they load only when a parallel run starts."""
     assert loaded_by_import("hptaa_lab.execution", {"dask", "distributed"}) == []
+
+
+def test_ctrl_c_during_the_first_import_of_distributed_spoils_no_later_run(
+    tmp_path: Path,
+) -> None:
+    """Check that a Ctrl-C arriving while a parallel run imports Dask for
+    the first time stops that run, and that the next parallel run of the process
+    works: a KeyboardInterrupt in the middle of the import would leave
+    half-initialised modules behind."""
+    code = (
+        "import importlib.abc, os, signal, sys\n"
+        "from hptaa_lab import create_study\n"
+        "class Interrupt(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name == 'dask._expr':\n"
+        "            sys.meta_path.remove(self)\n"
+        "            os.kill(os.getpid(), signal.SIGINT)\n"
+        "        return None\n"
+        "assert 'dask' not in sys.modules\n"
+        "sys.meta_path.insert(0, Interrupt())\n"
+        f"url = 'sqlite:///{tmp_path / 's.db'}'\n"
+        "study = create_study('s', space={'x': (0.0, 1.0)}, store=url, seed=0)\n"
+        "try:\n"
+        "    study.optimize(lambda c: c['x'], n_trials=2, workers=2)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n"
+        "study.optimize(lambda c: c['x'], n_trials=2, workers=2)\n"
+        "print(sum(t.state.name == 'COMPLETE' for t in study.trials))\n"
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["interrupted", "2"]

@@ -495,8 +495,24 @@ def test_unusable_direct_previous_study_says_older_ones_are_used(caplog) -> None
     )
     sampler = Auto(SPACE, empty, ancestors=[("v1", _projected(older))], seed=0)
     assert not sampler.fallback
-    assert "v2 has no usable trial" in caplog.text
+    assert "v2 cannot be learned from (0 surviving trial(s)" in caplog.text
     assert "transferring from older studies: v1" in caplog.text
+
+
+def test_a_direct_previous_study_of_ties_is_named_as_such(caplog) -> None:
+    """Check that when the direct previous study's trials all project but are all
+    equally good, the warning says so instead of calling them unusable."""
+    older = previous_trials(bowl)
+    flat = previous_trials(lambda c: 0.5)
+    flat = PreviousTrials(
+        SPACE, flat.configs, flat.values, study="v2", ancestors=(older,)
+    )
+    Auto(SPACE, flat, ancestors=[("v1", _projected(older))], seed=0)
+    assert (
+        "v2 cannot be learned from (its 30 surviving trials are all equally good)"
+        in (caplog.text)
+    )
+    assert "no usable trial" not in caplog.text
 
 
 def _projected(previous: PreviousTrials):
