@@ -179,7 +179,8 @@ def local_cluster(
         preload: Objectives the cluster will run, or module names: the worker
             template imports the modules they import, if it is not running yet.
         dashboard_address: Address of the dashboard, e.g. ``"127.0.0.1:8787"``;
-            None (default) starts none.
+            None (default) starts none (the scheduler's few HTTP pages, /health
+            and /metrics, then listen on a free port of 127.0.0.1).
         worker_template: Fork the workers from the worker template (default);
             False starts each as a fresh interpreter.
 
@@ -230,7 +231,7 @@ class _LocalCluster:
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address=dashboard_address,
-                scheduler_kwargs={"allowed_failures": 0},
+                scheduler_kwargs=_scheduler_kwargs(dashboard_address),
                 env=dict(BLAS_ENV),
             )
         try:
@@ -260,6 +261,17 @@ class _LocalCluster:
                 _kill_busy_workers(self.cluster)
             self.cluster.close()
         logger.info("closed the local Dask cluster at %s", address)
+
+
+def _scheduler_kwargs(dashboard_address: str | None) -> dict[str, Any]:
+    """Scheduler settings of a local cluster: a task whose worker dies fails at
+    once. Without a dashboard the scheduler still serves a few HTTP pages
+    (/health, /metrics); they listen on a free port of 127.0.0.1, not on the
+    dashboard's 8787, so that runs at the same time do not compete for it."""
+    kwargs: dict[str, Any] = {"allowed_failures": 0}
+    if dashboard_address is None:
+        kwargs.update(dashboard=False, dashboard_address="127.0.0.1:0")
+    return kwargs
 
 
 def _cluster_config(

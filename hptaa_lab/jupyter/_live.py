@@ -171,7 +171,7 @@ class LiveRunView:
             description="Stop",
             button_style="danger",
             icon="stop",
-            tooltip="Stop after the trials in flight",
+            tooltip="Stop the run (with workers, the trials in flight are cancelled)",
         )
         self.stop_button.on_click(self._on_click)
         self.table = widgets.HTML()

@@ -547,10 +547,11 @@ def _status(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> 
 @magic_arguments(name="hptaa stop")
 @argument("name", nargs="?", metavar="NAME", help="study of the run (default: all)")
 def _stop_arguments(line: str) -> None:
-    """Stop a run after the trials in flight (all active runs without NAME).
+    """Stop a run (all active runs without NAME).
 
-    A run waiting for its diff to be confirmed is cancelled. Stopping a run
-    that ended does nothing.
+    In-process the trial in flight finishes first; with --workers the trials in
+    flight are cancelled and fail as cancelled. A run waiting for its diff to be
+    confirmed is cancelled. Stopping a run that ended does nothing.
     """
 
 
@@ -566,18 +567,21 @@ def _stop(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> No
     elif not any(not r.done for r in runs):
         print("No active run to stop.")
         return
+    stopped = False
     for run in runs:
         waiting = run.state == RunState.WAITING
         if run.stop():
+            stopped = True
             if waiting:
                 print(
                     f"Cancelled the run of {run.name!r}: it was waiting for its diff "
                     "to be confirmed, and nothing was tuned."
                 )
             else:
-                print(f"Stopping the run of {run.name!r} after the trials in flight.")
-        elif args.name is not None:
-            print(f"The run of {run.name!r} is {run.state}; nothing to stop.")
+                print(f"Stopping the run of {run.name!r}: {run.stop_effect}.")
+    if args.name is not None and not stopped:
+        # Earlier runs of the same study name ended long ago: the latest says it.
+        print(f"The run of {runs[-1].name!r} is {runs[-1].state}; nothing to stop.")
 
 
 @magic_arguments(name="hptaa store")

@@ -283,9 +283,20 @@ class TuneRun(BackgroundHandle):
             ) from exc
         return True
 
-    def stop(self) -> bool:
-        """Stop the run after the trials in flight (cancel it while it waits).
+    @property
+    def stop_effect(self) -> str:
+        """What :meth:`stop` does to the trials in flight: in-process they finish
+        first; on Dask workers they are cancelled (and fail as cancelled)."""
+        workers = self.request.workers
+        if workers is not None and workers > 1:
+            return "the trials in flight on the Dask workers are cancelled"
+        return "after the trials in flight"
 
+    def stop(self) -> bool:
+        """Stop the run (cancel it while it waits for confirmation).
+
+        In-process the trial in flight finishes first; with ``workers`` the trials
+        in flight are cancelled and fail as cancelled (see :attr:`stop_effect`).
         Stopping a run that ended does nothing.
 
         Returns:
@@ -308,7 +319,7 @@ class TuneRun(BackgroundHandle):
             self.updater.post(RunStateChanged(str(RunState.STOPPED), done=True))
             self._flush()
         else:
-            self.updater.post(RunStateChanged("stopping after the trials in flight"))
+            self.updater.post(RunStateChanged(f"stopping: {self.stop_effect}"))
         return True
 
     def __repr__(self) -> str:

@@ -277,7 +277,8 @@ def test_local_cluster_workers_use_one_blas_thread_and_listen_on_loopback(
 ) -> None:
     """Check that every worker has one-thread BLAS settings and pools, ignores
     Ctrl-C and runs without the statistical profiler and with slow housekeeping,
-    and that the scheduler and workers listen on 127.0.0.1 only."""
+    and that the scheduler and workers listen on 127.0.0.1 only, off the
+    dashboard's port."""
     client.wait_for_workers(2, timeout=60)
     reports = client.run(_blas_report)
 
@@ -299,6 +300,14 @@ def test_local_cluster_workers_use_one_blas_thread_and_listen_on_loopback(
     assert listening
     assert set(listening) == {"127.0.0.1"}
     assert client.scheduler.address.startswith("tcp://127.0.0.1:")
+    # Without a dashboard, nothing takes the dashboard's port 8787, where a
+    # second run at the same time would warn that it is in use.
+    ports = {
+        conn.laddr.port
+        for conn in psutil.Process().net_connections(kind="inet")
+        if conn.status == psutil.CONN_LISTEN
+    }
+    assert 8787 not in ports
 
 
 def test_worker_plugin_limits_pools_loaded_before_it_and_ignores_sigint() -> None:

@@ -255,6 +255,24 @@ def test_tune_from_a_changed_space_waits_and_stop_cancels_it(
     assert "after the trials in flight" not in out
     assert run.state == RunState.STOPPED
 
+    # A second run of v2, now confirmed: stopping it by name says what happens
+    # to the trial in flight, and nothing about the earlier, cancelled run.
+    slow_v2 = V2_BODY.replace(
+        "def objective(config):",
+        "def objective(config):\n    import time; time.sleep(0.05)",
+    )
+    again = run_cell(
+        shell, "%%hptaa tune --study v2 --from v1 --trials 500 --yes" + slow_v2
+    )
+    assert isinstance(again, TuneRun) and again is not run
+    capsys.readouterr()
+    shell.run_cell("%hptaa stop v2")
+
+    out = capsys.readouterr().out
+    assert "Stopping the run of 'v2': after the trials in flight." in out
+    assert "nothing to stop" not in out
+    assert again.wait(timeout=60) and again.state == RunState.STOPPED
+
 
 def test_cell_transfer_options_configure_the_transfer_study(
     shell: InteractiveShell, capsys: pytest.CaptureFixture[str]

@@ -122,6 +122,31 @@ def test_stop_ends_the_run_after_the_trials_in_flight(store: TrialStore) -> None
     assert run.view.stop_button.disabled
 
 
+def test_stop_effect_says_whether_trials_in_flight_finish_or_are_cancelled(
+    store: TrialStore,
+) -> None:
+    """Check that a run in-process lets the trial in flight finish and that one
+    on Dask workers cancels its trials in flight, as the stop messages say."""
+    previous_study(store)
+    effects = []
+    for workers in (None, 1, 2):
+        # A changed space without a confirmed mapping waits: no Dask starts.
+        request = TuneRequest(
+            f"v2-{workers}",
+            build_space(CHANGED),
+            quadratic,
+            5,
+            previous="v1",
+            workers=workers,
+        )
+        run = TuneRun(request, store)
+        assert run.state == RunState.WAITING
+        effects.append(run.stop_effect)
+        assert run.stop() is True
+    assert effects[0] == effects[1] == "after the trials in flight"
+    assert effects[2] == "the trials in flight on the Dask workers are cancelled"
+
+
 def test_stopping_a_finished_run_is_harmless(store: TrialStore) -> None:
     """Check that stop() after the end returns False and changes nothing."""
     run = TuneRun(TuneRequest("v1", build_space(SPACE), quadratic, 3), store)
