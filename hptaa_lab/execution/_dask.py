@@ -14,6 +14,7 @@ import importlib.util
 import logging
 import os
 import queue
+import sys
 import time
 import traceback
 import uuid
@@ -577,6 +578,7 @@ def _import_distributed() -> Any:
     """Import distributed, first holding back Ctrl-C: a KeyboardInterrupt in the
     middle of the first import leaves half-initialised modules in sys.modules, and
     every later parallel run of the process would fail on them."""
+    first = "distributed" not in sys.modules
     try:
         with interrupts_deferred():
             import dask  # noqa: F401
@@ -587,7 +589,21 @@ def _import_distributed() -> Any:
             f"and distributed, which are not installed ({exc}). Install them with "
             "`pip install hptaa_lab[bench]`, or run with workers=1."
         ) from exc
+    if first:
+        _quiet_dask_logs()
     return distributed
+
+
+def _quiet_dask_logs() -> None:
+    """Raise distributed's loggers from their INFO (set on import, a hundred lines
+    for a short run: every start, registration and close) to WARNING, unless
+    hptaa_lab itself logs at INFO (``hptaa -v``) or distributed's level was
+    changed since the import."""
+    dask_logger = logging.getLogger("distributed")
+    if dask_logger.level == logging.INFO and not logging.getLogger(
+        "hptaa_lab"
+    ).isEnabledFor(logging.INFO):
+        dask_logger.setLevel(logging.WARNING)
 
 
 def _check_picklable(objective: Any) -> None:

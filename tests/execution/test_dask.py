@@ -738,3 +738,29 @@ def test_ctrl_c_during_the_first_import_of_distributed_spoils_no_later_run(
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["interrupted", "2"]
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_dask_logs_below_warning_only_when_hptaa_lab_logs_info(
+    tmp_path: Path, verbose: bool
+) -> None:
+    """Check that a parallel run under a WARNING root logger (the CLI's default)
+    prints none of distributed's INFO lines, about a hundred for a short run,
+    and that they come back when hptaa_lab logs at INFO (hptaa -v)."""
+    level = "INFO" if verbose else "WARNING"
+    code = (
+        "import logging\n"
+        f"logging.basicConfig(level=logging.{level}, "
+        "format='%(levelname)s %(name)s: %(message)s')\n"
+        "from hptaa_lab import create_study\n"
+        f"url = 'sqlite:///{tmp_path / 's.db'}'\n"
+        "study = create_study('s', space={'x': (0.0, 1.0)}, store=url, seed=0)\n"
+        "study.optimize(lambda c: c['x'], n_trials=2, workers=2)\n"
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert ("INFO distributed.scheduler" in done.stderr) == verbose
