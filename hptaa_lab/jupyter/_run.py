@@ -395,8 +395,13 @@ class TuneRun(BackgroundHandle):
 
         def post(study: Study, trial: TrialRecord) -> None:
             self.updater.post(TrialFinished(key, trial))
+            if self._stop_requested and not study.stopping:
+                # The stop came before optimize began, which clears it.
+                study.stop()
 
         try:
+            if self._stop_requested:
+                return
             study.optimize(
                 self.request.objective,
                 n_trials=self.request.n_trials,

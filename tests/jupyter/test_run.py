@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from typing import Any
 
@@ -145,6 +146,30 @@ def test_stop_effect_says_whether_trials_in_flight_finish_or_are_cancelled(
         assert run.stop() is True
     assert effects[0] == effects[1] == "after the trials in flight"
     assert effects[2] == "the trials in flight on the Dask workers are cancelled"
+
+
+def test_a_stop_before_the_thread_enters_optimize_is_not_lost(
+    store: TrialStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check that stop() landing between the start of a run's thread and its
+    Study.optimize (which clears an earlier stop) still ends the run early."""
+    from hptaa_lab.study import Study
+
+    stopped = threading.Event()
+    optimize = Study.optimize
+
+    def late_optimize(self: Study, *args: Any, **kwargs: Any) -> Study:
+        stopped.wait(10)
+        return optimize(self, *args, **kwargs)
+
+    monkeypatch.setattr(Study, "optimize", late_optimize)
+    run = TuneRun(TuneRequest("v1", build_space(SPACE), slow, 200, seed=0), store)
+    assert run.stop() is True
+    stopped.set()
+
+    assert run.wait(timeout=30)
+    assert run.state == RunState.STOPPED
+    assert run.study is not None and len(run.study.trials) <= 1
 
 
 def test_stopping_a_finished_run_is_harmless(store: TrialStore) -> None:
