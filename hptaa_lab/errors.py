@@ -91,7 +91,12 @@ class StudyExistsError(HptaaError, ValueError):
     """A study name that is already taken in the trial store."""
 
     def __init__(
-        self, name: str, store: str | None = None, *, importing: bool = False
+        self,
+        name: str,
+        store: str | None = None,
+        *,
+        importing: bool = False,
+        notebook: bool = False,
     ) -> None:
         self.name = name
         self.store = store
@@ -108,6 +113,11 @@ class StudyExistsError(HptaaError, ValueError):
             advice = (
                 "Import under another name (the NAME of hptaa import, or name= in "
                 "Python); the existing study stays as it is."
+            )
+        elif notebook:
+            advice = (
+                "Add --resume to the %%hptaa tune line to continue it (in a script: "
+                f"hptaa_lab.load_study({call})), or choose another --study name."
             )
         else:
             advice = (

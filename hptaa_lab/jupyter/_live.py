@@ -125,6 +125,8 @@ class LiveRunView:
         direction: "minimize" or "maximize".
         previous: Legend label and incumbent trajectory of the previous study.
         on_stop: Called (on the widgets' thread) when Stop is clicked.
+        done: Trials of the series finished before this run (a resumed
+            study's), which the progress counts on top of ``n_trials`` each.
 
     Attributes:
         figure: The plotly FigureWidget of incumbent trajectories.
@@ -145,6 +147,7 @@ class LiveRunView:
         direction: str = "minimize",
         previous: tuple[str, Sequence[float]] | None = None,
         on_stop: Callable[[], Any] | None = None,
+        done: int = 0,
     ) -> None:
         self.series = list(series)
         self.direction = direction
@@ -158,7 +161,7 @@ class LiveRunView:
         self.speedup_figure = self._speedup_figure() if len(self.series) == 2 else None
         self.header = widgets.HTML(f"<b>{html.escape(title)}</b>")
         self.state_label = widgets.HTML()
-        total = n_trials * len(self.series)
+        total = done + n_trials * len(self.series)
         self.progress = widgets.IntProgress(
             value=0,
             min=0,

@@ -334,6 +334,12 @@ def _overview() -> str:
     help="accept the diff's rename suggestions and fields without asking",
 )
 @argument(
+    "--resume",
+    action="store_true",
+    help="continue the existing study NAME (with --compare its twin too) for N "
+    "more trials, as stored: previous study, transfer, mapping, seed and space",
+)
+@argument(
     "--as",
     dest="var",
     metavar="VAR",
@@ -358,7 +364,8 @@ def _tune_arguments(line: str, cell: str) -> None:
                  (hptaa_lab.transfer.options("auto") names them)
 
     The run shows as the live widget; keep it with --as VAR (or take _ in the
-    next cell) to call run.wait(), run.stop() or read run.study.
+    next cell) to call run.wait(), run.stop() or read run.study. After a stop,
+    the same cell with --resume continues the study where it ended.
     """
 
 
@@ -380,6 +387,7 @@ def _tune(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> An
         direction=names.get("direction", "minimize"),
         mapping=_as_mapping(mapping),
         transfer_options=names.get("transfer_options") or {},
+        resume=args.resume,
     )
     run = TuneRun(request, magics.store(), confirm=args.yes)
     magics.runs.append(run)

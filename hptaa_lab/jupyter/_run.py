@@ -36,6 +36,7 @@ from hptaa_lab.study import (
     check_seed,
     checked_transfer_options,
     create_study,
+    load_study,
 )
 from hptaa_lab.transfer import check_options as check_transfer_options
 from hptaa_lab.transfer import names as transfer_names
@@ -83,6 +84,9 @@ class TuneRequest:
         mapping: Renames and fixed values to start the diff widget from.
         transfer_options: Options of the transfer method (see
             ``create_study``).
+        resume: Continue the existing study (with ``compare``, its twin too)
+            for ``n_trials`` more trials, as stored: its previous study,
+            transfer method and options, mapping, seed and search space.
     """
 
     study: str
@@ -98,6 +102,7 @@ class TuneRequest:
     direction: str = "minimize"
     mapping: Mapping = field(default_factory=Mapping)
     transfer_options: dict[str, Any] = field(default_factory=dict)
+    resume: bool = False
 
 
 class TuneRun(BackgroundHandle):
@@ -116,8 +121,10 @@ class TuneRun(BackgroundHandle):
         interval: Seconds between two widget updates.
 
     Raises:
-        StudyExistsError: If the study (or its no-transfer twin) exists.
-        StudyNotFoundError: If the previous study does not exist.
+        StudyExistsError: If the study (or its no-transfer twin) exists (unless
+            resumed).
+        StudyNotFoundError: If the previous study, or the study to resume, does
+            not exist.
         UnknownNameError: For an unknown transfer method.
         ValueError: For a budget, worker count or option that does not fit.
 
@@ -156,6 +163,13 @@ class TuneRun(BackgroundHandle):
         self.diff_widget: SpaceDiffWidget | None = None
 
         previous_trajectory = self._read_previous()
+        # A resumed study's finished trials: shown from the start, not counted
+        # in this run's budget.
+        done = {
+            name: store.get_trials(name, states=[TrialState.COMPLETE, TrialState.FAIL])
+            for name in (self._names() if request.resume else [])
+        }
+        self._base = {name: len(trials) for name, trials in done.items()}
         self.view = LiveRunView(
             self._title(),
             self._series(),
@@ -163,6 +177,14 @@ class TuneRun(BackgroundHandle):
             direction=request.direction,
             previous=previous_trajectory,
             on_stop=self.stop,
+            done=sum(self._base.values()),
+        )
+        self.view.apply(
+            [
+                TrialFinished(key, trial)
+                for key, name in zip(self._keys(), self._names(), strict=True)
+                for trial in done.get(name, [])
+            ]
         )
         self.updater = Updater(self.view.apply, interval)
         parts: list[Any] = [] if self.diff_widget is None else [self.diff_widget.widget]
@@ -185,7 +207,8 @@ class TuneRun(BackgroundHandle):
         prev = self.store.get_study(r.previous)
         prev_space = space_from_json(prev.space_json)
         self.space_diff = diff(prev_space, r.space)
-        if not self.space_diff.is_identical:
+        if not self.space_diff.is_identical and not r.resume:
+            # (A resumed study's mapping was confirmed when it was created.)
             self.diff_widget = SpaceDiffWidget(
                 prev_space,
                 r.space,
@@ -364,6 +387,10 @@ class TuneRun(BackgroundHandle):
 
     def _create_studies(self, mapping: Mapping) -> None:
         r = self.request
+        if r.resume:
+            for name in self._names():
+                self._studies[name] = load_study(name, self.store)
+            return
         attrs = {"scratch_twin": twin_name(r.study)} if r.compare else {}
         self._studies[r.study] = create_study(
             r.study,
@@ -443,8 +470,13 @@ class TuneRun(BackgroundHandle):
 
     def _budget_spent(self) -> bool:
         return all(
-            _finished(s) >= self.request.n_trials for s in self._studies.values()
+            _finished(s) - self._base.get(s.name, 0) >= self.request.n_trials
+            for s in self._studies.values()
         )
+
+    def _names(self) -> list[str]:
+        r = self.request
+        return [r.study] + ([twin_name(r.study)] if r.compare else [])
 
     def _keys(self) -> list[str]:
         r = self.request
@@ -467,6 +499,8 @@ class TuneRun(BackgroundHandle):
     def _title(self) -> str:
         r = self.request
         text = f"Study {r.study}: {r.n_trials} trials"
+        if r.resume:
+            text = f"Study {r.study}, resumed: {r.n_trials} more trials"
         if r.previous is not None:
             text += f", transfer {r.transfer} from {r.previous}"
         if r.compare:
@@ -497,8 +531,9 @@ class TuneRun(BackgroundHandle):
         for key, name in zip(self._keys(), names, strict=True):
             study = self._studies.get(name)
             if study is not None:
+                planned = r.n_trials + self._base.get(name, 0)
                 lines.append(
-                    f"  {name.ljust(width)}  {_study_summary(study, r.n_trials)}"
+                    f"  {name.ljust(width)}  {_study_summary(study, planned)}"
                     + ("  (no transfer)" if key == "no transfer" else "")
                 )
         if r.compare and len(self._studies) == 2:
@@ -568,6 +603,8 @@ def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:
         )
     space = as_space(r.space)
     check_seed(r.seed)
+    if r.resume:
+        return _checked_resume(r, store, space)
     if r.sampler not in sampler_names():
         raise UnknownNameError("sampler", r.sampler, sampler_names())
     if r.direction not in ("minimize", "maximize"):
@@ -598,7 +635,7 @@ def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:
         )
     for name in [r.study] + ([twin_name(r.study)] if r.compare else []):
         if store.has_study(name):
-            raise StudyExistsError(name, store.shown_url)
+            raise StudyExistsError(name, store.shown_url, notebook=True)
     return TuneRequest(
         study=r.study,
         space=space,
@@ -613,6 +650,71 @@ def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:
         direction=r.direction,
         mapping=r.mapping,
         transfer_options=options,
+    )
+
+
+def _checked_resume(
+    request: TuneRequest, store: TrialStore, space: CS.ConfigurationSpace
+) -> TuneRequest:
+    """A request to resume a study, completed from what the store holds; the
+    cell may repeat those settings, not change them (its `mapping`, the start
+    of a diff that was confirmed when the study was created, is not used)."""
+    r = request
+    record = store.get_study(r.study)
+    hint = (
+        f"--resume continues {r.study!r} as stored; to tune a changed version, "
+        f"start a new study with --from {r.study}"
+    )
+    changed = diff(space_from_json(record.space_json), space)
+    if not changed.is_identical:
+        names = [c.name for c in changed.changes if not c.unchanged]
+        raise ValueError(
+            f"The cell's search space differs from the stored space of {r.study!r} "
+            f"({', '.join(names) or 'conditions or forbidden clauses'}). {hint}."
+        )
+    stored_mapping = Mapping.from_json(record.mapping_json)
+    given: list[tuple[str, Any, Any]] = [
+        ("--from", r.previous, record.previous),
+        ("--transfer", r.transfer, record.transfer),
+        ("--seed", r.seed, record.seed),
+    ]
+    # The cell's `mapping` only starts a diff, and the mapping confirmed from it
+    # is stored: a resumed study has no diff to show, so it is not compared.
+    if r.transfer_options:
+        given.append(
+            (
+                "transfer_options",
+                checked_transfer_options(r.transfer_options),
+                record.transfer_options,
+            )
+        )
+    for what, value, stored in given:
+        if value is not None and value != stored:
+            raise ValueError(
+                f"{what} {value!r} differs from the stored study's {stored!r}. "
+                f"{hint}, or leave {what} out."
+            )
+    if r.compare and not store.has_study(twin_name(r.study)):
+        raise ValueError(
+            f"--compare with --resume continues the no-transfer twin "
+            f"{twin_name(r.study)!r} as well, and {r.study!r} has none; leave "
+            "--compare out."
+        )
+    return TuneRequest(
+        study=r.study,
+        space=space,
+        objective=r.objective,
+        n_trials=r.n_trials,
+        previous=record.previous,
+        transfer=record.transfer,
+        compare=r.compare,
+        workers=r.workers,
+        seed=record.seed,
+        sampler=record.sampler,
+        direction=record.direction,
+        mapping=stored_mapping,
+        transfer_options=dict(record.transfer_options),
+        resume=True,
     )
 
 

@@ -330,6 +330,7 @@ def test_store_errors_are_printed_without_a_traceback(
         "%hptaa tune: A study named 'v1' already exists in the trial store sqlite:"
         in err
     )
+    assert "Add --resume to the %%hptaa tune line to continue it" in err
     assert "%hptaa tune: No study named 'nope' in the trial store sqlite://" in err
     assert (
         "%hptaa stop: No run of a study named 'nope' in this session; runs: v1." in err
@@ -575,3 +576,43 @@ def test_a_relative_store_path_stays_put_after_a_change_of_folder(
     default = magics.store_url
     monkeypatch.chdir(second)
     assert magics.store_url == default == f"sqlite:///{first / '.hptaa/studies.db'}"
+
+
+def test_the_same_cell_with_resume_continues_a_stopped_transfer_run(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that after %hptaa stop, the same cell with --resume continues the
+    transfer study and its twin as stored, numbering on, with the budget on top
+    of the trials already there."""
+    run_cell(shell, V1)
+    shell.run_cell("run1.wait()")
+    cell = "%%hptaa tune --study v2 --from v1 --trials 400 --compare --yes" + (
+        V2_BODY.replace(
+            "def objective(config):",
+            "def objective(config):\n    import time; time.sleep(0.01)",
+        )
+    )
+    first = run_cell(shell, cell)
+    assert isinstance(first, TuneRun)
+    shell.run_cell("%hptaa stop v2")
+    assert first.wait(timeout=60) and first.state == RunState.STOPPED
+    before = {study.name: len(study.trials) for study in first.studies}
+    assert 0 < before["v2"] < 400
+
+    resumed = run_cell(
+        shell, cell.replace("--trials 400", "--trials 3").replace("--yes", "--resume")
+    )
+
+    assert isinstance(resumed, TuneRun) and resumed.wait(timeout=60)
+    assert resumed.state == RunState.FINISHED
+    assert resumed.diff_widget is None
+    for study, name in zip(resumed.studies, ("v2", "v2-scratch"), strict=True):
+        assert study.name == name
+        numbers = [t.number for t in study.trials]
+        assert numbers == list(range(before[name] + 3))
+    transfer = resumed.studies[0]
+    assert transfer.record.previous == "v1" and transfer.record.transfer == "auto"
+    assert resumed.view.count_label.value.startswith(
+        f"{sum(before.values()) + 6}/{sum(before.values()) + 6}"
+    )
+    assert "resumed: 3 more trials" in resumed.view.header.value

@@ -395,6 +395,82 @@ def test_bad_requests_are_refused_before_anything_runs(
     assert not store.has_study("v2")
 
 
+@pytest.mark.parametrize(
+    ("request_args", "error", "message"),
+    [
+        ({"study": "nope"}, StudyNotFoundError, "No study named 'nope'"),
+        (
+            {"space": build_space(CHANGED)},
+            ValueError,
+            r"space differs from the stored space of 'v2' \(x_pos, y, z, x\)\. "
+            r"--resume continues 'v2' as stored; to tune a changed version, start "
+            r"a new study with --from v2\.",
+        ),
+        ({"previous": "v0"}, ValueError, "--from 'v0' differs from the stored .*'v1'"),
+        ({"transfer": "t2pe"}, ValueError, "--transfer 't2pe' differs .*'auto'"),
+        ({"seed": 5}, ValueError, "--seed 5 differs from the stored study's 0"),
+        (
+            {"transfer_options": {"ties": None}},
+            ValueError,
+            "transfer_options .* differs from the stored study's {}",
+        ),
+        ({"compare": True}, ValueError, "has none; leave --compare out"),
+    ],
+)
+def test_resume_refuses_what_would_change_the_stored_study(
+    store: TrialStore,
+    request_args: dict[str, Any],
+    error: type[Exception],
+    message: str,
+) -> None:
+    """Check that --resume refuses a missing study, a changed space and settings
+    that differ from the stored ones, before anything runs."""
+    previous_study(store)
+    previous_study(store, "v0")
+    v2 = create_study("v2", SPACE, previous="v1", store=store, seed=0)
+    v2.optimize(quadratic, n_trials=3)
+    args: dict[str, Any] = {
+        "study": "v2",
+        "space": build_space(SPACE),
+        "objective": quadratic,
+        "resume": True,
+    }
+    args.update(request_args)
+
+    with pytest.raises(error, match=message):
+        TuneRun(TuneRequest(**args), store)
+    assert len(store.get_trials("v2")) == 3
+
+
+def test_resume_takes_the_stored_settings_and_runs_more_trials(
+    store: TrialStore,
+) -> None:
+    """Check that a resumed run repeats nothing it need not: the stored previous
+    study, transfer, seed and options apply, and it runs n_trials more."""
+    previous_study(store)
+    v2 = create_study(
+        "v2",
+        SPACE,
+        previous="v1",
+        store=store,
+        seed=7,
+        transfer_options={"ties": None},
+    )
+    v2.optimize(quadratic, n_trials=4)
+    request = TuneRequest(
+        "v2", build_space(SPACE), quadratic, 5, resume=True, seed=7, previous="v1"
+    )
+
+    run = TuneRun(request, store)
+
+    assert run.wait(timeout=30) and run.state == RunState.FINISHED
+    assert run.request.transfer == "auto" and run.request.seed == 7
+    assert run.study is not None and run.study.transfer_options == {"ties": None}
+    assert [t.number for t in run.study.trials] == list(range(9))
+    assert len(run.view.trials["transfer"]) == 9
+    assert "v2  9/9 trials" in repr(run)
+
+
 def test_transfer_options_of_none_mean_the_defaults(store: TrialStore) -> None:
     """Check that a request built with transfer_options=None (as create_study
     takes it) runs with the method's defaults instead of failing."""
