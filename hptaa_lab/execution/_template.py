@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 # The module that imports the others into the template, guarded.
 PRELOAD = "hptaa_lab.execution._preload"
+# Imported into the template before anything else: it ignores Ctrl-C from then on.
+NOINTR = "hptaa_lab._nointr"
 # Imported into the template first and unguarded, as distributed does itself.
 BASE = ("distributed",)
 # Worker modules outside distributed's top-level import.
@@ -72,7 +74,7 @@ def start(objectives: Iterable[Any] = ()) -> str:
         _wanted[:] = names
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(
-            [*BASE, PRELOAD, *(f"{PRELOAD}.{name}" for name in names)]
+            [NOINTR, *BASE, PRELOAD, *(f"{PRELOAD}.{name}" for name in names)]
         )
         try:
             # Starts the template and returns; the template imports on its own.

@@ -295,3 +295,46 @@ def test_without_the_template_workers_start_as_fresh_interpreters(
 
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2
     assert {t.value for t in study.trials} == {float(os.getpid())}
+
+
+def test_the_template_ignores_ctrl_c_from_the_start_of_its_preload() -> None:
+    """Check that the module the template imports first ignores SIGINT inside a
+    forkserver's main only, and that it comes first in the preload list."""
+    import signal
+
+    from hptaa_lab._nointr import ignore_sigint_in_forkserver
+
+    before = signal.getsignal(signal.SIGINT)
+    assert ignore_sigint_in_forkserver() is False
+    assert signal.getsignal(signal.SIGINT) is before
+
+    namespace: dict[str, Any] = {"ignore": ignore_sigint_in_forkserver}
+    exec(
+        compile("def main():\n    return ignore()\n", "/x/forkserver.py", "exec"),
+        namespace,
+    )
+    try:
+        assert namespace["main"]() is True
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def test_the_preload_list_starts_with_the_module_that_ignores_ctrl_c(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Check that start() names hptaa_lab._nointr first in the preload list."""
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no forkserver on this platform")
+    context = multiprocessing.get_context("forkserver")
+    lists: list[list[str]] = []
+    monkeypatch.setattr(context, "set_forkserver_preload", lists.append)
+    monkeypatch.setattr(forkserver, "ensure_running", lambda: None)
+
+    assert _template.start() == "forkserver"
+
+    assert lists and lists[0][0] == "hptaa_lab._nointr"
+    assert lists[0][1:3] == ["distributed", _template.PRELOAD]
