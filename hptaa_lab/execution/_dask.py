@@ -493,9 +493,14 @@ class _Run:
                 self.client.cancel(pending)
         for trial in list(self.open.values()):
             try:
-                self._tell(
+                finished = self._tell(
                     trial, error=f"cancelled: {reason} before this trial finished"
                 )
+                if callbacks:
+                    # A stop: the cancelled trials are finished (failed) trials
+                    # like any other, e.g. for a live view that counts them.
+                    for callback in self.callbacks:
+                        callback(self.study, finished)
             except Exception:
                 # The original error is what the caller needs; a trial left RUNNING
                 # is marked failed by load_study once this process has ended.

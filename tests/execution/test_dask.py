@@ -540,6 +540,27 @@ def test_stop_mid_run_cancels_trials_in_flight_and_keeps_finished_ones(
     assert study.store.get_trials(study.name) == trials
 
 
+def test_a_stop_passes_the_cancelled_trials_to_the_callbacks(
+    tmp_path: Path, client: Any
+) -> None:
+    """Check that the callbacks (a notebook's live view, say) see every trial a
+    stop ends, the cancelled ones included, as they see every other."""
+    study = _study(tmp_path)
+    _when_holding(study, tmp_path, study.stop)
+    told: list[int] = []
+
+    study.optimize(
+        functools.partial(_fast_then_hold, tmp_path),
+        n_trials=20,
+        scheduler=client,
+        callbacks=[lambda s, t: told.append(t.number)],
+    )
+    (tmp_path / "release").touch()
+
+    assert any(t.state == TrialState.FAIL for t in study.trials)
+    assert sorted(told) == [t.number for t in study.trials]
+
+
 def test_stopped_study_resumes_with_one_worker(
     stopped: tuple[Study, list[Any], float],
 ) -> None:
