@@ -297,7 +297,12 @@ def _overview() -> str:
 
 
 @magic_arguments(name="%hptaa tune")
-@argument("--study", required=True, metavar="NAME", help="name of the new study")
+@argument(
+    "--study",
+    required=True,
+    metavar="NAME",
+    help="name of the study: a new one, or an existing one with --resume",
+)
 @argument(
     "--from",
     dest="previous",
@@ -369,7 +374,21 @@ def _tune_arguments(line: str, cell: str) -> None:
     """
 
 
+def _run_names(run: TuneRun) -> set[str]:
+    """The studies a run tunes: its own, and its twin's with --compare."""
+    return {run.name} | ({twin_name(run.name)} if run.request.compare else set())
+
+
 def _tune(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> Any:
+    if args.resume:
+        wanted = {args.study} | ({twin_name(args.study)} if args.compare else set())
+        for run in magics.runs:
+            if not run.done and wanted & _run_names(run):
+                raise ValueError(
+                    f"The run of {run.name!r} in this session is {run.state}; "
+                    f"stop it (%hptaa stop {run.name}) or wait for it (run.wait()) "
+                    "before resuming."
+                )
     names = _run_body(magics.shell, cell or "")
     if names is None:
         return None
@@ -384,7 +403,7 @@ def _tune(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> An
         compare=args.compare,
         workers=args.workers,
         seed=args.seed,
-        direction=names.get("direction", "minimize"),
+        direction=names.get("direction"),
         mapping=_as_mapping(mapping),
         transfer_options=names.get("transfer_options") or {},
         resume=args.resume,
@@ -566,9 +585,9 @@ def _stop_arguments(line: str) -> None:
 def _stop(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> None:
     runs = magics.runs
     if args.name is not None:
-        runs = [r for r in runs if args.name in (r.name, twin_name(r.name))]
+        runs = [r for r in runs if args.name in _run_names(r)]
         if not runs:
-            known = ", ".join(r.name for r in magics.runs) or "none yet"
+            known = ", ".join(dict.fromkeys(r.name for r in magics.runs)) or "none yet"
             raise ValueError(
                 f"No run of a study named {args.name!r} in this session; runs: {known}."
             )

@@ -14,7 +14,12 @@ from typing import Any
 import ConfigSpace as CS
 import ipywidgets as widgets
 
-from hptaa_lab.errors import HptaaError, StudyExistsError, UnknownNameError
+from hptaa_lab.errors import (
+    HptaaError,
+    StudyExistsError,
+    StudyNotFoundError,
+    UnknownNameError,
+)
 from hptaa_lab.jupyter._live import (
     LiveRunView,
     RunStateChanged,
@@ -80,7 +85,8 @@ class TuneRequest:
         workers: Evaluate this many trials at a time (Dask); None: in-process.
         seed: Seed of the samplers.
         sampler: "tpe", "gp" or "random".
-        direction: "minimize" or "maximize".
+        direction: "minimize" or "maximize"; None: "minimize" for a new study,
+            the stored direction for a resumed one.
         mapping: Renames and fixed values to start the diff widget from.
         transfer_options: Options of the transfer method (see
             ``create_study``).
@@ -99,7 +105,7 @@ class TuneRequest:
     workers: int | None = None
     seed: int | None = None
     sampler: str = "tpe"
-    direction: str = "minimize"
+    direction: str | None = None
     mapping: Mapping = field(default_factory=Mapping)
     transfer_options: dict[str, Any] = field(default_factory=dict)
     resume: bool = False
@@ -163,18 +169,20 @@ class TuneRun(BackgroundHandle):
         self.diff_widget: SpaceDiffWidget | None = None
 
         previous_trajectory = self._read_previous()
-        # A resumed study's finished trials: shown from the start, not counted
-        # in this run's budget.
-        done = {
-            name: store.get_trials(name, states=[TrialState.COMPLETE, TrialState.FAIL])
+        # A resumed study's finished trials (loading marks those a crashed
+        # process left RUNNING failed): shown from the start, not counted in this
+        # run's budget.
+        self._resumed = {
+            name: load_study(name, store)
             for name in (self._names() if request.resume else [])
         }
+        done = {name: _finished_trials(s) for name, s in self._resumed.items()}
         self._base = {name: len(trials) for name, trials in done.items()}
         self.view = LiveRunView(
             self._title(),
             self._series(),
             request.n_trials,
-            direction=request.direction,
+            direction=self.direction,
             previous=previous_trajectory,
             on_stop=self.stop,
             done=sum(self._base.values()),
@@ -307,6 +315,11 @@ class TuneRun(BackgroundHandle):
         return True
 
     @property
+    def direction(self) -> str:
+        """The direction of the run's studies ("minimize" or "maximize")."""
+        return self.request.direction or "minimize"
+
+    @property
     def stop_effect(self) -> str:
         """What :meth:`stop` does to the trials in flight: in-process they finish
         first; on Dask workers they are cancelled (and fail as cancelled)."""
@@ -388,8 +401,7 @@ class TuneRun(BackgroundHandle):
     def _create_studies(self, mapping: Mapping) -> None:
         r = self.request
         if r.resume:
-            for name in self._names():
-                self._studies[name] = load_study(name, self.store)
+            self._studies.update(self._resumed)
             return
         attrs = {"scratch_twin": twin_name(r.study)} if r.compare else {}
         self._studies[r.study] = create_study(
@@ -401,7 +413,7 @@ class TuneRun(BackgroundHandle):
             sampler=r.sampler,
             store=self.store,
             seed=r.seed,
-            direction=r.direction,
+            direction=self.direction,
             attrs=attrs,
             transfer_options=r.transfer_options,
         )
@@ -413,7 +425,7 @@ class TuneRun(BackgroundHandle):
                 sampler=r.sampler,
                 store=self.store,
                 seed=r.seed,
-                direction=r.direction,
+                direction=self.direction,
                 attrs={"twin_of": r.study},
             )
 
@@ -541,7 +553,7 @@ class TuneRun(BackgroundHandle):
         return lines
 
     def _speedup_text(self) -> str:
-        direction = self.request.direction
+        direction = self.direction
         transfer, scratch = (
             incumbent_trajectory(_finished_trials(s), direction)
             for s in self._studies.values()
@@ -607,7 +619,7 @@ def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:
         return _checked_resume(r, store, space)
     if r.sampler not in sampler_names():
         raise UnknownNameError("sampler", r.sampler, sampler_names())
-    if r.direction not in ("minimize", "maximize"):
+    if r.direction not in (None, "minimize", "maximize"):
         raise UnknownNameError("direction", r.direction, ["maximize", "minimize"])
     if r.previous is None and (r.transfer is not None or r.compare):
         option = "--transfer" if r.transfer is not None else "--compare"
@@ -647,7 +659,7 @@ def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:
         workers=r.workers,
         seed=r.seed,
         sampler=r.sampler,
-        direction=r.direction,
+        direction=r.direction or "minimize",
         mapping=r.mapping,
         transfer_options=options,
     )
@@ -660,23 +672,32 @@ def _checked_resume(
     cell may repeat those settings, not change them (its `mapping`, the start
     of a diff that was confirmed when the study was created, is not used)."""
     r = request
-    record = store.get_study(r.study)
+    try:
+        record = store.get_study(r.study)
+    except StudyNotFoundError as exc:
+        # Same error, with what to do in a cell: nothing to resume yet.
+        exc.args = (
+            f"{exc} --resume continues an existing study; leave it out to "
+            f"create {r.study!r}.",
+        )
+        raise
     hint = (
         f"--resume continues {r.study!r} as stored; to tune a changed version, "
         f"start a new study with --from {r.study}"
     )
     changed = diff(space_from_json(record.space_json), space)
     if not changed.is_identical:
-        names = [c.name for c in changed.changes if not c.unchanged]
+        names = [f"{c.name}: {c.label}" for c in changed.changes if not c.unchanged]
         raise ValueError(
             f"The cell's search space differs from the stored space of {r.study!r} "
-            f"({', '.join(names) or 'conditions or forbidden clauses'}). {hint}."
+            f"({'; '.join(names) or 'conditions or forbidden clauses'}). {hint}."
         )
     stored_mapping = Mapping.from_json(record.mapping_json)
     given: list[tuple[str, Any, Any]] = [
         ("--from", r.previous, record.previous),
         ("--transfer", r.transfer, record.transfer),
         ("--seed", r.seed, record.seed),
+        ("direction", r.direction, record.direction),
     ]
     # The cell's `mapping` only starts a diff, and the mapping confirmed from it
     # is stored: a resumed study has no diff to show, so it is not compared.
@@ -694,11 +715,16 @@ def _checked_resume(
                 f"{what} {value!r} differs from the stored study's {stored!r}. "
                 f"{hint}, or leave {what} out."
             )
-    if r.compare and not store.has_study(twin_name(r.study)):
+    twin = twin_name(r.study)
+    if r.compare and (
+        record.previous is None
+        or not store.has_study(twin)
+        or store.get_study(twin).attrs.get("twin_of") != r.study
+    ):
         raise ValueError(
-            f"--compare with --resume continues the no-transfer twin "
-            f"{twin_name(r.study)!r} as well, and {r.study!r} has none; leave "
-            "--compare out."
+            f"--compare with --resume continues the no-transfer twin {twin!r} as "
+            f"well, and {r.study!r} has none (a study tuned with --from and "
+            "--compare has one); leave --compare out."
         )
     return TuneRequest(
         study=r.study,

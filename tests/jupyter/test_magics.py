@@ -616,3 +616,34 @@ def test_the_same_cell_with_resume_continues_a_stopped_transfer_run(
         f"{sum(before.values()) + 6}/{sum(before.values()) + 6}"
     )
     assert "resumed: 3 more trials" in resumed.view.header.value
+
+
+def test_resume_is_refused_while_a_run_of_the_study_goes_on(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that --resume of a study this session is still tuning is refused
+    (two threads would tune it at once), and that %hptaa stop NAME-scratch does
+    not stop a run that has no twin."""
+    slow = V1.replace("--trials 6", "--trials 400").replace(
+        "def objective(config):",
+        "def objective(config):\n    import time; time.sleep(0.01)",
+    )
+    run = run_cell(shell, slow)
+    assert isinstance(run, TuneRun)
+    capsys.readouterr()
+
+    again = run_cell(shell, slow.replace("--trials 400", "--trials 3 --resume"))
+    shell.run_cell("%hptaa stop v1-scratch")
+
+    captured = capsys.readouterr()
+    assert again is None
+    assert (
+        "%hptaa tune: The run of 'v1' in this session is running; stop it "
+        "(%hptaa stop v1) or wait for it (run.wait()) before resuming." in captured.err
+    )
+    assert "No run of a study named 'v1-scratch' in this session; runs: v1." in (
+        captured.err
+    )
+    assert not run.done
+    shell.run_cell("%hptaa stop v1")
+    assert run.wait(timeout=60) and run.state == RunState.STOPPED

@@ -398,11 +398,16 @@ def test_bad_requests_are_refused_before_anything_runs(
 @pytest.mark.parametrize(
     ("request_args", "error", "message"),
     [
-        ({"study": "nope"}, StudyNotFoundError, "No study named 'nope'"),
+        (
+            {"study": "nope"},
+            StudyNotFoundError,
+            "No study named 'nope'.* leave it out to create 'nope'",
+        ),
         (
             {"space": build_space(CHANGED)},
             ValueError,
-            r"space differs from the stored space of 'v2' \(x_pos, y, z, x\)\. "
+            r"space differs from the stored space of 'v2' \(x_pos: added; y: "
+            r"narrowed.*\)\. "
             r"--resume continues 'v2' as stored; to tune a changed version, start "
             r"a new study with --from v2\.",
         ),
@@ -414,7 +419,8 @@ def test_bad_requests_are_refused_before_anything_runs(
             ValueError,
             "transfer_options .* differs from the stored study's {}",
         ),
-        ({"compare": True}, ValueError, "has none; leave --compare out"),
+        ({"compare": True}, ValueError, "has none .*; leave --compare out"),
+        ({"direction": "maximize"}, ValueError, "direction 'maximize' differs"),
     ],
 )
 def test_resume_refuses_what_would_change_the_stored_study(
@@ -429,6 +435,8 @@ def test_resume_refuses_what_would_change_the_stored_study(
     previous_study(store, "v0")
     v2 = create_study("v2", SPACE, previous="v1", store=store, seed=0)
     v2.optimize(quadratic, n_trials=3)
+    # A study that merely has the twin's name is no twin.
+    create_study("v2-scratch", SPACE, store=store, seed=0)
     args: dict[str, Any] = {
         "study": "v2",
         "space": build_space(SPACE),
@@ -440,6 +448,39 @@ def test_resume_refuses_what_would_change_the_stored_study(
     with pytest.raises(error, match=message):
         TuneRun(TuneRequest(**args), store)
     assert len(store.get_trials("v2")) == 3
+
+
+def test_resume_after_a_crash_counts_the_abandoned_trial_as_failed_once(
+    store: TrialStore,
+) -> None:
+    """Check that a trial a crashed process left RUNNING is marked failed before
+    the resumed run counts what is there: it shows in the view as failed and
+    does not count towards the new trials."""
+    import sqlalchemy as sa
+
+    from hptaa_lab.store._schema import trials
+
+    v1 = create_study("v1", SPACE, store=store, seed=0)
+    v1.optimize(quadratic, n_trials=3)
+    store.start_trial("v1", {"x": 0.5, "y": 0.5}, "tpe")
+    # No process recorded, as a crash before schema version 3 leaves it.
+    engine = sa.create_engine(store.url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(trials)
+            .where(trials.c.number == 3)
+            .values(owner_host=None, owner_pid=None, owner_start=None)
+        )
+    engine.dispose()
+
+    run = TuneRun(
+        TuneRequest("v1", build_space(SPACE), quadratic, 2, resume=True), store
+    )
+
+    assert run.wait(timeout=30) and run.state == RunState.FINISHED
+    assert [t.state for t in run.study.trials].count(TrialState.FAIL) == 1
+    assert len(run.study.trials) == 6
+    assert run.view.count_label.value == "6/6, 1 failed"
 
 
 def test_resume_takes_the_stored_settings_and_runs_more_trials(
