@@ -116,11 +116,26 @@ class SpaceDiffWidget:
 
     def __repr__(self) -> str:
         state = "confirmed" if self.mapping is not None else "not confirmed"
-        return (
+        lines = [
             f"Search-space diff {self.previous_name or 'previous'} -> "
-            f"{self.current_name or 'current'} ({state}):\n"
-            + self.current_diff().format_table()
-        )
+            f"{self.current_name or 'current'} ({state}):",
+            self.current_diff().format_table(),
+        ]
+        # The value fields, which the table does not show.
+        try:
+            mapping = self.mapping or self.build_mapping()
+        except MappingError as exc:
+            lines.append(f"The fields do not fit yet: {exc}")
+        else:
+            lines += [
+                f"added {name}: the previous study's code had it at {value!r}"
+                for name, value in mapping.previous_fixed.items()
+            ]
+            lines += [
+                f"removed {name}: the current code has it at {value!r}"
+                for name, value in mapping.current_fixed.items()
+            ]
+        return "\n".join(lines)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle = dict(self.widget._repr_mimebundle_(**kwargs))

@@ -223,6 +223,25 @@ def test_plain_text_repr_is_the_diff_table(widget: SpaceDiffWidget) -> None:
     assert "lr -> learning_rate" in text
 
 
+def test_plain_text_repr_shows_the_value_fields() -> None:
+    """Check that the text form shows the fixed values the fields hold (from the
+    cell's mapping), which Confirm stores, and says when they do not fit."""
+    previous = build_space({"x": (0.0, 1.0), "d": (1, 8)})
+    current = build_space({"x": (0.0, 1.0), "lr": (0.1, 1.0)})
+    widget = SpaceDiffWidget(
+        previous,
+        current,
+        mapping=Mapping(previous_fixed={"lr": 0.5}, current_fixed={"d": 3}),
+    )
+
+    text = repr(widget)
+
+    assert "added lr: the previous study's code had it at 0.5" in text
+    assert "removed d: the current code has it at 3" in text
+    widget.previous_fixed_inputs["lr"].widget.value = "7"
+    assert "The fields do not fit yet:" in repr(widget)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("16", 16), ("'tanh'", "tanh"), ("tanh", "tanh"), ("True", True), ("1.5", 1.5)],
