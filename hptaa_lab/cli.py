@@ -182,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
             help=deferred.help,
             define=deferred.define,
         )
+    for subparser in sub.choices.values():
+        # An unknown option is reported with the usage of its subcommand.
+        subparser.set_defaults(subparser=subparser)
     return parser
 
 
@@ -221,7 +224,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # Parsing bench, import or export imports their modules, which takes a
         # moment: Ctrl-C then is an interruption too, not a traceback.
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:
+            getattr(args, "subparser", parser).error(
+                f"unrecognized arguments: {' '.join(unknown)}"
+            )
     except KeyboardInterrupt:
         print("\ninterrupted before anything ran.", file=sys.stderr)
         return 130

@@ -423,8 +423,8 @@ class _Fixed:
     def __init__(self, args) -> None:
         self.args = args
 
-    def parse_args(self, argv):
-        return self.args
+    def parse_known_args(self, argv):
+        return self.args, []
 
 
 def test_command_starts_without_loading_the_heavy_libraries(loaded_by_import) -> None:
@@ -627,3 +627,17 @@ def test_every_store_subcommand_says_what_it_does_in_its_help(command, capsys) -
     out = capsys.readouterr().out
     description = out.split("\n\n")[1]
     assert not description.startswith(("options:", "positional")), out
+
+
+def test_an_unknown_option_is_reported_with_its_subcommands_usage(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Check that a mistyped option of a subcommand shows that subcommand's usage,
+    not the top-level one."""
+    with pytest.raises(SystemExit) as exited:
+        main(["show", "v1", "--trails", "3"])
+
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: hptaa show ")
+    assert "hptaa show: error: unrecognized arguments: --trails 3" in err
