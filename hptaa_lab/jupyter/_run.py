@@ -8,7 +8,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import ConfigSpace as CS
@@ -648,19 +648,11 @@ def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:
     for name in [r.study] + ([twin_name(r.study)] if r.compare else []):
         if store.has_study(name):
             raise StudyExistsError(name, store.shown_url, notebook=True)
-    return TuneRequest(
-        study=r.study,
+    return replace(
+        r,
         space=space,
-        objective=r.objective,
-        n_trials=r.n_trials,
-        previous=r.previous,
         transfer=transfer,
-        compare=r.compare,
-        workers=r.workers,
-        seed=r.seed,
-        sampler=r.sampler,
         direction=r.direction or "minimize",
-        mapping=r.mapping,
         transfer_options=options,
     )
 
@@ -726,21 +718,16 @@ def _checked_resume(
             f"well, and {r.study!r} has none (a study tuned with --from and "
             "--compare has one); leave --compare out."
         )
-    return TuneRequest(
-        study=r.study,
+    return replace(
+        r,
         space=space,
-        objective=r.objective,
-        n_trials=r.n_trials,
         previous=record.previous,
         transfer=record.transfer,
-        compare=r.compare,
-        workers=r.workers,
         seed=record.seed,
         sampler=record.sampler,
         direction=record.direction,
         mapping=stored_mapping,
         transfer_options=dict(record.transfer_options),
-        resume=True,
     )
 
 

@@ -127,14 +127,7 @@ class SpaceDiffWidget:
         except MappingError as exc:
             lines.append(f"The fields do not fit yet: {exc}")
         else:
-            lines += [
-                f"added {name}: the previous study's code had it at {value!r}"
-                for name, value in mapping.previous_fixed.items()
-            ]
-            lines += [
-                f"removed {name}: the current code has it at {value!r}"
-                for name, value in mapping.current_fixed.items()
-            ]
+            lines += mapping.describe(renames=False)
         return "\n".join(lines)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:

@@ -236,8 +236,8 @@ def test_plain_text_repr_shows_the_value_fields() -> None:
 
     text = repr(widget)
 
-    assert "added lr: the previous study's code had it at 0.5" in text
-    assert "removed d: the current code has it at 3" in text
+    assert "lr had 0.5 before it was added (previous_fixed)" in text
+    assert "d is fixed to 3 now that it is removed (current_fixed)" in text
     widget.previous_fixed_inputs["lr"].widget.value = "7"
     assert "The fields do not fit yet:" in repr(widget)
 
