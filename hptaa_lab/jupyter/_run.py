@@ -538,7 +538,7 @@ class TuneRun(BackgroundHandle):
         ):
             return [head + f"; {r.n_trials} trials planned, none run"]
         lines = [head]
-        names = [r.study] + ([twin_name(r.study)] if r.compare else [])
+        names = self._names()
         width = max(len(n) for n in names)
         for key, name in zip(self._keys(), names, strict=True):
             study = self._studies.get(name)
