@@ -384,10 +384,11 @@ def _tune(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> An
         wanted = {args.study} | ({twin_name(args.study)} if args.compare else set())
         for run in magics.runs:
             if not run.done and wanted & _run_names(run):
+                stop = "" if run.stopping else f"stop it (%hptaa stop {run.name}) or "
                 raise ValueError(
-                    f"The run of {run.name!r} in this session is {run.state}; "
-                    f"stop it (%hptaa stop {run.name}) or wait for it (run.wait()) "
-                    "before resuming."
+                    f"The run of {run.name!r} in this session is "
+                    f"{'stopping' if run.stopping else run.state}; {stop}wait for it "
+                    "(run.wait()) before resuming."
                 )
     names = _run_body(magics.shell, cell or "")
     if names is None:

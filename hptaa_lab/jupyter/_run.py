@@ -320,6 +320,11 @@ class TuneRun(BackgroundHandle):
         return self.request.direction or "minimize"
 
     @property
+    def stopping(self) -> bool:
+        """Whether a stop was asked for while the run goes on."""
+        return self._stop_requested and not self.done
+
+    @property
     def stop_effect(self) -> str:
         """What :meth:`stop` does to the trials in flight: in-process they finish
         first; on Dask workers they are cancelled (and fail as cancelled)."""
@@ -718,6 +723,17 @@ def _checked_resume(
             f"well, and {r.study!r} has none (a study tuned with --from and "
             "--compare has one); leave --compare out."
         )
+    if r.compare:
+        twin_record = store.get_study(twin)
+        if (
+            twin_record.direction != record.direction
+            or not diff(space_from_json(twin_record.space_json), space).is_identical
+        ):
+            raise ValueError(
+                f"The twin {twin!r} no longer has {r.study!r}'s search space and "
+                "direction, so the two cannot be compared; resume them one at a "
+                "time, without --compare."
+            )
     return replace(
         r,
         space=space,

@@ -646,4 +646,11 @@ def test_resume_is_refused_while_a_run_of_the_study_goes_on(
     )
     assert not run.done
     shell.run_cell("%hptaa stop v1")
+    # While it winds down, a resume waits for it, and does not say to stop it.
+    with run._lock:  # hold the run's end back for this check
+        run_cell(shell, slow.replace("--trials 400", "--trials 3 --resume"))
+    assert (
+        "The run of 'v1' in this session is stopping; wait for it (run.wait()) "
+        "before resuming." in capsys.readouterr().err
+    )
     assert run.wait(timeout=60) and run.state == RunState.STOPPED

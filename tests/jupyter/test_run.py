@@ -450,6 +450,22 @@ def test_resume_refuses_what_would_change_the_stored_study(
     assert len(store.get_trials("v2")) == 3
 
 
+def test_resume_with_compare_refuses_a_twin_that_changed(store: TrialStore) -> None:
+    """Check that --compare --resume refuses a twin whose space or direction is
+    no longer the study's: the two could not be compared."""
+    previous_study(store)
+    create_study("v2", SPACE, previous="v1", store=store, seed=0)
+    create_study(
+        "v2-scratch", {"x": (-2.0, 2.0)}, store=store, seed=0, attrs={"twin_of": "v2"}
+    )
+    request = TuneRequest(
+        "v2", build_space(SPACE), quadratic, 3, compare=True, resume=True
+    )
+
+    with pytest.raises(ValueError, match="no longer has 'v2''s search space"):
+        TuneRun(request, store)
+
+
 def test_resume_after_a_crash_counts_the_abandoned_trial_as_failed_once(
     store: TrialStore,
 ) -> None:
