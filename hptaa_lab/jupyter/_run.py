@@ -709,7 +709,8 @@ def _checked_resume(
     for what, value, stored in given:
         if value is not None and value != stored:
             raise ValueError(
-                f"{what} {value!r} differs from the stored study's {stored!r}. "
+                f"{what} {value!r} differs from the stored study's "
+                f"{'(none)' if stored is None else repr(stored)}. "
                 f"{hint}, or leave {what} out."
             )
     twin = twin_name(r.study)

@@ -450,6 +450,19 @@ def test_resume_refuses_what_would_change_the_stored_study(
     assert len(store.get_trials("v2")) == 3
 
 
+def test_resume_says_none_in_words_when_the_stored_study_has_no_previous(
+    store: TrialStore,
+) -> None:
+    """Check the refusal of a --from for a study stored without a previous one."""
+    previous_study(store)
+    request = TuneRequest(
+        "v1", build_space(SPACE), quadratic, 3, previous="v0", resume=True
+    )
+
+    with pytest.raises(ValueError, match=r"differs from the stored study's \(none\)\."):
+        TuneRun(request, store)
+
+
 def test_resume_with_compare_refuses_a_twin_that_changed(store: TrialStore) -> None:
     """Check that --compare --resume refuses a twin whose space or direction is
     no longer the study's: the two could not be compared."""
