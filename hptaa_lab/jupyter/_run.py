@@ -620,12 +620,12 @@ def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:
         )
     space = as_space(r.space)
     check_seed(r.seed)
+    if r.direction not in (None, "minimize", "maximize"):
+        raise UnknownNameError("direction", r.direction, ["maximize", "minimize"])
     if r.resume:
         return _checked_resume(r, store, space)
     if r.sampler not in sampler_names():
         raise UnknownNameError("sampler", r.sampler, sampler_names())
-    if r.direction not in (None, "minimize", "maximize"):
-        raise UnknownNameError("direction", r.direction, ["maximize", "minimize"])
     if r.previous is None and (r.transfer is not None or r.compare):
         option = "--transfer" if r.transfer is not None else "--compare"
         raise ValueError(

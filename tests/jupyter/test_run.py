@@ -421,6 +421,7 @@ def test_bad_requests_are_refused_before_anything_runs(
         ),
         ({"compare": True}, ValueError, "has none .*; leave --compare out"),
         ({"direction": "maximize"}, ValueError, "direction 'maximize' differs"),
+        ({"direction": "up"}, UnknownNameError, "Unknown direction 'up'"),
     ],
 )
 def test_resume_refuses_what_would_change_the_stored_study(
