@@ -170,6 +170,7 @@ class BenchView:
     def __init__(self, config: SweepConfig, on_stop: Callable[[], Any]) -> None:
         self.config = config
         self.rows: list[dict[str, Any]] = []
+        self._undrawn = False
         self.report_figures: dict[str, Any] = {}
         self.report_tables: dict[str, pd.DataFrame] = {}
         self._on_stop = on_stop
@@ -214,11 +215,12 @@ class BenchView:
 
     def apply(self, events: Sequence[Any]) -> None:
         """Apply a batch of events: one figure update at most."""
-        gained = False
+        # Rows not drawn yet: a redraw interrupted by Ctrl-C leaves this set,
+        # and the next apply (the updater calls it again) draws them.
         for event in events:
             if isinstance(event, UnitsFinished):
                 self.rows.extend(event.rows)
-                gained = gained or bool(event.rows)
+                self._undrawn = self._undrawn or bool(event.rows)
                 self.progress.max = max(event.total, 1)
                 self.progress.value = event.done
                 self.count_label.value = f"{event.done}/{event.total}"
@@ -229,9 +231,10 @@ class BenchView:
                 self.stop_button.disabled = True
                 if event.frame is not None:
                     self._show_report(event.frame)
-        if gained:
+        if self._undrawn:
             self._update_figure()
             self._update_speedup()
+            self._undrawn = False
 
     def curves(self) -> dict[str, list[float]]:
         """Mean incumbent per method over the finished seeds of the chosen group."""

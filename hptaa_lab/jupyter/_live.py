@@ -156,6 +156,7 @@ class LiveRunView:
         self._on_stop = on_stop
         self._state = "starting"
         self._previous = [] if previous is None else [float(v) for v in previous[1]]
+        self._undrawn: set[str] = set()
 
         self.figure = self._trajectory_figure(previous)
         self.speedup_figure = self._speedup_figure() if len(self.series) == 2 else None
@@ -188,7 +189,10 @@ class LiveRunView:
 
     def apply(self, events: Sequence[Any]) -> None:
         """Apply a batch of events to the widgets: one figure update at most."""
-        changed = set()
+        # Keys whose new trials are not drawn yet: a redraw interrupted by
+        # Ctrl-C leaves them here, and the next apply (the updater calls it
+        # again, with no events if need be) draws them.
+        changed = self._undrawn
         for event in events:
             if isinstance(event, TrialFinished):
                 self.trials[event.key].append(event.trial)
@@ -210,6 +214,7 @@ class LiveRunView:
             self.count_label.value = f"{done}/{self._total}" + (
                 f", {failed} failed" if failed else ""
             )
+            changed.clear()
         if self._notes:
             self.notes.value = "<br>".join(
                 f"<span style='color:{'#a50e0e' if error else '#8a4b00'}'>"

@@ -53,6 +53,9 @@ class Updater:
         self._finished = threading.Event()
         self._flush_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
+        # An apply interrupted (Ctrl-C) part way: the next flush calls apply
+        # again, with no events if none came, so that the view redraws.
+        self._retry = False
         self._timer: asyncio.TimerHandle | None = None
 
     def __repr__(self) -> str:
@@ -92,8 +95,12 @@ class Updater:
 
         Call it only from the thread that owns the widgets.
 
+        If the last call of ``apply`` was interrupted (Ctrl-C while it redrew),
+        ``apply`` is called again even with no new events, so that what it had
+        taken in is shown.
+
         Returns:
-            How many events were applied (0: ``apply`` was not called).
+            How many events were applied (0: none were queued).
         """
         with self._flush_lock:
             events = []
@@ -102,11 +109,19 @@ class Updater:
                     events.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            if not events:
+            if not events and not self._retry:
                 return 0
             self.n_events += len(events)
             self.n_batches += 1
-            self._apply(events)
+            try:
+                self._apply(events)
+            except Exception:
+                self._retry = False
+                raise
+            except BaseException:
+                self._retry = True
+                raise
+            self._retry = False
             return len(events)
 
     def start(self, loop: asyncio.AbstractEventLoop | None = None) -> bool:
@@ -141,7 +156,7 @@ class Updater:
             self.flush()
         except Exception:
             logger.exception("applying queued widget updates failed")
-        if self._finished.is_set() and self._queue.empty():
+        if self._finished.is_set() and self._queue.empty() and not self._retry:
             return
         if self._loop is not None and not self._loop.is_closed():
             self._timer = self._loop.call_later(self.interval, self._tick)

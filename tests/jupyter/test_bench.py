@@ -10,7 +10,14 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from hptaa_lab.benchmarks._sweep import RESULTS, SweepConfig
-from hptaa_lab.jupyter._bench import BenchRun, BenchState, mean_curves
+from hptaa_lab.jupyter import Updater
+from hptaa_lab.jupyter._bench import (
+    BenchRun,
+    BenchState,
+    BenchView,
+    UnitsFinished,
+    mean_curves,
+)
 
 # Two tasks of the lookup benchmarks, few reference runs: a sweep of seconds.
 TINY = (
@@ -94,6 +101,45 @@ def test_live_figure_gains_the_mean_incumbent_of_each_method(
         assert len(run.view.figure.data[i].x) == 40
     assert len(run.view.figure.layout.shapes) == 3
     assert "Speedup over TPE so far" in run.view.speedup.value
+
+
+def test_a_redraw_interrupted_by_ctrl_c_is_completed_by_the_next_flush(
+    shell: InteractiveShell,
+    tiny_config: SweepConfig,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Check that Ctrl-C while the view draws the last units' rows leaves them
+    to the next flush instead of losing them from the curves."""
+    run = BenchRun(tiny_config, tmp_path / "bench")
+    run.wait(timeout=120)
+    rows = [
+        row
+        for line in (tmp_path / "bench" / RESULTS).read_text().splitlines()
+        for row in json.loads(line)["rows"]
+    ]
+    view = BenchView(tiny_config, on_stop=lambda: None)
+    updater = Updater(view.apply)
+    draw = view._update_figure
+    calls = []
+
+    def interrupted_once() -> None:
+        calls.append(len(view.rows))
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        draw()
+
+    monkeypatch.setattr(view, "_update_figure", interrupted_once)
+    updater.post(UnitsFinished(4, 4, rows))
+    with pytest.raises(KeyboardInterrupt):
+        updater.flush()
+    assert "Speedup over TPE so far" not in view.speedup.value
+
+    updater.flush()
+
+    assert calls == [8, 8]
+    assert len(view.figure.data[0].y) == 40
+    assert "Speedup over TPE so far" in view.speedup.value
 
 
 def test_stop_ends_the_sweep_after_the_unit_in_flight(

@@ -207,3 +207,38 @@ def test_value_axis_turns_log_when_values_span_orders_of_magnitude() -> None:
         ]
     )
     assert small.figure.layout.yaxis.type == "linear"
+
+
+def test_a_redraw_interrupted_by_ctrl_c_is_completed_by_the_next_flush(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Check that Ctrl-C in the middle of drawing the last batch (the run's
+    last trial and its end) does not leave the view one trial short and still
+    running: the next flush draws what the interrupted one took in."""
+    live = view(n_trials=2, compare=False)
+    updater = Updater(live.apply)
+    draw = live._update_figures
+    calls = []
+
+    def interrupted_once(changed: set[str]) -> None:
+        calls.append(set(changed))
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        draw(changed)
+
+    monkeypatch.setattr(live, "_update_figures", interrupted_once)
+    updater.post(TrialFinished("transfer", trial(0, 3.0)))
+    updater.post(TrialFinished("transfer", trial(1, 2.0)))
+    updater.post(RunStateChanged("finished", done=True))
+    with pytest.raises(KeyboardInterrupt):
+        updater.flush()
+    assert live.count_label.value == "0/2"
+
+    updater.flush()
+
+    assert calls == [{"transfer"}, {"transfer"}]
+    assert live.count_label.value == "2/2"
+    assert list(live.figure.data[0].y) == [3.0, 2.0]
+    assert "finished" in live.state_label.value
+    updater.flush()
+    assert len(calls) == 2

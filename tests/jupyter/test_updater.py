@@ -137,3 +137,49 @@ def test_updater_refuses_a_non_positive_interval() -> None:
         ValueError, match="interval must be a positive number of seconds; got 0"
     ):
         Updater(lambda events: None, interval=0)
+
+
+def test_an_interrupted_apply_is_called_again_without_new_events() -> None:
+    """Check that after Ctrl-C inside apply the next flush calls apply again,
+    with no events, and that a completed apply does not repeat."""
+    calls: list[list[Any]] = []
+
+    def apply(events: list[Any]) -> None:
+        calls.append(list(events))
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+
+    updater = Updater(apply)
+    updater.post(1)
+    with pytest.raises(KeyboardInterrupt):
+        updater.flush()
+
+    assert updater.flush() == 0
+    assert updater.flush() == 0
+    assert calls == [[1], []]
+
+
+def test_ticks_go_on_after_finish_until_an_interrupted_apply_is_redone() -> None:
+    """Check that a finished, drained updater whose last apply was interrupted
+    still ticks once more to call apply again."""
+    calls: list[list[Any]] = []
+
+    def apply(events: list[Any]) -> None:
+        calls.append(list(events))
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+
+    updater = Updater(apply, interval=0.02)
+
+    async def main() -> None:
+        updater.start(asyncio.get_running_loop())
+        updater.post(1)
+        updater.finish()
+        with pytest.raises(KeyboardInterrupt):
+            updater.flush()  # as run.wait() does on the widgets' thread
+        while updater.ticking:
+            await asyncio.sleep(0.01)
+
+    asyncio.run(main())
+
+    assert calls == [[1], []]
