@@ -410,43 +410,23 @@ def _studies(args: argparse.Namespace) -> int:
     from hptaa_lab.study import open_store
 
     store = open_store(args.store, create=False)
-    rows = store.summaries()
-    if not rows:
+    if not store.summaries():
         print(
             f"No studies in {store.url} yet. Run `hptaa demo` or create one with "
             "hptaa_lab.create_study()."
         )
         return 0
-    by_name = {r["name"]: r for r in rows}
-    twins = {s.name: s.attrs.get("twin_of") for s in store.list_studies()}
-    children: dict[str | None, list[str]] = {}
-    for r in rows:
-        parent = r["previous"] if r["previous"] in by_name else None
-        children.setdefault(parent, []).append(r["name"])
-    table: list[tuple[str, ...]] = []
-
-    def walk(name: str, prefix: str, last: bool, depth: int) -> None:
-        r = by_name[name]
-        branch = "" if depth == 0 else ("`- " if last else "|- ")
-        best = r["best_value"]
-        table.append(
-            (
-                prefix + branch + name,
-                r["transfer"]
-                or (f"none, twin of {twins[name]}" if twins.get(name) else "-"),
-                r["sampler"],
-                f"{r['n_complete']}/{r['n_trials']}",
-                "-" if best is None else f"{best:.6g}",
-                r["created_at"].strftime("%Y-%m-%d %H:%M") if r["created_at"] else "",
-            )
+    table = [
+        (
+            r["tree"],
+            r["transfer"] or (f"none, twin of {r['twin_of']}" if r["twin_of"] else "-"),
+            r["sampler"],
+            f"{r['n_complete']}/{r['n_trials']}",
+            "-" if r["best_value"] is None else f"{r['best_value']:.6g}",
+            r["created_at"].strftime("%Y-%m-%d %H:%M") if r["created_at"] else "",
         )
-        kids = children.get(name, [])
-        for i, kid in enumerate(kids):
-            extend = "" if depth == 0 else ("   " if last else "|  ")
-            walk(kid, prefix + extend, i == len(kids) - 1, depth + 1)
-
-    for root in children.get(None, []):
-        walk(root, "", True, 0)
+        for r in store.lineage_tree()
+    ]
     header = (
         "study (lineage)",
         "transfer",

@@ -213,7 +213,8 @@ class HptaaMagics(Magics):
         try:
             return command.handler(self, args, cell)
         except (HptaaError, ValueError) as exc:
-            _error(f"%hptaa {command.name}: {exc}")
+            percent = "%%" if command.cell else "%"
+            _error(f"{percent}hptaa {command.name}: {exc}")
             return None
 
 
@@ -436,7 +437,9 @@ def _run_body(shell: Any, cell: str) -> dict[str, Any] | None:
         if name not in defined and name in saved:
             ns[name] = saved[name]
     if not ok:
-        _error("%hptaa tune: the cell body raised an error (above); nothing was tuned.")
+        _error(
+            "%%hptaa tune: the cell body raised an error (above); nothing was tuned."
+        )
         return None
     if missing:
         raise ValueError(
@@ -526,13 +529,12 @@ def _studies_arguments(line: str) -> None:
 
 def _studies(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> None:
     store = magics.store(create=False)
-    summaries = store.summaries()
+    summaries = store.lineage_tree()
     if not summaries:
         print(f"No studies in {store.url} yet; tune one with %%hptaa tune.")
         return
     header = (
-        "study",
-        "previous",
+        "study (lineage)",
         "transfer",
         "trials",
         "failed",
@@ -541,9 +543,8 @@ def _studies(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) ->
     )
     rows = [
         (
-            s["name"],
-            s["previous"] or "-",
-            s["transfer"] or "-",
+            s["tree"],
+            s["transfer"] or (f"none, twin of {s['twin_of']}" if s["twin_of"] else "-"),
             s["n_trials"],
             s["n_fail"],
             "-" if s["best_value"] is None else f"{s['best_value']:.6g}",
@@ -555,7 +556,8 @@ def _studies(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) ->
     display(
         TextAndHtml(
             f"{title}:\n{table_text(header, rows)}",
-            f"<b>{title}</b>" + table_html(header, rows),
+            f"<b>{title}</b>"
+            + table_html(header, rows, ["white-space:pre"] * len(rows)),
         )
     )
 

@@ -527,7 +527,9 @@ class TuneRun(BackgroundHandle):
     def _summary_lines(self) -> list[str]:
         r = self.request
         state = self.state
-        head = f"TuneRun {r.study!r}: {state}"
+        head = (
+            f"TuneRun {r.study!r}" + (" (resumed)" if r.resume else "") + f": {state}"
+        )
         if r.previous is not None:
             head += f"; transfer {r.transfer} from {r.previous!r}"
         if state == RunState.WAITING and self.diff_widget is not None:

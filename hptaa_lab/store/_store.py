@@ -380,6 +380,49 @@ class TrialStore:
             rows = conn.execute(_summary_query()).all()
         return [_summary_from_row(row) for row in rows]
 
+    def lineage_tree(self) -> list[dict[str, Any]]:
+        """Return the summaries of :meth:`summaries` as a tree of lineage: each
+        study follows its previous study, depth first, oldest first among
+        siblings. Each summary also holds ``tree`` (the name drawn as a branch of
+        the tree, e.g. "|  `- v3"), ``depth`` (0 for a study without a previous
+        study in this store) and ``twin_of`` (the transfer study a no-transfer
+        twin was run beside, else None)."""
+        rows = self.summaries()
+        by_name = {r["name"]: r for r in rows}
+        twins = {s.name: s.attrs.get("twin_of") for s in self.list_studies()}
+        children: dict[str | None, list[str]] = {}
+        for r in rows:
+            parent = r["previous"] if r["previous"] in by_name else None
+            children.setdefault(parent, []).append(r["name"])
+        ordered: list[dict[str, Any]] = []
+
+        seen: set[str] = set()
+
+        def walk(name: str, prefix: str, last: bool, depth: int) -> None:
+            seen.add(name)
+            branch = "" if depth == 0 else ("`- " if last else "|- ")
+            ordered.append(
+                {
+                    **by_name[name],
+                    "tree": prefix + branch + name,
+                    "depth": depth,
+                    "twin_of": twins.get(name),
+                }
+            )
+            kids = [kid for kid in children.get(name, []) if kid not in seen]
+            extend = "" if depth == 0 else ("   " if last else "|  ")
+            for i, kid in enumerate(kids):
+                walk(kid, prefix + extend, i == len(kids) - 1, depth + 1)
+
+        for root in children.get(None, []):
+            walk(root, "", True, 0)
+        # Studies on a loop of previous studies (a hand-edited store) have no
+        # root: each loop is listed from its oldest study.
+        for r in rows:
+            if r["name"] not in seen:
+                walk(r["name"], "", True, 0)
+        return ordered
+
     # -- trials ------------------------------------------------------------
 
     def start_trial(

@@ -181,7 +181,10 @@ def test_a_cell_body_that_raises_tunes_nothing(
 
     captured = capsys.readouterr()
     assert "ZeroDivisionError" in captured.out + captured.err
-    assert "the cell body raised an error (above); nothing was tuned" in captured.err
+    assert (
+        "%%hptaa tune: the cell body raised an error (above); nothing was tuned"
+        in captured.err
+    )
     assert not magics.store().has_study("s")
 
 
@@ -223,9 +226,10 @@ def test_transfer_with_compare_diff_studies_and_status(
 
     shell.run_cell("%hptaa studies")
     out = capsys.readouterr().out
-    for row in ("v1 ", "v2 ", "v2-scratch "):
-        assert row in out
+    rows = [line.split("  ")[0] for line in out.splitlines()[3:]]
+    assert rows == ["v1", "`- v2", "v2-scratch"]
     assert " auto " in out
+    assert "none, twin of v2" in out
 
     shell.run_cell("%hptaa status")
     out = capsys.readouterr().out
@@ -327,11 +331,11 @@ def test_store_errors_are_printed_without_a_traceback(
 
     err = capsys.readouterr().err
     assert (
-        "%hptaa tune: A study named 'v1' already exists in the trial store sqlite:"
+        "%%hptaa tune: A study named 'v1' already exists in the trial store sqlite:"
         in err
     )
     assert "Add --resume to the %%hptaa tune line to continue it" in err
-    assert "%hptaa tune: No study named 'nope' in the trial store sqlite://" in err
+    assert "%%hptaa tune: No study named 'nope' in the trial store sqlite://" in err
     assert (
         "%hptaa stop: No run of a study named 'nope' in this session; runs: v1." in err
     )
@@ -616,6 +620,11 @@ def test_the_same_cell_with_resume_continues_a_stopped_transfer_run(
         f"{sum(before.values()) + 6}/{sum(before.values()) + 6}"
     )
     assert "resumed: 3 more trials" in resumed.view.header.value
+    capsys.readouterr()
+    shell.run_cell("%hptaa status")
+    status = capsys.readouterr().out
+    assert "TuneRun 'v2': stopped" in status
+    assert "TuneRun 'v2' (resumed): finished" in status
 
 
 def test_resume_is_refused_while_a_run_of_the_study_goes_on(
@@ -638,7 +647,7 @@ def test_resume_is_refused_while_a_run_of_the_study_goes_on(
     captured = capsys.readouterr()
     assert again is None
     assert (
-        "%hptaa tune: The run of 'v1' in this session is running; stop it "
+        "%%hptaa tune: The run of 'v1' in this session is running; stop it "
         "(%hptaa stop v1) or wait for it (run.wait()) before resuming." in captured.err
     )
     assert "No run of a study named 'v1-scratch' in this session; runs: v1." in (

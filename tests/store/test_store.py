@@ -381,6 +381,47 @@ def test_lineage_follows_previous_studies(store: TrialStore) -> None:
     assert store.lineage("v1") == ["v1"]
 
 
+def test_lineage_tree_orders_studies_under_their_previous_ones(
+    store: TrialStore,
+) -> None:
+    """Check the tree: each study under its previous one, siblings oldest first,
+    a twin as a root that names its transfer study."""
+    store.create_study(_study("v1"))
+    store.create_study(_study("v2", previous="v1"))
+    store.create_study(_study("v3", previous="v2"))
+    store.create_study(_study("branch", previous="v1"))
+    store.create_study(_study("v2-scratch", attrs={"twin_of": "v2"}))
+
+    tree = store.lineage_tree()
+
+    assert [r["tree"] for r in tree] == [
+        "v1",
+        "|- v2",
+        "|  `- v3",
+        "`- branch",
+        "v2-scratch",
+    ]
+    assert [r["depth"] for r in tree] == [0, 1, 2, 1, 0]
+    assert tree[-1]["twin_of"] == "v2" and tree[0]["twin_of"] is None
+
+
+def test_lineage_tree_lists_studies_on_a_loop_once(
+    store_url: str, store: TrialStore
+) -> None:
+    """Check that studies whose previous studies loop back (a hand-edited store)
+    are still listed, each once."""
+    store.create_study(_study("v1"))
+    store.create_study(_study("v2", previous="v1"))
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(studies).where(studies.c.name == "v1").values(previous="v2")
+        )
+    engine.dispose()
+
+    assert [r["tree"] for r in store.lineage_tree()] == ["v1", "`- v2"]
+
+
 def test_lineage_stops_on_a_cycle(
     store_url: str, store: TrialStore, caplog: pytest.LogCaptureFixture
 ) -> None:
