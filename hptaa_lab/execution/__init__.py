@@ -12,6 +12,7 @@ from hptaa_lab.execution._errors import (
     InvalidSchedulerError,
     ObjectiveNotPicklableError,
     SchedulerUnreachableError,
+    UnguardedMainError,
 )
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "InvalidSchedulerError",
     "ObjectiveNotPicklableError",
     "SchedulerUnreachableError",
+    "UnguardedMainError",
     "local_cluster",
     "run_parallel",
 ]

@@ -30,6 +30,7 @@ from hptaa_lab.execution._errors import (
     ObjectiveNotPicklableError,
     SchedulerUnreachableError,
 )
+from hptaa_lab.execution._mainguard import check_main_guard
 from hptaa_lab.records import TrialRecord
 
 if TYPE_CHECKING:
@@ -212,6 +213,10 @@ class _LocalCluster:
     def __init__(
         self, workers: int | None, dashboard_address: str | None, method: str
     ) -> None:
+        if method in ("spawn", "forkserver"):
+            # Their workers import the main script again: refuse one whose work
+            # would run again in each, before anything starts.
+            check_main_guard()
         distributed = _import_distributed()
         import dask
 

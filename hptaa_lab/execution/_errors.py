@@ -9,6 +9,7 @@ __all__ = [
     "InvalidSchedulerError",
     "ObjectiveNotPicklableError",
     "SchedulerUnreachableError",
+    "UnguardedMainError",
 ]
 
 
@@ -26,3 +27,8 @@ class InvalidSchedulerError(HptaaError, TypeError):
 
 class SchedulerUnreachableError(HptaaError, ConnectionError):
     """The Dask scheduler cannot be reached, or the connection to it was lost."""
+
+
+class UnguardedMainError(HptaaError, RuntimeError):
+    """The script that asks for worker processes would run its work again in
+    each of them: its top level is not under ``if __name__ == "__main__":``."""
