@@ -12,6 +12,7 @@ Imported only once dask and distributed are known to be installed.
 from __future__ import annotations
 
 import contextlib
+import logging
 import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -74,6 +75,8 @@ def local_worker_plugin() -> WorkerPlugin:
       before, e.g. numpy imported by the main module of the driver script, which
       a spawned process imports again. Without threadpoolctl this step is
       skipped.
+    - It keeps out of the log distributed's warning that a task was
+      cancelled: a stop cancels the trials in flight on purpose.
     - It makes the worker ignore SIGINT. Ctrl-C in a terminal reaches every
       process of the job; the driver handles it (cancels, then closes the
       cluster), and workers that died of it on their own would only add
@@ -88,6 +91,16 @@ def local_worker_plugin() -> WorkerPlugin:
             # loop runs there.
             with contextlib.suppress(ValueError):
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+            # A stop cancels the trials in flight on purpose; distributed warns
+            # of each ("Async instruction ... ended with CancelledError"). (A
+            # local function: sent by value, as the plugin is.)
+            def drop_cancelled(record: logging.LogRecord) -> bool:
+                return "ended with CancelledError" not in record.getMessage()
+
+            logging.getLogger("distributed.worker.state_machine").addFilter(
+                drop_cancelled
+            )
             try:
                 from threadpoolctl import (  # type: ignore[import-untyped]
                     threadpool_limits,

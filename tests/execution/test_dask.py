@@ -785,3 +785,35 @@ def test_dask_logs_below_warning_only_when_hptaa_lab_logs_info(
 
     assert done.returncode == 0, done.stderr
     assert ("INFO distributed.scheduler" in done.stderr) == verbose
+
+
+def test_a_stop_that_kills_busy_workers_adds_no_dask_warnings(tmp_path: Path) -> None:
+    """Check that stopping a run whose workers are busy leaves the log with the
+    cancelled trials only: distributed's warnings that it cancelled the tasks
+    and killed the workers (what a stop does on purpose) stay out."""
+    code = (
+        "import threading, time\n"
+        "from hptaa_lab import create_study\n"
+        "def slow(c):\n"
+        "    time.sleep(60)\n"
+        "    return c['x']\n"
+        f"url = 'sqlite:///{tmp_path / 's.db'}'\n"
+        "study = create_study('s', space={'x': (0.0, 1.0)}, store=url, seed=0)\n"
+        "def stop_when_busy():\n"
+        "    while len(study.store.get_trials('s')) < 2:\n"
+        "        time.sleep(0.1)\n"
+        "    time.sleep(1.0)\n"
+        "    study.stop()\n"
+        "threading.Thread(target=stop_when_busy, daemon=True).start()\n"
+        "study.optimize(slow, n_trials=4, workers=2)\n"
+        "print(sorted(t.state.name for t in study.trials))\n"
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["['FAIL',", "'FAIL']"]
+    assert "cancelled: the study was stopped" in done.stderr
+    assert "WARNING" not in done.stderr, done.stderr
