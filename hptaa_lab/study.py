@@ -22,6 +22,7 @@ from hptaa_lab.errors import (
     StudyExistsError,
     UnknownNameError,
 )
+from hptaa_lab.execution._mainguard import check_main_guard
 from hptaa_lab.records import StudyRecord, TrialRecord, TrialState, trials_frame
 from hptaa_lab.samplers import Sampler, make_sampler
 from hptaa_lab.samplers import names as sampler_names
@@ -578,6 +579,9 @@ def create_study(
     if sampler not in sampler_names():
         raise UnknownNameError("sampler", sampler, sampler_names())
     previous_name = previous.name if isinstance(previous, Study) else previous
+    # A script that would run this again in every worker process is refused
+    # before the study exists (optimize would refuse it only after).
+    check_main_guard(parallel=True)
     # A previous study must be in the store already: a store path that holds no
     # store (a typo) is an error then, not a new empty store.
     trial_store = open_store(store, create=previous_name is None)

@@ -32,3 +32,14 @@ class SchedulerUnreachableError(HptaaError, ConnectionError):
 class UnguardedMainError(HptaaError, RuntimeError):
     """The script that asks for worker processes would run its work again in
     each of them: its top level is not under ``if __name__ == "__main__":``."""
+
+
+# Shown in tracebacks as the public module they are imported from.
+for _error in (
+    DaskNotInstalledError,
+    ObjectiveNotPicklableError,
+    InvalidSchedulerError,
+    SchedulerUnreachableError,
+    UnguardedMainError,
+):
+    _error.__module__ = "hptaa_lab.execution"

@@ -22,10 +22,12 @@ CALLS = frozenset({"create_study", "load_study", "optimize"})
 """Calls that must not run again in a worker: they create or run studies."""
 
 
-def unguarded_calls(source: str) -> list[tuple[str, int]]:
+def unguarded_calls(source: str, parallel: bool = False) -> list[tuple[str, int]]:
     """Calls of :data:`CALLS` that run when ``source`` is imported: at its top
     level, outside ``if __name__ == "__main__":`` and outside definitions.
-    Returns (name, line) pairs; a source that does not parse has none."""
+    With ``parallel``, only calls of ``optimize`` that pass ``workers`` or
+    ``scheduler`` (other than None). Returns (name, line) pairs; a source that
+    does not parse has none."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
@@ -35,14 +37,19 @@ def unguarded_calls(source: str) -> list[tuple[str, int]]:
         for node in ast.walk(stmt):
             if isinstance(node, ast.Call):
                 name = _called(node.func)
-                if name in CALLS:
+                if name in CALLS and (not parallel or _is_parallel(node)):
                     found.append((name, node.lineno))
     return sorted(found, key=lambda item: item[1])
 
 
-def check_main_guard() -> None:
+def check_main_guard(parallel: bool = False) -> None:
     """Raise UnguardedMainError if the main script (a file, not a notebook or a
-    prompt) runs :data:`CALLS` when imported again by a worker process."""
+    prompt) runs :data:`CALLS` when imported again by a worker process.
+
+    With ``parallel`` (what ``create_study`` checks, before it stores anything),
+    only if the script also asks for workers at its top level: an
+    ``optimize(..., workers=...)`` or ``scheduler=...`` call outside the guard.
+    """
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
     if not path or not str(path).endswith(".py"):
@@ -51,7 +58,7 @@ def check_main_guard() -> None:
         source = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return
-    calls = unguarded_calls(source)
+    calls = unguarded_calls(source, parallel=parallel)
     if not calls:
         return
     name, line = calls[0]
@@ -60,7 +67,7 @@ def check_main_guard() -> None:
         f'"__main__":`. Each worker process imports the script again and would '
         f"run it again (and fail to start). Move the script's work under "
         f'`if __name__ == "__main__":` (docs/parallel.md shows one), or run '
-        f"without workers."
+        f"without workers." + (" Nothing was created or run." if parallel else "")
     )
 
 
@@ -96,6 +103,17 @@ def _imported(body: list[ast.stmt]) -> list[ast.stmt]:
             continue
         run.append(stmt)
     return run
+
+
+def _is_parallel(call: ast.Call) -> bool:
+    """Whether a call passes ``workers`` or ``scheduler`` other than None."""
+    return any(
+        keyword.arg in ("workers", "scheduler")
+        and not (
+            isinstance(keyword.value, ast.Constant) and keyword.value.value is None
+        )
+        for keyword in call.keywords
+    )
 
 
 def _is_main_guard(test: ast.expr) -> bool:

@@ -40,6 +40,8 @@ def test_top_level_calls_are_found_and_guarded_ones_are_not() -> None:
     """Check the calls that run on import: the top level, and the branches of
     if/try/with/for blocks, but not functions or the main guard."""
     assert unguarded_calls(UNGUARDED) == [("create_study", 6), ("optimize", 7)]
+    assert unguarded_calls(UNGUARDED, parallel=True) == [("optimize", 7)]
+    assert unguarded_calls("optimize(f, workers=None)\n", parallel=True) == []
     assert unguarded_calls(GUARDED) == []
     nested = textwrap.dedent(
         """\
@@ -81,6 +83,8 @@ def test_check_refuses_an_unguarded_main_script_and_names_the_line(
         check_main_guard()
     message = str(info.value)
     assert f"{script} calls create_study() at line 6 outside" in message
+    with pytest.raises(UnguardedMainError, match="optimize\\(\\) at line 7"):
+        check_main_guard(parallel=True)
     assert 'under `if __name__ == "__main__":`' in message
 
     script.write_text(GUARDED)
@@ -107,6 +111,46 @@ def test_an_unguarded_script_with_workers_fails_at_once_with_the_fix(
     )
 
     assert done.returncode == 1
-    assert "UnguardedMainError" in done.stderr
-    assert "calls create_study() at line 6" in done.stderr
+    assert "hptaa_lab.execution.UnguardedMainError" in done.stderr
+    assert "calls optimize() at line 7" in done.stderr
+    assert "Nothing was created or run." in done.stderr
     assert "Nanny" not in done.stderr
+    # create_study refused it before storing the study: the guarded script runs.
+    script.write_text(
+        GUARDED.replace(")\n    study.opt", f", store={store!r})\n    study.opt")
+    )
+    fixed = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert fixed.returncode == 0, fixed.stderr
+
+
+def test_optimize_refuses_a_script_whose_study_is_created_unguarded(
+    tmp_path: Path,
+) -> None:
+    """Check that workers asked for under the guard still meet the refusal when
+    the script creates its study outside it (each worker would create it again)."""
+    script = tmp_path / "tune.py"
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    script.write_text(
+        "import hptaa_lab\n"
+        f"study = hptaa_lab.create_study('s', {{'x': (0.0, 1.0)}}, store={store!r})\n"
+        "if __name__ == '__main__':\n"
+        "    study.optimize(lambda c: c['x'], n_trials=2, workers=2)\n"
+    )
+
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+
+    assert done.returncode == 1
+    assert "calls create_study() at line 2" in done.stderr
+    assert "Nothing was created" not in done.stderr
