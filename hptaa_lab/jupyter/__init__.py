@@ -8,6 +8,8 @@ ipywidgets and plotly's FigureWidget.
 
 from __future__ import annotations
 
+import atexit
+
 from typing import Any
 
 from hptaa_lab.jupyter import _bench as _bench  # registers %hptaa bench
@@ -42,5 +44,9 @@ __all__ = [
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """Register the ``%hptaa`` magics with an IPython shell."""
-    ipython.register_magics(HptaaMagics)
+    """Register the ``%hptaa`` magics with an IPython shell, and what they do to
+    runs still going on when the interpreter exits (see
+    :meth:`HptaaMagics.at_exit`)."""
+    magics = HptaaMagics(ipython)
+    ipython.register_magics(magics)
+    atexit.register(magics.at_exit)

@@ -134,6 +134,52 @@ class HptaaMagics(Magics):
         self._store_url: str | None = None
         self._stores: dict[str | None, TrialStore] = {}
 
+    def at_exit(self) -> None:
+        """At interpreter exit, end the runs still going on instead of dropping
+        them with their trials in flight (their threads would simply stop).
+
+        In a terminal or a script (``ipython --ext hptaa_lab tune.ipy``) it
+        waits for them, saying so; Ctrl-C stops them. In a kernel that shuts
+        down, nobody could wait: it stops them, and each keeps its finished
+        trials (the trials in flight finish first, in-process). A run that waits
+        for its diff to be confirmed tuned nothing and is cancelled.
+        """
+        active = [run for run in self.runs if not run.done]
+        if not active:
+            return
+        kernel = getattr(self.shell, "kernel", None) is not None
+        for run in active:
+            if run.state == RunState.WAITING:
+                run.stop()
+                print(
+                    f"hptaa: the run of {run.name!r} was cancelled at exit; it "
+                    "waited for its diff to be confirmed and tuned nothing.",
+                    file=sys.stderr,
+                )
+                continue
+            if kernel:
+                run.stop()
+            else:
+                print(
+                    f"hptaa: waiting for the run of {run.name!r} to finish before "
+                    "exiting; Ctrl-C stops it (its finished trials are kept, and "
+                    "--resume continues it).",
+                    file=sys.stderr,
+                )
+            try:
+                if kernel:
+                    # The kernel's widgets and comms are going away: wait for
+                    # the threads only, drawing nothing.
+                    run._done.wait(60.0)
+                    continue
+                run.wait()
+            except KeyboardInterrupt:
+                # wait() has stopped the run; its trials in flight end first.
+                run._done.wait(60.0)
+            except Exception as exc:
+                print(f"hptaa: {exc}", file=sys.stderr)
+            print(repr(run), file=sys.stderr)
+
     @property
     def store_url(self) -> str:
         """The trial store's URL. A relative SQLite path (the default,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,8 @@ from hptaa_lab.jupyter import (
     commands,
     register_command,
 )
+from hptaa_lab.records import TrialState
+from hptaa_lab.store import TrialStore
 
 V1 = """\
 %%hptaa tune --study v1 --trials 6 --seed 0 --as run1
@@ -663,3 +668,69 @@ def test_resume_is_refused_while_a_run_of_the_study_goes_on(
         "before resuming." in capsys.readouterr().err
     )
     assert run.wait(timeout=60) and run.state == RunState.STOPPED
+
+
+def test_at_exit_waits_for_a_run_in_a_script_and_stops_it_in_a_kernel(
+    shell: InteractiveShell,
+    magics: HptaaMagics,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Check what the interpreter's exit does to a run still going on: outside
+    a kernel it waits for the run to finish, saying so; in a kernel it stops it
+    (the trial in flight finishes), and nothing is left running."""
+    slow = V1.replace("--trials 6", "--trials 12").replace(
+        "def objective(config):",
+        "def objective(config):\n    import time; time.sleep(0.05)",
+    )
+    run = run_cell(shell, slow)
+    assert isinstance(run, TuneRun) and not run.done
+
+    magics.at_exit()
+
+    assert run.state == RunState.FINISHED and len(run.study.trials) == 12
+    err = capsys.readouterr().err
+    assert "waiting for the run of 'v1' to finish before exiting" in err
+    assert "12/12 trials" in err
+
+    monkeypatch.setattr(shell, "kernel", object(), raising=False)
+    again = run_cell(
+        shell,
+        slow.replace("--study v1", "--study v1b").replace(
+            "--trials 12", "--trials 400"
+        ),
+    )
+    magics.at_exit()
+
+    assert again.state == RunState.STOPPED
+    states = {t.state for t in again.study.trials}
+    assert 0 < len(again.study.trials) < 400 and TrialState.RUNNING not in states
+    assert "waiting" not in capsys.readouterr().err
+
+
+def test_a_tune_cell_in_an_ipy_script_runs_to_its_end(tmp_path: Path) -> None:
+    """Check end to end that `ipython --ext hptaa_lab tune.ipy` waits for the
+    cell's run before exiting, instead of leaving its trials unfinished."""
+    script = tmp_path / "tune.ipy"
+    script.write_text(
+        V1.replace("--trials 6", "--trials 8").replace(
+            "def objective(config):",
+            "def objective(config):\n    import time; time.sleep(0.05)",
+        )
+    )
+    ipython = Path(sys.executable).parent / "ipython"
+
+    done = subprocess.run(
+        [str(ipython), "--ext", "hptaa_lab", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "IPYTHONDIR": str(tmp_path / "ipython")},
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "waiting for the run of 'v1' to finish" in done.stderr
+    store = TrialStore(f"sqlite:///{tmp_path / '.hptaa' / 'studies.db'}")
+    assert [t.state for t in store.get_trials("v1")] == [TrialState.COMPLETE] * 8
+    store.close()
