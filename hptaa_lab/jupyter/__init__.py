@@ -9,7 +9,6 @@ ipywidgets and plotly's FigureWidget.
 from __future__ import annotations
 
 import atexit
-
 from typing import Any
 
 from hptaa_lab.jupyter import _bench as _bench  # registers %hptaa bench
