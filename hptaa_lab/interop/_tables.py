@@ -352,7 +352,8 @@ def _choose_columns(
             if _needs_column(space, n) or _column_for(n, present)
         }
     else:
-        wanted = {c: c for c in present if c != objective}
+        skip = {objective, _STATE} if _has_states(table) else {objective}
+        wanted = {c: c for c in present if c not in skip}
 
     missing = [name for name, column in wanted.items() if column is None]
     if missing:
@@ -429,10 +430,25 @@ def _check_against_space(
         )
 
 
+_STATES = frozenset({"COMPLETE", "FAIL", "RUNNING", "PRUNED", "WAITING"})
+"""Trial states a state column may hold (hptaa_lab's and Optuna's)."""
+
+
+def _has_states(table: _Table) -> bool:
+    """Whether the table has a ``state`` column of trial states only."""
+    if _STATE not in table.frame.columns:
+        return False
+    return all(
+        str(cell).strip().upper() in _STATES for cell in table.frame[_STATE].tolist()
+    )
+
+
 def _rows_to_import(table: _Table, chosen: _Columns) -> tuple[list[int], int]:
     """Positions of the rows to import, and how many were skipped (not COMPLETE)."""
     n_rows = len(table.frame)
-    if not chosen.exported or _STATE not in table.frame.columns:
+    # A state column (exported, or written by hand) keeps the COMPLETE rows,
+    # unless it was chosen as a hyperparameter.
+    if not _has_states(table) or _STATE in chosen.hyperparameters.values():
         return list(range(n_rows)), 0
     states = table.frame[_STATE].tolist()
     rows = [
@@ -573,7 +589,14 @@ def _import_table(
     values = _objective_values(table, chosen, rows, problems)
     configs = _configurations(table, chosen, rows, final, problems)
     extras = _exported_fields(table, chosen, rows, problems)
-    problems.raise_if_any(_ADVICE)
+    advice = _ADVICE
+    if any(math.isnan(v) for v in values) and not _has_states(table):
+        advice = (
+            "A row without an objective value is a trial that failed or never "
+            "finished: add a 'state' column (COMPLETE, or FAIL for such rows) and "
+            "those rows are skipped, or delete them. " + _ADVICE
+        )
+    problems.raise_if_any(advice)
 
     default_by = "csv" if attrs["imported_from"] == "csv" else "dataframe"
     trials = [

@@ -528,3 +528,55 @@ def test_a_column_of_times_is_a_problem_not_a_crash(store: TrialStore) -> None:
         import_dataframe(odd, "odd", store=store)
     assert "'l': holds list values" in str(info.value)
     assert "'big': holds integers beyond 64 bits" in str(info.value)
+
+
+@pytest.mark.parametrize("columns", [None, ["C", "kernel"]])
+def test_a_hand_made_state_column_keeps_the_complete_rows(
+    tmp_path: Path, store: TrialStore, columns: list[str] | None
+) -> None:
+    """Check that a state column of trial states in a hand-made CSV skips the
+    rows that are not COMPLETE (a failed trial has no value), as in an exported
+    one, and is not inferred as a hyperparameter."""
+    path = _write(
+        tmp_path,
+        """\
+        C,kernel,accuracy,state
+        0.1,rbf,0.91,COMPLETE
+        1.0,rbf,0.95,complete
+        3,rbf,,FAIL
+        """,
+    )
+
+    result = import_csv(path, "v1", objective="accuracy", columns=columns, store=store)
+
+    assert (result.n_trials, result.n_skipped) == (2, 1)
+    assert sorted(space_from_json(store.get_study("v1").space_json)) == ["C", "kernel"]
+
+
+def test_a_state_column_of_other_values_is_a_hyperparameter(
+    tmp_path: Path, store: TrialStore
+) -> None:
+    """Check that a column named state that holds no trial states stays a
+    hyperparameter and skips nothing."""
+    path = _write(tmp_path, "state,loss\nCA,0.5\nNY,0.4\n")
+
+    result = import_csv(path, "v1", objective="loss", store=store)
+
+    assert (result.n_trials, result.n_skipped) == (2, 0)
+    assert list(space_from_json(store.get_study("v1").space_json)) == ["state"]
+
+
+def test_a_row_without_an_objective_value_says_how_to_skip_it(
+    tmp_path: Path, store: TrialStore
+) -> None:
+    """Check that a missing objective value without a state column is refused
+    with the way to mark the row as failed."""
+    path = _write(tmp_path, "C,loss\n0.1,0.5\n3,\n")
+
+    with pytest.raises(InteropError) as info:
+        import_csv(path, "v1", objective="loss", store=store)
+
+    message = str(info.value)
+    assert "line 3, column 'loss': missing objective value" in message
+    assert "add a 'state' column (COMPLETE, or FAIL for such rows)" in message
+    assert store.list_studies() == []
