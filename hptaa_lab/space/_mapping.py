@@ -221,6 +221,18 @@ class Mapping:
                 candidates.
         """
         for old, new in self.renames.items():
+            if (
+                old not in previous_space
+                and new not in current_space
+                and new in previous_space
+                and old in current_space
+            ):
+                raise MappingError(
+                    f"The rename {old!r} -> {new!r} runs the wrong way: {new!r} is "
+                    f"in the previous search space and {old!r} in the current one. "
+                    f"A rename maps the previous name onto the current one: "
+                    f"{{{new!r}: {old!r}}}."
+                )
             _require(old, previous_space, "previous", "rename")
             _require(new, current_space, "current", "rename")
             old_kind, new_kind = (

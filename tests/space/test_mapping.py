@@ -649,3 +649,19 @@ def test_numpy_values_become_python_values_that_save_as_json() -> None:
     third = Mapping(previous_fixed={"f": Fraction(1, 3)})
     third.validate(before, after)
     assert third.previous_fixed == {"f": 1 / 3}
+
+
+def test_a_rename_written_the_wrong_way_round_says_so() -> None:
+    """Check that {current: previous} instead of {previous: current} is named as
+    such, with the rename to write."""
+    previous = build_space({"gamma": (1e-4, 1.0, "log")})
+    current = build_space({"svc_gamma": (1e-4, 1.0, "log")})
+
+    with pytest.raises(MappingError) as info:
+        Mapping(renames={"svc_gamma": "gamma"}).validate(previous, current)
+
+    assert str(info.value) == (
+        "The rename 'svc_gamma' -> 'gamma' runs the wrong way: 'gamma' is in the "
+        "previous search space and 'svc_gamma' in the current one. A rename maps "
+        "the previous name onto the current one: {'gamma': 'svc_gamma'}."
+    )
