@@ -25,6 +25,7 @@ from hptaa_lab.jupyter._live import (
     RunStateChanged,
     Series,
     TrialFinished,
+    _last_line,
     incumbent_trajectory,
 )
 from hptaa_lab.jupyter._logs import LOG_ROUTER
@@ -555,6 +556,15 @@ class TuneRun(BackgroundHandle):
                     f"  {name.ljust(width)}  {_study_summary(study, planned)}"
                     + ("  (no transfer)" if key == "no transfer" else "")
                 )
+                failed = [
+                    t for t in _finished_trials(study) if t.state == TrialState.FAIL
+                ]
+                if failed:
+                    # A terminal shows no red rows: say why trials fail.
+                    lines.append(
+                        f"  {''.ljust(width)}  last error (trial {failed[-1].number}): "
+                        f"{_last_line(failed[-1].error) or 'none recorded'}"
+                    )
         if r.compare and len(self._studies) == 2:
             lines.append("  " + self._speedup_text())
         return lines

@@ -101,6 +101,10 @@ def test_an_objective_that_raises_fails_its_trial_and_the_run_goes_on(
     assert failed and len(run.study.trials) == 12
     assert run.state == RunState.FINISHED
     assert f"{len(failed)} failed" in repr(run)
+    assert (
+        f"last error (trial {failed[-1].number}): ValueError: "
+        f"x={failed[-1].config['x']:.3f} is too big"
+    ) in repr(run)
     assert "is too big" in run.view.table.value
     assert "is too big" in run.view.notes.value
     out, err = capfd.readouterr()
