@@ -186,16 +186,22 @@ def format_runs(results: Sequence[DemoResult], seeds: Sequence[int]) -> str:
         f"Over {len(results)} runs (seeds {', '.join(map(str, seeds))}; each tunes "
         "its own previous study),\nevaluations to reach that run's final "
         "no-transfer incumbent:",
-        f"{'seed':>6}  {'with transfer':>13}  {'without':>7}  {'speedup':>7}  studies",
+        f"{'seed':>6}  {'with transfer':>13}  {'without':>7}  {'speedup':>7}  "
+        f"{'final best: with':>16}  {'without':>10}  studies",
     ]
     gains = []
+    better = 0
     for seed, result in zip(seeds, results, strict=True):
         gain = result.speedup
         gains.append(0.0 if math.isnan(gain) else gain)
         shown = "n/a" if math.isnan(gain) else f"{gain:.2f}x"
+        final = result.trajectories["transfer"][-1]
+        final_scratch = result.trajectories["no transfer"][-1]
+        better += final < final_scratch
         lines.append(
             f"{seed:>6}  {_count(result.evals_transfer):>13}  "
             f"{_count(result.evals_scratch):>7}  {shown:>7}  "
+            f"{final:>16.6g}  {final_scratch:>10.6g}  "
             f"{result.transfer.removesuffix('-v2')}-*"
         )
     budget = len(results[0].trajectories["transfer"])
@@ -212,6 +218,10 @@ def format_runs(results: Sequence[DemoResult], seeds: Sequence[int]) -> str:
             if middle > 0
             else "n/a (at least half of the runs never reached it)"
         )
+    )
+    lines.append(
+        f"transfer ended with a better incumbent than tuning from scratch in "
+        f"{better} of {len(results)} runs (lower is better)"
     )
     return "\n".join(lines)
 

@@ -557,7 +557,19 @@ def test_runs_table_counts_a_run_that_never_reached_the_target_as_slowest(
     text = format_runs(runs, [7, 8, 9])
     assert "Over 3 runs (seeds 7, 8, 9;" in text
     assert "transfer reached it in 2 of 3 runs; median speedup 1.00x" in text
-    assert "     8          never        3      n/a  fcn-b-" in text
+    final, final_scratch = (
+        one.trajectories[k][-1] for k in ("transfer", "no transfer")
+    )
+    assert (
+        f"     8          never        3      n/a  {final:>16.6g}  {final_scratch:>10.6g}"
+        "  fcn-b-"
+    ) in text
+    assert "final best: with     without  studies" in text
+    better = 3 if final < final_scratch else 0
+    assert (
+        f"transfer ended with a better incumbent than tuning from scratch in {better} "
+        "of 3 runs (lower is better)"
+    ) in text
     assert "(never: not within the 4 evaluations of the run)" in text
     assert "4.00x" in text
     never = format_runs(runs[1:2] * 2 + runs[:1], [1, 2, 3])
