@@ -98,6 +98,16 @@ LOCAL_SHARE = 0.3
 LOCAL_STEP = 0.05
 """Standard deviation of a local proposal's numeric step (unit-scaled space)."""
 _LOCAL = "auto-local"
+AVOID = None
+"""Random candidates of which a random proposal before the current model exists
+is the one a misleading source rates worst (None: a plain random proposal)."""
+AVOID_QUANTILE = 0.8
+"""Quantile among a source's previous values at or beyond which its first current
+result marks its good region as poor now (see ``avoid``)."""
+_AVOID = "auto-avoid"
+AVOID_RULE = "quantile"
+AVOID_RHO = 0.2
+AVOID_MIN = 3
 
 
 @dataclass
@@ -210,6 +220,12 @@ class Auto(TransferSampler):
             are the incumbent with one or a few values moved a little
             (:func:`hptaa_lab.samplers._local.local_proposal`, labelled
             "auto-local"); None never proposes locally.
+        avoid: Before the current model exists, once a source misleads (below
+            the floor, and its ranking of the current trials is upside down:
+            see :meth:`_misleading`), each random proposal is the one of this
+            many random configurations that the source's model rates worst
+            (labelled "auto-avoid"; it counts as a random proposal in the
+            bandit's evidence). None or 1: plain random proposals.
         **options: mapping, model, seed as for every transfer method.
     """
 
@@ -239,6 +255,7 @@ class Auto(TransferSampler):
         ties: int | None = TIES,
         share: bool = True,
         local: int | None = LOCAL,
+        avoid: int | None = AVOID,
         **options: Any,
     ) -> None:
         options.pop("best_first", None)
@@ -260,6 +277,7 @@ class Auto(TransferSampler):
             ties=ties,
             share=share,
             local=local,
+            avoid=avoid,
         )
         clipped: bool | list[str] = clip
         if clip and _CLIP_RULE:
@@ -279,6 +297,7 @@ class Auto(TransferSampler):
         self.ties = ties
         self.share = share
         self.local = local
+        self.avoid = avoid
         self.sources: list[Source] = []
         self._unusable: dict[str, str] = {}
         self._random_values: list[float] = []
@@ -662,7 +681,7 @@ class Auto(TransferSampler):
         the bandit's evidence survives a restart."""
         key = config_key(config)
         labels = {self._prior_label(s): s for s in self.sources}
-        if proposed_by == _RANDOM:
+        if proposed_by in (_RANDOM, _AVOID):
             self._origin[key] = None
         elif proposed_by == _PORTFOLIO:
             for i, (source, partial) in enumerate(self._portfolio):
@@ -772,7 +791,62 @@ class Auto(TransferSampler):
             proposal = self._source_proposal(chosen, pending)
             if proposal is not None:
                 return self._note(proposal, chosen, chosen.names)
+        misleading = self._misleading()
+        if self.avoid is not None and self.avoid > 1 and misleading is not None:
+            return self._note(self._avoiding_proposal(misleading, pending), None)
         return self._note(self.random_proposal(pending, _RANDOM), None)
+
+    def _misleading(self) -> Source | None:
+        """The nearest source that misleads: below the floor, and its first
+        current result (its previous best, as a rule) ranked at or beyond
+        ``AVOID_QUANTILE`` of its own previous values; None if there is none."""
+        for source in self.sources:
+            if not source.values or self.relevance(source) >= self.floor:
+                continue
+            if AVOID_RULE == "rho":
+                if self._agreement(source) >= AVOID_RHO:
+                    return source
+                continue
+            first = next((v for v in source.values if math.isfinite(v)), None)
+            if first is not None and source.quantile(first) >= AVOID_QUANTILE:
+                return source
+        return None
+
+    def _agreement(self, source: Source) -> float:
+        """Spearman correlation between the source's score of the current
+        trials (its previous good against bad density) and their current
+        values: negative while its ranking holds, positive when it is upside
+        down; 0 with fewer than AVOID_MIN trials."""
+        if len(self._y_cur) < AVOID_MIN:
+            return 0.0
+        data = self._X_cur[:, source.known]
+        data = np.where(np.isnan(data), 0.5, data)
+        score = source.good.log_pdf(data) - source.bad.log_pdf(data)
+        if np.ptp(score) == 0.0 or np.ptp(self._y_cur) == 0.0:
+            return 0.0
+        from scipy.stats import spearmanr
+
+        rho = spearmanr(score, self._y_cur).statistic
+        return 0.0 if not math.isfinite(rho) else float(rho)
+
+    def _avoiding_proposal(
+        self, source: Source, pending: Sequence[Mapping[str, Any]]
+    ) -> Proposal:
+        """Of ``avoid`` random configurations, the one the misleading source's
+        model (which learned its poor current results too) rates worst: its good
+        region was found poor now, so the random proposals keep away from it."""
+        candidates: list[Proposal] = []
+        keys: set[tuple[tuple[str, Any], ...]] = set()
+        assert self.avoid is not None
+        for _ in range(self.avoid):
+            proposal = self.random_proposal([*pending, *(c.config for c in candidates)])
+            if config_key(proposal.config) not in keys:
+                keys.add(config_key(proposal.config))
+                candidates.append(proposal)
+        scores = source.prior.score(  # type: ignore[attr-defined]
+            [restricted(c.config, source.names) for c in candidates]
+        )
+        return Proposal(candidates[int(np.argmin(scores))].config, _AVOID)
 
     def _added_choices(self) -> dict[str, tuple[list[Any], float]]:
         """Current categorical hyperparameters with choices the previous space did
@@ -968,6 +1042,7 @@ def _check_values(
     ties: Any,
     share: Any,
     local: Any,
+    avoid: Any = None,
 ) -> None:
     """Raise ValueError, saying what to pass, for an option value auto refuses."""
     switches = {
@@ -1032,6 +1107,11 @@ def _check_values(
         raise ValueError(
             f"local must be an int number of trials >= 1, or None for no local "
             f"proposals, got {local!r}{_int_hint(local)}; {LOCAL} is the default."
+        )
+    if avoid is not None and (not _is_int(avoid) or avoid < 1):
+        raise ValueError(
+            f"avoid must be an int number of random candidates >= 1, or None for "
+            f"plain random proposals, got {avoid!r}{_int_hint(avoid)}."
         )
     if portfolio is not None and (not _is_int(portfolio) or portfolio < 0):
         raise ValueError(

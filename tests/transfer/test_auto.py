@@ -13,6 +13,7 @@ from hptaa_lab.space import Mapping, ValueTransform, build_space
 from hptaa_lab.transfer import Auto, PreviousTrials, make_transfer, project_chain
 from hptaa_lab.transfer._auto import (
     _GP_MAX_TRIALS,
+    AVOID_QUANTILE,
     PORTFOLIO_RATE,
     PRIOR_RATE,
     TIES,
@@ -1110,3 +1111,77 @@ def test_failures_count_only_beyond_the_random_proposals_rate(
     monkeypatch.setattr("hptaa_lab.transfer._auto.FAILURE_RATIO", 1.0)
     ignored = sampler.evidence(source)
     assert counted - ignored == pytest.approx(max(excess, 0.0) * math.log(0.5))
+
+
+def test_after_a_misleading_source_random_proposals_avoid_its_good_region() -> None:
+    """Check that once the previous best ranked among the worst previous values
+    and the source fell below the floor, the random proposals (labelled
+    auto-avoid) are the candidates its model rates worst: farther from the
+    previous optimum than plain random ones."""
+
+    def distances(avoid: int | None) -> tuple[list[float], list[str]]:
+        found, labels = [], []
+        for seed in range(6):
+            sampler = Auto(SPACE, previous_trials(bowl), seed=seed, avoid=avoid)
+            for _ in range(sampler.n_init):
+                proposal = sampler.ask()
+                labels.append(proposal.proposed_by)
+                if proposal.proposed_by in ("random", "auto-avoid"):
+                    c = proposal.config
+                    found.append(math.hypot(c["x"] - 0.2, c["y"] - 0.3))
+                sampler.tell(proposal.config, moved(proposal.config))
+        return found, labels
+
+    plain, plain_labels = distances(None)
+    avoiding, labels = distances(3)
+
+    assert "auto-avoid" not in plain_labels
+    assert labels.count("auto-avoid") >= 20 and "auto-prior" not in labels
+    assert np.mean(avoiding) > np.mean(plain) + 0.1
+
+
+def test_a_relevant_source_leaves_random_proposals_plain() -> None:
+    """Check that avoid changes nothing while the source stays relevant: its
+    proposals go on, and the model's random share stays plain random."""
+    labels = []
+    for seed in range(3):
+        sampler = Auto(SPACE, previous_trials(bowl), seed=seed, avoid=3)
+        labels += run(sampler, bowl, 20)
+
+    assert "auto-avoid" not in labels and "random" in labels
+
+
+def test_only_a_source_whose_first_result_ranked_poorly_misleads() -> None:
+    """Check the gate: a source below the floor misleads only if its first
+    current result lies at or beyond AVOID_QUANTILE of its previous values; a
+    good first result with poor later ones (or a low prior) is no such case."""
+    sampler = Auto(SPACE, previous_trials(bowl), seed=0, prior_relevance=0.01)
+    source = sampler.sources[0]
+    values = sorted(source.projection.values)
+    source.values.extend([values[1], values[-1]])
+    source.rates.extend([PORTFOLIO_RATE, PRIOR_RATE])
+    source.shares.extend([1.0, 1.0])
+    assert sampler.relevance(source) < sampler.floor
+    assert sampler._misleading() is None
+
+    source.values[0] = values[-2]
+    assert source.quantile(values[-2]) >= AVOID_QUANTILE
+    assert sampler._misleading() is source
+
+
+@pytest.mark.parametrize("avoid", [0, 2.0, "3", True])
+def test_avoid_must_be_a_positive_int(avoid: object) -> None:
+    """Check that avoid takes an int number of candidates >= 1, or None."""
+    with pytest.raises(ValueError, match="avoid must be an int number of random"):
+        Auto(SPACE, previous_trials(bowl), avoid=avoid)
+
+
+def test_a_resumed_study_counts_avoiding_proposals_as_random_evidence(
+    tmp_path,
+) -> None:
+    """Check that restoring a trial labelled auto-avoid credits its value to the
+    random proposals, as it was when the study ran."""
+    sampler = Auto(SPACE, previous_trials(bowl), seed=0, avoid=3)
+    sampler.restore({"x": 0.9, "y": 0.9}, 0.5, "auto-avoid")
+
+    assert sampler._random_values == [0.5]
