@@ -17,12 +17,14 @@ import numpy as np
 
 from hptaa_lab._interrupts import interrupts_deferred
 from hptaa_lab.errors import (
+    HptaaError,
     InvalidTrialError,
     MappingError,
     StudyExistsError,
     UnknownNameError,
 )
-from hptaa_lab.execution._mainguard import check_main_guard
+from hptaa_lab.execution._errors import WorkersFailedToStartError
+from hptaa_lab.execution._mainguard import check_not_starting_worker
 from hptaa_lab.records import StudyRecord, TrialRecord, TrialState, trials_frame
 from hptaa_lab.samplers import Sampler, make_sampler
 from hptaa_lab.samplers import names as sampler_names
@@ -103,6 +105,8 @@ class Study:
         self._abandoned: set[int] = set()
         self._lock = threading.RLock()
         self._stop = threading.Event()
+        # Whether create_study made it in this process (see _without_empty_study).
+        self._created_here = False
 
     def __repr__(self) -> str:
         best = self.incumbent
@@ -378,21 +382,25 @@ class Study:
             raise ValueError(f"n_trials must be a non-negative int; got {n_trials!r}.")
         if workers is not None and (not isinstance(workers, int) or workers < 1):
             raise ValueError(f"workers must be a positive int; got {workers!r}.")
+        check_not_starting_worker("optimize")
         self._stop.clear()
         before = set(self._own_running())
         try:
             if (workers or 1) > 1 or scheduler is not None:
                 from hptaa_lab.execution import run_parallel
 
-                run_parallel(
-                    self,
-                    objective,
-                    n_trials,
-                    timeout,
-                    workers,
-                    list(callbacks or ()),
-                    scheduler,
-                )
+                try:
+                    run_parallel(
+                        self,
+                        objective,
+                        n_trials,
+                        timeout,
+                        workers,
+                        list(callbacks or ()),
+                        scheduler,
+                    )
+                except WorkersFailedToStartError as exc:
+                    raise self._without_empty_study(exc) from exc.__cause__
             else:
                 self._optimize_here(objective, n_trials, timeout, callbacks)
         except BaseException as exc:
@@ -403,6 +411,24 @@ class Study:
                     self._fail_quietly(number, f"optimize ended: {_ended_reason(exc)}")
             raise
         return self
+
+    def _without_empty_study(
+        self, exc: WorkersFailedToStartError
+    ) -> WorkersFailedToStartError:
+        """The error of workers that failed to start, after removing this study
+        if this process created it and it has no trial: the script that failed
+        (its top level, run again in each worker) then runs as it is once fixed,
+        without meeting the study it left behind."""
+        if not self._created_here or self.store.get_trials(self.name):
+            return exc
+        try:
+            self.store.delete_study(self.name)
+        except HptaaError:
+            return exc
+        return WorkersFailedToStartError(
+            f"{exc} The study {self.name!r} that this script created had no trial "
+            "yet and was removed, so the fixed script can create it again."
+        )
 
     def _optimize_here(
         self,
@@ -579,9 +605,9 @@ def create_study(
     if sampler not in sampler_names():
         raise UnknownNameError("sampler", sampler, sampler_names())
     previous_name = previous.name if isinstance(previous, Study) else previous
-    # A script that would run this again in every worker process is refused
-    # before the study exists (optimize would refuse it only after).
-    check_main_guard(parallel=True)
+    # A script whose top level creates the study would create it again in
+    # every worker process as it starts.
+    check_not_starting_worker("create_study")
     # A previous study must be in the store already: a store path that holds no
     # store (a typo) is an error then, not a new empty store.
     trial_store = open_store(store, create=previous_name is None)
@@ -653,7 +679,9 @@ def create_study(
         transfer,
         previous_name,
     )
-    return Study(record, trial_store, built)
+    study = Study(record, trial_store, built)
+    study._created_here = True
+    return study
 
 
 def checked_transfer_options(options: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from hptaa_lab.execution._errors import (
     ObjectiveNotPicklableError,
     SchedulerUnreachableError,
     UnguardedMainError,
+    WorkersFailedToStartError,
 )
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "ObjectiveNotPicklableError",
     "SchedulerUnreachableError",
     "UnguardedMainError",
+    "WorkersFailedToStartError",
     "local_cluster",
     "run_parallel",
 ]

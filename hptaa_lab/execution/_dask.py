@@ -29,8 +29,9 @@ from hptaa_lab.execution._errors import (
     InvalidSchedulerError,
     ObjectiveNotPicklableError,
     SchedulerUnreachableError,
+    WorkersFailedToStartError,
 )
-from hptaa_lab.execution._mainguard import check_main_guard
+from hptaa_lab.execution._mainguard import GUARD_HINT
 from hptaa_lab.records import TrialRecord
 
 if TYPE_CHECKING:
@@ -213,10 +214,6 @@ class _LocalCluster:
     def __init__(
         self, workers: int | None, dashboard_address: str | None, method: str
     ) -> None:
-        if method in ("spawn", "forkserver"):
-            # Their workers import the main script again: refuse one whose work
-            # would run again in each, before anything starts.
-            check_main_guard()
         distributed = _import_distributed()
         import dask
 
@@ -231,15 +228,26 @@ class _LocalCluster:
         if method == "forkserver":
             _template.keep_preload(distributed)
         with dask.config.set(_cluster_config(method, dashboard_address, BLAS_ENV)):
-            self.cluster = distributed.LocalCluster(
-                n_workers=self.n_workers,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=dashboard_address,
-                scheduler_kwargs=_scheduler_kwargs(dashboard_address),
-                env=dict(BLAS_ENV),
-            )
+            try:
+                self.cluster = distributed.LocalCluster(
+                    n_workers=self.n_workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=dashboard_address,
+                    scheduler_kwargs=_scheduler_kwargs(dashboard_address),
+                    env=dict(BLAS_ENV),
+                )
+            except RuntimeError as exc:
+                if "failed to start" not in str(exc):
+                    raise
+                # The workers' own errors went to stderr above; the usual cause
+                # is a script whose top level creates or runs a study.
+                raise WorkersFailedToStartError(
+                    "The Dask worker processes failed to start (their errors are "
+                    "printed above). If the script creates or runs a study at its "
+                    f"top level, that is why. {GUARD_HINT}"
+                ) from exc
         try:
             self.client = distributed.Client(self.cluster, set_as_default=False)
             self.client.register_plugin(

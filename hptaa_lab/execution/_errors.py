@@ -10,6 +10,7 @@ __all__ = [
     "ObjectiveNotPicklableError",
     "SchedulerUnreachableError",
     "UnguardedMainError",
+    "WorkersFailedToStartError",
 ]
 
 
@@ -30,8 +31,13 @@ class SchedulerUnreachableError(HptaaError, ConnectionError):
 
 
 class UnguardedMainError(HptaaError, RuntimeError):
-    """The script that asks for worker processes would run its work again in
-    each of them: its top level is not under ``if __name__ == "__main__":``."""
+    """A study was to be created or run while a worker process started: the
+    driver script does that at its top level, outside ``if __name__ ==
+    "__main__":``, which each worker runs again."""
+
+
+class WorkersFailedToStartError(HptaaError, RuntimeError):
+    """The worker processes of a local cluster failed to start."""
 
 
 # Shown in tracebacks as the public module they are imported from.
@@ -41,5 +47,6 @@ for _error in (
     InvalidSchedulerError,
     SchedulerUnreachableError,
     UnguardedMainError,
+    WorkersFailedToStartError,
 ):
     _error.__module__ = "hptaa_lab.execution"

@@ -1,17 +1,19 @@
-"""Tests of the refusal of a script whose work would run again in each worker."""
+"""Tests of the refusal to create or run a study while a worker process starts
+(a driver script whose work is not under ``if __name__ == "__main__":``)."""
 
 from __future__ import annotations
 
+import multiprocessing
 import subprocess
 import sys
-import textwrap
-import types
 from pathlib import Path
 
 import pytest
 
+from hptaa_lab import create_study
 from hptaa_lab.execution import UnguardedMainError
-from hptaa_lab.execution._mainguard import check_main_guard, unguarded_calls
+from hptaa_lab.execution._mainguard import starting_worker
+from hptaa_lab.store import TrialStore
 
 UNGUARDED = """\
 import hptaa_lab
@@ -23,134 +25,88 @@ study = hptaa_lab.create_study("s", {"x": (0.0, 1.0)}, store=STORE)
 study.optimize(objective, n_trials=4, workers=2)
 """
 
-GUARDED = """\
-import hptaa_lab
 
-def objective(config):
-    study = hptaa_lab.load_study("inside a function: not run on import")
-    return config["x"]
-
-if __name__ == "__main__":
-    study = hptaa_lab.create_study("s", {"x": (0.0, 1.0)})
-    study.optimize(objective, n_trials=4, workers=2)
-"""
-
-
-def test_top_level_calls_are_found_and_guarded_ones_are_not() -> None:
-    """Check the calls that run on import: the top level, and the branches of
-    if/try/with/for blocks, but not functions or the main guard."""
-    assert unguarded_calls(UNGUARDED) == [("create_study", 6), ("optimize", 7)]
-    assert unguarded_calls(UNGUARDED, parallel=True) == [("optimize", 7)]
-    assert unguarded_calls("optimize(f, workers=None)\n", parallel=True) == []
-    assert unguarded_calls(GUARDED) == []
-    nested = textwrap.dedent(
-        """\
-        import os
-        if os.environ.get("X"):
-            s = create_study("a", {})
-        try:
-            pass
-        except ImportError:
-            load_study("b")
-        with open(__file__) as f:
-            for line in f:
-                pass
-        if "__main__" == __name__:
-            optimize()
-        else:
-            optimize()
-        """
+def _run(script: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=script.parent,
     )
-    assert unguarded_calls(nested) == [
-        ("create_study", 3),
-        ("load_study", 7),
-        ("optimize", 14),
-    ]
-    assert unguarded_calls("def broken(:\n") == []
 
 
-def test_check_refuses_an_unguarded_main_script_and_names_the_line(
+def test_create_study_and_optimize_refuse_to_run_while_a_worker_starts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Check the error for a main script with unguarded work, and that a guarded
-    script, or a main module without a file (a notebook), passes."""
-    script = tmp_path / "tune.py"
-    script.write_text(UNGUARDED)
-    main = types.ModuleType("__main__")
-    main.__file__ = str(script)
-    monkeypatch.setitem(sys.modules, "__main__", main)
-    with pytest.raises(UnguardedMainError) as info:
-        check_main_guard()
-    message = str(info.value)
-    assert f"{script} calls create_study() at line 6 outside" in message
-    with pytest.raises(UnguardedMainError, match="optimize\\(\\) at line 7"):
-        check_main_guard(parallel=True)
-    assert 'under `if __name__ == "__main__":`' in message
+    """Check that both calls refuse while multiprocessing bootstraps this
+    process (it runs its parent's script), and store nothing."""
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    study = create_study("kept", {"x": (0.0, 1.0)}, store=url)
+    assert not starting_worker()
+    monkeypatch.setattr(multiprocessing.current_process(), "_inheriting", True, False)
 
-    script.write_text(GUARDED)
-    check_main_guard()
-    del main.__file__
-    check_main_guard()
+    with pytest.raises(
+        UnguardedMainError, match=r"create_study\(\) ran while a worker"
+    ):
+        create_study("s", {"x": (0.0, 1.0)}, store=url)
+    with pytest.raises(UnguardedMainError, match=r"optimize\(\) ran while a worker"):
+        study.optimize(lambda c: c["x"], n_trials=1)
+
+    assert [s.name for s in TrialStore(url).list_studies()] == ["kept"]
+    assert study.trials == []
 
 
-def test_an_unguarded_script_with_workers_fails_at_once_with_the_fix(
+def test_an_unguarded_script_with_workers_says_why_and_leaves_no_empty_study(
     tmp_path: Path,
 ) -> None:
-    """Check end to end that such a script ends with the clear error, before a
-    worker starts (no Dask traceback), and that its study holds no trial."""
+    """Check end to end: the workers refuse to create the study again, the driver
+    says why with the fix, removes the empty study it created, and the same
+    script with the guard then runs."""
     script = tmp_path / "tune.py"
     store = f"sqlite:///{tmp_path / 'store.db'}"
     script.write_text(UNGUARDED.replace("STORE", repr(store)))
 
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
+    done = _run(script)
 
     assert done.returncode == 1
-    assert "hptaa_lab.execution.UnguardedMainError" in done.stderr
-    assert "calls optimize() at line 7" in done.stderr
-    assert "Nothing was created or run." in done.stderr
-    assert "Nanny" not in done.stderr
-    # create_study refused it before storing the study: the guarded script runs.
+    assert "hptaa_lab.execution.WorkersFailedToStartError" in done.stderr
+    assert "UnguardedMainError: create_study() ran while a worker" in done.stderr
+    assert "The study 's' that this script created had no trial" in done.stderr
+    assert TrialStore(store).list_studies() == []
+
+    guarded = UNGUARDED.replace("study = ", 'if __name__ == "__main__":\n    study = ')
     script.write_text(
-        GUARDED.replace(")\n    study.opt", f", store={store!r})\n    study.opt")
+        guarded.replace("\nstudy.optimize", "\n    study.optimize").replace(
+            "STORE", repr(store)
+        )
     )
-    fixed = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
+    fixed = _run(script)
     assert fixed.returncode == 0, fixed.stderr
+    assert len(TrialStore(store).get_trials("s")) == 4
 
 
-def test_optimize_refuses_a_script_whose_study_is_created_unguarded(
+def test_a_study_with_trials_is_kept_when_workers_fail_to_start(
     tmp_path: Path,
 ) -> None:
-    """Check that workers asked for under the guard still meet the refusal when
-    the script creates its study outside it (each worker would create it again)."""
+    """Check that workers failing to start for another reason keep a study that
+    has trials, and that a script run without workers is not refused."""
     script = tmp_path / "tune.py"
     store = f"sqlite:///{tmp_path / 'store.db'}"
     script.write_text(
-        "import hptaa_lab\n"
+        "import sys, hptaa_lab\n"
+        "if __name__ == '__mp_main__':\n"
+        "    raise SystemExit('this worker refuses to start')\n"
+        "workers = int(sys.argv[1]) if len(sys.argv) > 1 else None\n"
         f"study = hptaa_lab.create_study('s', {{'x': (0.0, 1.0)}}, store={store!r})\n"
+        "study.optimize(lambda c: c['x'], n_trials=2, workers=workers)\n"
         "if __name__ == '__main__':\n"
         "    study.optimize(lambda c: c['x'], n_trials=2, workers=2)\n"
     )
 
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
+    done = _run(script)
 
     assert done.returncode == 1
-    assert "calls create_study() at line 2" in done.stderr
-    assert "Nothing was created" not in done.stderr
+    assert "WorkersFailedToStartError: The Dask worker processes failed" in done.stderr
+    assert "was removed" not in done.stderr
+    assert len(TrialStore(store).get_trials("s")) == 2
