@@ -31,7 +31,7 @@ from hptaa_lab.execution._errors import (
     SchedulerUnreachableError,
     WorkersFailedToStartError,
 )
-from hptaa_lab.execution._mainguard import GUARD_HINT
+from hptaa_lab.execution._mainguard import GUARD_HINT, ipython_script_hidden
 from hptaa_lab.records import TrialRecord
 
 if TYPE_CHECKING:
@@ -121,6 +121,34 @@ def run_parallel(
     """
     _check_arguments(workers, worker_retries)
     _check_installed()
+    with ipython_script_hidden():
+        _run_parallel(
+            study,
+            objective,
+            n_trials,
+            timeout,
+            workers,
+            callbacks,
+            scheduler,
+            worker_retries,
+            dashboard_address,
+            worker_template,
+        )
+
+
+def _run_parallel(
+    study: Study,
+    objective: Callable[[dict[str, Any]], Any],
+    n_trials: int | None,
+    timeout: float | None,
+    workers: int | None,
+    callbacks: Sequence[Callback],
+    scheduler: Any,
+    worker_retries: int,
+    dashboard_address: str | None,
+    worker_template: bool,
+) -> None:
+    """run_parallel, its arguments checked."""
     runs = n_trials != 0 and (timeout is None or timeout > 0)
     method = None
     if runs:
@@ -194,13 +222,22 @@ def local_cluster(
         DaskNotInstalledError: If dask or distributed is not installed.
     """
     _check_installed()
-    method = _template.start(preload) if worker_template else "spawn"
-    cluster = _LocalCluster(workers, dashboard_address, method)
+    hidden = contextlib.ExitStack()
+    hidden.enter_context(ipython_script_hidden())
+    try:
+        method = _template.start(preload) if worker_template else "spawn"
+        cluster = _LocalCluster(workers, dashboard_address, method)
+    except BaseException:
+        hidden.close()
+        raise
     try:
         yield cluster.client
         cluster.force_close = False
     finally:
-        cluster.close()
+        try:
+            cluster.close()
+        finally:
+            hidden.close()
 
 
 class _LocalCluster:

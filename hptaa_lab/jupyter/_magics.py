@@ -6,6 +6,7 @@ import argparse
 import difflib
 import logging
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,15 +140,17 @@ class HptaaMagics(Magics):
         them with their trials in flight (their threads would simply stop).
 
         In a terminal or a script (``ipython --ext hptaa_lab tune.ipy``) it
-        waits for them, saying so; Ctrl-C stops them. In a kernel that shuts
-        down, nobody could wait: it stops them, and each keeps its finished
-        trials (the trials in flight finish first, in-process). A run that waits
+        waits for in-process runs, saying so; Ctrl-C stops them all (their
+        trials in flight finish first). Runs on Dask workers cannot go on once
+        the interpreter exits, and a kernel that shuts down cannot wait: those
+        runs are stopped. Every run keeps its finished trials. A run that waits
         for its diff to be confirmed tuned nothing and is cancelled.
         """
         active = [run for run in self.runs if not run.done]
         if not active:
             return
         kernel = getattr(self.shell, "kernel", None) is not None
+        ending: list[TuneRun] = []
         for run in active:
             if run.state == RunState.WAITING:
                 run.stop()
@@ -157,8 +160,19 @@ class HptaaMagics(Magics):
                     file=sys.stderr,
                 )
                 continue
+            ending.append(run)
             if kernel:
                 run.stop()
+            elif (run.request.workers or 1) > 1:
+                run.stop()
+                print(
+                    f"hptaa: the run of {run.name!r} evaluates on Dask workers, "
+                    "which cannot go on once the interpreter exits: stopped it (its "
+                    "finished trials are kept, and --resume continues it). Add "
+                    "--wait to the %%hptaa tune line to have the cell wait for its "
+                    "run.",
+                    file=sys.stderr,
+                )
             else:
                 print(
                     f"hptaa: waiting for the run of {run.name!r} to finish before "
@@ -166,19 +180,10 @@ class HptaaMagics(Magics):
                     "--resume continues it).",
                     file=sys.stderr,
                 )
-            try:
-                if kernel:
-                    # The kernel's widgets and comms are going away: wait for
-                    # the threads only, drawing nothing.
-                    run._done.wait(60.0)
-                    continue
-                run.wait()
-            except KeyboardInterrupt:
-                # wait() has stopped the run; its trials in flight end first.
-                run._done.wait(60.0)
-            except Exception as exc:
-                print(f"hptaa: {exc}", file=sys.stderr)
-            print(repr(run), file=sys.stderr)
+        _wait_at_exit(ending, stopped=kernel)
+        if not kernel:
+            for run in ending:
+                print(repr(run), file=sys.stderr)
 
     @property
     def store_url(self) -> str:
@@ -397,6 +402,12 @@ def _overview() -> str:
     metavar="VAR",
     help="also keep the run handle in the variable VAR",
 )
+@argument(
+    "--wait",
+    action="store_true",
+    help="the cell waits for the run to end (for scripts and Run All); Ctrl-C "
+    "stops the run",
+)
 def _tune_arguments(line: str, cell: str) -> None:
     """Tune a study in a background thread; the cell returns the run at once.
 
@@ -416,9 +427,43 @@ def _tune_arguments(line: str, cell: str) -> None:
                  (hptaa_lab.transfer.options("auto") names them)
 
     The run shows as the live widget; keep it with --as VAR (or take _ in the
-    next cell) to call run.wait(), run.stop() or read run.study. After a stop,
-    the same cell with --resume continues the study where it ended.
+    next cell) to call run.wait(), run.stop() or read run.study. With --wait the
+    cell blocks until the run ends (a script or Run All goes on only after
+    tuning). After a stop, the same cell with --resume continues the study where
+    it ended.
     """
+
+
+def _wait_at_exit(runs: list[TuneRun], *, stopped: bool) -> None:
+    """Wait for the threads of ``runs`` to end, drawing nothing. A Ctrl-C stops
+    them all; once they are stopped, further Ctrl-Cs are ignored and each run
+    gets a minute at most for its trials in flight."""
+    deadline = time.monotonic() + _EXIT_WAIT_S if stopped else None
+    for run in runs:
+        while not run.done:
+            if deadline is not None and time.monotonic() >= deadline:
+                print(
+                    f"hptaa: gave up waiting for the run of {run.name!r}; its "
+                    "trials in flight are marked failed when the study is loaded.",
+                    file=sys.stderr,
+                )
+                break
+            try:
+                run._done.wait(0.25)
+            except KeyboardInterrupt:
+                if deadline is None:
+                    print(
+                        "hptaa: stopping the runs; their trials in flight finish "
+                        "first.",
+                        file=sys.stderr,
+                    )
+                    for other in runs:
+                        other.stop()
+                    deadline = time.monotonic() + _EXIT_WAIT_S
+
+
+_EXIT_WAIT_S = 60.0
+"""Seconds a stopped run gets at exit for its trials in flight."""
 
 
 def _run_names(run: TuneRun) -> set[str]:
@@ -460,6 +505,24 @@ def _tune(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> An
     magics.runs.append(run)
     if args.var:
         magics.user_ns[args.var] = run
+    if args.wait:
+        if run.state == RunState.WAITING:
+            run.stop()
+            raise ValueError(
+                "--wait cannot wait for a run whose diff waits to be confirmed: "
+                "nobody could confirm it meanwhile. Add --yes to accept the diff's "
+                "suggestions, set `mapping` in the cell, or leave --wait out and "
+                "confirm the diff. Nothing was tuned."
+            )
+        # A notebook shows the live view while it waits; a terminal or a
+        # script, which shows no widget, the final summary.
+        live = getattr(magics.shell, "kernel", None) is not None
+        if live:
+            display(run)
+        run.wait()
+        if not live:
+            display(run)
+        return None
     return run
 
 

@@ -110,3 +110,24 @@ def test_a_study_with_trials_is_kept_when_workers_fail_to_start(
     assert "WorkersFailedToStartError: The Dask worker processes failed" in done.stderr
     assert "was removed" not in done.stderr
     assert len(TrialStore(store).get_trials("s")) == 2
+
+
+def test_an_ipython_script_is_hidden_from_workers_while_they_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Check that a .ipy main file (IPython syntax, which a worker could not
+    run) is hidden while workers start and restored after; a .py one stays."""
+    import types
+
+    from hptaa_lab.execution._mainguard import ipython_script_hidden
+
+    main = types.ModuleType("__main__")
+    main.__file__ = "/somewhere/tune.ipy"
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    with ipython_script_hidden():
+        assert not hasattr(main, "__file__")
+    assert main.__file__ == "/somewhere/tune.ipy"
+
+    main.__file__ = "/somewhere/tune.py"
+    with ipython_script_hidden():
+        assert main.__file__ == "/somewhere/tune.py"

@@ -734,3 +734,104 @@ def test_a_tune_cell_in_an_ipy_script_runs_to_its_end(tmp_path: Path) -> None:
     store = TrialStore(f"sqlite:///{tmp_path / '.hptaa' / 'studies.db'}")
     assert [t.state for t in store.get_trials("v1")] == [TrialState.COMPLETE] * 8
     store.close()
+
+
+def test_ctrl_c_at_exit_stops_every_run_and_waits_for_their_trials(
+    shell: InteractiveShell,
+    magics: HptaaMagics,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Check that one Ctrl-C while the exit waits stops all runs, not only the
+    first, and that the exit still waits for their trials in flight (nothing is
+    left running)."""
+    slow = V1.replace("--trials 6", "--trials 400").replace(
+        "def objective(config):",
+        "def objective(config):\n    import time; time.sleep(0.05)",
+    )
+    first = run_cell(shell, slow)
+    second = run_cell(shell, slow.replace("--study v1", "--study v1b"))
+
+    class Interrupted:
+        """The first run's done-event, interrupted by Ctrl-C on its first wait."""
+
+        def __init__(self, event: Any) -> None:
+            self.event, self.calls = event, 0
+
+        def wait(self, timeout: float | None = None) -> bool:
+            self.calls += 1
+            if self.calls == 1:
+                raise KeyboardInterrupt
+            return self.event.wait(timeout)
+
+        def is_set(self) -> bool:
+            return self.event.is_set()
+
+        def set(self) -> None:
+            self.event.set()
+
+    first._done = Interrupted(first._done)
+    magics.at_exit()
+
+    for run in (first, second):
+        assert run.state == RunState.STOPPED
+        assert 0 < len(run.study.trials) < 400
+        assert TrialState.RUNNING not in {t.state for t in run.study.trials}
+    assert "hptaa: stopping the runs; their trials in flight finish first." in (
+        capsys.readouterr().err
+    )
+
+
+def test_wait_blocks_the_cell_until_the_run_ends(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that --wait returns only once the run finished, and that it refuses
+    a run whose diff waits for a confirmation nobody could give meanwhile."""
+    result = run_cell(shell, V1.replace("--as run1", "--as run1 --wait"))
+
+    assert result is None
+    assert shell.user_ns["run1"].state == RunState.FINISHED
+    assert len(shell.user_ns["run1"].study.trials) == 6
+    assert "TuneRun 'v1': finished" in capsys.readouterr().out
+
+    run_cell(shell, "%%hptaa tune --study v2 --from v1 --wait" + V2_BODY)
+    err = capsys.readouterr().err
+    assert "--wait cannot wait for a run whose diff waits to be confirmed" in err
+    assert "Nothing was tuned." in err
+
+
+@pytest.mark.parametrize("wait", [True, False])
+def test_an_ipy_script_with_workers_ends_without_hanging(
+    tmp_path: Path, wait: bool
+) -> None:
+    """Check `ipython --ext hptaa_lab tune.ipy` with --workers 2: with --wait
+    every trial completes; without it the exit, after which Dask cannot go on,
+    stops the run and says so instead of hanging, and nothing is left running."""
+    line = "--trials 6 --workers 2" + (" --wait" if wait else "")
+    script = tmp_path / "tune.ipy"
+    script.write_text(
+        V1.replace("--trials 6", line).replace(
+            "def objective(config):",
+            "def objective(config):\n    import time; time.sleep(0.5)",
+        )
+    )
+    ipython = Path(sys.executable).parent / "ipython"
+
+    done = subprocess.run(
+        [str(ipython), "--ext", "hptaa_lab", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
+        env={**os.environ, "IPYTHONDIR": str(tmp_path / "ipython")},
+    )
+
+    assert done.returncode == 0, done.stderr
+    store = TrialStore(f"sqlite:///{tmp_path / '.hptaa' / 'studies.db'}")
+    states = [t.state for t in store.get_trials("v1")]
+    store.close()
+    if wait:
+        assert states == [TrialState.COMPLETE] * 6
+        assert "TuneRun 'v1': finished" in done.stdout
+    else:
+        assert "evaluates on Dask workers, which cannot go on" in done.stderr
+        assert TrialState.RUNNING not in states
