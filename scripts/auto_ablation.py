@@ -58,6 +58,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no-floor": {"floor": 0.0},
     "no-share": {"share": False},
     "no-local": {"local": None},
+    "no-avoid": {"avoid": None},
 }
 """Variant name -> keyword options of Auto (what is switched off)."""
 BASELINES = ("tpe", "best-first+t2pe")

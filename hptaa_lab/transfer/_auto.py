@@ -98,16 +98,16 @@ LOCAL_SHARE = 0.3
 LOCAL_STEP = 0.05
 """Standard deviation of a local proposal's numeric step (unit-scaled space)."""
 _LOCAL = "auto-local"
-AVOID = None
+AVOID = 3
 """Random candidates of which a random proposal before the current model exists
-is the one a misleading source rates worst (None: a plain random proposal)."""
-AVOID_QUANTILE = 0.8
-"""Quantile among a source's previous values at or beyond which its first current
-result marks its good region as poor now (see ``avoid``)."""
-_AVOID = "auto-avoid"
-AVOID_RULE = "quantile"
+is the one a misleading source rates worst (see ``avoid``)."""
 AVOID_RHO = 0.2
-AVOID_MIN = 3
+"""Spearman correlation between a source's score of the current trials and their
+values at or above which its ranking counts as upside down (a source that still
+ranks well has a negative one)."""
+AVOID_MIN = 2
+"""Current trials needed before a source's ranking of them is read."""
+_AVOID = "auto-avoid"
 
 
 @dataclass
@@ -222,7 +222,7 @@ class Auto(TransferSampler):
             "auto-local"); None never proposes locally.
         avoid: Before the current model exists, once a source misleads (below
             the floor, and its ranking of the current trials is upside down:
-            see :meth:`_misleading`), each random proposal is the one of this
+            see :meth:`agreement`), each random proposal is the one of this
             many random configurations that the source's model rates worst
             (labelled "auto-avoid"; it counts as a random proposal in the
             bandit's evidence). None or 1: plain random proposals.
@@ -797,26 +797,24 @@ class Auto(TransferSampler):
         return self._note(self.random_proposal(pending, _RANDOM), None)
 
     def _misleading(self) -> Source | None:
-        """The nearest source that misleads: below the floor, and its first
-        current result (its previous best, as a rule) ranked at or beyond
-        ``AVOID_QUANTILE`` of its own previous values; None if there is none."""
+        """The nearest source that misleads: below the floor (its own proposals
+        ranked poorly), and its ranking of the current trials is upside down
+        (:meth:`agreement` at least ``AVOID_RHO``); None if there is none."""
         for source in self.sources:
-            if not source.values or self.relevance(source) >= self.floor:
-                continue
-            if AVOID_RULE == "rho":
-                if self._agreement(source) >= AVOID_RHO:
-                    return source
-                continue
-            first = next((v for v in source.values if math.isfinite(v)), None)
-            if first is not None and source.quantile(first) >= AVOID_QUANTILE:
+            if (
+                source.values
+                and self.relevance(source) < self.floor
+                and self.agreement(source) >= AVOID_RHO
+            ):
                 return source
         return None
 
-    def _agreement(self, source: Source) -> float:
+    def agreement(self, source: Source) -> float:
         """Spearman correlation between the source's score of the current
-        trials (its previous good against bad density) and their current
-        values: negative while its ranking holds, positive when it is upside
-        down; 0 with fewer than AVOID_MIN trials."""
+        finished trials (its density of good previous trials against that of
+        the rest) and their current values: negative while its ranking holds,
+        positive when it is upside down (what it rates best does worst now); 0
+        with fewer than ``AVOID_MIN`` trials or without differences."""
         if len(self._y_cur) < AVOID_MIN:
             return 0.0
         data = self._X_cur[:, source.known]
