@@ -352,8 +352,7 @@ def _choose_columns(
             if _needs_column(space, n) or _column_for(n, present)
         }
     else:
-        skip = {objective, _STATE} if _has_states(table) else {objective}
-        wanted = {c: c for c in present if c not in skip}
+        wanted = {c: c for c in present if c not in (objective, _state_column(table))}
 
     missing = [name for name, column in wanted.items() if column is None]
     if missing:
@@ -430,32 +429,45 @@ def _check_against_space(
         )
 
 
-_STATES = frozenset({"COMPLETE", "FAIL", "RUNNING", "PRUNED", "WAITING"})
+_STATES = ("COMPLETE", "FAIL", "RUNNING", "PRUNED", "WAITING")
 """Trial states a state column may hold (hptaa_lab's and Optuna's)."""
 
 
-def _has_states(table: _Table) -> bool:
-    """Whether the table has a ``state`` column of trial states only."""
-    if _STATE not in table.frame.columns:
-        return False
-    return all(
-        str(cell).strip().upper() in _STATES for cell in table.frame[_STATE].tolist()
-    )
+def _state_column(table: _Table) -> str | None:
+    """The table's ``state`` column (any case), if it has one."""
+    for column in table.frame.columns:
+        if str(column).strip().lower() == _STATE:
+            return str(column)
+    return None
 
 
 def _rows_to_import(table: _Table, chosen: _Columns) -> tuple[list[int], int]:
-    """Positions of the rows to import, and how many were skipped (not COMPLETE)."""
+    """Positions of the rows to import, and how many were skipped (not COMPLETE).
+
+    A state column (exported, or written by hand) keeps the COMPLETE rows, unless
+    it was chosen as a hyperparameter; a cell that is no trial state (blank, or
+    e.g. FAILED) is refused rather than guessed.
+    """
     n_rows = len(table.frame)
-    # A state column (exported, or written by hand) keeps the COMPLETE rows,
-    # unless it was chosen as a hyperparameter.
-    if not _has_states(table) or _STATE in chosen.hyperparameters.values():
+    column = _state_column(table)
+    if column is None or column in chosen.hyperparameters.values():
         return list(range(n_rows)), 0
-    states = table.frame[_STATE].tolist()
-    rows = [
-        i
+    states = [str(cell).strip().upper() for cell in table.frame[column].tolist()]
+    unknown = [
+        f"{table.labels[i]}: {table.frame[column].iloc[i]!r}"
         for i, state in enumerate(states)
-        if str(state).strip().upper() == TrialState.COMPLETE.value
+        if state not in _STATES or is_missing(table.frame[column].iloc[i])
     ]
+    if unknown:
+        shown = "; ".join(unknown[:5]) + ("; ..." if len(unknown) > 5 else "")
+        raise InteropError(
+            f"Cannot import {table.source}: its column {column!r} holds values that "
+            f"are no trial state ({shown}). Write COMPLETE for a finished trial and "
+            f"FAIL for one that failed (also {', '.join(_STATES[2:])}; any case); "
+            "only COMPLETE rows are imported. A hyperparameter named state is "
+            "imported as one when given in columns= (--columns)."
+        )
+    rows = [i for i, state in enumerate(states) if state == TrialState.COMPLETE.value]
     return rows, n_rows - len(rows)
 
 
@@ -590,7 +602,7 @@ def _import_table(
     configs = _configurations(table, chosen, rows, final, problems)
     extras = _exported_fields(table, chosen, rows, problems)
     advice = _ADVICE
-    if any(math.isnan(v) for v in values) and not _has_states(table):
+    if any(math.isnan(v) for v in values) and _state_column(table) is None:
         advice = (
             "A row without an objective value is a trial that failed or never "
             "finished: add a 'state' column (COMPLETE, or FAIL for such rows) and "

@@ -553,17 +553,42 @@ def test_a_hand_made_state_column_keeps_the_complete_rows(
     assert sorted(space_from_json(store.get_study("v1").space_json)) == ["C", "kernel"]
 
 
-def test_a_state_column_of_other_values_is_a_hyperparameter(
+@pytest.mark.parametrize("cell", ["FAILED", "", "finished"])
+def test_a_state_cell_that_is_no_trial_state_is_refused(
+    tmp_path: Path, store: TrialStore, cell: str
+) -> None:
+    """Check that a state column (any case) is never guessed as a hyperparameter
+    and that a cell that is no trial state (another tool's word, a blank) is
+    refused with the words to use, instead of importing a failed row."""
+    path = _write(tmp_path, f"lr,loss,State\n0.1,0.5,COMPLETE\n0.01,9.9,{cell}\n")
+
+    with pytest.raises(InteropError) as info:
+        import_csv(path, "v1", objective="loss", store=store)
+
+    message = str(info.value)
+    assert (
+        "its column 'State' holds values that are no trial state (line 3: " in message
+    )
+    assert "Write COMPLETE for a finished trial and FAIL for one that failed" in message
+    assert store.list_studies() == []
+
+
+def test_a_state_hyperparameter_is_imported_when_named_in_columns(
     tmp_path: Path, store: TrialStore
 ) -> None:
-    """Check that a column named state that holds no trial states stays a
-    hyperparameter and skips nothing."""
-    path = _write(tmp_path, "state,loss\nCA,0.5\nNY,0.4\n")
+    """Check that a hyperparameter named state is imported as one when the
+    columns name it, and is refused as a state column otherwise."""
+    path = _write(tmp_path, "lr,state,loss\n0.1,CA,0.5\n0.2,NY,0.4\n")
 
-    result = import_csv(path, "v1", objective="loss", store=store)
+    with pytest.raises(InteropError, match="no trial state"):
+        import_csv(path, "v1", objective="loss", store=store)
+    result = import_csv(
+        path, "v1", objective="loss", columns=["lr", "state"], store=store
+    )
 
     assert (result.n_trials, result.n_skipped) == (2, 0)
-    assert list(space_from_json(store.get_study("v1").space_json)) == ["state"]
+    space = space_from_json(store.get_study("v1").space_json)
+    assert sorted(space) == ["lr", "state"]
 
 
 def test_a_row_without_an_objective_value_says_how_to_skip_it(
