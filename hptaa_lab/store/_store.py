@@ -60,6 +60,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+_TREE_DEPTH = 20
+"""Depth of lineage beyond which the tree is no longer indented further."""
+
 _AnyRow: TypeAlias = "sa.Row[*tuple[Any, ...]]"
 
 #: Where the trial store lives unless told otherwise (relative to the current
@@ -384,9 +387,11 @@ class TrialStore:
         """Return the summaries of :meth:`summaries` as a tree of lineage: each
         study follows its previous study, depth first, oldest first among
         siblings. Each summary also holds ``tree`` (the name drawn as a branch of
-        the tree, e.g. "|  `- v3"), ``depth`` (0 for a study without a previous
-        study in this store) and ``twin_of`` (the transfer study a no-transfer
-        twin was run beside, else None)."""
+        the tree, e.g. "|  `- v3"; beyond depth 20 "[depth 21] `- v22"),
+        ``depth`` (0 for a study without a previous
+        study in this store), ``twin_of`` (the transfer study a no-transfer twin
+        was run beside, else None) and ``missing_previous`` (the name of a
+        previous study that is no longer in the store, else None)."""
         rows = self.summaries()
         by_name = {r["name"]: r for r in rows}
         twins = {s.name: s.attrs.get("twin_of") for s in self.list_studies()}
@@ -395,32 +400,45 @@ class TrialStore:
             parent = r["previous"] if r["previous"] in by_name else None
             children.setdefault(parent, []).append(r["name"])
         ordered: list[dict[str, Any]] = []
-
         seen: set[str] = set()
-
-        def walk(name: str, prefix: str, last: bool, depth: int) -> None:
-            seen.add(name)
-            branch = "" if depth == 0 else ("`- " if last else "|- ")
-            ordered.append(
-                {
-                    **by_name[name],
-                    "tree": prefix + branch + name,
-                    "depth": depth,
-                    "twin_of": twins.get(name),
-                }
-            )
-            kids = [kid for kid in children.get(name, []) if kid not in seen]
-            extend = "" if depth == 0 else ("   " if last else "|  ")
-            for i, kid in enumerate(kids):
-                walk(kid, prefix + extend, i == len(kids) - 1, depth + 1)
-
-        for root in children.get(None, []):
-            walk(root, "", True, 0)
         # Studies on a loop of previous studies (a hand-edited store) have no
-        # root: each loop is listed from its oldest study.
-        for r in rows:
-            if r["name"] not in seen:
-                walk(r["name"], "", True, 0)
+        # root: each loop is listed from its oldest study, after the others.
+        roots = children.get(None, []) + [r["name"] for r in rows]
+        for root in roots:
+            if root in seen:
+                continue
+            # Depth first without recursion: a chain may be thousands deep.
+            stack = [(root, "", True, 0)]
+            while stack:
+                name, prefix, last, depth = stack.pop()
+                if name in seen:
+                    continue
+                seen.add(name)
+                r = by_name[name]
+                branch = "" if depth == 0 else ("`- " if last else "|- ")
+                missing = (
+                    r["previous"] if r["previous"] not in (None, *by_name) else None
+                )
+                drawn = prefix + branch + name
+                if depth > _TREE_DEPTH:
+                    drawn = f"[depth {depth}] `- {name}"
+                if missing is not None:
+                    drawn += f" (previous {missing!r} is gone)"
+                ordered.append(
+                    {
+                        **r,
+                        "tree": drawn,
+                        "depth": depth,
+                        "twin_of": twins.get(name),
+                        "missing_previous": missing,
+                    }
+                )
+                kids = [kid for kid in children.get(name, []) if kid not in seen]
+                extend = "" if depth == 0 else ("   " if last else "|  ")
+                for k in range(len(kids) - 1, -1, -1):
+                    stack.append(
+                        (kids[k], prefix + extend, k == len(kids) - 1, depth + 1)
+                    )
         return ordered
 
     # -- trials ------------------------------------------------------------

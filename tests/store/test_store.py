@@ -1740,3 +1740,32 @@ def test_ctrl_c_during_a_read_of_an_in_memory_store_keeps_its_data(
     assert [s.name for s in store.list_studies()] == ["s"]
     assert [t.value for t in store.get_trials("s")] == [0.5]
     store.close()
+
+
+def test_lineage_tree_of_a_deep_chain_and_a_lost_previous_study(
+    tmp_path: Path,
+) -> None:
+    """Check that a chain deeper than Python's recursion limit is listed with
+    its indentation capped, and that a study whose previous study is no longer
+    in the store (deleted by hand) says so."""
+    url = f"sqlite:///{tmp_path / 'deep.db'}"
+    store = TrialStore(url)
+    store.create_study(_study("s0"))
+    for k in range(1, 1100):
+        store.create_study(_study(f"s{k}", previous=f"s{k - 1}"))
+    store.create_study(_study("parent"))
+    store.create_study(_study("orphan", previous="parent"))
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("PRAGMA foreign_keys=OFF"))
+        conn.execute(sa.delete(studies).where(studies.c.name == "parent"))
+    engine.dispose()
+
+    tree = store.lineage_tree()
+    store.close()
+
+    assert len(tree) == 1101
+    assert tree[1099]["tree"] == "[depth 1099] `- s1099"
+    assert tree[20]["tree"] == " " * 3 * 19 + "`- s20"
+    assert tree[-1]["tree"] == "orphan (previous 'parent' is gone)"
+    assert tree[-1]["missing_previous"] == "parent"
