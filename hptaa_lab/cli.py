@@ -558,10 +558,9 @@ def _view_study(name: str, store_url: str | None) -> Any:
 
 
 def _short_error(error: str | None) -> str:
-    if not error:
-        return ""
-    last = error.strip().splitlines()[-1]
-    return last if len(last) <= 60 else last[:57] + "..."
+    from hptaa_lab.records import error_summary
+
+    return error_summary(error, 60)
 
 
 def _diff(args: argparse.Namespace) -> int:

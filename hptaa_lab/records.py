@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["TRIAL_COLUMNS", "StudyRecord", "TrialRecord", "TrialState", "trials_frame"]
+__all__ = [
+    "TRIAL_COLUMNS",
+    "StudyRecord",
+    "TrialRecord",
+    "TrialState",
+    "error_summary",
+    "trials_frame",
+]
 
 #: Columns of a trials table before the ``params_<name>`` columns, in this order.
 TRIAL_COLUMNS = (
@@ -122,3 +129,26 @@ def trials_frame(trials: Sequence[TrialRecord], names: Sequence[str]) -> pd.Data
     for column in ("started_at", "finished_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     return frame
+
+
+def error_summary(error: str | None, width: int = 120) -> str:
+    """A trial error in one line: the exception line of its traceback (e.g.
+    ``ValueError: bad x``), with " ..." when the message goes on over more
+    lines; an error that is no traceback, its first line. At most ``width``
+    characters; "" for no error."""
+    if not error or not error.strip():
+        return ""
+    lines = error.strip().splitlines()
+    frames = [
+        i
+        for i, line in enumerate(lines)
+        if line.startswith("  File ") or line.startswith("Traceback (")
+    ]
+    start = frames[-1] + 1 if frames else 0
+    # Below the last frame come its indented source lines, then the exception.
+    while start < len(lines) - 1 and lines[start].startswith(" "):
+        start += 1
+    line = lines[start].strip()
+    if start < len(lines) - 1:
+        line += " ..."
+    return line if len(line) <= width else line[: width - 3] + "..."

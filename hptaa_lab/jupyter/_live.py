@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from plotly.graph_objects import FigureWidget
 
 from hptaa_lab.jupyter._html import table_html
-from hptaa_lab.records import TrialRecord, TrialState
+from hptaa_lab.records import TrialRecord, TrialState, error_summary
 from hptaa_lab.report import evaluations_to_reach, speedup, trajectory_figure
 
 __all__ = [
@@ -360,7 +360,4 @@ def _short(config: dict[str, Any]) -> str:
 
 
 def _last_line(error: str | None) -> str:
-    if not error:
-        return ""
-    line = error.strip().splitlines()[-1]
-    return line if len(line) <= _ERROR_CHARS else line[: _ERROR_CHARS - 3] + "..."
+    return error_summary(error, _ERROR_CHARS)

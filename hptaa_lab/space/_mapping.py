@@ -220,19 +220,25 @@ class Mapping:
             MappingError: Naming the hyperparameter, what was expected and the
                 candidates.
         """
+        reversed_ = {
+            old: new
+            for old, new in self.renames.items()
+            if old not in previous_space
+            and new not in current_space
+            and new in previous_space
+            and old in current_space
+        }
+        if reversed_:
+            wrong = ", ".join(f"{o!r} -> {n!r}" for o, n in reversed_.items())
+            right = ", ".join(f"{n!r}: {o!r}" for o, n in reversed_.items())
+            raise MappingError(
+                f"The rename{'s' if len(reversed_) > 1 else ''} {wrong} run"
+                f"{'' if len(reversed_) > 1 else 's'} the wrong way: each name on the "
+                "left is in the current search space and the one on the right in "
+                "the previous one. A rename maps the previous name onto the current "
+                f"one: {{{right}}}."
+            )
         for old, new in self.renames.items():
-            if (
-                old not in previous_space
-                and new not in current_space
-                and new in previous_space
-                and old in current_space
-            ):
-                raise MappingError(
-                    f"The rename {old!r} -> {new!r} runs the wrong way: {new!r} is "
-                    f"in the previous search space and {old!r} in the current one. "
-                    f"A rename maps the previous name onto the current one: "
-                    f"{{{new!r}: {old!r}}}."
-                )
             _require(old, previous_space, "previous", "rename")
             _require(new, current_space, "current", "rename")
             old_kind, new_kind = (

@@ -661,7 +661,20 @@ def test_a_rename_written_the_wrong_way_round_says_so() -> None:
         Mapping(renames={"svc_gamma": "gamma"}).validate(previous, current)
 
     assert str(info.value) == (
-        "The rename 'svc_gamma' -> 'gamma' runs the wrong way: 'gamma' is in the "
-        "previous search space and 'svc_gamma' in the current one. A rename maps "
-        "the previous name onto the current one: {'gamma': 'svc_gamma'}."
+        "The rename 'svc_gamma' -> 'gamma' runs the wrong way: each name on the "
+        "left is in the current search space and the one on the right in the "
+        "previous one. A rename maps the previous name onto the current one: "
+        "{'gamma': 'svc_gamma'}."
     )
+    both_previous = build_space({"lr": (1e-4, 1.0, "log"), "depth": (1, 8)})
+    both_current = build_space(
+        {"learning_rate": (1e-4, 1.0, "log"), "max_depth": (1, 8)}
+    )
+    with pytest.raises(MappingError) as info:
+        Mapping(renames={"learning_rate": "lr", "max_depth": "depth"}).validate(
+            both_previous, both_current
+        )
+    assert str(info.value).startswith(
+        "The renames 'learning_rate' -> 'lr', 'max_depth' -> 'depth' run the wrong way"
+    )
+    assert str(info.value).endswith("{'lr': 'learning_rate', 'depth': 'max_depth'}.")

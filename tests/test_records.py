@@ -1,0 +1,32 @@
+"""Tests of the records shared across modules: the one-line error summary."""
+
+from __future__ import annotations
+
+import traceback
+
+from hptaa_lab.records import error_summary
+
+
+def _traceback_of(exc: BaseException) -> str:
+    try:
+        raise exc
+    except BaseException as raised:
+        return "".join(traceback.format_exception(raised))
+
+
+def test_error_summary_keeps_the_exception_line_of_a_traceback() -> None:
+    """Check that the summary is the exception's first line with its type, not
+    the last line of a message that goes on over several lines."""
+    text = _traceback_of(ValueError("All the 5 fits failed.\nBelow are more details"))
+
+    assert error_summary(text) == "ValueError: All the 5 fits failed. ..."
+    assert error_summary(_traceback_of(KeyError("k"))) == "KeyError: 'k'"
+
+
+def test_error_summary_of_a_plain_message_and_of_nothing() -> None:
+    """Check an error that is no traceback, a width limit, and no error."""
+    assert error_summary("cancelled: the study was stopped") == (
+        "cancelled: the study was stopped"
+    )
+    assert error_summary("x" * 100, width=10) == "xxxxxxx..."
+    assert error_summary(None) == error_summary("  \n") == ""
