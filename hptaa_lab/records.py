@@ -149,6 +149,10 @@ def error_summary(error: str | None, width: int = 120) -> str:
     while start < len(lines) - 1 and lines[start].startswith(" "):
         start += 1
     line = lines[start].strip()
-    if start < len(lines) - 1:
+    rest = [later.strip() for later in lines[start + 1 :] if later.strip()]
+    if line.endswith(":") and rest:
+        # A message that starts on the next line: "ValueError:\nbad x".
+        line = f"{line} {rest.pop(0)}"
+    if rest:
         line += " ..."
     return line if len(line) <= width else line[: width - 3] + "..."

@@ -25,7 +25,13 @@ from hptaa_lab.errors import (
 )
 from hptaa_lab.execution._errors import WorkersFailedToStartError
 from hptaa_lab.execution._mainguard import check_not_starting_worker
-from hptaa_lab.records import StudyRecord, TrialRecord, TrialState, trials_frame
+from hptaa_lab.records import (
+    StudyRecord,
+    TrialRecord,
+    TrialState,
+    error_summary,
+    trials_frame,
+)
 from hptaa_lab.samplers import Sampler, make_sampler
 from hptaa_lab.samplers import names as sampler_names
 from hptaa_lab.space import Mapping as SpaceMapping
@@ -263,13 +269,12 @@ class Study:
             if interrupted is not None:
                 raise interrupted
         if not ok:
-            last_line = (error or "").strip().splitlines()[-1:] or [""]
             logger.warning(
                 "study %s: trial %d failed for %s: %s",
                 self.name,
                 number,
                 finished.config,
-                last_line[0],
+                error_summary(error, 200),
             )
         return finished
 

@@ -21,6 +21,9 @@ def test_error_summary_keeps_the_exception_line_of_a_traceback() -> None:
 
     assert error_summary(text) == "ValueError: All the 5 fits failed. ..."
     assert error_summary(_traceback_of(KeyError("k"))) == "KeyError: 'k'"
+    assert error_summary(_traceback_of(ValueError("\nstarts below\nmore"))) == (
+        "ValueError: starts below ..."
+    )
 
 
 def test_error_summary_of_a_plain_message_and_of_nothing() -> None:

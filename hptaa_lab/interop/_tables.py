@@ -453,10 +453,11 @@ def _rows_to_import(table: _Table, chosen: _Columns) -> tuple[list[int], int]:
     if column is None or column in chosen.hyperparameters.values():
         return list(range(n_rows)), 0
     states = [str(cell).strip().upper() for cell in table.frame[column].tolist()]
+    cells = table.frame[column].tolist()
     unknown = [
-        f"{table.labels[i]}: {table.frame[column].iloc[i]!r}"
+        f"{table.labels[i]}: " + ("blank" if is_missing(cells[i]) else repr(cells[i]))
         for i, state in enumerate(states)
-        if state not in _STATES or is_missing(table.frame[column].iloc[i])
+        if state not in _STATES or is_missing(cells[i])
     ]
     if unknown:
         shown = "; ".join(unknown[:5]) + ("; ..." if len(unknown) > 5 else "")

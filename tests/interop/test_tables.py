@@ -567,7 +567,10 @@ def test_a_state_cell_that_is_no_trial_state_is_refused(
 
     message = str(info.value)
     assert (
-        "its column 'State' holds values that are no trial state (line 3: " in message
+        "its column 'State' holds values that are no trial state (line 3: "
+        + ("blank" if cell == "" else repr(cell))
+        + ")"
+        in message
     )
     assert "Write COMPLETE for a finished trial and FAIL for one that failed" in message
     assert store.list_studies() == []
