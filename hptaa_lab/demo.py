@@ -190,7 +190,7 @@ def format_runs(results: Sequence[DemoResult], seeds: Sequence[int]) -> str:
         f"{'final best: with':>16}  {'without':>10}  studies",
     ]
     gains = []
-    better = 0
+    better = worse = 0
     for seed, result in zip(seeds, results, strict=True):
         gain = result.speedup
         gains.append(0.0 if math.isnan(gain) else gain)
@@ -198,6 +198,7 @@ def format_runs(results: Sequence[DemoResult], seeds: Sequence[int]) -> str:
         final = result.trajectories["transfer"][-1]
         final_scratch = result.trajectories["no transfer"][-1]
         better += final < final_scratch
+        worse += final > final_scratch
         lines.append(
             f"{seed:>6}  {_count(result.evals_transfer):>13}  "
             f"{_count(result.evals_scratch):>7}  {shown:>7}  "
@@ -219,9 +220,10 @@ def format_runs(results: Sequence[DemoResult], seeds: Sequence[int]) -> str:
             else "n/a (at least half of the runs never reached it)"
         )
     )
+    same = len(results) - better - worse
     lines.append(
-        f"transfer ended with a better incumbent than tuning from scratch in "
-        f"{better} of {len(results)} runs (lower is better)"
+        f"final incumbents (lower is better): transfer's better in {better} of "
+        f"{len(results)} runs, the same in {same}, worse in {worse}"
     )
     return "\n".join(lines)
 

@@ -566,9 +566,10 @@ def test_runs_table_counts_a_run_that_never_reached_the_target_as_slowest(
     ) in text
     assert "final best: with     without  studies" in text
     better = 3 if final < final_scratch else 0
+    worse = 3 if final > final_scratch else 0
     assert (
-        f"transfer ended with a better incumbent than tuning from scratch in {better} "
-        "of 3 runs (lower is better)"
+        f"final incumbents (lower is better): transfer's better in {better} of 3 "
+        f"runs, the same in {3 - better - worse}, worse in {worse}"
     ) in text
     assert "(never: not within the 4 evaluations of the run)" in text
     assert "4.00x" in text
