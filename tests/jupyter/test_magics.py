@@ -711,29 +711,11 @@ def test_at_exit_waits_for_a_run_in_a_script_and_stops_it_in_a_kernel(
 def test_a_tune_cell_in_an_ipy_script_runs_to_its_end(tmp_path: Path) -> None:
     """Check end to end that `ipython --ext hptaa_lab tune.ipy` waits for the
     cell's run before exiting, instead of leaving its trials unfinished."""
-    script = tmp_path / "tune.ipy"
-    script.write_text(
-        V1.replace("--trials 6", "--trials 8").replace(
-            "def objective(config):",
-            "def objective(config):\n    import time; time.sleep(0.05)",
-        )
-    )
-    ipython = Path(sys.executable).parent / "ipython"
-
-    done = subprocess.run(
-        [str(ipython), "--ext", "hptaa_lab", str(script)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-        env={**os.environ, "IPYTHONDIR": str(tmp_path / "ipython")},
-    )
+    done, states = _run_ipy(tmp_path, "--trials 8", 0.05)
 
     assert done.returncode == 0, done.stderr
     assert "waiting for the run of 'v1' to finish" in done.stderr
-    store = TrialStore(f"sqlite:///{tmp_path / '.hptaa' / 'studies.db'}")
-    assert [t.state for t in store.get_trials("v1")] == [TrialState.COMPLETE] * 8
-    store.close()
+    assert states == [TrialState.COMPLETE] * 8
 
 
 def test_ctrl_c_at_exit_stops_every_run_and_waits_for_their_trials(
@@ -807,31 +789,48 @@ def test_an_ipy_script_with_workers_ends_without_hanging(
     every trial completes; without it the exit, after which Dask cannot go on,
     stops the run and says so instead of hanging, and nothing is left running."""
     line = "--trials 6 --workers 2" + (" --wait" if wait else "")
-    script = tmp_path / "tune.ipy"
-    script.write_text(
-        V1.replace("--trials 6", line).replace(
-            "def objective(config):",
-            "def objective(config):\n    import time; time.sleep(0.5)",
-        )
-    )
-    ipython = Path(sys.executable).parent / "ipython"
-
-    done = subprocess.run(
-        [str(ipython), "--ext", "hptaa_lab", str(script)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=tmp_path,
-        env={**os.environ, "IPYTHONDIR": str(tmp_path / "ipython")},
-    )
+    done, states = _run_ipy(tmp_path, line, 0.5)
 
     assert done.returncode == 0, done.stderr
-    store = TrialStore(f"sqlite:///{tmp_path / '.hptaa' / 'studies.db'}")
-    states = [t.state for t in store.get_trials("v1")]
-    store.close()
     if wait:
         assert states == [TrialState.COMPLETE] * 6
         assert "TuneRun 'v1': finished" in done.stdout
     else:
         assert "evaluates on Dask workers, which cannot go on" in done.stderr
         assert TrialState.RUNNING not in states
+
+
+def _run_ipy(
+    tmp_path: Path, line: str, sleep: float
+) -> tuple[subprocess.CompletedProcess[str], list[TrialState]]:
+    """Run V1 with ``line`` for its options and an objective that sleeps, as
+    `ipython --ext hptaa_lab tune.ipy`; return the process and the stored
+    trials' states."""
+    script = tmp_path / "tune.ipy"
+    script.write_text(
+        V1.replace("--trials 6", line).replace(
+            "def objective(config):",
+            f"def objective(config):\n    import time; time.sleep({sleep})",
+        )
+    )
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ipython"),
+            "--ext",
+            "hptaa_lab",
+            str(script),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
+        env={**os.environ, "IPYTHONDIR": str(tmp_path / "ipython")},
+    )
+    store = TrialStore(f"sqlite:///{tmp_path / '.hptaa' / 'studies.db'}")
+    try:
+        states = (
+            [t.state for t in store.get_trials("v1")] if store.has_study("v1") else []
+        )
+    finally:
+        store.close()
+    return done, states
