@@ -13,7 +13,8 @@ previous best configuration, evaluated again, should still rank near the top; th
 less of a configuration the source chose, the less its value says) and how often
 they beat the current random proposals; once an evaluation says a source's
 good region turned poor (P(relevant) below a floor), that source proposes nothing more
-and the proposals are random, as plain TPE's. Afterwards the current TPE
+and the proposals are random, as plain TPE's; if its ranking of the current trials is
+upside down, the random proposals also keep away from its good region. Afterwards the current TPE
 proposes, with each trusted source's densities mixed into its good and bad densities
 in proportion to the source's trials (discounted by its trust; the sources of a chain
 together weigh no more than the heaviest one) against the current trials. That weight
@@ -34,6 +35,7 @@ from typing import Any
 import ConfigSpace as CS
 import numpy as np
 from scipy.special import expit, logsumexp
+from scipy.stats import spearmanr
 
 from hptaa_lab.samplers import Proposal, Sampler, config_key
 from hptaa_lab.samplers._base import ModelSampler
@@ -822,8 +824,6 @@ class Auto(TransferSampler):
         score = source.good.log_pdf(data) - source.bad.log_pdf(data)
         if np.ptp(score) == 0.0 or np.ptp(self._y_cur) == 0.0:
             return 0.0
-        from scipy.stats import spearmanr
-
         rho = spearmanr(score, self._y_cur).statistic
         return 0.0 if not math.isfinite(rho) else float(rho)
 
@@ -1040,7 +1040,7 @@ def _check_values(
     ties: Any,
     share: Any,
     local: Any,
-    avoid: Any = None,
+    avoid: Any,
 ) -> None:
     """Raise ValueError, saying what to pass, for an option value auto refuses."""
     switches = {
@@ -1109,7 +1109,8 @@ def _check_values(
     if avoid is not None and (not _is_int(avoid) or avoid < 1):
         raise ValueError(
             f"avoid must be an int number of random candidates >= 1, or None for "
-            f"plain random proposals, got {avoid!r}{_int_hint(avoid)}."
+            f"plain random proposals, got {avoid!r}{_int_hint(avoid)}; {AVOID} is "
+            "the default."
         )
     if portfolio is not None and (not _is_int(portfolio) or portfolio < 0):
         raise ValueError(
