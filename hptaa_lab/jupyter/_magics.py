@@ -519,7 +519,16 @@ def _tune(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> An
         live = getattr(magics.shell, "kernel", None) is not None
         if live:
             display(run)
-        run.wait()
+        try:
+            run.wait()
+        except KeyboardInterrupt:
+            print(
+                f"hptaa: Ctrl-C stopped the run of {run.name!r}; its trials in "
+                "flight finish first, every finished trial is kept, and the same "
+                "cell with --resume goes on from there.",
+                file=sys.stderr,
+            )
+            raise
         if not live:
             display(run)
         return None

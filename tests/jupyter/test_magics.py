@@ -781,6 +781,34 @@ def test_wait_blocks_the_cell_until_the_run_ends(
     assert "Nothing was tuned." in err
 
 
+def test_ctrl_c_in_a_waiting_cell_stops_the_run_and_says_how_to_go_on(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that a Ctrl-C while a --wait cell waits stops the run, keeps its
+    finished trials, names --resume, and still interrupts the cell (so Run All
+    stops there)."""
+    cell = V1.replace("--trials 6", "--trials 40").replace(
+        "--as run1", "--as run1 --wait"
+    )
+    cell = cell.replace(
+        "def objective(config):",
+        "import _thread, time\n"
+        "def objective(config):\n"
+        "    time.sleep(0.05)\n"
+        "    if config['x'] > -9: _thread.interrupt_main()",
+    )
+    result = shell.run_cell(cell)
+
+    assert isinstance(result.error_in_exec, KeyboardInterrupt)
+    run = shell.user_ns["run1"]
+    run._done.wait(10)
+    assert run.state == RunState.STOPPED
+    assert 1 <= len(run.study.trials) < 40
+    err = capsys.readouterr().err
+    assert "Ctrl-C stopped the run of 'v1'" in err
+    assert "--resume" in err
+
+
 @pytest.mark.parametrize("wait", [True, False])
 def test_an_ipy_script_with_workers_ends_without_hanging(
     tmp_path: Path, wait: bool
