@@ -77,6 +77,16 @@ def open_store(store: TrialStore | str | None, *, create: bool = True) -> TrialS
     return TrialStore(store, create=create)
 
 
+_OTHER_NAMES = {
+    "best_trial": "incumbent",
+    "best_value": "incumbent.value",
+    "best_params": "incumbent.config",
+    "best_config": "incumbent.config",
+    "best": "incumbent",
+}
+"""What other HPO libraries call the best trial and its parts, and ours."""
+
+
 class Study:
     """A named sequence of trials over one search space, kept in the trial store.
 
@@ -121,6 +131,16 @@ class Study:
             f"Study({self.name!r}, trials={len(self._trials)}, incumbent={value}, "
             f"sampler={self.sampler.name!r})"
         )
+
+    def __getattr__(self, name: str) -> Any:
+        # Only for names Study lacks: point users of other HPO libraries to ours.
+        if name in _OTHER_NAMES:
+            raise AttributeError(
+                f"'Study' object has no attribute {name!r}; use study."
+                f"{_OTHER_NAMES[name]} (study.incumbent is the best complete trial, "
+                "or None before the first)."
+            )
+        raise AttributeError(f"'Study' object has no attribute {name!r}")
 
     @property
     def previous(self) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import signal
 import socket
 import subprocess
@@ -1177,3 +1178,22 @@ def test_interrupt_between_ask_and_the_objective_fails_that_trial_only(
     assert "optimize ended: interrupted by the user" in (stored[2].error or "")
     study.tell(mine, 0.5)
     study.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "ours"),
+    [("best_trial", "study.incumbent"), ("best_params", "study.incumbent.config")],
+)
+def test_names_of_other_libraries_point_to_the_incumbent(
+    store: TrialStore, name: str, ours: str
+) -> None:
+    """Check that best_trial and its kin name study.incumbent, and that other
+    missing attributes (and hasattr) still behave as usual."""
+    study = create_study("s", SPACE, store=store, seed=0)
+
+    with pytest.raises(AttributeError, match=f"use {re.escape(ours)} "):
+        getattr(study, name)
+    with pytest.raises(AttributeError, match=r"has no attribute 'colour'$"):
+        study.colour  # noqa: B018
+    assert not hasattr(study, "best_value")
+    assert hasattr(study, "incumbent")
