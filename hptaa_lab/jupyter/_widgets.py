@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 ConfirmCallback = Callable[[Mapping], None]
 
 _UNKNOWN_INDEX = -1
+_BAD_START_INDEX = -2
+"""Dropdown index of a start value (from the cell's mapping) that is no choice."""
 _CHOICE_KINDS = ("categorical", "ordinal")
 
 
@@ -393,6 +395,7 @@ class ValueField:
         self.name = name
         self.hp = hp
         self.choices: list[Any] | None = None
+        self._bad_start: Any = None
         layout = widgets.Layout(width="480px")
         style = {"description_width": "180px"}
         kind = None if hp is None else hp_kind(hp)
@@ -403,6 +406,12 @@ class ValueField:
             index = (
                 self.choices.index(start) if start in self.choices else _UNKNOWN_INDEX
             )
+            if start is not None and start not in self.choices:
+                # Shown and kept, so that confirming names it (it was dropped
+                # silently before): pick a choice or "unknown" instead.
+                self._bad_start = start
+                options.append((f"{start!r} (not a choice)", _BAD_START_INDEX))
+                index = _BAD_START_INDEX
             self.widget = widgets.Dropdown(
                 options=options,
                 value=index,
@@ -427,6 +436,8 @@ class ValueField:
         """
         if self.choices is not None:
             index = self.widget.value
+            if index == _BAD_START_INDEX:
+                return self._bad_start
             return _UNKNOWN if index == _UNKNOWN_INDEX else self.choices[index]
         return parse_value(self.widget.value, self.hp, self.name)
 

@@ -781,6 +781,20 @@ def test_wait_blocks_the_cell_until_the_run_ends(
     assert "Nothing was tuned." in err
 
 
+def test_a_cell_mapping_value_that_is_no_choice_fails_the_cell_with_yes(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str], tmp_store_url: str
+) -> None:
+    """Check that --yes refuses a previous_fixed value outside a categorical's
+    choices (it was dropped silently and the study created without it)."""
+    run_cell(shell, V1.replace("--as run1", "--as run1 --wait"))
+    body = V2_BODY.replace('{"z": "a"}', '{"z": "A"}')
+
+    run_cell(shell, "%%hptaa tune --study v2 --from v1 --yes --wait" + body)
+
+    assert "previous_fixed['z'] = 'A'" in capsys.readouterr().err
+    assert not TrialStore(tmp_store_url).has_study("v2")
+
+
 def test_ctrl_c_in_a_waiting_cell_stops_the_run_and_says_how_to_go_on(
     shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -186,6 +186,29 @@ def test_start_mapping_fills_the_choices_and_fields(
     )
 
 
+def test_a_start_value_that_is_no_choice_is_shown_and_refused_until_changed(
+    previous_space: CS.ConfigurationSpace, current_space: CS.ConfigurationSpace
+) -> None:
+    """Check that a cell's previous_fixed value outside a categorical's choices
+    is not turned into "unknown" silently: confirming names it, and picking a
+    choice or unknown instead confirms."""
+    start = Mapping(previous_fixed={"kernel": "RBF"})
+    widget = SpaceDiffWidget(previous_space, current_space, mapping=start)
+    field = widget.previous_fixed_inputs["kernel"]
+
+    assert "'RBF' (not a choice)" in [label for label, _ in field.widget.options]
+    with pytest.raises(MappingError, match=r"previous_fixed\['kernel'\] = 'RBF'"):
+        widget.confirm()
+    assert not widget.confirmed
+
+    field.set("rbf")
+    assert widget.confirm().previous_fixed == {"kernel": "rbf"}
+
+    other = SpaceDiffWidget(previous_space, current_space, mapping=start)
+    other.previous_fixed_inputs["kernel"].set(None)
+    assert "kernel" not in other.confirm().previous_fixed
+
+
 def test_two_renames_onto_one_name_are_refused() -> None:
     """Check that accepting two suggestions onto learning_rate is an error, and
     that only one of them is accepted at first."""
