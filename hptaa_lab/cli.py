@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hptaa_lab._argtypes import positive_int, seed_int
-from hptaa_lab.errors import HptaaError
+from hptaa_lab.errors import HptaaError, StoreError
 
 __all__ = ["DEFERRED_SUBCOMMANDS", "DeferredSubcommand", "build_parser", "main"]
 
@@ -174,6 +174,23 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("study_a", metavar="STUDY_A", help="previous study")
     diff.add_argument("study_b", metavar="STUDY_B", help="current study")
     diff.set_defaults(handler=_diff)
+
+    delete = sub.add_parser(
+        "delete",
+        parents=[common],
+        help="delete studies and their trials",
+        description="Delete studies and all their trials from the store. Without "
+        "--yes it only lists what would be deleted. A study that another study "
+        "transfers from (its previous study) is deleted only together with that "
+        "study.",
+    )
+    delete.add_argument(
+        "studies", metavar="STUDY", nargs="+", help="study names (see hptaa studies)"
+    )
+    delete.add_argument(
+        "--yes", action="store_true", help="delete (without it: only list)"
+    )
+    delete.set_defaults(handler=_delete)
 
     for name, deferred in DEFERRED_SUBCOMMANDS.items():
         sub.add_parser(
@@ -454,6 +471,40 @@ def _studies_command(store: str | None) -> str:
     """The command that lists the studies of ``store`` (--store left out for the
     default store)."""
     return "hptaa studies" if store is None else f"hptaa --store {store} studies"
+
+
+def _delete(args: argparse.Namespace) -> int:
+    from hptaa_lab.study import open_store
+
+    store = open_store(args.store, create=False)
+    names = list(dict.fromkeys(args.studies))
+    for name in names:
+        store.get_study(name)  # an unknown name: the error lists the studies
+    summaries = {r["name"]: r for r in store.lineage_tree()}
+    kept = [
+        (r["name"], r["previous"])
+        for r in summaries.values()
+        if r["previous"] in names and r["name"] not in names
+    ]
+    if kept:
+        pairs = "; ".join(f"{f!r} transfers from {p!r}" for f, p in kept)
+        raise StoreError(
+            f"Nothing was deleted: {pairs}. Delete it too (name it in the same "
+            "command), or keep the previous study."
+        )
+    # Followers first: the store refuses to delete a study another one names.
+    order = sorted(names, key=lambda n: -int(summaries[n]["depth"]))
+    for name in order:
+        r = summaries[name]
+        running = f", {r['n_running']} running" if r["n_running"] else ""
+        verb = "deleting" if args.yes else "would delete"
+        trials = f"{r['n_trials']} trial{'' if r['n_trials'] == 1 else 's'}"
+        print(f"{verb} study {name!r}: {trials}{running}")
+        if args.yes:
+            store.delete_study(name)
+    if not args.yes:
+        print("Nothing was deleted: add --yes to delete.")
+    return 0
 
 
 def _show(args: argparse.Namespace) -> int:

@@ -632,7 +632,7 @@ def test_show_and_diff_display_a_stored_mapping_later_checks_refuse(
     assert "Latest" in out
 
 
-@pytest.mark.parametrize("command", ["studies", "show", "diff"])
+@pytest.mark.parametrize("command", ["studies", "show", "diff", "delete"])
 def test_every_store_subcommand_says_what_it_does_in_its_help(command, capsys) -> None:
     """Check that `hptaa COMMAND --help` has a description, not only the usage."""
     with pytest.raises(SystemExit):
@@ -654,3 +654,40 @@ def test_an_unknown_option_is_reported_with_its_subcommands_usage(
     err = capsys.readouterr().err
     assert err.startswith("usage: hptaa show ")
     assert "hptaa show: error: unrecognized arguments: --trails 3" in err
+
+
+def test_delete_lists_without_yes_and_keeps_every_lineage_whole(
+    capsys: pytest.CaptureFixture[str], store_url: str
+) -> None:
+    """Check that delete without --yes deletes nothing, refuses to leave a study
+    whose previous study is gone (before deleting anything), deletes a chain named
+    whole in any order, and lists the studies for an unknown name."""
+    from hptaa_lab import create_study
+
+    space = {"x": (0.0, 1.0)}
+    for name, previous in (("v1", None), ("v2", "v1"), ("v3", "v2"), ("other", None)):
+        study = create_study(name, space, previous=previous, store=store_url, seed=0)
+        study.tell(study.ask(), 0.5)
+        study.close()
+    store = TrialStore(store_url)
+
+    code, out, _ = run(capsys, "--store", store_url, "delete", "v3")
+    assert code == 0
+    assert "would delete study 'v3': 1 trial\n" in out
+    assert "Nothing was deleted: add --yes" in out
+    assert store.has_study("v3")
+
+    code, _, err = run(capsys, "--store", store_url, "delete", "v1", "v2", "--yes")
+    assert code == 2
+    assert "'v3' transfers from 'v2'" in err and "Nothing was deleted" in err
+    assert store.has_study("v1") and store.has_study("v2")
+
+    code, out, _ = run(
+        capsys, "delete", "v1", "v3", "v2", "--store", store_url, "--yes"
+    )
+    assert code == 0
+    assert out.index("'v3'") < out.index("'v2'") < out.index("'v1'")
+    assert [s.name for s in store.list_studies()] == ["other"]
+
+    code, _, err = run(capsys, "--store", store_url, "delete", "v9", "--yes")
+    assert code == 2 and "Existing studies: other" in err
