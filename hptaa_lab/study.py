@@ -547,18 +547,51 @@ def _short_repr(value: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _likeliest(hp: Any, names: list[str], space: CS.ConfigurationSpace) -> str:
+    """The first of ``names`` whose kind (numeric or not) is that of ``hp``."""
+    from hptaa_lab.space import hp_kind
+
+    numeric = {"float", "int"}
+    for name in names:
+        if (hp_kind(space[name]) in numeric) == (hp_kind(hp) in numeric):
+            return name
+    return names[0]
+
+
 def _warn_unconfirmed_renames(
     name: str,
     previous_name: str,
     previous_space: CS.ConfigurationSpace,
     space: CS.ConfigurationSpace,
     mapping: SpaceMapping,
+    *,
+    given: bool,
 ) -> None:
     """Warn when the diff suggests renames the mapping does not confirm: the
-    previous values of those hyperparameters would not be transferred."""
+    previous values of those hyperparameters would not be transferred. Without
+    a mapping (``given`` False), also when hyperparameters were both removed and
+    added, however unlike their names."""
     from hptaa_lab.space import diff
 
-    suggestions = diff(previous_space, space, mapping).suggestions
+    space_diff = diff(previous_space, space, mapping)
+    suggestions = space_diff.suggestions
+    removed = [n for n in space_diff.removed if n not in mapping.current_fixed]
+    added = [n for n in space_diff.added if n not in mapping.previous_fixed]
+    if not given and not suggestions and removed and added:
+        # No name looks like another, but a rename may still hide here: its
+        # previous values would be lost without a word.
+        logger.warning(
+            "study %s: since %s, %s %s removed and %s added, and the mapping "
+            "renames none of them. If one is another renamed, confirm it with "
+            "mapping={'renames': %r} (hptaa_lab.diff shows the two spaces); "
+            "ignore this if they are different hyperparameters.",
+            name,
+            previous_name,
+            ", ".join(removed),
+            "was" if len(removed) == 1 else "were",
+            ", ".join(added),
+            {removed[0]: _likeliest(previous_space[removed[0]], added, space)},
+        )
     if not suggestions:
         return
     shown = 5
@@ -664,7 +697,12 @@ def create_study(
         previous_space = space_from_json(prev_record.space_json)
         space_mapping.validate(previous_space, space)
         _warn_unconfirmed_renames(
-            name, previous_name, previous_space, space, space_mapping
+            name,
+            previous_name,
+            previous_space,
+            space,
+            space_mapping,
+            given=mapping is not None,
         )
         if prev_record.direction != direction:
             # Transfer ranks each study's trials by its own direction, so a change

@@ -758,6 +758,36 @@ def test_unconfirmed_rename_suggestion_is_a_warning(tmp_path, caplog) -> None:
     assert "suggests renames" not in caplog.text
 
 
+def test_removed_and_added_names_without_a_suggestion_are_a_warning(
+    tmp_path, caplog
+) -> None:
+    """Check that a removed and an added hyperparameter whose names look nothing
+    alike (a rename the diff cannot guess) still warn without a mapping, and
+    that a mapping, one that renames or fixes them or an empty one, is silent."""
+    import logging
+
+    from hptaa_lab import create_study
+
+    url = f"sqlite:///{tmp_path / 'hidden.db'}"
+    create_study("v1", {"n_trees": (10, 200), "depth": (1, 5)}, store=url)
+    current = {"n_estimators": (10, 400), "depth": (1, 5), "crit": ["g", "e"]}
+    with caplog.at_level(logging.WARNING, logger="hptaa_lab.study"):
+        create_study("v2", current, previous="v1", store=url)
+    assert "n_trees was removed and crit, n_estimators added" in caplog.text
+    assert "mapping={'renames': {'n_trees': 'n_estimators'}}" in caplog.text
+    for i, mapping in enumerate(
+        [
+            {"renames": {"n_trees": "n_estimators"}},
+            {"current_fixed": {"n_trees": 100}},
+            {},  # a mapping given (a confirmed diff) says the two are unrelated
+        ]
+    ):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="hptaa_lab.study"):
+            create_study(f"v2-{i}", current, previous="v1", mapping=mapping, store=url)
+        assert [r for r in caplog.records if r.name == "hptaa_lab.study"] == []
+
+
 def test_rename_warning_lists_at_most_five_pairs(tmp_path, caplog) -> None:
     """Check that many rename suggestions make a short warning, not one pair each."""
     import logging
