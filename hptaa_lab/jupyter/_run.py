@@ -546,6 +546,19 @@ class TuneRun(BackgroundHandle):
         ):
             return [head + f"; {r.n_trials} trials planned, none run"]
         lines = [head]
+        transferring = self._studies.get(r.study)
+        if r.previous is not None and transferring is not None:
+            # What was confirmed (--yes confirms without showing anything in a
+            # terminal); the diff itself is `%hptaa diff` or `hptaa show`.
+            mapping = transferring.mapping
+            lines.append(
+                "  mapping: "
+                + (
+                    "; ".join(mapping.describe())
+                    if not mapping.is_empty
+                    else "none (hyperparameters match by name)"
+                )
+            )
         names = self._names()
         width = max(len(n) for n in names)
         for key, name in zip(self._keys(), names, strict=True):

@@ -257,7 +257,9 @@ def test_a_changed_space_waits_for_the_diff_to_be_confirmed(store: TrialStore) -
 
 
 def test_confirm_true_accepts_the_suggestions_at_once(store: TrialStore) -> None:
-    """Check --yes: the run starts in the constructor with the suggested rename."""
+    """Check --yes: the run starts in the constructor with the suggested rename,
+    which its text form (all a terminal shows) names; an unchanged space says
+    that nothing was renamed."""
     previous_study(store)
     request = TuneRequest(
         "v2", build_space(CHANGED), changed_objective, 4, previous="v1"
@@ -269,6 +271,7 @@ def test_confirm_true_accepts_the_suggestions_at_once(store: TrialStore) -> None
     run.wait(timeout=60)
     assert run.study is not None
     assert run.study.mapping == Mapping(renames={"x": "x_pos"})
+    assert "\n  mapping: renamed x -> x_pos\n" in repr(run)
 
 
 def test_an_unchanged_space_starts_without_a_diff(store: TrialStore) -> None:
@@ -281,6 +284,7 @@ def test_an_unchanged_space_starts_without_a_diff(store: TrialStore) -> None:
     assert run.diff_widget is None
     run.wait(timeout=60)
     assert run.state == RunState.FINISHED
+    assert "mapping: none (hyperparameters match by name)" in repr(run)
 
 
 def test_compare_tunes_a_no_transfer_twin_beside_the_study(store: TrialStore) -> None:
