@@ -407,9 +407,16 @@ class Study:
             raise ValueError(f"n_trials must be a non-negative int; got {n_trials!r}.")
         if workers is not None and (not isinstance(workers, int) or workers < 1):
             raise ValueError(f"workers must be a positive int; got {workers!r}.")
+        if not callable(objective):
+            raise TypeError(
+                "optimize needs the objective as a function config -> value, e.g. "
+                f"study.optimize(train, n_trials=20); got {type(objective).__name__} "
+                f"{_short_repr(objective, 60)}."
+            )
         check_not_starting_worker("optimize")
         self._stop.clear()
         before = set(self._own_running())
+        known = set(self._trials)
         try:
             if (workers or 1) > 1 or scheduler is not None:
                 from hptaa_lab.execution import run_parallel
@@ -435,7 +442,24 @@ class Study:
                 if number not in before:
                     self._fail_quietly(number, f"optimize ended: {_ended_reason(exc)}")
             raise
+        self._warn_if_all_failed(known)
         return self
+
+    def _warn_if_all_failed(self, known: set[int]) -> None:
+        """One line at the end of an optimize call whose every trial failed (a
+        typo in the objective fails them all alike, one log line each)."""
+        mine = [t for t in self.trials if t.number not in known]
+        if mine and all(t.state == TrialState.FAIL for t in mine):
+            logger.warning(
+                "study %s: all %d trials of this optimize call failed; the first "
+                "with %s. Fix the objective and call optimize again (the failed "
+                "trials stay in the store with their tracebacks: "
+                "study.trials_dataframe() or `hptaa show %s`).",
+                self.name,
+                len(mine),
+                error_summary(mine[0].error, 200),
+                self.name,
+            )
 
     def _without_empty_study(
         self, exc: WorkersFailedToStartError

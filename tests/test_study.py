@@ -208,6 +208,34 @@ def test_objective_that_raises_fails_its_trial(
     assert study.sampler.n_failed == 1
 
 
+def test_a_call_whose_every_trial_failed_ends_with_one_summary(
+    store: TrialStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Check that an objective that always raises (a typo in a key) runs its
+    budget, then says once that every trial failed and why; that a call with one
+    complete trial does not; and that a non-function objective is refused before
+    any trial."""
+    study = create_study("v1", SPACE, store=store, seed=0)
+    study.tell(study.ask(), 1.0)  # an earlier success does not hide the failures
+
+    study.optimize(lambda config: config["X"], n_trials=3)
+
+    assert [t.state for t in study.trials[1:]] == [TrialState.FAIL] * 3
+    summaries = [r.message for r in caplog.records if "optimize call" in r.message]
+    assert summaries == [
+        "study v1: all 3 trials of this optimize call failed; the first with "
+        "KeyError: 'X'. Fix the objective and call optimize again (the failed "
+        "trials stay in the store with their tracebacks: study.trials_dataframe() "
+        "or `hptaa show v1`)."
+    ]
+    caplog.clear()
+    study.optimize(lambda config: 1 / (len(study.trials) % 2), n_trials=2)
+    assert "optimize call" not in caplog.text
+    with pytest.raises(TypeError, match="got str 'not a function'"):
+        study.optimize("not a function", n_trials=2)  # type: ignore[arg-type]
+    assert len(study.trials) == 6
+
+
 @pytest.mark.parametrize(
     "value", [math.nan, math.inf, -math.inf, "0.5", None, [1.0], True]
 )
