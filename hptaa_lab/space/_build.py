@@ -131,6 +131,14 @@ def _from_range(name: str, entry: tuple[Any, ...], *, log: bool, default: Any) -
             f"got {entry!r}."
         )
     low, high = entry
+    if not all(
+        isinstance(b, numbers.Real) and not isinstance(b, bool | np.bool_)
+        for b in (low, high)
+    ):
+        raise InvalidSearchSpaceError(
+            f"Hyperparameter {name!r}: a tuple is a numeric range (low, high); got "
+            f"{entry!r}. For choices, give a list: [{', '.join(map(repr, entry))}]."
+        )
     for bound in (low, high):
         if isinstance(bound, numbers.Real) and not _finite(bound):
             raise InvalidSearchSpaceError(
@@ -178,9 +186,16 @@ def _condition(space: CS.ConfigurationSpace, child: str, when: Any) -> Any:
             f"Hyperparameter {child!r}: its condition names {parent!r}, which is not in "
             f"the search space."
         )
-    if isinstance(value, list | tuple):
-        return CS.InCondition(space[child], space[parent], list(value))
-    return CS.EqualsCondition(space[child], space[parent], value)
+    try:
+        if isinstance(value, list | tuple):
+            return CS.InCondition(space[child], space[parent], list(value))
+        return CS.EqualsCondition(space[child], space[parent], value)
+    except ValueError as exc:  # ConfigSpace: a value its parent cannot take
+        raise InvalidSearchSpaceError(
+            f"Hyperparameter {child!r}: its condition {{{parent!r}: {value!r}}} names "
+            f"a value {parent!r} cannot take ({space[parent]}); use one of its "
+            "values."
+        ) from exc
 
 
 def as_space(space: Any) -> CS.ConfigurationSpace:

@@ -323,6 +323,16 @@ class Mapping:
                     f"is a numeric range now ({hp}); give the one number it was fixed "
                     "to before, or leave it out to fill the value at random."
                 )
+            if (
+                hp_kind(hp) == "int"
+                and hp.lower <= value <= hp.upper
+                and float(value) != int(value)
+            ):
+                raise MappingError(
+                    f"previous_fixed[{name!r}] = {value!r} is no whole number, and "
+                    f"{name!r} is an int range now ({hp}); give the int it was fixed "
+                    "to before, or leave it out to fill the value at random."
+                )
             if not _is_value(hp, value):
                 where = "the current range" if hp_kind(hp) in _NUMERIC else "the values"
                 raise MappingError(

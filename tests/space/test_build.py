@@ -118,12 +118,21 @@ def test_as_space_rejects_other_types() -> None:
         ((1,), r"a range is \(low, high\) or \(low, high, 'log'\)"),
         ({"float": (0, 1), "int": (0, 1)}, "needs exactly one of"),
         (None, "expected a \\(low, high\\) tuple"),
+        (
+            ("gini", "entropy"),
+            r"a tuple is a numeric range .* give a list: \['gini', 'entropy'\]",
+        ),
+        ((True, 5), "a tuple is a numeric range"),
+        (
+            {"int": (2, 5), "if": {"kind": "polly"}},
+            r"its condition \{'kind': 'polly'\} names a value 'kind' cannot take",
+        ),
     ],
 )
 def test_build_space_rejects_malformed_entry(entry: object, message: str) -> None:
     """Check that a malformed entry names the hyperparameter and the problem once."""
     with pytest.raises(InvalidSearchSpaceError, match=message) as info:
-        build_space({"x": entry})
+        build_space({"kind": ["rbf", "poly"], "x": entry})
 
     assert str(info.value).startswith("Hyperparameter 'x': ")
     assert str(info.value).count("Hyperparameter 'x'") == 1

@@ -260,6 +260,18 @@ def test_previous_fixed_outside_range_is_refused(
         Mapping(previous_fixed={"depth": 12}).validate(previous, current)
 
 
+def test_previous_fixed_that_is_no_whole_number_on_an_int_range_says_so(
+    previous: CS.ConfigurationSpace, current: CS.ConfigurationSpace
+) -> None:
+    """Check that 2.5 for an int range is named as no whole number, not as
+    outside a range it lies in; 3.0 is the int 3."""
+    with pytest.raises(
+        MappingError, match=r"previous_fixed\['depth'\] = 2.5 is no whole number"
+    ):
+        Mapping(previous_fixed={"depth": 2.5}).validate(previous, current)
+    Mapping(previous_fixed={"depth": 3.0}).validate(previous, current)
+
+
 @pytest.mark.parametrize("value", [None, "3", True, [1], (1,)])
 def test_previous_fixed_that_is_no_number_on_a_range_is_refused(value: object) -> None:
     """Check that a previous fixed value of a numeric range must be one number: a
