@@ -576,12 +576,27 @@ def _show(args: argparse.Namespace) -> int:
                 f"{t.state} (process ended)" if t.number in ended else str(t.state),
                 "-" if t.value is None else f"{t.value:.6g}",
                 t.proposed_by,
+                _short_config(t.config),
                 _short_error(t.error),
             )
             for t in latest
         ]
-        print(_format_table(("number", "state", "value", "proposed by", "error"), rows))
+        print(
+            _format_table(
+                ("number", "state", "value", "proposed by", "config", "error"), rows
+            )
+        )
     return 0
+
+
+def _short_config(config: dict[str, Any], width: int = 70) -> str:
+    """``name=value, ...`` with floats at 4 significant digits, cut to ``width``
+    characters (the incumbent above shows a configuration in full)."""
+    text = ", ".join(
+        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v!r}"
+        for k, v in config.items()
+    )
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _ended_running(study: Any) -> set[int]:

@@ -194,8 +194,8 @@ def test_show_and_diff_of_unknown_study_list_existing(
 def test_show_and_diff_of_transfer_study(
     capsys: pytest.CaptureFixture[str], store_url: str
 ) -> None:
-    """Check that show lists space, mapping, diff and trials, and diff applies the
-    confirmed rename."""
+    """Check that show lists space, mapping, diff and trials with their
+    configurations, and diff applies the confirmed rename."""
     from hptaa_lab import create_study
 
     v1 = create_study(
@@ -219,6 +219,8 @@ def test_show_and_diff_of_transfer_study(
     assert "Mapping: confirmed" in out
     assert "lr -> learning_rate" in out and "renamed" in out
     assert "choices added" in out
+    first = v2.trials[0].config
+    assert f"k={first['k']!r}, learning_rate={first['learning_rate']:.4g}" in out
     code, out, _ = run(capsys, "diff", "v1", "v2", "--store", store_url)
     assert code == 0 and "with the confirmed mapping" in out
     assert "lr -> learning_rate" in out
