@@ -424,6 +424,7 @@ class _ProgressBar:
 
 
 def _studies(args: argparse.Namespace) -> int:
+    from hptaa_lab.records import incumbent_text
     from hptaa_lab.study import open_store
 
     store = open_store(args.store, create=False)
@@ -439,7 +440,7 @@ def _studies(args: argparse.Namespace) -> int:
             r["transfer"] or (f"none, twin of {r['twin_of']}" if r["twin_of"] else "-"),
             r["sampler"],
             f"{r['n_complete']}/{r['n_trials']}",
-            "-" if r["best_value"] is None else f"{r['best_value']:.6g}",
+            incumbent_text(r["best_value"], r["direction"]),
             r["created_at"].strftime("%Y-%m-%d %H:%M") if r["created_at"] else "",
         )
         for r in store.lineage_tree()

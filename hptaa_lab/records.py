@@ -17,6 +17,7 @@ __all__ = [
     "TrialRecord",
     "TrialState",
     "error_summary",
+    "incumbent_text",
     "trials_frame",
 ]
 
@@ -156,3 +157,12 @@ def error_summary(error: str | None, width: int = 120) -> str:
     if rest:
         line += " ..."
     return line if len(line) <= width else line[: width - 3] + "..."
+
+
+def incumbent_text(value: float | None, direction: str) -> str:
+    """An incumbent value for a table of studies: 6 significant digits, "(max)"
+    after a maximised one (minimised and maximised studies share the column),
+    "-" for none."""
+    if value is None:
+        return "-"
+    return f"{value:.6g}" + (" (max)" if direction == "maximize" else "")

@@ -693,3 +693,25 @@ def test_delete_lists_without_yes_and_keeps_every_lineage_whole(
 
     code, _, err = run(capsys, "--store", store_url, "delete", "v9", "--yes")
     assert code == 2 and "Existing studies: other" in err
+
+
+def test_studies_marks_the_incumbents_of_maximised_studies(
+    capsys: pytest.CaptureFixture[str], store_url: str
+) -> None:
+    """Check that a maximised study's incumbent is marked, a minimised one's not,
+    so the one column of values is not misread."""
+    from hptaa_lab import create_study
+
+    for name, direction in (("acc", "maximize"), ("loss", "minimize")):
+        study = create_study(
+            name, {"x": (0.0, 1.0)}, direction=direction, store=store_url
+        )
+        study.tell(study.ask(), 0.95)
+        study.close()
+
+    code, out, _ = run(capsys, "--store", store_url, "studies")
+
+    assert code == 0
+    rows = {line.split()[0]: line for line in out.splitlines()[2:]}
+    assert "0.95 (max)" in rows["acc"]
+    assert "0.95" in rows["loss"] and "(max)" not in rows["loss"]

@@ -24,6 +24,7 @@ from hptaa_lab._argtypes import positive_int
 from hptaa_lab.errors import HptaaError, StoreError
 from hptaa_lab.jupyter._html import TextAndHtml, diff_table_html, table_html, table_text
 from hptaa_lab.jupyter._run import RunState, TuneRequest, TuneRun, twin_name
+from hptaa_lab.records import incumbent_text
 from hptaa_lab.space import Mapping, diff, space_from_json
 from hptaa_lab.store import DEFAULT_URL, TrialStore
 from hptaa_lab.study import DEFAULT_TRANSFER
@@ -665,7 +666,7 @@ def _studies(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) ->
             s["transfer"] or (f"none, twin of {s['twin_of']}" if s["twin_of"] else "-"),
             s["n_trials"],
             s["n_fail"],
-            "-" if s["best_value"] is None else f"{s['best_value']:.6g}",
+            incumbent_text(s["best_value"], s["direction"]),
             f"{s['created_at']:%Y-%m-%d %H:%M:%S}" if s["created_at"] else "-",
         )
         for s in summaries
