@@ -325,7 +325,7 @@ class Mapping:
                 )
             if (
                 hp_kind(hp) == "int"
-                and hp.lower <= value <= hp.upper
+                and getattr(hp, "lower") <= value <= getattr(hp, "upper")  # noqa: B009
                 and float(value) != int(value)
             ):
                 raise MappingError(
