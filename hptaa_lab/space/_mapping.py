@@ -316,7 +316,7 @@ class Mapping:
                     "only hyperparameters that are new in the current space had a fixed "
                     "value before."
                 )
-            hp = current_space[name]
+            hp: Any = current_space[name]
             if hp_kind(hp) in _NUMERIC and not _is_number(value):
                 raise MappingError(
                     f"previous_fixed[{name!r}] = {value!r} is no number, and {name!r} "
@@ -325,7 +325,7 @@ class Mapping:
                 )
             if (
                 hp_kind(hp) == "int"
-                and getattr(hp, "lower") <= value <= getattr(hp, "upper")  # noqa: B009
+                and hp.lower <= value <= hp.upper
                 and float(value) != int(value)
             ):
                 raise MappingError(
