@@ -260,7 +260,12 @@ class HptaaMagics(Magics):
         try:
             args = command.parser.parse_argstring(rest)
         except UsageError as exc:
-            _error(f"UsageError: {exc}", command.help)
+            # The usage and a pointer, not the whole help (40 lines under
+            # the error, which it pushed out of sight).
+            _error(
+                f"UsageError: {exc}{_option_hint(str(exc), command)}",
+                f"{command.usage.rstrip()}\n(`%hptaa?` explains every option.)",
+            )
             return None
         try:
             return command.handler(self, args, cell)
@@ -304,6 +309,25 @@ def _no_store_message(path: Path) -> str:
         "studies with %hptaa store URL, or tune a study with %%hptaa tune, which "
         "creates the store."
     )
+
+
+def _option_hint(message: str, command: Command) -> str:
+    """ " Did you mean --trials?" for an unrecognized option close to one of
+    the command's, else ""."""
+    if "unrecognized arguments" not in message:
+        return ""
+    known = [
+        option
+        for action in command.parser._actions
+        for option in action.option_strings
+        if option.startswith("--")
+    ]
+    for word in message.split(":", 1)[-1].split():
+        if word.startswith("-"):
+            close = difflib.get_close_matches(word.split("=")[0], known, n=1)
+            if close:
+                return f". Did you mean {close[0]}?"
+    return ""
 
 
 def _error(message: str, usage: str = "") -> None:

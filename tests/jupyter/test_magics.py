@@ -76,18 +76,25 @@ def test_question_mark_prints_the_usage_of_every_subcommand(
             "unrecognized arguments: --colour red",
         ),
         ("%hptaa diff onlyone", "the following arguments are required: B"),
+        (
+            "%%hptaa tune --study s --trails 3\nx = 1",
+            "unrecognized arguments: --trails 3. Did you mean --trials?",
+        ),
     ],
 )
 def test_argument_errors_print_the_usage_not_a_traceback(
     shell: InteractiveShell, capsys: pytest.CaptureFixture[str], cell: str, message: str
 ) -> None:
-    """Check that bad magic arguments print the error and the usage."""
+    """Check that bad magic arguments print the error and the short usage (not
+    the whole help, which pushed the error out of sight)."""
     result = shell.run_cell(cell)
 
     captured = capsys.readouterr()
     assert f"UsageError: {message}" in captured.err
     assert "Traceback" not in captured.out + captured.err
     assert "%hptaa" in captured.err.split(message, 1)[1]
+    assert captured.err.rstrip().endswith("(`%hptaa?` explains every option.)")
+    assert len(captured.err.splitlines()) <= 6
     assert result.error_in_exec is None
 
 
