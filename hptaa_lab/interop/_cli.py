@@ -215,6 +215,18 @@ def run_import(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
         )
     print(result.format())
+    sibling = Path(args.source).with_suffix(".json")
+    if result.space_inferred and kind != _OPTUNA and sibling.is_file():
+        again = (
+            ""
+            if result.dry_run
+            else f" (`hptaa delete {result.name} --yes` first, to import it again)"
+        )
+        print(
+            f"\nNote: {sibling} lies beside the data; if it is the search space "
+            f"that `hptaa export --space` wrote, pass --space {sibling}{again}: an "
+            "inferred space knows only the values the data holds."
+        )
     return 0
 
 

@@ -218,6 +218,27 @@ def test_export_with_space_round_trips_a_conditional_study(
         _run(tmp_store_url, "export", "svm", "folder", "--force")
 
 
+def test_import_without_space_points_to_the_space_file_beside_the_data(
+    tmp_path: Path, tmp_store_url: str, runs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that an import that infers its space names a JSON file of the same
+    stem beside the data (what export --space writes), and that one given
+    --space does not."""
+    space = build_space(
+        {"lr": (1e-4, 1.0), "units": (8, 512), "kernel": ["rbf", "linear"]}
+    )
+    (tmp_path / "runs.json").write_text(space_to_json(space))
+
+    assert _run(tmp_store_url, "import", runs, "a", "--objective", "loss") == 0
+    out = capsys.readouterr().out
+    assert f"Note: {tmp_path / 'runs.json'} lies beside the data" in out
+    assert "(`hptaa delete a --yes` first, to import it again)" in out
+
+    argv = ("import", runs, "b", "--objective", "loss", "--space", "runs.json")
+    assert _run(tmp_store_url, *argv[:-1], tmp_path / "runs.json") == 0
+    assert "Note:" not in capsys.readouterr().out
+
+
 def test_export_of_a_maximized_study_says_how_to_import_it(
     tmp_path: Path, tmp_store_url: str, runs: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
