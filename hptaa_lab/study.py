@@ -20,6 +20,7 @@ from hptaa_lab.errors import (
     HptaaError,
     InvalidTrialError,
     MappingError,
+    StoreError,
     StudyExistsError,
     UnknownNameError,
 )
@@ -123,6 +124,8 @@ class Study:
         self._stop = threading.Event()
         # Whether create_study made it in this process (see _without_empty_study).
         self._created_here = False
+        # Values of trials whose result the store refused (locked too long).
+        self._unstored: dict[int, float] = {}
 
     def __repr__(self) -> str:
         best = self.incumbent
@@ -285,7 +288,23 @@ class Study:
             # A Ctrl-C during the write would roll it back and lose the result:
             # it is held back until the trial is stored and told to the sampler.
             with interrupts_deferred():
-                finished = self._finish(number, finite, None if ok else error)
+                try:
+                    finished = self._finish(number, finite, None if ok else error)
+                except StoreError:
+                    if ok:
+                        # The store stayed locked past its timeout: keep the
+                        # value, so that it is stored when optimize ends (or by
+                        # another tell) instead of the trial failing without it.
+                        self._unstored[number] = finite
+                        logger.error(
+                            "study %s: trial %d returned %r, but the trial store "
+                            "could not be written; the value is kept and stored "
+                            "as the study ends.",
+                            self.name,
+                            number,
+                            finite,
+                        )
+                    raise
             if interrupted is not None:
                 raise interrupted
         if not ok:
@@ -521,13 +540,21 @@ class Study:
         ]
 
     def _fail_quietly(self, number: int, reason: str) -> None:
-        """Fail a RUNNING trial while another exception ends optimize: a failure
-        to do so is logged, so that the caller sees the exception that ended it."""
+        """Fail a RUNNING trial while another exception ends optimize (complete
+        it if its value was kept when the store refused it): a failure to do so
+        is logged, so that the caller sees the exception that ended it."""
+        value = self._unstored.pop(number, None)
         try:
-            self.tell(number, error=reason)
+            if value is not None:
+                self.tell(number, value)
+            else:
+                self.tell(number, error=reason)
         except Exception:
             logger.exception(
-                "study %s: could not mark trial %d failed", self.name, number
+                "study %s: could not store trial %d%s",
+                self.name,
+                number,
+                " as failed" if value is None else f" with its value {value!r}",
             )
 
     def close(self) -> None:

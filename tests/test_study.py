@@ -31,6 +31,7 @@ from hptaa_lab import (
     create_study,
     load_study,
 )
+from hptaa_lab.records import TrialRecord
 from hptaa_lab.space import build_space
 from hptaa_lab.transfer import Auto
 
@@ -206,6 +207,39 @@ def test_objective_that_raises_fails_its_trial(
     assert store.get_trials("v1")[1].error == error
     assert "trial 1 failed" in caplog.text
     assert study.sampler.n_failed == 1
+
+
+def test_a_value_the_locked_store_refused_is_stored_as_optimize_ends(
+    store: TrialStore,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Check that when the store refuses a result (another process held its lock
+    past the timeout), optimize raises the StoreError but the trial is stored
+    COMPLETE with its value, not FAIL without it, and the value is logged."""
+    from hptaa_lab.errors import StoreError
+
+    study = create_study("v1", SPACE, store=store, seed=0)
+    finish = store.finish_trial
+    refusals = [StoreError("The trial store is locked for more than 30 s.")]
+
+    def locked_once(*args: Any, **kwargs: Any) -> TrialRecord:
+        if refusals and kwargs.get("value") is not None:
+            raise refusals.pop()
+        return finish(*args, **kwargs)
+
+    monkeypatch.setattr(store, "finish_trial", locked_once)
+
+    with pytest.raises(StoreError, match="locked"):
+        study.optimize(lambda config: 0.25, n_trials=3)
+
+    stored = store.get_trials("v1")
+    assert [(t.state, t.value) for t in stored] == [(TrialState.COMPLETE, 0.25)]
+    assert "trial 0 returned 0.25, but the trial store could not be written" in (
+        caplog.text
+    )
+    study.optimize(lambda config: 0.5, n_trials=1)  # the study goes on
+    assert [t.value for t in study.trials] == [0.25, 0.5]
 
 
 def test_a_call_whose_every_trial_failed_ends_with_one_summary(
