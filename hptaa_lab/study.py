@@ -291,7 +291,7 @@ class Study:
                 try:
                     finished = self._finish(number, finite, None if ok else error)
                 except StoreError:
-                    if ok:
+                    if finite is not None:
                         # The store stayed locked past its timeout: keep the
                         # value, so that it is stored when optimize ends (or by
                         # another tell) instead of the trial failing without it.
