@@ -481,7 +481,7 @@ class _Run:
             return
         value, error = outcome
         finished = self._tell(job.trial, value, error=error)
-        if future.status not in ("finished", "error"):
+        if future.status not in ("finished", "error") and not self.study.stopping:
             self._check_connected()
         if callbacks:
             for callback in self.callbacks:
@@ -496,6 +496,11 @@ class _Run:
             ok, payload = _result(future)
             return (payload, None) if ok else (None, payload)
         if status != "error":
+            if self.study.stopping:
+                return (
+                    None,
+                    "cancelled: the study was stopped before this trial finished",
+                )
             return None, f"cancelled: the Dask cluster dropped this trial ({status})"
         exc = future.exception()
         if not isinstance(exc, self.killed_worker):
@@ -527,9 +532,12 @@ class _Run:
 
     def _check_connected(self) -> None:
         if self.client.status not in ("running", "connecting"):
+            # A closed client has no scheduler left to name.
+            scheduler = getattr(self.client.scheduler, "address", None)
             raise SchedulerUnreachableError(
-                f"Lost the connection to the Dask scheduler at "
-                f"{self.client.scheduler.address} (client status "
+                "Lost the connection to the Dask scheduler"
+                + (f" at {scheduler}" if scheduler else "")
+                + " (client status "
                 f"{self.client.status!r}); the trials in flight were cancelled. "
                 "Check that the cluster is still up, then resume the study with "
                 "load_study(...) and optimize again."

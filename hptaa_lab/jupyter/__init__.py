@@ -9,6 +9,7 @@ ipywidgets and plotly's FigureWidget.
 from __future__ import annotations
 
 import atexit
+import threading
 from typing import Any
 
 from hptaa_lab.jupyter import _bench as _bench  # registers %hptaa bench
@@ -48,4 +49,19 @@ def load_ipython_extension(ipython: Any) -> None:
     :meth:`HptaaMagics.at_exit`)."""
     magics = HptaaMagics(ipython)
     ipython.register_magics(magics)
-    atexit.register(magics.at_exit)
+    _at_exit(magics.at_exit)
+
+
+def _at_exit(callback: Any) -> None:
+    """Call ``callback`` as the interpreter exits, before the thread pools that
+    Dask's client needs shut down (a run stopped later ended in distributed's
+    tracebacks and a failed run): threading's exit hooks run before those of
+    ``atexit``, newest first. Plain ``atexit`` where Python lacks them."""
+    register = getattr(threading, "_register_atexit", None)
+    if register is None:
+        atexit.register(callback)
+        return
+    try:
+        register(callback)
+    except RuntimeError:  # the interpreter is shutting down already
+        atexit.register(callback)

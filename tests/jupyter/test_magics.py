@@ -849,19 +849,47 @@ def test_an_ipy_script_with_workers_ends_without_hanging(
         assert TrialState.RUNNING not in states
 
 
+def test_exit_while_dask_workers_evaluate_stops_the_run_cleanly(
+    tmp_path: Path,
+) -> None:
+    """Check a script that starts a --workers 2 run, goes on with other work and
+    ends while trials are in flight: the run is stopped (not failed) before
+    Dask's thread pools shut down, without distributed's tracebacks, its trials
+    in flight failed as stopped, nothing left running. Before, the stop came
+    after the pools were gone: tracebacks, and the run failed with an
+    AttributeError."""
+    done, states = _run_ipy(
+        tmp_path, "--trials 40 --workers 2", 0.5, after="import time; time.sleep(4)"
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "TuneRun 'v1': stopped" in done.stderr
+    assert TrialState.COMPLETE in states and TrialState.RUNNING not in states
+    store = TrialStore(f"sqlite:///{tmp_path / '.hptaa' / 'studies.db'}")
+    errors = {t.error for t in store.get_trials("v1") if t.state == TrialState.FAIL}
+    store.close()
+    assert errors <= {"cancelled: the study was stopped before this trial finished"}
+
+
 def _run_ipy(
-    tmp_path: Path, line: str, sleep: float
+    tmp_path: Path, line: str, sleep: float, after: str = ""
 ) -> tuple[subprocess.CompletedProcess[str], list[TrialState]]:
     """Run V1 with ``line`` for its options and an objective that sleeps, as
-    `ipython --ext hptaa_lab tune.ipy`; return the process and the stored
-    trials' states."""
+    `ipython --ext hptaa_lab tune.ipy` (then the code ``after``, if any);
+    return the process and the stored trials' states."""
     script = tmp_path / "tune.ipy"
-    script.write_text(
-        V1.replace("--trials 6", line).replace(
-            "def objective(config):",
-            f"def objective(config):\n    import time; time.sleep({sleep})",
-        )
+    cell = V1.replace("--trials 6", line).replace(
+        "def objective(config):",
+        f"def objective(config):\n    import time; time.sleep({sleep})",
     )
+    if after:
+        first, body = cell.split("\n", 1)
+        cell = (
+            f"get_ipython().run_cell_magic('hptaa', {first[len('%%hptaa ') :]!r}, "
+            f"{body!r})\n{after}\n"
+        )
+    script.write_text(cell)
     done = subprocess.run(
         [
             str(Path(sys.executable).parent / "ipython"),
