@@ -16,6 +16,7 @@ __all__ = [
     "StudyRecord",
     "TrialRecord",
     "TrialState",
+    "cut_off",
     "error_summary",
     "incumbent_text",
     "trials_frame",
@@ -166,3 +167,21 @@ def incumbent_text(value: float | None, direction: str) -> str:
     if value is None:
         return "-"
     return f"{value:.6g}" + (" (max)" if direction == "maximize" else "")
+
+
+_CUT_OFF = (
+    "interrupted by the user",
+    "optimize ended:",
+    "cancelled: ",
+    "the process running this trial",
+    "the trial was unfinished when the study was resumed",
+)
+"""How the errors of trials whose evaluation was cut off start: a Ctrl-C, a
+stop, a driver that ended or crashed (see ``cut_off``)."""
+
+
+def cut_off(trial: TrialRecord) -> bool:
+    """Whether a failed trial's evaluation was cut off (Ctrl-C, a stop, a process
+    that ended) rather than failed by its configuration: a resumed study learns
+    nothing from it, and proposes its configuration again when it is due."""
+    return trial.state == TrialState.FAIL and (trial.error or "").startswith(_CUT_OFF)

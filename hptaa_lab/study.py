@@ -30,6 +30,7 @@ from hptaa_lab.records import (
     StudyRecord,
     TrialRecord,
     TrialState,
+    cut_off,
     error_summary,
     trials_frame,
 )
@@ -372,7 +373,12 @@ class Study:
                 self._abandoned.add(number)
 
     def _restore(self, stored: TrialRecord) -> None:
-        """Tell the sampler a finished trial this Study did not run."""
+        """Tell the sampler a finished trial this Study did not run; one whose
+        evaluation was cut off (``cut_off``) says nothing about its
+        configuration, which stays due (a transfer method's first, previous-best
+        configuration is proposed again)."""
+        if cut_off(stored):
+            return
         ok = stored.state == TrialState.COMPLETE
         value = self.loss(_value(stored)) if ok else None
         self.sampler.restore(stored.config, value, stored.proposed_by)
@@ -875,9 +881,7 @@ def load_study(
     for trial in trials:
         if trial.state == TrialState.RUNNING:
             continue  # pending until it finishes, see Study._catch_up
-        ok = trial.state == TrialState.COMPLETE
-        value = study.loss(_value(trial)) if ok else None
-        sampler.restore(trial.config, value, trial.proposed_by)
+        study._restore(trial)
     return study
 
 

@@ -3,6 +3,7 @@ incumbent, transfer from a previous study."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
@@ -1289,3 +1290,35 @@ def test_names_of_other_libraries_point_to_the_incumbent(
         study.colour  # noqa: B018
     assert not hasattr(study, "best_value")
     assert hasattr(study, "incumbent")
+
+
+@pytest.mark.parametrize(
+    ("ending", "retried"),
+    [(KeyboardInterrupt, True), (ValueError, False)],
+)
+def test_a_resumed_transfer_study_retries_a_cut_off_previous_best(
+    store: TrialStore, ending: type[BaseException], retried: bool
+) -> None:
+    """Check that a Ctrl-C during the first transfer trial (the previous best)
+    leaves it due: the resumed study proposes it again and its source keeps its
+    trust; an objective that failed it for real is not retried."""
+    v1 = create_study("v1", SPACE, store=store, seed=0)
+    v1.optimize(_x, n_trials=12)
+    v2 = create_study("v2", SPACE, previous="v1", store=store, seed=0)
+
+    def cut(config: dict[str, Any]) -> float:
+        raise ending("stop here")
+
+    with contextlib.suppress(KeyboardInterrupt):
+        v2.optimize(cut, n_trials=1)
+    first = v2.trials[0]
+    assert (first.state, first.proposed_by) == (TrialState.FAIL, "auto-portfolio")
+
+    resumed = load_study("v2", store=store)
+    trial = resumed.ask()
+
+    assert (trial.proposed_by == "auto-portfolio") is retried
+    assert (trial.config == first.config) is retried
+    assert isinstance(resumed.sampler, Auto)
+    relevance = resumed.sampler.relevance(resumed.sampler.sources[0])
+    assert (relevance == pytest.approx(0.85)) is retried
