@@ -309,6 +309,14 @@ def _from_frame(frame: Any, source: str = "the DataFrame") -> _Table:
             f"Expected a pandas DataFrame with one row per trial; got "
             f"{type(frame).__name__}."
         )
+    names = [str(c) for c in frame.columns]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise InteropError(
+            f"Cannot import {source}: it has more than one column named "
+            f"{', '.join(map(repr, repeated))} (column names are compared as "
+            "text, so 1 and '1' are the same name). Give every column its own name."
+        )
     labels = [f"row {plain(index)!r}" for index in frame.index]
     row_attrs = [{"dataframe_row": _json_label(index)} for index in frame.index]
     renamed = frame.rename(columns=str).reset_index(drop=True)
@@ -434,11 +442,25 @@ _STATES = ("COMPLETE", "FAIL", "RUNNING", "PRUNED", "WAITING")
 
 
 def _state_column(table: _Table) -> str | None:
-    """The table's ``state`` column (any case), if it has one."""
-    for column in table.frame.columns:
-        if str(column).strip().lower() == _STATE:
-            return str(column)
-    return None
+    """The table's ``state`` column (any case), if it has one.
+
+    Raises:
+        InteropError: If more than one column could be it (``state`` and
+            ``State``): which one holds the trial states is not guessed.
+    """
+    found = [
+        str(column)
+        for column in table.frame.columns
+        if str(column).strip().lower() == _STATE
+    ]
+    if len(found) > 1:
+        raise InteropError(
+            f"Cannot import {table.source}: the columns {found} could each be the "
+            "trial state column (its name is read in any case). Rename all but "
+            "the one that holds COMPLETE / FAIL (a hyperparameter named like it "
+            "needs another name)."
+        )
+    return found[0] if found else None
 
 
 def _rows_to_import(table: _Table, chosen: _Columns) -> tuple[list[int], int]:
@@ -523,7 +545,17 @@ def _infer(
                 "out with columns= (--columns), or convert it",
             )
             continue
-        space.add(_infer_one(name, readings))
+        try:
+            space.add(_infer_one(name, readings))
+        except (ValueError, OverflowError) as exc:  # ConfigSpace refused it
+            problems.add(
+                -1,
+                "every row",
+                column,
+                f"cannot be inferred as a hyperparameter (ConfigSpace: {exc}); give "
+                "the search space with space= (--space), or leave the column out "
+                "with columns= (--columns)",
+            )
     return space
 
 
@@ -560,7 +592,12 @@ def _covering_float(
         upper = high + margin * abs(high)
         if log and lower <= 0.0:
             lower = low
-        hyperparameter = CS.Float(name, (lower, upper), log=log)
+        try:
+            hyperparameter = CS.Float(name, (lower, upper), log=log)
+        except ValueError:
+            if margin == 1e-3:
+                raise
+            continue  # bounds too close for ConfigSpace: widen them
         if hyperparameter.legal_value(low) and hyperparameter.legal_value(high):
             break
     return hyperparameter

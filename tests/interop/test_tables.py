@@ -483,6 +483,57 @@ def test_repeated_column_name_is_refused(tmp_path: Path) -> None:
     assert not TrialStore(url).has_study("s_dup")
 
 
+@pytest.mark.parametrize("columns", [["x", "x", "value"], [1, "1", "value"]])
+def test_a_dataframe_with_a_repeated_column_name_is_refused(
+    store: TrialStore, columns: list[object]
+) -> None:
+    """Check that a DataFrame naming a column twice (1 and '1' count as one name)
+    is an error naming it, not an AttributeError from pandas."""
+    frame = pd.DataFrame([[1, 2, 0.5]], columns=columns)
+
+    with pytest.raises(InteropError, match="more than one column named"):
+        import_dataframe(frame, "dup", store=store)
+
+
+def test_two_columns_that_could_be_the_state_are_refused(store: TrialStore) -> None:
+    """Check that state and STATE together are an error rather than one of them
+    picked (a FAIL row was imported as COMPLETE)."""
+    frame = pd.DataFrame(
+        {"x": [1, 2], "state": ["COMPLETE"] * 2, "STATE": ["FAIL", "COMPLETE"]}
+    )
+    frame["value"] = [0.5, 0.4]
+
+    with pytest.raises(InteropError, match=r"\['state', 'STATE'\] could each be"):
+        import_dataframe(frame, "two", store=store)
+
+
+@pytest.mark.parametrize(
+    ("cells", "inferred"),
+    [
+        ([0.3, 0.30000000000000004], "float"),
+        ([1e308, -1e308], None),
+        ([1e-320, 1.0], None),
+        ([-(2**63), 2**63 - 1], None),
+    ],
+)
+def test_columns_configspace_refuses_are_problems_or_widened(
+    store: TrialStore, cells: list[float], inferred: str | None
+) -> None:
+    """Check that values ConfigSpace cannot make a range of are either covered by
+    a slightly wider one (near-equal floats) or reported as a problem of their
+    column, never a ConfigSpace traceback."""
+    frame = pd.DataFrame({"x": cells, "value": [0.5, 0.4]})
+
+    if inferred is not None:
+        space = infer_space(frame)
+        assert all(space["x"].legal_value(v) for v in cells)
+        return
+    with pytest.raises(
+        InteropError, match=r"column 'x': cannot be inferred as a hyperparameter"
+    ):
+        import_dataframe(frame, "odd", store=store)
+
+
 def test_full_precision_values_stay_inside_the_inferred_range(
     tmp_path: Path, store: TrialStore
 ) -> None:
