@@ -1106,9 +1106,10 @@ def _check_values(
             f"local must be an int number of trials >= 1, or None for no local "
             f"proposals, got {local!r}{_int_hint(local)}; {LOCAL} is the default."
         )
-    if avoid is not None and (not _is_int(avoid) or avoid < 1):
+    if avoid is not None and (not _is_int(avoid) or not 1 <= avoid <= _N_CANDIDATES):
         raise ValueError(
-            f"avoid must be an int number of random candidates >= 1, or None for "
+            f"avoid must be an int number of random candidates from 1 to "
+            f"{_N_CANDIDATES} (the candidates a model proposal weighs), or None for "
             f"plain random proposals, got {avoid!r}{_int_hint(avoid)}; {AVOID} is "
             "the default."
         )

@@ -1190,9 +1190,10 @@ def test_a_source_misleads_only_when_its_ranking_is_upside_down() -> None:
     assert inverted._misleading() is flipped
 
 
-@pytest.mark.parametrize("avoid", [0, 2.0, "3", True])
+@pytest.mark.parametrize("avoid", [0, 2.0, "3", True, 65, 10**30])
 def test_avoid_must_be_a_positive_int(avoid: object) -> None:
-    """Check that avoid takes an int number of candidates >= 1, or None."""
+    """Check that avoid takes an int number of candidates from 1 to 64, or None
+    (a huge one made each proposal take seconds)."""
     with pytest.raises(ValueError, match="avoid must be an int number of random"):
         Auto(SPACE, previous_trials(bowl), avoid=avoid)
 
