@@ -24,7 +24,10 @@ from hptaa_lab.errors import (
     StudyExistsError,
     UnknownNameError,
 )
-from hptaa_lab.execution._errors import WorkersFailedToStartError
+from hptaa_lab.execution._errors import (
+    ObjectiveNotPicklableError,
+    WorkersFailedToStartError,
+)
 from hptaa_lab.execution._mainguard import check_not_starting_worker
 from hptaa_lab.records import (
     StudyRecord,
@@ -456,7 +459,7 @@ class Study:
                         list(callbacks or ()),
                         scheduler,
                     )
-                except WorkersFailedToStartError as exc:
+                except (WorkersFailedToStartError, ObjectiveNotPicklableError) as exc:
                     raise self._without_empty_study(exc) from exc.__cause__
             else:
                 self._optimize_here(objective, n_trials, timeout, callbacks)
@@ -486,22 +489,20 @@ class Study:
                 self.name,
             )
 
-    def _without_empty_study(
-        self, exc: WorkersFailedToStartError
-    ) -> WorkersFailedToStartError:
-        """The error of workers that failed to start, after removing this study
-        if this process created it and it has no trial: the script that failed
-        (its top level, run again in each worker) then runs as it is once fixed,
-        without meeting the study it left behind."""
+    def _without_empty_study(self, exc: HptaaError) -> HptaaError:
+        """The error of workers that failed to start (or of an objective that
+        cannot travel to them), after removing this study if this process
+        created it and it has no trial: the script or cell that failed then
+        runs as it is once fixed, without meeting the study it left behind."""
         if not self._created_here or self.store.get_trials(self.name):
             return exc
         try:
             self.store.delete_study(self.name)
         except HptaaError:
             return exc
-        return WorkersFailedToStartError(
-            f"{exc} The study {self.name!r} that this script created had no trial "
-            "yet and was removed, so the fixed script can create it again."
+        return type(exc)(
+            f"{exc} The study {self.name!r} that this code created had no trial "
+            "yet and was removed, so the fixed code can create it again."
         )
 
     def _optimize_here(

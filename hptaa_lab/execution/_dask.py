@@ -688,7 +688,8 @@ def _check_picklable(objective: Any) -> None:
     except Exception as exc:
         raise ObjectiveNotPicklableError(
             f"The objective {objective!r} cannot be pickled, so it cannot be sent "
-            f"to Dask workers: {type(exc).__name__}: {exc}. Create what it cannot "
+            f"to Dask workers: {type(exc).__name__}: {str(exc).rstrip('.')}. Create "
+            "what it cannot "
             "pickle (locks, open files, connections, clients) inside the objective, "
             "or run with workers=1."
         ) from exc

@@ -642,17 +642,26 @@ def test_objective_that_cannot_be_pickled_is_refused_before_any_trial(
     tmp_path: Path,
 ) -> None:
     """Check that an objective holding a lock is refused with a clear error and no
-    trial is started."""
+    trial is started, and that the study, created here and still empty, is
+    removed so that the fixed code can create it again (one with trials stays)."""
     study = _study(tmp_path)
     objective = functools.partial(_with_lock, threading.Lock())
 
     with pytest.raises(
         ObjectiveNotPicklableError,
         match=r"cannot be pickled, so it cannot be sent to Dask workers: TypeError: "
-        r"cannot pickle '_thread.lock' object",
+        r"cannot pickle '_thread.lock' object\. Create .* The study 'v1' that this "
+        r"code created had no trial yet and was removed",
     ):
         study.optimize(objective, n_trials=4, workers=2)
     assert study.trials == []
+    assert not study.store.has_study("v1")
+
+    kept = _study(tmp_path)
+    kept.optimize(_quadratic, n_trials=1)
+    with pytest.raises(ObjectiveNotPicklableError, match="run with workers=1.$"):
+        kept.optimize(objective, n_trials=4, workers=2)
+    assert kept.store.has_study("v1")
 
 
 def test_missing_dask_says_which_extra_to_install(

@@ -72,7 +72,7 @@ def test_an_unguarded_script_with_workers_says_why_and_leaves_no_empty_study(
     assert done.returncode == 1
     assert "hptaa_lab.execution.WorkersFailedToStartError" in done.stderr
     assert "UnguardedMainError: create_study() ran while a worker" in done.stderr
-    assert "The study 's' that this script created had no trial" in done.stderr
+    assert "The study 's' that this code created had no trial" in done.stderr
     assert TrialStore(store).list_studies() == []
 
     guarded = UNGUARDED.replace("study = ", 'if __name__ == "__main__":\n    study = ')
