@@ -659,7 +659,7 @@ def test_objective_that_cannot_be_pickled_is_refused_before_any_trial(
 
     kept = _study(tmp_path)
     kept.optimize(_quadratic, n_trials=1)
-    with pytest.raises(ObjectiveNotPicklableError, match="run with workers=1.$"):
+    with pytest.raises(ObjectiveNotPicklableError, match=r"run with workers=1\.$"):
         kept.optimize(objective, n_trials=4, workers=2)
     assert kept.store.has_study("v1")
 
