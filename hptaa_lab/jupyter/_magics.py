@@ -174,6 +174,14 @@ class HptaaMagics(Magics):
                     "run.",
                     file=sys.stderr,
                 )
+            elif run.stopping:
+                # Stopped already (a Ctrl-C in a --wait cell): only its trials
+                # in flight are left, not its budget.
+                print(
+                    f"hptaa: waiting for the trials in flight of the stopped run of "
+                    f"{run.name!r} before exiting.",
+                    file=sys.stderr,
+                )
             else:
                 print(
                     f"hptaa: waiting for the run of {run.name!r} to finish before "

@@ -700,6 +700,16 @@ def test_at_exit_waits_for_a_run_in_a_script_and_stops_it_in_a_kernel(
     assert "waiting for the run of 'v1' to finish before exiting" in err
     assert "12/12 trials" in err
 
+    # A run stopped already (a Ctrl-C in a --wait cell) is not said to go on.
+    slower = slow.replace("--study v1", "--study v1s").replace("0.05", "1.0")
+    stopped = run_cell(shell, slower)
+    stopped.stop()  # its first trial is still in flight for a second
+    magics.at_exit()
+    err = capsys.readouterr().err
+    assert "waiting for the trials in flight of the stopped run of 'v1s'" in err
+    assert "to finish before exiting" not in err
+    assert stopped.state == RunState.STOPPED
+
     monkeypatch.setattr(shell, "kernel", object(), raising=False)
     again = run_cell(
         shell,
