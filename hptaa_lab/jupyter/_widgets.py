@@ -403,10 +403,8 @@ class ValueField:
             self.choices = list(hp.choices if kind == "categorical" else hp.sequence)
             options = [("unknown", _UNKNOWN_INDEX)]
             options += [(repr(v), i) for i, v in enumerate(self.choices)]
-            index = (
-                self.choices.index(start) if start in self.choices else _UNKNOWN_INDEX
-            )
-            if start is not None and start not in self.choices:
+            index = _choice_index(self.choices, start)
+            if start is not None and index == _UNKNOWN_INDEX:
                 # Shown and kept, so that confirming names it (it was dropped
                 # silently before): pick a choice or "unknown" instead.
                 self._bad_start = start
@@ -444,11 +442,18 @@ class ValueField:
     def set(self, value: Any) -> None:
         """Enter ``value`` (None: unknown), as a user would."""
         if self.choices is not None:
-            self.widget.value = (
-                self.choices.index(value) if value in self.choices else _UNKNOWN_INDEX
-            )
+            self.widget.value = _choice_index(self.choices, value)
         else:
             self.widget.value = "" if value is None else str(value)
+
+
+def _choice_index(choices: list[Any], value: Any) -> int:
+    """The index of ``value`` among ``choices``, a bool matching only a bool
+    (True == 1 in Python, but True is no choice of [1, 2]); else unknown's."""
+    for i, choice in enumerate(choices):
+        if isinstance(choice, bool) == isinstance(value, bool) and choice == value:
+            return i
+    return _UNKNOWN_INDEX
 
 
 def parse_value(text: str, hp: Any = None, name: str = "") -> Any:

@@ -19,6 +19,7 @@ from hptaa_lab.space._encoding import (
     INT,
     ORDINAL,
     Encoder,
+    choice_values,
     hp_kind,
 )
 from hptaa_lab.space._mapping import Mapping, _kept, _legal, mapped_range
@@ -229,7 +230,7 @@ def _project_one(
     for name in below:
         values.pop(name, None)
     for name, fixed in mapping.previous_fixed.items():
-        values.setdefault(name, fixed)
+        values.setdefault(name, _native(space[name], fixed))
     values.update(encoder.constants)
     values = encoder.active_values(values)
     if forgotten is not None:
@@ -448,3 +449,19 @@ def _clause_hps(clause: Any) -> list[Any]:
         getattr(clause, "right", None),
     ]
     return [h for h in hps if h is not None]
+
+
+def _native(hp: Any, value: Any) -> Any:
+    """A fixed value as the hyperparameter's own values are: 2.0 for an int
+    range is 2, and 1.0 for the choices [1, 2] is the choice 1 (the objective
+    would otherwise get a float where it gets ints on every other trial)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    kind = hp_kind(hp)
+    if kind == INT and float(value).is_integer():
+        return int(value)
+    if kind in (CATEGORICAL, ORDINAL):
+        for choice in choice_values(hp):
+            if not isinstance(choice, bool) and choice == value:
+                return choice
+    return value

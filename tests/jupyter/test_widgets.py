@@ -208,6 +208,15 @@ def test_a_start_value_that_is_no_choice_is_shown_and_refused_until_changed(
     other.previous_fixed_inputs["kernel"].set(None)
     assert "kernel" not in other.confirm().previous_fixed
 
+    # True is no choice of [1, 2], nor 1 of [True, False] (True == 1 in Python).
+    flags = build_space({"n": [1, 2], "flag": [True, False]})
+    for fixed in ({"n": True}, {"flag": 1}):
+        mixed = SpaceDiffWidget(
+            build_space({"x": (0.0, 1.0)}), flags, mapping=Mapping(previous_fixed=fixed)
+        )
+        with pytest.raises(MappingError, match="previous_fixed"):
+            mixed.confirm()
+
 
 def test_two_renames_onto_one_name_are_refused() -> None:
     """Check that accepting two suggestions onto learning_rate is an error, and

@@ -287,6 +287,22 @@ def test_added_filled_from_previous_fixed() -> None:
     assert result.only_new == ("depth",)
 
 
+def test_a_whole_float_previous_fixed_value_takes_the_type_of_its_values() -> None:
+    """Check that 6.0 for an int range fills 6, and 1.0 for the choices [1, 2]
+    the choice 1, so the objective gets ints as on every other trial; a bool
+    stays a bool."""
+    result = _project(
+        {"lr": (0.01, 1.0)},
+        {"lr": (0.01, 1.0), "depth": (1, 8), "k": [1, 2], "on": [True, False]},
+        [{"lr": 0.1}],
+        Mapping(previous_fixed={"depth": 6.0, "k": 1.0, "on": True}),
+    )
+
+    (config,) = result.configs
+    assert config == {"lr": 0.1, "depth": 6, "k": 1, "on": True}
+    assert [type(config[n]) for n in ("depth", "k", "on")] == [int, int, bool]
+
+
 def test_added_without_previous_fixed_is_left_unknown() -> None:
     """Check that an added hyperparameter without a known value is absent."""
     result = _project(
