@@ -186,11 +186,17 @@ def _condition(space: CS.ConfigurationSpace, child: str, when: Any) -> Any:
             f"Hyperparameter {child!r}: its condition names {parent!r}, which is not in "
             f"the search space."
         )
+    if isinstance(value, list | tuple) and not value:
+        raise InvalidSearchSpaceError(
+            f"Hyperparameter {child!r}: its condition {{{parent!r}: []}} lists no "
+            f"value of {parent!r}, so {child!r} would never be active; list the "
+            "values under which it is."
+        )
     try:
         if isinstance(value, list | tuple):
             return CS.InCondition(space[child], space[parent], list(value))
         return CS.EqualsCondition(space[child], space[parent], value)
-    except ValueError as exc:  # ConfigSpace: a value its parent cannot take
+    except (ValueError, TypeError) as exc:  # a value its parent cannot take
         raise InvalidSearchSpaceError(
             f"Hyperparameter {child!r}: its condition {{{parent!r}: {value!r}}} names "
             f"a value {parent!r} cannot take ({space[parent]}); use one of its "

@@ -127,6 +127,8 @@ def test_as_space_rejects_other_types() -> None:
             {"int": (2, 5), "if": {"kind": "polly"}},
             r"its condition \{'kind': 'polly'\} names a value 'kind' cannot take",
         ),
+        ({"int": (2, 5), "if": {"kind": []}}, "would never be active"),
+        ({"int": (2, 5), "if": {"kind": {"x": 1}}}, "names a value 'kind' cannot"),
     ],
 )
 def test_build_space_rejects_malformed_entry(entry: object, message: str) -> None:
