@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import re
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -217,10 +218,12 @@ def run_import(args: argparse.Namespace) -> int:
     print(result.format())
     sibling = Path(args.source).with_suffix(".json")
     if result.space_inferred and kind != _OPTUNA and sibling.is_file():
+        store = "" if args.store is None else f"--store {shlex.quote(args.store)} "
         again = (
             ""
             if result.dry_run
-            else f" (`hptaa delete {result.name} --yes` first, to import it again)"
+            else f" (`hptaa {store}delete {shlex.quote(result.name)} --yes` first, "
+            "to import it again)"
         )
         print(
             f"\nNote: {sibling} lies beside the data; if it is the search space "
