@@ -480,12 +480,12 @@ class Study:
         if mine and all(t.state == TrialState.FAIL for t in mine):
             logger.warning(
                 "study %s: all %d trials of this optimize call failed; the first "
-                "with %s. Fix the objective and call optimize again (the failed "
+                "with %s Fix the objective and call optimize again (the failed "
                 "trials stay in the store with their tracebacks: "
                 "study.trials_dataframe() or `hptaa show %s`).",
                 self.name,
                 len(mine),
-                error_summary(mine[0].error, 200),
+                _sentence(error_summary(mine[0].error, 200)),
                 self.name,
             )
 
@@ -605,6 +605,12 @@ def _short_repr(value: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _sentence(text: str) -> str:
+    """``text`` ending as a sentence: a period added unless it ends with one
+    (a cut text's "..." included)."""
+    return text if text.endswith(".") else text + "."
+
+
 def _likeliest(hp: Any, names: list[str], space: CS.ConfigurationSpace) -> str:
     """The first of ``names`` whose kind (numeric or not) is that of ``hp``."""
     from hptaa_lab.space import hp_kind
@@ -633,9 +639,18 @@ def _warn_unconfirmed_renames(
 
     space_diff = diff(previous_space, space, mapping)
     suggestions = space_diff.suggestions
-    removed = [n for n in space_diff.removed if n not in mapping.current_fixed]
-    added = [n for n in space_diff.added if n not in mapping.previous_fixed]
-    if not given and not suggestions and removed and added:
+    # The pairs the diff suggests are warned about below; the rest here.
+    removed = [
+        n
+        for n in space_diff.removed
+        if n not in mapping.current_fixed and n not in {s.previous for s in suggestions}
+    ]
+    added = [
+        n
+        for n in space_diff.added
+        if n not in mapping.previous_fixed and n not in {s.current for s in suggestions}
+    ]
+    if not given and removed and added:
         # No name looks like another, but a rename may still hide here: its
         # previous values would be lost without a word.
         logger.warning(

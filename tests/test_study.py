@@ -837,6 +837,18 @@ def test_removed_and_added_names_without_a_suggestion_are_a_warning(
     with caplog.at_level(logging.WARNING, logger="hptaa_lab.study"):
         create_study("v2", current, previous="v1", store=url)
     assert "n_trees was removed and crit, n_estimators added" in caplog.text
+    # Beside a rename the diff suggests, the unrelated pair is still named.
+    create_study("w1", {"n_trees": (10, 200), "lr": (0.01, 1.0)}, store=url)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="hptaa_lab.study"):
+        create_study(
+            "w2",
+            {"n_estimators": (10, 400), "learning_rate": (0.01, 1.0)},
+            previous="w1",
+            store=url,
+        )
+    assert "lr -> learning_rate" in caplog.text
+    assert "n_trees was removed and n_estimators added" in caplog.text
     assert "mapping={'renames': {'n_trees': 'n_estimators'}}" in caplog.text
     for i, mapping in enumerate(
         [
