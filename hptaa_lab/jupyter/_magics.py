@@ -330,11 +330,14 @@ def _option_hint(message: str, command: Command) -> str:
         for option in action.option_strings
         if option.startswith("--")
     ]
+    # Compared without the dashes, which every option shares.
+    bare = {option.lstrip("-"): option for option in known}
     for word in message.split(":", 1)[-1].split():
         if word.startswith("-"):
-            close = difflib.get_close_matches(word.split("=")[0], known, n=1)
+            typed = word.split("=")[0].lstrip("-")
+            close = difflib.get_close_matches(typed, list(bare), n=1, cutoff=0.7)
             if close:
-                return f". Did you mean {close[0]}?"
+                return f". Did you mean {bare[close[0]]}?"
     return ""
 
 

@@ -80,6 +80,10 @@ def test_question_mark_prints_the_usage_of_every_subcommand(
             "%%hptaa tune --study s --trails 3\nx = 1",
             "unrecognized arguments: --trails 3. Did you mean --trials?",
         ),
+        (  # no suggestion that shares only the dashes
+            "%%hptaa tune --study s --xyz\nx = 1",
+            "unrecognized arguments: --xyz\n",
+        ),
     ],
 )
 def test_argument_errors_print_the_usage_not_a_traceback(
