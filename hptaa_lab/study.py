@@ -68,6 +68,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DEFAULT_TRANSFER = "auto"
+_STORE_RETRIES = 4
+"""Attempts to store a result the locked store refused, as optimize ends."""
 DIRECTIONS = ("maximize", "minimize")
 
 Objective = Callable[[dict[str, Any]], float]
@@ -551,18 +553,26 @@ class Study:
         it if its value was kept when the store refused it): a failure to do so
         is logged, so that the caller sees the exception that ended it."""
         value = self._unstored.pop(number, None)
-        try:
-            if value is not None:
-                self.tell(number, value)
-            else:
-                self.tell(number, error=reason)
-        except Exception:
-            logger.exception(
-                "study %s: could not store trial %d%s",
-                self.name,
-                number,
-                " as failed" if value is None else f" with its value {value!r}",
-            )
+        # A value the store refused gets a few more of its timeouts: the lock
+        # that held it back may take minutes (a large import, a long query).
+        for _ in range(_STORE_RETRIES if value is not None else 1):
+            try:
+                if value is not None:
+                    self.tell(number, value)
+                else:
+                    self.tell(number, error=reason)
+                return
+            except StoreError:
+                self._unstored.pop(number, None)
+            except Exception:
+                break
+        logger.error(
+            "study %s: could not store trial %d%s",
+            self.name,
+            number,
+            " as failed" if value is None else f" with its value {value!r}",
+            exc_info=True,
+        )
 
     def close(self) -> None:
         """Release the trial store's connections."""
