@@ -338,7 +338,13 @@ class Study:
             own_failed=True,
         )
         self._trials[number] = finished
-        self.sampler.tell(finished.config, self.loss(_value(finished)) if ok else None)
+        if cut_off(finished):
+            # Ctrl-C or a stop: nothing learned about the configuration.
+            self.sampler.discard(finished.config, finished.proposed_by)
+        else:
+            self.sampler.tell(
+                finished.config, self.loss(_value(finished)) if ok else None
+            )
         return finished
 
     def _catch_up(self) -> None:

@@ -1336,3 +1336,26 @@ def test_a_resumed_transfer_study_retries_a_cut_off_previous_best(
     assert isinstance(resumed.sampler, Auto)
     relevance = resumed.sampler.relevance(resumed.sampler.sources[0])
     assert (relevance == pytest.approx(0.85)) is retried
+
+
+def test_the_same_study_retries_a_previous_best_cut_off_by_ctrl_c(
+    store: TrialStore,
+) -> None:
+    """Check that after a Ctrl-C during the first transfer trial, optimize again
+    on the same Study object evaluates the previous best first, as a resumed
+    study does (before, the entry was used up and the next proposals random)."""
+    v1 = create_study("v1", SPACE, store=store, seed=0)
+    v1.optimize(_x, n_trials=12)
+    v2 = create_study("v2", SPACE, previous="v1", store=store, seed=0)
+
+    def interrupted(config: dict[str, Any]) -> float:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        v2.optimize(interrupted, n_trials=1)
+    v2.optimize(_x, n_trials=2)
+
+    first, again, _ = v2.trials
+    assert first.state == TrialState.FAIL
+    assert (again.proposed_by, again.config) == ("auto-portfolio", first.config)
+    assert again.state == TrialState.COMPLETE

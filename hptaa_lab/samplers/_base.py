@@ -102,6 +102,13 @@ class Sampler(abc.ABC):
         """
         self.tell(config, value)
 
+    def discard(self, config: Mapping[str, Any], proposed_by: str) -> None:
+        """Forget a proposal whose evaluation was cut off (Ctrl-C, a stop, a
+        process that ended): it says nothing about its configuration, which
+        may be proposed again. Samplers that keep a queue of proposals put it
+        back; the others have nothing to forget, since they were never told."""
+        del config, proposed_by  # nothing to forget here
+
     def tell_many(
         self, configs: Sequence[Mapping[str, Any]], values: Sequence[float | None]
     ) -> None:

@@ -343,6 +343,8 @@ class Auto(TransferSampler):
         self.added_choices = self._added_choices() if new_choices else {}
         size = min(len(self.sources), 3) if portfolio is None else portfolio
         self._portfolio = self._choose_portfolio(size)
+        # Portfolio entries proposed, by configuration (see ``discard``).
+        self._asked: dict[Any, tuple[Source | None, dict[str, Any]]] = {}
         if not self.sources and portfolio != 0:
             # Nothing to model, but a surviving trial is still a configuration
             # that ran: the best one is evaluated first, as best-first would.
@@ -698,6 +700,17 @@ class Auto(TransferSampler):
             self._shares[key] = self._chosen_share(config, labels[proposed_by].names)
         self.tell(config, value)
 
+    def discard(self, config: Mapping[str, Any], proposed_by: str) -> None:
+        """Put a portfolio entry whose evaluation was cut off back at the front
+        of the portfolio (the previous best is then the next proposal again);
+        forget what proposed any other cut-off configuration."""
+        key = config_key(config)
+        entry = self._asked.pop(key, None)
+        if proposed_by == _PORTFOLIO and entry is not None:
+            self._portfolio.insert(0, entry)
+        for kept in (self._origin, self._rates, self._shares):
+            kept.pop(key, None)
+
     def _prior_label(self, source: Source) -> str:
         """Label of a source's prior proposals: "auto-prior" for the nearest
         source, "auto-prior-2", "auto-prior-3" for the next ones."""
@@ -715,6 +728,7 @@ class Auto(TransferSampler):
                 continue
             origin = source if source is not None else "other"
             if self.is_fresh(config, pending_keys):
+                self._asked[config_key(config)] = (source, partial)
                 return self._note(Proposal(config, _PORTFOLIO), origin, partial)
             if config_key(config) in pending_keys:
                 # Another worker evaluates this entry: its result, when it comes
