@@ -493,6 +493,22 @@ def _delete(args: argparse.Namespace) -> int:
             f"Nothing was deleted: {pairs}. Delete it too (name it in the same "
             "command), or keep the previous study."
         )
+    from hptaa_lab.store import Liveness, liveness
+
+    busy = [
+        name
+        for name in names
+        if any(
+            owner is not None and liveness(owner) is Liveness.ALIVE
+            for owner in store.running_owners(name).values()
+        )
+    ]
+    if busy:
+        raise StoreError(
+            f"Nothing was deleted: {', '.join(map(repr, busy))} "
+            f"{'has' if len(busy) == 1 else 'have'} trials running in a process "
+            "that still runs. Stop it first (Ctrl-C, %hptaa stop), then delete."
+        )
     # Followers first: the store refuses to delete a study another one names.
     order = sorted(names, key=lambda n: -int(summaries[n]["depth"]))
     for name in order:

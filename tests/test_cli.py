@@ -694,6 +694,13 @@ def test_delete_lists_without_yes_and_keeps_every_lineage_whole(
     code, _, err = run(capsys, "--store", store_url, "delete", "v9", "--yes")
     assert code == 2 and "Existing studies: other" in err
 
+    # A study this (live) process tunes is not deleted under it.
+    busy = create_study("busy", space, store=store_url, seed=0)
+    busy.ask()
+    code, _, err = run(capsys, "--store", store_url, "delete", "busy", "--yes")
+    assert code == 2 and "trials running in a process that still runs" in err
+    assert store.has_study("busy")
+
 
 def test_studies_marks_the_incumbents_of_maximised_studies(
     capsys: pytest.CaptureFixture[str], store_url: str
