@@ -622,9 +622,9 @@ def _short_repr(value: Any, limit: int = 200) -> str:
 
 
 def _sentence(text: str) -> str:
-    """``text`` ending as a sentence: a period added unless it ends with one
-    (a cut text's "..." included)."""
-    return text if text.endswith(".") else text + "."
+    """``text`` ending as a sentence: a period added unless it ends with one,
+    a cut text's "...", or "?" or "!"."""
+    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 def _likeliest(hp: Any, names: list[str], space: CS.ConfigurationSpace) -> str:

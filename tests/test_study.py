@@ -1338,15 +1338,25 @@ def test_a_resumed_transfer_study_retries_a_cut_off_previous_best(
     assert (relevance == pytest.approx(0.85)) is retried
 
 
+@pytest.mark.parametrize(
+    ("transfer", "label"),
+    [
+        ("auto", "auto-portfolio"),
+        ("best-first", "best-first"),
+        ("best-first+t2pe", "best-first"),
+    ],
+)
 def test_the_same_study_retries_a_previous_best_cut_off_by_ctrl_c(
-    store: TrialStore,
+    store: TrialStore, transfer: str, label: str
 ) -> None:
     """Check that after a Ctrl-C during the first transfer trial, optimize again
     on the same Study object evaluates the previous best first, as a resumed
     study does (before, the entry was used up and the next proposals random)."""
     v1 = create_study("v1", SPACE, store=store, seed=0)
     v1.optimize(_x, n_trials=12)
-    v2 = create_study("v2", SPACE, previous="v1", store=store, seed=0)
+    v2 = create_study(
+        "v2", SPACE, previous="v1", transfer=transfer, store=store, seed=0
+    )
 
     def interrupted(config: dict[str, Any]) -> float:
         raise KeyboardInterrupt
@@ -1357,5 +1367,5 @@ def test_the_same_study_retries_a_previous_best_cut_off_by_ctrl_c(
 
     first, again, _ = v2.trials
     assert first.state == TrialState.FAIL
-    assert (again.proposed_by, again.config) == ("auto-portfolio", first.config)
+    assert (again.proposed_by, again.config) == (label, first.config)
     assert again.state == TrialState.COMPLETE

@@ -222,8 +222,9 @@ def run_import(args: argparse.Namespace) -> int:
         again = (
             ""
             if result.dry_run
-            else f" (`hptaa {store}delete {shlex.quote(result.name)} --yes` first, "
-            "to import it again)"
+            else f" (`hptaa {store}delete --yes "
+            f"{'-- ' if result.name.startswith('-') else ''}"
+            f"{shlex.quote(result.name)}` first, to import it again)"
         )
         print(
             f"\nNote: {sibling} lies beside the data; if it is the search space "

@@ -335,7 +335,7 @@ def _option_hint(message: str, command: Command) -> str:
     for word in message.split(":", 1)[-1].split():
         if word.startswith("-"):
             typed = word.split("=")[0].lstrip("-")
-            close = difflib.get_close_matches(typed, list(bare), n=1, cutoff=0.7)
+            close = difflib.get_close_matches(typed, list(bare), n=1)
             if close:
                 return f". Did you mean {bare[close[0]]}?"
     return ""

@@ -186,6 +186,14 @@ def _condition(space: CS.ConfigurationSpace, child: str, when: Any) -> Any:
             f"Hyperparameter {child!r}: its condition names {parent!r}, which is not in "
             f"the search space."
         )
+    if isinstance(value, list | tuple) and any(
+        isinstance(v, list | tuple | dict | set) for v in value
+    ):
+        raise InvalidSearchSpaceError(
+            f"Hyperparameter {child!r}: its condition {{{parent!r}: {value!r}}} "
+            f"nests a collection; list plain values of {parent!r}, e.g. "
+            f"{{{parent!r}: ['a', 'b']}}."
+        )
     if isinstance(value, list | tuple) and not value:
         raise InvalidSearchSpaceError(
             f"Hyperparameter {child!r}: its condition {{{parent!r}: []}} lists no "

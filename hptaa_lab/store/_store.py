@@ -323,8 +323,18 @@ class TrialStore:
 
         Raises:
             StudyNotFoundError: No such study.
-            StoreError: Another study names this one as its previous study.
+            StoreError: Another study names this one as its previous study, or a
+                process that still runs (on this host) is running its trials.
         """
+        if any(
+            owner is not None and liveness(owner) is Liveness.ALIVE
+            for owner in self.running_owners(name).values()
+        ):
+            raise StoreError(
+                f"Cannot delete study {name!r}: a process that still runs is "
+                "running its trials. Stop it first (Ctrl-C, study.stop(), %hptaa "
+                "stop), then delete."
+            )
         with self._transaction(write=True) as conn:
             sid = self._study_id(conn, name)
             followers = conn.scalars(

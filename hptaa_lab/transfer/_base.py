@@ -118,6 +118,10 @@ def project_chain(
     return result
 
 
+_BEST_FIRST = "best-first"
+"""What a best-first proposal is labelled."""
+
+
 class TransferSampler(Sampler):
     """A sampler that uses previous trials, wrapping a plain model sampler.
 
@@ -223,13 +227,18 @@ class TransferSampler(Sampler):
     def _tell(self, config: Mapping[str, Any], value: float | None) -> None:
         """Hook for subclasses that keep extra models."""
 
+    def discard(self, config: Mapping[str, Any], proposed_by: str) -> None:
+        """A best-first proposal whose evaluation was cut off is due again."""
+        if proposed_by == _BEST_FIRST:
+            self._best_done = False
+
     def ask(self, pending: Sequence[Mapping[str, Any]] = ()) -> Proposal:
         """Best first where asked, then the method's own proposals."""
         if self.fallback:
             return self.base.ask(pending)
         if self.best_first and not self._best_done:
             self._best_done = True
-            proposal = self.best_proposal(pending, "best-first")
+            proposal = self.best_proposal(pending, _BEST_FIRST)
             if proposal is not None:
                 return proposal
         return self._ask(pending)

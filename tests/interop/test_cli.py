@@ -232,7 +232,7 @@ def test_import_without_space_points_to_the_space_file_beside_the_data(
     assert _run(tmp_store_url, "import", runs, "a", "--objective", "loss") == 0
     out = capsys.readouterr().out
     assert f"Note: {tmp_path / 'runs.json'} lies beside the data" in out
-    assert f"(`hptaa --store {tmp_store_url} delete a --yes` first, to import" in out
+    assert f"(`hptaa --store {tmp_store_url} delete --yes a` first, to import" in out
 
     argv = ("import", runs, "b", "--objective", "loss", "--space", "runs.json")
     assert _run(tmp_store_url, *argv[:-1], tmp_path / "runs.json") == 0

@@ -128,6 +128,7 @@ def test_as_space_rejects_other_types() -> None:
             r"its condition \{'kind': 'polly'\} names a value 'kind' cannot take",
         ),
         ({"int": (2, 5), "if": {"kind": []}}, "would never be active"),
+        ({"int": (2, 5), "if": {"kind": [["rbf"]]}}, "nests a collection"),
         ({"int": (2, 5), "if": {"kind": {"x": 1}}}, "names a value 'kind' cannot"),
     ],
 )

@@ -369,6 +369,22 @@ def test_delete_study_refuses_a_study_named_as_previous(store: TrialStore) -> No
     assert store.has_study("v1")
 
 
+def test_delete_study_refuses_a_study_a_live_process_is_running(
+    store: TrialStore,
+) -> None:
+    """Check that a study whose trial a running process (this one) owns is not
+    deleted under it; once the trial is finished it is."""
+    store.create_study(_study("v1"))
+    trial = store.start_trial("v1", {"x": 1}, "random")
+
+    with pytest.raises(StoreError, match="a process that still runs is running"):
+        store.delete_study("v1")
+    assert store.has_study("v1")
+    store.finish_trial("v1", trial.number, TrialState.COMPLETE, value=1.0)
+    store.delete_study("v1")
+    assert not store.has_study("v1")
+
+
 def test_lineage_follows_previous_studies(store: TrialStore) -> None:
     """Check that lineage lists a study, its previous, and so on."""
     store.create_study(_study("v1"))
