@@ -493,16 +493,8 @@ def _delete(args: argparse.Namespace) -> int:
             f"Nothing was deleted: {pairs}. Delete it too (name it in the same "
             "command), or keep the previous study."
         )
-    from hptaa_lab.store import Liveness, liveness
-
-    busy = [
-        name
-        for name in names
-        if any(
-            owner is not None and liveness(owner) is Liveness.ALIVE
-            for owner in store.running_owners(name).values()
-        )
-    ]
+    # Checked for all first, so that nothing is deleted when one is refused.
+    busy = [name for name in names if store.is_being_run(name)]
     if busy:
         raise StoreError(
             f"Nothing was deleted: {', '.join(map(repr, busy))} "

@@ -326,10 +326,7 @@ class TrialStore:
             StoreError: Another study names this one as its previous study, or a
                 process that still runs (on this host) is running its trials.
         """
-        if any(
-            owner is not None and liveness(owner) is Liveness.ALIVE
-            for owner in self.running_owners(name).values()
-        ):
+        if self.is_being_run(name):
             raise StoreError(
                 f"Cannot delete study {name!r}: a process that still runs is "
                 "running its trials. Stop it first (Ctrl-C, study.stop(), %hptaa "
@@ -795,6 +792,18 @@ class TrialStore:
                 .order_by(trials.c.number)
             )
             return {row.number: _owner_of(row) for row in conn.execute(stmt).all()}
+
+    def is_being_run(self, study: str) -> bool:
+        """Whether a process that still runs (checked on this host) is running
+        trials of the study.
+
+        Raises:
+            StudyNotFoundError: No such study.
+        """
+        return any(
+            owner is not None and liveness(owner) is Liveness.ALIVE
+            for owner in self.running_owners(study).values()
+        )
 
     def fail_running_trials(self, study: str, reason: str) -> int:
         """Mark every RUNNING trial of a study FAIL with ``reason`` as error.
