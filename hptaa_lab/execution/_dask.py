@@ -285,6 +285,14 @@ class _LocalCluster:
                     "printed above). If the script creates or runs a study at its "
                     f"top level, that is why. {GUARD_HINT}"
                 ) from exc
+            except Exception as exc:
+                # E.g. the interpreter tearing down while the workers start
+                # (an IPython that exits right after starting a run): no trial
+                # ran, so this is a failed start too, and the empty study goes.
+                raise WorkersFailedToStartError(
+                    "The local Dask cluster could not start its worker processes: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
         try:
             self.client = distributed.Client(self.cluster, set_as_default=False)
             self.client.register_plugin(

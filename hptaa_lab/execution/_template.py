@@ -80,7 +80,9 @@ def start(objectives: Iterable[Any] = ()) -> str:
             # Starts the template and returns; the template imports on its own.
             # A template that runs already is kept as it is.
             forkserver.ensure_running()
-        except OSError as exc:
+        except (OSError, AttributeError) as exc:
+            # AttributeError: a __main__ without __spec__ (an IPython that
+            # exits as the run starts); fresh processes then say why they fail.
             logger.warning(
                 "could not start the worker template (%s); local Dask workers "
                 "start as fresh processes instead",

@@ -580,6 +580,10 @@ class TuneRun(BackgroundHandle):
                     )
         if r.compare and len(self._studies) == 2:
             lines.append("  " + self._speedup_text())
+        if state == RunState.FAILED and self._errors:
+            # A terminal shows no traceback of the run's thread: say why.
+            exc = self._errors[0][1]
+            lines.append(f"  error: {type(exc).__name__}: {_last_line(str(exc))}")
         return lines
 
     def _speedup_text(self) -> str:

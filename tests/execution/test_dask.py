@@ -26,6 +26,7 @@ from hptaa_lab.execution import (
     InvalidSchedulerError,
     ObjectiveNotPicklableError,
     SchedulerUnreachableError,
+    WorkersFailedToStartError,
     local_cluster,
     run_parallel,
 )
@@ -826,3 +827,26 @@ def test_a_stop_that_kills_busy_workers_adds_no_dask_warnings(tmp_path: Path) ->
     assert done.stdout.split() == ["['FAIL',", "'FAIL']"]
     assert "cancelled: the study was stopped" in done.stderr
     assert "WARNING" not in done.stderr, done.stderr
+
+
+def test_any_error_while_the_workers_start_is_a_failed_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check that an error other than distributed's "failed to start" while the
+    local cluster starts (an IPython tearing down its __main__ as it exits, say)
+    is a WorkersFailedToStartError naming it, and removes the empty study."""
+    import distributed
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise AttributeError("module '__main__' has no attribute '__spec__'")
+
+    monkeypatch.setattr(distributed, "LocalCluster", broken)
+    study = _study(tmp_path)
+
+    with pytest.raises(
+        WorkersFailedToStartError,
+        match=r"could not start its worker processes: AttributeError: module "
+        r"'__main__' has no attribute '__spec__'.*had no trial yet and was removed",
+    ):
+        study.optimize(_quadratic, n_trials=2, workers=2)
+    assert not study.store.has_study("v1")

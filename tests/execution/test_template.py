@@ -338,3 +338,35 @@ def test_the_preload_list_starts_with_the_module_that_ignores_ctrl_c(
 
     assert lists and lists[0][0] == "hptaa_lab._nointr"
     assert lists[0][1:3] == ["distributed", _template.PRELOAD]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError("no room"),
+        AttributeError("module '__main__' has no attribute '__spec__'"),
+    ],
+)
+def test_a_template_that_cannot_start_falls_back_to_fresh_processes(
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    error: Exception,
+) -> None:
+    """Check that start() returns "spawn" with a warning when the forkserver
+    cannot start, including when __main__ has no __spec__ (an IPython that exits
+    as a run starts), instead of failing the run with the AttributeError."""
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no forkserver on this platform")
+    context = multiprocessing.get_context("forkserver")
+    monkeypatch.setattr(context, "set_forkserver_preload", lambda names: None)
+
+    def fails() -> None:
+        raise error
+
+    monkeypatch.setattr(forkserver, "ensure_running", fails)
+
+    assert _template.start() == "spawn"
+    assert "could not start the worker template" in caplog.text

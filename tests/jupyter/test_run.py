@@ -202,7 +202,8 @@ class Crash(BaseException):
 
 def test_a_crash_of_the_loop_fails_the_run_and_wait_raises(store: TrialStore) -> None:
     """Check that an error escaping the study loop fails the run, shows in the
-    widget and is raised by wait() with the error as cause."""
+    widget and in the run's text form, and is raised by wait() with the error as
+    cause."""
 
     def objective(config: dict[str, Any]) -> float:
         raise Crash("the database went away")
@@ -216,6 +217,8 @@ def test_a_crash_of_the_loop_fails_the_run_and_wait_raises(store: TrialStore) ->
     assert isinstance(info.value.__cause__, Crash)
     assert run.state == RunState.FAILED
     assert "the database went away" in run.view.notes.value
+    # The text form (all a terminal shows) says why it failed.
+    assert "\n  error: Crash: the database went away" in repr(run)
 
 
 def test_a_changed_space_waits_for_the_diff_to_be_confirmed(store: TrialStore) -> None:
