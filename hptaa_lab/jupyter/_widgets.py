@@ -13,7 +13,7 @@ import ipywidgets as widgets
 
 from hptaa_lab.errors import HptaaError, MappingError
 from hptaa_lab.jupyter._html import diff_table_html
-from hptaa_lab.space import Mapping, SpaceDiff, as_space, diff, hp_kind
+from hptaa_lab.space import Mapping, SpaceDiff, as_space, choice_index, diff, hp_kind
 
 __all__ = ["SpaceDiffWidget", "ValueField", "accepted_suggestions", "parse_value"]
 
@@ -448,12 +448,10 @@ class ValueField:
 
 
 def _choice_index(choices: list[Any], value: Any) -> int:
-    """The index of ``value`` among ``choices``, a bool matching only a bool
-    (True == 1 in Python, but True is no choice of [1, 2]); else unknown's."""
-    for i, choice in enumerate(choices):
-        if isinstance(choice, bool) == isinstance(value, bool) and choice == value:
-            return i
-    return _UNKNOWN_INDEX
+    """The dropdown index of ``value`` among ``choices`` (see
+    ``space.choice_index``), else unknown's."""
+    index = choice_index(choices, value)
+    return _UNKNOWN_INDEX if index is None else index
 
 
 def parse_value(text: str, hp: Any = None, name: str = "") -> Any:

@@ -10,7 +10,7 @@ from hptaa_lab.space._diff import (
     diff,
     rules,
 )
-from hptaa_lab.space._encoding import Encoder, hp_kind
+from hptaa_lab.space._encoding import Encoder, choice_index, hp_kind
 from hptaa_lab.space._mapping import Mapping, ValueTransform, as_mapping
 from hptaa_lab.space._projection import Projection, names_beyond, project, subspace
 
@@ -26,6 +26,7 @@ __all__ = [
     "as_mapping",
     "as_space",
     "build_space",
+    "choice_index",
     "describe",
     "diff",
     "hp_kind",

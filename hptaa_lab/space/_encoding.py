@@ -295,6 +295,16 @@ def choice_values(hp: Any) -> list[Any]:
     return [hp.value] if hasattr(hp, "value") else []
 
 
+def choice_index(choices: Sequence[Any], value: Any) -> int | None:
+    """The position of ``value`` among ``choices``, a bool matching only a bool
+    (True == 1 in Python, but True is no choice of [1, 2], nor 1 of [True,
+    False]); None if it is none of them."""
+    for i, choice in enumerate(choices):
+        if isinstance(choice, bool) == isinstance(value, bool) and choice == value:
+            return i
+    return None
+
+
 def _parent_known(condition: Any, values: Mapping[str, Any]) -> bool:
     parents = getattr(condition, "parent", None)
     if parents is not None:

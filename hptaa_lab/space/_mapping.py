@@ -15,7 +15,7 @@ import ConfigSpace as CS
 import numpy as np
 
 from hptaa_lab.errors import MappingError
-from hptaa_lab.space._encoding import FLOAT, INT, choice_values, hp_kind
+from hptaa_lab.space._encoding import FLOAT, INT, choice_index, choice_values, hp_kind
 
 __all__ = ["Mapping", "ValueTransform"]
 
@@ -560,10 +560,7 @@ def _is_value(hp: Any, value: Any) -> bool:
         return False
     if hasattr(hp, "lower"):
         return _is_number(value)
-    return any(
-        isinstance(v, bool) == isinstance(value, bool) and v == value
-        for v in choice_values(hp)
-    )
+    return choice_index(choice_values(hp), value) is not None
 
 
 def _json_key_hint(key: Any, previous: Any) -> str:

@@ -19,6 +19,7 @@ from hptaa_lab.space._encoding import (
     INT,
     ORDINAL,
     Encoder,
+    choice_index,
     choice_values,
     hp_kind,
 )
@@ -461,7 +462,8 @@ def _native(hp: Any, value: Any) -> Any:
     if kind == INT and float(value).is_integer():
         return int(value)
     if kind in (CATEGORICAL, ORDINAL):
-        for choice in choice_values(hp):
-            if not isinstance(choice, bool) and choice == value:
-                return choice
+        choices = choice_values(hp)
+        index = choice_index(choices, value)
+        if index is not None:
+            return choices[index]
     return value
