@@ -85,12 +85,14 @@ class SpaceDiffWidget:
         self.rename_choices = self._build_rename_choices()
         self.previous_fixed_inputs = {
             name: ValueField(
-                name, self.current_space[name], self._start.previous_fixed.get(name)
+                name,
+                self.current_space[name],
+                self._start.previous_fixed.get(name, _UNKNOWN),
             )
             for name in self.space_diff.added
         }
         self.current_fixed_inputs = {
-            name: ValueField(name, None, self._start.current_fixed.get(name))
+            name: ValueField(name, None, self._start.current_fixed.get(name, _UNKNOWN))
             for name in self.space_diff.removed
         }
         self.table = widgets.HTML()
@@ -384,14 +386,15 @@ class ValueField:
         name: The hyperparameter's name (the field's label).
         hp: The hyperparameter whose range the value must fit, or None for any
             number, string or bool.
-        start: The value to show at first (None: unknown).
+        start: The value to show at first (default: unknown). None is the
+            choice None of a dropdown that has it, else unknown.
 
     Attributes:
         widget: The ipywidgets field; its ``value`` is the choice index (-1:
             unknown) for a dropdown, the text otherwise.
     """
 
-    def __init__(self, name: str, hp: Any = None, start: Any = None) -> None:
+    def __init__(self, name: str, hp: Any = None, start: Any = _UNKNOWN) -> None:
         self.name = name
         self.hp = hp
         self.choices: list[Any] | None = None
@@ -403,8 +406,14 @@ class ValueField:
             self.choices = list(hp.choices if kind == "categorical" else hp.sequence)
             options = [("unknown", _UNKNOWN_INDEX)]
             options += [(repr(v), i) for i, v in enumerate(self.choices)]
-            index = _choice_index(self.choices, start)
-            if start is not None and index == _UNKNOWN_INDEX:
+            # No start value is unknown, not the choice None (a real choice
+            # of, say, max_features): None is only what the mapping says.
+            index = (
+                _UNKNOWN_INDEX
+                if start is _UNKNOWN
+                else _choice_index(self.choices, start)
+            )
+            if start is not _UNKNOWN and index == _UNKNOWN_INDEX:
                 # Shown and kept, so that confirming names it (it was dropped
                 # silently before): pick a choice or "unknown" instead.
                 self._bad_start = start
@@ -419,7 +428,7 @@ class ValueField:
             )
         else:
             self.widget = widgets.Text(
-                value="" if start is None else repr(start),
+                value="" if start is _UNKNOWN or start is None else repr(start),
                 placeholder="unknown",
                 description=name,
                 layout=layout,
@@ -440,7 +449,8 @@ class ValueField:
         return parse_value(self.widget.value, self.hp, self.name)
 
     def set(self, value: Any) -> None:
-        """Enter ``value`` (None: unknown), as a user would."""
+        """Enter ``value`` as a user would (None: unknown, or the choice None
+        of a dropdown that has it)."""
         if self.choices is not None:
             self.widget.value = _choice_index(self.choices, value)
         else:

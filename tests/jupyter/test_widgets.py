@@ -208,6 +208,15 @@ def test_a_start_value_that_is_no_choice_is_shown_and_refused_until_changed(
     other.previous_fixed_inputs["kernel"].set(None)
     assert "kernel" not in other.confirm().previous_fixed
 
+    # No start value leaves a dropdown unknown even when None is a choice; a
+    # start value None picks that choice.
+    with_none = build_space({"feat": ["sqrt", None]})
+    bare = build_space({"x": (0.0, 1.0)})
+    assert "feat" not in SpaceDiffWidget(bare, with_none).confirm().previous_fixed
+    fixed_none = Mapping(previous_fixed={"feat": None})
+    given = SpaceDiffWidget(bare, with_none, mapping=fixed_none).confirm()
+    assert given.previous_fixed == {"feat": None}
+
     # True is no choice of [1, 2], nor 1 of [True, False] (True == 1 in Python).
     flags = build_space({"n": [1, 2], "flag": [True, False]})
     for fixed in ({"n": True}, {"flag": 1}):
