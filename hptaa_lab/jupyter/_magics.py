@@ -279,6 +279,11 @@ class HptaaMagics(Magics):
             return command.handler(self, args, cell)
         except (HptaaError, ValueError) as exc:
             percent = "%%" if command.cell else "%"
+            if getattr(args, "wait", False):
+                # A cell that waits is there so that what follows runs after
+                # tuning: it fails (IPython shows a UsageError without a
+                # traceback), so that Run All or a script stops here.
+                raise UsageError(f"{percent}hptaa {command.name}: {exc}") from None
             _error(f"{percent}hptaa {command.name}: {exc}")
             return None
 
@@ -546,8 +551,9 @@ def _tune(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> An
             run.stop()
             raise ValueError(
                 "--wait cannot wait for a run whose diff waits to be confirmed: "
-                "nobody could confirm it meanwhile. Add --yes to accept the diff's "
-                "suggestions, set `mapping` in the cell, or leave --wait out and "
+                "nobody could confirm it meanwhile. Add --yes to accept the diff "
+                "as shown (the cell's `mapping`, if any, and the suggested renames), "
+                "or leave --wait out and "
                 "confirm the diff. Nothing was tuned."
             )
         # A notebook shows the live view while it waits; a terminal or a

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic_arguments import argument, magic_arguments
 
@@ -796,10 +797,12 @@ def test_wait_blocks_the_cell_until_the_run_ends(
     assert len(shell.user_ns["run1"].study.trials) == 6
     assert "TuneRun 'v1': finished" in capsys.readouterr().out
 
-    run_cell(shell, "%%hptaa tune --study v2 --from v1 --wait" + V2_BODY)
+    refused = shell.run_cell("%%hptaa tune --study v2 --from v1 --wait" + V2_BODY)
     err = capsys.readouterr().err
     assert "--wait cannot wait for a run whose diff waits to be confirmed" in err
     assert "Nothing was tuned." in err
+    # The cell fails, so that Run All or a script stops there.
+    assert isinstance(refused.error_in_exec, UsageError)
 
 
 def test_a_cell_mapping_value_that_is_no_choice_fails_the_cell_with_yes(
@@ -810,9 +813,10 @@ def test_a_cell_mapping_value_that_is_no_choice_fails_the_cell_with_yes(
     run_cell(shell, V1.replace("--as run1", "--as run1 --wait"))
     body = V2_BODY.replace('{"z": "a"}', '{"z": "A"}')
 
-    run_cell(shell, "%%hptaa tune --study v2 --from v1 --yes --wait" + body)
+    result = shell.run_cell("%%hptaa tune --study v2 --from v1 --yes --wait" + body)
 
     assert "previous_fixed['z'] = 'A'" in capsys.readouterr().err
+    assert isinstance(result.error_in_exec, UsageError)
     assert not TrialStore(tmp_store_url).has_study("v2")
 
 
