@@ -490,8 +490,8 @@ def _delete(args: argparse.Namespace) -> int:
     if kept:
         pairs = "; ".join(f"{f!r} transfers from {p!r}" for f, p in kept)
         raise StoreError(
-            f"Nothing was deleted: {pairs}. Delete it too (name it in the same "
-            "command), or keep the previous study."
+            f"Nothing was deleted: {pairs}. Delete {'it' if len(kept) == 1 else 'them'}"
+            " too (in the same command), or keep the previous study."
         )
     # Checked for all first, so that nothing is deleted when one is refused.
     busy = [name for name in names if store.is_being_run(name)]

@@ -484,7 +484,8 @@ class Study:
     def _warn_if_all_failed(self, known: set[int]) -> None:
         """One line at the end of an optimize call whose every trial failed (a
         typo in the objective fails them all alike, one log line each)."""
-        mine = [t for t in self.trials if t.number not in known]
+        # Trials cut off by a stop or Ctrl-C say nothing about the objective.
+        mine = [t for t in self.trials if t.number not in known and not cut_off(t)]
         if mine and all(t.state == TrialState.FAIL for t in mine):
             logger.warning(
                 "study %s: all %d trials of this optimize call failed; the first "
@@ -800,10 +801,11 @@ def create_study(
             logger.warning(
                 "study %s is to %s its objective, but its previous study %s was to "
                 "%s it. If the objective is still the same measure, pass "
-                "direction=%r.",
+                "direction=%r (in a %%%%hptaa tune cell: direction = %r).",
                 name,
                 direction,
                 previous_name,
+                prev_record.direction,
                 prev_record.direction,
                 prev_record.direction,
             )

@@ -268,9 +268,17 @@ def test_a_call_whose_every_trial_failed_ends_with_one_summary(
     caplog.clear()
     study.optimize(lambda config: 1 / (len(study.trials) % 2), n_trials=2)
     assert "optimize call" not in caplog.text
+    # Trials a stop cancelled (on Dask workers) blame no objective.
+    caplog.clear()
+    known = {t.number for t in study.trials}
+    for _ in range(2):
+        cancelled = "cancelled: the study was stopped before this trial finished"
+        study.tell(study.ask(), error=cancelled)
+    study._warn_if_all_failed(known)
+    assert "optimize call" not in caplog.text
     with pytest.raises(TypeError, match="got str 'not a function'"):
         study.optimize("not a function", n_trials=2)  # type: ignore[arg-type]
-    assert len(study.trials) == 6
+    assert len(study.trials) == 8
 
 
 @pytest.mark.parametrize(
