@@ -498,8 +498,8 @@ def _delete(args: argparse.Namespace) -> int:
     if busy:
         raise StoreError(
             f"Nothing was deleted: {', '.join(map(repr, busy))} "
-            f"{'has' if len(busy) == 1 else 'have'} trials running in a process "
-            "that still runs. Stop it first (Ctrl-C, %hptaa stop), then delete."
+            f"{'is' if len(busy) == 1 else 'are'} being tuned by a process that "
+            "still runs. Stop it first (Ctrl-C, %hptaa stop), then delete."
         )
     # Followers first: the store refuses to delete a study another one names.
     order = sorted(names, key=lambda n: -int(summaries[n]["depth"]))

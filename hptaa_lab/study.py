@@ -132,6 +132,7 @@ class Study:
         self._created_here = False
         # Values of trials whose result the store refused (locked too long).
         self._unstored: dict[int, float] = {}
+        self._run_id: int | None = None
 
     def __repr__(self) -> str:
         best = self.incumbent
@@ -451,8 +452,27 @@ class Study:
             )
         check_not_starting_worker("optimize")
         self._stop.clear()
-        before = set(self._own_running())
         known = set(self._trials)
+        # Recorded so that deleting the study sees this run between two trials.
+        self._run_id = self.store.begin_run(self.name)
+        try:
+            self._optimize(objective, n_trials, timeout, workers, callbacks, scheduler)
+        finally:
+            self._end_run()
+        self._warn_if_all_failed(known)
+        return self
+
+    def _optimize(
+        self,
+        objective: Objective,
+        n_trials: int | None,
+        timeout: float | None,
+        workers: int | None,
+        callbacks: Sequence[Callback] | None,
+        scheduler: Any,
+    ) -> None:
+        """optimize's work, in this process or on workers."""
+        before = set(self._own_running())
         try:
             if (workers or 1) > 1 or scheduler is not None:
                 from hptaa_lab.execution import run_parallel
@@ -478,8 +498,23 @@ class Study:
                 if number not in before:
                     self._fail_quietly(number, f"optimize ended: {_ended_reason(exc)}")
             raise
-        self._warn_if_all_failed(known)
-        return self
+
+    def _end_run(self) -> None:
+        """Remove the record of this process's optimize call (see
+        ``TrialStore.begin_run``); a store that refuses is logged, since a
+        process that ended counts as not running anyway."""
+        run_id, self._run_id = self._run_id, None
+        if run_id is None:
+            return
+        try:
+            self.store.end_run(run_id)
+        except HptaaError:
+            logger.warning(
+                "study %s: could not remove the record of this run from the "
+                "store; it is ignored once this process ends.",
+                self.name,
+                exc_info=True,
+            )
 
     def _warn_if_all_failed(self, known: set[int]) -> None:
         """One line at the end of an optimize call whose every trial failed (a
@@ -505,6 +540,7 @@ class Study:
         runs as it is once fixed, without meeting the study it left behind."""
         if not self._created_here or self.store.get_trials(self.name):
             return exc
+        self._end_run()
         try:
             self.store.delete_study(self.name)
         except HptaaError:

@@ -698,7 +698,7 @@ def test_delete_lists_without_yes_and_keeps_every_lineage_whole(
     busy = create_study("busy", space, store=store_url, seed=0)
     busy.ask()
     code, _, err = run(capsys, "--store", store_url, "delete", "busy", "--yes")
-    assert code == 2 and "trials running in a process that still runs" in err
+    assert code == 2 and "is being tuned by a process that still runs" in err
     assert store.has_study("busy")
 
 

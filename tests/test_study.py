@@ -1377,3 +1377,34 @@ def test_the_same_study_retries_a_previous_best_cut_off_by_ctrl_c(
     assert first.state == TrialState.FAIL
     assert (again.proposed_by, again.config) == (label, first.config)
     assert again.state == TrialState.COMPLETE
+
+
+def test_optimize_records_its_run_so_its_study_is_not_deleted_between_trials(
+    tmp_store_url: str,
+) -> None:
+    """Check that a study is not deleted while optimize is between two trials (a
+    callback runs then, with no trial in flight), that the run's record goes
+    when optimize ends, also when the objective ends it, and that it is deleted
+    then."""
+    study = create_study("v1", SPACE, sampler="random", seed=0, store=tmp_store_url)
+    other = TrialStore(tmp_store_url)
+    refusals: list[str] = []
+
+    def try_delete(study: Any, trial: TrialRecord) -> None:
+        with pytest.raises(HptaaError, match="is tuning it") as caught:
+            other.delete_study("v1")
+        refusals.append(str(caught.value))
+
+    study.optimize(_x, n_trials=2, callbacks=[try_delete])
+
+    assert len(refusals) == 2 and other.run_owners("v1") == []
+
+    def interrupted(config: dict[str, Any]) -> float:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(interrupted, n_trials=1)
+    assert not other.is_being_run("v1")
+    other.delete_study("v1")
+    assert not other.has_study("v1")
+    other.close()

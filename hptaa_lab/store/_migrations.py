@@ -7,7 +7,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.schema import CreateColumn
 
-from hptaa_lab.store._schema import STATE_VALUE_INDEX, studies, trials
+from hptaa_lab.store._schema import STATE_VALUE_INDEX, runs, studies, trials
 
 __all__ = ["MIGRATIONS"]
 
@@ -51,6 +51,12 @@ def _v3_to_v4(conn: sa.Connection) -> None:
     conn.execute(sa.text(f"ALTER TABLE {studies.name} ADD COLUMN {ddl}"))
 
 
+def _v4_to_v5(conn: sa.Connection) -> None:
+    """Create the ``hptaa_runs`` table, empty: a run of an older release that
+    goes on meanwhile is not recorded (its trials in flight still are)."""
+    runs.create(conn, checkfirst=True)
+
+
 #: The step at key k turns a version-k store into version k + 1. Steps run
 #: inside the opening transaction, before tables missing from the current
 #: layout are created.
@@ -58,4 +64,5 @@ MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
     1: _v1_to_v2,
     2: _v2_to_v3,
     3: _v3_to_v4,
+    4: _v4_to_v5,
 }

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-__all__ = ["SCHEMA_VERSION", "meta", "metadata", "studies", "trials"]
+__all__ = ["SCHEMA_VERSION", "meta", "metadata", "runs", "studies", "trials"]
 
 #: Version of the table layout below; raise it with every change and add a
 #: migration step in ``_migrations.py``.
@@ -22,7 +22,10 @@ __all__ = ["SCHEMA_VERSION", "meta", "metadata", "studies", "trials"]
 #:   trials whose process has ended (NULL for trials of older releases).
 #: - 4: studies gain ``transfer_options_json``: the options of the study's
 #:   transfer method (NULL: the method's defaults, as for every older study).
-SCHEMA_VERSION = 4
+#: - 5: table ``hptaa_runs``: the processes tuning a study now (one row per
+#:   ``Study.optimize`` call in progress), so that deleting a study sees a run
+#:   between two trials, not only its trials in flight.
+SCHEMA_VERSION = 5
 
 #: Key of the schema version row in the meta table.
 VERSION_KEY = "schema_version"
@@ -120,3 +123,22 @@ trials = sa.Table(
     sa.UniqueConstraint("study_id", "number", name="uq_hptaa_trials_study_number"),
     sa.Index(STATE_VALUE_INDEX, "study_id", "state", "value"),
 )
+
+runs = sa.Table(
+    "hptaa_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "study_id",
+        sa.Integer,
+        sa.ForeignKey("hptaa_studies.id", name="fk_hptaa_runs_study"),
+        nullable=False,
+    ),
+    sa.Column("owner_host", sa.String(HOST_LENGTH), nullable=False),
+    sa.Column("owner_pid", sa.Integer, nullable=False),
+    sa.Column("owner_start", sa.String(100), nullable=True),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+)
+"""The processes whose ``Study.optimize`` runs a study now: a row is added when
+the call starts and removed when it ends (a process killed meanwhile leaves its
+row, which ``liveness`` then tells apart)."""

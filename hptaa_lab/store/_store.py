@@ -45,6 +45,7 @@ from hptaa_lab.store._schema import (
     UTCDateTime,
     meta,
     metadata,
+    runs,
     studies,
     trials,
 )
@@ -97,6 +98,7 @@ _TRIAL_COLUMNS = (
     trials.c.proposed_by,
 )
 _OWNER_COLUMNS = (trials.c.owner_host, trials.c.owner_pid, trials.c.owner_start)
+_RUN_OWNER_COLUMNS = (runs.c.owner_host, runs.c.owner_pid, runs.c.owner_start)
 
 # Statements of the hot path (one trial started and finished), built once.
 _NEXT_NUMBER = sa.select(
@@ -324,12 +326,12 @@ class TrialStore:
         Raises:
             StudyNotFoundError: No such study.
             StoreError: Another study names this one as its previous study, or a
-                process that still runs (on this host) is running its trials.
+                process that still runs (on this host) is tuning it.
         """
         if self.is_being_run(name):
             raise StoreError(
                 f"Cannot delete study {name!r}: a process that still runs is "
-                "running its trials. Stop it first (Ctrl-C, study.stop(), %hptaa "
+                "tuning it. Stop it first (Ctrl-C, study.stop(), %hptaa "
                 "stop), then delete."
             )
         with self._transaction(write=True) as conn:
@@ -348,6 +350,7 @@ class TrialStore:
             n_trials = conn.execute(
                 sa.delete(trials).where(trials.c.study_id == sid)
             ).rowcount
+            conn.execute(sa.delete(runs).where(runs.c.study_id == sid))
             conn.execute(sa.delete(studies).where(studies.c.id == sid))
         logger.info("Deleted study %r and its %d trials", name, n_trials)
 
@@ -794,16 +797,70 @@ class TrialStore:
             return {row.number: _owner_of(row) for row in conn.execute(stmt).all()}
 
     def is_being_run(self, study: str) -> bool:
-        """Whether a process that still runs (checked on this host) is running
-        trials of the study.
+        """Whether a process that still runs (checked on this host) is tuning
+        the study: it runs one of its trials, or is inside ``Study.optimize``
+        for it (between two trials, say).
 
         Raises:
             StudyNotFoundError: No such study.
         """
+        owners = [*self.running_owners(study).values(), *self.run_owners(study)]
         return any(
-            owner is not None and liveness(owner) is Liveness.ALIVE
-            for owner in self.running_owners(study).values()
+            owner is not None and liveness(owner) is Liveness.ALIVE for owner in owners
         )
+
+    def begin_run(self, study: str) -> int:
+        """Record that this process starts tuning a study (``Study.optimize``
+        does it); rows of this study's runs whose process ended are dropped.
+
+        Returns:
+            The run's id, for :meth:`end_run`.
+
+        Raises:
+            StudyNotFoundError: No such study.
+        """
+        owner = this_process()
+        with self._transaction(write=True) as conn:
+            sid = self._study_id(conn, study)
+            rows = conn.execute(
+                sa.select(runs.c.id, *_RUN_OWNER_COLUMNS).where(runs.c.study_id == sid)
+            ).all()
+            ended = [r.id for r in rows if liveness(_run_owner(r)) is Liveness.GONE]
+            if ended:
+                conn.execute(sa.delete(runs).where(runs.c.id.in_(ended)))
+            key = conn.execute(
+                sa.insert(runs).values(
+                    study_id=sid,
+                    owner_host=owner.host,
+                    owner_pid=owner.pid,
+                    owner_start=owner.start,
+                    started_at=_now(),
+                )
+            ).inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def end_run(self, run_id: int) -> None:
+        """Remove the record of a run :meth:`begin_run` added (none is left if
+        its study was deleted meanwhile)."""
+        with self._transaction(write=True) as conn:
+            conn.execute(sa.delete(runs).where(runs.c.id == run_id))
+
+    def run_owners(self, study: str) -> list[TrialOwner]:
+        """The processes recorded as inside ``Study.optimize`` for a study,
+        oldest first (a process killed meanwhile stays listed: check it with
+        ``liveness``).
+
+        Raises:
+            StudyNotFoundError: No such study.
+        """
+        with self._transaction(write=False) as conn:
+            stmt = (
+                sa.select(*_RUN_OWNER_COLUMNS)
+                .where(runs.c.study_id == self._study_id(conn, study))
+                .order_by(runs.c.id)
+            )
+            return [_run_owner(row) for row in conn.execute(stmt).all()]
 
     def fail_running_trials(self, study: str, reason: str) -> int:
         """Mark every RUNNING trial of a study FAIL with ``reason`` as error.
@@ -1610,6 +1667,11 @@ def _owner_of(row: Any) -> TrialOwner | None:
     """The process recorded as running a trial, or None (none recorded)."""
     if row.owner_host is None or row.owner_pid is None:
         return None
+    return TrialOwner(row.owner_host, row.owner_pid, row.owner_start)
+
+
+def _run_owner(row: Any) -> TrialOwner:
+    """The process of a row of ``hptaa_runs``."""
     return TrialOwner(row.owner_host, row.owner_pid, row.owner_start)
 
 

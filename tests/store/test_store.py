@@ -44,7 +44,7 @@ from hptaa_lab.store import (
     this_process,
 )
 from hptaa_lab.store._migrations import MIGRATIONS
-from hptaa_lab.store._schema import meta, studies, trials
+from hptaa_lab.store._schema import meta, runs, studies, trials
 
 SPACE_JSON = '{"name": "toy", "hyperparameters": []}'
 REPO_ROOT = Path(hptaa_lab.store.__file__).resolve().parents[2]
@@ -377,12 +377,67 @@ def test_delete_study_refuses_a_study_a_live_process_is_running(
     store.create_study(_study("v1"))
     trial = store.start_trial("v1", {"x": 1}, "random")
 
-    with pytest.raises(StoreError, match="a process that still runs is running"):
+    with pytest.raises(StoreError, match="a process that still runs is tuning it"):
         store.delete_study("v1")
     assert store.has_study("v1")
     store.finish_trial("v1", trial.number, TrialState.COMPLETE, value=1.0)
     store.delete_study("v1")
     assert not store.has_study("v1")
+
+
+def test_delete_study_refuses_a_study_a_live_process_tunes_between_trials(
+    store: TrialStore,
+) -> None:
+    """Check that a run recorded by begin_run blocks deleting its study with no
+    trial in flight, and no longer once end_run removed it."""
+    store.create_study(_study("v1"))
+    store.create_study(_study("other"))
+    run = store.begin_run("v1")
+
+    assert store.is_being_run("v1") and not store.is_being_run("other")
+    assert store.run_owners("v1") == [this_process()]
+    with pytest.raises(StoreError, match="a process that still runs is tuning it"):
+        store.delete_study("v1")
+    store.end_run(run)
+    assert not store.is_being_run("v1") and store.run_owners("v1") == []
+    store.delete_study("v1")
+    assert not store.has_study("v1")
+
+
+def test_a_run_whose_process_ended_does_not_block_and_is_dropped(
+    store: TrialStore,
+) -> None:
+    """Check that the record of a run whose process was killed (never ended its
+    run) counts as not running, is dropped by the next begin_run, and that
+    deleting the study removes run records with it."""
+    store.create_study(_study("v1"))
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    me = this_process()
+    with store._transaction(write=True) as conn:
+        sid = conn.scalar(sa.select(studies.c.id).where(studies.c.name == "v1"))
+        conn.execute(
+            sa.insert(runs).values(
+                study_id=sid,
+                owner_host=me.host,
+                owner_pid=child.pid,
+                owner_start=None,
+                started_at=datetime.now(UTC),
+            )
+        )
+
+    assert len(store.run_owners("v1")) == 1 and not store.is_being_run("v1")
+    run = store.begin_run("v1")
+    assert store.run_owners("v1") == [me]
+    store.end_run(run)
+    store.begin_run("v1")
+    with pytest.raises(StoreError, match="is tuning it"):
+        store.delete_study("v1")
+    with store._transaction(write=True) as conn:
+        conn.execute(sa.update(runs).values(owner_pid=child.pid, owner_start=None))
+    store.delete_study("v1")
+    with store._transaction(write=False) as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(runs)) == 0
 
 
 def test_lineage_follows_previous_studies(store: TrialStore) -> None:
@@ -1327,7 +1382,7 @@ def test_store_of_schema_version_3_is_migrated_with_default_transfer_options(
 
     assert caplog.text.count("from schema version 3 to 4") == 1
     assert "from schema version 2 to 3" not in caplog.text
-    assert _stored_meta(store_url)["schema_version"] == "4"
+    assert _stored_meta(store_url)["schema_version"] == str(SCHEMA_VERSION)
     with store:
         assert [s.transfer_options for s in store.list_studies()] == [{}, {}]
         assert store.get_study("svm-v2").transfer == "best-first+t2pe"
@@ -1342,6 +1397,26 @@ def test_store_of_schema_version_3_is_migrated_with_default_transfer_options(
         )
         again = store.get_study("svm-v3")
     assert again.transfer_options == {"ties": None, "fade": 10.0}
+
+
+def test_store_of_schema_version_4_is_migrated_with_an_empty_runs_table(
+    store_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Check that a version-4 store gains the runs table, empty, and records runs
+    in it afterwards."""
+    _store_at_version(store_url, 4)
+
+    with caplog.at_level(logging.INFO, logger="hptaa_lab.store"):
+        store = TrialStore(store_url)
+
+    assert caplog.text.count("from schema version 4 to 5") == 1
+    assert "from schema version 3 to 4" not in caplog.text
+    with store:
+        assert store.run_owners("svm-v2") == []
+        run = store.begin_run("svm-v2")
+        assert store.is_being_run("svm-v2")
+        store.end_run(run)
+        assert not store.is_being_run("svm-v2")
 
 
 def test_store_opened_by_many_threads_at_once_is_migrated_once(
