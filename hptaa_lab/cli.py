@@ -501,6 +501,13 @@ def _delete(args: argparse.Namespace) -> int:
             f"{'is' if len(busy) == 1 else 'are'} being tuned by a process that "
             "still runs. Stop it first (Ctrl-C, %hptaa stop), then delete."
         )
+    twins = {
+        name: twin
+        for name in names
+        if isinstance(twin := store.get_study(name).attrs.get("scratch_twin"), str)
+        and twin not in names
+        and store.has_study(twin)
+    }
     # Followers first: the store refuses to delete a study another one names.
     order = sorted(names, key=lambda n: -int(summaries[n]["depth"]))
     for name in order:
@@ -511,6 +518,12 @@ def _delete(args: argparse.Namespace) -> int:
         print(f"{verb} study {name!r}: {trials}{running}")
         if args.yes:
             store.delete_study(name)
+    for name, twin in twins.items():
+        print(
+            f"kept: {twin!r}, the no-transfer twin of {name!r} (--compare); name it "
+            "too to delete it, as a new --compare run of that name needs both "
+            "names free."
+        )
     if not args.yes:
         print("Nothing was deleted: add --yes to delete.")
     return 0

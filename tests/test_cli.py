@@ -702,6 +702,33 @@ def test_delete_lists_without_yes_and_keeps_every_lineage_whole(
     assert store.has_study("busy")
 
 
+def test_delete_names_a_kept_twin_and_studies_forget_a_deleted_transfer_study(
+    capsys: pytest.CaptureFixture[str], store_url: str
+) -> None:
+    """Check that deleting a transfer study names its no-transfer twin, which is
+    kept unless named too, and that the listing no longer calls the twin the
+    twin of a study that is gone."""
+    from hptaa_lab import create_study
+
+    space = {"x": (0.0, 1.0)}
+    create_study("v1", space, store=store_url, seed=0).close()
+    create_study(
+        "v2", space, previous="v1", store=store_url, attrs={"scratch_twin": "v2-s"}
+    ).close()
+    create_study("v2-s", space, store=store_url, attrs={"twin_of": "v2"}).close()
+    code, out, _ = run(capsys, "--store", store_url, "studies")
+    assert "none, twin of v2" in out
+
+    code, out, _ = run(capsys, "--store", store_url, "delete", "v2", "--yes")
+
+    assert code == 0
+    assert "kept: 'v2-s', the no-transfer twin of 'v2' (--compare)" in out
+    code, out, _ = run(capsys, "--store", store_url, "studies")
+    assert "v2-s" in out and "twin of" not in out
+    code, out, _ = run(capsys, "--store", store_url, "delete", "v1", "v2-s")
+    assert "kept:" not in out
+
+
 def test_studies_marks_the_incumbents_of_maximised_studies(
     capsys: pytest.CaptureFixture[str], store_url: str
 ) -> None:

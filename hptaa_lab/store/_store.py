@@ -400,11 +400,15 @@ class TrialStore:
         the tree, e.g. "|  `- v3"; beyond depth 20 "[depth 21] `- v22"),
         ``depth`` (0 for a study without a previous
         study in this store), ``twin_of`` (the transfer study a no-transfer twin
-        was run beside, else None) and ``missing_previous`` (the name of a
+        was run beside, else None; None too once that study was deleted) and ``missing_previous`` (the name of a
         previous study that is no longer in the store, else None)."""
         rows = self.summaries()
         by_name = {r["name"]: r for r in rows}
-        twins = {s.name: s.attrs.get("twin_of") for s in self.list_studies()}
+        twins = {
+            s.name: twin
+            for s in self.list_studies()
+            if (twin := s.attrs.get("twin_of")) in by_name
+        }
         children: dict[str | None, list[str]] = {}
         for r in rows:
             parent = r["previous"] if r["previous"] in by_name else None
