@@ -398,10 +398,11 @@ class TrialStore:
         study follows its previous study, depth first, oldest first among
         siblings. Each summary also holds ``tree`` (the name drawn as a branch of
         the tree, e.g. "|  `- v3"; beyond depth 20 "[depth 21] `- v22"),
-        ``depth`` (0 for a study without a previous
-        study in this store), ``twin_of`` (the transfer study a no-transfer twin
-        was run beside, else None; None too once that study was deleted) and ``missing_previous`` (the name of a
-        previous study that is no longer in the store, else None)."""
+        ``depth`` (0 for a study without a previous study in this store),
+        ``twin_of`` (the transfer study a no-transfer twin was run beside, else
+        None; None too once that study was deleted) and ``missing_previous``
+        (the name of a previous study that is no longer in the store, else
+        None)."""
         rows = self.summaries()
         by_name = {r["name"]: r for r in rows}
         twins = {
