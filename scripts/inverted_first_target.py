@@ -1,4 +1,4 @@
-"""Evaluations to the first target on the inverted suite, over many seeds.
+"""Evaluations to one target over many seeds (the inverted suite's first target).
 
 The issue's inverted-suite figure (mean evaluations-to-target of a method divided
 by plain TPE's, over the same runs) moves by about 0.1 between blocks of 25 seeds
@@ -15,6 +15,13 @@ Methods are names of ``hptaa_lab.transfer`` (``auto``, ``best-first+t2pe``...) o
 Run: ``.venv/bin/python scripts/inverted_first_target.py --seeds 1000 --methods
 auto,auto:floor=0`` (about 13 minutes per method on 2 cores; seeds start at 1000,
 apart from the reported sweeps' 0-99 and the development seeds 100-199).
+
+The same measurement serves the other suites and targets: ``--suite paper
+--target 10 --budgets 20`` gives one cell of the paper grid (target 10 at b_old
+20) over many seeds, printed also as the grid's speedup (TPE's mean evaluations
+over the method's, per task; geometric mean over tasks, then benchmarks), e.g.
+``--suite paper --seeds 100 --first-seed 100 --methods best-first+t2pe,auto``
+(about 3 minutes per method and budget at target 10).
 """
 
 from __future__ import annotations
@@ -22,9 +29,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import multiprocessing
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hptaa_lab.benchmarks import protocol
@@ -43,6 +52,17 @@ def _parse(method: str) -> tuple[str, dict[str, Any]]:
         key, _, value = pair.partition("=")
         options[key] = json.loads(value)
     return name, options
+
+
+def _speedup(mine: pd.Series, ref: pd.Series) -> tuple[float, dict[str, float]]:
+    """The grid's speedup of runs indexed by (benchmark, task, seed) against
+    TPE's: the ratio of mean evaluations per task, geometric mean over tasks,
+    then over benchmarks; also per benchmark."""
+    per_task = ref.groupby(level=[0, 1]).mean() / mine.groupby(level=[0, 1]).mean()
+    log_ratio = pd.Series(np.log(per_task.to_numpy()), index=per_task.index)
+    per_bench = log_ratio.groupby(level=0).mean().map(math.exp)
+    each = {str(k): float(v) for k, v in per_bench.items()}
+    return float(np.exp(np.log(per_bench.to_numpy()).mean())), each
 
 
 def _run(job: tuple[str, str, str, int, int, float]) -> tuple[Any, ...]:
@@ -72,10 +92,10 @@ def _run(job: tuple[str, str, str, int, int, float]) -> tuple[Any, ...]:
     return method, name, task, previous_budget, seed, _CAP
 
 
-def _target(pair: tuple[str, str, int]) -> tuple[str, str, float]:
-    name, task, reference_seeds = pair
+def _target(pair: tuple[str, str, int, int]) -> tuple[str, str, float]:
+    name, task, reference_seeds, index = pair
     targets = protocol.compute_targets(name, task, reference_seeds=reference_seeds)
-    return name, task, float(targets.values[0])
+    return name, task, float(targets.values[index])
 
 
 def main() -> None:
@@ -86,16 +106,32 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="processes (2)")
     parser.add_argument("--reference-seeds", type=int, default=50)
     parser.add_argument("--out", default=None, help="CSV of every run")
+    parser.add_argument("--suite", default="inverted", help="suite (inverted)")
+    parser.add_argument(
+        "--target",
+        type=int,
+        default=protocol.TARGET_BUDGETS[0],
+        choices=protocol.TARGET_BUDGETS,
+        help="budget of TPE whose mean incumbent is the target (10)",
+    )
+    parser.add_argument(
+        "--budgets",
+        default=",".join(map(str, protocol.PREVIOUS_BUDGETS)),
+        help="previous budgets b_old, comma-separated (10,20,40)",
+    )
     args = parser.parse_args()
     methods = [m for m in args.methods.split(",") if m and m != "tpe"]
-    pairs = [(n, t) for n in names("inverted") for t in tasks(n)]
+    budgets = [int(b) for b in args.budgets.split(",") if b]
+    index = protocol.TARGET_BUDGETS.index(args.target)
+    suite = names(args.suite)
+    pairs = [(n, t) for n in suite for t in tasks(n)]
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     context = multiprocessing.get_context("spawn")
     with context.Pool(args.workers) as pool:
         targets = {
             (n, t): v
             for n, t, v in pool.map(
-                _target, [(n, t, args.reference_seeds) for n, t in pairs]
+                _target, [(n, t, args.reference_seeds, index) for n, t in pairs]
             )
         }
         jobs = [
@@ -106,7 +142,7 @@ def main() -> None:
             (m, n, t, b, s, targets[(n, t)])
             for m in methods
             for n, t in pairs
-            for b in protocol.PREVIOUS_BUDGETS
+            for b in budgets
             for s in seeds
         ]
         rows = pool.map(_run, jobs, chunksize=8)
@@ -117,20 +153,27 @@ def main() -> None:
         runs.to_csv(args.out, index=False)
     tpe = runs[runs.method == "tpe"].set_index(["benchmark", "task", "seed"]).n
     print(
-        f"TPE: mean {tpe.mean():.2f} evaluations to the first target over "
+        f"TPE: mean {tpe.mean():.2f} evaluations to target {args.target} over "
         f"{len(tpe)} runs ({args.seeds} seeds x {len(pairs)} tasks)"
     )
-    print("method, then per previous budget: all / per benchmark (relative to TPE)")
+    print(
+        "method, then per previous budget: evaluations relative to TPE's, all / per "
+        "benchmark; then the grid's speedup over TPE, all / per benchmark"
+    )
     for method in methods:
         parts = []
         for budget, group in runs[runs.method == method].groupby("previous_budget"):
             mine = group.set_index(["benchmark", "task", "seed"]).n
             ref = tpe.reindex(mine.index)
             each = " ".join(
-                f"{b} {mine.xs(b).mean() / ref.xs(b).mean():.3f}"
-                for b in names("inverted")
+                f"{b} {mine.xs(b).mean() / ref.xs(b).mean():.3f}" for b in suite
             )
-            parts.append(f"b_old {budget}: {mine.mean() / ref.mean():.3f} ({each})")
+            speedup, per_bench = _speedup(mine, ref)
+            fast = " ".join(f"{b} {v:.2f}" for b, v in per_bench.items())
+            parts.append(
+                f"b_old {budget}: {mine.mean() / ref.mean():.3f} ({each}); "
+                f"speedup {speedup:.3f} ({fast})"
+            )
         print(f"{method}: " + "; ".join(parts))
     failures = runs[runs.n >= _CAP].groupby("method").size()
     if not failures.empty:
