@@ -132,6 +132,7 @@ class Study:
         self._created_here = False
         # Values of trials whose result the store refused (locked too long).
         self._unstored: dict[int, float] = {}
+        self._unstored_logged: set[int] = set()
         self._run_id: int | None = None
 
     def __repr__(self) -> str:
@@ -303,6 +304,9 @@ class Study:
                         # value, so that it is stored when optimize ends (or by
                         # another tell) instead of the trial failing without it.
                         self._unstored[number] = finite
+                        if number in self._unstored_logged:
+                            raise  # a retry: said once already
+                        self._unstored_logged.add(number)
                         logger.error(
                             "study %s: trial %d returned %r, but the trial store "
                             "could not be written; the value is kept and stored "

@@ -238,8 +238,9 @@ def test_a_value_the_locked_store_refused_is_stored_as_optimize_ends(
 
     stored = store.get_trials("v1")
     assert [(t.state, t.value) for t in stored] == [(TrialState.COMPLETE, 0.25)]
-    assert "trial 0 returned 0.25, but the trial store could not be written" in (
-        caplog.text
+    # Said once, not once per retry.
+    assert (
+        caplog.text.count("trial 0 returned 0.25, but the trial store could not") == 1
     )
     study.optimize(lambda config: 0.5, n_trials=1)  # the study goes on
     assert [t.value for t in study.trials] == [0.25, 0.5]
