@@ -549,6 +549,9 @@ def _show(args: argparse.Namespace) -> int:
         print(f"options    {options}")
     print(f"previous   {record.previous or '-'}")
     print("trials     " + ", ".join(f"{k.lower()} {v}" for k, v in counts.items()))
+    tuners = _tuners(study)
+    if tuners:
+        print(f"tuned by   {', '.join(tuners)}")
     ended = _ended_running(study)
     if ended:
         print(
@@ -619,6 +622,21 @@ def _short_config(config: dict[str, Any], width: int = 70) -> str:
         for k, v in config.items()
     )
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _tuners(study: Any) -> list[str]:
+    """The processes inside ``optimize`` for the study now: those alive on this
+    host, and those on other hosts (which cannot be checked)."""
+    from hptaa_lab.store import Liveness, liveness
+
+    shown = []
+    for owner in study.store.run_owners(study.name):
+        seen = liveness(owner)
+        if seen is Liveness.ALIVE:
+            shown.append(str(owner))
+        elif seen is Liveness.UNKNOWN:
+            shown.append(f"{owner} (not checked from here)")
+    return shown
 
 
 def _ended_running(study: Any) -> set[int]:

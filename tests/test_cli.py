@@ -307,6 +307,44 @@ def test_show_marks_running_trials_whose_process_ended_and_changes_nothing(
     assert store.count_trials("v1")[TrialState.RUNNING] == 2
 
 
+def test_show_names_the_live_processes_tuning_a_study(
+    capsys: pytest.CaptureFixture[str], store_url: str
+) -> None:
+    """Check that show names a process inside optimize (alive here, or on another
+    host) and leaves out one that ended, and says nothing once the run ended."""
+    import sqlalchemy as sa
+
+    from hptaa_lab import create_study
+    from hptaa_lab.store import this_process
+    from hptaa_lab.store._schema import runs
+
+    create_study("v1", {"lr": (1e-4, 1e-1, "log")}, store=store_url, seed=0)
+    store = TrialStore(store_url)
+    mine = store.begin_run("v1")
+    for host, pid in (("elsewhere", 7), (this_process().host, 2**22 + 1)):
+        store.begin_run("v1")
+        with store._transaction(write=True) as conn:
+            newest = conn.scalar(sa.select(sa.func.max(runs.c.id)))
+            conn.execute(
+                sa.update(runs)
+                .where(runs.c.id == newest)
+                .values(owner_host=host, owner_pid=pid, owner_start=None)
+            )
+
+    code, out, _ = run(capsys, "show", "v1", "--store", store_url)
+
+    me = this_process()
+    assert code == 0
+    assert (
+        f"tuned by   pid {me.pid} on host {me.host}, pid 7 on host elsewhere "
+        "(not checked from here)\n"
+    ) in out
+    store.end_run(mine)
+    code, out, _ = run(capsys, "show", "v1", "--store", store_url)
+    assert "tuned by   pid 7 on host elsewhere" in out
+    assert f"pid {me.pid} on host" not in out
+
+
 def test_studies_on_empty_store_says_how_to_start(
     capsys: pytest.CaptureFixture[str], store_url: str
 ) -> None:
