@@ -97,6 +97,7 @@ class StudyExistsError(HptaaError, ValueError):
         *,
         importing: bool = False,
         notebook: bool = False,
+        advice: str | None = None,
     ) -> None:
         self.name = name
         self.store = store
@@ -109,7 +110,9 @@ class StudyExistsError(HptaaError, ValueError):
         )
         where = "the trial store" if store is None else f"the trial store {store}"
         call = f"{name!r}" if default else f"{name!r}, store={store!r}"
-        if importing:
+        if advice is not None:
+            pass
+        elif importing:
             advice = (
                 "Import under another name (the NAME of hptaa import, or name= in "
                 "Python); the existing study stays as it is."

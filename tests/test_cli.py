@@ -763,6 +763,10 @@ def test_delete_names_a_kept_twin_and_studies_forget_a_deleted_transfer_study(
     assert "kept: 'v2-s', the no-transfer twin of 'v2' (--compare)" in out
     code, out, _ = run(capsys, "--store", store_url, "studies")
     assert "v2-s" in out and "twin of" not in out
+    # Nor of a new study that takes the deleted one's name.
+    create_study("v2", space, previous="v1", store=store_url).close()
+    code, out, _ = run(capsys, "--store", store_url, "studies")
+    assert "twin of" not in out
     code, out, _ = run(capsys, "--store", store_url, "delete", "v1", "v2-s")
     assert "kept:" not in out
 

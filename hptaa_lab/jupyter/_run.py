@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import logging
 import math
+import shlex
 import threading
 import time
 from collections.abc import Callable
@@ -492,6 +493,12 @@ class TuneRun(BackgroundHandle):
             for s in self._studies.values()
         )
 
+    def _rivals_left_out(self, mapping: Mapping) -> list[str]:
+        """Rival rename suggestions the confirmed mapping settles neither way."""
+        if self.diff_widget is None:
+            return []
+        return self.diff_widget.rivals_left_out(mapping)
+
     def _names(self) -> list[str]:
         r = self.request
         return [r.study] + ([twin_name(r.study)] if r.compare else [])
@@ -559,6 +566,14 @@ class TuneRun(BackgroundHandle):
                     else "none (hyperparameters match by name)"
                 )
             )
+            left = self._rivals_left_out(mapping)
+            if left:
+                lines.append(
+                    "  not renamed (rival suggestions, none guessed): "
+                    + ", ".join(left)
+                    + "; to transfer those values, set the right rename in the "
+                    "cell's mapping"
+                )
         names = self._names()
         width = max(len(n) for n in names)
         for key, name in zip(self._keys(), names, strict=True):
@@ -679,9 +694,20 @@ def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:
             "transfer_options need a previous study to transfer from; add --from "
             "PREVIOUS, or leave transfer_options out of the cell."
         )
-    for name in [r.study] + ([twin_name(r.study)] if r.compare else []):
-        if store.has_study(name):
-            raise StudyExistsError(name, store.shown_url, notebook=True)
+    if store.has_study(r.study):
+        raise StudyExistsError(r.study, store.shown_url, notebook=True)
+    twin = twin_name(r.study)
+    if r.compare and store.has_study(twin):
+        raise StudyExistsError(
+            twin,
+            store.shown_url,
+            notebook=True,
+            advice=(
+                f"It is left from an earlier --compare run of {r.study!r}, which "
+                "is gone; --compare needs its name free. Delete it (`"
+                f"{_delete_command(twin, store)}`), or choose another --study name."
+            ),
+        )
     return replace(
         r,
         space=space,
@@ -689,6 +715,14 @@ def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:
         direction=r.direction or "minimize",
         transfer_options=options,
     )
+
+
+def _delete_command(name: str, store: TrialStore) -> str:
+    """The shell command that deletes a study of ``store``."""
+    url = store.shown_url
+    where = "" if url.endswith(".hptaa/studies.db") else f"--store {shlex.quote(url)} "
+    dashes = "-- " if name.startswith("-") else ""
+    return f"hptaa {where}delete --yes {dashes}{shlex.quote(name)}"
 
 
 def _checked_resume(
@@ -745,6 +779,7 @@ def _checked_resume(
     twin = twin_name(r.study)
     if r.compare and (
         record.previous is None
+        or record.attrs.get("scratch_twin") != twin
         or not store.has_study(twin)
         or store.get_study(twin).attrs.get("twin_of") != r.study
     ):

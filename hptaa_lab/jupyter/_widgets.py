@@ -13,9 +13,23 @@ import ipywidgets as widgets
 
 from hptaa_lab.errors import HptaaError, MappingError
 from hptaa_lab.jupyter._html import diff_table_html
-from hptaa_lab.space import Mapping, SpaceDiff, as_space, choice_index, diff, hp_kind
+from hptaa_lab.space import (
+    Mapping,
+    RenameSuggestion,
+    SpaceDiff,
+    as_space,
+    choice_index,
+    diff,
+    hp_kind,
+)
 
-__all__ = ["SpaceDiffWidget", "ValueField", "accepted_suggestions", "parse_value"]
+__all__ = [
+    "SpaceDiffWidget",
+    "ValueField",
+    "accepted_suggestions",
+    "conflicting_suggestions",
+    "parse_value",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +159,18 @@ class SpaceDiffWidget:
         """Previous name -> current name of every accepted rename."""
         return {prev: cur for (prev, cur), c in self.rename_choices.items() if c.value}
 
+    def rivals_left_out(self, mapping: Mapping) -> list[str]:
+        """The rival rename suggestions (see :func:`conflicting_suggestions`)
+        that ``mapping`` settles neither way, as "old -> new"."""
+        return [
+            f"{s.previous} -> {s.current}"
+            for s in conflicting_suggestions(self.space_diff, self._start)
+            if s.previous not in mapping.renames
+            and s.current not in mapping.renames.values()
+            and s.current not in mapping.previous_fixed
+            and s.previous not in mapping.current_fixed
+        ]
+
     def current_diff(self) -> SpaceDiff:
         """The diff with the accepted renames applied (none if they conflict)."""
         try:
@@ -262,9 +288,20 @@ class SpaceDiffWidget:
         pairs: dict[tuple[str, str], str] = {
             pair: "from the mapping in the cell" for pair in self._start.renames.items()
         }
+        rivals = conflicting_suggestions(self.space_diff, self._start)
         for s in self.space_diff.suggestions:
+            others = [
+                f"{o.previous} -> {o.current}"
+                for o in rivals
+                if o is not s and (o.previous == s.previous or o.current == s.current)
+            ]
+            conflict = (
+                f"; conflicts with {', '.join(others)}: accept the right one"
+                if s in rivals
+                else ""
+            )
             pairs.setdefault(
-                (s.previous, s.current), f"score {s.score:.2f}: {s.reason}"
+                (s.previous, s.current), f"score {s.score:.2f}: {s.reason}{conflict}"
             )
         accepted = accepted_suggestions(self.space_diff, self._start)
         choices = {}
@@ -342,20 +379,56 @@ def accepted_suggestions(
 ) -> dict[str, str]:
     """The renames to accept by default.
 
-    First the renames of ``start``; then the suggestions, best first, skipping
-    any that reuses a previous or current name already taken, or that
-    contradicts ``start`` (a current name it gives a previous fixed value is an
-    added hyperparameter; a previous name it fixes now is a removed one).
+    First the renames of ``start``; then every suggestion that reuses no
+    previous or current name ``start`` takes, does not contradict it (a current
+    name it gives a previous fixed value is an added hyperparameter; a previous
+    name it fixes now is a removed one) and has no rival: another open
+    suggestion of the same previous or current name (see
+    :func:`conflicting_suggestions`); rivals are left for the user to choose.
     """
     start = start or Mapping()
     renames = dict(start.renames)
-    for s in space_diff.suggestions:
-        taken = s.previous in renames or s.current in renames.values()
-        added = s.current in start.previous_fixed
-        removed = s.previous in start.current_fixed
-        if not (taken or added or removed):
+    rivals = set(map(_pair, conflicting_suggestions(space_diff, start)))
+    for s in _open_suggestions(space_diff, start):
+        if _pair(s) not in rivals:
             renames[s.previous] = s.current
     return renames
+
+
+def conflicting_suggestions(
+    space_diff: SpaceDiff, start: Mapping | None = None
+) -> list[RenameSuggestion]:
+    """The suggestions that are not accepted by default because another one
+    names the same previous or the same current hyperparameter (a guess between
+    them could map the values onto the wrong one), best first; those ``start``
+    decides are left out."""
+    candidates = _open_suggestions(space_diff, start or Mapping())
+    return [
+        s
+        for s in candidates
+        if any(
+            o is not s and (o.previous == s.previous or o.current == s.current)
+            for o in candidates
+        )
+    ]
+
+
+def _open_suggestions(space_diff: SpaceDiff, start: Mapping) -> list[RenameSuggestion]:
+    """The suggestions ``start`` leaves open: not reusing a name one of its
+    renames takes, not naming a hyperparameter it fixes."""
+    taken_before, taken_now = set(start.renames), set(start.renames.values())
+    return [
+        s
+        for s in space_diff.suggestions
+        if s.previous not in taken_before
+        and s.current not in taken_now
+        and s.current not in start.previous_fixed
+        and s.previous not in start.current_fixed
+    ]
+
+
+def _pair(suggestion: RenameSuggestion) -> tuple[str, str]:
+    return suggestion.previous, suggestion.current
 
 
 def _check_one_rename_each(renames: dict[str, str]) -> None:

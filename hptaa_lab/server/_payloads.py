@@ -357,6 +357,14 @@ def _twin_payload(
     from hptaa_lab.report import evaluations_to_reach, speedup
 
     other_record = store.get_study(other)
+    back = "twin_of" if other == scratch else "scratch_twin"
+    if other_record.attrs.get(back) != record.name:
+        # The twin's partner was deleted; this is another study of its name.
+        reply["message"] = (
+            f"The study {other!r} is no twin of this one: its twin of that name "
+            "was deleted."
+        )
+        return reply
     other_curve = incumbent_trajectory(store.get_trials(other), other_record.direction)
     curves = {record.name: trajectory, other: other_curve}
     scratch_curve = [v for v in curves[scratch] if v is not None]

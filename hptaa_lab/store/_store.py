@@ -400,15 +400,21 @@ class TrialStore:
         the tree, e.g. "|  `- v3"; beyond depth 20 "[depth 21] `- v22"),
         ``depth`` (0 for a study without a previous study in this store),
         ``twin_of`` (the transfer study a no-transfer twin was run beside, else
-        None; None too once that study was deleted) and ``missing_previous``
+        None; None too once that study was deleted, or is another study of
+        the same name without this twin) and ``missing_previous``
         (the name of a previous study that is no longer in the store, else
         None)."""
         rows = self.summaries()
         by_name = {r["name"]: r for r in rows}
+        records = {s.name: s for s in self.list_studies()}
+        # A twin whose transfer study was deleted (and maybe created again,
+        # without it) is no one's twin: the link must hold both ways.
         twins = {
-            s.name: twin
-            for s in self.list_studies()
-            if (twin := s.attrs.get("twin_of")) in by_name
+            name: twin
+            for name, s in records.items()
+            if isinstance(twin := s.attrs.get("twin_of"), str)
+            and twin in records
+            and records[twin].attrs.get("scratch_twin") == name
         }
         children: dict[str | None, list[str]] = {}
         for r in rows:

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -599,6 +600,15 @@ def test_a_relative_store_path_stays_put_after_a_change_of_folder(
     assert magics.store_url == default == f"sqlite:///{first / '.hptaa/studies.db'}"
 
 
+def _until_each_study_has_a_trial(*runs: TuneRun, timeout: float = 30.0) -> None:
+    """Wait until every study of the runs has started a trial (a stop that comes
+    before a run's first trial leaves it with none)."""
+    deadline = time.monotonic() + timeout
+    while any(not study.trials for run in runs for study in run.studies):
+        assert time.monotonic() < deadline, "no trial started"
+        time.sleep(0.01)
+
+
 def test_the_same_cell_with_resume_continues_a_stopped_transfer_run(
     shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -615,6 +625,7 @@ def test_the_same_cell_with_resume_continues_a_stopped_transfer_run(
     )
     first = run_cell(shell, cell)
     assert isinstance(first, TuneRun)
+    _until_each_study_has_a_trial(first)
     shell.run_cell("%hptaa stop v2")
     assert first.wait(timeout=60) and first.state == RunState.STOPPED
     before = {study.name: len(study.trials) for study in first.studies}
@@ -722,6 +733,7 @@ def test_at_exit_waits_for_a_run_in_a_script_and_stops_it_in_a_kernel(
             "--trials 12", "--trials 400"
         ),
     )
+    _until_each_study_has_a_trial(again)
     magics.at_exit()
 
     assert again.state == RunState.STOPPED
@@ -774,6 +786,7 @@ def test_ctrl_c_at_exit_stops_every_run_and_waits_for_their_trials(
             self.event.set()
 
     first._done = Interrupted(first._done)
+    _until_each_study_has_a_trial(first, second)
     magics.at_exit()
 
     for run in (first, second):

@@ -277,6 +277,29 @@ def test_confirm_true_accepts_the_suggestions_at_once(store: TrialStore) -> None
     assert "\n  mapping: renamed x -> x_pos\n" in repr(run)
 
 
+def test_confirm_true_guesses_no_rival_rename_and_says_so(store: TrialStore) -> None:
+    """Check --yes with two likely new names for x: neither is guessed, and the
+    run's text form names both and says how to settle them."""
+    previous_study(store)
+    rivals = {"x_pos": (-2.0, 2.0), "x_p": (-2.0, 2.0), "y": (-2.0, 2.0)}
+
+    def objective(config: dict[str, Any]) -> float:
+        return (config["x_pos"] - 1.0) ** 2 + config["y"] ** 2
+
+    run = TuneRun(
+        TuneRequest("v2", build_space(rivals), objective, 2, previous="v1"),
+        store,
+        confirm=True,
+    )
+    run.wait(timeout=60)
+
+    assert run.study is not None and run.study.mapping.renames == {}
+    assert (
+        "\n  not renamed (rival suggestions, none guessed): x -> x_p, x -> x_pos; to "
+        "transfer those values, set the right rename in the cell's mapping\n"
+    ) in repr(run)
+
+
 def test_an_unchanged_space_starts_without_a_diff(store: TrialStore) -> None:
     """Check that transfer between identical spaces needs no confirmation."""
     previous_study(store)
@@ -479,7 +502,14 @@ def test_resume_with_compare_refuses_a_twin_that_changed(store: TrialStore) -> N
     """Check that --compare --resume refuses a twin whose space or direction is
     no longer the study's: the two could not be compared."""
     previous_study(store)
-    create_study("v2", SPACE, previous="v1", store=store, seed=0)
+    create_study(
+        "v2",
+        SPACE,
+        previous="v1",
+        store=store,
+        seed=0,
+        attrs={"scratch_twin": "v2-scratch"},
+    )
     create_study(
         "v2-scratch", {"x": (-2.0, 2.0)}, store=store, seed=0, attrs={"twin_of": "v2"}
     )
@@ -489,6 +519,41 @@ def test_resume_with_compare_refuses_a_twin_that_changed(store: TrialStore) -> N
 
     with pytest.raises(ValueError, match="no longer has 'v2''s search space"):
         TuneRun(request, store)
+
+
+def test_a_twin_left_by_a_deleted_study_is_no_twin_of_a_new_one(
+    store: TrialStore,
+) -> None:
+    """Check that after the transfer study of a --compare run was deleted, its
+    kept twin is not taken as the twin of a new study of that name (resume
+    refuses it), and a new --compare run says to delete it."""
+    previous_study(store)
+    run = TuneRun(
+        TuneRequest(
+            "v2", build_space(SPACE), quadratic, 2, previous="v1", compare=True
+        ),
+        store,
+    )
+    run.confirm()
+    assert run.wait(timeout=60) and run.state == RunState.FINISHED
+    store.delete_study("v2")
+    create_study("v2", SPACE, previous="v1", store=store, seed=1)
+
+    again = TuneRequest(
+        "v2", build_space(SPACE), quadratic, 2, compare=True, resume=True
+    )
+    with pytest.raises(ValueError, match="and 'v2' has none"):
+        TuneRun(again, store)
+    store.delete_study("v2")
+    fresh = TuneRequest(
+        "v2", build_space(SPACE), quadratic, 2, previous="v1", compare=True
+    )
+    with pytest.raises(
+        StudyExistsError,
+        match=r"earlier --compare run of 'v2', which is gone; --compare needs its "
+        r"name free\. Delete it \(`hptaa --store \S+ delete --yes v2-scratch`\)",
+    ):
+        TuneRun(fresh, store)
 
 
 def test_resume_after_a_crash_counts_the_abandoned_trial_as_failed_once(

@@ -7,7 +7,11 @@ import pytest
 
 from hptaa_lab.errors import HptaaError, MappingError
 from hptaa_lab.jupyter import SpaceDiffWidget
-from hptaa_lab.jupyter._widgets import parse_value
+from hptaa_lab.jupyter._widgets import (
+    accepted_suggestions,
+    conflicting_suggestions,
+    parse_value,
+)
 from hptaa_lab.space import Mapping, build_space
 
 
@@ -229,13 +233,17 @@ def test_a_start_value_that_is_no_choice_is_shown_and_refused_until_changed(
 
 def test_two_renames_onto_one_name_are_refused() -> None:
     """Check that accepting two suggestions onto learning_rate is an error, and
-    that only one of them is accepted at first."""
+    that neither is accepted at first (they conflict, and each says so)."""
     previous = build_space({"lr": (1e-4, 1e-1, "log"), "l_rate": (1e-4, 1e-1, "log")})
     current = build_space({"learning_rate": (1e-4, 1e-1, "log")})
     widget = SpaceDiffWidget(previous, current)
     choices = widget.rename_choices
     assert set(choices) == {("lr", "learning_rate"), ("l_rate", "learning_rate")}
-    assert sum(c.value for c in choices.values()) == 1
+    assert sum(c.value for c in choices.values()) == 0
+    assert (
+        "conflicts with l_rate -> learning_rate: accept the right one"
+        in (widget._reasons[("lr", "learning_rate")])
+    )
 
     for choice in choices.values():
         choice.value = True
@@ -245,6 +253,39 @@ def test_two_renames_onto_one_name_are_refused() -> None:
     ):
         widget.confirm()
     assert "Reject all but one" in widget.status.value
+
+
+def test_rival_suggestions_of_one_previous_name_are_left_to_the_user() -> None:
+    """Check that when one removed hyperparameter has two likely new names, no
+    guess is pre-accepted (the better-scored one may be the wrong one), while a
+    suggestion without a rival is, and a mapping that fixes one rival leaves the
+    other accepted."""
+    previous = build_space(
+        {"min_samples_split": (2, 20), "depth": (2, 10), "crit": ["gini", "entropy"]}
+    )
+    current = build_space(
+        {
+            "min_split": (2, 20),
+            "min_samples_leaf": (1, 10),
+            "max_depth": (1, 30),
+            "crit": ["gini", "entropy"],
+        }
+    )
+    widget = SpaceDiffWidget(previous, current)
+    rivals = conflicting_suggestions(widget.space_diff)
+    assert {(s.previous, s.current) for s in rivals} == {
+        ("min_samples_split", "min_split"),
+        ("min_samples_split", "min_samples_leaf"),
+    }
+
+    mapping = widget.confirm()
+
+    assert "min_samples_split" not in mapping.renames
+    assert mapping.renames.get("depth") == "max_depth"
+    fixed = Mapping(previous_fixed={"min_samples_leaf": 1})
+    assert accepted_suggestions(widget.space_diff, fixed)["min_samples_split"] == (
+        "min_split"
+    )
 
 
 def test_closing_the_widget_prevents_confirming(widget: SpaceDiffWidget) -> None:

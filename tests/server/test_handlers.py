@@ -144,6 +144,29 @@ async def test_speedup_against_no_transfer_twin_is_reported_on_both_sides(
     }
 
 
+async def test_a_twin_whose_study_was_deleted_and_created_again_is_no_twin(
+    jp_fetch: Fetch, seeded_store: Path
+) -> None:
+    """Check that a kept twin is not compared with a new study that took its
+    deleted transfer study's name."""
+    from hptaa_lab.records import StudyRecord
+    from hptaa_lab.store import TrialStore
+
+    store = TrialStore(f"sqlite:///{seeded_store}")
+    space = store.get_study(CURRENT).space_json
+    store.delete_study(CURRENT)
+    store.create_study(StudyRecord(name=CURRENT, space_json=space))
+    store.close()
+
+    twin = (await get_json(jp_fetch, "hptaa", "api", "studies", TWIN))["twin"]
+
+    assert twin["speedup"] is None
+    assert twin["message"] == (
+        f"The study {CURRENT!r} is no twin of this one: its twin of that name was "
+        "deleted."
+    )
+
+
 async def test_trials_are_paginated_by_number(
     jp_fetch: Fetch, seeded_store: Path
 ) -> None:
