@@ -182,13 +182,23 @@ def build_parser() -> argparse.ArgumentParser:
         description="Delete studies and all their trials from the store. Without "
         "--yes it only lists what would be deleted. A study that another study "
         "transfers from (its previous study) is deleted only together with that "
-        "study.",
+        "study. A study that a process is tuning (a trial in flight, or between "
+        "two trials) is not deleted: stop the run first; a process on another "
+        "host cannot be checked and also blocks, unless --force. A --compare run's "
+        "no-transfer twin (NAME-scratch) is kept unless named too.",
     )
     delete.add_argument(
         "studies", metavar="STUDY", nargs="+", help="study names (see hptaa studies)"
     )
     delete.add_argument(
         "--yes", action="store_true", help="delete (without it: only list)"
+    )
+    delete.add_argument(
+        "--force",
+        action="store_true",
+        help="delete even while processes on other hosts are recorded as tuning "
+        "the studies (they ended without saying so); a live process on this "
+        "host still blocks",
     )
     delete.set_defaults(handler=_delete)
 
@@ -494,13 +504,15 @@ def _delete(args: argparse.Namespace) -> int:
             " too (in the same command), or keep the previous study."
         )
     # Checked for all first, so that nothing is deleted when one is refused.
-    busy = [name for name in names if store.is_being_run(name)]
+    from hptaa_lab.store._store import busy_message
+
+    busy = [
+        f"{name!r}: {why}"
+        for name in names
+        if (why := busy_message(store.tuners(name), force=args.force))
+    ]
     if busy:
-        raise StoreError(
-            f"Nothing was deleted: {', '.join(map(repr, busy))} "
-            f"{'is' if len(busy) == 1 else 'are'} being tuned by a process that "
-            "still runs. Stop it first (Ctrl-C, %hptaa stop), then delete."
-        )
+        raise StoreError("Nothing was deleted. " + " ".join(busy))
     twins = {
         name: twin
         for name in names
@@ -517,7 +529,7 @@ def _delete(args: argparse.Namespace) -> int:
         trials = f"{r['n_trials']} trial{'' if r['n_trials'] == 1 else 's'}"
         print(f"{verb} study {name!r}: {trials}{running}")
         if args.yes:
-            store.delete_study(name)
+            store.delete_study(name, force=args.force)
     for name, twin in twins.items():
         print(
             f"kept: {twin!r}, the no-transfer twin of {name!r} (--compare); name it "

@@ -133,7 +133,10 @@ class Study:
         # Values of trials whose result the store refused (locked too long).
         self._unstored: dict[int, float] = {}
         self._unstored_logged: set[int] = set()
-        self._run_id: int | None = None
+        # Ids of this object's optimize calls in progress (TrialStore.begin_run),
+        # and of ended ones whose record the store refused to remove.
+        self._active_runs: set[int] = set()
+        self._unended_runs: set[int] = set()
 
     def __repr__(self) -> str:
         best = self.incumbent
@@ -234,7 +237,10 @@ class Study:
             try:
                 with interrupts_deferred():
                     trial = self.store.start_trial(
-                        self.name, proposal.config, proposal.proposed_by
+                        self.name,
+                        proposal.config,
+                        proposal.proposed_by,
+                        created_at=self.record.created_at,
                     )
                     self._trials[trial.number] = trial
             except BaseException as exc:
@@ -341,6 +347,7 @@ class Study:
             value=value,
             error=error,
             own_failed=True,
+            created_at=self.record.created_at,
         )
         self._trials[number] = finished
         if cut_off(finished):
@@ -457,12 +464,15 @@ class Study:
         check_not_starting_worker("optimize")
         self._stop.clear()
         known = set(self._trials)
+        self._retry_end_runs()
         # Recorded so that deleting the study sees this run between two trials.
-        self._run_id = self.store.begin_run(self.name)
+        run_id = self.store.begin_run(self.name, created_at=self.record.created_at)
+        self._active_runs.add(run_id)
         try:
             self._optimize(objective, n_trials, timeout, workers, callbacks, scheduler)
         finally:
-            self._end_run()
+            self._active_runs.discard(run_id)
+            self._end_run(run_id)
         self._warn_if_all_failed(known)
         return self
 
@@ -503,22 +513,30 @@ class Study:
                     self._fail_quietly(number, f"optimize ended: {_ended_reason(exc)}")
             raise
 
-    def _end_run(self) -> None:
-        """Remove the record of this process's optimize call (see
-        ``TrialStore.begin_run``); a store that refuses is logged, since a
-        process that ended counts as not running anyway."""
-        run_id, self._run_id = self._run_id, None
-        if run_id is None:
-            return
+    def _end_run(self, run_id: int) -> None:
+        """Remove the record of one optimize call (``TrialStore.begin_run``); if
+        the store refuses, it is kept to retry at the next call, and logged (a
+        process that ended counts as not running anyway)."""
         try:
             self.store.end_run(run_id)
-        except HptaaError:
+        except HptaaError as exc:
+            self._unended_runs.add(run_id)
             logger.warning(
-                "study %s: could not remove the record of this run from the "
-                "store; it is ignored once this process ends.",
+                "study %s: could not remove the record of this run from the store "
+                "(it is retried at the next optimize call, and ignored once this "
+                "process ends): %s",
                 self.name,
-                exc_info=True,
+                exc,
             )
+
+    def _retry_end_runs(self) -> None:
+        """Remove the records of earlier calls that the store refused."""
+        for run_id in sorted(self._unended_runs):
+            try:
+                self.store.end_run(run_id)
+            except HptaaError:
+                return
+            self._unended_runs.discard(run_id)
 
     def _warn_if_all_failed(self, known: set[int]) -> None:
         """One line at the end of an optimize call whose every trial failed (a
@@ -544,7 +562,8 @@ class Study:
         runs as it is once fixed, without meeting the study it left behind."""
         if not self._created_here or self.store.get_trials(self.name):
             return exc
-        self._end_run()
+        for run_id in list(self._active_runs):
+            self._end_run(run_id)
         try:
             self.store.delete_study(self.name)
         except HptaaError:

@@ -736,8 +736,39 @@ def test_delete_lists_without_yes_and_keeps_every_lineage_whole(
     busy = create_study("busy", space, store=store_url, seed=0)
     busy.ask()
     code, _, err = run(capsys, "--store", store_url, "delete", "busy", "--yes")
-    assert code == 2 and "is being tuned by a process that still runs" in err
+    assert code == 2 and "Nothing was deleted. 'busy': pid " in err
+    assert "is tuning it. Stop the run first" in err
     assert store.has_study("busy")
+
+
+def test_delete_of_a_study_tuned_on_another_host_needs_force(
+    capsys: pytest.CaptureFixture[str], store_url: str
+) -> None:
+    """Check that a run recorded on another host blocks `hptaa delete` (it
+    cannot be checked from here) until --force, which the help mentions."""
+    import sqlalchemy as sa
+
+    from hptaa_lab import create_study
+    from hptaa_lab.store._schema import runs
+
+    create_study("shared", {"x": (0.0, 1.0)}, store=store_url).close()
+    store = TrialStore(store_url)
+    store.begin_run("shared")
+    with store._transaction(write=True) as conn:
+        conn.execute(sa.update(runs).values(owner_host="gpu-node-4", owner_pid=7))
+
+    code, _, err = run(capsys, "--store", store_url, "delete", "shared", "--yes")
+    assert code == 2
+    assert "'shared': pid 7 on host gpu-node-4 is recorded as tuning it" in err
+    assert store.has_study("shared")
+    code, out, _ = run(
+        capsys, "--store", store_url, "delete", "shared", "--yes", "--force"
+    )
+    assert code == 0 and "deleting study 'shared'" in out
+    assert not store.has_study("shared")
+    with pytest.raises(SystemExit):
+        run(capsys, "delete", "--help")
+    assert "unless --force" in " ".join(capsys.readouterr().out.split())
 
 
 def test_delete_names_a_kept_twin_and_studies_forget_a_deleted_transfer_study(

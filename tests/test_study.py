@@ -1409,3 +1409,86 @@ def test_optimize_records_its_run_so_its_study_is_not_deleted_between_trials(
     other.delete_study("v1")
     assert not other.has_study("v1")
     other.close()
+
+
+def test_a_study_object_of_a_deleted_study_writes_nothing_into_its_successor(
+    tmp_store_url: str,
+) -> None:
+    """Check that a Study object held while its study is deleted and another
+    one of the same name is created (a notebook's, say) refuses to write into
+    the new study, and that a fresh load tunes the new one."""
+    old = create_study("n", {"lr": (0.0, 1.0)}, store=tmp_store_url, seed=0)
+    old.optimize(lambda c: c["lr"], n_trials=2)
+    pending = old.ask()
+    old.tell(pending, 0.5)
+    TrialStore(tmp_store_url).delete_study("n")
+    new = create_study(
+        "n", {"depth": [1, 2, 3]}, store=tmp_store_url, direction="maximize"
+    )
+
+    with pytest.raises(HptaaError, match=r"The study 'n' this object tunes was "):
+        old.optimize(lambda c: c["lr"], n_trials=2)
+    with pytest.raises(HptaaError, match=r"load it: hptaa_lab\.load_study"):
+        old.ask()
+
+    assert new.store.get_trials("n") == []
+    assert new.store.run_owners("n") == []
+    again = load_study("n", store=tmp_store_url)
+    again.optimize(lambda c: float(c["depth"]), n_trials=2)
+    assert [set(t.config) for t in again.trials] == [{"depth"}, {"depth"}]
+
+
+def test_run_records_of_concurrent_and_nested_optimize_calls_are_all_removed(
+    tmp_store_url: str,
+) -> None:
+    """Check that two optimize calls on one Study object at once, and one
+    nested in another's callback, each remove their own record of the run, so
+    that the study can be deleted afterwards."""
+    study = create_study("v1", SPACE, sampler="random", seed=0, store=tmp_store_url)
+    nested: list[int] = []
+
+    def inner(study: Any, trial: TrialRecord) -> None:
+        if not nested:
+            nested.append(trial.number)
+            study.optimize(_x, n_trials=1)
+
+    threads = [
+        threading.Thread(target=study.optimize, args=(_x, 3)),
+        threading.Thread(
+            target=study.optimize, args=(_x, 2), kwargs={"callbacks": [inner]}
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len(study.trials) == 6
+    assert study.store.run_owners("v1") == []
+    study.store.delete_study("v1")
+
+
+def test_a_run_record_the_locked_store_kept_is_removed_by_the_next_call(
+    store: TrialStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Check that when the store refuses to remove a run's record as optimize
+    ends (locked), the study is refused as being tuned only until this object's
+    next optimize call removes it; the warning says so."""
+    from hptaa_lab.errors import StoreError
+
+    study = create_study("v1", SPACE, sampler="random", seed=0, store=store)
+    end_run = store.end_run
+    refusals = [StoreError("The trial store is locked for more than 30 s.")]
+
+    def locked_once(run_id: int) -> None:
+        if refusals:
+            raise refusals.pop()
+        end_run(run_id)
+
+    monkeypatch.setattr(store, "end_run", locked_once)
+    study.optimize(_x, n_trials=1)
+
+    assert "could not remove the record of this run" in caplog.text
+    assert store.is_being_run("v1")
+    study.optimize(_x, n_trials=1)
+    assert store.run_owners("v1") == []

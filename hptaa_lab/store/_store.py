@@ -17,7 +17,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeAlias
@@ -320,22 +320,29 @@ class TrialStore:
             stmt = sa.update(studies).where(studies.c.id == row.id)
             conn.execute(stmt.values(attrs_json=_dump_json_object(merged, "attrs")))
 
-    def delete_study(self, name: str) -> None:
+    def delete_study(self, name: str, *, force: bool = False) -> None:
         """Delete a study and all its trials.
+
+        A study that a process is tuning (see :meth:`tuners`) is refused: one
+        that runs on this host always, one on another host (which cannot be
+        checked from here) unless ``force``. The check and the deletion are one
+        transaction, so a run cannot start between them.
+
+        Args:
+            name: The study.
+            force: Delete it even while processes on other hosts are recorded
+                as tuning it (they have ended, say, without saying so).
 
         Raises:
             StudyNotFoundError: No such study.
             StoreError: Another study names this one as its previous study, or a
-                process that still runs (on this host) is tuning it.
+                process tunes it.
         """
-        if self.is_being_run(name):
-            raise StoreError(
-                f"Cannot delete study {name!r}: a process that still runs is "
-                "tuning it. Stop it first (Ctrl-C, study.stop(), %hptaa "
-                "stop), then delete."
-            )
         with self._transaction(write=True) as conn:
-            sid = self._study_id(conn, name)
+            sid = self._study_id(conn, name, lock=True)
+            busy = busy_message(_tuners(conn, sid), force=force)
+            if busy:
+                raise StoreError(f"Cannot delete study {name!r}: {busy}")
             followers = conn.scalars(
                 sa.select(studies.c.name)
                 .where(studies.c.previous == name)
@@ -470,6 +477,8 @@ class TrialStore:
         config: dict[str, Any],
         proposed_by: str,
         started_at: datetime | None = None,
+        *,
+        created_at: datetime | None = None,
     ) -> TrialRecord:
         """Add a RUNNING trial with the next free number and commit it.
 
@@ -481,12 +490,15 @@ class TrialStore:
             config: Configuration: a dict of JSON values with str keys.
             proposed_by: How the configuration was proposed, e.g. "tpe".
             started_at: Start time (timezone-aware); now when None.
+            created_at: When the caller's study was created (see
+                :meth:`check_same_study`); None skips the check.
 
         Returns:
             The stored trial, with its number.
 
         Raises:
             StudyNotFoundError: No such study.
+            StoreError: The study of that name is another one (``created_at``).
             ValueError: ``config`` is not JSON, or ``started_at`` is naive.
         """
         config_json = _dump_json_object(config, "config")
@@ -503,6 +515,7 @@ class TrialStore:
                 "owner_pid": owner.pid,
                 "owner_start": owner.start,
             },
+            created_at,
         )
         return TrialRecord(
             number=number,
@@ -522,6 +535,7 @@ class TrialStore:
         finished_at: datetime | None = None,
         *,
         own_failed: bool = False,
+        created_at: datetime | None = None,
     ) -> TrialRecord:
         """Mark a RUNNING trial COMPLETE (with a finite value) or FAIL; commit.
 
@@ -537,12 +551,15 @@ class TrialStore:
                 check this process, or ``fail_running_trials``): the result
                 replaces that failure, with a warning. A COMPLETE trial is
                 never changed.
+            created_at: When the caller's study was created (see
+                :meth:`check_same_study`); None skips the check.
 
         Returns:
             The finished trial as stored.
 
         Raises:
             StudyNotFoundError: No such study.
+            StoreError: The study of that name is another one (``created_at``).
             ValueError: Bad state or value, or no trial with this number.
             StoreError: The trial is no longer RUNNING (finished elsewhere).
         """
@@ -556,6 +573,7 @@ class TrialStore:
         }
 
         with self._transaction(write=True) as conn:
+            _check_created(conn, self._shown, study, created_at)
             row = self._running_trial(conn, study, number, own_failed=own_failed)
             updated = conn.execute(
                 _FINISH_TRIAL, {"trial_id": row.id, "old_state": row.state, **outcome}
@@ -815,24 +833,41 @@ class TrialStore:
         Raises:
             StudyNotFoundError: No such study.
         """
-        owners = [*self.running_owners(study).values(), *self.run_owners(study)]
-        return any(
-            owner is not None and liveness(owner) is Liveness.ALIVE for owner in owners
-        )
+        return any(seen is Liveness.ALIVE for _, seen in self.tuners(study))
 
-    def begin_run(self, study: str) -> int:
+    def tuners(self, study: str) -> list[tuple[TrialOwner, Liveness]]:
+        """The processes recorded as tuning a study (running one of its trials,
+        or inside ``Study.optimize`` for it) that have not ended, each with what
+        this process can tell of it: ALIVE on this host, UNKNOWN on another.
+
+        Raises:
+            StudyNotFoundError: No such study.
+        """
+        with self._transaction(write=False) as conn:
+            return _tuners(conn, self._study_id(conn, study))
+
+    def begin_run(self, study: str, *, created_at: datetime | None = None) -> int:
         """Record that this process starts tuning a study (``Study.optimize``
         does it); rows of this study's runs whose process ended are dropped.
+
+        Args:
+            study: Study name.
+            created_at: When the caller's study was created (see
+                :meth:`check_same_study`); None skips the check.
 
         Returns:
             The run's id, for :meth:`end_run`.
 
         Raises:
             StudyNotFoundError: No such study.
+            StoreError: The study of that name is another one (``created_at``).
         """
         owner = this_process()
         with self._transaction(write=True) as conn:
-            sid = self._study_id(conn, study)
+            # Locked as delete_study locks it: a run starts before a deletion
+            # or after it, never between its check and its delete.
+            sid = self._study_id(conn, study, lock=True)
+            _check_created(conn, self._shown, study, created_at)
             rows = conn.execute(
                 sa.select(runs.c.id, *_RUN_OWNER_COLUMNS).where(runs.c.study_id == sid)
             ).all()
@@ -850,6 +885,21 @@ class TrialStore:
             ).inserted_primary_key
         assert key is not None
         return int(key[0])
+
+    def check_same_study(self, study: str, created_at: datetime) -> None:
+        """Refuse if the stored study named ``study`` is not the one created at
+        ``created_at``: it was deleted and another one took its name. A Study
+        object held meanwhile (a notebook's) would otherwise write its trials
+        into the new study.
+
+        Raises:
+            StudyNotFoundError: No such study.
+            StoreError: Another study has the name now.
+        """
+        with self._transaction(write=False) as conn:
+            if _find_study(conn, study) is None:
+                raise _not_found(conn, study)
+            _check_created(conn, self._shown, study, created_at)
 
     def end_run(self, run_id: int) -> None:
         """Remove the record of a run :meth:`begin_run` added (none is left if
@@ -1127,14 +1177,24 @@ class TrialStore:
             self._study_id(conn, record.previous)
         conn.execute(sa.insert(studies).values(**_study_values(record)))
 
-    def _study_id(self, conn: sa.Connection, name: str) -> int:
-        """Return the id of study ``name``, or raise StudyNotFoundError."""
+    def _study_id(self, conn: sa.Connection, name: str, *, lock: bool = False) -> int:
+        """Return the id of study ``name``, or raise StudyNotFoundError; with
+        ``lock``, its row is locked until the transaction ends (on backends
+        with row locks; SQLite's write transaction locks the whole store)."""
+        if lock:
+            stmt = sa.select(studies.c.id).where(studies.c.name == name)
+            sid = conn.scalar(stmt.with_for_update())
+            if sid is None:
+                raise _not_found(conn, name)
+            return int(sid)
         found = _find_study(conn, name)
         if found is None:
             raise _not_found(conn, name)
         return int(found[0])
 
-    def _insert_trial(self, study: str, values: dict[str, Any]) -> int:
+    def _insert_trial(
+        self, study: str, values: dict[str, Any], created_at: datetime | None = None
+    ) -> int:
         """Insert a trial under the next free number; return the number.
 
         The unique (study, number) constraint turns a race between two writers
@@ -1146,6 +1206,7 @@ class TrialStore:
                     row = conn.execute(_NEXT_NUMBER, {"study": study}).first()
                     if row is None:
                         raise _not_found(conn, study)
+                    _check_created(conn, self._shown, study, created_at)
                     sid, number = row
                     conn.execute(
                         _INSERT_TRIAL, {"study_id": sid, "number": number, **values}
@@ -1602,6 +1663,31 @@ def _not_found(conn: sa.Connection, name: str) -> StudyNotFoundError:
     return StudyNotFoundError(name, list(names), store)
 
 
+_SAME_STUDY_SLACK = timedelta(seconds=1)
+"""How far a creation time stored in whole seconds (a backend that keeps no
+fractions rounds them) may lie from the time the study was created with."""
+
+
+def _check_created(
+    conn: sa.Connection, shown: str, study: str, created_at: datetime | None
+) -> None:
+    """Raise a StoreError if the study of this name was not created at
+    ``created_at`` (None: no check; a missing study is the caller's case)."""
+    if created_at is None:
+        return
+    stored = conn.scalar(sa.select(studies.c.created_at).where(studies.c.name == study))
+    if stored is None or stored == created_at:
+        return
+    if stored.microsecond == 0 and abs(stored - created_at) < _SAME_STUDY_SLACK:
+        return
+    raise StoreError(
+        f"The study {study!r} this object tunes was deleted from {shown}, and "
+        f"another study of that name was created at {stored:%Y-%m-%d %H:%M:%S} "
+        "UTC; nothing was written to it. To tune the new study, load it: "
+        f"hptaa_lab.load_study({study!r})."
+    )
+
+
 def _no_longer_running(study: str, number: int, state: str = "finished") -> StoreError:
     return StoreError(
         f"Trial {number} of study {study!r} is already {state}; only a RUNNING "
@@ -1679,6 +1765,50 @@ def _owner_of(row: Any) -> TrialOwner | None:
     if row.owner_host is None or row.owner_pid is None:
         return None
     return TrialOwner(row.owner_host, row.owner_pid, row.owner_start)
+
+
+def _tuners(conn: sa.Connection, sid: int) -> list[tuple[TrialOwner, Liveness]]:
+    """The processes of a study's RUNNING trials and of its runs that have not
+    ended, each once, with their liveness."""
+    in_flight = conn.execute(
+        sa.select(*_OWNER_COLUMNS)
+        .where(trials.c.study_id == sid)
+        .where(trials.c.state == TrialState.RUNNING.value)
+    ).all()
+    in_optimize = conn.execute(
+        sa.select(*_RUN_OWNER_COLUMNS).where(runs.c.study_id == sid).order_by(runs.c.id)
+    ).all()
+    owners = [o for row in in_flight if (o := _owner_of(row)) is not None]
+    owners += [_run_owner(row) for row in in_optimize]
+    found: list[tuple[TrialOwner, Liveness]] = []
+    for owner in dict.fromkeys(owners):
+        seen = liveness(owner)
+        if seen is not Liveness.GONE:
+            found.append((owner, seen))
+    return found
+
+
+def busy_message(
+    tuners: Sequence[tuple[TrialOwner, Liveness]], *, force: bool = False
+) -> str | None:
+    """Why a study that ``tuners`` tune cannot be deleted (None if it can): a
+    live process here always refuses; one on another host unless ``force``."""
+    alive = [str(o) for o, seen in tuners if seen is Liveness.ALIVE]
+    elsewhere = [str(o) for o, seen in tuners if seen is Liveness.UNKNOWN]
+    if alive:
+        return (
+            f"{', '.join(alive)} {'is' if len(alive) == 1 else 'are'} tuning it. "
+            "Stop the run first (Ctrl-C in its terminal, study.stop(), or %hptaa "
+            "stop in its notebook), then delete."
+        )
+    if elsewhere and not force:
+        return (
+            f"{', '.join(elsewhere)} {'is' if len(elsewhere) == 1 else 'are'} "
+            "recorded as tuning it, which cannot be checked from this host. Stop "
+            "that run first; if it has ended (its machine went down, say), delete "
+            "with --force (force=True in Python)."
+        )
+    return None
 
 
 def _run_owner(row: Any) -> TrialOwner:

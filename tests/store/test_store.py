@@ -37,6 +37,7 @@ from hptaa_lab.space import space_from_json
 from hptaa_lab.store import (
     DEFAULT_URL,
     SCHEMA_VERSION,
+    Liveness,
     RunningCheck,
     TrialOwner,
     TrialStore,
@@ -377,7 +378,9 @@ def test_delete_study_refuses_a_study_a_live_process_is_running(
     store.create_study(_study("v1"))
     trial = store.start_trial("v1", {"x": 1}, "random")
 
-    with pytest.raises(StoreError, match="a process that still runs is tuning it"):
+    with pytest.raises(
+        StoreError, match=r"pid \d+ on host .* is tuning it\. Stop the run first"
+    ):
         store.delete_study("v1")
     assert store.has_study("v1")
     store.finish_trial("v1", trial.number, TrialState.COMPLETE, value=1.0)
@@ -396,11 +399,40 @@ def test_delete_study_refuses_a_study_a_live_process_tunes_between_trials(
 
     assert store.is_being_run("v1") and not store.is_being_run("other")
     assert store.run_owners("v1") == [this_process()]
-    with pytest.raises(StoreError, match="a process that still runs is tuning it"):
+    with pytest.raises(
+        StoreError, match=r"pid \d+ on host .* is tuning it\. Stop the run first"
+    ):
         store.delete_study("v1")
     store.end_run(run)
     assert not store.is_being_run("v1") and store.run_owners("v1") == []
     store.delete_study("v1")
+    assert not store.has_study("v1")
+
+
+def test_a_study_tuned_on_another_host_is_deleted_only_with_force(
+    store: TrialStore,
+) -> None:
+    """Check that a trial in flight, or a run, of a process on another host
+    (which cannot be checked) blocks deleting the study unless force=True, and
+    that tuners names it as unknown."""
+    store.create_study(_study("v1"))
+    trial = store.start_trial("v1", {"x": 1}, "random")
+    with store._transaction(write=True) as conn:
+        conn.execute(
+            sa.update(trials)
+            .where(trials.c.number == trial.number)
+            .values(owner_host="gpu-node-4", owner_pid=7, owner_start=None)
+        )
+
+    assert store.tuners("v1") == [(TrialOwner("gpu-node-4", 7, None), Liveness.UNKNOWN)]
+    assert not store.is_being_run("v1")
+    with pytest.raises(
+        StoreError,
+        match=r"pid 7 on host gpu-node-4 is recorded as tuning it, which cannot "
+        r"be checked from this host\..* delete with --force \(force=True",
+    ):
+        store.delete_study("v1")
+    store.delete_study("v1", force=True)
     assert not store.has_study("v1")
 
 
@@ -458,7 +490,9 @@ def test_lineage_tree_orders_studies_under_their_previous_ones(
     """Check the tree: each study under its previous one, siblings oldest first,
     a twin as a root that names its transfer study."""
     store.create_study(_study("v1"))
-    store.create_study(_study("v2", previous="v1"))
+    store.create_study(
+        _study("v2", previous="v1", attrs={"scratch_twin": "v2-scratch"})
+    )
     store.create_study(_study("v3", previous="v2"))
     store.create_study(_study("branch", previous="v1"))
     store.create_study(_study("v2-scratch", attrs={"twin_of": "v2"}))
