@@ -77,7 +77,7 @@ def __dir__() -> list[str]:
     return sorted({*__all__, *_SUBPACKAGES, *loaded})
 
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "HptaaError",

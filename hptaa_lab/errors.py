@@ -21,6 +21,22 @@ __all__ = [
 class HptaaError(Exception):
     """Base class of every error hptaa_lab raises on purpose."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled (a worker process's error) as its message and attributes:
+        # subclasses whose __init__ takes other arguments come back whole.
+        return (_rebuilt, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuilt(
+    cls: type[HptaaError], args: tuple[object, ...], state: dict[str, object]
+) -> HptaaError:
+    """An error of class ``cls`` with ``args`` and attributes ``state``,
+    without calling its __init__."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class UnknownNameError(HptaaError, ValueError):
     """A benchmark, task, sampler or transfer name that does not exist."""

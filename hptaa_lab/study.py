@@ -788,7 +788,9 @@ def create_study(
         mapping: Confirmed renames, transforms and fixed values (Mapping or its
             dict form).
         sampler: "tpe", "gp" or "random"; with transfer, the model it uses.
-        store: A TrialStore or SQLAlchemy URL; default sqlite:///.hptaa/studies.db.
+        store: A TrialStore or SQLAlchemy URL; default sqlite:///.hptaa/studies.db,
+            or the store of ``previous`` when it is a Study (which must be
+            this store if both are given).
         seed: Seed of the sampler.
         direction: "minimize" or "maximize".
         attrs: Free-form JSON attributes kept with the study.
@@ -817,7 +819,20 @@ def create_study(
     check_not_starting_worker("create_study")
     # A previous study must be in the store already: a store path that holds no
     # store (a typo) is an error then, not a new empty store.
+    if isinstance(previous, Study) and store is None:
+        # The previous study's own store, not the default one (which may hold
+        # another study of that name).
+        store = previous.store
     trial_store = open_store(store, create=previous_name is None)
+    if isinstance(previous, Study) and trial_store.url != previous.store.url:
+        raise ValueError(
+            f"The previous study {previous.name!r} is in the trial store "
+            f"{previous.store.shown_url}, but store= names "
+            f"{trial_store.shown_url}; a study transfers from a study of its own "
+            "store. Leave store= out (the study is created beside its previous "
+            "one), or export the previous study and import it into the other "
+            "store (see `hptaa export` / `hptaa import`)."
+        )
     if trial_store.has_study(name):
         # Before any warning about the study or its transfer method is logged.
         raise StudyExistsError(name, trial_store.shown_url)

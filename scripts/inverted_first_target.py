@@ -38,7 +38,7 @@ import pandas as pd
 
 from hptaa_lab.benchmarks import protocol
 from hptaa_lab.benchmarks._base import get, names, tasks
-from hptaa_lab.transfer import make_transfer
+from hptaa_lab.transfer import check_options, make_transfer
 
 _CAP = 400
 """Evaluations after which a run counts as failed (as the protocol's failures)."""
@@ -50,7 +50,13 @@ def _parse(method: str) -> tuple[str, dict[str, Any]]:
     options = {}
     for pair in pairs:
         key, _, value = pair.partition("=")
-        options[key] = json.loads(value)
+        try:
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            raise ValueError(
+                f"{method}: the value of {key} is read as JSON (0.3, null, true, "
+                f'"text"); {value!r} is not'
+            ) from None
     return name, options
 
 
@@ -121,9 +127,17 @@ def main() -> None:
     )
     args = parser.parse_args()
     methods = [m for m in args.methods.split(",") if m and m != "tpe"]
-    budgets = [int(b) for b in args.budgets.split(",") if b]
+    try:
+        budgets = [int(b) for b in args.budgets.split(",") if b]
+        suite = names(args.suite)
+        for method in methods:
+            name, options = _parse(method)
+            check_options(name, options)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.seeds < 1 or not budgets or min(budgets) < 1:
+        parser.error("--seeds and every --budgets value must be at least 1")
     index = protocol.TARGET_BUDGETS.index(args.target)
-    suite = names(args.suite)
     pairs = [(n, t) for n in suite for t in tasks(n)]
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     context = multiprocessing.get_context("spawn")

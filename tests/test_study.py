@@ -1492,3 +1492,21 @@ def test_a_run_record_the_locked_store_kept_is_removed_by_the_next_call(
     assert store.is_being_run("v1")
     study.optimize(_x, n_trials=1)
     assert store.run_owners("v1") == []
+
+
+def test_a_previous_study_object_brings_its_own_store(tmp_path: Path) -> None:
+    """Check that create_study(previous=<Study>) without store= creates the study
+    in the previous study's store (not the default one, which may hold another
+    study of that name), and refuses another store."""
+    here, there = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    decoy = create_study("v1", {"a": (0.0, 100.0)}, store=there, seed=0)
+    decoy.tell(decoy.ask(), 0.0)
+    v1 = create_study("v1", {"a": (0.0, 1.0)}, store=here, seed=0)
+    v1.optimize(lambda c: c["a"], n_trials=3)
+
+    v2 = create_study("v2", {"a": (0.0, 2.0)}, previous=v1)
+
+    assert v2.store.url == v1.store.url and v2.record.previous == "v1"
+    with pytest.raises(ValueError, match=r"a study transfers from a study of its own"):
+        create_study("v3", {"a": (0.0, 2.0)}, previous=v1, store=there)
+    assert not TrialStore(there).has_study("v3")

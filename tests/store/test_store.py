@@ -1161,7 +1161,7 @@ def test_stores_opened_at_once_on_a_new_database_all_succeed(
     assert caplog.text.count("Created trial store at") == 1
     assert _stored_meta(store_url) == {
         "schema_version": str(SCHEMA_VERSION),
-        "hptaa_lab_version": "0.1.0",
+        "hptaa_lab_version": _store._release(),
     }
     with TrialStore(store_url) as store:
         assert sorted(s.name for s in store.list_studies()) == ["s0", "s1", "s2"]
@@ -1319,7 +1319,7 @@ def _assert_migrated_from_v1(url: str, maker: Any) -> None:
 
     assert _stored_meta(url) == {
         "schema_version": str(SCHEMA_VERSION),
-        "hptaa_lab_version": "0.1.0",
+        "hptaa_lab_version": _store._release(),
     }
     engine = sa.create_engine(url)
     indexes = {ix["name"] for ix in sa.inspect(engine).get_indexes("hptaa_trials")}
