@@ -1233,7 +1233,7 @@ def test_store_with_newer_schema_version_is_refused(store_url: str) -> None:
     with pytest.raises(
         StoreError,
         match=rf"has schema version {SCHEMA_VERSION + 1}, written by hptaa_lab "
-        rf"9\.1\.0; this hptaa_lab \(0\.1\.0\) reads schema versions up to "
+        rf"9\.1\.0; this hptaa_lab \({re.escape(_store._release())}\) reads schema versions up to "
         rf"{SCHEMA_VERSION}\. Upgrade hptaa_lab to 9\.1\.0 or later to open it",
     ):
         TrialStore(store_url)
