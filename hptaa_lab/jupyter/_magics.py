@@ -559,8 +559,7 @@ def _tune(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> An
         # A notebook shows the live view while it waits; a terminal or a
         # script, which shows no widget, the final summary.
         live = getattr(magics.shell, "kernel", None) is not None
-        if live:
-            display(run)
+        handle = display(run, display_id=True) if live else None
         try:
             run.wait()
         except KeyboardInterrupt:
@@ -571,6 +570,11 @@ def _tune(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> An
                 file=sys.stderr,
             )
             raise
+        finally:
+            if handle is not None:
+                # The output saved with the notebook shows the run as it ended,
+                # not as it started (its text form is taken when displayed).
+                handle.update(run)
         if not live:
             display(run)
         return None

@@ -818,6 +818,33 @@ def test_wait_blocks_the_cell_until_the_run_ends(
     assert isinstance(refused.error_in_exec, UsageError)
 
 
+def test_a_waiting_cell_in_a_kernel_leaves_the_run_as_it_ended_in_its_output(
+    shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check that in a kernel, a --wait cell shows the live view while it waits
+    and then updates that output, so that the notebook saves the run's final
+    text form, not "running 0/6"."""
+    from hptaa_lab.jupyter import _magics
+
+    shown: list[tuple[str, str]] = []
+
+    class Handle:
+        def update(self, obj: Any) -> None:
+            shown.append(("update", repr(obj)))
+
+    def fake_display(obj: Any, display_id: bool = False) -> Handle:
+        shown.append(("display", repr(obj)))
+        return Handle()
+
+    monkeypatch.setattr(_magics, "display", fake_display)
+    monkeypatch.setattr(shell, "kernel", object(), raising=False)
+
+    run_cell(shell, V1.replace("--as run1", "--as run1 --wait"))
+
+    assert [kind for kind, _ in shown] == ["display", "update"]
+    assert "TuneRun 'v1': finished" in shown[1][1] and "6/6 trials" in shown[1][1]
+
+
 def test_a_cell_mapping_value_that_is_no_choice_fails_the_cell_with_yes(
     shell: InteractiveShell, capsys: pytest.CaptureFixture[str], tmp_store_url: str
 ) -> None:
