@@ -615,7 +615,7 @@ class TuneRun(BackgroundHandle):
         evals_transfer = evaluations_to_reach(transfer[:n], target, direction)
         if evals_transfer is None:
             return (
-                f"speedup so far: after {n} evaluations the transfer study has not "
+                f"speedup so far: after {_evaluations(n)} the transfer study has not "
                 f"reached the no-transfer incumbent {target:.4g}"
             )
         return (
