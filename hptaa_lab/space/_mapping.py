@@ -517,13 +517,36 @@ def _check_reachable(
             )
         else:
             wanted = str(choice_values(current))
+    given = transform != ValueTransform()
     raise MappingError(
         f"{what} would drop every previous trial that sets {previous.name!r}: the "
-        f"previous trials hold {found}, "
-        f"and {current.name!r} takes {wanted} now. Check that the rename names the "
-        "right hyperparameter, or give a transform (e.g. ValueTransform(scale=1000) "
-        "for a unit change, or a value map for choices)."
+        f"previous trials hold {found}"
+        + (
+            f" after the given transform ({_transform_text(transform)})"
+            if given
+            else ""
+        )
+        + f", and {current.name!r} takes {wanted} now. Check that the rename names "
+        "the right hyperparameter, or "
+        + (
+            "the transform (its scale, offset or value map)."
+            if given
+            else "give a transform (e.g. ValueTransform(scale=1000) for a unit "
+            "change, or a value map for choices)."
+        )
     )
+
+
+def _transform_text(transform: ValueTransform) -> str:
+    """A transform as "scale 100, offset -1" or "values {...}"."""
+    parts = []
+    if transform.scale != 1.0:
+        parts.append(f"scale {_number(transform.scale)}")
+    if transform.offset != 0.0:
+        parts.append(f"offset {_number(transform.offset)}")
+    if transform.values is not None:
+        parts.append(f"values {_short(list(transform.values.items()))}")
+    return ", ".join(parts)
 
 
 def mapped_range(
