@@ -140,7 +140,8 @@ def test_constant_or_choices_of_numbers_renamed_onto_a_range_pass_and_project() 
         Mapping(renames={"learning_rate": "lr"}).validate(after, before)
     with pytest.raises(
         MappingError,
-        match=r"the values \[1600, 3200, 6400\], and 'units' takes \[8, 48\] now",
+        match=r"the values \[1600, 3200, 6400\] after the given transform \(scale 100\), "
+        r"and 'units' takes \[8, 48\] now",
     ):
         Mapping(
             renames={"width": "units"}, transforms={"units": ValueTransform(scale=100)}
