@@ -84,6 +84,10 @@ class StoreError(HptaaError, RuntimeError):
     """The trial store cannot be opened or written."""
 
 
+_LISTED = 12
+"""Existing studies a StudyNotFoundError names at most."""
+
+
 class StudyNotFoundError(HptaaError, KeyError):
     """A study name that is not in the trial store."""
 
@@ -93,10 +97,17 @@ class StudyNotFoundError(HptaaError, KeyError):
         self.name = name
         self.existing = list(existing)
         self.store = store
-        listing = ", ".join(self.existing) if self.existing else "(the store is empty)"
+        shown = self.existing[:_LISTED]
+        listing = ", ".join(shown) if shown else "(the store is empty)"
+        if len(self.existing) > len(shown):
+            listing += (
+                f" and {len(self.existing) - len(shown)} more (`hptaa studies` "
+                "lists them all)"
+            )
         where = f"the trial store {store}" if store else "the trial store"
         super().__init__(
             f"No study named {name!r} in {where}. Existing studies: {listing}."
+            f"{did_you_mean(name, self.existing)}"
         )
 
     def __str__(self) -> str:

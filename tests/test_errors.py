@@ -35,3 +35,16 @@ def test_errors_survive_pickling(error: HptaaError) -> None:
     assert type(again) is type(error)
     assert str(again) == str(error)
     assert again.__dict__ == error.__dict__
+
+
+def test_study_not_found_lists_a_dozen_studies_and_the_closest_name() -> None:
+    """Check that a missing study's error names at most 12 existing studies,
+    says how many more there are, and suggests the closest name."""
+    existing = [f"svm-r{i}-v2" for i in range(18)] + ["quick-v1"]
+
+    text = str(StudyNotFoundError("quick-v2", existing, "sqlite:///s.db"))
+
+    assert "svm-r11-v2 and 7 more (`hptaa studies` lists them all)." in text
+    assert "svm-r12-v2" not in text
+    assert text.endswith("Did you mean 'quick-v1'?")
+    assert str(StudyNotFoundError("v9", [])).endswith("(the store is empty).")
