@@ -14,6 +14,7 @@ __all__ = [
     "StoreError",
     "StudyExistsError",
     "StudyNotFoundError",
+    "StudyReplacedError",
     "UnknownNameError",
 ]
 
@@ -86,6 +87,11 @@ class StoreError(HptaaError, RuntimeError):
 
 _LISTED = 12
 """Existing studies a StudyNotFoundError names at most."""
+
+
+class StudyReplacedError(StoreError):
+    """The study a Study object tunes was deleted, and another study took its
+    name: nothing is written to that one."""
 
 
 class StudyNotFoundError(HptaaError, KeyError):

@@ -22,6 +22,7 @@ from hptaa_lab.errors import (
     MappingError,
     StoreError,
     StudyExistsError,
+    StudyReplacedError,
     UnknownNameError,
 )
 from hptaa_lab.execution._errors import (
@@ -48,6 +49,7 @@ from hptaa_lab.store import (
     TrialStore,
     check_study_name,
     liveness,
+    resolved_url,
     this_process,
 )
 from hptaa_lab.transfer import PreviousTrials, make_transfer
@@ -304,8 +306,8 @@ class Study:
             with interrupts_deferred():
                 try:
                     finished = self._finish(number, finite, None if ok else error)
-                except StoreError:
-                    if finite is not None:
+                except StoreError as exc:
+                    if finite is not None and not isinstance(exc, StudyReplacedError):
                         # The store stayed locked past its timeout: keep the
                         # value, so that it is stored when optimize ends (or by
                         # another tell) instead of the trial failing without it.
@@ -823,16 +825,23 @@ def create_study(
         # The previous study's own store, not the default one (which may hold
         # another study of that name).
         store = previous.store
-    trial_store = open_store(store, create=previous_name is None)
-    if isinstance(previous, Study) and trial_store.url != previous.store.url:
+    if isinstance(previous, Study) and previous.store.url != (
+        store.url if isinstance(store, TrialStore) else resolved_url(store)
+    ):
+        given = (
+            store.shown_url
+            if isinstance(store, TrialStore)
+            else resolved_url(store, hide_password=True)
+        )
         raise ValueError(
             f"The previous study {previous.name!r} is in the trial store "
             f"{previous.store.shown_url}, but store= names "
-            f"{trial_store.shown_url}; a study transfers from a study of its own "
+            f"{given}; a study transfers from a study of its own "
             "store. Leave store= out (the study is created beside its previous "
             "one), or export the previous study and import it into the other "
             "store (see `hptaa export` / `hptaa import`)."
         )
+    trial_store = open_store(store, create=previous_name is None)
     if trial_store.has_study(name):
         # Before any warning about the study or its transfer method is logged.
         raise StudyExistsError(name, trial_store.shown_url)

@@ -31,6 +31,7 @@ import json
 import logging
 import math
 import multiprocessing
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -129,14 +130,30 @@ def main() -> None:
     methods = [m for m in args.methods.split(",") if m and m != "tpe"]
     try:
         budgets = [int(b) for b in args.budgets.split(",") if b]
+    except ValueError:
+        parser.error(f"--budgets takes whole numbers, e.g. 10,20; got {args.budgets!r}")
+    try:
         suite = names(args.suite)
         for method in methods:
             name, options = _parse(method)
             check_options(name, options)
     except ValueError as exc:
         parser.error(str(exc))
-    if args.seeds < 1 or not budgets or min(budgets) < 1:
-        parser.error("--seeds and every --budgets value must be at least 1")
+    if not methods:
+        parser.error("--methods names no method besides tpe (e.g. --methods auto)")
+    small = [
+        f"--{flag.replace('_', '-')}"
+        for flag in ("seeds", "reference_seeds", "workers")
+        if getattr(args, flag) < 1
+    ]
+    if small or not budgets or min(budgets) < 1 or args.first_seed < 0:
+        parser.error(
+            "--seeds, --reference-seeds, --workers and every --budgets value must "
+            "be at least 1, --first-seed at least 0"
+            + (f" (got {', '.join(small)} below 1)" if small else "")
+        )
+    if args.out and not Path(args.out).resolve().parent.is_dir():
+        parser.error(f"--out: the folder of {args.out} does not exist")
     index = protocol.TARGET_BUDGETS.index(args.target)
     pairs = [(n, t) for n in suite for t in tasks(n)]
     seeds = range(args.first_seed, args.first_seed + args.seeds)

@@ -1412,7 +1412,7 @@ def test_optimize_records_its_run_so_its_study_is_not_deleted_between_trials(
 
 
 def test_a_study_object_of_a_deleted_study_writes_nothing_into_its_successor(
-    tmp_store_url: str,
+    tmp_store_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Check that a Study object held while its study is deleted and another
     one of the same name is created (a notebook's, say) refuses to write into
@@ -1421,7 +1421,15 @@ def test_a_study_object_of_a_deleted_study_writes_nothing_into_its_successor(
     old.optimize(lambda c: c["lr"], n_trials=2)
     pending = old.ask()
     old.tell(pending, 0.5)
-    TrialStore(tmp_store_url).delete_study("n")
+    before_delete = old.ask()
+    import sqlalchemy as sa
+
+    from hptaa_lab.store._schema import trials as trials_table
+
+    with TrialStore(tmp_store_url) as other:
+        with other._transaction(write=True) as conn:  # its process is elsewhere
+            conn.execute(sa.update(trials_table).values(owner_host="elsewhere"))
+        other.delete_study("n", force=True)
     new = create_study(
         "n", {"depth": [1, 2, 3]}, store=tmp_store_url, direction="maximize"
     )
@@ -1430,6 +1438,10 @@ def test_a_study_object_of_a_deleted_study_writes_nothing_into_its_successor(
         old.optimize(lambda c: c["lr"], n_trials=2)
     with pytest.raises(HptaaError, match=r"load it: hptaa_lab\.load_study"):
         old.ask()
+    # A trial asked before the deletion is not "kept to store later" either.
+    with pytest.raises(HptaaError, match="this object tunes was deleted"):
+        old.tell(before_delete, 0.25)
+    assert "value is kept" not in caplog.text
 
     assert new.store.get_trials("n") == []
     assert new.store.run_owners("n") == []
@@ -1510,3 +1522,10 @@ def test_a_previous_study_object_brings_its_own_store(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"a study transfers from a study of its own"):
         create_study("v3", {"a": (0.0, 2.0)}, previous=v1, store=there)
     assert not TrialStore(there).has_study("v3")
+    # A store that does not exist yet is another store too (not "no store there").
+    nowhere = f"sqlite:///{tmp_path / 'c.db'}"
+    with pytest.raises(ValueError, match=r"but store= names sqlite:////\S+/c\.db; a"):
+        create_study("v3", {"a": (0.0, 2.0)}, previous=v1, store=nowhere)
+    assert not (tmp_path / "c.db").exists()
+    # The same store, named by its URL, is fine.
+    create_study("v4", {"a": (0.0, 2.0)}, previous=v1, store=here)

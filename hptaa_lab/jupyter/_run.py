@@ -718,9 +718,9 @@ def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:
 
 
 def _delete_command(name: str, store: TrialStore) -> str:
-    """The shell command that deletes a study of ``store``."""
-    url = store.shown_url
-    where = "" if url.endswith(".hptaa/studies.db") else f"--store {shlex.quote(url)} "
+    """The shell command that deletes a study of ``store``: with the store's
+    absolute URL, so that it deletes in this store from any folder."""
+    where = f"--store {shlex.quote(store.shown_url)} "
     dashes = "-- " if name.startswith("-") else ""
     return f"hptaa {where}delete --yes {dashes}{shlex.quote(name)}"
 

@@ -146,6 +146,12 @@ class SpaceDiffWidget:
             lines.append(f"The fields do not fit yet: {exc}")
         else:
             lines += mapping.describe(renames=False)
+            rivals = self.rivals_left_out(mapping)
+            if rivals and self.mapping is None:
+                lines.append(
+                    "Rival rename suggestions (not accepted; accept the right one "
+                    f"in the widget, or set it in the cell's mapping): {', '.join(rivals)}"
+                )
         return "\n".join(lines)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -165,7 +165,7 @@ def studies_payload(store: TrialStore | None, shown: str) -> dict[str, Any]:
                 "incumbent_value": _finite(row["best_value"]),
                 "state": _study_state(row["n_trials"], row["n_running"]),
                 "created_at": _iso(row["created_at"]),
-                **_twin_links(record),
+                **_twin_links(record, records.get),
             }
         )
     message = None if studies else f"The store at {shown} holds no study yet."
@@ -208,7 +208,7 @@ def study_payload(store: TrialStore, name: str) -> dict[str, Any]:
             "incumbent_value": None if best is None else _finite(best.value),
             "incumbent_number": None if best is None else best.number,
             "state": _study_state(len(trials), counts[TrialState.RUNNING]),
-            **_twin_links(record),
+            **_twin_links(record, _store_lookup(store)),
         },
         "space": _json_or_text(record.space_json),
         "mapping": None
@@ -333,7 +333,7 @@ def _twin_payload(
     Like the demo: the target is the twin's final incumbent; the speedup is how
     many times fewer evaluations the transfer study needed to reach it.
     """
-    links = _twin_links(record)
+    links = _twin_links(record, _store_lookup(store))
     if links["scratch_twin"] is not None:
         transfer, scratch = record.name, links["scratch_twin"]
     elif links["twin_of"] is not None:
@@ -350,21 +350,10 @@ def _twin_payload(
         "message": None,
     }
     other = scratch if transfer == record.name else transfer
-    if not store.has_study(other):
-        reply["message"] = f"The twin study {other!r} is not in the store."
-        return reply
 
     from hptaa_lab.report import evaluations_to_reach, speedup
 
     other_record = store.get_study(other)
-    back = "twin_of" if other == scratch else "scratch_twin"
-    if other_record.attrs.get(back) != record.name:
-        # The twin's partner was deleted; this is another study of its name.
-        reply["message"] = (
-            f"The study {other!r} is no twin of this one: its twin of that name "
-            "was deleted."
-        )
-        return reply
     other_curve = incumbent_trajectory(store.get_trials(other), other_record.direction)
     curves = {record.name: trajectory, other: other_curve}
     scratch_curve = [v for v in curves[scratch] if v is not None]
@@ -390,16 +379,30 @@ def _twin_payload(
     return reply
 
 
-def _twin_links(record: StudyRecord | None) -> dict[str, str | None]:
-    """The ``scratch_twin`` / ``twin_of`` attributes, when they hold a name."""
+def _twin_links(
+    record: StudyRecord | None, lookup: Callable[[str], StudyRecord | None]
+) -> dict[str, str | None]:
+    """The ``scratch_twin`` / ``twin_of`` attributes that still link two studies:
+    the named study exists (``lookup``) and names this one back. A twin whose
+    transfer study was deleted (and perhaps created again without it) is no
+    one's twin, as ``hptaa studies`` lists it."""
     attrs = {} if record is None else record.attrs
-    return {
-        key: value if isinstance(value, str) and value else None
-        for key, value in (
-            ("scratch_twin", attrs.get("scratch_twin")),
-            ("twin_of", attrs.get("twin_of")),
+    links: dict[str, str | None] = {}
+    for key, back in (("scratch_twin", "twin_of"), ("twin_of", "scratch_twin")):
+        value = attrs.get(key)
+        partner = lookup(value) if isinstance(value, str) and value else None
+        linked = (
+            record is not None
+            and partner is not None
+            and partner.attrs.get(back) == record.name
         )
-    }
+        links[key] = value if linked else None
+    return links
+
+
+def _store_lookup(store: TrialStore) -> Callable[[str], StudyRecord | None]:
+    """A study's record by name, None if there is none."""
+    return lambda name: store.get_study(name) if store.has_study(name) else None
 
 
 def _study_state(n_trials: int, n_running: int) -> str:

@@ -10,6 +10,7 @@ from hptaa_lab.store._store import (
     RunningCheck,
     TrialStore,
     check_study_name,
+    resolved_url,
 )
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "TrialStore",
     "check_study_name",
     "liveness",
+    "resolved_url",
     "this_process",
 ]

@@ -33,6 +33,7 @@ from hptaa_lab.errors import (
     StoreError,
     StudyExistsError,
     StudyNotFoundError,
+    StudyReplacedError,
 )
 from hptaa_lab.records import StudyRecord, TrialRecord, TrialState
 from hptaa_lab.store._migrations import MIGRATIONS
@@ -1289,6 +1290,22 @@ def _parse_url(url: str) -> sa.URL:
         ) from exc
 
 
+def resolved_url(url: str | None, *, hide_password: bool = False) -> str:
+    """The URL a TrialStore opened on ``url`` reports (a SQLite file's path made
+    absolute), without opening anything."""
+    parsed = _parse_url(DEFAULT_URL if url is None else url)
+    plain_file = (
+        parsed.get_backend_name() == "sqlite"
+        and not _is_sqlite_memory(parsed)
+        and str(parsed.query.get("uri", "")).lower() not in ("true", "1")
+        and not parsed.host
+    )
+    if plain_file:
+        path = Path(str(parsed.database)).expanduser().absolute()
+        parsed = parsed.set(database=str(path))
+    return _default_driver(parsed).render_as_string(hide_password=hide_password)
+
+
 def _default_driver(url: sa.URL) -> sa.URL:
     """Use psycopg for ``postgresql://`` when psycopg2, the default, is missing."""
     if url.drivername != "postgresql" or importlib.util.find_spec("psycopg2"):
@@ -1680,7 +1697,7 @@ def _check_created(
         return
     if stored.microsecond == 0 and abs(stored - created_at) < _SAME_STUDY_SLACK:
         return
-    raise StoreError(
+    raise StudyReplacedError(
         f"The study {study!r} this object tunes was deleted from {shown}, and "
         f"another study of that name was created at {stored:%Y-%m-%d %H:%M:%S} "
         "UTC; nothing was written to it. To tune the new study, load it: "

@@ -278,6 +278,11 @@ def test_rival_suggestions_of_one_previous_name_are_left_to_the_user() -> None:
         ("min_samples_split", "min_samples_leaf"),
     }
 
+    assert (
+        "Rival rename suggestions (not accepted; accept the right one in the "
+        "widget, or set it in the cell's mapping): min_samples_split -> "
+    ) in repr(widget)
+
     mapping = widget.confirm()
 
     assert "min_samples_split" not in mapping.renames

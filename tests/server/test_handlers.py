@@ -158,13 +158,13 @@ async def test_a_twin_whose_study_was_deleted_and_created_again_is_no_twin(
     store.create_study(StudyRecord(name=CURRENT, space_json=space))
     store.close()
 
-    twin = (await get_json(jp_fetch, "hptaa", "api", "studies", TWIN))["twin"]
+    body = await get_json(jp_fetch, "hptaa", "api", "studies", TWIN)
+    listed = await get_json(jp_fetch, "hptaa", "api", "studies")
 
-    assert twin["speedup"] is None
-    assert twin["message"] == (
-        f"The study {CURRENT!r} is no twin of this one: its twin of that name was "
-        "deleted."
-    )
+    assert body["twin"] is None and body["study"]["twin_of"] is None
+    by_name = {s["name"]: s for s in listed["studies"]}
+    assert by_name[TWIN]["twin_of"] is None
+    assert by_name[CURRENT]["scratch_twin"] is None
 
 
 async def test_trials_are_paginated_by_number(
