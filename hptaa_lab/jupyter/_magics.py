@@ -241,7 +241,7 @@ class HptaaMagics(Magics):
     def hptaa(self, line: str, cell: str | None = None) -> Any:
         """(replaced by the overview of the subcommands)"""
         try:
-            words = arg_split(line)
+            words = arg_split(line, posix=True)
         except ValueError as exc:
             _error(
                 f"UsageError: {exc} in the %hptaa line; close the quote (`%hptaa` "

@@ -376,6 +376,13 @@ def test_store_shows_and_sets_the_trial_store(
     shell.run_cell("%hptaa store")
     assert f"{tmp_path}/other/s.db" in capsys.readouterr().out
 
+    # A path with a space, quoted as in a shell.
+    (tmp_path / "my runs").mkdir()
+    shell.run_cell(f'%hptaa store "sqlite:///{tmp_path}/my runs/s.db"')
+    assert f"trial store: sqlite:///{tmp_path}/my runs/s.db" in (
+        capsys.readouterr().out
+    )
+
 
 @pytest.mark.parametrize("line", ["%hptaa studies", "%hptaa diff v1 v2"])
 def test_reading_magics_refuse_a_missing_store_and_create_nothing(
