@@ -264,9 +264,10 @@ class HptaaMagics(Magics):
         if command.cell != (cell is not None):
             _error(_wrong_form(command), command.usage)
             return None
-        rest = line.strip()[len(words[0]) :]
         try:
-            args = command.parser.parse_argstring(rest)
+            # Split as a shell splits (quotes removed), not as parse_argstring
+            # does, which keeps them: '"sqlite:///my runs/s.db"' is one path.
+            args = command.parser.parse_args(words[1:])
         except UsageError as exc:
             # The usage and a pointer, not the whole help (40 lines under
             # the error, which it pushed out of sight).
