@@ -744,6 +744,9 @@ def test_ctrl_c_during_the_first_import_of_distributed_spoils_no_later_run(
     half-initialised modules behind."""
     code = (
         "import importlib.abc, os, signal, sys\n"
+        # As in a terminal, also when the tests run as a background job (which
+        # starts every process with SIGINT ignored).
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from hptaa_lab import create_study\n"
         "class Interrupt(importlib.abc.MetaPathFinder):\n"
         "    def find_spec(self, name, path, target=None):\n"

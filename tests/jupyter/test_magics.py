@@ -868,7 +868,7 @@ def test_a_cell_mapping_value_that_is_no_choice_fails_the_cell_with_yes(
 
 
 def test_ctrl_c_in_a_waiting_cell_stops_the_run_and_says_how_to_go_on(
-    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str], sigint_raises: None
 ) -> None:
     """Check that a Ctrl-C while a --wait cell waits stops the run, keeps its
     finished trials, names --resume, and still interrupts the cell (so Run All
