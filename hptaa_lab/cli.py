@@ -484,6 +484,16 @@ def _studies_command(store: str | None) -> str:
     return "hptaa studies" if store is None else f"hptaa --store {store} studies"
 
 
+def delete_command(name: str, store_url: str | None = None) -> str:
+    """The shell command that deletes study ``name`` from the store at
+    ``store_url`` (None: the default store of the folder it runs in)."""
+    import shlex
+
+    where = "" if store_url is None else f"--store {shlex.quote(store_url)} "
+    dashes = "-- " if name.startswith("-") else ""
+    return f"hptaa {where}delete --yes {dashes}{shlex.quote(name)}"
+
+
 def _delete(args: argparse.Namespace) -> int:
     from hptaa_lab.study import open_store
 
@@ -504,7 +514,7 @@ def _delete(args: argparse.Namespace) -> int:
             " too (in the same command), or keep the previous study."
         )
     # Checked for all first, so that nothing is deleted when one is refused.
-    from hptaa_lab.store._store import busy_message
+    from hptaa_lab.store import busy_message
 
     busy = [
         f"{name!r}: {why}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,7 @@ __all__ = [
     "error_summary",
     "incumbent_text",
     "trials_frame",
+    "twin_links",
 ]
 
 #: Columns of a trials table before the ``params_<name>`` columns, in this order.
@@ -185,3 +186,21 @@ def cut_off(trial: TrialRecord) -> bool:
     that ended) rather than failed by its configuration: a resumed study learns
     nothing from it, and proposes its configuration again when it is due."""
     return trial.state == TrialState.FAIL and (trial.error or "").startswith(_CUT_OFF)
+
+
+def twin_links(
+    record: StudyRecord, lookup: Callable[[str], StudyRecord | None]
+) -> dict[str, str | None]:
+    """The twin links of a study (``scratch_twin``: its no-transfer twin;
+    ``twin_of``: the transfer study it was run beside, both set by a
+    ``--compare`` run) that still hold: the named study exists (``lookup``
+    gives its record, None if there is none) and names this one back. A twin
+    whose transfer study was deleted, and perhaps created again without it,
+    is no one's twin."""
+    links: dict[str, str | None] = {}
+    for key, back in (("scratch_twin", "twin_of"), ("twin_of", "scratch_twin")):
+        value = record.attrs.get(key)
+        partner = lookup(value) if isinstance(value, str) and value else None
+        held = partner is not None and partner.attrs.get(back) == record.name
+        links[key] = value if held else None
+    return links

@@ -33,3 +33,19 @@ def test_error_summary_of_a_plain_message_and_of_nothing() -> None:
     )
     assert error_summary("x" * 100, width=10) == "xxxxxxx..."
     assert error_summary(None) == error_summary("  \n") == ""
+
+
+def test_twin_links_hold_only_both_ways() -> None:
+    """Check that a twin link counts only while the named study exists and
+    names this one back."""
+    from hptaa_lab.records import StudyRecord, twin_links
+
+    v2 = StudyRecord("v2", "{}", attrs={"scratch_twin": "v2-scratch"})
+    twin = StudyRecord("v2-scratch", "{}", attrs={"twin_of": "v2"})
+    stranger = StudyRecord("v2", "{}")
+    both = {r.name: r for r in (v2, twin)}
+
+    assert twin_links(v2, both.get) == {"scratch_twin": "v2-scratch", "twin_of": None}
+    assert twin_links(twin, both.get) == {"scratch_twin": None, "twin_of": "v2"}
+    assert twin_links(twin, {"v2": stranger}.get)["twin_of"] is None
+    assert twin_links(v2, {}.get)["scratch_twin"] is None

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 import re
-import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hptaa_lab.cli import DEFERRED_SUBCOMMANDS
+from hptaa_lab.cli import DEFERRED_SUBCOMMANDS, delete_command
 from hptaa_lab.interop._common import DIRECTIONS, InteropError
 
 __all__ = [
@@ -218,13 +217,11 @@ def run_import(args: argparse.Namespace) -> int:
     print(result.format())
     sibling = Path(args.source).with_suffix(".json")
     if result.space_inferred and kind != _OPTUNA and sibling.is_file():
-        store = "" if args.store is None else f"--store {shlex.quote(args.store)} "
         again = (
             ""
             if result.dry_run
-            else f" (`hptaa {store}delete --yes "
-            f"{'-- ' if result.name.startswith('-') else ''}"
-            f"{shlex.quote(result.name)}` first, to import it again)"
+            else f" (`{delete_command(result.name, args.store)}` first, to import it "
+            "again)"
         )
         print(
             f"\nNote: {sibling} lies beside the data; if it is the search space "

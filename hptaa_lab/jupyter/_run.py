@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 import logging
 import math
-import shlex
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from typing import Any
 import ConfigSpace as CS
 import ipywidgets as widgets
 
+from hptaa_lab.cli import delete_command
 from hptaa_lab.errors import (
     HptaaError,
     StudyExistsError,
@@ -32,7 +32,7 @@ from hptaa_lab.jupyter._live import (
 from hptaa_lab.jupyter._logs import LOG_ROUTER
 from hptaa_lab.jupyter._updater import DEFAULT_INTERVAL, BackgroundHandle, Updater
 from hptaa_lab.jupyter._widgets import SpaceDiffWidget
-from hptaa_lab.records import TrialRecord, TrialState
+from hptaa_lab.records import TrialRecord, TrialState, twin_links
 from hptaa_lab.report import evaluations_to_reach, speedup
 from hptaa_lab.samplers import names as sampler_names
 from hptaa_lab.space import Mapping, SpaceDiff, as_space, diff, space_from_json
@@ -705,7 +705,7 @@ def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:
             advice=(
                 f"It is left from an earlier --compare run of {r.study!r}, which "
                 "is gone; --compare needs its name free. Delete it (`"
-                f"{_delete_command(twin, store)}`), or choose another --study name."
+                f"{delete_command(twin, store.shown_url)}`), or choose another --study name."
             ),
         )
     return replace(
@@ -715,14 +715,6 @@ def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:
         direction=r.direction or "minimize",
         transfer_options=options,
     )
-
-
-def _delete_command(name: str, store: TrialStore) -> str:
-    """The shell command that deletes a study of ``store``: with the store's
-    absolute URL, so that it deletes in this store from any folder."""
-    where = f"--store {shlex.quote(store.shown_url)} "
-    dashes = "-- " if name.startswith("-") else ""
-    return f"hptaa {where}delete --yes {dashes}{shlex.quote(name)}"
 
 
 def _checked_resume(
@@ -779,9 +771,7 @@ def _checked_resume(
     twin = twin_name(r.study)
     if r.compare and (
         record.previous is None
-        or record.attrs.get("scratch_twin") != twin
-        or not store.has_study(twin)
-        or store.get_study(twin).attrs.get("twin_of") != r.study
+        or twin_links(record, store.find_study)["scratch_twin"] != twin
     ):
         raise ValueError(
             f"--compare with --resume continues the no-transfer twin {twin!r} as "

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from hptaa_lab.errors import HptaaError
-from hptaa_lab.records import StudyRecord, TrialRecord, TrialState
+from hptaa_lab.records import StudyRecord, TrialRecord, TrialState, twin_links
 from hptaa_lab.store import TrialStore
 
 __all__ = [
@@ -208,7 +208,7 @@ def study_payload(store: TrialStore, name: str) -> dict[str, Any]:
             "incumbent_value": None if best is None else _finite(best.value),
             "incumbent_number": None if best is None else best.number,
             "state": _study_state(len(trials), counts[TrialState.RUNNING]),
-            **_twin_links(record, _store_lookup(store)),
+            **_twin_links(record, store.find_study),
         },
         "space": _json_or_text(record.space_json),
         "mapping": None
@@ -333,7 +333,7 @@ def _twin_payload(
     Like the demo: the target is the twin's final incumbent; the speedup is how
     many times fewer evaluations the transfer study needed to reach it.
     """
-    links = _twin_links(record, _store_lookup(store))
+    links = _twin_links(record, store.find_study)
     if links["scratch_twin"] is not None:
         transfer, scratch = record.name, links["scratch_twin"]
     elif links["twin_of"] is not None:
@@ -382,27 +382,11 @@ def _twin_payload(
 def _twin_links(
     record: StudyRecord | None, lookup: Callable[[str], StudyRecord | None]
 ) -> dict[str, str | None]:
-    """The ``scratch_twin`` / ``twin_of`` attributes that still link two studies:
-    the named study exists (``lookup``) and names this one back. A twin whose
-    transfer study was deleted (and perhaps created again without it) is no
-    one's twin, as ``hptaa studies`` lists it."""
-    attrs = {} if record is None else record.attrs
-    links: dict[str, str | None] = {}
-    for key, back in (("scratch_twin", "twin_of"), ("twin_of", "scratch_twin")):
-        value = attrs.get(key)
-        partner = lookup(value) if isinstance(value, str) and value else None
-        linked = (
-            record is not None
-            and partner is not None
-            and partner.attrs.get(back) == record.name
-        )
-        links[key] = value if linked else None
-    return links
-
-
-def _store_lookup(store: TrialStore) -> Callable[[str], StudyRecord | None]:
-    """A study's record by name, None if there is none."""
-    return lambda name: store.get_study(name) if store.has_study(name) else None
+    """The twin links that still hold (see ``records.twin_links``); none
+    without a record."""
+    if record is None:
+        return {"scratch_twin": None, "twin_of": None}
+    return twin_links(record, lookup)
 
 
 def _study_state(n_trials: int, n_running: int) -> str:

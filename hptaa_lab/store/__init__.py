@@ -9,6 +9,7 @@ from hptaa_lab.store._store import (
     SCHEMA_VERSION,
     RunningCheck,
     TrialStore,
+    busy_message,
     check_study_name,
     resolved_url,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "RunningCheck",
     "TrialOwner",
     "TrialStore",
+    "busy_message",
     "check_study_name",
     "liveness",
     "resolved_url",

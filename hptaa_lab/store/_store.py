@@ -35,7 +35,7 @@ from hptaa_lab.errors import (
     StudyNotFoundError,
     StudyReplacedError,
 )
-from hptaa_lab.records import StudyRecord, TrialRecord, TrialState
+from hptaa_lab.records import StudyRecord, TrialRecord, TrialState, twin_links
 from hptaa_lab.store._migrations import MIGRATIONS
 from hptaa_lab.store._process import Liveness, TrialOwner, liveness, this_process
 from hptaa_lab.store._schema import (
@@ -274,6 +274,12 @@ class TrialStore:
                 raise _not_found(conn, name)
         return _study_from_row(row)
 
+    def find_study(self, name: str) -> StudyRecord | None:
+        """Return the study called ``name``, or None if there is none."""
+        with self._transaction(write=False) as conn:
+            row = conn.execute(sa.select(studies).where(studies.c.name == name)).first()
+        return None if row is None else _study_from_row(row)
+
     def has_study(self, name: str) -> bool:
         """Return whether a study called ``name`` exists."""
         with self._transaction(write=False) as conn:
@@ -415,14 +421,9 @@ class TrialStore:
         rows = self.summaries()
         by_name = {r["name"]: r for r in rows}
         records = {s.name: s for s in self.list_studies()}
-        # A twin whose transfer study was deleted (and maybe created again,
-        # without it) is no one's twin: the link must hold both ways.
         twins = {
-            name: twin
-            for name, s in records.items()
-            if isinstance(twin := s.attrs.get("twin_of"), str)
-            and twin in records
-            and records[twin].attrs.get("scratch_twin") == name
+            name: twin_links(record, records.get)["twin_of"]
+            for name, record in records.items()
         }
         children: dict[str | None, list[str]] = {}
         for r in rows:
