@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hptaa_lab._argtypes import positive_int, seed_int
-from hptaa_lab.errors import HptaaError, StoreError
+from hptaa_lab.errors import HptaaError
 
 __all__ = ["DEFERRED_SUBCOMMANDS", "DeferredSubcommand", "build_parser", "main"]
 
@@ -502,44 +502,23 @@ def _delete(args: argparse.Namespace) -> int:
     for name in names:
         store.get_study(name)  # an unknown name: the error lists the studies
     summaries = {r["name"]: r for r in store.lineage_tree()}
-    kept = [
-        (r["name"], r["previous"])
-        for r in summaries.values()
-        if r["previous"] in names and r["name"] not in names
-    ]
-    if kept:
-        pairs = "; ".join(f"{f!r} transfers from {p!r}" for f, p in kept)
-        raise StoreError(
-            f"Nothing was deleted: {pairs}. Delete {'it' if len(kept) == 1 else 'them'}"
-            " too (in the same command), or keep the previous study."
-        )
-    # Checked for all first, so that nothing is deleted when one is refused.
-    from hptaa_lab.store import busy_message
+    from hptaa_lab.records import twin_links
 
-    busy = [
-        f"{name!r}: {why}"
-        for name in names
-        if (why := busy_message(store.tuners(name), force=args.force))
-    ]
-    if busy:
-        raise StoreError("Nothing was deleted. " + " ".join(busy))
     twins = {
         name: twin
         for name in names
-        if isinstance(twin := store.get_study(name).attrs.get("scratch_twin"), str)
+        if (twin := twin_links(store.get_study(name), store.find_study)["scratch_twin"])
         and twin not in names
-        and store.has_study(twin)
     }
-    # Followers first: the store refuses to delete a study another one names.
-    order = sorted(names, key=lambda n: -int(summaries[n]["depth"]))
-    for name in order:
+    # All or nothing, checked and deleted in one transaction (without --yes
+    # only checked).
+    deleted = store.delete_studies(names, force=args.force, dry_run=not args.yes)
+    for name in deleted:
         r = summaries[name]
         running = f", {r['n_running']} running" if r["n_running"] else ""
-        verb = "deleting" if args.yes else "would delete"
+        verb = "deleted" if args.yes else "would delete"
         trials = f"{r['n_trials']} trial{'' if r['n_trials'] == 1 else 's'}"
         print(f"{verb} study {name!r}: {trials}{running}")
-        if args.yes:
-            store.delete_study(name, force=args.force)
     for name, twin in twins.items():
         print(
             f"kept: {twin!r}, the no-transfer twin of {name!r} (--compare); name it "

@@ -719,7 +719,7 @@ def test_delete_lists_without_yes_and_keeps_every_lineage_whole(
 
     code, _, err = run(capsys, "--store", store_url, "delete", "v1", "v2", "--yes")
     assert code == 2
-    assert "'v3' transfers from 'v2'" in err and "Nothing was deleted" in err
+    assert "Nothing was deleted. 'v2': study 'v3' names it as previous study" in err
     assert store.has_study("v1") and store.has_study("v2")
 
     code, out, _ = run(
@@ -736,7 +736,7 @@ def test_delete_lists_without_yes_and_keeps_every_lineage_whole(
     busy = create_study("busy", space, store=store_url, seed=0)
     busy.ask()
     code, _, err = run(capsys, "--store", store_url, "delete", "busy", "--yes")
-    assert code == 2 and "Nothing was deleted. 'busy': pid " in err
+    assert code == 2 and "Cannot delete study 'busy': pid " in err
     assert "is tuning it. Stop the run first" in err
     assert store.has_study("busy")
 
@@ -764,7 +764,7 @@ def test_delete_of_a_study_tuned_on_another_host_needs_force(
     code, out, _ = run(
         capsys, "--store", store_url, "delete", "shared", "--yes", "--force"
     )
-    assert code == 0 and "deleting study 'shared'" in out
+    assert code == 0 and "deleted study 'shared'" in out
     assert not store.has_study("shared")
     with pytest.raises(SystemExit):
         run(capsys, "delete", "--help")

@@ -328,45 +328,101 @@ class TrialStore:
             conn.execute(stmt.values(attrs_json=_dump_json_object(merged, "attrs")))
 
     def delete_study(self, name: str, *, force: bool = False) -> None:
-        """Delete a study and all its trials.
-
-        A study that a process is tuning (see :meth:`tuners`) is refused: one
-        that runs on this host always, one on another host (which cannot be
-        checked from here) unless ``force``. The check and the deletion are one
-        transaction, so a run cannot start between them.
-
-        Args:
-            name: The study.
-            force: Delete it even while processes on other hosts are recorded
-                as tuning it (they have ended, say, without saying so).
+        """Delete a study and all its trials (see :meth:`delete_studies`).
 
         Raises:
             StudyNotFoundError: No such study.
             StoreError: Another study names this one as its previous study, or a
                 process tunes it.
         """
+        self.delete_studies([name], force=force)
+
+    def delete_studies(
+        self, names: Sequence[str], *, force: bool = False, dry_run: bool = False
+    ) -> dict[str, int]:
+        """Delete studies and all their trials, all or none, in one transaction.
+
+        Refused, deleting nothing: a study that another study not among
+        ``names`` names as its previous study, and a study that a process is
+        tuning (see :meth:`tuners`): one that runs on this host always, one on
+        another host (which cannot be checked from here) unless ``force``. The
+        studies' rows are locked while checking, so no run starts between the
+        check and the deletion.
+
+        Args:
+            names: The studies (in any order; followers are deleted first).
+            force: Delete them even while processes on other hosts are recorded
+                as tuning them (they have ended, say, without saying so).
+            dry_run: Check, and say what would be deleted, deleting nothing.
+
+        Returns:
+            The number of trials deleted (or that would be), by study, in the
+            order of deletion.
+
+        Raises:
+            StudyNotFoundError: A study does not exist.
+            StoreError: A refusal above, naming every study refused.
+        """
+        wanted = list(dict.fromkeys(names))
+        deleted: dict[str, int] = {}
         with self._transaction(write=True) as conn:
-            sid = self._study_id(conn, name, lock=True)
-            busy = busy_message(_tuners(conn, sid), force=force)
-            if busy:
-                raise StoreError(f"Cannot delete study {name!r}: {busy}")
-            followers = conn.scalars(
-                sa.select(studies.c.name)
-                .where(studies.c.previous == name)
-                .order_by(studies.c.name)
-            ).all()
-            if followers:
-                raise StoreError(
-                    f"Cannot delete study {name!r}: study "
-                    f"{', '.join(map(repr, followers))} names it as previous "
-                    "study. Delete those studies first."
+            ids = {name: self._study_id(conn, name, lock=True) for name in wanted}
+            reasons = {
+                name: why
+                for name, sid in ids.items()
+                if (why := busy_message(_tuners(conn, sid), force=force))
+            }
+            followers = conn.execute(
+                sa.select(studies.c.name, studies.c.previous).where(
+                    studies.c.previous.in_(wanted)
                 )
-            n_trials = conn.execute(
-                sa.delete(trials).where(trials.c.study_id == sid)
-            ).rowcount
-            conn.execute(sa.delete(runs).where(runs.c.study_id == sid))
-            conn.execute(sa.delete(studies).where(studies.c.id == sid))
-        logger.info("Deleted study %r and its %d trials", name, n_trials)
+            ).all()
+            outside: dict[str, list[str]] = {}
+            for follower, previous in sorted(followers):
+                if follower not in ids:
+                    outside.setdefault(previous, []).append(repr(follower))
+            for previous, names_it in outside.items():
+                them = "it" if len(names_it) == 1 else "them"
+                reasons.setdefault(
+                    previous,
+                    f"study {', '.join(names_it)} names it as previous study. "
+                    f"Delete {them} too (in the same call), or keep this one.",
+                )
+            if reasons:
+                raise StoreError(_refusal(reasons, several=len(wanted) > 1))
+            # Followers first: a study's previous study must exist while it does
+            # (a loop of previous studies, in a hand-edited store, is cut).
+            remaining = dict(ids)
+            while remaining:
+                needed = {p for f, p in followers if f in remaining}
+                ready = [n for n in remaining if n not in needed] or list(remaining)
+                if ready == list(remaining) and needed & set(remaining) and not dry_run:
+                    conn.execute(
+                        sa.update(studies)
+                        .where(studies.c.id.in_(list(remaining.values())))
+                        .values(previous=None)
+                    )
+                for name in ready:
+                    sid = remaining.pop(name)
+                    if dry_run:
+                        deleted[name] = int(
+                            conn.scalar(
+                                sa.select(sa.func.count()).where(
+                                    trials.c.study_id == sid
+                                )
+                            )
+                            or 0
+                        )
+                        continue
+                    deleted[name] = conn.execute(
+                        sa.delete(trials).where(trials.c.study_id == sid)
+                    ).rowcount
+                    conn.execute(sa.delete(runs).where(runs.c.study_id == sid))
+                    conn.execute(sa.delete(studies).where(studies.c.id == sid))
+        if not dry_run:
+            for name, n_trials in deleted.items():
+                logger.info("Deleted study %r and its %d trials", name, n_trials)
+        return deleted
 
     def lineage(self, name: str) -> list[str]:
         """Return ``[name, previous, previous of previous, ...]``.
@@ -1783,6 +1839,17 @@ def _owner_of(row: Any) -> TrialOwner | None:
     if row.owner_host is None or row.owner_pid is None:
         return None
     return TrialOwner(row.owner_host, row.owner_pid, row.owner_start)
+
+
+def _refusal(reasons: dict[str, str], *, several: bool) -> str:
+    """The StoreError text of a deletion refused for ``reasons`` (study ->
+    why)."""
+    if not several:
+        ((name, why),) = reasons.items()
+        return f"Cannot delete study {name!r}: {why}"
+    return "Nothing was deleted. " + " ".join(
+        f"{name!r}: {why}" for name, why in reasons.items()
+    )
 
 
 def _tuners(conn: sa.Connection, sid: int) -> list[tuple[TrialOwner, Liveness]]:

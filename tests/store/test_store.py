@@ -364,7 +364,7 @@ def test_delete_study_refuses_a_study_named_as_previous(store: TrialStore) -> No
     with pytest.raises(
         StoreError,
         match=r"Cannot delete study 'v1': study 'v2' names it as previous study\. "
-        r"Delete those studies first\.",
+        r"Delete it too \(in the same call\), or keep this one\.",
     ):
         store.delete_study("v1")
     assert store.has_study("v1")
@@ -470,6 +470,47 @@ def test_a_run_whose_process_ended_does_not_block_and_is_dropped(
     store.delete_study("v1")
     with store._transaction(write=False) as conn:
         assert conn.scalar(sa.select(sa.func.count()).select_from(runs)) == 0
+
+
+def test_delete_studies_is_all_or_nothing_followers_first(store: TrialStore) -> None:
+    """Check that deleting several studies deletes none when one is refused (a
+    follower left out, a process tuning one), that a dry run says what would go
+    in which order and deletes nothing, and that a chain goes followers first."""
+    for name, previous in (("v1", None), ("v2", "v1"), ("v3", "v2"), ("x", None)):
+        store.create_study(_study(name, previous=previous))
+    _finished(store, "v2", 1.0, {"x": 1})
+    _finished(store, "v2", 2.0, {"x": 2})
+    run = store.begin_run("x")
+
+    with pytest.raises(
+        StoreError,
+        match=r"Nothing was deleted\. 'x': pid \d+ .* is tuning it\..* 'v2': study "
+        r"'v3' names it as previous study\.",
+    ):
+        store.delete_studies(["v1", "v2", "x"])
+    assert [s.name for s in store.list_studies()] == ["v1", "v2", "v3", "x"]
+    store.end_run(run)
+
+    planned = store.delete_studies(["v1", "v3", "v2", "x"], dry_run=True)
+    assert list(planned) in (["v3", "x", "v2", "v1"], ["x", "v3", "v2", "v1"])
+    assert planned["v2"] == 2 and len(store.list_studies()) == 4
+    assert store.delete_studies(["v1", "v3", "v2", "x"]) == planned
+    assert store.list_studies() == []
+
+
+def test_delete_studies_cuts_a_loop_of_previous_studies(store_url: str) -> None:
+    """Check that studies whose previous links loop (a hand-edited store) are
+    deleted together instead of waiting on each other for ever."""
+    store = TrialStore(store_url)
+    store.create_study(_study("a"))
+    store.create_study(_study("b", previous="a"))
+    with store._transaction(write=True) as conn:
+        conn.execute(
+            sa.update(studies).where(studies.c.name == "a").values(previous="b")
+        )
+
+    assert sorted(store.delete_studies(["a", "b"])) == ["a", "b"]
+    assert store.list_studies() == []
 
 
 def test_lineage_follows_previous_studies(store: TrialStore) -> None:
