@@ -390,35 +390,26 @@ class TrialStore:
                 )
             if reasons:
                 raise StoreError(_refusal(reasons, several=len(wanted) > 1))
-            # Followers first: a study's previous study must exist while it does
-            # (a loop of previous studies, in a hand-edited store, is cut).
-            remaining = dict(ids)
-            while remaining:
-                needed = {p for f, p in followers if f in remaining}
-                ready = [n for n in remaining if n not in needed] or list(remaining)
-                if ready == list(remaining) and needed & set(remaining) and not dry_run:
-                    conn.execute(
-                        sa.update(studies)
-                        .where(studies.c.id.in_(list(remaining.values())))
-                        .values(previous=None)
-                    )
-                for name in ready:
-                    sid = remaining.pop(name)
-                    if dry_run:
-                        deleted[name] = int(
-                            conn.scalar(
-                                sa.select(sa.func.count()).where(
-                                    trials.c.study_id == sid
-                                )
-                            )
-                            or 0
-                        )
-                        continue
-                    deleted[name] = conn.execute(
-                        sa.delete(trials).where(trials.c.study_id == sid)
-                    ).rowcount
-                    conn.execute(sa.delete(runs).where(runs.c.study_id == sid))
-                    conn.execute(sa.delete(studies).where(studies.c.id == sid))
+            if not dry_run:
+                # No study of the set names another then: the database takes
+                # them in any order (a loop of previous studies, in a
+                # hand-edited store, included).
+                conn.execute(
+                    sa.update(studies)
+                    .where(studies.c.id.in_(list(ids.values())))
+                    .values(previous=None)
+                )
+            for name in _followers_first(list(ids), followers):
+                sid = ids[name]
+                if dry_run:
+                    count = sa.select(sa.func.count()).where(trials.c.study_id == sid)
+                    deleted[name] = int(conn.scalar(count) or 0)
+                    continue
+                deleted[name] = conn.execute(
+                    sa.delete(trials).where(trials.c.study_id == sid)
+                ).rowcount
+                conn.execute(sa.delete(runs).where(runs.c.study_id == sid))
+                conn.execute(sa.delete(studies).where(studies.c.id == sid))
         if not dry_run:
             for name, n_trials in deleted.items():
                 logger.info("Deleted study %r and its %d trials", name, n_trials)
@@ -1839,6 +1830,19 @@ def _owner_of(row: Any) -> TrialOwner | None:
     if row.owner_host is None or row.owner_pid is None:
         return None
     return TrialOwner(row.owner_host, row.owner_pid, row.owner_start)
+
+
+def _followers_first(names: list[str], links: Sequence[Any]) -> list[str]:
+    """``names`` with each study before its previous study (``links`` holds
+    (study, previous) pairs); the members of a loop come last, as listed."""
+    order: list[str] = []
+    left = list(names)
+    while left:
+        needed = {previous for study, previous in links if study in left}
+        ready = [n for n in left if n not in needed] or left
+        order += ready
+        left = [n for n in left if n not in ready]
+    return order
 
 
 def _refusal(reasons: dict[str, str], *, several: bool) -> str:
