@@ -510,9 +510,18 @@ def _delete(args: argparse.Namespace) -> int:
         if (twin := twin_links(store.get_study(name), store.find_study)["scratch_twin"])
         and twin not in names
     }
+    from hptaa_lab._interrupts import interrupts_deferred
+
     # All or nothing, checked and deleted in one transaction (without --yes
-    # only checked).
-    deleted = store.delete_studies(names, force=args.force, dry_run=not args.yes)
+    # only checked); a Ctrl-C waits for it, so that what is said below holds.
+    interrupted, deleted = False, {}
+    try:
+        with interrupts_deferred():
+            deleted = store.delete_studies(
+                names, force=args.force, dry_run=not args.yes
+            )
+    except KeyboardInterrupt:
+        interrupted = True
     for name in deleted:
         r = summaries[name]
         running = f", {r['n_running']} running" if r["n_running"] else ""
@@ -527,6 +536,9 @@ def _delete(args: argparse.Namespace) -> int:
         )
     if not args.yes:
         print("Nothing was deleted: add --yes to delete.")
+    if interrupted:
+        print("interrupted: after the command had finished (as listed above).")
+        return 130
     return 0
 
 
@@ -626,18 +638,15 @@ def _short_config(config: dict[str, Any], width: int = 70) -> str:
 
 
 def _tuners(study: Any) -> list[str]:
-    """The processes inside ``optimize`` for the study now: those alive on this
-    host, and those on other hosts (which cannot be checked)."""
-    from hptaa_lab.store import Liveness, liveness
+    """The processes tuning the study now (inside ``optimize``, or running one
+    of its trials): those alive on this host, and those on other hosts (which
+    cannot be checked)."""
+    from hptaa_lab.store import Liveness
 
-    shown = []
-    for owner in study.store.run_owners(study.name):
-        seen = liveness(owner)
-        if seen is Liveness.ALIVE:
-            shown.append(str(owner))
-        elif seen is Liveness.UNKNOWN:
-            shown.append(f"{owner} (not checked from here)")
-    return shown
+    return [
+        str(owner) if seen is Liveness.ALIVE else f"{owner} (not checked from here)"
+        for owner, seen in study.store.tuners(study.name)
+    ]
 
 
 def _ended_running(study: Any) -> set[int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -769,6 +770,54 @@ def test_delete_of_a_study_tuned_on_another_host_needs_force(
     with pytest.raises(SystemExit):
         run(capsys, "delete", "--help")
     assert "unless --force" in " ".join(capsys.readouterr().out.split())
+
+
+def test_ctrl_c_during_delete_waits_for_it_and_says_what_happened(
+    capsys: pytest.CaptureFixture[str],
+    store_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    sigint_raises: None,
+) -> None:
+    """Check that a Ctrl-C while the studies are being deleted lets the deletion
+    finish, then lists what was deleted (not "every trial is kept") and exits
+    130."""
+    import os
+    import signal
+
+    from hptaa_lab import create_study
+
+    create_study("gone", {"x": (0.0, 1.0)}, store=store_url).close()
+    delete_studies = TrialStore.delete_studies
+
+    def interrupted(self: TrialStore, *args: Any, **kwargs: Any) -> Any:
+        os.kill(os.getpid(), signal.SIGINT)
+        return delete_studies(self, *args, **kwargs)
+
+    monkeypatch.setattr(TrialStore, "delete_studies", interrupted)
+
+    code, out, err = run(capsys, "--store", store_url, "delete", "gone", "--yes")
+
+    assert code == 130
+    assert "deleted study 'gone': 0 trials" in out
+    assert "interrupted: after the command had finished" in out
+    assert "kept" not in out + err
+    assert not TrialStore(store_url).has_study("gone")
+
+
+def test_show_names_a_process_holding_an_asked_trial(
+    capsys: pytest.CaptureFixture[str], store_url: str
+) -> None:
+    """Check that show names the process of a trial in flight too, as the
+    delete refusal does."""
+    from hptaa_lab import create_study
+    from hptaa_lab.store import this_process
+
+    study = create_study("q", {"x": (0.0, 1.0)}, store=store_url)
+    study.ask()
+
+    code, out, _ = run(capsys, "show", "q", "--store", store_url)
+
+    assert code == 0 and f"tuned by   {this_process()}\n" in out
 
 
 def test_delete_names_a_kept_twin_and_studies_forget_a_deleted_transfer_study(

@@ -138,6 +138,9 @@ runs = sa.Table(
     sa.Column("owner_pid", sa.Integer, nullable=False),
     sa.Column("owner_start", sa.String(100), nullable=True),
     sa.Column("started_at", UTCDateTime, nullable=False),
+    # Ids never reused (SQLite reuses a deleted largest rowid otherwise): a run
+    # of a deleted study must not end the record of a later run.
+    sqlite_autoincrement=True,
 )
 """The processes whose ``Study.optimize`` runs a study now: a row is added when
 the call starts and removed when it ends (a process killed meanwhile leaves its

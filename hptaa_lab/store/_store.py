@@ -363,6 +363,11 @@ class TrialStore:
             StudyNotFoundError: A study does not exist.
             StoreError: A refusal above, naming every study refused.
         """
+        if isinstance(names, str):
+            raise TypeError(
+                f"delete_studies takes a list of study names; got the string "
+                f"{names!r} (use delete_study for one, or [{names!r}])."
+            )
         wanted = list(dict.fromkeys(names))
         deleted: dict[str, int] = {}
         with self._transaction(write=True) as conn:
@@ -382,11 +387,16 @@ class TrialStore:
                 if follower not in ids:
                     outside.setdefault(previous, []).append(repr(follower))
             for previous, names_it in outside.items():
-                them = "it" if len(names_it) == 1 else "them"
+                one = len(names_it) == 1
+                who = (
+                    f"study {names_it[0]} names"
+                    if one
+                    else f"studies {', '.join(names_it[:-1])} and {names_it[-1]} name"
+                )
                 reasons.setdefault(
                     previous,
-                    f"study {', '.join(names_it)} names it as previous study. "
-                    f"Delete {them} too (in the same call), or keep this one.",
+                    f"{who} it as previous study. Delete {'it' if one else 'them'} "
+                    "too (in the same call), or keep this one.",
                 )
             if reasons:
                 raise StoreError(_refusal(reasons, several=len(wanted) > 1))

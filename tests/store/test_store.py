@@ -498,6 +498,43 @@ def test_delete_studies_is_all_or_nothing_followers_first(store: TrialStore) -> 
     assert store.list_studies() == []
 
 
+def test_delete_studies_refuses_a_string_and_run_ids_are_not_reused(
+    store: TrialStore,
+) -> None:
+    """Check that a string for names is refused (not read as its letters), and
+    that a run of a deleted study cannot end the record of a later run (run ids
+    are never reused)."""
+    for name in ("a", "b", "c"):
+        store.create_study(_study(name))
+    with pytest.raises(TypeError, match="got the string 'abc'"):
+        store.delete_studies("abc")  # type: ignore[arg-type]
+    assert len(store.list_studies()) == 3
+
+    old = store.begin_run("a")
+    with store._transaction(write=True) as conn:
+        conn.execute(sa.update(runs).values(owner_host="elsewhere"))
+    store.delete_studies(["a"], force=True)
+    store.create_study(_study("a"))
+    new = store.begin_run("a")
+
+    assert new != old
+    store.end_run(old)  # the deleted study's run ends
+    assert store.run_owners("a") == [this_process()]
+
+
+def test_a_study_two_others_transfer_from_names_both(store: TrialStore) -> None:
+    """Check the refusal's wording with two followers."""
+    store.create_study(_study("v1"))
+    store.create_study(_study("v2", previous="v1"))
+    store.create_study(_study("v2b", previous="v1"))
+
+    with pytest.raises(
+        StoreError,
+        match=r"studies 'v2' and 'v2b' name it as previous study\. Delete them too",
+    ):
+        store.delete_study("v1")
+
+
 def test_delete_studies_cuts_a_loop_of_previous_studies(store_url: str) -> None:
     """Check that studies whose previous links loop (a hand-edited store) are
     deleted together instead of waiting on each other for ever."""
