@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["name_list", "positive_int", "positive_int_list", "seed_int"]
+__all__ = ["count_int", "name_list", "positive_int", "positive_int_list", "seed_int"]
 
 
 def positive_int(text: str) -> int:
@@ -17,6 +17,19 @@ def positive_int(text: str) -> int:
         ) from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def count_int(text: str) -> int:
+    """Parse a count: an integer of 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected 0 or a positive integer, got {text!r}"
+        )
     return value
 
 

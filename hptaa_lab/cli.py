@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import itertools
 import logging
 import os
+import shlex
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from hptaa_lab._argtypes import positive_int, seed_int
+from hptaa_lab._argtypes import count_int, positive_int, seed_int
 from hptaa_lab.errors import HptaaError
 
 __all__ = ["DEFERRED_SUBCOMMANDS", "DeferredSubcommand", "build_parser", "main"]
@@ -157,9 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("study", metavar="STUDY", help="study name (see hptaa studies)")
     show.add_argument(
         "--trials",
-        type=positive_int,
+        type=count_int,
         default=10,
-        help="how many of the latest trials to list (10)",
+        help="how many of the latest trials to list (10; 0 lists none)",
     )
     show.set_defaults(handler=_show)
 
@@ -223,12 +225,55 @@ class _SubcommandParser(argparse.ArgumentParser):
     def __init__(self, *args: Any, define: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._define = define
+        self._parsing: list[str] = []
 
     def parse_known_args(
         self, args: Iterable[str] | None = None, namespace: Any = None
     ) -> tuple[Any, list[str]]:
         self._load()
+        self._parsing = list(sys.argv[1:] if args is None else args)
         return super().parse_known_args(args, namespace)
+
+    def error(self, message: str) -> NoReturn:
+        """Print the usage and the error; an unknown option (such as a study
+        named ``-x``) also says where a name that starts with "-" goes."""
+        unknown = [arg for arg in self._parsing if self._unknown_option(arg)]
+        if unknown and "--" not in self._parsing and self._get_positional_actions():
+            command = " ".join(shlex.quote(arg) for arg in self._names_last())
+            message += (
+                f"\n{' '.join(unknown)}: no option of {self.prog}; a name that "
+                f"starts with '-' goes after '--': {self.prog} {command}"
+            )
+        super().error(message)
+
+    def _names_last(self) -> list[str]:
+        """The arguments being parsed with the options (and their values) first,
+        then "--", then the rest in their order."""
+        options: list[str] = []
+        names: list[str] = []
+        args = iter(self._parsing)
+        for arg in args:
+            action = self._option_string_actions.get(arg.split("=", 1)[0])
+            if action is None or self._unknown_option(arg):
+                names.append(arg)
+                continue
+            options.append(arg)
+            if action.nargs is None and "=" not in arg:
+                options.extend(itertools.islice(args, 1))
+        return [*options, "--", *names]
+
+    def _unknown_option(self, arg: str) -> bool:
+        """Whether ``arg`` looks like an option that this parser does not know
+        (argparse also accepts a unique prefix of a long option)."""
+        if not arg.startswith("-") or arg in ("-", "--") or _is_number(arg):
+            return False
+        flag = arg.split("=", 1)[0]
+        known = self._option_string_actions
+        if flag in known or (len(flag) > 2 and flag[:2] in known):
+            return False
+        return not (
+            flag.startswith("--") and any(option.startswith(flag) for option in known)
+        )
 
     def format_usage(self) -> str:
         self._load()
@@ -244,6 +289,15 @@ class _SubcommandParser(argparse.ArgumentParser):
         module, _, function = self._define.partition(":")
         self._define = None
         getattr(importlib.import_module(module), function)(self)
+
+
+def _is_number(text: str) -> bool:
+    """Whether ``text`` reads as a number (argparse takes "-1" for a value)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -510,6 +564,7 @@ def _delete(args: argparse.Namespace) -> int:
         if (twin := twin_links(store.get_study(name), store.find_study)["scratch_twin"])
         and twin not in names
     }
+    ended = {name: len(_ended_running_in(store, name)) for name in names}
     from hptaa_lab._interrupts import interrupts_deferred
 
     # All or nothing, checked and deleted in one transaction (without --yes
@@ -524,7 +579,7 @@ def _delete(args: argparse.Namespace) -> int:
         interrupted = True
     for name in deleted:
         r = summaries[name]
-        running = f", {r['n_running']} running" if r["n_running"] else ""
+        running = _running_count(r["n_running"], ended.get(name, 0))
         verb = "deleted" if args.yes else "would delete"
         trials = f"{r['n_trials']} trial{'' if r['n_trials'] == 1 else 's'}"
         print(f"{verb} study {name!r}: {trials}{running}")
@@ -605,7 +660,7 @@ def _show(args: argparse.Namespace) -> int:
     if best is not None:
         for k, v in best.config.items():
             print(f"  {k} = {v!r}")
-    latest = study.trials[-args.trials :]
+    latest = study.trials[-args.trials :] if args.trials else []
     if latest:
         print(f"\nLatest {len(latest)} trials:")
         rows = [
@@ -652,13 +707,30 @@ def _tuners(study: Any) -> list[str]:
 def _ended_running(study: Any) -> set[int]:
     """Numbers of the study's RUNNING trials whose process has ended (seen from
     this host; a process elsewhere cannot be checked and is left out)."""
+    return _ended_running_in(study.store, study.name)
+
+
+def _ended_running_in(store: Any, name: str) -> set[int]:
+    """:func:`_ended_running` of study ``name`` in ``store``."""
     from hptaa_lab.store import Liveness, liveness
 
     return {
         number
-        for number, owner in study.store.running_owners(study.name).items()
+        for number, owner in store.running_owners(name).items()
         if owner is None or liveness(owner) is Liveness.GONE
     }
+
+
+def _running_count(running: int, ended: int) -> str:
+    """The running part of a study's listing (", 2 running"), telling trials whose
+    process has ended (RUNNING in the store, but no longer evaluated)."""
+    if not running:
+        return ""
+    if ended == running:
+        return f", {running} left running by a process that ended"
+    if ended:
+        return f", {running} running ({ended} of them left by a process that ended)"
+    return f", {running} running"
 
 
 def _view_study(name: str, store_url: str | None) -> Any:

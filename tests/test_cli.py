@@ -307,6 +307,20 @@ def test_show_marks_running_trials_whose_process_ended_and_changes_nothing(
     assert "RUNNING" in rows["1"] and "ended" not in rows["1"]
     assert store.count_trials("v1")[TrialState.RUNNING] == 2
 
+    code, out, _ = run(capsys, "show", "v1", "--trials", "0", "--store", store_url)
+    assert code == 0 and "Latest" not in out and "Incumbent: none yet" in out
+
+    # delete's listing tells the two apart too (the live trial blocks it).
+    code, _, err = run(capsys, "delete", "v1", "--store", store_url)
+    assert code == 2 and "is tuning it" in err
+    store.finish_trial("v1", 1, TrialState.COMPLETE, 0.5)
+    code, out, _ = run(capsys, "delete", "v1", "--store", store_url)
+    assert code == 0
+    assert (
+        "would delete study 'v1': 2 trials, 1 left running by a process that ended"
+        in out
+    )
+
 
 def test_show_names_the_live_processes_tuning_a_study(
     capsys: pytest.CaptureFixture[str], store_url: str
@@ -681,6 +695,43 @@ def test_every_store_subcommand_says_what_it_does_in_its_help(command, capsys) -
     out = capsys.readouterr().out
     description = out.split("\n\n")[1]
     assert not description.startswith(("options:", "positional")), out
+
+
+def test_a_name_that_looks_like_an_option_is_shown_where_it_goes(
+    capsys: pytest.CaptureFixture[str], store_url: str
+) -> None:
+    """Check that a study name starting with '-' (an unknown option to argparse)
+    gets the command that takes it, options first, then '--', names in their
+    order; and that this command works. A command without names adds nothing."""
+    from hptaa_lab import create_study
+
+    create_study("-x", {"x": (0.0, 1.0)}, store=store_url, seed=0).close()
+
+    for argv, hint in (
+        (["delete", "-x"], "hptaa delete -- -x"),
+        (["delete", "-x", "--yes"], "hptaa delete --yes -- -x"),
+        (["diff", "-x", "b"], "hptaa diff -- -x b"),
+        (
+            ["delete", "--store", store_url, "a", "-x", "--force"],
+            f"hptaa delete --store {store_url} --force -- a -x",
+        ),
+    ):
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        err = capsys.readouterr().err
+        assert exited.value.code == 2
+        assert err.endswith(
+            f"-x: no option of hptaa {argv[0]}; a name that starts with '-' goes "
+            f"after '--': {hint}\n"
+        ), err
+
+    with pytest.raises(SystemExit):
+        main(["studies", "-x"])
+    assert "'--'" not in capsys.readouterr().err
+
+    code, out, _ = run(capsys, "delete", "--store", store_url, "--yes", "--", "-x")
+    assert code == 0 and "deleted study '-x'" in out
+    assert not TrialStore(store_url).has_study("-x")
 
 
 def test_an_unknown_option_is_reported_with_its_subcommands_usage(
