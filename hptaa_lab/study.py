@@ -9,7 +9,7 @@ import math
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import ConfigSpace as CS
@@ -191,7 +191,12 @@ class Study:
     @property
     def incumbent(self) -> TrialRecord | None:
         """The best complete trial so far, or None."""
-        complete = [t for t in self.trials if t.state == TrialState.COMPLETE]
+        return self.best_of(self.trials)
+
+    def best_of(self, trials: Iterable[TrialRecord]) -> TrialRecord | None:
+        """The best complete trial of ``trials`` in this study's direction (the
+        first of equal ones), or None."""
+        complete = [t for t in trials if t.state == TrialState.COMPLETE]
         if not complete:
             return None
         return min(complete, key=lambda t: (self.loss(_value(t)), t.number))

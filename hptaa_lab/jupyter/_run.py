@@ -576,17 +576,21 @@ class TuneRun(BackgroundHandle):
                 )
         names = self._names()
         width = max(len(n) for n in names)
+        # One snapshot of each study's trials for every line below: the run's
+        # threads add trials meanwhile ("0/5 trials" beside "after 1 evaluation").
+        finished = {
+            name: _finished_trials(study) for name, study in self._studies.items()
+        }
         for key, name in zip(self._keys(), names, strict=True):
             study = self._studies.get(name)
             if study is not None:
                 planned = r.n_trials + self._base.get(name, 0)
                 lines.append(
-                    f"  {name.ljust(width)}  {_study_summary(study, planned)}"
+                    f"  {name.ljust(width)}  "
+                    + _study_summary(study, finished[name], planned)
                     + ("  (no transfer)" if key == "no transfer" else "")
                 )
-                failed = [
-                    t for t in _finished_trials(study) if t.state == TrialState.FAIL
-                ]
+                failed = [t for t in finished[name] if t.state == TrialState.FAIL]
                 if failed:
                     # A terminal shows no red rows: say why trials fail.
                     lines.append(
@@ -594,18 +598,19 @@ class TuneRun(BackgroundHandle):
                         f"{_last_line(failed[-1].error) or 'none recorded'}"
                     )
         if r.compare and len(self._studies) == 2:
-            lines.append("  " + self._speedup_text())
+            lines.append("  " + self._speedup_text(list(finished.values())))
         if state == RunState.FAILED and self._errors:
             # A terminal shows no traceback of the run's thread: say why.
             exc = self._errors[0][1]
             lines.append(f"  error: {type(exc).__name__}: {_last_line(str(exc))}")
         return lines
 
-    def _speedup_text(self) -> str:
+    def _speedup_text(self, finished: list[list[TrialRecord]]) -> str:
+        """The speedup line of a --compare run, from the finished trials of the
+        transfer study and of its twin."""
         direction = self.direction
         transfer, scratch = (
-            incumbent_trajectory(_finished_trials(s), direction)
-            for s in self._studies.values()
+            incumbent_trajectory(trials, direction) for trials in finished
         )
         n = min(len(transfer), len(scratch))
         if n == 0 or math.isnan(scratch[n - 1]):
@@ -637,10 +642,10 @@ def _finished(study: Study) -> int:
     return len(_finished_trials(study))
 
 
-def _study_summary(study: Study, n_trials: int) -> str:
-    trials = _finished_trials(study)
+def _study_summary(study: Study, trials: list[TrialRecord], n_trials: int) -> str:
+    """ "3/5 trials, 0 failed, incumbent ..." from a study's finished ``trials``."""
     failed = sum(t.state == TrialState.FAIL for t in trials)
-    best = study.incumbent
+    best = study.best_of(trials)
     incumbent = (
         "none yet"
         if best is None or best.value is None

@@ -334,6 +334,36 @@ def test_compare_tunes_a_no_transfer_twin_beside_the_study(store: TrialStore) ->
     assert "(no transfer)" in repr(run)
 
 
+def test_the_text_form_reads_one_snapshot_of_each_study(store: TrialStore) -> None:
+    """Check that every line of a --compare run's text form describes the same
+    trials: the run's threads add trials while the text is written (it read
+    "0/5 trials" beside "speedup so far: after 1 evaluation"). Here each read of
+    a study's trials sees one more trial than the read before."""
+    previous_study(store)
+    request = TuneRequest(
+        "v2", build_space(SPACE), quadratic, 7, previous="v1", compare=True, seed=3
+    )
+    run = TuneRun(request, store)
+    run.wait(timeout=60)
+    assert run.study is not None and run.twin is not None
+    study_class = type(run.study)
+    reads: dict[int, int] = {}
+
+    class Growing(study_class):  # type: ignore[misc, valid-type]
+        @property
+        def trials(self) -> Any:
+            reads[id(self)] = reads.get(id(self), 0) + 1
+            return super().trials[: reads[id(self)]]
+
+    run.study.__class__ = Growing
+    run.twin.__class__ = Growing
+    text = repr(run)
+
+    assert text.count("1/7 trials") == 2, text
+    assert "speedup so far:" in text and "1 evaluation" in text, text
+    assert "2 evaluations" not in text and "3 evaluations" not in text, text
+
+
 def test_stop_while_waiting_cancels_the_run(store: TrialStore) -> None:
     """Check that stopping before Confirm creates no study and locks the diff."""
     previous_study(store)
