@@ -488,7 +488,7 @@ class _ProgressBar:
 
 
 def _studies(args: argparse.Namespace) -> int:
-    from hptaa_lab.records import incumbent_text
+    from hptaa_lab.records import STUDIES_HEADER, studies_rows
     from hptaa_lab.study import open_store
 
     store = open_store(args.store, create=False)
@@ -498,26 +498,7 @@ def _studies(args: argparse.Namespace) -> int:
             "hptaa_lab.create_study()."
         )
         return 0
-    table = [
-        (
-            r["tree"],
-            r["transfer"] or (f"none, twin of {r['twin_of']}" if r["twin_of"] else "-"),
-            r["sampler"],
-            f"{r['n_complete']}/{r['n_trials']}",
-            incumbent_text(r["best_value"], r["direction"]),
-            r["created_at"].strftime("%Y-%m-%d %H:%M") if r["created_at"] else "",
-        )
-        for r in store.lineage_tree()
-    ]
-    header = (
-        "study (lineage)",
-        "transfer",
-        "sampler",
-        "complete/trials",
-        "incumbent",
-        "created (UTC)",
-    )
-    print(_format_table(header, table))
+    print(_format_table(STUDIES_HEADER, studies_rows(store.lineage_tree())))
     return 0
 
 

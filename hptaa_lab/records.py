@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "STUDIES_HEADER",
     "TRIAL_COLUMNS",
     "StudyRecord",
     "TrialRecord",
@@ -19,6 +20,7 @@ __all__ = [
     "cut_off",
     "error_summary",
     "incumbent_text",
+    "studies_rows",
     "trials_frame",
     "twin_links",
 ]
@@ -168,6 +170,35 @@ def incumbent_text(value: float | None, direction: str) -> str:
     if value is None:
         return "-"
     return f"{value:.6g}" + (" (max)" if direction == "maximize" else "")
+
+
+STUDIES_HEADER = (
+    "study (lineage)",
+    "transfer",
+    "sampler",
+    "complete/trials",
+    "failed",
+    "incumbent",
+    "created (UTC)",
+)
+"""Columns of the table of studies (``hptaa studies``, ``%hptaa studies``)."""
+
+
+def studies_rows(summaries: Sequence[Mapping[str, Any]]) -> list[tuple[str, ...]]:
+    """Rows of the table of studies under :data:`STUDIES_HEADER`, one per row of
+    ``TrialStore.lineage_tree()``."""
+    return [
+        (
+            s["tree"],
+            s["transfer"] or (f"none, twin of {s['twin_of']}" if s["twin_of"] else "-"),
+            s["sampler"],
+            f"{s['n_complete']}/{s['n_trials']}",
+            str(s["n_fail"]),
+            incumbent_text(s["best_value"], s["direction"]),
+            f"{s['created_at']:%Y-%m-%d %H:%M}" if s["created_at"] else "-",
+        )
+        for s in summaries
+    ]
 
 
 _CUT_OFF = (

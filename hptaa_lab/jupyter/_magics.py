@@ -24,7 +24,7 @@ from hptaa_lab._argtypes import positive_int
 from hptaa_lab.errors import HptaaError, StoreError
 from hptaa_lab.jupyter._html import TextAndHtml, diff_table_html, table_html, table_text
 from hptaa_lab.jupyter._run import RunState, TuneRequest, TuneRun, twin_name
-from hptaa_lab.records import incumbent_text
+from hptaa_lab.records import STUDIES_HEADER, studies_rows
 from hptaa_lab.space import Mapping, diff, space_from_json
 from hptaa_lab.store import DEFAULT_URL, TrialStore
 from hptaa_lab.study import DEFAULT_TRANSFER
@@ -698,25 +698,7 @@ def _studies(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) ->
     if not summaries:
         print(f"No studies in {store.url} yet; tune one with %%hptaa tune.")
         return
-    header = (
-        "study (lineage)",
-        "transfer",
-        "trials",
-        "failed",
-        "incumbent",
-        "created",
-    )
-    rows = [
-        (
-            s["tree"],
-            s["transfer"] or (f"none, twin of {s['twin_of']}" if s["twin_of"] else "-"),
-            s["n_trials"],
-            s["n_fail"],
-            incumbent_text(s["best_value"], s["direction"]),
-            f"{s['created_at']:%Y-%m-%d %H:%M:%S}" if s["created_at"] else "-",
-        )
-        for s in summaries
-    ]
+    header, rows = STUDIES_HEADER, studies_rows(summaries)
     title = f"Studies in {store.url}"
     display(
         TextAndHtml(

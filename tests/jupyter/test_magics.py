@@ -222,7 +222,7 @@ def test_tune_returns_the_run_and_keeps_it_in_a_variable(
 
 
 def test_transfer_with_compare_diff_studies_and_status(
-    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+    shell: InteractiveShell, magics: HptaaMagics, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Check the main job in magics: tune v1, transfer-tune v2 beside its twin,
     then look at the diff, the studies and the runs."""
@@ -248,6 +248,11 @@ def test_transfer_with_compare_diff_studies_and_status(
     assert rows == ["v1", "`- v2", "v2-scratch"]
     assert " auto " in out
     assert "none, twin of v2" in out
+    # The same table as `hptaa studies` prints.
+    from hptaa_lab.cli import main
+
+    assert main(["--store", magics.store_url, "studies"]) == 0
+    assert capsys.readouterr().out.splitlines()[:5] == out.splitlines()[1:6]
 
     shell.run_cell("%hptaa status")
     out = capsys.readouterr().out
