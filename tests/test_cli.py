@@ -637,6 +637,27 @@ def test_runs_table_counts_a_run_that_never_reached_the_target_as_slowest(
     assert "median speedup 1.00x" in format_runs([runs[2], runs[0]], [1, 2])
     with pytest.raises(ValueError, match="one seed per demo result"):
         format_runs(runs, [1])
+    assert "ends better more often" not in text
+
+    # Transfer ends better in most runs but reaches each run's own target (an
+    # early no-transfer incumbent) later: the table says why both hold.
+    def ending(result: Any, transfer: float, scratch: float) -> Any:
+        trajectories = {
+            **result.trajectories,
+            "transfer": [*result.trajectories["transfer"][:-1], transfer],
+            "no transfer": [*result.trajectories["no transfer"][:-1], scratch],
+        }
+        return replace(result, trajectories=trajectories)
+
+    lucky = [
+        ending(replace(one, evals_transfer=4, evals_scratch=1), 0.1, 0.2),
+        ending(replace(one, evals_transfer=3, evals_scratch=2), 0.1, 0.2),
+        ending(replace(one, evals_transfer=None, evals_scratch=1), 0.3, 0.2),
+    ]
+    text = format_runs(lucky, [1, 2, 3])
+    assert "median speedup 0.25x" in text
+    assert "transfer's better in 2 of 3 runs" in text
+    assert "found their final incumbent early, at evaluation 1 of 4" in text
 
 
 def test_demo_refuses_seeds_out_of_range_before_tuning(

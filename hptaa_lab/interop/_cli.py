@@ -8,7 +8,7 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from hptaa_lab.cli import DEFERRED_SUBCOMMANDS, delete_command
 from hptaa_lab.interop._common import DIRECTIONS, InteropError
@@ -278,6 +278,8 @@ def run_export(args: argparse.Namespace) -> int:
         if kind != _CSV:
             raise InteropError("Only CSV can be written to standard output (-).")
         export_dataframe(args.study, store=store).to_csv(sys.stdout, index=False)
+        # Standard output holds the table alone.
+        _note_direction(store, args.study, sys.stderr)
         return 0
 
     if args.space is not None:
@@ -300,13 +302,19 @@ def run_export(args: argparse.Namespace) -> int:
             f"wrote its search space to {args.space} (hptaa import {path} NAME "
             f"--space {args.space} reads both back)"
         )
-    if store.get_study(args.study).direction == "maximize":
-        # A table keeps no direction, and import minimizes by default.
-        print(
-            f"note: {args.study!r} maximizes its objective; import this file with "
-            "--direction maximize."
-        )
+    _note_direction(store, args.study, sys.stdout)
     return 0
+
+
+def _note_direction(store: Any, study: str, out: TextIO) -> None:
+    """Say that a maximised study's table imports with --direction maximize:
+    a table keeps no direction, and import minimises by default."""
+    if store.get_study(study).direction == "maximize":
+        print(
+            f"note: {study!r} maximizes its objective; import this file with "
+            "--direction maximize.",
+            file=out,
+        )
 
 
 def _check_space_target(space: str, output: str) -> None:

@@ -55,7 +55,10 @@ _ADVICE = (
     "Fix these cells and import again. To say what each column holds instead of "
     "letting it be inferred, pass a search space (space= in Python, --space on "
     "the command line); a hyperparameter that is not always active needs a "
-    "condition in that space."
+    "condition in that space. An empty cell is also how a table holds the "
+    "choice None (hptaa export writes it so): a column of such a choice needs "
+    "a space that lists None among its choices (hptaa export --space writes "
+    "the study's)."
 )
 
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib.util
 import json
 import logging
 import math
 import numbers
+import os
 import re
 import sqlite3
 import threading
 import time
 import unicodedata
 import urllib.parse
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
@@ -146,6 +149,27 @@ class RunningCheck:
     live: dict[int, TrialOwner] = field(default_factory=dict)
 
 
+_OPEN_STORES: weakref.WeakSet[TrialStore] = weakref.WeakSet()
+"""Stores not garbage-collected yet; their pooled connections close at exit."""
+
+
+@atexit.register
+def _close_connections_at_exit() -> None:
+    """Close the pooled connections of every store as the interpreter exits.
+
+    The last connection to a SQLite file to close folds the write-ahead log
+    into the file. A Jupyter kernel exits without closing them (a terminal's
+    interpreter closes them as it frees its objects), which left every study
+    of a notebook's run in studies.db-wal, beside a studies.db that a copy
+    alone would find empty. The stores stay usable: a later use reconnects.
+    """
+    for store in list(_OPEN_STORES):
+        if store._pid != os.getpid():
+            continue  # a forked child's copy: its connections are the parent's
+        with contextlib.suppress(Exception):
+            store._engine.dispose()
+
+
 class TrialStore:
     """Keeps studies and their trials in a SQL database.
 
@@ -201,6 +225,8 @@ class TrialStore:
         except BaseException:
             self._engine.dispose()
             raise
+        self._pid = os.getpid()
+        _OPEN_STORES.add(self)
 
     @property
     def url(self) -> str:

@@ -262,6 +262,12 @@ def test_export_of_a_maximized_study_says_how_to_import_it(
     assert _run(tmp_store_url, "export", "acc", tmp_path / "min.csv") == 0
     assert "--direction" not in capsys.readouterr().out
 
+    # To standard output the note goes to stderr, beside the table alone.
+    assert _run(tmp_store_url, "export", "acc-max", "-") == 0
+    out, err = capsys.readouterr()
+    assert "import this file with --direction maximize" in err
+    assert out.startswith("number,") and "--direction" not in out
+
 
 def test_export_refuses_an_output_named_for_another_format(
     tmp_path: Path, tmp_store_url: str, runs: Path

@@ -1972,3 +1972,40 @@ def test_lineage_tree_of_a_deep_chain_and_a_lost_previous_study(
     assert tree[20]["tree"] == " " * 3 * 19 + "`- s20"
     assert tree[-1]["tree"] == "orphan (previous 'parent' is gone)"
     assert tree[-1]["missing_previous"] == "parent"
+
+
+def test_the_write_ahead_log_is_folded_into_the_file_at_exit(tmp_path: Path) -> None:
+    """Check that a process whose store is still referenced as it exits (a
+    Jupyter kernel's are) leaves every trial in the SQLite file itself, not in
+    its -wal file beside it: a copy of the file alone holds the study."""
+    script = tmp_path / "keep.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import sys, threading
+            from hptaa_lab import create_study
+            study = create_study(
+                "v1", {"x": (0.0, 1.0)}, store=f"sqlite:///{sys.argv[1]}", seed=0
+            )
+            study.optimize(lambda c: c["x"], n_trials=3)
+            # A daemon thread alive at exit keeps the study and its store's
+            # pooled connection referenced, as a kernel's objects are.
+            hold = threading.Event()
+            threading.Thread(target=lambda s=study: hold.wait(), daemon=True).start()
+            """
+        )
+    )
+    db = tmp_path / "studies.db"
+    done = subprocess.run(
+        [sys.executable, str(script), str(db)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+
+    assert not (tmp_path / "studies.db-wal").exists()
+    copy = tmp_path / "copy.db"
+    shutil.copy(db, copy)
+    store = TrialStore(f"sqlite:///{copy}")
+    try:
+        assert len(store.get_trials("v1")) == 3
+    finally:
+        store.close()
