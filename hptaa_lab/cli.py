@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hptaa`` command and its subcommands."""
     parser = argparse.ArgumentParser(
         prog="hptaa",
+        allow_abbrev=False,
         description="Hyperparameter transfer across developer adjustments: keep every "
         "study, diff search spaces, and tune the next version with a head start.",
     )
@@ -223,6 +224,8 @@ class _SubcommandParser(argparse.ArgumentParser):
     arguments when it first parses or shows help."""
 
     def __init__(self, *args: Any, define: str | None = None, **kwargs: Any) -> None:
+        # No abbreviated options: "delete x --y" must not mean --yes.
+        kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
         self._define = define
         self._parsing: list[str] = []
@@ -237,43 +240,31 @@ class _SubcommandParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """Print the usage and the error; an unknown option (such as a study
         named ``-x``) also says where a name that starts with "-" goes."""
-        unknown = [arg for arg in self._parsing if self._unknown_option(arg)]
-        if unknown and "--" not in self._parsing and self._get_positional_actions():
-            command = " ".join(shlex.quote(arg) for arg in self._names_last())
+        ahead = itertools.takewhile(lambda arg: arg != "--", self._parsing)
+        unknown = [arg for arg in ahead if self._unknown_option(arg)]
+        if unknown and self._get_positional_actions():
+            names = " ".join(shlex.quote(arg) for arg in unknown)
             message += (
-                f"\n{' '.join(unknown)}: no option of {self.prog}; a name that "
-                f"starts with '-' goes after '--': {self.prog} {command}"
+                f"\n{names}: no option of {self.prog}. A name that starts with '-' "
+                "goes after '--', which ends the options: every option first, then "
+                f"'--', then the names ({self.prog} [options] -- {names})."
             )
         super().error(message)
 
-    def _names_last(self) -> list[str]:
-        """The arguments being parsed with the options (and their values) first,
-        then "--", then the rest in their order."""
-        options: list[str] = []
-        names: list[str] = []
-        args = iter(self._parsing)
-        for arg in args:
-            action = self._option_string_actions.get(arg.split("=", 1)[0])
-            if action is None or self._unknown_option(arg):
-                names.append(arg)
-                continue
-            options.append(arg)
-            if action.nargs is None and "=" not in arg:
-                options.extend(itertools.islice(args, 1))
-        return [*options, "--", *names]
-
     def _unknown_option(self, arg: str) -> bool:
-        """Whether ``arg`` looks like an option that this parser does not know
-        (argparse also accepts a unique prefix of a long option)."""
-        if not arg.startswith("-") or arg in ("-", "--") or _is_number(arg):
+        """Whether argparse reads ``arg`` as an option that this parser does not
+        know (abbreviations are off: every option is spelled out)."""
+        if not arg.startswith("-") or arg in ("-", "--"):
             return False
-        flag = arg.split("=", 1)[0]
-        known = self._option_string_actions
-        if flag in known or (len(flag) > 2 and flag[:2] in known):
+        if self._negative_number_matcher.match(arg):
+            return False  # argparse reads "-1" and "-.5" as values
+        if arg.split("=", 1)[0] in self._option_string_actions:
             return False
-        return not (
-            flag.startswith("--") and any(option.startswith(flag) for option in known)
-        )
+        if arg.startswith("--") or len(arg) == 2:
+            return True
+        # "-n5" is a short option with its value attached; "-hello" is none.
+        action = self._option_string_actions.get(arg[:2])
+        return action is None or action.nargs == 0
 
     def format_usage(self) -> str:
         self._load()
@@ -289,15 +280,6 @@ class _SubcommandParser(argparse.ArgumentParser):
         module, _, function = self._define.partition(":")
         self._define = None
         getattr(importlib.import_module(module), function)(self)
-
-
-def _is_number(text: str) -> bool:
-    """Whether ``text`` reads as a number (argparse takes "-1" for a value)."""
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:

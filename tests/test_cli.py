@@ -721,36 +721,43 @@ def test_every_store_subcommand_says_what_it_does_in_its_help(command, capsys) -
 def test_a_name_that_looks_like_an_option_is_shown_where_it_goes(
     capsys: pytest.CaptureFixture[str], store_url: str
 ) -> None:
-    """Check that a study name starting with '-' (an unknown option to argparse)
-    gets the command that takes it, options first, then '--', names in their
-    order; and that this command works. A command without names adds nothing."""
+    """Check that a study name argparse reads as an unknown option gets the rule
+    for such names, with no command to copy (one built from the subcommand's
+    arguments alone would drop a --store given before it, and run on the
+    default store); that abbreviated options are refused ("--y" is no --yes);
+    and that the rule works."""
     from hptaa_lab import create_study
 
     create_study("-x", {"x": (0.0, 1.0)}, store=store_url, seed=0).close()
+    create_study("x", {"x": (0.0, 1.0)}, store=store_url, seed=0).close()
 
-    for argv, hint in (
-        (["delete", "-x"], "hptaa delete -- -x"),
-        (["delete", "-x", "--yes"], "hptaa delete --yes -- -x"),
-        (["diff", "-x", "b"], "hptaa diff -- -x b"),
-        (
-            ["delete", "--store", store_url, "a", "-x", "--force"],
-            f"hptaa delete --store {store_url} --force -- a -x",
-        ),
+    for argv, name in (
+        (["delete", "-x"], "-x"),
+        (["--store", store_url, "delete", "-x", "--yes"], "-x"),
+        (["delete", "-inf"], "-inf"),  # argparse reads no "-inf" as a number
+        (["delete", "-hello"], "-hello"),
+        (["diff", "-x", "b"], "-x"),
+        (["delete", "-x", "--", "a"], "-x"),
+        (["--store", store_url, "delete", "x", "--y"], "--y"),
     ):
         with pytest.raises(SystemExit) as exited:
             main(argv)
         err = capsys.readouterr().err
         assert exited.value.code == 2
+        command = "diff" if "diff" in argv else "delete"
         assert err.endswith(
-            f"-x: no option of hptaa {argv[0]}; a name that starts with '-' goes "
-            f"after '--': {hint}\n"
+            f"{name}: no option of hptaa {command}. A name that starts with '-' "
+            "goes after '--', which ends the options: every option first, then "
+            f"'--', then the names (hptaa {command} [options] -- {name}).\n"
         ), err
+    assert TrialStore(store_url).has_study("x")
 
-    with pytest.raises(SystemExit):
-        main(["studies", "-x"])
-    assert "'--'" not in capsys.readouterr().err
+    for argv in (["studies", "-x"], ["show", "x", "--trials", "-1"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+        assert "'--'" not in capsys.readouterr().err
 
-    code, out, _ = run(capsys, "delete", "--store", store_url, "--yes", "--", "-x")
+    code, out, _ = run(capsys, "--store", store_url, "delete", "--yes", "--", "-x")
     assert code == 0 and "deleted study '-x'" in out
     assert not TrialStore(store_url).has_study("-x")
 
