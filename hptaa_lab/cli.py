@@ -476,7 +476,7 @@ def _studies(args: argparse.Namespace) -> int:
     store = open_store(args.store, create=False)
     if not store.summaries():
         print(
-            f"No studies in {store.url} yet. Run `hptaa demo` or create one with "
+            f"No studies in {store.shown_url} yet. Run `hptaa demo` or create one with "
             "hptaa_lab.create_study()."
         )
         return 0

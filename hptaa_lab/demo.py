@@ -52,7 +52,8 @@ class DemoResult:
         target: The no-transfer study's final incumbent.
         evals_transfer: Evaluations the transfer study needed to reach the target.
         evals_scratch: Evaluations the no-transfer study needed to reach it.
-        store_url: Where the studies are kept.
+        store_url: Where the studies are kept (as messages show it: a password
+            hidden).
     """
 
     benchmark: str
@@ -369,7 +370,7 @@ def run_demo(
         target=target,
         evals_transfer=evaluations_to_reach(trajectories["transfer"], target),
         evals_scratch=evaluations_to_reach(trajectories["no transfer"], target),
-        store_url=trial_store.url,
+        store_url=trial_store.shown_url,
         checkpoints=tuple(sorted({*CHECKPOINTS, trials})),
     )
 

@@ -696,10 +696,10 @@ def _studies(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) ->
     store = magics.store(create=False)
     summaries = store.lineage_tree()
     if not summaries:
-        print(f"No studies in {store.url} yet; tune one with %%hptaa tune.")
+        print(f"No studies in {store.shown_url} yet; tune one with %%hptaa tune.")
         return
     header, rows = STUDIES_HEADER, studies_rows(summaries)
-    title = f"Studies in {store.url}"
+    title = f"Studies in {store.shown_url}"
     display(
         TextAndHtml(
             f"{title}:\n{table_text(header, rows)}",
@@ -807,7 +807,7 @@ def _show_store(magics: HptaaMagics) -> None:
     if path is None or path.exists():
         # Existing files are opened for reading, so that a file that holds no
         # trial store is refused; other databases are opened as TrialStore does.
-        print(f"trial store: {magics.store(create=path is None).url}")
+        print(f"trial store: {magics.store(create=path is None).shown_url}")
         return
     print(f"trial store: {magics.store_url}")
     print(

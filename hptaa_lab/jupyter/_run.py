@@ -704,14 +704,7 @@ def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:
     twin = twin_name(r.study)
     if r.compare and store.has_study(twin):
         raise StudyExistsError(
-            twin,
-            store.shown_url,
-            notebook=True,
-            advice=(
-                f"It is left from an earlier --compare run of {r.study!r}, which "
-                "is gone; --compare needs its name free. Delete it (`"
-                f"{delete_command(twin, store.shown_url)}`), or choose another --study name."
-            ),
+            twin, store.shown_url, notebook=True, advice=_twin_taken(r, store)
         )
     return replace(
         r,
@@ -719,6 +712,28 @@ def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:
         transfer=transfer,
         direction=r.direction or "minimize",
         transfer_options=options,
+    )
+
+
+def _twin_taken(request: TuneRequest, store: TrialStore) -> str:
+    """What to do when the name of a --compare run's no-transfer twin is taken:
+    delete a twin left from an earlier run of the study; a study of its own (the
+    --from study, say) is no twin to delete."""
+    twin = twin_name(request.study)
+    if store.get_study(twin).attrs.get("twin_of") != request.study:
+        which = "this run's --from study" if twin == request.previous else "a study"
+        return (
+            f"{twin!r} is {which} of its own, not a no-transfer twin, and --compare "
+            f"names the twin of {request.study!r} {twin!r}: choose another --study "
+            "name."
+        )
+    hidden = store.shown_url != store.url
+    return (
+        f"It is left from an earlier --compare run of {request.study!r}, which is "
+        "gone; --compare needs its name free. Delete it "
+        f"(`{delete_command(twin, store.shown_url)}`"
+        + (", with the store's password in place of ***" if hidden else "")
+        + "), or choose another --study name."
     )
 
 

@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -584,6 +585,18 @@ def test_a_twin_left_by_a_deleted_study_is_no_twin_of_a_new_one(
         r"name free\. Delete it \(`hptaa --store \S+ delete --yes v2-scratch`\)",
     ):
         TuneRun(fresh, store)
+
+    # A study of its own under the twin's name (here the --from study) is no
+    # twin: nothing says to delete it (its trials are what would transfer).
+    store.delete_study("v2-scratch")
+    create_study("v2-scratch", SPACE, store=store, seed=0)
+    for previous, which in (("v1", "a study"), ("v2-scratch", "this run's --from")):
+        request = replace(fresh, previous=previous)
+        with pytest.raises(StudyExistsError) as raised:
+            TuneRun(request, store)
+        assert f"'v2-scratch' is {which}" in str(raised.value)
+        assert "not a no-transfer twin" in str(raised.value)
+        assert "delete" not in str(raised.value).split("not a no-transfer twin")[1]
 
 
 def test_resume_after_a_crash_counts_the_abandoned_trial_as_failed_once(

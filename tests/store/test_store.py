@@ -2009,3 +2009,32 @@ def test_the_write_ahead_log_is_folded_into_the_file_at_exit(tmp_path: Path) -> 
         assert len(store.get_trials("v1")) == 3
     finally:
         store.close()
+
+
+def test_listings_hide_the_password_of_the_store_url(
+    postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that `hptaa studies`, `%hptaa store` and `%hptaa studies` show the
+    store's URL with its password hidden (their text is saved with notebooks and
+    terminal logs), for an empty store and one with a study."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from hptaa_lab import create_study
+    from hptaa_lab.cli import main
+
+    # The test server trusts every local connection, so any password works.
+    url = postgres_url.replace("@", ":s3cret@", 1)
+    TrialStore(url).close()
+
+    assert main(["--store", url, "studies"]) == 0
+    out = capsys.readouterr().out
+    assert "No studies in " in out and ":***@" in out and "s3cret" not in out
+
+    create_study("v1", {"x": (0.0, 1.0)}, store=url, seed=0).close()
+    shell = InteractiveShell.instance()
+    shell.run_cell("%load_ext hptaa_lab")
+    shell.run_cell(f"%hptaa store {url}")
+    shell.run_cell("%hptaa studies")
+    out = capsys.readouterr().out
+    assert "trial store: " in out and "Studies in " in out
+    assert ":***@" in out and "s3cret" not in out
