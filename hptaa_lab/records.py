@@ -192,7 +192,8 @@ def studies_rows(summaries: Sequence[Mapping[str, Any]]) -> list[tuple[str, ...]
             s["tree"],
             s["transfer"] or (f"none, twin of {s['twin_of']}" if s["twin_of"] else "-"),
             s["sampler"],
-            f"{s['n_complete']}/{s['n_trials']}",
+            f"{s['n_complete']}/{s['n_trials']}"
+            + (f" ({s['n_running']} running)" if s["n_running"] else ""),
             str(s["n_fail"]),
             incumbent_text(s["best_value"], s["direction"]),
             f"{s['created_at']:%Y-%m-%d %H:%M}" if s["created_at"] else "-",
