@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -144,6 +145,14 @@ def error_summary(error: str | None, width: int = 120) -> str:
     if not error or not error.strip():
         return ""
     lines = error.strip().splitlines()
+    if lines[0].lstrip().startswith("+ Exception Group Traceback ("):
+        # An exception group's traceback: its own frames and line are drawn
+        # with "| " in front, up to its first sub-exception's "+-+---".
+        group = itertools.takewhile(
+            lambda line: not line.lstrip().startswith("+-"), lines[1:]
+        )
+        lines = [line.strip().removeprefix("| ") for line in group] or lines
+        lines = ["Traceback (most recent call last):", *lines]
     frames = [
         i
         for i, line in enumerate(lines)

@@ -26,6 +26,16 @@ def test_error_summary_keeps_the_exception_line_of_a_traceback() -> None:
     )
 
 
+def test_error_summary_of_an_exception_group_is_its_own_line() -> None:
+    """Check that an exception group's traceback (drawn with "| " in front) is
+    summed up by the group's line, not by its first drawn line."""
+    group = ExceptionGroup("2 folds failed", [ValueError("a"), KeyError("b")])
+
+    assert error_summary(_traceback_of(group)) == (
+        "ExceptionGroup: 2 folds failed (2 sub-exceptions)"
+    )
+
+
 def test_error_summary_of_a_plain_message_and_of_nothing() -> None:
     """Check an error that is no traceback, a width limit, and no error."""
     assert error_summary("cancelled: the study was stopped") == (
