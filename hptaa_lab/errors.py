@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from pathlib import Path
 
 __all__ = [
     "HptaaError",
@@ -138,7 +139,11 @@ class StudyExistsError(HptaaError, ValueError):
         # one cannot be opened by its URL: it is the TrialStore object itself.
         default = (
             store is None
-            or store.endswith(".hptaa/studies.db")
+            or store
+            in (
+                "sqlite:///.hptaa/studies.db",
+                f"sqlite:///{Path.cwd() / '.hptaa' / 'studies.db'}",
+            )
             or store.rstrip("/") in ("sqlite:", "sqlite:///:memory:")
         )
         where = "the trial store" if store is None else f"the trial store {store}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +49,19 @@ def test_study_not_found_lists_a_dozen_studies_and_the_closest_name() -> None:
     assert "svm-r12-v2" not in text
     assert text.endswith("Did you mean 'quick-v1'?")
     assert str(StudyNotFoundError("v9", [])).endswith("(the store is empty).")
+
+
+def test_study_exists_names_the_store_unless_it_is_this_folders_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check that the advice to resume leaves store= out only for the default
+    store of the working folder, not for another project's .hptaa/studies.db
+    (load_study there would look in the wrong store)."""
+    monkeypatch.chdir(tmp_path)
+    here = f"sqlite:///{tmp_path / '.hptaa' / 'studies.db'}"
+    elsewhere = "sqlite:////other/project/.hptaa/studies.db"
+
+    assert "load_study('v1')" in str(StudyExistsError("v1", here))
+    assert f"load_study('v1', store={elsewhere!r})" in str(
+        StudyExistsError("v1", elsewhere)
+    )
