@@ -33,7 +33,7 @@ perf: $(STAMP)
 	$(BIN)/python scripts/bench_perf.py
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ip=127.0.0.1 notebooks
+	$(BIN)/jupyter lab --ip=127.0.0.1 --HptaaServer.store=$(CURDIR)/.hptaa/studies.db notebooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

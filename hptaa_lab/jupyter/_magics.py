@@ -116,6 +116,8 @@ def register_command(
             f"arguments for %hptaa {name} must be decorated with IPython's "
             "@magic_arguments() (it has no parser)."
         )
+    # No abbreviated options, as on the command line: "--y" must not mean --yes.
+    parser.allow_abbrev = False
     command = Command(name, parser, handler, summary, cell)
     _COMMANDS[name] = command
     HptaaMagics.hptaa.__doc__ = _overview()
@@ -544,19 +546,20 @@ def _tune(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> An
         resume=args.resume,
     )
     run = TuneRun(request, magics.store(), confirm=args.yes)
+    if args.wait and run.state == RunState.WAITING:
+        # Refused before anything ran: no run of this session to list or stop.
+        run.stop()
+        raise ValueError(
+            "--wait cannot wait for a run whose diff waits to be confirmed: "
+            "nobody could confirm it meanwhile. Add --yes to accept the diff "
+            "as shown (the cell's `mapping`, if any, and the suggested renames), "
+            "or leave --wait out and "
+            "confirm the diff. Nothing was tuned."
+        )
     magics.runs.append(run)
     if args.var:
         magics.user_ns[args.var] = run
     if args.wait:
-        if run.state == RunState.WAITING:
-            run.stop()
-            raise ValueError(
-                "--wait cannot wait for a run whose diff waits to be confirmed: "
-                "nobody could confirm it meanwhile. Add --yes to accept the diff "
-                "as shown (the cell's `mapping`, if any, and the suggested renames), "
-                "or leave --wait out and "
-                "confirm the diff. Nothing was tuned."
-            )
         # A notebook shows the live view while it waits; a terminal or a
         # script, which shows no widget, the final summary.
         live = getattr(magics.shell, "kernel", None) is not None

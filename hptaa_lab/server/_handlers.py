@@ -51,7 +51,9 @@ class _StoreHandler(APIHandler):
         message = reason
         exc_info = kwargs.get("exc_info")
         if exc_info is not None and isinstance(exc_info[1], web.HTTPError):
-            message = exc_info[1].log_message or reason
+            error = exc_info[1]
+            # tornado doubles each "%" of a message given without arguments.
+            message = (error.log_message % error.args) if error.log_message else reason
         elif exc_info is not None:
             message = "Unexpected error in the hptaa_lab server extension; see the server log."
         self.set_header("Content-Type", "application/json")

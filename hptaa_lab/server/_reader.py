@@ -28,8 +28,8 @@ class NoStoreYetError(StoreError):
     def __init__(self, path: Path) -> None:
         self.path = path
         super().__init__(
-            f"No store at {path} yet. Run a study (e.g. %%hptaa tune in a notebook "
-            "started in this folder) and it appears here."
+            f"No store at {path} yet. Run a study that keeps its trials there "
+            "(e.g. %%hptaa tune with that store) and it appears here."
         )
 
 

@@ -86,6 +86,10 @@ def test_question_mark_prints_the_usage_of_every_subcommand(
             "%%hptaa tune --study s --xyz\nx = 1",
             "unrecognized arguments: --xyz\n",
         ),
+        (  # no abbreviations: "--y" would confirm a diff nobody saw
+            "%%hptaa tune --study s --y --wa\nx = 1",
+            "unrecognized arguments: --y --wa",
+        ),
     ],
 )
 def test_argument_errors_print_the_usage_not_a_traceback(
@@ -828,6 +832,9 @@ def test_wait_blocks_the_cell_until_the_run_ends(
     assert "Nothing was tuned." in err
     # The cell fails, so that Run All or a script stops there.
     assert isinstance(refused.error_in_exec, UsageError)
+    # It leaves no run behind in the session's list.
+    shell.run_cell("%hptaa status")
+    assert "'v2'" not in capsys.readouterr().out
 
 
 def test_a_waiting_cell_in_a_kernel_leaves_the_run_as_it_ended_in_its_output(

@@ -227,6 +227,7 @@ async def test_study_name_with_path_or_sql_metacharacters_gets_400(
         assert body["status"] == 400
         assert body["reason"] == "Bad Request"
         assert "Invalid study name" in body["message"]
+        assert "%%" not in body["message"]
 
 
 async def test_too_long_study_name_gets_400(
@@ -290,7 +291,11 @@ async def test_missing_store_is_reported_and_not_created(
         == f"No store at {store_path} yet. Run a study and it appears here."
     )
     assert code == 404
-    assert error["message"].startswith(f"No store at {store_path} yet.")
+    # Each "%" as written (tornado doubles them in a message without arguments).
+    assert error["message"] == (
+        f"No store at {store_path} yet. Run a study that keeps its trials there "
+        "(e.g. %%hptaa tune with that store) and it appears here."
+    )
     assert not store_path.parent.exists()
 
 
