@@ -437,8 +437,10 @@ class BenchRun(BackgroundHandle):
 
     def __repr__(self) -> str:
         done, total = self._units
+        # The sweep counts its units once it has started (0/0 before).
+        units = f"{done}/{total} units" if total else "counting the units"
         lines = [
-            f"BenchRun -> {self.out}: {self.state}; {done}/{total} units, methods "
+            f"BenchRun -> {self.out}: {self.state}; {units}, methods "
             f"{', '.join(self.config.methods)}"
         ]
         table = speedups_so_far(_frame(self.view.rows), self.config.methods)

@@ -598,35 +598,39 @@ class TuneRun(BackgroundHandle):
                         f"{_last_line(failed[-1].error) or 'none recorded'}"
                     )
         if r.compare and len(self._studies) == 2:
-            lines.append("  " + self._speedup_text(list(finished.values())))
+            ended = state in (RunState.FINISHED, RunState.STOPPED, RunState.FAILED)
+            lines.append("  " + self._speedup_text(list(finished.values()), ended))
         if state == RunState.FAILED and self._errors:
             # A terminal shows no traceback of the run's thread: say why.
             exc = self._errors[0][1]
             lines.append(f"  error: {type(exc).__name__}: {_last_line(str(exc))}")
         return lines
 
-    def _speedup_text(self, finished: list[list[TrialRecord]]) -> str:
+    def _speedup_text(self, finished: list[list[TrialRecord]], ended: bool) -> str:
         """The speedup line of a --compare run, from the finished trials of the
-        transfer study and of its twin."""
+        transfer study and of its twin ("so far" until the run ``ended``)."""
         direction = self.direction
         transfer, scratch = (
             incumbent_trajectory(trials, direction) for trials in finished
         )
+        # Both studies compared over the evaluations both have finished.
         n = min(len(transfer), len(scratch))
+        label = "speedup" if ended else "speedup so far"
         if n == 0 or math.isnan(scratch[n - 1]):
-            return "speedup so far: no complete no-transfer trial yet"
+            return f"{label}: no complete no-transfer trial yet"
         target = scratch[n - 1]
         evals_scratch = evaluations_to_reach(scratch[:n], target, direction)
         evals_transfer = evaluations_to_reach(transfer[:n], target, direction)
         if evals_transfer is None:
             return (
-                f"speedup so far: after {_evaluations(n)} the transfer study has not "
-                f"reached the no-transfer incumbent {target:.4g}"
+                f"{label}: after {_evaluations(n)} of each, the transfer study has "
+                f"not reached the no-transfer incumbent {target:.4g}"
             )
         return (
-            f"speedup so far: {speedup(evals_scratch, evals_transfer):.2f} "
-            f"(the no-transfer incumbent {target:.4g} took {_evaluations(evals_scratch)}"
-            f" without transfer, {_evaluations(evals_transfer)} with transfer)"
+            f"{label}: {speedup(evals_scratch, evals_transfer):.2f} after "
+            f"{_evaluations(n)} of each (the no-transfer incumbent {target:.4g} took "
+            f"{_evaluations(evals_scratch)} without transfer, "
+            f"{_evaluations(evals_transfer)} with transfer)"
         )
 
 

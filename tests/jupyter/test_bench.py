@@ -73,6 +73,9 @@ def test_magic_runs_a_sweep_in_the_background_and_shows_the_report(
     assert len(run.view.report.children) == 1 + 4 + 2
     assert "finished; 4/4 units" in repr(run)
     assert "speedup over TPE" in repr(run)
+    # Before the sweep has counted its units, the text says so (not "0/0 units").
+    run._units = (0, 0)
+    assert "finished; counting the units, methods" in repr(run)
 
 
 def test_live_figure_gains_the_mean_incumbent_of_each_method(

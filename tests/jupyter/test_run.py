@@ -331,7 +331,9 @@ def test_compare_tunes_a_no_transfer_twin_beside_the_study(store: TrialStore) ->
     assert store.get_study("v2-scratch").previous is None
     assert run.view.speedup_figure is not None
     assert len(run.view.speedup_figure.data[0].x) == 7
-    assert "speedup so far:" in repr(run)
+    # The run ended: its speedup is final, over the 7 evaluations of each.
+    assert "speedup: " in repr(run) and "after 7 evaluations of each" in repr(run)
+    assert "so far" not in repr(run)
     assert "(no transfer)" in repr(run)
 
 
@@ -361,7 +363,7 @@ def test_the_text_form_reads_one_snapshot_of_each_study(store: TrialStore) -> No
     text = repr(run)
 
     assert text.count("1/7 trials") == 2, text
-    assert "speedup so far:" in text and "1 evaluation" in text, text
+    assert "speedup: " in text and "after 1 evaluation of each" in text, text
     assert "2 evaluations" not in text and "3 evaluations" not in text, text
 
 
