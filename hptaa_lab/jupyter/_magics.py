@@ -611,7 +611,7 @@ def _run_body(shell: Any, cell: str) -> dict[str, Any] | None:
         return None
     if missing:
         raise ValueError(
-            f"The %%hptaa tune cell did not define {' and '.join(map(repr, missing))}. "
+            f"The cell did not define {' and '.join(map(repr, missing))}. "
             "It must define `space` (a dict such as {'C': (1e-3, 1e3, 'log')} or a "
             "ConfigurationSpace) and `objective` (a function config -> value to "
             "minimise)."

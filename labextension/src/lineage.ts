@@ -67,14 +67,32 @@ export function nextStudyName(previous: string, taken: Set<string>): string {
   return name;
 }
 
-/** The `%%hptaa tune` cell that continues from `previous`. */
-export function tuneCellTemplate(previous: string, study: string): string {
-  return [
+/**
+ * The `%%hptaa tune` cell that continues from `previous`, in the direction
+ * `previous` was tuned in (a maximised study's cell says `direction`).
+ */
+export function tuneCellTemplate(
+  previous: string,
+  study: string,
+  direction: 'minimize' | 'maximize' = 'minimize'
+): string {
+  const lines = [
     `%%hptaa tune --study ${study} --from ${previous} --trials 40`,
     '# Define `space`: the current search space, e.g.',
-    "#   space = {'lr': (1e-4, 1e-1, 'log'), 'units': (16, 256)}",
-    '# Define `objective(config)`: train with the configuration and return',
-    '#   the value to minimize (add `direction = "maximize"` otherwise).',
-    `# The trials of ${previous} give the tuning a head start.`
-  ].join('\n');
+    "#   space = {'lr': (1e-4, 1e-1, 'log'), 'units': (16, 256)}"
+  ];
+  if (direction === 'maximize') {
+    lines.push(
+      '# Define `objective(config)`: train with the configuration and return',
+      `#   the value to maximize, as ${previous} did:`,
+      'direction = "maximize"'
+    );
+  } else {
+    lines.push(
+      '# Define `objective(config)`: train with the configuration and return',
+      '#   the value to minimize (add `direction = "maximize"` otherwise).'
+    );
+  }
+  lines.push(`# The trials of ${previous} give the tuning a head start.`);
+  return lines.join('\n');
 }

@@ -91,7 +91,13 @@ export class StudiesPanel extends Widget {
       return 'Open a notebook first: the cell goes into the active notebook.';
     }
     const taken = new Set(this._studies.map(s => s.name));
-    const source = tuneCellTemplate(previous, nextStudyName(previous, taken));
+    const direction =
+      this._studies.find(s => s.name === previous)?.direction ?? 'minimize';
+    const source = tuneCellTemplate(
+      previous,
+      nextStudyName(previous, taken),
+      direction
+    );
     const notebook = panel.content;
     const index =
       notebook.activeCellIndex < 0
@@ -389,10 +395,15 @@ function renderTwin(twin: ITwin | null, name: string): HTMLElement {
     lead,
     element('strong', '', `Speedup of transfer: ${fmt(twin.speedup)}×`),
     ` — ${twin.transfer_study} reached the twin's final incumbent ` +
-      `${fmt(twin.target)} after ${twin.evaluations_transfer} evaluations, ` +
-      `${twin.no_transfer_study} after ${twin.evaluations_no_transfer}.`
+      `${fmt(twin.target)} after ${evaluations(twin.evaluations_transfer)}, ` +
+      `${twin.no_transfer_study} after ${evaluations(twin.evaluations_no_transfer)}.`
   );
   return node;
+}
+
+/** "1 evaluation", "3 evaluations". */
+function evaluations(n: number | null): string {
+  return `${n} evaluation${n === 1 ? '' : 's'}`;
 }
 
 function renderDiff(diff: IDiff | null): HTMLElement {

@@ -59,6 +59,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         )
     root = tmp_path_factory.mktemp("lab-root")
     store_path = seed_store(root / ".hptaa" / "studies.db")
+    _add_maximised_study(store_path)
     _start_running_trial(store_path)
     write_notebook(root / "demo.ipynb")
     with running_lab(root, tmp_path_factory.mktemp("lab-home")) as server:
@@ -96,6 +97,24 @@ def open_sidebar(page: sync_api.Page) -> None:
     if not panel.is_visible():
         page.locator('.lm-TabBar-tab[data-id="hptaa-lab-studies"]').click()
     expect(panel).to_be_visible()
+
+
+MAXIMISED = "accuracy-v1"
+
+
+def _add_maximised_study(store_path: Path) -> None:
+    """A study that maximises its objective, beside the seeded ones."""
+    from hptaa_lab import create_study
+
+    study = create_study(
+        MAXIMISED,
+        {"x": (0.0, 1.0)},
+        direction="maximize",
+        store=f"sqlite:///{store_path}",
+        seed=0,
+    )
+    study.optimize(lambda config: config["x"], n_trials=3)
+    study.close()
 
 
 def row(page: sync_api.Page, name: str) -> sync_api.Locator:
@@ -165,6 +184,25 @@ def test_insert_button_adds_tune_cell_to_open_notebook(
     sources = _saved_sources(lab.root / "demo.ipynb", header)
     assert sources[0] == "%load_ext hptaa_lab"
     assert sources[1].startswith(header + "\n# Define `space`")
+
+
+def test_insert_from_a_maximised_study_keeps_its_direction(
+    page: sync_api.Page,
+) -> None:
+    """Check that the cell inserted from a maximised study tunes the next one
+    in the same direction (it said "return the value to minimize")."""
+    row(page, MAXIMISED).click()
+    cells = page.locator(".jp-NotebookPanel .jp-Cell")
+    before = cells.count()
+
+    page.locator(".hptaa-InsertButton").click()
+
+    expect(cells).to_have_count(before + 1)
+    inserted = page.locator(
+        ".jp-NotebookPanel .jp-Cell .cm-content", has_text=f"--from {MAXIMISED}"
+    )
+    expect(inserted).to_have_count(1)
+    expect(inserted).to_contain_text('direction = "maximize"')
 
 
 def test_panel_polls_while_a_study_runs_and_stops_when_hidden(

@@ -187,7 +187,7 @@ def test_a_cell_without_space_or_objective_names_what_is_missing(
     result = run_cell(shell, f"%%hptaa tune --study s\n{body}")
 
     err = capsys.readouterr().err
-    assert f"The %%hptaa tune cell did not define {missing}" in err
+    assert f"%%hptaa tune: The cell did not define {missing}" in err
     assert "Traceback" not in err
     assert result is None
     assert not magics.runs
