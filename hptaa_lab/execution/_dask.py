@@ -385,6 +385,10 @@ def _drop_kills(record: logging.LogRecord) -> bool:
     return "still alive after" not in record.getMessage()
 
 
+_AGAIN = object()
+"""What ``_Run._next_done`` returns to have the slots filled again."""
+
+
 @dataclass
 class _Job:
     """A trial in flight and how often it was submitted."""
@@ -424,6 +428,12 @@ class _Run:
         self.started = 0
         # Trials cancelled while their objective may still be running.
         self.cancelled = 0
+        # Trials whose worker died, to submit again (worker_retries).
+        self.again: list[_Job] = []
+        # Since a worker died and until as many threads are back: Dask would
+        # queue a trial on a busy worker meanwhile, and fail it with that
+        # worker if the objective running there kills it too.
+        self.short_of_workers = False
 
     def run(self, n_trials: int | None, deadline: float | None) -> None:
         """Run until ``n_trials`` trials started and finished, the deadline, or
@@ -434,6 +444,8 @@ class _Run:
                 if not self.in_flight:
                     return
                 future = self._next_done()
+                if future is _AGAIN:
+                    continue
                 if future is None:
                     self._cancel_all("the study was stopped", callbacks=True)
                     return
@@ -450,7 +462,10 @@ class _Run:
             raise
 
     def _fill(self, n_trials: int | None, deadline: float | None) -> None:
-        while len(self.in_flight) < self.slots and not self.study.stopping:
+        room = self._room()
+        while self.again and len(self.in_flight) < room and not self.study.stopping:
+            self._submit(self.again.pop(0))
+        while len(self.in_flight) < room and not self.study.stopping:
             if n_trials is not None and self.started >= n_trials:
                 return
             if deadline is not None and time.monotonic() >= deadline:
@@ -470,14 +485,28 @@ class _Run:
         # hold the submit back; just after it, the release waits instead.
         self.told.clear()
 
+    def _room(self) -> int:
+        """How many trials may be in flight now: the slots, or after a worker
+        died, the threads of the workers alive (at least one) until the slots'
+        worth is back."""
+        if not self.short_of_workers:
+            return self.slots
+        threads = sum(self.client.nthreads().values())
+        if threads >= self.slots:
+            self.short_of_workers = False
+        return max(1, min(self.slots, threads))
+
     def _next_done(self) -> Any | None:
-        """The next finished future of ours, or None once a stop was requested."""
+        """The next finished future of ours, None once a stop was requested, or
+        ``_AGAIN`` after a while when workers may have come back since."""
         while True:
             try:
                 future = self.done.get(timeout=POLL_S)
             except queue.Empty:
                 if self.study.stopping:
                     return None
+                if self.short_of_workers:
+                    return _AGAIN
                 continue
             if future in self.in_flight:
                 return future
@@ -514,6 +543,7 @@ class _Run:
         if not isinstance(exc, self.killed_worker):
             tb = future.traceback()
             return None, "".join(traceback.format_exception(type(exc), exc, tb))
+        self.short_of_workers = True
         if retry and job.attempts <= self.worker_retries:
             self._retry(job, exc)
             return None
@@ -536,7 +566,7 @@ class _Run:
             job.attempts,
             self.worker_retries + 1,
         )
-        self._submit(job)
+        self.again.append(job)
 
     def _check_connected(self) -> None:
         if self.client.status not in ("running", "connecting"):

@@ -102,6 +102,14 @@ def _die_once(folder: Path, config: dict[str, Any]) -> float:
     return config["x"]
 
 
+def _die_on_high_x(config: dict[str, Any]) -> float:
+    """Kill the worker process when x > 0.5 (after a moment's work); else x."""
+    time.sleep(0.3)
+    if config["x"] > 0.5:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return config["x"]
+
+
 def _fast_then_hold(folder: Path, config: dict[str, Any]) -> float:
     """The first three calls return at once; later ones hold until released."""
     ticket = _take_ticket(folder, "call")
@@ -479,6 +487,27 @@ def test_killed_worker_fails_its_trial_and_the_study_goes_on(
     assert failed.error is not None
     assert failed.error.startswith("worker died: the Dask worker process running")
     assert "worker_retries=1" in failed.error
+
+
+def test_a_worker_killed_by_its_trial_takes_no_other_trial_with_it(
+    tmp_path: Path, client: Any
+) -> None:
+    """Check that only the trials whose objective killed the worker fail: while
+    a worker restarts, no second trial waits on the other, busy worker (Dask
+    queued one there, and it failed as "worker died" when that worker's own
+    trial killed it too)."""
+    study = _study(tmp_path, sampler="random", seed=2)
+
+    study.optimize(_die_on_high_x, n_trials=10, scheduler=client)
+
+    assert len(study.trials) == 10
+    for trial in study.trials:
+        if trial.config["x"] > 0.5:
+            assert trial.state == TrialState.FAIL
+            assert trial.error is not None and "worker died" in trial.error
+        else:
+            assert trial.state == TrialState.COMPLETE, trial.error
+    assert any(t.state == TrialState.FAIL for t in study.trials)
 
 
 def test_killed_worker_trial_is_submitted_again_when_retries_are_allowed(
