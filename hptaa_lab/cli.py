@@ -326,7 +326,21 @@ def _interrupted(args: argparse.Namespace) -> str:
         )
     if args.command == "import":
         return _import_interrupted(args)
+    if args.command == "export" and _exports_a_file(args):
+        # A file is written whole or not at all (renamed into place at the end).
+        return (
+            "\ninterrupted: the export did not finish, and no output file was "
+            "written or changed; the study in the trial store is unchanged."
+        )
     return "\ninterrupted: every finished trial is kept in the trial store."
+
+
+def _exports_a_file(args: argparse.Namespace) -> bool:
+    """Whether ``hptaa export`` writes a CSV or Parquet file (not an Optuna
+    study, nor standard output)."""
+    output = getattr(args, "output", None) or ""
+    kind = getattr(args, "kind", None)
+    return output != "-" and "://" not in output and kind in (None, "csv", "parquet")
 
 
 def _import_interrupted(args: argparse.Namespace) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,10 +93,7 @@ def export_csv(
     """
     frame = export_dataframe(study, store=store)
     target = Path(path)
-    try:
-        frame.to_csv(target, index=False)
-    except OSError as exc:
-        raise _unwritable(target, exc) from None
+    _write_whole(target, lambda part: frame.to_csv(part, index=False))
     logger.info("Wrote %d trials to %s", len(frame), target)
     return target
 
@@ -121,12 +120,24 @@ def export_parquet(
         if str(column).startswith(PARAMS_PREFIX):
             frame[column] = _one_type(frame[column])
     target = Path(path)
-    try:
-        frame.to_parquet(target, index=False)
-    except OSError as exc:
-        raise _unwritable(target, exc) from None
+    _write_whole(target, lambda part: frame.to_parquet(part, index=False))
     logger.info("Wrote %d trials to %s", len(frame), target)
     return target
+
+
+def _write_whole(target: Path, write: Callable[[Path], object]) -> None:
+    """Write ``target`` through a temporary file beside it, renamed over it once
+    complete: an export that is interrupted (Ctrl-C) or fails leaves no
+    truncated file, which would import as fewer trials without a word."""
+    # The name ends as the target's: pandas compresses by the suffix (.csv.gz).
+    part = target.with_name(f".part-{os.getpid()}-{target.name}")
+    try:
+        write(part)
+        os.replace(part, target)
+    except OSError as exc:
+        raise _unwritable(target, exc) from None
+    finally:
+        part.unlink(missing_ok=True)
 
 
 def _one_type(column: pd.Series) -> pd.Series:

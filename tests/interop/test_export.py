@@ -267,6 +267,37 @@ def test_export_to_a_missing_folder_or_study_is_refused(
         export_csv("v9", tmp_path / "v9.csv", store=store)
 
 
+def test_an_interrupted_export_leaves_no_partial_file(
+    tmp_path: Path, store: TrialStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check that a Ctrl-C while the file is written leaves neither a truncated
+    file (it imported as fewer trials without a word) nor a temporary one, and
+    that an existing file stays as it was."""
+    real = pd.DataFrame.to_csv
+
+    def half_then_interrupt(frame: pd.DataFrame, path: Any, **kwargs: Any) -> None:
+        real(frame.head(2), path, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", half_then_interrupt)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / "v1.csv"
+    with pytest.raises(KeyboardInterrupt):
+        export_csv("v1", target, store=store)
+    assert list(folder.iterdir()) == []
+
+    target.write_text("kept\n")
+    with pytest.raises(KeyboardInterrupt):
+        export_csv("v1", target, store=store)
+    assert target.read_text() == "kept\n"
+    assert [p.name for p in folder.iterdir()] == ["v1.csv"]
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", real)
+    export_csv("v1", target, store=store)
+    assert len(pd.read_csv(target)) == len(store.get_trials("v1"))
+
+
 def test_export_accepts_a_study_object(tmp_store_url: str) -> None:
     """Check that a Study can be exported without naming its store."""
     from hptaa_lab import create_study
