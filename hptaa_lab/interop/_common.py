@@ -213,8 +213,12 @@ def _matching_choice(value: Any, choices: Sequence[Any]) -> tuple[bool, Any]:
     return False, None
 
 
-def coerce_value(hp: Any, value: Any) -> tuple[Any, str | None]:
+def coerce_value(hp: Any, value: Any, *, text: bool = False) -> tuple[Any, str | None]:
     """Convert a cell to a legal value of ``hp``.
+
+    With ``text`` (a cell of a table, written as text), a cell whose text more
+    than one choice writes as (7 and "7", True and "True", None and "" as an
+    empty cell) is no value: which one it was cannot be told.
 
     Returns:
         ``(value, None)``, or ``(None, why it is not legal)``.
@@ -239,11 +243,35 @@ def coerce_value(hp: Any, value: Any) -> tuple[Any, str | None]:
         choices = tuple(hp.sequence)
     elif kind == CONSTANT:
         choices = (hp.value,)
+    if text and isinstance(plain(value), str):
+        alike = [c for c in choices if _written_as(c, plain(value))]
+        if len(alike) > 1:
+            listed = " and ".join(repr(c) for c in alike)
+            return None, (
+                f"{plain(value)!r} could be any of the choices {listed}, which a "
+                "table writes as the same text; import such a study from an Optuna "
+                "storage (hptaa export writes one), which keeps their types"
+            )
     found, choice = _matching_choice(value, choices)
     if not found:
         listed = ", ".join(repr(c) for c in choices)
         return None, f"{plain(value)!r} is not one of the choices {listed}"
     return plain(choice), None
+
+
+def _written_as(choice: Any, text: str) -> bool:
+    """Whether a table that writes ``choice`` as text could hold it as ``text``
+    (None is an empty cell, as hptaa export writes it)."""
+    if choice is None:
+        return not text.strip() or text.strip() == "None"
+    if isinstance(choice, str):
+        return choice == text or (bool(text.strip()) and choice == text.strip())
+    if isinstance(choice, bool):
+        return str(choice).lower() == text.strip().lower()
+    if isinstance(choice, numbers.Real):
+        number = as_number(text)
+        return number is not None and float(choice) == number
+    return str(choice) == text.strip()
 
 
 def check_configuration(space: CS.ConfigurationSpace, config: dict[str, Any]) -> str:

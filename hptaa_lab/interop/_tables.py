@@ -715,38 +715,61 @@ def _configurations(
     for i in rows:
         label, n_before = table.labels[i], len(problems)
         config: dict[str, Any] = dict(constants)
-        maybe_none: list[str] = []
+        maybe_empty: dict[str, Any] = {}
         for name, column_cells in cells.items():
             if name not in space:
                 continue  # a column whose inference failed (already reported)
             cell, column = column_cells[i], chosen.hyperparameters[name]
             if is_missing(cell):
-                if None in choice_values(space[name]):
-                    # None is one of the choices; a table writes it as an empty
-                    # cell (hptaa export does). Dropped below where inactive.
-                    maybe_none.append(name)
+                empty = _empty_choices(space[name], cell)
+                if len(empty) > 1:
+                    listed = " and ".join(repr(c) for c in empty)
+                    problems.add(i, label, column, f"{_ALIKE_START} {listed}{_ALIKE}")
+                elif empty:
+                    # None (or "") is one of the choices; a table writes it as
+                    # an empty cell (hptaa export does). Dropped below where
+                    # inactive.
+                    maybe_empty[name] = empty[0]
                 elif not space.parents_of[name]:
                     problems.add(i, label, column, "missing value")
                 continue
-            value, why = coerce_value(space[name], cell)
+            value, why = coerce_value(space[name], cell, text=True)
             if why is None and isinstance(value, float) and not math.isfinite(value):
                 why = f"{value} is not a finite number"
             if why is not None:
                 problems.add(i, label, column, why)
             config[name] = value
 
-        for name in maybe_none:
-            # None where the hyperparameter is active, nothing where it is not.
+        for name, empty in maybe_empty.items():
+            # The choice where the hyperparameter is active, nothing where not.
             if not space.parents_of[name] or not check_configuration(
-                space, {**config, name: None}
+                space, {**config, name: empty}
             ):
-                config[name] = None
+                config[name] = empty
         if len(problems) == n_before:
             why = check_configuration(space, config)
             if why:
                 problems.add(i, label, None, f"not a valid configuration: {why}")
         configs.append(config)
     return configs
+
+
+_ALIKE_START = "an empty cell could be any of the choices"
+_ALIKE = (
+    ", which a table writes alike; import such a study from an Optuna storage "
+    "(hptaa export writes one), which keeps them apart"
+)
+
+
+def _empty_choices(hp: Any, cell: Any) -> list[Any]:
+    """The choices of ``hp`` that a cell with no value may stand for: a blank
+    text as such (" "), else None and "" (both an empty field of a CSV)."""
+    values = choice_values(hp)
+    if isinstance(cell, str) and cell:
+        exact = [c for c in values if isinstance(c, str) and c == cell]
+        if exact:
+            return exact
+    return [c for c in values if c is None or (isinstance(c, str) and c == "")]
 
 
 def _exported_fields(

@@ -18,6 +18,7 @@ from hptaa_lab.interop import (
     export_dataframe,
     export_parquet,
     import_csv,
+    import_parquet,
 )
 from hptaa_lab.records import StudyRecord, TrialRecord, TrialState
 from hptaa_lab.space import build_space, space_from_json, space_to_json
@@ -201,6 +202,45 @@ def test_a_none_choice_survives_the_csv_round_trip(
                 import_csv(path, "lr-inferred", store=opened)
 
     assert [t.config for t in again] == configs
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_choices_a_table_writes_alike_are_refused_not_swapped(
+    tmp_path: Path, tmp_store_url: str, kind: str
+) -> None:
+    """Check that an import never swaps a choice for another that a table writes
+    as the same text (7 became "7", True "True", "" None): such cells are
+    refused, saying what to use; blank-string choices that a table keeps apart
+    ("" and " ") come back exactly."""
+    if kind == "parquet":
+        pytest.importorskip("pyarrow")
+    write = export_csv if kind == "csv" else export_parquet
+    read = import_csv if kind == "csv" else import_parquet
+    with TrialStore(tmp_store_url) as opened:
+        for name, choices in (
+            ("alike", [None, "", 7, "7", True, "True", "a"]),
+            ("blank", ["", " ", "a"]),
+        ):
+            space = build_space({"c": choices})
+            configs = [{"c": c} for c in choices]
+            opened.import_study(
+                StudyRecord(name, space_to_json(space)),
+                [
+                    TrialRecord(i, c, TrialState.COMPLETE, value=0.5)
+                    for i, c in enumerate(configs)
+                ],
+            )
+            path = write(name, tmp_path / f"{name}.{kind}", store=opened)
+            if name == "alike":
+                with pytest.raises(
+                    InteropError, match="which a table writes as the same text"
+                ):
+                    read(path, f"{name}-again", space=space, store=opened)
+                assert not opened.has_study(f"{name}-again")
+            else:
+                read(path, f"{name}-again", space=space, store=opened)
+                again = opened.get_trials(f"{name}-again")
+                assert [t.config for t in again] == configs
 
 
 def test_parquet_export_reads_back_as_the_dataframe(
