@@ -69,9 +69,10 @@ def import_optuna(
     skipped); the Optuna direction becomes its direction. Without ``space``,
     the search space is the one an :func:`export_optuna` left in the Optuna
     study, else it is built from the trials' distributions (float and int
-    ranges, categorical choices; a step is not kept). A trial that does not
-    set every parameter (define-by-run conditions) becomes a partial
-    configuration.
+    ranges, categorical choices; a step is not kept), with a condition for a
+    parameter that only some trials set where a categorical parameter explains
+    which (see ``_conditions``); a trial that leaves out a parameter nothing
+    explains keeps a partial configuration.
 
     Args:
         storage: An Optuna storage URL (such as ``sqlite:///optuna.db``) or
@@ -363,7 +364,42 @@ def _space_from_trials(
     space = CS.ConfigurationSpace()
     for name, found in seen.items():
         space.add(_merged(optuna, source, name, found))
+    for condition in _conditions(space, [dict(t.params) for t in complete]):
+        space.add(condition)
     return space
+
+
+def _conditions(
+    space: CS.ConfigurationSpace, params: list[dict[str, Any]]
+) -> list[Any]:
+    """Conditions that explain which trials set a parameter (define-by-run:
+    ``lr`` only when ``kind == "b"``): for a parameter some trials leave out,
+    the first categorical parameter that every trial setting it sets too, and
+    whose values where it is set never occur where it is not. A parameter that
+    no other parameter explains so stays unconditional (those trials keep a
+    partial configuration)."""
+    conditions = []
+    for child in space:
+        if all(child in p for p in params):
+            continue
+        for parent in space:
+            hp = space[parent]
+            if parent == child or not isinstance(hp, CS.CategoricalHyperparameter):
+                continue
+            if any(child in p and parent not in p for p in params):
+                continue
+            set_with = [p[parent] for p in params if child in p]
+            set_without = [p[parent] for p in params if parent in p and child not in p]
+            if not set_without or any(_has_choice(set_with, v) for v in set_without):
+                continue
+            values = [c for c in hp.choices if _has_choice(set_with, c)]
+            conditions.append(
+                CS.EqualsCondition(space[child], hp, values[0])
+                if len(values) == 1
+                else CS.InCondition(space[child], hp, values)
+            )
+            break
+    return conditions
 
 
 def _merged(optuna: Any, source: str, name: str, found: list[tuple[int, Any]]) -> Any:

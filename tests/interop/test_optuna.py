@@ -234,12 +234,64 @@ def test_import_builds_the_space_from_optuna_distributions(store: TrialStore) ->
     first, second = store.get_trials("prev")
     assert first.config == {"lr": 0.01, "layers": 2, "opt": "sgd", "momentum": 0.9}
     assert second.config == {"lr": 0.001, "layers": 6, "opt": "adam"}
+    # momentum is set only with opt "sgd" (define-by-run): a condition says so.
+    (condition,) = result.space.conditions
+    assert (condition.child.name, condition.parent.name) == ("momentum", "opt")
+    assert condition.value == "sgd"
     assert (first.value, second.value, first.proposed_by) == (0.7, 0.8, "optuna")
     assert first.started_at is not None and first.started_at.tzinfo == UTC
     assert store.trial_attrs("prev") == {
         0: {"note": "first", "optuna_number": 0},
         1: {"optuna_number": 1},
     }
+
+
+def _define_by_run(stray: bool) -> Any:
+    """The storage of an Optuna study whose trials set d only for kind "a" and
+    lr only for "b" or "c"; with ``stray``, every 4th trial sets one more
+    parameter that nothing explains."""
+
+    def objective(trial: Any) -> float:
+        kind = trial.suggest_categorical("kind", ["a", "b", "c"])
+        if stray and trial.number % 4 == 0:
+            trial.suggest_float("stray", 0.0, 1.0)
+        if kind == "a":
+            return trial.suggest_int("d", 1, 64, log=True)
+        return trial.suggest_float("lr", 1e-5, 0.1, log=True)
+
+    storage = optuna.storages.InMemoryStorage()
+    native = optuna.create_study(
+        storage=storage, sampler=optuna.samplers.RandomSampler(seed=0)
+    )
+    native.optimize(objective, n_trials=24)
+    return storage
+
+
+def test_inferred_conditions_survive_a_csv_round_trip(
+    store: TrialStore, tmp_path: Path
+) -> None:
+    """Check that a define-by-run study imports with conditions, so that its CSV
+    export with the space imports back (without them every inactive value was
+    a "missing value"); a parameter that no other one explains stays
+    unconditional."""
+    from hptaa_lab.interop import export_csv, import_csv
+
+    result = import_optuna(_define_by_run(stray=False), "oc", store=store)
+
+    found = {
+        c.child.name: (c.parent.name, sorted(getattr(c, "values", [c.value])))
+        for c in result.space.conditions
+    }
+    assert found == {"d": ("kind", ["a"]), "lr": ("kind", ["b", "c"])}
+    path = export_csv("oc", tmp_path / "oc.csv", store=store)
+    import_csv(path, "oc-again", space=result.space, store=store)
+    assert [t.config for t in store.get_trials("oc-again")] == [
+        t.config for t in store.get_trials("oc")
+    ]
+
+    stray = import_optuna(_define_by_run(stray=True), "stray", store=store).space
+    assert "stray" in stray
+    assert {c.child.name for c in stray.conditions} == {"d", "lr"}
 
 
 def test_a_given_space_checks_every_optuna_parameter(store: TrialStore) -> None:
