@@ -319,9 +319,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _interrupted(args: argparse.Namespace) -> str:
     """What survives an interruption of the command, and how to go on."""
     if args.command == "bench":
-        where = f" in {args.out}" if getattr(args, "out", None) else ""
+        out = args.out
+        results = Path(out) / "results.jsonl"
+        if not results.is_file() or results.stat().st_size == 0:
+            return (
+                "\ninterrupted before any unit finished; the same command starts "
+                "the sweep again."
+            )
         return (
-            f"\ninterrupted: every finished unit is kept{where} (results.jsonl); "
+            f"\ninterrupted: every finished unit is kept in {out} (results.jsonl); "
             "rerun the same command with the same --out to resume."
         )
     if args.command == "import":

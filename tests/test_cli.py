@@ -437,7 +437,7 @@ def test_summary_says_when_transfer_needed_more_evaluations() -> None:
     assert "no checkpoint of (5, 10, 20, 40) within the budget" in text
 
 
-def test_interrupted_bench_says_how_to_resume(monkeypatch, capsys) -> None:
+def test_interrupted_bench_says_how_to_resume(monkeypatch, capsys, tmp_path) -> None:
     """Check that Ctrl-C during `hptaa bench` names the kept results and the way
     to resume, and that other commands name the trial store."""
     from hptaa_lab import cli
@@ -445,6 +445,9 @@ def test_interrupted_bench_says_how_to_resume(monkeypatch, capsys) -> None:
     def interrupt(args):
         raise KeyboardInterrupt
 
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sweep-folder").mkdir()
+    (tmp_path / "sweep-folder" / "results.jsonl").write_text('{"unit": "x"}\n')
     parser = cli.build_parser
     args = parser().parse_args(["bench", "--out", "sweep-folder"])
     args.handler = interrupt
@@ -952,3 +955,17 @@ def test_studies_marks_the_incumbents_of_maximised_studies(
     rows = {line.split()[0]: line for line in out.splitlines()[2:]}
     assert "0.95 (max)" in rows["acc"]
     assert "0.95" in rows["loss"] and "(max)" not in rows["loss"]
+
+
+def test_an_interrupted_bench_says_whether_any_unit_was_kept(tmp_path: Path) -> None:
+    """Check the message after a Ctrl-C of hptaa bench: finished units are kept
+    only if there are any (it said so before the first unit had finished)."""
+    import argparse
+
+    from hptaa_lab.cli import _interrupted
+
+    args = argparse.Namespace(command="bench", out=str(tmp_path / "out"))
+    assert "before any unit finished" in _interrupted(args)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "results.jsonl").write_text('{"unit": "x", "rows": []}\n')
+    assert "every finished unit is kept in" in _interrupted(args)

@@ -129,8 +129,12 @@ class SweepConfig:
             tasks=tuple(pairs),
             methods=tuple(ordered),
             previous_budgets=tuple(sorted(set(budgets))),
-            seeds=_positive("number of seeds", seeds),
-            reference_seeds=_positive("number of reference seeds", reference_seeds),
+            seeds=_at_most(MAX_SEEDS, _positive("number of seeds", seeds), "seeds"),
+            reference_seeds=_at_most(
+                MAX_SEEDS,
+                _positive("number of reference seeds", reference_seeds),
+                "reference seeds",
+            ),
             use_mapping=bool(use_mapping),
         )
 
@@ -161,6 +165,20 @@ class SweepConfig:
             for benchmark, task in self.tasks
             for budget in self.previous_budgets
         ]
+
+
+MAX_SEEDS = 10_000
+"""Most seeds (and reference seeds) a sweep takes: each is a previous HPO and a
+current HPO per task and method, and the sweep lists its units up front."""
+
+
+def _at_most(limit: int, value: int, what: str) -> int:
+    if value > limit:
+        raise SweepError(
+            f"A sweep takes at most {limit:,} {what}; got {value:,}. The paper's "
+            "protocol uses 100; pass fewer."
+        )
+    return value
 
 
 def _positive(what: str, value: Any) -> int:
@@ -285,7 +303,20 @@ def _run_units(
 ) -> pd.DataFrame:
     with _executor(workers) as execute:
         targets = _targets(config, folder, execute)
-        units = [u for u in config.units(targets) if u.key not in done]
+        planned = config.units(targets)
+        keys = {u.key for u in planned}
+        stray = [key for key in done if key not in keys]
+        if stray:
+            # E.g. a line added by hand, or by another tool: not this sweep's.
+            logger.warning(
+                "%s holds %d result(s) of units this sweep does not plan (e.g. %s); "
+                "they are left out of the outputs",
+                RESULTS,
+                len(stray),
+                stray[0],
+            )
+            done = {key: rows for key, rows in done.items() if key in keys}
+        units = [u for u in planned if u.key not in done]
         total = len(done) + len(units)
         finished = len(done)
         if progress is not None:

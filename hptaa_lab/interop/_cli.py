@@ -149,7 +149,7 @@ def define_export(parser: argparse.ArgumentParser) -> None:
         nargs="?",
         default=None,
         help="a .csv or .parquet file, an Optuna storage URL, or - for CSV on "
-        "standard output (default: STUDY.csv)",
+        "standard output (default: STUDY.csv, STUDY.parquet with --format parquet)",
     )
     parser.add_argument(
         "--format",
@@ -261,7 +261,13 @@ def run_export(args: argparse.Namespace) -> int:
     store = open_store(args.store, create=False)
     # Without OUTPUT the file goes to the working folder, whatever the study name
     # holds (a '/' or '..' names no folder here).
-    output = args.output or _file_name(args.study) + ".csv"
+    if args.output is None and args.kind == _OPTUNA:
+        raise InteropError(
+            "--format optuna writes into an Optuna storage: give its URL as OUTPUT "
+            f"(e.g. hptaa export {args.study} sqlite:///optuna.db)."
+        )
+    suffix = ".parquet" if args.kind == _PARQUET else ".csv"
+    output = args.output or _file_name(args.study) + suffix
     kind = args.kind or _kind_of(output)
     if args.space is not None and (kind == _OPTUNA or output == "-"):
         raise InteropError(

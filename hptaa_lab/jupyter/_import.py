@@ -82,7 +82,11 @@ def _import(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> 
             dry_run=not args.yes,
         )
     else:
-        columns = args.columns.split(",") if args.columns else None
+        columns = (
+            [c.strip() for c in args.columns.split(",") if c.strip()]
+            if args.columns
+            else None
+        )
         read = interop.import_parquet if kind == "parquet" else interop.import_csv
         result = read(
             args.source,

@@ -72,6 +72,18 @@ def test_sweep_on_dask_streams_results_and_resumes(tmp_path: Path) -> None:
     for line in (out / RESULTS).read_text().splitlines():
         json.loads(line)
 
+    # A well-formed line of a unit this sweep does not plan (seed 99, added by
+    # hand) stays out of the outputs.
+    stray = json.loads(lines[0])
+    stray["unit"] = "|".join([*stray["unit"].split("|")[:-1], "99"])
+    for row in stray["rows"]:
+        row["seed"] = 99
+    with (out / RESULTS).open("a") as sink:
+        sink.write(json.dumps(stray) + "\n")
+    third = run_sweep(config, out=out, workers=None)
+    pd.testing.assert_frame_equal(_values(first), _values(third))
+    assert len(pd.read_csv(out / "results.csv")) == n_units * len(METHODS)
+
     # The workers' rows equal a run of the same unit in this process.
     unit = config.units(_targets(out))[-1]
     here = pd.DataFrame(protocol.run_unit(unit))
@@ -142,6 +154,16 @@ def test_results_without_manifest_are_refused(tmp_path: Path) -> None:
             {"seeds": 2.5},
             SweepError,
             r"The number of seeds must be a positive integer; got 2\.5\.",
+        ),
+        (  # it listed its units forever
+            {"seeds": 10**20},
+            SweepError,
+            r"A sweep takes at most 10,000 seeds; got 100,000,000,000,000,000,000\.",
+        ),
+        (
+            {"reference_seeds": 10_001},
+            SweepError,
+            r"A sweep takes at most 10,000 reference seeds; got 10,001\.",
         ),
         (
             {"previous_budgets": [10, -20]},

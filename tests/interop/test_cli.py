@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import textwrap
 from pathlib import Path
 
@@ -146,6 +147,14 @@ def test_export_without_output_writes_to_the_working_folder_only(
 
     assert sorted(p.name for p in work.iterdir()) == ["_._escape.csv", "svm-v1.2.csv"]
     assert not (tmp_path / "escape.csv").exists()
+
+    # --format without OUTPUT: a Parquet file is named so (it went into .csv);
+    # an Optuna storage has to be named.
+    if importlib.util.find_spec("pyarrow") is not None:
+        assert _run(tmp_store_url, "export", "svm-v1.2", "--format", "parquet") == 0
+        assert (work / "svm-v1.2.parquet").read_bytes()[:4] == b"PAR1"
+    with pytest.raises(InteropError, match="give its URL as OUTPUT"):
+        _run(tmp_store_url, "export", "svm-v1.2", "--format", "optuna")
 
 
 def test_export_refuses_to_replace_a_file_without_force(
