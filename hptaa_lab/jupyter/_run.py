@@ -655,7 +655,13 @@ def _study_summary(study: Study, trials: list[TrialRecord], n_trials: int) -> st
         if best is None or best.value is None
         else f"{best.value:.4g} (trial {best.number})"
     )
-    return f"{len(trials)}/{n_trials} trials, {failed} failed, incumbent {incumbent}"
+    counted = (
+        f"{len(trials)}/{n_trials} trials"
+        if len(trials) <= n_trials
+        # Another process tunes the same study too (load_study elsewhere).
+        else f"{len(trials)} trials ({n_trials} planned here, more run elsewhere)"
+    )
+    return f"{counted}, {failed} failed, incumbent {incumbent}"
 
 
 def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:

@@ -367,6 +367,28 @@ def test_the_text_form_reads_one_snapshot_of_each_study(store: TrialStore) -> No
     assert "2 evaluations" not in text and "3 evaluations" not in text, text
 
 
+def test_trials_another_process_adds_are_not_counted_as_planned(
+    store: TrialStore,
+) -> None:
+    """Check that the text form does not read "5/3 trials" when another process
+    (here another Study object) tunes the same study too."""
+    from hptaa_lab import load_study
+
+    def slow(config: dict[str, Any]) -> float:
+        time.sleep(0.2)
+        return quadratic(config)
+
+    run = TuneRun(TuneRequest("v1", build_space(SPACE), slow, 4, seed=0), store)
+    deadline = time.monotonic() + 30
+    while (run.study is None or not run.study.trials) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    load_study("v1", store=store).optimize(quadratic, n_trials=3)
+    run.wait(timeout=60)
+
+    assert "7 trials (4 planned here, more run elsewhere)" in repr(run)
+    assert "7/4" not in repr(run)
+
+
 def test_stop_while_waiting_cancels_the_run(store: TrialStore) -> None:
     """Check that stopping before Confirm creates no study and locks the diff."""
     previous_study(store)
