@@ -22,7 +22,6 @@ import functools
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -41,14 +40,6 @@ TARGETS = "targets.json"
 RESULTS = "results.jsonl"
 LOCK = ".lock"
 FORMAT = 1
-BLAS_ENV = {
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "VECLIB_MAXIMUM_THREADS": "1",
-    "NUMEXPR_NUM_THREADS": "1",
-}
-"""One BLAS (and OpenMP) thread per worker process."""
 
 Item = TypeVar("Item")
 
@@ -597,14 +588,15 @@ def _targets_job(job: tuple[str, str, int, tuple[int, ...]]) -> protocol.Targets
 
 class _executor:
     """Context manager giving ``execute(fn, items)``, which yields (item, result)
-    pairs as results finish: here, or on a Dask LocalCluster."""
+    pairs as results finish: here, or on a local Dask cluster (the one
+    ``study.optimize(workers=...)`` uses: workers on 127.0.0.1 with one BLAS
+    thread each, forked from the worker template, ignoring Ctrl-C, which the
+    driver handles; busy workers are killed when the sweep is interrupted)."""
 
     def __init__(self, workers: int | None) -> None:
         self.workers = workers
-        self.cluster: Any = None
         self.client: Any = None
-        self.dask_logger: logging.Logger | None = None
-        self.dask_level = logging.NOTSET
+        self.stack = contextlib.ExitStack()
 
     def __enter__(self) -> Callable[..., Iterable[tuple[Any, Any]]]:
         if self.workers is None:
@@ -613,31 +605,21 @@ class _executor:
 
     def _start(self) -> None:
         """Start the cluster (on first use, so a finished sweep starts none)."""
+        from hptaa_lab.execution import DaskNotInstalledError, local_cluster
+
+        # Dask logs every start and stop at INFO; keep them out of the output.
+        dask_logger = logging.getLogger("distributed")
+        self.stack.callback(dask_logger.setLevel, dask_logger.level)
+        dask_logger.setLevel(logging.ERROR)
         try:
-            from dask.distributed import Client, LocalCluster
-        except ImportError as exc:
+            self.client = self.stack.enter_context(
+                local_cluster(self.workers, preload=["hptaa_lab.benchmarks.protocol"])
+            )
+        except DaskNotInstalledError as exc:
             raise SweepError(
                 "Running a sweep on workers needs Dask, which is missing. Install "
                 "the bench extra: pip install 'hptaa_lab[bench]'."
             ) from exc
-        # Workers start with one BLAS thread; set here as well for spawned
-        # processes that read the parent's environment.
-        for key, value in BLAS_ENV.items():
-            os.environ.setdefault(key, value)
-        # Dask logs every start and stop at INFO; keep them out of the output.
-        self.dask_logger = logging.getLogger("distributed")
-        self.dask_level = self.dask_logger.level
-        self.dask_logger.setLevel(logging.ERROR)
-        self.cluster = LocalCluster(
-            n_workers=self.workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",
-            silence_logs=logging.ERROR,
-            env=dict(BLAS_ENV),
-        )
-        self.client = Client(self.cluster)
         logger.info("Started a Dask LocalCluster of %d processes.", self.workers)
 
     def _on_dask(
@@ -651,18 +633,16 @@ class _executor:
             self._start()
         futures = self.client.map(fn, list(items), pure=False)
         by_key = {future.key: item for future, item in zip(futures, items, strict=True)}
-        for future in as_completed(futures):
+        # The client is not Dask's default one: as_completed needs its loop.
+        for future in as_completed(futures, loop=self.client.loop):
             result = future.result()
             yield by_key[future.key], result
             future.release()
 
-    def __exit__(self, *exc: object) -> None:
-        if self.client is not None:
-            self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
-        if self.dask_logger is not None:
-            self.dask_logger.setLevel(self.dask_level)
+    def __exit__(self, *exc: Any) -> None:
+        # An exception (Ctrl-C) reaches local_cluster, which then kills busy
+        # workers instead of waiting for their units.
+        self.stack.__exit__(*exc)
 
 
 def _in_process(
