@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -341,3 +346,54 @@ def test_unreadable_manifest_is_a_clear_error(tmp_path: Path, text: str) -> None
     (tmp_path / MANIFEST).write_text(text)
     with pytest.raises(SweepError, match=r"cannot be read.*another --out"):
         prepare_folder(tmp_path, _config(seeds=1, benchmarks=["NAS-B:cifar10"]))
+
+
+def test_ctrl_c_to_the_process_group_stops_a_sweep_on_workers_quietly(
+    tmp_path: Path,
+) -> None:
+    """Check a Ctrl-C as a terminal sends it (SIGINT to every process of the
+    job) during `hptaa bench --workers 2`: the sweep ends with status 130 and
+    its one message, without a traceback from the driver or the workers, and
+    the same command then finishes it."""
+    out = tmp_path / "out"
+    command = [
+        str(Path(sys.executable).parent / "hptaa"),
+        "bench",
+        "--benchmarks",
+        "FCN-B",
+        "--methods",
+        "tpe,best-first",
+        "--seeds",
+        "2",
+        "--previous-budgets",
+        "10",
+        "--workers",
+        "2",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
+    job = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        # As a terminal starts a job: SIGINT at its default action.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 120
+    results = out / RESULTS
+    while time.monotonic() < deadline and not (
+        results.is_file() and results.stat().st_size
+    ):
+        time.sleep(0.2)
+    os.killpg(job.pid, signal.SIGINT)
+    _, err = job.communicate(timeout=120)
+
+    assert job.returncode == 130, err
+    assert "Traceback" not in err, err
+    assert "every finished unit is kept in" in err
+    again = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert len(pd.read_csv(out / "results.csv")) == 4 * 2 * 2
