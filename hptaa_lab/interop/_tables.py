@@ -280,11 +280,27 @@ def _read_csv(path: Path) -> _Table:
             "than once. Give every column its own name."
         )
 
-    # Blank lines were kept so that index + 2 is the line number; drop them now.
+    # Blank lines were kept so that row k is record k + 1; drop them now.
+    starts = _record_lines(path)
     frame = frame.dropna(how="all")
-    labels = [f"line {int(index) + 2}" for index in frame.index]
-    row_attrs = [{"csv_line": int(index) + 2} for index in frame.index]
+    lines = [starts[int(index) + 1] for index in frame.index]
+    labels = [f"line {line}" for line in lines]
+    row_attrs = [{"csv_line": line} for line in lines]
     return _Table(frame.reset_index(drop=True), labels, str(path), row_attrs)
+
+
+def _record_lines(path: Path) -> list[int]:
+    """The line each record of a CSV file starts on (the header's is 1): a
+    quoted cell may hold line breaks, so a record can span several lines."""
+    import csv
+
+    starts = []
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        for _ in reader:
+            starts.append(reader.line_num)
+    # line_num is the last line read: a record starts after the previous one.
+    return [1, *(end + 1 for end in starts[:-1])]
 
 
 def _header(path: Path) -> list[str]:
@@ -643,7 +659,8 @@ def _import_table(
     configs = _configurations(table, chosen, rows, final, problems)
     extras = _exported_fields(table, chosen, rows, problems)
     advice = _ADVICE
-    if any(math.isnan(v) for v in values) and _state_column(table) is None:
+    cells = table.frame[chosen.objective].tolist()
+    if any(is_missing(cells[i]) for i in rows) and _state_column(table) is None:
         advice = (
             "A row without an objective value is a trial that failed or never "
             "finished: add a 'state' column (COMPLETE, or FAIL for such rows) and "

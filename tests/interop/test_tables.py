@@ -227,6 +227,22 @@ def test_csv_with_bad_cells_imports_nothing_and_names_each_cell(
     assert not store.has_study("v1")
 
 
+def test_problems_name_the_line_a_record_starts_on(
+    tmp_path: Path, store: TrialStore
+) -> None:
+    """Check that a quoted cell holding line breaks (hptaa export writes such a
+    choice so) does not shift the line numbers of later problems, and that a
+    text objective gets no advice about rows without an objective value."""
+    path = tmp_path / "runs.csv"
+    path.write_text('kernel,loss\n"multi\nline",0.1\nrbf,0.2\n\nrbf,slow\n')
+
+    with pytest.raises(InteropError) as raised:
+        import_csv(path, "v1", objective="loss", store=store)
+
+    assert "  line 6, column 'loss': 'slow' is not a number" in str(raised.value)
+    assert "without an objective value" not in str(raised.value)
+
+
 def test_csv_values_outside_a_given_space_are_refused(
     tmp_path: Path, store: TrialStore
 ) -> None:
