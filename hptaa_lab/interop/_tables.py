@@ -282,7 +282,9 @@ def _read_csv(path: Path) -> _Table:
 
     # Blank lines were kept so that row k is record k + 1; drop them now.
     starts = _record_lines(path)
-    frame = frame.dropna(how="all")
+    # A line of blanks alone (spaces, or commas only) is no row either.
+    blank = frame.apply(lambda column: column.isna() | column.str.strip().eq(""))
+    frame = frame[~blank.all(axis=1)]
     lines = [starts[int(index) + 1] for index in frame.index]
     labels = [f"line {line}" for line in lines]
     row_attrs = [{"csv_line": line} for line in lines]

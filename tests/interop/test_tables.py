@@ -231,10 +231,11 @@ def test_problems_name_the_line_a_record_starts_on(
     tmp_path: Path, store: TrialStore
 ) -> None:
     """Check that a quoted cell holding line breaks (hptaa export writes such a
-    choice so) does not shift the line numbers of later problems, and that a
-    text objective gets no advice about rows without an objective value."""
+    choice so) does not shift the line numbers of later problems, that a line
+    of spaces is no row, and that a text objective gets no advice about rows
+    without an objective value."""
     path = tmp_path / "runs.csv"
-    path.write_text('kernel,loss\n"multi\nline",0.1\nrbf,0.2\n\nrbf,slow\n')
+    path.write_text('kernel,loss\n"multi\nline",0.1\nrbf,0.2\n   \nrbf,slow\n')
 
     with pytest.raises(InteropError) as raised:
         import_csv(path, "v1", objective="loss", store=store)
