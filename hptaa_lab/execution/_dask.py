@@ -47,6 +47,14 @@ POLL_S = 0.1
 # before it is killed (after 80% of them).
 WORKER_CLOSE_S = 0.5
 
+RESTART_WAIT_S = 5.0
+"""Seconds a local cluster waits, before it closes, for a worker that is being
+started again (its last trial killed it)."""
+
+WORKERS_GONE_S = 60.0
+"""Seconds a run on its own local cluster waits with no worker running (one died
+and its nanny did not start it again) before it stops with an error."""
+
 Callback = Callable[["Study", TrialRecord], None]
 
 # Dask settings of a local cluster without a dashboard, whose figures only the
@@ -176,7 +184,16 @@ def _run_parallel(
             slots,
             client.scheduler.address,
         )
-        run = _Run(study, client, evaluate, slots, worker_retries, callbacks)
+        run = _Run(
+            study,
+            client,
+            evaluate,
+            slots,
+            worker_retries,
+            callbacks,
+            # Only a cluster of our own is known to restart dead workers at once.
+            give_up_s=None if owned is None else WORKERS_GONE_S,
+        )
         run.run(n_trials, deadline)
         if owned is not None and not run.cancelled:
             owned.force_close = False
@@ -311,15 +328,41 @@ class _LocalCluster:
         )
 
     def close(self) -> None:
-        """Close the client, then the workers and the scheduler."""
+        """Close the client, then the workers and the scheduler.
+
+        After a normal end, a worker that a trial killed near the end is given a
+        few seconds to be back first: closing while its nanny starts it again
+        made distributed raise "can only join a started process" after every
+        trial had finished. A close that fails anyway is logged, not raised:
+        the run's trials are all stored by then.
+        """
         address = self.cluster.scheduler_address
         try:
+            if not self.force_close:
+                self._wait_for_workers(RESTART_WAIT_S)
             self.client.close()
         finally:
             if self.force_close:
                 _kill_busy_workers(self.cluster)
-            self.cluster.close()
+            try:
+                self.cluster.close()
+            except Exception as exc:
+                logger.warning(
+                    "the local Dask cluster at %s did not close cleanly (%s: %s)",
+                    address,
+                    type(exc).__name__,
+                    exc,
+                )
         logger.info("closed the local Dask cluster at %s", address)
+
+    def _wait_for_workers(self, seconds: float) -> None:
+        """Wait up to ``seconds`` until every worker process is running."""
+        deadline = time.monotonic() + seconds
+        with contextlib.suppress(Exception):
+            while len(self.client.nthreads()) < self.n_workers:
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(POLL_S)
 
 
 def _scheduler_kwargs(dashboard_address: str | None) -> dict[str, Any]:
@@ -389,6 +432,13 @@ _AGAIN = object()
 """What ``_Run._next_done`` returns to have the slots filled again."""
 
 
+def _running_threads(client: Any) -> int:
+    """Threads of the workers that run tasks now: a worker that has just joined
+    (status "init") is left out, as the scheduler gives it no task yet."""
+    workers = client.scheduler_info()["workers"].values()
+    return sum(w["nthreads"] for w in workers if w.get("status") == "running")
+
+
 @dataclass
 class _Job:
     """A trial in flight and how often it was submitted."""
@@ -409,6 +459,7 @@ class _Run:
         slots: int,
         worker_retries: int,
         callbacks: Sequence[Callback],
+        give_up_s: float | None = None,
     ) -> None:
         from distributed import KilledWorker
 
@@ -434,6 +485,9 @@ class _Run:
         # queue a trial on a busy worker meanwhile, and fail it with that
         # worker if the objective running there kills it too.
         self.short_of_workers = False
+        # Seconds without any worker after which the run fails (None: waits).
+        self.give_up_s = give_up_s
+        self.no_workers_since: float | None = None
 
     def run(self, n_trials: int | None, deadline: float | None) -> None:
         """Run until ``n_trials`` trials started and finished, the deadline, or
@@ -491,9 +545,23 @@ class _Run:
         worth is back."""
         if not self.short_of_workers:
             return self.slots
-        threads = sum(self.client.nthreads().values())
+        threads = _running_threads(self.client)
         if threads >= self.slots:
             self.short_of_workers = False
+        if threads:
+            self.no_workers_since = None
+        elif self.no_workers_since is None:
+            self.no_workers_since = time.monotonic()
+        elif (
+            self.give_up_s is not None
+            and time.monotonic() - self.no_workers_since > self.give_up_s
+        ):
+            raise WorkersFailedToStartError(
+                f"No Dask worker has been running for {self.give_up_s:.0f} s since "
+                "one died (its nanny could not start it again), so the run "
+                "stopped: the trials in flight are marked failed, every finished "
+                "trial is kept. Run optimize again to go on."
+            )
         return max(1, min(self.slots, threads))
 
     def _next_done(self) -> Any | None:

@@ -510,6 +510,32 @@ def test_a_worker_killed_by_its_trial_takes_no_other_trial_with_it(
     assert any(t.state == TrialState.FAIL for t in study.trials)
 
 
+def test_a_run_left_without_any_worker_stops_with_an_error(tmp_path: Path) -> None:
+    """Check that after a worker died, a run on its own cluster whose workers do
+    not come back stops with an error that says so, instead of waiting for ever
+    (a retried trial waited 10 minutes without a word)."""
+    from hptaa_lab.execution._dask import _Run
+
+    class NoWorkersLeft:
+        def scheduler_info(self) -> dict[str, Any]:
+            starting = {"nthreads": 1, "status": "init"}
+            return {"workers": {"tcp://127.0.0.1:1": starting}}
+
+    run = _Run(_study(tmp_path), NoWorkersLeft(), None, 2, 0, [], give_up_s=0.05)
+    run.short_of_workers = True
+
+    assert run._room() == 1  # one trial may wait for a worker a while
+    time.sleep(0.1)
+    with pytest.raises(WorkersFailedToStartError, match="No Dask worker has been"):
+        run._room()
+
+    patient = _Run(_study(tmp_path, "v2"), NoWorkersLeft(), None, 2, 0, [])
+    patient.short_of_workers = True
+    patient._room()
+    time.sleep(0.1)
+    assert patient._room() == 1  # another cluster's workers may come later
+
+
 def test_killed_worker_trial_is_submitted_again_when_retries_are_allowed(
     tmp_path: Path, client: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
