@@ -769,6 +769,7 @@ class TrialStore:
             len(rows),
             self._shown,
         )
+        self.checkpoint()
         return record
 
     def trial_attrs(self, study: str) -> dict[int, dict[str, Any]]:
@@ -991,6 +992,29 @@ class TrialStore:
         its study was deleted meanwhile)."""
         with self._transaction(write=True) as conn:
             conn.execute(sa.delete(runs).where(runs.c.id == run_id))
+        self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Copy what SQLite's write-ahead log holds into the database file, as
+        far as readers allow without waiting (a no-op for other databases).
+
+        Called as each run ends, so that the file alone (a copy of it, say)
+        holds every finished trial even if the process is then killed without
+        closing its connections: a Jupyter kernel that a headless run of its
+        notebook stops, after a Dask run left child processes, is killed before
+        its exit handlers run.
+        """
+        if self._sqlite_file is None:
+            return
+        with contextlib.suppress(sa_exc.SQLAlchemyError, sqlite3.Error), self._lock:
+            # On the driver's connection, outside any transaction (one would
+            # keep the frames after its own snapshot in the log).
+            raw = self._engine.raw_connection()
+            try:
+                if raw.driver_connection is not None:
+                    raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                raw.close()
 
     def run_owners(self, study: str) -> list[TrialOwner]:
         """The processes recorded as inside ``Study.optimize`` for a study,

@@ -2038,3 +2038,25 @@ def test_listings_hide_the_password_of_the_store_url(
     out = capsys.readouterr().out
     assert "trial store: " in out and "Studies in " in out
     assert ":***@" in out and "s3cret" not in out
+
+
+def test_a_finished_run_is_in_the_database_file_itself(tmp_path: Path) -> None:
+    """Check that once optimize (or an import) returns, a copy of the SQLite
+    file alone, taken while the process still holds the store open, holds
+    every trial: a Jupyter kernel killed by a headless notebook run (after a
+    Dask run it does not exit when asked) never closes its connections."""
+    from hptaa_lab import create_study
+
+    url = f"sqlite:///{tmp_path / 'studies.db'}"
+    study = create_study("v1", {"x": (0.0, 1.0)}, store=url, seed=0)
+    study.optimize(lambda c: c["x"], n_trials=4)
+    copy = tmp_path / "copy.db"
+    shutil.copy(tmp_path / "studies.db", copy)
+
+    assert (tmp_path / "studies.db-wal").exists()  # the store is still open
+    again = TrialStore(f"sqlite:///{copy}")
+    try:
+        assert len(again.get_trials("v1")) == 4
+    finally:
+        again.close()
+        study.close()
