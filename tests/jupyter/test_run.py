@@ -314,15 +314,21 @@ def test_an_unchanged_space_starts_without_a_diff(store: TrialStore) -> None:
     assert "mapping: none (hyperparameters match by name)" in repr(run)
 
 
-def test_compare_tunes_a_no_transfer_twin_beside_the_study(store: TrialStore) -> None:
-    """Check the twin: same budget, store attrs linking both, a speedup figure
-    and a speedup line in the repr."""
+def _finished_compare_run(store: TrialStore) -> TuneRun:
+    """A --compare run of v2 from v1, 7 trials each, waited for."""
     previous_study(store)
     request = TuneRequest(
         "v2", build_space(SPACE), quadratic, 7, previous="v1", compare=True, seed=3
     )
     run = TuneRun(request, store)
     run.wait(timeout=60)
+    return run
+
+
+def test_compare_tunes_a_no_transfer_twin_beside_the_study(store: TrialStore) -> None:
+    """Check the twin: same budget, store attrs linking both, a speedup figure
+    and a speedup line in the repr."""
+    run = _finished_compare_run(store)
 
     assert run.twin is not None and run.study is not None
     assert len(run.study.trials) == len(run.twin.trials) == 7
@@ -342,12 +348,7 @@ def test_the_text_form_reads_one_snapshot_of_each_study(store: TrialStore) -> No
     trials: the run's threads add trials while the text is written (it read
     "0/5 trials" beside "speedup so far: after 1 evaluation"). Here each read of
     a study's trials sees one more trial than the read before."""
-    previous_study(store)
-    request = TuneRequest(
-        "v2", build_space(SPACE), quadratic, 7, previous="v1", compare=True, seed=3
-    )
-    run = TuneRun(request, store)
-    run.wait(timeout=60)
+    run = _finished_compare_run(store)
     assert run.study is not None and run.twin is not None
     study_class = type(run.study)
     reads: dict[int, int] = {}
