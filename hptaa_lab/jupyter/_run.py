@@ -309,9 +309,17 @@ class TuneRun(BackgroundHandle):
         if not self._wait_done(timeout):
             return False
         if self._errors:
-            study, exc = self._errors[0]
+            names = list(dict.fromkeys(name for name, _ in self._errors))
+            which = (
+                f"study {names[0]!r}"
+                if len(names) == 1
+                else "studies " + " and ".join(map(repr, names))
+            )
+            exc = self._errors[0][1]
+            text = str(exc).rstrip()
+            stop = "" if text.endswith((".", "!", "?")) else "."
             raise HptaaError(
-                f"The run of study {study!r} failed: {type(exc).__name__}: {exc}. "
+                f"The run of {which} failed: {type(exc).__name__}: {text}{stop} "
                 "Every finished trial is kept in the trial store."
             ) from exc
         return True

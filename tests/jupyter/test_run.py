@@ -209,10 +209,10 @@ def test_a_crash_of_the_loop_fails_the_run_and_wait_raises(store: TrialStore) ->
     def objective(config: dict[str, Any]) -> float:
         raise Crash("the database went away")
 
-    run = TuneRun(TuneRequest("v1", build_space(SPACE), objective, 5), store)
+    run = TuneRun(TuneRequest("solo", build_space(SPACE), objective, 5), store)
 
     with pytest.raises(
-        HptaaError, match="The run of study 'v1' failed: Crash: the database"
+        HptaaError, match="The run of study 'solo' failed: Crash: the database"
     ) as info:
         run.wait(timeout=30)
     assert isinstance(info.value.__cause__, Crash)
@@ -220,6 +220,21 @@ def test_a_crash_of_the_loop_fails_the_run_and_wait_raises(store: TrialStore) ->
     assert "the database went away" in run.view.notes.value
     # The text form (all a terminal shows) says why it failed.
     assert "\n  error: Crash: the database went away" in repr(run)
+
+    # With --compare both studies fail: both are named, in one sentence each.
+    previous_study(store)
+    both = TuneRun(
+        TuneRequest(
+            "v2", build_space(SPACE), objective, 5, previous="v1", compare=True
+        ),
+        store,
+    )
+    with pytest.raises(HptaaError) as info:
+        both.wait(timeout=30)
+    assert "The run of studies 'v2' and 'v2-scratch' failed: Crash:" in str(
+        info.value
+    ) or "The run of studies 'v2-scratch' and 'v2' failed: Crash:" in str(info.value)
+    assert ".." not in str(info.value)
 
 
 def test_a_changed_space_waits_for_the_diff_to_be_confirmed(store: TrialStore) -> None:
