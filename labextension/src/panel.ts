@@ -346,11 +346,23 @@ export class StudiesPanel extends Widget {
       'into the active notebook';
     const status = element('p', 'hptaa-InsertStatus');
     status.setAttribute('role', 'status');
+    const showNote = (): void => {
+      const note = this._insertNote;
+      const shown = note !== null && note.study === study.name;
+      status.textContent = shown ? note.text : '';
+      status.classList.toggle('hptaa-mod-error', shown && note.error);
+    };
     insert.addEventListener('click', () => {
       const problem = this.insertTuneCell(study.name);
-      status.textContent = problem ?? 'Cell inserted into the active notebook.';
-      status.classList.toggle('hptaa-mod-error', problem !== null);
+      this._insertNote = {
+        study: study.name,
+        text: problem ?? 'Cell inserted into the active notebook.',
+        error: problem !== null
+      };
+      showNote();
     });
+    // The detail is drawn again every 2 s while a study runs: keep the note.
+    showNote();
 
     section.replaceChildren(
       element('h3', 'hptaa-DetailTitle', study.name),
@@ -369,6 +381,9 @@ export class StudiesPanel extends Widget {
   private _settings: ServerConnection.ISettings | undefined;
   private _studies: IStudySummary[] = [];
   private _selected: string | null = null;
+  /** What the last Insert click said, for the study it was clicked on. */
+  private _insertNote: { study: string; text: string; error: boolean } | null =
+    null;
   private _detail: IStudyReply | null = null;
   private _pending: Promise<void> | null = null;
   private _timer: number | null = null;

@@ -177,6 +177,12 @@ def test_insert_button_adds_tune_cell_to_open_notebook(
     expect(page.locator(".hptaa-InsertStatus")).to_have_text(
         "Cell inserted into the active notebook."
     )
+    # The detail is drawn again while a study runs (every 2 s): the note stays.
+    page.locator(".hptaa-RefreshButton").click()
+    page.wait_for_timeout(2500)
+    expect(page.locator(".hptaa-InsertStatus")).to_have_text(
+        "Cell inserted into the active notebook."
+    )
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
 
