@@ -130,18 +130,23 @@ def run_parallel(
     _check_arguments(workers, worker_retries)
     _check_installed()
     with ipython_script_hidden():
-        _run_parallel(
-            study,
-            objective,
-            n_trials,
-            timeout,
-            workers,
-            callbacks,
-            scheduler,
-            worker_retries,
-            dashboard_address,
-            worker_template,
-        )
+        try:
+            _run_parallel(
+                study,
+                objective,
+                n_trials,
+                timeout,
+                workers,
+                callbacks,
+                scheduler,
+                worker_retries,
+                dashboard_address,
+                worker_template,
+            )
+        finally:
+            # As optimize does at its end: the database file itself holds the
+            # run (see TrialStore.checkpoint).
+            study.store.checkpoint()
 
 
 def _run_parallel(
@@ -496,6 +501,15 @@ class _Run:
             while True:
                 self._fill(n_trials, deadline)
                 if not self.in_flight:
+                    if self.again:
+                        # Trials to retry that a stop or the deadline kept from
+                        # starting again: they end failed, not left RUNNING.
+                        self._cancel_all(
+                            "the study was stopped"
+                            if self.study.stopping
+                            else "the run's time ran out",
+                            callbacks=True,
+                        )
                     return
                 future = self._next_done()
                 if future is _AGAIN:
@@ -651,6 +665,7 @@ class _Run:
 
     def _cancel_all(self, reason: str, *, callbacks: bool) -> None:
         """Keep results that already arrived, cancel the rest, fail their trials."""
+        self.again.clear()  # their trials are in self.open: failed below
         for future in [f for f in self.in_flight if f.done()]:
             try:
                 self._finish(future, callbacks=callbacks, retry=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -33,6 +34,7 @@ from hptaa_lab.execution import (
 from hptaa_lab.execution._dask import QUIET_HOUSEKEEPING
 from hptaa_lab.samplers import config_key
 from hptaa_lab.samplers import names as sampler_names
+from hptaa_lab.store import TrialStore
 from hptaa_lab.transfer import names as transfer_names
 
 # Objectives of this module travel by value, so that a worker (and one that restarts
@@ -508,6 +510,42 @@ def test_a_worker_killed_by_its_trial_takes_no_other_trial_with_it(
         else:
             assert trial.state == TrialState.COMPLETE, trial.error
     assert any(t.state == TrialState.FAIL for t in study.trials)
+
+
+def _die_on_high_x_slowly(config: dict[str, Any]) -> float:
+    """Kill the worker when x > 0.7 (after 0.3 s); else x after 0.2 s."""
+    if config["x"] > 0.7:
+        time.sleep(0.3)
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.2)
+    return config["x"]
+
+
+def test_a_stop_leaves_no_trial_to_retry_running(tmp_path: Path, client: Any) -> None:
+    """Check that a trial whose worker died and that waits to be retried ends
+    failed when a stop comes first (it stayed RUNNING after the run returned),
+    and that the store's file alone then holds every trial."""
+    study = _study(tmp_path, sampler="random", seed=1)
+
+    def stop_after_three(study: Study, trial: Any) -> None:
+        if trial.number >= 3 and not study.stopping:
+            study.stop()
+            time.sleep(2)  # the retried trial's worker restarts meanwhile
+
+    run_parallel(
+        study,
+        _die_on_high_x_slowly,
+        n_trials=20,
+        scheduler=client,
+        callbacks=[stop_after_three],
+        worker_retries=1,
+    )
+
+    assert study.trials and TrialState.RUNNING not in _states(study)
+    assert any(t.config["x"] > 0.7 for t in study.trials)
+    copy = tmp_path / "copy.db"
+    shutil.copy(tmp_path / "s.db", copy)
+    assert len(TrialStore(f"sqlite:///{copy}").get_trials("v1")) == len(study.trials)
 
 
 def test_a_run_left_without_any_worker_stops_with_an_error(tmp_path: Path) -> None:
