@@ -35,6 +35,7 @@ __all__ = [
     "opened_store",
     "study_and_store",
     "write_import",
+    "written_as",
 ]
 
 logger = logging.getLogger(__name__)
@@ -244,7 +245,7 @@ def coerce_value(hp: Any, value: Any, *, text: bool = False) -> tuple[Any, str |
     elif kind == CONSTANT:
         choices = (hp.value,)
     if text and isinstance(plain(value), str):
-        alike = [c for c in choices if _written_as(c, plain(value))]
+        alike = [c for c in choices if written_as(c, plain(value))]
         if len(alike) > 1:
             listed = " and ".join(repr(c) for c in alike)
             return None, (
@@ -259,9 +260,9 @@ def coerce_value(hp: Any, value: Any, *, text: bool = False) -> tuple[Any, str |
     return plain(choice), None
 
 
-def _written_as(choice: Any, text: str) -> bool:
+def written_as(choice: Any, text: str) -> bool:
     """Whether a table that writes ``choice`` as text could hold it as ``text``
-    (None is an empty cell, as hptaa export writes it)."""
+    (None and "" are an empty cell, as hptaa export writes them)."""
     if choice is None:
         return not text.strip() or text.strip() == "None"
     if isinstance(choice, str):

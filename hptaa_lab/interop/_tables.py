@@ -29,6 +29,7 @@ from hptaa_lab.interop._common import (
     require_pyarrow,
     study_record,
     write_import,
+    written_as,
 )
 from hptaa_lab.records import TrialRecord, TrialState
 from hptaa_lab.space import hp_kind
@@ -788,7 +789,7 @@ def _empty_choices(hp: Any, cell: Any) -> list[Any]:
         exact = [c for c in values if isinstance(c, str) and c == cell]
         if exact:
             return exact
-    return [c for c in values if c is None or (isinstance(c, str) and c == "")]
+    return [c for c in values if written_as(c, "")]
 
 
 def _exported_fields(
