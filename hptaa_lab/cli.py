@@ -344,9 +344,9 @@ def _interrupted(args: argparse.Namespace) -> str:
 def _exports_a_file(args: argparse.Namespace) -> bool:
     """Whether ``hptaa export`` writes a CSV or Parquet file (not an Optuna
     study, nor standard output)."""
-    output = getattr(args, "output", None) or ""
-    kind = getattr(args, "kind", None)
-    return output != "-" and "://" not in output and kind in (None, "csv", "parquet")
+    from hptaa_lab.interop._cli import writes_a_file
+
+    return writes_a_file(getattr(args, "output", None), getattr(args, "kind", None))
 
 
 def _import_interrupted(args: argparse.Namespace) -> str:

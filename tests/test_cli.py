@@ -969,3 +969,22 @@ def test_an_interrupted_bench_says_whether_any_unit_was_kept(tmp_path: Path) -> 
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "results.jsonl").write_text('{"unit": "x", "rows": []}\n')
     assert "every finished unit is kept in" in _interrupted(args)
+
+
+def test_an_interrupted_export_says_no_file_was_written_only_for_files() -> None:
+    """Check that after a Ctrl-C, export says no output file was written when it
+    writes a CSV or Parquet file (whole or not at all), and not for an Optuna
+    storage or standard output."""
+    import argparse
+
+    from hptaa_lab.cli import _interrupted
+
+    def said(output: str | None, kind: str | None = None) -> str:
+        return _interrupted(
+            argparse.Namespace(command="export", output=output, kind=kind)
+        )
+
+    assert "no output file was written" in said(None)
+    assert "no output file was written" in said("v1.parquet", "parquet")
+    for output, kind in (("sqlite:///o.db", None), ("-", None), (None, "optuna")):
+        assert "no output file was written" not in said(output, kind)

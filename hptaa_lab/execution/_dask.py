@@ -364,7 +364,8 @@ class _LocalCluster:
         """Wait up to ``seconds`` until every worker process is running."""
         deadline = time.monotonic() + seconds
         with contextlib.suppress(Exception):
-            while len(self.client.nthreads()) < self.n_workers:
+            # One thread per worker: as many running threads as workers.
+            while _running_threads(self.client) < self.n_workers:
                 if time.monotonic() >= deadline:
                     return
                 time.sleep(POLL_S)

@@ -348,6 +348,19 @@ def _write_space(space_json: str, path: str) -> None:
         ) from None
 
 
+def writes_a_file(output: str | None, kind: str | None) -> bool:
+    """Whether ``hptaa export`` with this OUTPUT and --format writes a CSV or
+    Parquet file (not an Optuna storage, nor standard output)."""
+    if output == "-":
+        return False
+    if kind is not None:
+        return kind != _OPTUNA
+    try:
+        return output is None or _kind_of(output) != _OPTUNA
+    except InteropError:
+        return False  # refused before anything was written
+
+
 def _kind_of(output: str) -> str:
     """What to write, from the output's form; a suffix that names a format
     export does not write (.xlsx, .json) is refused rather than given a CSV
