@@ -263,8 +263,9 @@ def run_export(args: argparse.Namespace) -> int:
     # holds (a '/' or '..' names no folder here).
     if args.output is None and args.kind == _OPTUNA:
         raise InteropError(
-            "--format optuna writes into an Optuna storage: give its URL as OUTPUT "
-            f"(e.g. hptaa export {args.study} sqlite:///optuna.db)."
+            "--format optuna writes into an Optuna storage: give its URL, or a "
+            "SQLite file to hold it, as OUTPUT (e.g. hptaa export "
+            f"{args.study} sqlite:///optuna.db, or optuna.db --format optuna)."
         )
     suffix = ".parquet" if args.kind == _PARQUET else ".csv"
     output = args.output or _file_name(args.study) + suffix
@@ -275,6 +276,9 @@ def run_export(args: argparse.Namespace) -> int:
             "own search space, and standard output takes the table alone."
         )
     if kind == _OPTUNA:
+        if "://" not in output:
+            # A file path with --format optuna: an Optuna storage in that SQLite file.
+            output = f"sqlite:///{Path(output).absolute()}"
         name = export_optuna(
             args.study, output, optuna_study=args.optuna_study, store=store
         )

@@ -153,8 +153,14 @@ def test_export_without_output_writes_to_the_working_folder_only(
     if importlib.util.find_spec("pyarrow") is not None:
         assert _run(tmp_store_url, "export", "svm-v1.2", "--format", "parquet") == 0
         assert (work / "svm-v1.2.parquet").read_bytes()[:4] == b"PAR1"
-    with pytest.raises(InteropError, match="give its URL as OUTPUT"):
+    with pytest.raises(InteropError, match="give its URL, or a SQLite file"):
         _run(tmp_store_url, "export", "svm-v1.2", "--format", "optuna")
+    # A plain file with --format optuna holds an Optuna storage (SQLite).
+    if importlib.util.find_spec("optuna") is not None:
+        assert (
+            _run(tmp_store_url, "export", "svm-v1.2", "o.db", "--format", "optuna") == 0
+        )
+        assert _run(tmp_store_url, "import", f"sqlite:///{work / 'o.db'}", "back") == 0
 
 
 def test_export_refuses_to_replace_a_file_without_force(
