@@ -988,3 +988,4 @@ def test_an_interrupted_export_says_no_file_was_written_only_for_files() -> None
     assert "no output file was written" in said("v1.parquet", "parquet")
     for output, kind in (("sqlite:///o.db", None), ("-", None), (None, "optuna")):
         assert "no output file was written" not in said(output, kind)
+        assert "may hold part of the study only" in said(output, kind)
