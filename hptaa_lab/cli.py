@@ -229,13 +229,24 @@ class _SubcommandParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
         self._define = define
         self._parsing: list[str] = []
+        self._intermixing = False
 
     def parse_known_args(
         self, args: Iterable[str] | None = None, namespace: Any = None
     ) -> tuple[Any, list[str]]:
         self._load()
         self._parsing = list(sys.argv[1:] if args is None else args)
-        return super().parse_known_args(args, namespace)
+        if self._intermixing or self._subparsers is not None or "--" in self._parsing:
+            return super().parse_known_args(args, namespace)
+        # Options may come between the names: "export STUDY --format parquet
+        # OUT" left OUT over, because argparse fills STUDY [OUTPUT] at once.
+        # (After "--", where every option came first, argparse's own way holds:
+        # intermixed parsing does not keep "--" apart.)
+        self._intermixing = True
+        try:
+            return super().parse_known_intermixed_args(self._parsing, namespace)
+        finally:
+            self._intermixing = False
 
     def error(self, message: str) -> NoReturn:
         """Print the usage and the error; an unknown option (such as a study

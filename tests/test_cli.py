@@ -767,6 +767,31 @@ def test_a_name_that_looks_like_an_option_is_shown_where_it_goes(
     assert not TrialStore(store_url).has_study("-x")
 
 
+def test_options_may_come_between_a_subcommands_names(
+    capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path
+) -> None:
+    """Check that an option between two names is read (argparse alone fills
+    ``STUDY [OUTPUT]`` at once, so "export s --format csv OUT" left OUT as an
+    unrecognized argument); "--" still ends the options (tested above)."""
+    from hptaa_lab import create_study
+
+    study = create_study("s", {"x": (0.0, 1.0)}, store=store_url, seed=0)
+    study.tell(study.ask(), 0.5)
+    study.close()
+    out_file = tmp_path / "out.csv"
+
+    code, out, err = run(
+        capsys, "--store", store_url, "export", "s", "--format", "csv", str(out_file)
+    )
+
+    assert code == 0, err
+    assert out_file.read_text().splitlines()[0].startswith("number,")
+    code, out, err = run(capsys, "export", "s", "--store", store_url, "-")
+    assert code == 0 and out.startswith("number,"), err
+    code, out, err = run(capsys, "delete", "s", "--store", store_url, "--yes")
+    assert code == 0 and "deleted study 's'" in out
+
+
 def test_an_unknown_option_is_reported_with_its_subcommands_usage(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
