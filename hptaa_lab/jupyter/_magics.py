@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import logging
 import sys
@@ -27,6 +28,7 @@ from hptaa_lab.jupyter._run import RunState, TuneRequest, TuneRun, twin_name
 from hptaa_lab.records import STUDIES_HEADER, studies_rows
 from hptaa_lab.space import Mapping, diff, space_from_json
 from hptaa_lab.store import DEFAULT_URL, TrialStore
+from hptaa_lab.store._store import check_sqlite_url
 from hptaa_lab.study import DEFAULT_TRANSFER
 from hptaa_lab.transfer import names as transfer_names
 
@@ -792,7 +794,10 @@ def _store(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> N
 
 
 def _check_folder(url: str) -> None:
-    """Refuse a SQLite store URL whose folder does not exist."""
+    """Refuse a SQLite store URL whose folder does not exist, or with a host,
+    user or password, which SQLite ignores."""
+    with contextlib.suppress(sa_exc.ArgumentError):
+        check_sqlite_url(sa.make_url(url))
     path = _sqlite_path(url)
     if path is None or path.exists() or path.parent.is_dir():
         return
@@ -812,7 +817,8 @@ def _show_store(magics: HptaaMagics) -> None:
         # trial store is refused; other databases are opened as TrialStore does.
         print(f"trial store: {magics.store(create=path is None).shown_url}")
         return
-    print(f"trial store: {magics.store_url}")
+    shown = sa.make_url(magics.store_url).render_as_string(hide_password=True)
+    print(f"trial store: {shown}")
     print(
         f"There is no trial store at {path} yet; the first %%hptaa tune creates "
         "it there. If you meant an existing store, check the path."

@@ -1442,6 +1442,28 @@ def _is_sqlite_memory(url: sa.URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
+def check_sqlite_url(url: sa.URL) -> None:
+    """Refuse a SQLite file URL with a host, user or password, which SQLite
+    ignores (the file it would open is not the one the URL seems to name)."""
+    if url.get_backend_name() != "sqlite":
+        return
+    if url.host:
+        # sqlite://folder/file.db reads "folder" as a host and drops it.
+        raise StoreError(
+            f"The SQLite URL {url.render_as_string()} has a host part "
+            f"({url.host!r}), which SQLite ignores. A SQLite URL has three slashes "
+            f"before a relative path (sqlite:///{url.host}/{url.database}) and four "
+            "before an absolute one (sqlite:////home/me/studies.db)."
+        )
+    if url.username or url.password:
+        plain = url._replace(username=None, password=None)
+        raise StoreError(
+            f"The SQLite URL {url.render_as_string()} names a user or password, "
+            "which a SQLite file does not have (its file permissions protect it). "
+            f"Leave them out: {plain.render_as_string()}"
+        )
+
+
 def _prepare_sqlite_file(url: sa.URL, *, create: bool = True) -> Path | None:
     """Return the absolute path of a SQLite file URL, creating its folder (or,
     with ``create`` False, checking that the file exists)."""
@@ -1451,15 +1473,7 @@ def _prepare_sqlite_file(url: sa.URL, *, create: bool = True) -> Path | None:
         if not create:
             _require_uri_file(url)
         return None
-    if url.host:
-        # sqlite://folder/file.db reads "folder" as a host and drops it.
-        raise StoreError(
-            f"The SQLite URL {url.render_as_string()} has a host part "
-            f"({url.host!r}), which SQLite ignores. A SQLite URL has three slashes "
-            f"before a relative path (sqlite:///{url.host}/{url.database}) and four "
-            "before an absolute one (sqlite:////home/me/studies.db)."
-        )
-
+    check_sqlite_url(url)
     path = Path(str(url.database)).expanduser().absolute()
     if not create:
         if not path.is_file():

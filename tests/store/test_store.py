@@ -1769,6 +1769,40 @@ def test_sqlite_url_with_two_slashes_says_how_many_it_needs(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_sqlite_url_with_a_user_or_password_is_refused_with_it_hidden(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Check that a SQLite URL with a user or password (which SQLite ignores) is
+    refused by TrialStore and by %hptaa store, which keeps its store, with the
+    URL to use and the password hidden."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreError) as refused:
+        TrialStore("sqlite://me:s3cret@/s.db")
+    message = str(refused.value)
+    assert "s3cret" not in message and "sqlite://me:***@/s.db" in message
+    assert message.endswith("Leave them out: sqlite:///s.db")
+    with pytest.raises(StoreError, match="user or password"):
+        TrialStore("sqlite://me@/s.db")
+    assert list(tmp_path.iterdir()) == []
+
+    shell = InteractiveShell.instance()
+    shell.run_cell("%load_ext hptaa_lab")
+    shell.run_cell("%hptaa store sqlite:///kept.db")
+    capsys.readouterr()
+    shell.run_cell("%hptaa store sqlite://me:s3cret@/s.db")
+    shell.run_cell("%hptaa store")
+    out, err = capsys.readouterr()
+    assert "s3cret" not in out + err and "user or password" in err
+    assert out == (
+        f"trial store: sqlite:///{tmp_path / 'kept.db'}\n"
+        f"There is no trial store at {tmp_path / 'kept.db'} yet; the first "
+        "%%hptaa tune creates it there. If you meant an existing store, check the "
+        "path.\n"
+    )
+
+
 def test_missing_driver_error_masks_the_password() -> None:
     """Check that the password of a URL never shows in an error."""
     url = "postgresql+pg8000://user:s3cret@127.0.0.1:1/db"
