@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -9,7 +10,7 @@ import math
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import ConfigSpace as CS
@@ -139,6 +140,8 @@ class Study:
         # and of ended ones whose record the store refused to remove.
         self._active_runs: set[int] = set()
         self._unended_runs: set[int] = set()
+        # Whether this thread is inside a recorded run (see _recorded_run).
+        self._in_run = threading.local()
 
     def __repr__(self) -> str:
         best = self.incumbent
@@ -471,17 +474,30 @@ class Study:
         check_not_starting_worker("optimize")
         self._stop.clear()
         known = set(self._trials)
-        self._retry_end_runs()
-        # Recorded so that deleting the study sees this run between two trials.
-        run_id = self.store.begin_run(self.name, created_at=self.record.created_at)
-        self._active_runs.add(run_id)
-        try:
+        with self._recorded_run():
             self._optimize(objective, n_trials, timeout, workers, callbacks, scheduler)
-        finally:
-            self._active_runs.discard(run_id)
-            self._end_run(run_id)
         self._warn_if_all_failed(known)
         return self
+
+    @contextlib.contextmanager
+    def _recorded_run(self) -> Iterator[None]:
+        """Record a run of trials in the store while it lasts
+        (``TrialStore.begin_run``), so that deleting the study sees it between
+        two trials. optimize records its run; ``run_parallel`` records one when
+        called directly, and none inside optimize's."""
+        if getattr(self._in_run, "active", False):
+            yield
+            return
+        self._retry_end_runs()
+        run_id = self.store.begin_run(self.name, created_at=self.record.created_at)
+        self._active_runs.add(run_id)
+        self._in_run.active = True
+        try:
+            yield
+        finally:
+            self._in_run.active = False
+            self._active_runs.discard(run_id)
+            self._end_run(run_id)
 
     def _optimize(
         self,

@@ -129,7 +129,8 @@ def run_parallel(
     """
     _check_arguments(workers, worker_retries)
     _check_installed()
-    with ipython_script_hidden():
+    # Recorded in the store as optimize's runs are (none of its own inside one).
+    with ipython_script_hidden(), study._recorded_run():
         try:
             _run_parallel(
                 study,

@@ -597,6 +597,31 @@ def test_killed_worker_trial_is_submitted_again_when_retries_are_allowed(
     assert "(attempt 2 of 2)" in retried[0].message
 
 
+def test_run_parallel_records_its_run_as_optimize_does(
+    tmp_path: Path, client: Any
+) -> None:
+    """Check that run_parallel, called directly (for options optimize does not
+    take), records its run in the store while it lasts, as optimize does, so
+    that `hptaa delete` sees it between two trials; and that optimize's own call
+    of it records one run, not two."""
+    study = _study(tmp_path)
+    seen: list[int] = []
+
+    def count_runs(study: Study, trial: Any) -> None:
+        seen.append(len(study.store.run_owners(study.name)))
+
+    run_parallel(
+        study, _quadratic, n_trials=3, scheduler=client, callbacks=[count_runs]
+    )
+    assert seen == [1, 1, 1]
+    assert study.store.run_owners(study.name) == []
+
+    seen.clear()
+    study.optimize(_quadratic, n_trials=2, scheduler=client, callbacks=[count_runs])
+    assert seen == [1, 1]
+    assert study.store.run_owners(study.name) == []
+
+
 @pytest.fixture
 def stopped(tmp_path: Path, client: Any) -> tuple[Study, list[Any], float]:
     """A study stopped from another thread while two trials were in flight: the
