@@ -19,6 +19,7 @@ from hptaa_lab.space._encoding import (
     FLOAT,
     INT,
     ORDINAL,
+    choice_index,
     choice_values,
     hp_kind,
 )
@@ -426,8 +427,8 @@ def _choice_delta(
     ]
     after = list(choice_values(new))
     return (
-        _distinct(v for v in after if v not in before),
-        _distinct(v for v in before if v not in after),
+        _distinct(v for v in after if not _among(before, v)),
+        _distinct(v for v in before if not _among(after, v)),
     )
 
 
@@ -435,9 +436,15 @@ def _distinct(values: Iterable[Any]) -> tuple[Any, ...]:
     """``values`` without repeats, in order (a value map may merge old values)."""
     kept: list[Any] = []
     for value in values:
-        if value not in kept:
+        if not _among(kept, value):
             kept.append(value)
     return tuple(kept)
+
+
+def _among(values: list[Any], value: Any) -> bool:
+    """Whether ``value`` is one of the choices ``values``, a bool only a bool
+    (0 == False in Python, but the choices [0, 1] are not [False, True])."""
+    return choice_index(values, value) is not None
 
 
 def _compare(old: Any, new: Any, transform: Any = None) -> tuple[ChangeKind, ...]:
@@ -456,26 +463,26 @@ def _compare(old: Any, new: Any, transform: Any = None) -> tuple[ChangeKind, ...
         low, high = sorted((moved(old.lower), moved(old.upper)))
         kinds.extend(_compare_range(low, high, new.lower, new.upper))
     elif old_kind == CONSTANT:
-        if moved(old.value) != new.value:
+        if not _among([new.value], moved(old.value)):
             kinds.extend([ChangeKind.CHOICES_ADDED, ChangeKind.CHOICES_REMOVED])
     else:
         old_values = [
             moved(v) for v in (old.choices if old_kind == CATEGORICAL else old.sequence)
         ]
         new_values = list(new.choices if new_kind == CATEGORICAL else new.sequence)
-        if any(v not in old_values for v in new_values):
+        if any(not _among(old_values, v) for v in new_values):
             kinds.append(ChangeKind.CHOICES_ADDED)
-        if any(v not in new_values for v in old_values):
+        if any(not _among(new_values, v) for v in old_values):
             kinds.append(ChangeKind.CHOICES_REMOVED)
         if old_kind == ORDINAL and _order_changed(old_values, new_values):
             kinds.append(ChangeKind.ORDER_CHANGED)
     old_default = moved(old.default_value)
     if old_kind in _NUMERIC:
-        same_default = math.isclose(
-            old_default, new.default_value, rel_tol=1e-9, abs_tol=1e-12
+        same_default = _close(
+            old_default, new.default_value, new.upper - new.lower, old.upper - old.lower
         )
     else:
-        same_default = old_default == new.default_value
+        same_default = _among([new.default_value], old_default)
     if old_kind != CONSTANT and not same_default:
         # A default that only followed its range (both sides are ConfigSpace's
         # automatic default) is implied by the range change, not a change of its own.
@@ -494,9 +501,11 @@ def _compare(old: Any, new: Any, transform: Any = None) -> tuple[ChangeKind, ...
 def _order_changed(old_values: list[Any], new_values: list[Any]) -> bool:
     """Whether the values in both sequences come in another order."""
     # A value map may merge previous values: each counts once, where it first is.
-    shared_old = list(dict.fromkeys(v for v in old_values if v in new_values))
-    shared_new = list(dict.fromkeys(v for v in new_values if v in old_values))
-    return shared_old != shared_new
+    shared_old = _distinct(v for v in old_values if _among(new_values, v))
+    shared_new = _distinct(v for v in new_values if _among(old_values, v))
+    return len(shared_old) != len(shared_new) or any(
+        not _among([new], old) for old, new in zip(shared_old, shared_new, strict=True)
+    )
 
 
 def _automatic_default(hp: Any) -> Any:
@@ -514,10 +523,12 @@ def _compare_range(
     lo: float, hi: float, new_lo: float, new_hi: float
 ) -> list[ChangeKind]:
     # Bounds that a transform carried over (0.1 s * 1000) may differ in the last
-    # bits from the current ones: within a relative 1e-9 they are the same.
-    if math.isclose(lo, new_lo, rel_tol=1e-9, abs_tol=1e-12):
+    # bits from the current ones: within 1e-9 of the bound or of the range's
+    # width they are the same (a fixed tolerance would hide the change of a
+    # range as small as an epsilon's, 1e-13 to 9e-13).
+    if _close(lo, new_lo, hi - lo, new_hi - new_lo):
         lo = new_lo
-    if math.isclose(hi, new_hi, rel_tol=1e-9, abs_tol=1e-12):
+    if _close(hi, new_hi, hi - lo, new_hi - new_lo):
         hi = new_hi
     if (lo, hi) == (new_lo, new_hi):
         return []
@@ -526,6 +537,11 @@ def _compare_range(
     if new_lo >= lo and new_hi <= hi:
         return [ChangeKind.NARROWED]
     return [ChangeKind.SHIFTED]
+
+
+def _close(a: float, b: float, *widths: float) -> bool:
+    """Whether two bounds are equal but for rounding (see _compare_range)."""
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9 * max(map(abs, widths)))
 
 
 def suggest_renames(

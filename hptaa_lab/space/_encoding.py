@@ -300,7 +300,8 @@ def choice_index(choices: Sequence[Any], value: Any) -> int | None:
     (True == 1 in Python, but True is no choice of [1, 2], nor 1 of [True,
     False]); None if it is none of them."""
     for i, choice in enumerate(choices):
-        if isinstance(choice, bool) == isinstance(value, bool) and choice == value:
+        both = isinstance(choice, bool | np.bool_) == isinstance(value, bool | np.bool_)
+        if both and choice == value:
             return i
     return None
 

@@ -15,6 +15,7 @@ import ConfigSpace as CS
 from hptaa_lab.space._diff import describe
 from hptaa_lab.space._encoding import (
     CATEGORICAL,
+    CONSTANT,
     FLOAT,
     INT,
     ORDINAL,
@@ -26,6 +27,9 @@ from hptaa_lab.space._encoding import (
 from hptaa_lab.space._mapping import Mapping, _kept, _legal, mapped_range
 
 __all__ = ["Projection", "names_beyond", "project", "subspace"]
+
+_NO_CHOICE = object()
+"""A previous value that is none of a current hyperparameter's choices."""
 
 logger = logging.getLogger(__name__)
 
@@ -203,21 +207,30 @@ def _project_one(
     values: dict[str, Any] = {}
     lost: list[str] = []
     for name, value in _mapped(config, space, mapping):
+        given = value
+        if hp_kind(space[name]) in (CATEGORICAL, ORDINAL, CONSTANT):
+            # A choice matches as Python's == does, but a bool only a bool (the
+            # previous choice 0 is no current choice False), and becomes the
+            # current choice (1.0 the choice 1, as every other trial gets it).
+            index = choice_index(choice_values(space[name]), value)
+            value = _NO_CHOICE if index is None else choice_values(space[name])[index]
         if name in clippable and not _legal(space[name], value):
             bounded = _nearest_bound(space[name], value)
             if bounded is not None:
                 value = bounded
                 if clipped is not None:
                     clipped.append(name)
-        if name in forgettable and not _legal(space[name], value):
+        legal = value is not _NO_CHOICE and _legal(space[name], value)
+        if name in forgettable and not legal:
             lost.append(name)
             continue
-        if not _legal(space[name], value):
+        if not legal:
             if hp_kind(space[name]) in (CATEGORICAL, ORDINAL):
                 return (
-                    f"{name}={value!r} is not one of the current choices "
+                    f"{name}={given!r} is not one of the current choices "
                     f"({describe(space[name])})"
                 )
+            value = given if value is _NO_CHOICE else value
             where = "not a value of" if _within(space[name], value) else "outside"
             return (
                 f"{name}={value!r} is {where} the current range "

@@ -574,3 +574,31 @@ def test_choice_labels_name_each_value_once_and_count_a_long_list() -> None:
     assert merged.label == "choices added ('x'), choices removed ('y')"
     assert many.label == "choices added ('1', '2', '3', '4', and 7 more)"
     assert len(many.added_choices) == 11
+
+
+def test_a_tiny_range_that_narrows_is_a_change() -> None:
+    """Check that the bounds of a range as small as an epsilon's compare at
+    their own scale (a fixed tolerance of 1e-12 called 1e-13 -> 9e-13
+    unchanged, so a resumed study ran on a space other than its stored one),
+    while bounds a transform carried over stay equal up to rounding."""
+    narrowed = diff({"eps": (1e-13, 1e-10, "log")}, {"eps": (9e-13, 1e-10, "log")})
+    assert narrowed["eps"].kinds == (K.NARROWED,)
+    assert not narrowed.is_identical
+    assert diff({"eps": (1e-13, 1e-10)}, {"eps": (1e-13, 1e-10)}).is_identical
+    seconds = {"t": (0.1, 0.3)}
+    millis = {"transforms": {"t": {"scale": 1000.0}}}
+    assert diff(seconds, {"t": (100.0, 300.0)}, millis)["t"].kinds == (K.UNCHANGED,)
+    shifted = {"transforms": {"t": {"offset": -0.1}}}
+    assert diff(seconds, {"t": (0.0, 0.2)}, shifted)["t"].kinds == (K.UNCHANGED,)
+
+
+def test_choices_of_bools_are_not_the_numbers_zero_and_one() -> None:
+    """Check that choices [0, 1] made [False, True] are a change of choices
+    (0 == False in Python), also for an ordinal's order and a constant."""
+    result = diff({"k": [0, 1], "c": 1}, {"k": [False, True], "c": True})
+
+    assert result["k"].label == ("choices added (False, True), choices removed (0, 1)")
+    assert result["c"].kinds == (K.CHOICES_ADDED, K.CHOICES_REMOVED)
+    assert diff({"k": [1, 2]}, {"k": [1.0, 2.0]}).is_identical
+    ordinal = diff({"o": {"ordinal": [0, 2, True]}}, {"o": {"ordinal": [True, 0, 2]}})
+    assert ordinal["o"].kinds == (K.ORDER_CHANGED,)

@@ -585,3 +585,29 @@ def test_subspace_leaves_the_original_space_checks_intact() -> None:
     assert not encoder.is_valid({"lr": 0.01, "opt": "lbfgs", "kernel": "rbf"})
     assert encoder.is_valid({"lr": 0.01, "opt": "sgd", "kernel": "poly", "degree": 3})
     assert not encoder.is_valid({"lr": 0.01, "opt": "sgd", "kernel": "poly"})
+
+
+def test_a_previous_number_is_no_current_bool_choice_and_takes_its_choice() -> None:
+    """Check that a previous choice 0 is no current choice False (0 == False in
+    Python, so the objective got the int 0 on the transferred trial and False
+    on every other one), and that a previous 1.0 becomes the current choice 1."""
+    result = _project(
+        {"k": [0, 1], "n": [1.0, 2.0]},
+        {"k": [False, True], "n": [1, 2]},
+        [{"k": 0, "n": 1.0}],
+    )
+    assert result.configs == ()
+    assert result.dropped[0][1] == (
+        "k=0 is not one of the current choices (choice {False, True})"
+    )
+
+    kept = _project({"n": [1.0, 2.0]}, {"n": [1, 2]}, [{"n": 2.0}])
+    assert kept.configs == ({"n": 2},)
+    assert type(kept.configs[0]["n"]) is int
+    mapped = _project(
+        {"k": [0, 1]},
+        {"k": [False, True]},
+        [{"k": 1}],
+        Mapping.from_dict({"transforms": {"k": {"values": {0: False, 1: True}}}}),
+    )
+    assert mapped.configs == ({"k": True},)
