@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 import sys
 from collections.abc import Collection, Sequence
 from collections.abc import Mapping as MappingABC
@@ -406,12 +407,14 @@ def _nearest_bound(hp: Any, value: Any) -> Any:
 
 
 def _coerce(hp: Any, value: Any) -> Any:
-    """Fit a value to the current type: int <-> float where it is exact."""
+    """Fit a value to the current type: a float to the nearest int of an int
+    range (a float range made an int one, or a transform's result: the trial
+    stands for its neighbourhood, as any other does), an int to a float."""
     kind = hp_kind(hp)
     if isinstance(value, bool):
         return value
-    if kind == INT and isinstance(value, float) and value.is_integer():
-        return int(value)
+    if kind == INT and isinstance(value, float) and math.isfinite(value):
+        return math.floor(value + 0.5)  # half up, as 4.5 -> 5
     if kind == FLOAT and isinstance(value, int) and abs(value) <= sys.float_info.max:
         return float(value)
     return value  # an int beyond any float stays as it is, outside any range

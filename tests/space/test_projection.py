@@ -205,8 +205,8 @@ def test_clip_keeps_trials_outside_a_narrowed_range_at_the_nearest_bound() -> No
 
 def test_clip_leaves_values_inside_the_range_and_ranges_that_only_touch() -> None:
     """Check that clipping moves only values beyond a bound: 1.5 renamed onto an
-    int range that holds it is dropped (not moved to the upper bound), and a
-    range that touches the previous one at an end clips nothing."""
+    int range that holds it is rounded (not moved to a bound), and a range that
+    touches the previous one at an end clips nothing."""
     rename = Mapping(renames={"a": "b"})
     result = project(
         as_space({"a": (0.0, 10.0)}),
@@ -224,9 +224,9 @@ def test_clip_leaves_values_inside_the_range_and_ranges_that_only_touch() -> Non
         clip=True,
     )
 
-    assert result.configs == ({"b": 2}, {"b": 1}, {"b": 5})
-    assert [number for number, _ in result.dropped] == [0]
-    assert "b=1.5 is not a value of the current range" in result.dropped[0][1]
+    assert result.configs == ({"b": 2}, {"b": 2}, {"b": 1}, {"b": 5})
+    assert result.dropped == ()
+    assert list(result.clipped) == [2, 3]
     assert touching.configs == ({"x": 1.0},) and touching.clipped == ()
 
 
@@ -359,17 +359,32 @@ def test_log_scale_value_is_kept() -> None:
 
 
 def test_int_and_float_values_are_coerced() -> None:
-    """Check that a whole float fits an int range, an int a float range, and a
-    fractional value is illegal for an int range."""
+    """Check that a float fits an int range as its nearest int, half up (a
+    float range made an int one dropped every previous trial), an int a float
+    range; and a float that rounds beyond the range is outside it."""
     result = _project(
         {"n": (1.0, 10.0), "x": (0, 10)},
         {"n": (1, 10), "x": (0.0, 10.0)},
-        [{"n": 4.0, "x": 3}, {"n": 4.5, "x": 3}],
+        [{"n": 4.0, "x": 3}, {"n": 4.5, "x": 3}, {"n": 6.37, "x": 3}],
     )
+    pct = _project(
+        {"p": (0.0, 1.0)},
+        {"pct": (0, 100)},
+        [{"p": 0.4567}],
+        Mapping(renames={"p": "pct"}, transforms={"pct": ValueTransform(scale=100)}),
+    )
+    beyond = _project({"n": (1.0, 10.4)}, {"n": (1, 10)}, [{"n": 10.4}, {"n": 10.6}])
 
-    assert result.configs == ({"n": 4, "x": 3.0},)
+    assert result.configs == (
+        {"n": 4, "x": 3.0},
+        {"n": 5, "x": 3.0},
+        {"n": 6, "x": 3.0},
+    )
     assert isinstance(result.configs[0]["n"], int)
     assert isinstance(result.configs[0]["x"], float)
+    assert pct.configs == ({"pct": 46},)
+    assert beyond.configs == ({"n": 10},)
+    assert "n=11 is outside the current range" in beyond.dropped[0][1]
 
 
 def test_ordinal_values_are_projected() -> None:
