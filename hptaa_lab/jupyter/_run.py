@@ -501,11 +501,13 @@ class TuneRun(BackgroundHandle):
             for s in self._studies.values()
         )
 
-    def _rivals_left_out(self, mapping: Mapping) -> list[str]:
-        """Rival rename suggestions the confirmed mapping settles neither way."""
+    def _unguessed_left_out(self, mapping: Mapping) -> list[str]:
+        """Rename suggestions not accepted by default (rivals, or all when the
+        cell's mapping gives renames) that the confirmed mapping settles neither
+        way."""
         if self.diff_widget is None:
             return []
-        return self.diff_widget.rivals_left_out(mapping)
+        return self.diff_widget.unguessed_left_out(mapping)
 
     def _names(self) -> list[str]:
         r = self.request
@@ -574,10 +576,10 @@ class TuneRun(BackgroundHandle):
                     else "none (hyperparameters match by name)"
                 )
             )
-            left = self._rivals_left_out(mapping)
+            left = self._unguessed_left_out(mapping)
             if left:
                 lines.append(
-                    "  not renamed (rival suggestions, none guessed): "
+                    "  not renamed (suggested, not guessed): "
                     + ", ".join(left)
                     + "; to transfer those values, set the right rename in the "
                     "cell's mapping"

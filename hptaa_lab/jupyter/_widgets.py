@@ -29,6 +29,7 @@ __all__ = [
     "accepted_suggestions",
     "conflicting_suggestions",
     "parse_value",
+    "unguessed_suggestions",
 ]
 
 logger = logging.getLogger(__name__)
@@ -146,11 +147,12 @@ class SpaceDiffWidget:
             lines.append(f"The fields do not fit yet: {exc}")
         else:
             lines += mapping.describe(renames=False)
-            rivals = self.rivals_left_out(mapping)
-            if rivals and self.mapping is None:
+            left = self.unguessed_left_out(mapping)
+            if left and self.mapping is None:
                 lines.append(
-                    "Rival rename suggestions (not accepted; accept the right one "
-                    f"in the widget, or set it in the cell's mapping): {', '.join(rivals)}"
+                    f"Rename suggestions not accepted ({self._why_unguessed()}; "
+                    "accept the right one in the widget, or set it in the cell's "
+                    f"mapping): {', '.join(left)}"
                 )
         return "\n".join(lines)
 
@@ -165,17 +167,23 @@ class SpaceDiffWidget:
         """Previous name -> current name of every accepted rename."""
         return {prev: cur for (prev, cur), c in self.rename_choices.items() if c.value}
 
-    def rivals_left_out(self, mapping: Mapping) -> list[str]:
-        """The rival rename suggestions (see :func:`conflicting_suggestions`)
-        that ``mapping`` settles neither way, as "old -> new"."""
+    def unguessed_left_out(self, mapping: Mapping) -> list[str]:
+        """The rename suggestions not accepted by default (see
+        :func:`unguessed_suggestions`) that ``mapping`` settles neither way, as
+        "old -> new"."""
         return [
             f"{s.previous} -> {s.current}"
-            for s in conflicting_suggestions(self.space_diff, self._start)
+            for s in unguessed_suggestions(self.space_diff, self._start)
             if s.previous not in mapping.renames
             and s.current not in mapping.renames.values()
             and s.current not in mapping.previous_fixed
             and s.previous not in mapping.current_fixed
         ]
+
+    def _why_unguessed(self) -> str:
+        if self._start.renames:
+            return "the cell's mapping gives the renames"
+        return "rivals: another suggestion names the same hyperparameter"
 
     def current_diff(self) -> SpaceDiff:
         """The diff with the accepted renames applied (none if they conflict)."""
@@ -295,6 +303,7 @@ class SpaceDiffWidget:
             pair: "from the mapping in the cell" for pair in self._start.renames.items()
         }
         rivals = conflicting_suggestions(self.space_diff, self._start)
+        unguessed = unguessed_suggestions(self.space_diff, self._start)
         for s in self.space_diff.suggestions:
             others = [
                 f"{o.previous} -> {o.current}"
@@ -304,6 +313,8 @@ class SpaceDiffWidget:
             conflict = (
                 f"; conflicts with {', '.join(others)}: accept the right one"
                 if s in rivals
+                else "; not guessed: the cell's mapping gives the renames"
+                if s in unguessed
                 else ""
             )
             pairs.setdefault(
@@ -385,20 +396,32 @@ def accepted_suggestions(
 ) -> dict[str, str]:
     """The renames to accept by default.
 
-    First the renames of ``start``; then every suggestion that reuses no
-    previous or current name ``start`` takes, does not contradict it (a current
-    name it gives a previous fixed value is an added hyperparameter; a previous
-    name it fixes now is a removed one) and has no rival: another open
-    suggestion of the same previous or current name (see
+    The renames of ``start``; if it has none, every suggestion that does not
+    contradict it (a current name it gives a previous fixed value is an added
+    hyperparameter; a previous name it fixes now is a removed one) and has no
+    rival: another open suggestion of the same previous or current name (see
     :func:`conflicting_suggestions`); rivals are left for the user to choose.
     """
     start = start or Mapping()
     renames = dict(start.renames)
-    rivals = set(map(_pair, conflicting_suggestions(space_diff, start)))
+    unguessed = set(map(_pair, unguessed_suggestions(space_diff, start)))
     for s in _open_suggestions(space_diff, start):
-        if _pair(s) not in rivals:
+        if _pair(s) not in unguessed:
             renames[s.previous] = s.current
     return renames
+
+
+def unguessed_suggestions(
+    space_diff: SpaceDiff, start: Mapping | None = None
+) -> list[RenameSuggestion]:
+    """The open suggestions not accepted by default: the rivals (see
+    :func:`conflicting_suggestions`), or all of them when ``start`` has renames
+    (a mapping that gives renames lists them all: a guess beside them, unseen
+    under ``--yes``, could transfer an unrelated hyperparameter's values)."""
+    start = start or Mapping()
+    if start.renames:
+        return _open_suggestions(space_diff, start)
+    return conflicting_suggestions(space_diff, start)
 
 
 def conflicting_suggestions(

@@ -311,7 +311,7 @@ def test_confirm_true_guesses_no_rival_rename_and_says_so(store: TrialStore) -> 
 
     assert run.study is not None and run.study.mapping.renames == {}
     assert (
-        "\n  not renamed (rival suggestions, none guessed): x -> x_p, x -> x_pos; to "
+        "\n  not renamed (suggested, not guessed): x -> x_p, x -> x_pos; to "
         "transfer those values, set the right rename in the cell's mapping\n"
     ) in repr(run)
 

@@ -279,8 +279,9 @@ def test_rival_suggestions_of_one_previous_name_are_left_to_the_user() -> None:
     }
 
     assert (
-        "Rival rename suggestions (not accepted; accept the right one in the "
-        "widget, or set it in the cell's mapping): min_samples_split -> "
+        "Rename suggestions not accepted (rivals: another suggestion names the "
+        "same hyperparameter; accept the right one in the widget, or set it in "
+        "the cell's mapping): min_samples_split -> "
     ) in repr(widget)
 
     mapping = widget.confirm()
@@ -387,3 +388,39 @@ def test_a_change_of_conditions_only_shows_in_the_widget() -> None:
 
     assert not widget.space_diff.is_identical
     assert "added condition: gamma | kernel == &#x27;rbf&#x27;" in widget.table.value
+
+
+def test_a_start_mapping_with_renames_lists_them_all() -> None:
+    """Check that when the cell's mapping gives renames, the diff's other
+    suggestions are shown but not accepted (under --yes, a guessed
+    min_samples_leaf -> min_samples_split beside the cell's lr -> learning_rate
+    transferred an unrelated hyperparameter's values), and say why."""
+    previous = build_space(
+        {"lr": (1e-4, 1e-1, "log"), "min_samples_leaf": (1, 20), "depth": (1, 9)}
+    )
+    current = build_space(
+        {
+            "learning_rate": (1e-4, 1e-1, "log"),
+            "min_samples_split": (2, 20),
+            "depth": (1, 9),
+        }
+    )
+    start = Mapping(renames={"lr": "learning_rate"})
+    widget = SpaceDiffWidget(previous, current, mapping=start)
+
+    pair = ("min_samples_leaf", "min_samples_split")
+    assert pair in widget.rename_choices
+    assert not widget.rename_choices[pair].value
+    assert (
+        "Rename suggestions not accepted (the cell's mapping gives the renames; "
+        "accept the right one in the widget, or set it in the cell's mapping): "
+        "min_samples_leaf -> min_samples_split"
+    ) in repr(widget)
+    assert widget.confirm() == start
+    assert widget.unguessed_left_out(start) == ["min_samples_leaf -> min_samples_split"]
+
+    guessed = SpaceDiffWidget(previous, current)
+    assert guessed.confirm().renames == {
+        "lr": "learning_rate",
+        "min_samples_leaf": "min_samples_split",
+    }
