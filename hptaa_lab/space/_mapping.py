@@ -194,6 +194,10 @@ class Mapping:
             values = getattr(self, attribute)
             plain = {k: _plain(v) for k, v in dict(values).items()}
             object.__setattr__(self, attribute, plain)
+        # A name onto itself is no rename (a mapping built as {n: n for n in ...}
+        # may hold some): kept, the diff would call the name added and removed.
+        renames = {old: new for old, new in dict(self.renames).items() if old != new}
+        object.__setattr__(self, "renames", renames)
         targets = list(self.renames.values())
         duplicates = sorted({t for t in targets if targets.count(t) > 1})
         if duplicates:

@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 
 from hptaa_lab.errors import MappingError
-from hptaa_lab.space import Mapping, ValueTransform, build_space, diff, project
+from hptaa_lab.space import (
+    ChangeKind,
+    Mapping,
+    ValueTransform,
+    build_space,
+    diff,
+    project,
+)
 
 pytestmark = pytest.mark.filterwarnings("error::DeprecationWarning")
 
@@ -696,3 +703,17 @@ def test_a_rename_written_the_wrong_way_round_says_so() -> None:
         "The renames 'learning_rate' -> 'lr', 'max_depth' -> 'depth' run the wrong way"
     )
     assert str(info.value).endswith("{'lr': 'learning_rate', 'depth': 'max_depth'}.")
+
+
+def test_a_rename_onto_the_same_name_is_no_rename() -> None:
+    """Check that {"b": "b"} is dropped from the renames (kept, the diff called
+    b added while projection carried its values over, and a previous fixed
+    value for it was refused as not added), also beside a real rename."""
+    mapping = Mapping.from_dict({"renames": {"b": "b", "a": "x"}})
+
+    assert mapping.renames == {"a": "x"}
+    assert Mapping(renames={"b": "b"}).is_empty
+    result = diff(
+        {"a": (0.0, 1.0), "b": (0.0, 1.0)}, {"x": (0.0, 1.0), "b": (0.0, 0.5)}, mapping
+    )
+    assert result["b"].kinds == (ChangeKind.NARROWED,)
