@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import html
 import logging
 import sys
 import time
@@ -686,7 +687,7 @@ def _diff(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> No
     display(
         TextAndHtml(
             f"{title}:\n{space_diff.format_table()}",
-            f"<b>{title}</b>"
+            f"<b>{html.escape(title)}</b>"
             + diff_table_html(space_diff, previous=a.name, current=b.name),
         )
     )
@@ -708,7 +709,7 @@ def _studies(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) ->
     display(
         TextAndHtml(
             f"{title}:\n{table_text(header, rows)}",
-            f"<b>{title}</b>"
+            f"<b>{html.escape(title)}</b>"
             + table_html(header, rows, ["white-space:pre"] * len(rows)),
         )
     )

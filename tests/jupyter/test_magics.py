@@ -988,3 +988,30 @@ def _run_ipy(
     finally:
         store.close()
     return done, states
+
+
+def test_diff_and_studies_escape_names_in_their_html(
+    shell: InteractiveShell,
+    magics: HptaaMagics,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Check that a study name holding HTML (a teammate's, in a shared store) is
+    text in the HTML of %hptaa diff and %hptaa studies, not markup that runs."""
+    from hptaa_lab import create_study
+    from hptaa_lab.jupyter import _magics
+
+    shown: list[Any] = []
+    monkeypatch.setattr(_magics, "display", shown.append)
+    magics.store_url = f"sqlite:///{tmp_path / 's.db'}"
+    evil = "<img src=x onerror=alert(1)>"
+    for name in (evil, "b"):
+        create_study(name, {"x": (0.0, 1.0)}, store=magics.store_url).close()
+
+    shell.run_cell(f"%hptaa diff '{evil}' b")
+    shell.run_cell("%hptaa studies")
+
+    assert len(shown) == 2
+    for output in shown:
+        page = output._repr_mimebundle_()["text/html"]
+        assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
