@@ -530,8 +530,6 @@ def _tune(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> An
                     "(run.wait()) before resuming."
                 )
     names = _run_body(magics.shell, cell or "")
-    if names is None:
-        return None
     mapping = names.get("mapping")
     request = TuneRequest(
         study=args.study,
@@ -588,7 +586,7 @@ def _tune(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> An
     return run
 
 
-def _run_body(shell: Any, cell: str) -> dict[str, Any] | None:
+def _run_body(shell: Any, cell: str) -> dict[str, Any]:
     """Run the cell body in the user namespace; return the names it defined.
 
     The names are set aside while the body runs, so only what the body defines
@@ -608,10 +606,9 @@ def _run_body(shell: Any, cell: str) -> dict[str, Any] | None:
         if name not in defined and name in saved:
             ns[name] = saved[name]
     if not ok:
-        _error(
-            "%%hptaa tune: the cell body raised an error (above); nothing was tuned."
-        )
-        return None
+        # Raised so that a --wait cell fails (Run All stops there) as other
+        # refusals do; otherwise it is one line under the body's traceback.
+        raise HptaaError("the cell body raised an error (above); nothing was tuned.")
     if missing:
         raise ValueError(
             f"The cell did not define {' and '.join(map(repr, missing))}. "

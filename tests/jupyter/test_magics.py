@@ -209,6 +209,14 @@ def test_a_cell_body_that_raises_tunes_nothing(
     )
     assert not magics.store().has_study("s")
 
+    # With --wait the cell fails, so that Run All stops there.
+    for body in ("1 / 0", "def broken(:"):
+        result = shell.run_cell(f"%%hptaa tune --study s --wait\n{body}")
+        err = capsys.readouterr().err
+        assert isinstance(result.error_in_exec, UsageError), body
+        assert "the cell body raised an error (above); nothing was tuned" in err
+    assert not magics.store().has_study("s")
+
 
 def test_tune_returns_the_run_and_keeps_it_in_a_variable(
     shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
