@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 #: Most trials one page of the trials endpoint returns.
 MAX_LIMIT = 1000
+MAX_OFFSET = 2**63 - 1
+"""The largest offset the database takes (a 64-bit signed integer)."""
 _DEFAULT_LIMIT = 100
 _MAX_NAME = 200
 
@@ -92,8 +94,8 @@ def parse_page(offset: str | None, limit: str | None) -> tuple[int, int]:
     """
     first = _integer(offset, "offset", 0)
     size = _integer(limit, "limit", _DEFAULT_LIMIT)
-    if first < 0:
-        raise ValueError(f"offset must be >= 0; got {first}.")
+    if not 0 <= first <= MAX_OFFSET:
+        raise ValueError(f"offset must be between 0 and {MAX_OFFSET}; got {first}.")
     if not 1 <= size <= MAX_LIMIT:
         raise ValueError(
             f"limit must be between 1 and {MAX_LIMIT}; got {size}. Page through "
@@ -105,10 +107,10 @@ def parse_page(offset: str | None, limit: str | None) -> tuple[int, int]:
 def _integer(text: str | None, name: str, default: int) -> int:
     if text is None or text == "":
         return default
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"{name} must be an integer; got {text!r}.") from None
+    # Digits only (int() also takes "1_000", " 1", "+5" and other scripts' digits).
+    if re.fullmatch(r"-?[0-9]{1,100}", text) is None:
+        raise ValueError(f"{name} must be an integer; got {text[:120]!r}.")
+    return int(text)
 
 
 def incumbent_trajectory(

@@ -259,7 +259,14 @@ async def test_unknown_study_gets_404(
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"offset": "-1"}, "offset must be >= 0; got -1."),
+        ({"offset": "-1"}, "offset must be between 0 and 9223372036854775807; got -1."),
+        (
+            {"offset": "9223372036854775808"},
+            "offset must be between 0 and 9223372036854775807; got 9223372036854775808.",
+        ),
+        ({"offset": "1_000"}, "offset must be an integer; got '1_000'."),
+        ({"limit": "+5"}, "limit must be an integer; got '+5'."),
+        ({"limit": "\u0665"}, "limit must be an integer; got '\u0665'."),
         ({"limit": "0"}, "limit must be between 1 and 1000; got 0."),
         ({"limit": "ten"}, "limit must be an integer; got 'ten'."),
         ({"state": "DONE"}, "Unknown trial state 'DONE' in the state parameter."),

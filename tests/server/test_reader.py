@@ -108,6 +108,13 @@ def test_page_defaults_and_bounds() -> None:
     assert parse_page("5", "1000") == (5, 1000)
     with pytest.raises(ValueError, match="limit must be between 1 and 1000; got 1001"):
         parse_page("0", "1001")
+    assert parse_page(str(2**63 - 1), None) == (2**63 - 1, 100)
+    for offset in (str(2**63), "9" * 100):
+        with pytest.raises(ValueError, match="offset must be between 0 and "):
+            parse_page(offset, None)
+    for text in (" 1", "1_000", "+5", "\u0665", "9" * 101):
+        with pytest.raises(ValueError, match="offset must be an integer"):
+            parse_page(text, None)
 
 
 def test_incumbent_trajectory_follows_direction() -> None:
