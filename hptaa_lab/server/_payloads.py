@@ -12,7 +12,7 @@ from typing import Any
 
 from hptaa_lab.errors import HptaaError
 from hptaa_lab.records import StudyRecord, TrialRecord, TrialState, twin_links
-from hptaa_lab.store import TrialStore
+from hptaa_lab.store import Liveness, TrialStore, liveness
 
 __all__ = [
     "MAX_LIMIT",
@@ -153,6 +153,8 @@ def studies_payload(store: TrialStore | None, shown: str) -> dict[str, Any]:
     studies = []
     for row in store.summaries():
         record = records.get(row["name"])
+        ended = _ended(store, row["name"]) if row["n_running"] else set()
+        running = row["n_running"] - len(ended)
         studies.append(
             {
                 "name": row["name"],
@@ -163,9 +165,10 @@ def studies_payload(store: TrialStore | None, shown: str) -> dict[str, Any]:
                 "n_trials": row["n_trials"],
                 "n_complete": row["n_complete"],
                 "n_fail": row["n_fail"],
-                "n_running": row["n_running"],
+                "n_running": running,
+                "n_abandoned": len(ended),
                 "incumbent_value": _finite(row["best_value"]),
-                "state": _study_state(row["n_trials"], row["n_running"]),
+                "state": _study_state(row["n_trials"], running),
                 "created_at": _iso(row["created_at"]),
                 **_twin_links(record, records.get),
             }
@@ -191,6 +194,8 @@ def study_payload(store: TrialStore, name: str) -> dict[str, Any]:
     counts = store.count_trials(name)
     trajectory = incumbent_trajectory(trials, record.direction)
     best = store.best_trial(name)
+    ended = _ended(store, name) if counts[TrialState.RUNNING] else set()
+    running = counts[TrialState.RUNNING] - len(ended)
     return {
         "study": {
             "name": record.name,
@@ -205,11 +210,12 @@ def study_payload(store: TrialStore, name: str) -> dict[str, Any]:
             "n_trials": len(trials),
             "n_complete": counts[TrialState.COMPLETE],
             "n_fail": counts[TrialState.FAIL],
-            "n_running": counts[TrialState.RUNNING],
+            "n_running": running,
+            "n_abandoned": len(ended),
             "counts": {state.value: counts[state] for state in TrialState},
             "incumbent_value": None if best is None else _finite(best.value),
             "incumbent_number": None if best is None else best.number,
-            "state": _study_state(len(trials), counts[TrialState.RUNNING]),
+            "state": _study_state(len(trials), running),
             **_twin_links(record, store.find_study),
         },
         "space": _json_or_text(record.space_json),
@@ -246,6 +252,7 @@ def trials_payload(
     counts = store.count_trials(name)
     wanted = list(TrialState) if states is None else states
     page = store.get_trials(name, states=states, offset=offset, limit=limit)
+    ended = _ended(store, name) if counts[TrialState.RUNNING] else set()
     return {
         "study": name,
         "states": [state.value for state in wanted],
@@ -262,6 +269,7 @@ def trials_payload(
                 "proposed_by": trial.proposed_by,
                 "started_at": _iso(trial.started_at),
                 "finished_at": _iso(trial.finished_at),
+                "process_ended": trial.number in ended,
             }
             for trial in page
         ],
@@ -389,6 +397,17 @@ def _twin_links(
     if record is None:
         return {"scratch_twin": None, "twin_of": None}
     return twin_links(record, lookup)
+
+
+def _ended(store: TrialStore, name: str) -> set[int]:
+    """Numbers of the RUNNING trials whose process has ended (killed, or a
+    kernel shut down mid-trial): they will never finish, and do not make the
+    study "running" (the sidebar would poll it every 2 s for ever)."""
+    return {
+        number
+        for number, owner in store.running_owners(name).items()
+        if owner is not None and liveness(owner) is Liveness.GONE
+    }
 
 
 def _study_state(n_trials: int, n_running: int) -> str:

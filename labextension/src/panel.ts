@@ -506,6 +506,9 @@ function trialCount(study: IStudySummary): string {
   if (study.n_running > 0) {
     parts.push(`${study.n_running} running`);
   }
+  if (study.n_abandoned > 0) {
+    parts.push(`${study.n_abandoned} left by ended processes`);
+  }
   if (study.n_fail > 0) {
     parts.push(`${study.n_fail} failed`);
   }

@@ -17,7 +17,10 @@ export interface IStudySummary {
   n_trials: number;
   n_complete: number;
   n_fail: number;
+  /** RUNNING trials whose process may still run them. */
   n_running: number;
+  /** RUNNING trials whose process has ended: they never finish. */
+  n_abandoned: number;
   incumbent_value: number | null;
   state: StudyState;
   created_at: string | null;
