@@ -36,7 +36,7 @@ from hptaa_lab.records import TrialRecord, TrialState, twin_links
 from hptaa_lab.report import evaluations_to_reach, speedup
 from hptaa_lab.samplers import names as sampler_names
 from hptaa_lab.space import Mapping, SpaceDiff, as_space, diff, space_from_json
-from hptaa_lab.store import TrialStore
+from hptaa_lab.store import MAX_STUDY_NAME, TrialStore
 from hptaa_lab.study import (
     DEFAULT_TRANSFER,
     Study,
@@ -722,6 +722,14 @@ def _checked(request: TuneRequest, store: TrialStore) -> TuneRequest:
     if store.has_study(r.study):
         raise StudyExistsError(r.study, store.shown_url, notebook=True)
     twin = twin_name(r.study)
+    if r.compare and len(twin) > MAX_STUDY_NAME:
+        # Checked before the transfer study is made, which would stay behind.
+        raise ValueError(
+            f"--compare names the no-transfer twin {r.study!r} + '-scratch', which "
+            f"is longer than a study name may be ({MAX_STUDY_NAME} characters): "
+            f"choose a --study name of at most {MAX_STUDY_NAME - len(twin_name(''))} "
+            "characters."
+        )
     if r.compare and store.has_study(twin):
         raise StudyExistsError(
             twin, store.shown_url, notebook=True, advice=_twin_taken(r, store)

@@ -478,6 +478,11 @@ def test_warnings_of_worker_threads_go_to_the_widget(
         ),
         ({"previous": "nope"}, StudyNotFoundError, "No study named 'nope'"),
         ({"n_trials": 0}, ValueError, "number of trials must be a positive int; got 0"),
+        (
+            {"study": "z" * 193, "previous": "v1", "compare": True},
+            ValueError,
+            "choose a --study name of at most 192 characters",
+        ),
     ],
 )
 def test_bad_requests_are_refused_before_anything_runs(
@@ -497,7 +502,7 @@ def test_bad_requests_are_refused_before_anything_runs(
 
     with pytest.raises(error, match=message):
         TuneRun(TuneRequest(**args), store)
-    assert not store.has_study("v2")
+    assert [s.name for s in store.list_studies()] == ["v1"]
 
 
 @pytest.mark.parametrize(
