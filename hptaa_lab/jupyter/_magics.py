@@ -321,6 +321,13 @@ def _sqlite_path(url: str | None) -> Path | None:
     return Path(parsed.database).expanduser().absolute()
 
 
+def _is_sqlite(url: str) -> bool:
+    try:
+        return sa.make_url(url).get_backend_name() == "sqlite"
+    except sa_exc.ArgumentError:
+        return False
+
+
 def _no_store_message(path: Path) -> str:
     return (
         f"There is no trial store at {path}; nothing was created there. Check the "
@@ -792,10 +799,22 @@ def _store(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> N
 
 
 def _check_folder(url: str) -> None:
-    """Refuse a SQLite store URL whose folder does not exist, or with a host,
-    user or password, which SQLite ignores."""
+    """Refuse a SQLite store URL whose folder does not exist, with a host, user
+    or password, which SQLite ignores, or of an in-memory database."""
     with contextlib.suppress(sa_exc.ArgumentError):
-        check_sqlite_url(sa.make_url(url))
+        parsed = sa.make_url(url)
+        check_sqlite_url(parsed)
+        if parsed.get_backend_name() == "sqlite" and parsed.database in (
+            None,
+            "",
+            ":memory:",
+        ):
+            raise StoreError(
+                f"{url} is an in-memory SQLite database: its studies would be lost "
+                "when the kernel exits, and neither the sidebar nor `hptaa` could "
+                "see them. Name a file, e.g. %hptaa store sqlite:///studies.db; the "
+                "trial store is unchanged."
+            )
     path = _sqlite_path(url)
     if path is None or path.exists() or path.parent.is_dir():
         return
@@ -812,8 +831,10 @@ def _show_store(magics: HptaaMagics) -> None:
     path = _sqlite_path(magics.store_url)
     if path is None or path.exists():
         # Existing files are opened for reading, so that a file that holds no
-        # trial store is refused; other databases are opened as TrialStore does.
-        print(f"trial store: {magics.store(create=path is None).shown_url}")
+        # trial store is refused; other databases are opened as TrialStore does,
+        # but for a SQLite URI's file, which is not created either.
+        create = path is None and not _is_sqlite(magics.store_url)
+        print(f"trial store: {magics.store(create=create).shown_url}")
         return
     shown = sa.make_url(magics.store_url).render_as_string(hide_password=True)
     print(f"trial store: {shown}")

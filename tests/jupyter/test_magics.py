@@ -425,6 +425,43 @@ def test_reading_magics_refuse_a_missing_store_and_create_nothing(
     assert not missing.parent.exists()
 
 
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_store_refuses_an_in_memory_database(
+    shell: InteractiveShell,
+    magics: HptaaMagics,
+    capsys: pytest.CaptureFixture[str],
+    url: str,
+) -> None:
+    """Check that %hptaa store refuses an in-memory SQLite database, whose
+    studies would vanish with the kernel unseen by the sidebar and hptaa."""
+    previous = magics.store_url
+
+    shell.run_cell(f"%hptaa store {url}")
+
+    err = capsys.readouterr().err
+    assert f"%hptaa store: {url} is an in-memory SQLite database" in err
+    assert magics.store_url == previous
+
+
+def test_store_creates_no_sqlite_uri_file(
+    shell: InteractiveShell,
+    magics: HptaaMagics,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Check that %hptaa store with a URI-style SQLite URL creates no file (it
+    made a store there), and keeps the session's store."""
+    monkeypatch.chdir(tmp_path)
+    previous = magics.store_url
+
+    shell.run_cell("%hptaa store sqlite:///file:uri_store.db?uri=true")
+
+    assert "There is no trial store at " in capsys.readouterr().err
+    assert not (tmp_path / "uri_store.db").exists()
+    assert magics.store_url == previous
+
+
 def test_store_refuses_a_url_in_a_missing_folder(
     shell: InteractiveShell,
     magics: HptaaMagics,
