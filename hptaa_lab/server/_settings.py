@@ -86,14 +86,18 @@ def locate_store(
         url = sa.make_url(value)
     except sa_exc.ArgumentError:
         return StoreLocation(None, source, _bad_url(value, source, "is not a URL"))
-    if url.get_backend_name() != "sqlite" or not url.database:
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         problem = _bad_url(
             url.render_as_string(hide_password=True),
             source,
             "is not a SQLite file; the sidebar reads SQLite stores only",
         )
         return StoreLocation(None, source, problem)
-    return StoreLocation(_absolute(Path(url.database), root), source)
+    database = url.database
+    if str(url.query.get("uri", "")).lower() in ("true", "1"):
+        # sqlite:///file:x.db?uri=true names the file x.db (its own query apart).
+        database = database.removeprefix("file:").split("?", 1)[0]
+    return StoreLocation(_absolute(Path(database), root), source)
 
 
 def _absolute(path: Path, root: Path) -> Path:

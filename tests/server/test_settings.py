@@ -41,6 +41,8 @@ def test_setting_wins_over_variable(tmp_path: Path) -> None:
         ("sqlite:////data/hpo/studies.db", "/data/hpo/studies.db"),
         ("sqlite:///rel/studies.db", "ROOT/rel/studies.db"),
         ("~/hpo.db", "HOME/hpo.db"),
+        ("sqlite:///file:rel/uri.db?uri=true", "ROOT/rel/uri.db"),
+        ("sqlite:///file:/data/uri.db?mode=ro&uri=true", "/data/uri.db"),
     ],
 )
 def test_sqlite_urls_and_home_paths_are_understood(
@@ -61,6 +63,7 @@ def test_sqlite_urls_and_home_paths_are_understood(
     [
         ("postgresql://team@db/hpo", "is not a SQLite file"),
         ("sqlite://", "is not a SQLite file"),
+        ("sqlite:///:memory:", "is not a SQLite file"),
         ("::not a url://x", "is not a URL"),
     ],
 )
