@@ -489,7 +489,7 @@ class ValueField:
         hp: The hyperparameter whose range the value must fit, or None for any
             number, string or bool.
         start: The value to show at first (default: unknown). None is the
-            choice None of a dropdown that has it, else unknown.
+            choice None of a dropdown that has it, else the text ``None``.
 
     Attributes:
         widget: The ipywidgets field; its ``value`` is the choice index (-1:
@@ -530,7 +530,9 @@ class ValueField:
             )
         else:
             self.widget = widgets.Text(
-                value="" if start is _UNKNOWN or start is None else repr(start),
+                # A cell's current_fixed {"k": None} is the value None, shown as
+                # such (it was shown empty, which reads as unknown, and dropped).
+                value="" if start is _UNKNOWN else repr(start),
                 placeholder="unknown",
                 description=name,
                 layout=layout,
@@ -571,7 +573,8 @@ def parse_value(text: str, hp: Any = None, name: str = "") -> Any:
 
     Empty text means unknown (returns an internal marker). For a float or
     integer hyperparameter the text must be a number; otherwise it is read as
-    a Python literal (``'tanh'``, ``16``, ``True``), falling back to the text.
+    a Python literal (``'tanh'``, ``16``, ``True``, ``None``), falling back to
+    the text.
 
     Raises:
         MappingError: If a number was expected and the text is not one.
@@ -595,4 +598,6 @@ def parse_value(text: str, hp: Any = None, name: str = "") -> Any:
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError):
         return text
-    return value if isinstance(value, str | int | float | bool) else text
+    return (
+        value if value is None or isinstance(value, str | int | float | bool) else text
+    )

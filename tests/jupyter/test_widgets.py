@@ -332,7 +332,15 @@ def test_plain_text_repr_shows_the_value_fields() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("16", 16), ("'tanh'", "tanh"), ("tanh", "tanh"), ("True", True), ("1.5", 1.5)],
+    [
+        ("16", 16),
+        ("'tanh'", "tanh"),
+        ("tanh", "tanh"),
+        ("True", True),
+        ("1.5", 1.5),
+        ("None", None),
+        ("'None'", "None"),
+    ],
 )
 def test_parse_value_reads_literals_and_falls_back_to_text(
     text: str, expected: object
@@ -424,3 +432,17 @@ def test_a_start_mapping_with_renames_lists_them_all() -> None:
         "lr": "learning_rate",
         "min_samples_leaf": "min_samples_split",
     }
+
+
+def test_a_start_value_none_for_a_removed_name_is_kept() -> None:
+    """Check that a cell's current_fixed {"k": None} is shown as None and kept
+    when confirmed (the field showed it empty, which reads as unknown, so the
+    stored mapping lost it)."""
+    previous = build_space({"k": ["a", "b", None], "x": (0.0, 1.0)})
+    current = build_space({"x": (0.0, 1.0)})
+    start = Mapping(current_fixed={"k": None})
+
+    widget = SpaceDiffWidget(previous, current, mapping=start)
+
+    assert widget.current_fixed_inputs["k"].widget.value == "None"
+    assert widget.confirm() == start
