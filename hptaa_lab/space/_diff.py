@@ -228,8 +228,9 @@ class SpaceDiff:
         return "\n".join(line.rstrip() for line in lines)
 
 
-def describe(hp: Any) -> str:
-    """A short description of a hyperparameter, e.g. "float [0.001, 1] log"."""
+def describe(hp: Any, *, precise: bool = False) -> str:
+    """A short description of a hyperparameter, e.g. "float [0.001, 1] log"
+    (bounds to 6 significant digits, or all of them if ``precise``)."""
     kind = hp_kind(hp)
     if kind == CONSTANT:
         return f"constant {hp.value!r}"
@@ -237,12 +238,35 @@ def describe(hp: Any) -> str:
         return "choice {" + ", ".join(repr(c) for c in hp.choices) + "}"
     if kind == ORDINAL:
         return "ordinal (" + ", ".join(repr(c) for c in hp.sequence) + ")"
-    text = f"{kind} [{_num(hp.lower)}, {_num(hp.upper)}]"
+    text = f"{kind} [{_num(hp.lower, precise)}, {_num(hp.upper, precise)}]"
     return text + (" log" if hp.log else "")
 
 
-def _num(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+def _num(value: Any, precise: bool = False) -> str:
+    if isinstance(value, float | np.floating):
+        return repr(float(value)) if precise else f"{value:g}"
+    return str(value)
+
+
+def _side_by_side(old: Any, new: Any, kinds: tuple[ChangeKind, ...]) -> tuple[str, str]:
+    """The previous and current descriptions of a hyperparameter that stayed,
+    telling apart what changed: all digits of bounds that differ beyond the
+    sixth, and both defaults when the default changed."""
+    shown = set(kinds) - {ChangeKind.UNCHANGED, ChangeKind.RENAMED}
+    precise = describe(old) == describe(new) and bool(
+        shown - {ChangeKind.DEFAULT_CHANGED}
+    )
+    before, after = describe(old, precise=precise), describe(new, precise=precise)
+    if ChangeKind.DEFAULT_CHANGED in kinds:
+        before += f", default {_default(old, precise)}"
+        after += f", default {_default(new, precise)}"
+    return before, after
+
+
+def _default(hp: Any, precise: bool) -> str:
+    if hp_kind(hp) in _NUMERIC:
+        return _num(hp.default_value, precise)
+    return repr(hp.default_value)
 
 
 def diff(
@@ -304,8 +328,7 @@ def diff(
                 name,
                 old_name,
                 kinds,
-                describe(old),
-                describe(hp),
+                *_side_by_side(old, hp, kinds),
                 added_choices,
                 removed_choices,
             )

@@ -602,3 +602,28 @@ def test_choices_of_bools_are_not_the_numbers_zero_and_one() -> None:
     assert diff({"k": [1, 2]}, {"k": [1.0, 2.0]}).is_identical
     ordinal = diff({"o": {"ordinal": [0, 2, True]}}, {"o": {"ordinal": [True, 0, 2]}})
     assert ordinal["o"].kinds == (K.ORDER_CHANGED,)
+
+
+def test_each_side_shows_what_changed() -> None:
+    """Check that a changed default shows both defaults (the row said "default
+    changed" with no default in either column), and that bounds that differ
+    beyond the sixth digit show all their digits (both columns read
+    "float [0.123457, 1]")."""
+    previous = CS.ConfigurationSpace({"d": (0.0, 1.0), "k": ["a", "b"]})
+    current = CS.ConfigurationSpace()
+    current.add(CS.Float("d", (0.0, 1.0), default=0.3))
+    current.add(CS.Categorical("k", ["a", "b"], default="b"))
+
+    result = diff(previous, current)
+    digits = diff({"x": (0.1234567, 1.0)}, {"x": (0.12345678, 1.0)})
+
+    assert (result["d"].previous, result["d"].current) == (
+        "float [0, 1], default 0.5",
+        "float [0, 1], default 0.3",
+    )
+    assert result["k"].current == "choice {'a', 'b'}, default 'b'"
+    assert (digits["x"].previous, digits["x"].current) == (
+        "float [0.1234567, 1.0]",
+        "float [0.12345678, 1.0]",
+    )
+    assert diff({"x": (0.1, 1.0)}, {"x": (0.2, 1.0)})["x"].previous == "float [0.1, 1]"
