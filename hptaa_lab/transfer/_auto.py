@@ -313,19 +313,21 @@ class Auto(TransferSampler):
         self.n_init: int = n_init
         self.random_fraction: float = getattr(self.base, "random_fraction", 1 / 3)
         self.clip = clip
-        if self.projection.clipped:
-            logger.info(
-                "%s: kept %d previous trial(s) outside a narrowed or shifted range, "
-                "with the value moved to the nearest bound",
-                self.name,
-                len(self.projection.clipped),
-            )
         if ancestors is None:
             ancestors = project_chain(
                 space, self.mapping, previous, clip=clipped, forget=forget
             )
         pairs = [(previous.study or "previous", self.projection), *ancestors]
         for study, projection in pairs:
+            if projection.clipped:
+                logger.info(
+                    "%s: %d of the %d trials kept from %s lay outside a narrowed "
+                    "or shifted range; their value moved to the nearest bound",
+                    self.name,
+                    len(projection.clipped),
+                    len(projection),
+                    study,
+                )
             if projection.forgotten:
                 logger.info(
                     "%s: %d of the %d trials kept from %s used a choice that was "

@@ -331,7 +331,8 @@ def test_trials_outside_a_narrowed_range_are_kept_at_its_bound(caplog) -> None:
 
     assert len(sampler.projection) == 20 and len(sampler.projection.clipped) == 11
     assert (
-        "kept 11 previous trial(s) outside a narrowed or shifted range" in caplog.text
+        "11 of the 20 trials kept from prev lay outside a narrowed or shifted range"
+        in caplog.text
     )
     assert sampler.sources and len(best_first.projection) == 9
     # The best trial (x 0.6, clipped to 0.4) comes first, not the best inside.
@@ -1207,3 +1208,42 @@ def test_a_resumed_study_counts_avoiding_proposals_as_random_evidence(
     sampler.restore({"x": 0.9, "y": 0.9}, 0.5, "auto-avoid")
 
     assert sampler._random_values == [0.5]
+
+
+def test_trials_kept_at_a_bound_are_logged_for_every_study_of_a_chain(
+    caplog, tmp_path
+) -> None:
+    """Check that the trials moved to a narrowed bound are counted per study of
+    the chain, ancestors too (only the previous study's were logged)."""
+    from hptaa_lab import create_study
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    v1 = create_study("v1", {"a": (0.0, 1.0)}, store=url, sampler="random", seed=0)
+    v1.optimize(lambda c: c["a"], n_trials=12)
+    v2 = create_study(
+        "v2",
+        {"alpha": (0.0, 1.0)},
+        previous="v1",
+        mapping={"renames": {"a": "alpha"}},
+        store=url,
+        seed=1,
+    )
+    v2.optimize(lambda c: c["alpha"], n_trials=10)
+
+    with caplog.at_level("INFO", logger="hptaa_lab.transfer"):
+        create_study(
+            "v3",
+            {"lr": (0.0, 0.3)},
+            previous="v2",
+            mapping={"renames": {"alpha": "lr"}},
+            store=url,
+            seed=2,
+        ).ask()
+
+    for study, name, trials in (("v2", "alpha", v2.trials), ("v1", "a", v1.trials)):
+        beyond = sum(t.config[name] > 0.3 for t in trials)
+        assert 0 < beyond < len(trials)
+        assert (
+            f"v3: {beyond} of the {len(trials)} trials kept from {study} lay outside "
+            "a narrowed or shifted range" in caplog.text
+        )
