@@ -1213,13 +1213,14 @@ def test_a_resumed_study_counts_avoiding_proposals_as_random_evidence(
 def test_trials_kept_at_a_bound_are_logged_for_every_study_of_a_chain(
     caplog, tmp_path
 ) -> None:
-    """Check that the trials moved to a narrowed bound are counted per study of
-    the chain, ancestors too (only the previous study's were logged)."""
+    """Check that the trials moved to a narrowed bound (the range shrank away
+    from the best previous values) are counted per study of the chain, ancestors
+    too (only the previous study's were logged)."""
     from hptaa_lab import create_study
 
     url = f"sqlite:///{tmp_path / 's.db'}"
     v1 = create_study("v1", {"a": (0.0, 1.0)}, store=url, sampler="random", seed=0)
-    v1.optimize(lambda c: c["a"], n_trials=12)
+    v1.optimize(lambda c: 1.0 - c["a"], n_trials=12)
     v2 = create_study(
         "v2",
         {"alpha": (0.0, 1.0)},
@@ -1228,7 +1229,7 @@ def test_trials_kept_at_a_bound_are_logged_for_every_study_of_a_chain(
         store=url,
         seed=1,
     )
-    v2.optimize(lambda c: c["alpha"], n_trials=10)
+    v2.optimize(lambda c: 1.0 - c["alpha"], n_trials=10)
 
     with caplog.at_level("INFO", logger="hptaa_lab.transfer"):
         create_study(
@@ -1244,6 +1245,6 @@ def test_trials_kept_at_a_bound_are_logged_for_every_study_of_a_chain(
         beyond = sum(t.config[name] > 0.3 for t in trials)
         assert 0 < beyond < len(trials)
         assert (
-            f"v3: {beyond} of the {len(trials)} trials kept from {study} lay outside "
+            f"auto: {beyond} of the {len(trials)} trials kept from {study} lay outside "
             "a narrowed or shifted range" in caplog.text
         )
