@@ -230,11 +230,36 @@ def study_payload(store: TrialStore, name: str) -> dict[str, Any]:
                 "value": _finite(trial.value),
                 "incumbent": _finite(best_so_far),
             }
-            for trial, best_so_far in zip(trials, trajectory, strict=True)
+            for trial, best_so_far in _thinned(trials, trajectory)
         ],
         "diff": _diff_payload(store, record),
         "twin": _twin_payload(store, record, trajectory),
     }
+
+
+MAX_TRAJECTORY = 2000
+"""Most trajectory points a study's reply holds (the sidebar polls it every 2 s
+while the study runs; 100,000 trials made a 10 MB reply)."""
+
+
+def _thinned(
+    trials: Sequence[TrialRecord], trajectory: Sequence[float | None]
+) -> list[tuple[TrialRecord, float | None]]:
+    """The trials and incumbents to send: all of them up to MAX_TRAJECTORY;
+    beyond, every trial that improved the incumbent (the chart's steps), the
+    last one, and the rest evenly spaced by number."""
+    pairs = list(zip(trials, trajectory, strict=True))
+    if len(pairs) <= MAX_TRAJECTORY:
+        return pairs
+    steps = [
+        i
+        for i, (_, best) in enumerate(pairs)
+        if best is not None and (i == 0 or pairs[i - 1][1] != best)
+    ]
+    steps = steps[:: math.ceil(len(steps) / (MAX_TRAJECTORY // 2))]
+    spaced = range(0, len(pairs), math.ceil(len(pairs) / (MAX_TRAJECTORY // 2)))
+    keep = sorted({*steps, *spaced, len(pairs) - 1})
+    return [pairs[i] for i in keep]
 
 
 def trials_payload(

@@ -27,7 +27,8 @@ export interface IChartGeometry {
  *
  * x is the trial number, y the objective value (low values at the bottom).
  * The incumbent line starts at the first complete trial and steps at each
- * improvement.
+ * improvement. A long study's points are a sample (the server sends every
+ * improvement and the rest thinned out), so x comes from each point's number.
  */
 export function chartGeometry(
   points: ITrajectoryPoint[]
@@ -38,15 +39,23 @@ export function chartGeometry(
   if (values.length === 0) {
     return null;
   }
-  let low = Math.min(...values);
-  let high = Math.max(...values);
+  // A loop, not Math.min(...values): spreading 100,000 values overflows the stack.
+  let low = values[0];
+  let high = values[0];
+  for (const v of values) {
+    low = Math.min(low, v);
+    high = Math.max(high, v);
+  }
   if (high === low) {
     low -= 0.5 * Math.abs(low || 1);
     high += 0.5 * Math.abs(high || 1);
   }
-  const last = Math.max(points.length - 1, 1);
-  const x = (n: number): number =>
-    round(PAD.left + ((WIDTH - PAD.left - PAD.right) * n) / last);
+  const lastNumber = points[points.length - 1].number;
+  const last = Math.max(lastNumber, 1);
+  const x = (i: number): number =>
+    round(
+      PAD.left + ((WIDTH - PAD.left - PAD.right) * points[i].number) / last
+    );
   const y = (v: number): number =>
     round(
       HEIGHT -
@@ -77,7 +86,13 @@ export function chartGeometry(
       dots.push([x(i), y(point.value)]);
     }
   });
-  return { incumbent: steps.join(' '), dots, low, high, trials: points.length };
+  return {
+    incumbent: steps.join(' '),
+    dots,
+    low,
+    high,
+    trials: lastNumber + 1
+  };
 }
 
 /**

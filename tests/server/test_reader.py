@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,29 @@ def test_trials_left_by_an_ended_process_do_not_make_a_study_running(
         1,
         "running",
     )
+
+
+def test_a_long_trajectory_is_thinned_to_its_steps_and_a_sample() -> None:
+    """Check that a study of many trials sends at most MAX_TRAJECTORY points
+    (100,000 trials made a 10 MB reply, polled every 2 s), with every trial
+    that improved the incumbent, the last trial, and the rest evenly spaced;
+    and every point of a short study."""
+    from hptaa_lab.server._payloads import MAX_TRAJECTORY, _thinned
+
+    values = [1.0 / (1 + n) if n % 997 == 0 else 2.0 for n in range(20_000)]
+    trials = [
+        TrialRecord(number=n, config={}, state=TrialState.COMPLETE, value=v)
+        for n, v in enumerate(values)
+    ]
+    trajectory = incumbent_trajectory(trials, "minimize")
+
+    kept = _thinned(trials, trajectory)
+
+    numbers = [trial.number for trial, _ in kept]
+    assert len(kept) <= MAX_TRAJECTORY
+    assert numbers == sorted(set(numbers))
+    assert {n for n in range(20_000) if n % 997 == 0} <= set(numbers)
+    assert numbers[-1] == 19_999
+    assert max(b - a for a, b in itertools.pairwise(numbers)) <= 20
+    assert all(best == trajectory[trial.number] for trial, best in kept)
+    assert len(_thinned(trials[:500], trajectory[:500])) == 500
