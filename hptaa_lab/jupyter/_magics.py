@@ -766,9 +766,21 @@ def _stop(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> No
                 )
             else:
                 print(f"Stopping the run of {run.name!r}: {run.stop_effect}.")
-    if args.name is not None and not stopped:
-        # Earlier runs of the same study name ended long ago: the latest says it.
-        print(f"The run of {runs[-1].name!r} is {runs[-1].state}; nothing to stop.")
+    if stopped:
+        return
+    if args.name is None:
+        names = ", ".join(repr(r.name) for r in runs if r.stopping)
+        print(f"Every active run is stopping already ({names}); nothing more to stop.")
+        return
+    # Earlier runs of the same study name ended long ago: the latest says it.
+    latest = runs[-1]
+    if latest.stopping:
+        print(
+            f"The run of {latest.name!r} is stopping already ({latest.stop_effect}); "
+            "nothing more to stop."
+        )
+    else:
+        print(f"The run of {latest.name!r} is {latest.state}; nothing to stop.")
 
 
 @magic_arguments(name="hptaa store")

@@ -545,8 +545,9 @@ class TuneRun(BackgroundHandle):
     def _summary_lines(self) -> list[str]:
         r = self.request
         state = self.state
+        shown = f"stopping ({self.stop_effect})" if self.stopping else state
         head = (
-            f"TuneRun {r.study!r}" + (" (resumed)" if r.resume else "") + f": {state}"
+            f"TuneRun {r.study!r}" + (" (resumed)" if r.resume else "") + f": {shown}"
         )
         if r.previous is not None:
             head += f"; transfer {r.transfer} from {r.previous!r}"

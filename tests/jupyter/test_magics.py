@@ -298,18 +298,35 @@ def test_tune_from_a_changed_space_waits_and_stop_cancels_it(
     # to the trial in flight, and nothing about the earlier, cancelled run.
     slow_v2 = V2_BODY.replace(
         "def objective(config):",
-        "def objective(config):\n    import time; time.sleep(0.05)",
+        "def objective(config):\n    import time; time.sleep(1.0)",
     )
     again = run_cell(
         shell, "%%hptaa tune --study v2 --from v1 --trials 500 --yes" + slow_v2
     )
     assert isinstance(again, TuneRun) and again is not run
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (
+        again.study is not None
+        and any(t.state == TrialState.RUNNING for t in again.study.trials)
+    ):
+        time.sleep(0.01)  # a trial in flight (1 s) keeps the run stopping a while
     capsys.readouterr()
     shell.run_cell("%hptaa stop v2")
 
     out = capsys.readouterr().out
     assert "Stopping the run of 'v2': after the trials in flight." in out
     assert "nothing to stop" not in out
+    # While its trial in flight finishes, the run says it is stopping.
+    shell.run_cell("%hptaa stop v2")
+    shell.run_cell("%hptaa stop")
+    shell.run_cell("%hptaa status")
+    out = capsys.readouterr().out
+    assert (
+        "The run of 'v2' is stopping already (after the trials in flight); nothing "
+        "more to stop.\nEvery active run is stopping already ('v2'); nothing more "
+        "to stop.\n"
+    ) in out
+    assert "TuneRun 'v2': stopping (after the trials in flight); transfer" in out
     assert again.wait(timeout=60) and again.state == RunState.STOPPED
 
 
@@ -765,7 +782,7 @@ def test_at_exit_waits_for_a_run_in_a_script_and_stops_it_in_a_kernel(
     (the trial in flight finishes), and nothing is left running."""
     slow = V1.replace("--trials 6", "--trials 12").replace(
         "def objective(config):",
-        "def objective(config):\n    import time; time.sleep(0.05)",
+        "def objective(config):\n    import time; time.sleep(1.0)",
     )
     run = run_cell(shell, slow)
     assert isinstance(run, TuneRun) and not run.done
@@ -823,7 +840,7 @@ def test_ctrl_c_at_exit_stops_every_run_and_waits_for_their_trials(
     left running)."""
     slow = V1.replace("--trials 6", "--trials 400").replace(
         "def objective(config):",
-        "def objective(config):\n    import time; time.sleep(0.05)",
+        "def objective(config):\n    import time; time.sleep(1.0)",
     )
     first = run_cell(shell, slow)
     second = run_cell(shell, slow.replace("--study v1", "--study v1b"))
