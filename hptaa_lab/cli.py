@@ -535,7 +535,11 @@ def _format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def _studies_command(store: str | None) -> str:
     """The command that lists the studies of ``store`` (--store left out for the
     default store)."""
-    return "hptaa studies" if store is None else f"hptaa --store {store} studies"
+    import shlex
+
+    if store is None:
+        return "hptaa studies"
+    return f"hptaa --store {shlex.quote(store)} studies"
 
 
 def delete_command(name: str, store_url: str | None = None) -> str:

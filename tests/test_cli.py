@@ -1014,3 +1014,21 @@ def test_an_interrupted_export_says_no_file_was_written_only_for_files() -> None
     for output, kind in (("sqlite:///o.db", None), ("-", None), (None, "optuna")):
         assert "no output file was written" not in said(output, kind)
         assert "may hold part of the study only" in said(output, kind)
+
+
+def test_the_studies_hint_quotes_a_store_url_for_the_shell() -> None:
+    """Check that the demo's closing hint can be pasted into a shell when the
+    store's path holds a space (it printed the URL as it is)."""
+    import shlex
+
+    from hptaa_lab.cli import _studies_command
+
+    command = _studies_command("sqlite:////tmp/sp ace/s.db")
+
+    assert shlex.split(command) == [
+        "hptaa",
+        "--store",
+        "sqlite:////tmp/sp ace/s.db",
+        "studies",
+    ]
+    assert _studies_command(None) == "hptaa studies"
