@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import difflib
 import html
+import keyword
 import logging
 import sys
 import time
@@ -526,6 +527,14 @@ def _run_names(run: TuneRun) -> set[str]:
 
 
 def _tune(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> Any:
+    if args.var is not None and (
+        not args.var.isidentifier() or keyword.iskeyword(args.var)
+    ):
+        raise ValueError(
+            f"--as {args.var!r} is no Python variable name, so the run could not be "
+            "read back from it; use letters, digits and _, not starting with a "
+            "digit (e.g. --as run2). Nothing was tuned."
+        )
     if args.resume:
         wanted = {args.study} | ({twin_name(args.study)} if args.compare else set())
         for run in magics.runs:

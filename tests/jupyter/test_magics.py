@@ -1077,3 +1077,18 @@ def test_diff_and_studies_escape_names_in_their_html(
     for output in shown:
         page = output._repr_mimebundle_()["text/html"]
         assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+@pytest.mark.parametrize("name", ["1bad", "class", "a-b"])
+def test_as_refuses_a_name_that_is_no_variable(
+    shell: InteractiveShell,
+    magics: HptaaMagics,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+) -> None:
+    """Check that --as with a name no code can read back is refused before
+    anything runs (the run was stored under that key, out of reach)."""
+    run_cell(shell, f"%%hptaa tune --study s --as {name}\nspace = {{'x': (0.0, 1.0)}}")
+
+    assert f"--as {name!r} is no Python variable name" in capsys.readouterr().err
+    assert name not in shell.user_ns and not magics.runs
