@@ -49,6 +49,8 @@ _STATE = "state"
 _PROPOSED_BY = "proposed_by"
 _TIMES = ("started_at", "finished_at")
 _INT_TEXT = re.compile(r"[+-]?\d+")
+_ZERO_LED = re.compile(r"[+-]?0\d+")
+"""An integer written with leading zeros: a code such as "007", not a number."""
 _BOOL_TEXT = {"true": True, "false": False}
 _LOG_SPAN = 100.0
 
@@ -548,7 +550,12 @@ def _infer(
     space = CS.ConfigurationSpace()
     for name, column in chosen.hyperparameters.items():
         cells = table.frame[column].tolist()
-        readings = [_reading(cells[i]) for i in rows if not is_missing(cells[i])]
+        present = [plain(cells[i]) for i in rows if not is_missing(cells[i])]
+        if any(isinstance(p, str) and _ZERO_LED.fullmatch(p.strip()) for p in present):
+            # Codes such as "007" and "7" are two choices, not the number 7.
+            readings: list[Any] = [str(p).strip() for p in present]
+        else:
+            readings = [_reading(p) for p in present]
         if not readings:
             problems.add(-1, "every row", column, "no value at all")
             continue

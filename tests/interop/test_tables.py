@@ -676,3 +676,18 @@ def test_a_row_without_an_objective_value_says_how_to_skip_it(
     assert "line 3, column 'loss': missing objective value" in message
     assert "add a 'state' column (COMPLETE, or FAIL for such rows)" in message
     assert store.list_studies() == []
+
+
+def test_codes_with_leading_zeros_are_choices_not_numbers(
+    tmp_path: Path, store: TrialStore
+) -> None:
+    """Check that a column of codes such as "007" is inferred as choices of
+    text, each kept as written ("007" and "7" were merged into the int 7)."""
+    path = _write(tmp_path, "code,n,loss\n007,1,0.5\n7,2,0.3\n08,3,0.2\n")
+
+    import_csv(path, "codes", objective="loss", store=store)
+
+    space = space_from_json(store.get_study("codes").space_json)
+    assert describe(space["code"]) == "choice {'007', '08', '7'}"
+    assert describe(space["n"]) == "int [1, 3]"
+    assert [t.config["code"] for t in store.get_trials("codes")] == ["007", "7", "08"]
