@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import decimal
+import fractions
 import logging
 import math
 import numbers
@@ -150,8 +152,12 @@ class Problems:
 
 
 def plain(value: Any) -> Any:
-    """Turn a numpy scalar into the matching Python value; anything else (an
-    array of a list column, say) stays as it is."""
+    """Turn a numpy scalar into the matching Python value, and a Decimal or a
+    Fraction (a database's numeric column, say) into a float, as a study stores
+    an objective's; anything else (an array of a list column, say) stays as it
+    is."""
+    if isinstance(value, decimal.Decimal | fractions.Fraction):
+        return float(value)
     item = getattr(value, "item", None)
     if callable(item) and not isinstance(value, str | bytes) and _is_scalar(value):
         return item()

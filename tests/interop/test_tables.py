@@ -691,3 +691,27 @@ def test_codes_with_leading_zeros_are_choices_not_numbers(
     assert describe(space["code"]) == "choice {'007', '08', '7'}"
     assert describe(space["n"]) == "int [1, 3]"
     assert [t.config["code"] for t in store.get_trials("codes")] == ["007", "7", "08"]
+
+
+def test_decimal_and_fraction_cells_import_as_floats(store: TrialStore) -> None:
+    """Check that a DataFrame of Decimal or Fraction cells (a database's numeric
+    column) imports as floats, as a study stores an objective that returns one
+    ("Decimal('0.5') is not a number" refused it)."""
+    from decimal import Decimal
+    from fractions import Fraction
+
+    frame = pd.DataFrame(
+        {
+            "lr": [Decimal("0.1"), Decimal("0.2")],
+            "w": [Fraction(1, 4), Fraction(1, 2)],
+            "loss": [Decimal("0.5"), Decimal("0.25")],
+        }
+    )
+
+    import_dataframe(frame, "dec", objective="loss", store=store)
+
+    trials = store.get_trials("dec")
+    assert [(t.config, t.value) for t in trials] == [
+        ({"lr": 0.1, "w": 0.25}, 0.5),
+        ({"lr": 0.2, "w": 0.5}, 0.25),
+    ]
