@@ -375,31 +375,74 @@ def _conditions(
     """Conditions that explain which trials set a parameter (define-by-run:
     ``lr`` only when ``kind == "b"``): for a parameter some trials leave out,
     the first categorical parameter that every trial setting it sets too, and
-    whose values where it is set never occur where it is not. A parameter that
-    no other parameter explains so stays unconditional (those trials keep a
-    partial configuration)."""
+    whose values where it is set never occur where it is not; else the first
+    number that every trial sets and that is above (or below) a threshold
+    exactly where it is set (``dropout`` only when ``layers > 2``). A parameter
+    that no other parameter explains so stays unconditional (those trials keep
+    a partial configuration)."""
     conditions = []
     for child in space:
         if all(child in p for p in params):
             continue
-        for parent in space:
-            hp = space[parent]
-            if parent == child or not isinstance(hp, CS.CategoricalHyperparameter):
-                continue
-            if any(child in p and parent not in p for p in params):
-                continue
-            set_with = [p[parent] for p in params if child in p]
-            set_without = [p[parent] for p in params if parent in p and child not in p]
-            if not set_without or any(_has_choice(set_with, v) for v in set_without):
-                continue
-            values = [c for c in hp.choices if _has_choice(set_with, c)]
-            conditions.append(
-                CS.EqualsCondition(space[child], hp, values[0])
-                if len(values) == 1
-                else CS.InCondition(space[child], hp, values)
-            )
-            break
+        condition = _by_choice(space, params, child)
+        if condition is None:
+            condition = _by_threshold(space, params, child)
+        if condition is not None:
+            conditions.append(condition)
     return conditions
+
+
+def _by_choice(
+    space: CS.ConfigurationSpace, params: list[dict[str, Any]], child: str
+) -> Any:
+    """The condition on a categorical parameter that explains which trials set
+    ``child`` (see :func:`_conditions`), or None."""
+    for parent in space:
+        hp = space[parent]
+        if parent == child or not isinstance(hp, CS.CategoricalHyperparameter):
+            continue
+        if any(child in p and parent not in p for p in params):
+            continue
+        set_with = [p[parent] for p in params if child in p]
+        set_without = [p[parent] for p in params if parent in p and child not in p]
+        if not set_without or any(_has_choice(set_with, v) for v in set_without):
+            continue
+        values = [c for c in hp.choices if _has_choice(set_with, c)]
+        return (
+            CS.EqualsCondition(space[child], hp, values[0])
+            if len(values) == 1
+            else CS.InCondition(space[child], hp, values)
+        )
+    return None
+
+
+def _by_threshold(
+    space: CS.ConfigurationSpace, params: list[dict[str, Any]], child: str
+) -> Any:
+    """The condition ``parent > t`` (or ``< t``) on a number every trial sets
+    that explains which trials set ``child``: for an int, ``t`` is the nearest
+    value of a trial without it; for a float, halfway to the nearest trial
+    with it (ConfigSpace compares on its own scale, where a trial at ``t``
+    itself may round to either side). None if no number does."""
+    for parent in space:
+        hp = space[parent]
+        numeric = isinstance(
+            hp, CS.UniformIntegerHyperparameter | CS.UniformFloatHyperparameter
+        )
+        if parent == child or not numeric or any(parent not in p for p in params):
+            continue
+        set_with = [p[parent] for p in params if child in p]
+        set_without = [p[parent] for p in params if child not in p]
+        whole = isinstance(hp, CS.UniformIntegerHyperparameter)
+        if max(set_without) < min(set_with):
+            low, high = max(set_without), min(set_with)
+            at = low if whole else (low + high) / 2
+            return CS.GreaterThanCondition(space[child], hp, at)
+        if min(set_without) > max(set_with):
+            low, high = max(set_with), min(set_without)
+            at = high if whole else (low + high) / 2
+            return CS.LessThanCondition(space[child], hp, at)
+    return None
 
 
 def _merged(optuna: Any, source: str, name: str, found: list[tuple[int, Any]]) -> Any:

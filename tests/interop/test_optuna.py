@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import ConfigSpace as CS
 import pytest
 
 from hptaa_lab.errors import StudyNotFoundError
@@ -292,6 +293,54 @@ def test_inferred_conditions_survive_a_csv_round_trip(
     stray = import_optuna(_define_by_run(stray=True), "stray", store=store).space
     assert "stray" in stray
     assert {c.child.name for c in stray.conditions} == {"d", "lr"}
+
+
+def test_a_number_threshold_that_explains_a_parameter_becomes_its_condition(
+    store: TrialStore, tmp_path: Path
+) -> None:
+    """Check that a parameter set only when a number passes a threshold
+    (``dropout`` when ``layers > 2``, ``wd`` when ``lr < 0.01``) gets that
+    condition (an int at the nearest value of a trial without it, a float
+    between the trials with and without it), and that the study
+    round-trips through CSV with its space (it stayed unconditional, and every
+    trial without it was a "missing value")."""
+    from hptaa_lab.interop import export_csv, import_csv
+
+    def objective(trial: Any) -> float:
+        layers = trial.suggest_int("layers", 1, 6)
+        lr = trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+        value = lr * layers
+        if layers > 2:
+            value += trial.suggest_float("dropout", 0.0, 0.5)
+        if lr < 0.01:
+            value += trial.suggest_float("wd", 0.0, 1.0)
+        return value
+
+    storage = optuna.storages.InMemoryStorage()
+    native = optuna.create_study(
+        storage=storage, sampler=optuna.samplers.RandomSampler(seed=0)
+    )
+    native.optimize(objective, n_trials=40)
+    trials = native.trials
+
+    result = import_optuna(storage, "thr", store=store)
+
+    found = {c.child.name: c for c in result.space.conditions}
+    assert set(found) == {"dropout", "wd"}
+    assert isinstance(found["dropout"], CS.GreaterThanCondition)
+    assert found["dropout"].parent.name == "layers" and found["dropout"].value == 2
+    assert isinstance(found["wd"], CS.LessThanCondition)
+    assert found["wd"].parent.name == "lr"
+    assert (
+        max(t.params["lr"] for t in trials if "wd" in t.params)
+        < found["wd"].value
+        < min(t.params["lr"] for t in trials if "wd" not in t.params)
+    )
+    path = export_csv("thr", tmp_path / "thr.csv", store=store)
+    import_csv(path, "thr-again", space=result.space, store=store)
+    assert [t.config for t in store.get_trials("thr-again")] == [
+        t.config for t in store.get_trials("thr")
+    ]
 
 
 def test_a_given_space_checks_every_optuna_parameter(store: TrialStore) -> None:
