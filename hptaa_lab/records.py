@@ -199,7 +199,7 @@ def studies_rows(summaries: Sequence[Mapping[str, Any]]) -> list[tuple[str, ...]
     return [
         (
             s["tree"],
-            s["transfer"] or (f"none, twin of {s['twin_of']}" if s["twin_of"] else "-"),
+            s["transfer"] or _no_transfer(s),
             s["sampler"],
             f"{s['n_complete']}/{s['n_trials']}"
             + (f" ({s['n_running']} running)" if s["n_running"] else ""),
@@ -209,6 +209,16 @@ def studies_rows(summaries: Sequence[Mapping[str, Any]]) -> list[tuple[str, ...]
         )
         for s in summaries
     ]
+
+
+def _no_transfer(summary: Mapping[str, Any]) -> str:
+    """The transfer column of a study without transfer: whose twin it is, or
+    where an imported study's trials came from."""
+    if summary.get("twin_of"):
+        return f"none, twin of {summary['twin_of']}"
+    if summary.get("imported_from"):
+        return f"none, imported ({summary['imported_from']})"
+    return "-"
 
 
 _CUT_OFF = (

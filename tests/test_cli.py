@@ -982,6 +982,30 @@ def test_studies_marks_the_incumbents_of_maximised_studies(
     assert "0.95" in rows["loss"] and "(max)" not in rows["loss"]
 
 
+def test_studies_marks_imported_studies(
+    capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path
+) -> None:
+    """Check that an imported study says where its trials came from in the
+    transfer column (it read "-", as a study tuned here)."""
+    from hptaa_lab import create_study
+
+    csv = tmp_path / "runs.csv"
+    csv.write_text("x,loss\n0.1,0.5\n0.2,0.4\n")
+    assert (
+        main(["--store", store_url, "import", str(csv), "old", "--objective", "loss"])
+        == 0
+    )
+    create_study("mine", {"x": (0.0, 1.0)}, store=store_url).close()
+    capsys.readouterr()
+
+    code, out, _ = run(capsys, "--store", store_url, "studies")
+
+    assert code == 0
+    rows = {line.split()[0]: line for line in out.splitlines()[2:]}
+    assert " none, imported (csv) " in rows["old"]
+    assert "imported" not in rows["mine"]
+
+
 def test_an_interrupted_bench_says_whether_any_unit_was_kept(tmp_path: Path) -> None:
     """Check the message after a Ctrl-C of hptaa bench: finished units are kept
     only if there are any (it said so before the first unit had finished)."""

@@ -498,9 +498,10 @@ class TrialStore:
         ``depth`` (0 for a study without a previous study in this store),
         ``twin_of`` (the transfer study a no-transfer twin was run beside, else
         None; None too once that study was deleted, or is another study of
-        the same name without this twin) and ``missing_previous``
-        (the name of a previous study that is no longer in the store, else
-        None)."""
+        the same name without this twin), ``imported_from`` (what an imported
+        study's trials came from: "csv", "optuna", ...; else None) and
+        ``missing_previous`` (the name of a previous study that is no longer in
+        the store, else None)."""
         rows = self.summaries()
         by_name = {r["name"]: r for r in rows}
         records = {s.name: s for s in self.list_studies()}
@@ -543,6 +544,7 @@ class TrialStore:
                         "tree": drawn,
                         "depth": depth,
                         "twin_of": twins.get(name),
+                        "imported_from": _imported_from(records.get(name)),
                         "missing_previous": missing,
                     }
                 )
@@ -1715,6 +1717,13 @@ def _check_outcome(state: Any, value: Any) -> tuple[TrialState, float | None]:
 _BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 )
+
+
+def _imported_from(record: StudyRecord | None) -> str | None:
+    """What an imported study's trials came from (its ``imported_from``
+    attribute, as the importers set it), else None."""
+    origin = None if record is None else record.attrs.get("imported_from")
+    return origin if isinstance(origin, str) and origin else None
 
 
 MAX_STUDY_NAME = 200
