@@ -343,11 +343,17 @@ def _interrupted(args: argparse.Namespace) -> str:
         )
     if args.command == "import":
         return _import_interrupted(args)
+    if args.command == "export" and getattr(args, "output", None) == "-":
+        return (
+            "\ninterrupted: the export did not finish, so what it wrote to standard "
+            "output holds part of the study only; the study in the trial store is "
+            "unchanged."
+        )
     if args.command == "export" and not _exports_a_file(args):
         return (
-            "\ninterrupted: the export did not finish, so what it wrote (standard "
-            "output, or the Optuna storage) may hold part of the study only; the "
-            "study in the trial store is unchanged."
+            "\ninterrupted: the export did not finish; the Optuna study it had "
+            "started was removed (a warning above says so if it could not be), and "
+            "the study in the trial store is unchanged."
         )
     if args.command == "export":
         # A file is written whole or not at all (renamed into place at the end).

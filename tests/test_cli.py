@@ -1022,8 +1022,8 @@ def test_an_interrupted_bench_says_whether_any_unit_was_kept(tmp_path: Path) -> 
 
 def test_an_interrupted_export_says_no_file_was_written_only_for_files() -> None:
     """Check that after a Ctrl-C, export says no output file was written when it
-    writes a CSV or Parquet file (whole or not at all), and not for an Optuna
-    storage or standard output."""
+    writes a CSV or Parquet file (whole or not at all), that the Optuna study
+    it started was removed, and that standard output holds part of it."""
     import argparse
 
     from hptaa_lab.cli import _interrupted
@@ -1035,9 +1035,10 @@ def test_an_interrupted_export_says_no_file_was_written_only_for_files() -> None
 
     assert "no output file was written" in said(None)
     assert "no output file was written" in said("v1.parquet", "parquet")
-    for output, kind in (("sqlite:///o.db", None), ("-", None), (None, "optuna")):
+    assert "standard output holds part of the study only" in said("-")
+    for output, kind in (("sqlite:///o.db", None), ("o.db", "optuna")):
         assert "no output file was written" not in said(output, kind)
-        assert "may hold part of the study only" in said(output, kind)
+        assert "the Optuna study it had started was removed" in said(output, kind)
 
 
 def test_the_studies_hint_quotes_a_store_url_for_the_shell() -> None:

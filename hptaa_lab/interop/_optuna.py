@@ -14,6 +14,7 @@ import ConfigSpace as CS
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
+from hptaa_lab._interrupts import interrupts_deferred
 from hptaa_lab.errors import HptaaError
 from hptaa_lab.interop._common import (
     ImportResult,
@@ -196,9 +197,16 @@ def export_optuna(
                 f"has a study named {target!r}. Choose another name (optuna_study= "
                 "in Python, --optuna-study on the command line)."
             ) from None
-        created.set_user_attr(_SPACE_ATTR, record.space_json)
-        created.set_user_attr(_STUDY_ATTR, name)
-        created.add_trials(frozen)
+        try:
+            created.set_user_attr(_SPACE_ATTR, record.space_json)
+            created.set_user_attr(_STUDY_ATTR, name)
+            created.add_trials(frozen)
+        except BaseException:
+            # A Ctrl-C (or a failed write) midway would leave an Optuna study of
+            # part of the trials, which reads as the whole study: remove it.
+            with interrupts_deferred():
+                _remove_partial(optuna, opened, target, shown)
+            raise
 
     n_running = len(trials) - len(frozen)
     logger.info(
@@ -210,6 +218,21 @@ def export_optuna(
         n_running,
     )
     return target
+
+
+def _remove_partial(optuna: Any, storage: Any, target: str, shown: str) -> None:
+    """Delete the Optuna study an export started and could not finish."""
+    try:
+        optuna.delete_study(study_name=target, storage=storage)
+    except Exception as exc:  # the storage may be why the export failed
+        logger.warning(
+            "The export did not finish, and the Optuna study %r it started in %s "
+            "holds part of the trials and could not be removed (%s); delete it with "
+            "optuna.delete_study before exporting again.",
+            target,
+            shown,
+            exc,
+        )
 
 
 # -- Optuna and its storage ----------------------------------------------------

@@ -484,3 +484,32 @@ def test_missing_optuna_says_which_extra_to_install(
         import_optuna("sqlite:///optuna.db", "prev", store=store)
     with pytest.raises(InteropError, match="Exporting to Optuna needs the optuna"):
         export_optuna("prev", "sqlite:///optuna.db", store=store)
+
+
+def test_an_interrupted_export_leaves_no_partial_optuna_study(
+    store: TrialStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check that a Ctrl-C while the trials are written removes the Optuna study
+    the export started (it held part of the trials, and read as the whole
+    study), and that the export can then run again."""
+    from hptaa_lab import create_study
+    from hptaa_lab.interop import export_optuna
+
+    study = create_study("v1", {"x": (0.0, 1.0)}, store=store, seed=0)
+    study.optimize(lambda c: c["x"], n_trials=3)
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    calls = []
+
+    def interrupted(self: Any, trials: Any) -> None:
+        calls.append(len(trials))
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(optuna.Study, "add_trials", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            export_optuna("v1", url, store=store)
+
+    assert calls == [3]
+    assert optuna.get_all_study_names(storage=url) == []
+    assert export_optuna("v1", url, store=store) == "v1"
+    assert len(optuna.load_study(study_name="v1", storage=url).trials) == 3
