@@ -484,7 +484,8 @@ def _compare(old: Any, new: Any, transform: Any = None) -> tuple[ChangeKind, ...
         if bool(old.log) != bool(new.log):
             kinds.append(ChangeKind.LOG_CHANGED)
         low, high = sorted((moved(old.lower), moved(old.upper)))
-        kinds.extend(_compare_range(low, high, new.lower, new.upper))
+        scaled = bool(old.log or new.log)
+        kinds.extend(_compare_range(low, high, new.lower, new.upper, log=scaled))
     elif old_kind == CONSTANT:
         if not _among([new.value], moved(old.value)):
             kinds.extend([ChangeKind.CHOICES_ADDED, ChangeKind.CHOICES_REMOVED])
@@ -502,7 +503,11 @@ def _compare(old: Any, new: Any, transform: Any = None) -> tuple[ChangeKind, ...
     old_default = moved(old.default_value)
     if old_kind in _NUMERIC:
         same_default = _close(
-            old_default, new.default_value, new.upper - new.lower, old.upper - old.lower
+            old_default,
+            new.default_value,
+            new.upper - new.lower,
+            old.upper - old.lower,
+            log=bool(old.log or new.log),
         )
     else:
         same_default = _among([new.default_value], old_default)
@@ -543,15 +548,14 @@ def _automatic_default(hp: Any) -> Any:
 
 
 def _compare_range(
-    lo: float, hi: float, new_lo: float, new_hi: float
+    lo: float, hi: float, new_lo: float, new_hi: float, *, log: bool = False
 ) -> list[ChangeKind]:
     # Bounds that a transform carried over (0.1 s * 1000) may differ in the last
-    # bits from the current ones: within 1e-9 of the bound or of the range's
-    # width they are the same (a fixed tolerance would hide the change of a
-    # range as small as an epsilon's, 1e-13 to 9e-13).
-    if _close(lo, new_lo, hi - lo, new_hi - new_lo):
+    # bits from the current ones (see _close).
+    widths = (hi - lo, new_hi - new_lo)
+    if _close(lo, new_lo, *widths, log=log):
         lo = new_lo
-    if _close(hi, new_hi, hi - lo, new_hi - new_lo):
+    if _close(hi, new_hi, *widths, log=log):
         hi = new_hi
     if (lo, hi) == (new_lo, new_hi):
         return []
@@ -562,9 +566,15 @@ def _compare_range(
     return [ChangeKind.SHIFTED]
 
 
-def _close(a: float, b: float, *widths: float) -> bool:
-    """Whether two bounds are equal but for rounding (see _compare_range)."""
-    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9 * max(map(abs, widths)))
+def _close(a: float, b: float, *widths: float, log: bool = False) -> bool:
+    """Whether two bounds (or defaults) are equal but for rounding: within a
+    relative 1e-9, or, on a linear scale, within 1e-12 of the range's width (an
+    offset may leave 1e-17 where the current bound is 0). A fixed tolerance
+    would hide the change of a range as small as an epsilon's (1e-13 to
+    9e-13), and one scaled by a log range's width a lower bound moved by
+    decades (1e-10 to 1e-9 under an upper bound of 1e6)."""
+    spread = 0.0 if log else 1e-12 * max(map(abs, widths))
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=spread)
 
 
 def suggest_renames(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ConfigSpace as CS
+import numpy as np
 
 from hptaa_lab.space._diff import describe
 from hptaa_lab.space._encoding import (
@@ -215,6 +216,9 @@ def _project_one(
             # current choice (1.0 the choice 1, as every other trial gets it).
             index = choice_index(choice_values(space[name]), value)
             value = _NO_CHOICE if index is None else choice_values(space[name])[index]
+        elif isinstance(value, bool | np.bool_):
+            # True == 1 in Python, but a previous bool is no number of a range.
+            value = _NO_CHOICE
         if name in clippable and not _legal(space[name], value):
             bounded = _nearest_bound(space[name], value)
             if bounded is not None:
@@ -229,6 +233,11 @@ def _project_one(
             if hp_kind(space[name]) in (CATEGORICAL, ORDINAL):
                 return (
                     f"{name}={given!r} is not one of the current choices "
+                    f"({describe(space[name])})"
+                )
+            if isinstance(given, bool | np.bool_):
+                return (
+                    f"{name}={given!r} is a bool, not a number of the current range "
                     f"({describe(space[name])})"
                 )
             value = given if value is _NO_CHOICE else value
@@ -414,7 +423,8 @@ def _coerce(hp: Any, value: Any) -> Any:
     if isinstance(value, bool):
         return value
     if kind == INT and isinstance(value, float) and math.isfinite(value):
-        return math.floor(value + 0.5)  # half up, as 4.5 -> 5
+        whole = math.floor(value)
+        return whole + (value - whole >= 0.5)  # half up, as 4.5 -> 5
     if kind == FLOAT and isinstance(value, int) and abs(value) <= sys.float_info.max:
         return float(value)
     return value  # an int beyond any float stays as it is, outside any range
@@ -470,13 +480,16 @@ def _clause_hps(clause: Any) -> list[Any]:
 
 def _native(hp: Any, value: Any) -> Any:
     """A fixed value as the hyperparameter's own values are: 2.0 for an int
-    range is 2, and 1.0 for the choices [1, 2] is the choice 1 (the objective
-    would otherwise get a float where it gets ints on every other trial)."""
+    range is 2, 1 for a float range is 1.0, and 1.0 for the choices [1, 2] is
+    the choice 1 (the objective would otherwise get a float where it gets ints
+    on every other trial)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return value
     kind = hp_kind(hp)
     if kind == INT and float(value).is_integer():
         return int(value)
+    if kind == FLOAT:
+        return float(value)
     if kind in (CATEGORICAL, ORDINAL):
         choices = choice_values(hp)
         index = choice_index(choices, value)

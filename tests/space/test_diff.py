@@ -584,6 +584,13 @@ def test_a_tiny_range_that_narrows_is_a_change() -> None:
     narrowed = diff({"eps": (1e-13, 1e-10, "log")}, {"eps": (9e-13, 1e-10, "log")})
     assert narrowed["eps"].kinds == (K.NARROWED,)
     assert not narrowed.is_identical
+    # Nor does a wide range hide a lower bound moved by decades (a tolerance
+    # scaled by the width called these unchanged).
+    wide = diff(
+        {"C": (1e-6, 1e6, "log"), "w": (1e-10, 1.0, "log"), "n": (0, 10**12)},
+        {"C": (1e-4, 1e6, "log"), "w": (1e-9, 1.0, "log"), "n": (100, 10**12)},
+    )
+    assert [c.kinds for c in wide.changes] == [(K.NARROWED,)] * 3
     assert diff({"eps": (1e-13, 1e-10)}, {"eps": (1e-13, 1e-10)}).is_identical
     seconds = {"t": (0.1, 0.3)}
     millis = {"transforms": {"t": {"scale": 1000.0}}}

@@ -626,3 +626,33 @@ def test_a_previous_number_is_no_current_bool_choice_and_takes_its_choice() -> N
         Mapping.from_dict({"transforms": {"k": {"values": {0: False, 1: True}}}}),
     )
     assert mapped.configs == ({"k": True},)
+
+
+def test_a_previous_bool_is_no_number_of_a_range() -> None:
+    """Check that a previous bool choice projected onto a float or int range
+    drops its trial (True == 1 in Python: the objective got True from a float
+    range, and the study could not make a CSV round trip)."""
+    for current in ({"c": (0.0, 1.0)}, {"c": (0, 5)}):
+        result = _project({"c": [True, False]}, current, [{"c": True}, {"c": False}])
+        assert result.configs == ()
+        assert result.dropped[0][1].startswith(
+            "c=True is a bool, not a number of the current range"
+        )
+
+
+def test_a_whole_previous_fixed_value_of_a_float_range_is_a_float() -> None:
+    """Check that previous_fixed {"f": 1} for a float range fills 1.0 (the
+    objective got the int 1 on the transferred trials, floats on the rest),
+    and that rounding onto an int range is half up at the float's own value
+    (0.49999999999999994 is no half: it became 1)."""
+    result = _project(
+        {"x": (0.0, 1.0)},
+        {"x": (0.0, 1.0), "f": (0.0, 2.0), "n": (0, 3)},
+        [{"x": 0.5}],
+        Mapping(previous_fixed={"f": 1}),
+    )
+    (config,) = result.configs
+    assert config["f"] == 1.0 and type(config["f"]) is float
+
+    rounded = _project({"n": (0.0, 3.0)}, {"n": (0, 3)}, [{"n": 0.49999999999999994}])
+    assert rounded.configs == ({"n": 0},)
