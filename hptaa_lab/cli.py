@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--store",
         default=None,
         metavar="URL",
-        help="trial store (SQLAlchemy URL); default sqlite:///.hptaa/studies.db",
+        help="trial store (SQLAlchemy URL, or a SQLite file's path); default "
+        "sqlite:///.hptaa/studies.db",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(
@@ -86,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--store",
         default=argparse.SUPPRESS,
         metavar="URL",
-        help="trial store (SQLAlchemy URL)",
+        help="trial store (SQLAlchemy URL, or a SQLite file's path)",
     )
 
     demo = sub.add_parser(

@@ -544,7 +544,11 @@ def test_deferred_subcommands_are_listed_and_show_their_full_help(
     eager = argparse.ArgumentParser(prog="hptaa")
     subparsers = eager.add_subparsers()
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--store", metavar="URL", help="trial store (SQLAlchemy URL)")
+    common.add_argument(
+        "--store",
+        metavar="URL",
+        help="trial store (SQLAlchemy URL, or a SQLite file's path)",
+    )
     add_parsers(subparsers, [common])
     add_parser(subparsers)
 

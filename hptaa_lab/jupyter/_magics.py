@@ -29,7 +29,7 @@ from hptaa_lab.jupyter._html import TextAndHtml, diff_table_html, table_html, ta
 from hptaa_lab.jupyter._run import RunState, TuneRequest, TuneRun, twin_name
 from hptaa_lab.records import STUDIES_HEADER, studies_rows
 from hptaa_lab.space import Mapping, diff, space_from_json
-from hptaa_lab.store import DEFAULT_URL, TrialStore
+from hptaa_lab.store import DEFAULT_URL, TrialStore, as_store_url
 from hptaa_lab.store._store import check_sqlite_url
 from hptaa_lab.study import DEFAULT_TRANSFER
 from hptaa_lab.transfer import names as transfer_names
@@ -296,7 +296,9 @@ class HptaaMagics(Magics):
 
 
 def _absolute_url(url: str) -> str:
-    """The URL with a relative SQLite file path made absolute (others as given)."""
+    """The URL (or a SQLite file's path) with a relative SQLite file path made
+    absolute (others as given)."""
+    url = as_store_url(url)
     path = _sqlite_path(url)
     if path is None:
         return url
@@ -793,7 +795,12 @@ def _stop(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> No
 
 
 @magic_arguments(name="hptaa store")
-@argument("url", nargs="?", metavar="URL", help="SQLAlchemy URL of the trial store")
+@argument(
+    "url",
+    nargs="?",
+    metavar="URL",
+    help="SQLAlchemy URL of the trial store, or a SQLite file's path",
+)
 def _store_arguments(line: str) -> None:
     """Show or set the trial store of this session.
 
@@ -809,6 +816,7 @@ def _store(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> N
     if args.url is None:
         _show_store(magics)
         return
+    args.url = as_store_url(args.url)  # a path names a SQLite file
     _check_folder(args.url)
     previous = magics.store_url
     magics.store_url = args.url

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePath
 from types import TracebackType
 from typing import Any, TypeAlias
 
@@ -1387,8 +1387,22 @@ class TrialStore:
 # -- opening ------------------------------------------------------------------
 
 
+def as_store_url(text: str) -> str:
+    """A store URL from ``text``: a URL as it is, a file's path (no "://", and
+    a folder or a suffix in it: ``../.hptaa/studies.db``, ``runs.sqlite``) as
+    the SQLite URL of that file; anything else as it is (a bare word, likely a
+    mistyped URL, is refused when opened)."""
+    if not isinstance(text, str) or "://" in text or not text.strip():
+        return text
+    if "/" not in text and os.sep not in text and not PurePath(text).suffix:
+        return text
+    return "sqlite:///" + text
+
+
 def _parse_url(url: str) -> sa.URL:
-    """Parse a SQLAlchemy URL, or raise a StoreError with an example."""
+    """Parse a SQLAlchemy URL (or a SQLite file's path), or raise a StoreError
+    with an example."""
+    url = as_store_url(url)
     try:
         return sa.make_url(url)
     except sa_exc.ArgumentError as exc:

@@ -1092,3 +1092,29 @@ def test_as_refuses_a_name_that_is_no_variable(
 
     assert f"--as {name!r} is no Python variable name" in capsys.readouterr().err
     assert name not in shell.user_ns and not magics.runs
+
+
+def test_store_takes_a_sqlite_files_path(
+    shell: InteractiveShell,
+    magics: HptaaMagics,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Check that %hptaa store, TrialStore and `hptaa --store` take a SQLite
+    file's path (the README's `%hptaa store ../.hptaa/studies.db` was "not a
+    database URL"), fixed to the folder it was given in."""
+    from hptaa_lab import create_study
+    from hptaa_lab.cli import main
+
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    shell.run_cell("%hptaa store ../mine.db")
+    out, err = capsys.readouterr()
+    assert err == "" and f"trial store: sqlite:///{work}/../mine.db" in out
+
+    create_study("s", {"x": (0.0, 1.0)}, store="../mine.db").close()
+    assert (tmp_path / "mine.db").is_file()
+    assert main(["--store", "../mine.db", "studies"]) == 0
+    assert "s " in capsys.readouterr().out

@@ -1692,11 +1692,12 @@ def test_unknown_url_scheme_gives_advice() -> None:
 
 
 def test_unparsable_url_gives_advice() -> None:
-    """Check that a string that is not a URL is refused with an example."""
+    """Check that a string that is neither a URL nor a file's path (no folder,
+    no suffix: likely a mistyped URL) is refused with an example."""
     with pytest.raises(
         StoreError, match=r"not a database URL\. Use a SQLAlchemy URL such as"
     ):
-        TrialStore("studies.db")
+        TrialStore("studies")
 
 
 def test_reading_leaves_a_database_without_a_store_untouched(tmp_path: Path) -> None:
