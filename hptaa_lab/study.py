@@ -710,15 +710,23 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "?", "!")) else text + "."
 
 
-def _likeliest(hp: Any, names: list[str], space: CS.ConfigurationSpace) -> str:
-    """The first of ``names`` whose kind (numeric or not) is that of ``hp``."""
-    from hptaa_lab.space import hp_kind
-
-    numeric = {"float", "int"}
-    for name in names:
-        if (hp_kind(space[name]) in numeric) == (hp_kind(hp) in numeric):
-            return name
-    return names[0]
+def _possible_rename(
+    removed: list[str],
+    added: list[str],
+    previous_space: CS.ConfigurationSpace,
+    space: CS.ConfigurationSpace,
+) -> dict[str, str] | None:
+    """The first removed -> added pair that a mapping may rename (a range onto
+    a range, choices onto choices, ...), as a ``renames`` dict; None if no
+    pair may be renamed (the warning then gives no example to copy)."""
+    for old in removed:
+        for new in added:
+            try:
+                SpaceMapping(renames={old: new}).validate(previous_space, space)
+            except HptaaError:
+                continue
+            return {old: new}
+    return None
 
 
 def _warn_unconfirmed_renames(
@@ -749,9 +757,15 @@ def _warn_unconfirmed_renames(
         for n in space_diff.added
         if n not in mapping.previous_fixed and n not in {s.current for s in suggestions}
     ]
-    if not given and removed and added:
+    example = (
+        _possible_rename(removed, added, previous_space, space)
+        if not given and removed and added
+        else None
+    )
+    if example is not None:
         # No name looks like another, but a rename may still hide here: its
-        # previous values would be lost without a word.
+        # previous values would be lost without a word. (Pairs that no mapping
+        # may rename, a range and choices of text, are no such rename.)
         logger.warning(
             "study %s: since %s, %s %s removed and %s added, and the mapping "
             "renames none of them. If one is another renamed, confirm it with "
@@ -762,7 +776,7 @@ def _warn_unconfirmed_renames(
             ", ".join(removed),
             "was" if len(removed) == 1 else "were",
             ", ".join(added),
-            {removed[0]: _likeliest(previous_space[removed[0]], added, space)},
+            example,
         )
     if not suggestions:
         return

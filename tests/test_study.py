@@ -873,6 +873,28 @@ def test_removed_and_added_names_without_a_suggestion_are_a_warning(
             create_study(f"v2-{i}", current, previous="v1", mapping=mapping, store=url)
         assert [r for r in caplog.records if r.name == "hptaa_lab.study"] == []
 
+    # The example is a rename a mapping may give: not a range onto choices of
+    # text (the warning suggested subsample -> max_features, which is refused).
+    create_study("g1", {"subsample": (0.5, 1.0), "lr": (0.01, 1.0)}, store=url)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="hptaa_lab.study"):
+        create_study(
+            "g2",
+            {"max_features": ["sqrt", "log2"], "lr": (0.01, 1.0)},
+            previous="g1",
+            store=url,
+        )
+    assert [r for r in caplog.records if r.name == "hptaa_lab.study"] == []
+    create_study("h1", {"subsample": (0.5, 1.0), "lr": (0.01, 1.0)}, store=url)
+    with caplog.at_level(logging.WARNING, logger="hptaa_lab.study"):
+        create_study(
+            "h2",
+            {"max_features": ["sqrt", "log2"], "frac": (0.1, 1.0), "lr": (0.01, 1.0)},
+            previous="h1",
+            store=url,
+        )
+    assert "mapping={'renames': {'subsample': 'frac'}}" in caplog.text
+
 
 def test_rename_warning_lists_at_most_five_pairs(tmp_path, caplog) -> None:
     """Check that many rename suggestions make a short warning, not one pair each."""
