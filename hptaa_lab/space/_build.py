@@ -29,7 +29,8 @@ def build_space(
     - ``(low, high, "log")``: the same on log scale;
     - a list: categorical choices;
     - a scalar: a constant;
-    - a dict with one kind key, ``float``/``int`` (a ``(low, high)`` pair),
+    - a dict with one kind key, ``float``/``int`` (``(low, high)`` or
+      ``(low, high, "log")``),
       ``choices``, ``ordinal`` (an ordered list) or ``constant``, and optionally
       ``log`` (bool), ``default`` and ``if`` (``{"parent": value}`` or
       ``{"parent": [values]}``: active only when the parent takes that value).
@@ -72,7 +73,7 @@ def _hyperparameter(name: str, entry: Any) -> Any:
                     f"Hyperparameter {name!r}: the list of choices is empty; give at "
                     "least one choice."
                 )
-            return CS.Categorical(name, entry)
+            return CS.Categorical(name, _distinct(name, entry))
         if isinstance(entry, str | int | float | bool):
             return CS.Constant(name, entry)
     except InvalidSearchSpaceError:
@@ -97,14 +98,23 @@ def _from_long_form(name: str, entry: Mapping[str, Any]) -> Any:
     kind = kinds[0]
     default = entry.get("default")
     if kind in ("float", "int"):
-        low, high = entry[kind]
+        bounds = entry[kind]
+        log = bool(entry.get("log"))
+        # (low, high, "log") as in the short form.
+        if isinstance(bounds, list | tuple) and len(bounds) == 3 and bounds[2] == "log":
+            bounds, log = bounds[:2], True
+        if not isinstance(bounds, list | tuple) or len(bounds) != 2:
+            raise InvalidSearchSpaceError(
+                f"Hyperparameter {name!r}: {kind!r} takes (low, high) or (low, high, "
+                f"'log'), e.g. {{{kind!r}: (1e-4, 1.0, 'log'), 'if': {{...}}}}; got "
+                f"{bounds!r}."
+            )
+        low, high = bounds
         if kind == "float":
             low, high = float(low), float(high)
         else:
             low, high = int(low), int(high)
-        return _from_range(
-            name, (low, high), log=bool(entry.get("log")), default=default
-        )
+        return _from_range(name, (low, high), log=log, default=default)
     if kind in ("choices", "ordinal") and not list(entry[kind]):
         raise InvalidSearchSpaceError(
             f"Hyperparameter {name!r}: the list of {kind} is empty; give at least one "
@@ -112,13 +122,40 @@ def _from_long_form(name: str, entry: Mapping[str, Any]) -> Any:
         )
     if kind == "choices":
         if default is None:
-            return CS.Categorical(name, list(entry["choices"]))
-        return CS.Categorical(name, list(entry["choices"]), default=default)
+            return CS.Categorical(name, _distinct(name, entry["choices"]))
+        return CS.Categorical(name, _distinct(name, entry["choices"]), default=default)
     if kind == "ordinal":
         if default is None:
-            return CS.OrdinalHyperparameter(name, list(entry["ordinal"]))
-        return CS.OrdinalHyperparameter(name, list(entry["ordinal"]), default)
+            return CS.OrdinalHyperparameter(name, _distinct(name, entry["ordinal"]))
+        return CS.OrdinalHyperparameter(
+            name, _distinct(name, entry["ordinal"]), default
+        )
     return CS.Constant(name, entry["constant"])
+
+
+def _distinct(name: str, values: Any) -> list[Any]:
+    """The choices as a list, refusing two that Python takes for one value (1
+    and True, 0 and False, 2 and 2.0), which ConfigSpace reports as a choice
+    given twice."""
+    choices = list(values)
+    for i, first in enumerate(choices):
+        for second in choices[i + 1 :]:
+            try:
+                same = bool(first == second)
+            except (TypeError, ValueError):
+                same = False
+            if same:
+                texts = (
+                    f", or use text such as {str(first)!r} and {str(second)!r}"
+                    if str(first) != str(second)
+                    else ""
+                )
+                raise InvalidSearchSpaceError(
+                    f"Hyperparameter {name!r}: the choices {first!r} and {second!r} "
+                    "are one value to Python (they compare equal), so a trial could "
+                    f"not tell them apart; keep one of them{texts}."
+                )
+    return choices
 
 
 def _from_range(name: str, entry: tuple[Any, ...], *, log: bool, default: Any) -> Any:

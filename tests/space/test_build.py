@@ -292,3 +292,43 @@ def test_a_range_too_wide_for_configspace_is_refused() -> None:
     with pytest.raises(InvalidSearchSpaceError, match=r"'x': the range .* too wide"):
         build_space({"x": (0.0, 1e300)})
     assert build_space({"x": (0.0, 1e200)})["x"].upper == 1e200
+
+
+def test_the_dict_form_takes_a_log_range_as_the_short_form_does() -> None:
+    """Check that {"float": (low, high, "log"), "if": ...} is a log range (the
+    natural guess failed with "too many values to unpack"), and that a bad
+    range says what it takes."""
+    space = build_space(
+        {
+            "kernel": ["rbf", "linear"],
+            "gamma": {"float": (1e-4, 1.0, "log"), "if": {"kernel": "rbf"}},
+            "n": {"int": [1, 64, "log"]},
+        }
+    )
+
+    assert space["gamma"].log and (space["gamma"].lower, space["gamma"].upper) == (
+        1e-4,
+        1.0,
+    )
+    assert space["n"].log and space["n"].upper == 64
+    assert [c.child.name for c in space.conditions] == ["gamma"]
+    with pytest.raises(InvalidSearchSpaceError, match=r"'float' takes \(low, high\)"):
+        build_space({"g": {"float": (1.0, 2.0, 3.0)}})
+
+
+@pytest.mark.parametrize(
+    ("entry", "pair"),
+    [
+        ([1, 2.5, "s", None, True], "1 and True"),
+        ({"choices": [0, False]}, "0 and False"),
+        ({"ordinal": [2, 2.0, 3]}, "2 and 2.0"),
+        (["a", "a"], "'a' and 'a'"),
+    ],
+)
+def test_choices_that_python_takes_for_one_value_are_refused(
+    entry: object, pair: str
+) -> None:
+    """Check that choices comparing equal (1 and True) are refused naming both
+    (ConfigSpace's own error said a choice was given twice)."""
+    with pytest.raises(InvalidSearchSpaceError, match=f"the choices {pair} are one"):
+        build_space({"c": entry})
