@@ -201,14 +201,24 @@ def studies_rows(summaries: Sequence[Mapping[str, Any]]) -> list[tuple[str, ...]
             s["tree"],
             s["transfer"] or _no_transfer(s),
             s["sampler"],
-            f"{s['n_complete']}/{s['n_trials']}"
-            + (f" ({s['n_running']} running)" if s["n_running"] else ""),
+            f"{s['n_complete']}/{s['n_trials']}" + _running_text(s),
             str(s["n_fail"]),
             incumbent_text(s["best_value"], s["direction"]),
             f"{s['created_at']:%Y-%m-%d %H:%M}" if s["created_at"] else "-",
         )
         for s in summaries
     ]
+
+
+def _running_text(summary: Mapping[str, Any]) -> str:
+    """ " (2 running)", " (1 running, 1 left by an ended process)" or ""."""
+    abandoned = summary.get("n_abandoned", 0)
+    running = summary["n_running"] - abandoned
+    parts = [f"{running} running"] if running else []
+    if abandoned:
+        process = "an ended process" if abandoned == 1 else "ended processes"
+        parts.append(f"{abandoned} left by {process}")
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def _no_transfer(summary: Mapping[str, Any]) -> str:

@@ -310,7 +310,7 @@ def test_show_marks_running_trials_whose_process_ended_and_changes_nothing(
     code, out, _ = run(capsys, "show", "v1", "--trials", "0", "--store", store_url)
     assert code == 0 and "Latest" not in out and "Incumbent: none yet" in out
     code, out, _ = run(capsys, "studies", "--store", store_url)
-    assert code == 0 and " 0/2 (2 running) " in out
+    assert code == 0 and " 0/2 (1 running, 1 left by an ended process) " in out
 
     # delete's listing tells the two apart too (the live trial blocks it).
     code, _, err = run(capsys, "delete", "v1", "--store", store_url)

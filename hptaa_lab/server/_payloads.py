@@ -12,7 +12,7 @@ from typing import Any
 
 from hptaa_lab.errors import HptaaError
 from hptaa_lab.records import StudyRecord, TrialRecord, TrialState, twin_links
-from hptaa_lab.store import Liveness, TrialStore, liveness
+from hptaa_lab.store import TrialStore
 
 __all__ = [
     "MAX_LIMIT",
@@ -425,14 +425,10 @@ def _twin_links(
 
 
 def _ended(store: TrialStore, name: str) -> set[int]:
-    """Numbers of the RUNNING trials whose process has ended (killed, or a
-    kernel shut down mid-trial): they will never finish, and do not make the
-    study "running" (the sidebar would poll it every 2 s for ever)."""
-    return {
-        number
-        for number, owner in store.running_owners(name).items()
-        if owner is not None and liveness(owner) is Liveness.GONE
-    }
+    """Numbers of the RUNNING trials whose process has ended: they will never
+    finish, and do not make the study "running" (the sidebar would poll it
+    every 2 s for ever)."""
+    return store.abandoned(name)
 
 
 def _study_state(n_trials: int, n_running: int) -> str:

@@ -498,7 +498,9 @@ class TrialStore:
         ``depth`` (0 for a study without a previous study in this store),
         ``twin_of`` (the transfer study a no-transfer twin was run beside, else
         None; None too once that study was deleted, or is another study of
-        the same name without this twin), ``imported_from`` (what an imported
+        the same name without this twin), ``n_abandoned`` (how many of its
+        ``n_running`` trials belong to a process that has ended, see
+        :meth:`abandoned`), ``imported_from`` (what an imported
         study's trials came from: "csv", "optuna", ...; else None) and
         ``missing_previous`` (the name of a previous study that is no longer in
         the store, else None)."""
@@ -544,6 +546,9 @@ class TrialStore:
                         "tree": drawn,
                         "depth": depth,
                         "twin_of": twins.get(name),
+                        "n_abandoned": len(self.abandoned(name))
+                        if r["n_running"]
+                        else 0,
                         "imported_from": _imported_from(records.get(name)),
                         "missing_previous": missing,
                     }
@@ -912,6 +917,20 @@ class TrialStore:
                 .order_by(trials.c.number)
             )
             return {row.number: _owner_of(row) for row in conn.execute(stmt).all()}
+
+    def abandoned(self, study: str) -> set[int]:
+        """Numbers of the RUNNING trials whose process has ended (killed, or a
+        kernel shut down mid-trial; checked on this host): they never finish,
+        and the next run of the study fails them. Reads only.
+
+        Raises:
+            StudyNotFoundError: No such study.
+        """
+        return {
+            number
+            for number, owner in self.running_owners(study).items()
+            if owner is not None and liveness(owner) is Liveness.GONE
+        }
 
     def is_being_run(self, study: str) -> bool:
         """Whether a process that still runs (checked on this host) is tuning
