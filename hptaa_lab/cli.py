@@ -252,9 +252,20 @@ class _SubcommandParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """Print the usage and the error; an unknown option (such as a study
         named ``-x``) also says where a name that starts with "-" goes."""
-        ahead = itertools.takewhile(lambda arg: arg != "--", self._parsing)
+        ahead = list(itertools.takewhile(lambda arg: arg != "--", self._parsing))
         unknown = [arg for arg in ahead if self._unknown_option(arg)]
-        if unknown and self._get_positional_actions():
+        named_first = any(not arg.startswith("-") for arg in ahead[:1])
+        if (
+            "--" in self._parsing
+            and "unrecognized arguments" in message
+            and (named_first or not unknown)
+        ):
+            # Options may come between the names, but not once "--" is there.
+            message += (
+                "\nWith '--', every option comes first, then '--', then all the "
+                f"names ({self.prog} [options] -- NAME ...)."
+            )
+        elif unknown and self._get_positional_actions():
             names = " ".join(shlex.quote(arg) for arg in unknown)
             message += (
                 f"\n{names}: no option of {self.prog}. A name that starts with '-' "

@@ -794,6 +794,13 @@ def test_options_may_come_between_a_subcommands_names(
     assert code == 0 and out.startswith("number,"), err
     code, out, err = run(capsys, "delete", "s", "--store", store_url, "--yes")
     assert code == 0 and "deleted study 's'" in out
+    # Not once "--" is there: the error says where options go then.
+    with pytest.raises(SystemExit):
+        main(["delete", "s", "--store", store_url, "--", "-y"])
+    assert capsys.readouterr().err.endswith(
+        "unrecognized arguments: -- -y\nWith '--', every option comes first, then "
+        "'--', then all the names (hptaa delete [options] -- NAME ...).\n"
+    )
 
 
 def test_an_unknown_option_is_reported_with_its_subcommands_usage(
