@@ -13,6 +13,7 @@ from typing import Any
 from hptaa_lab.errors import HptaaError
 from hptaa_lab.records import StudyRecord, TrialRecord, TrialState, twin_links
 from hptaa_lab.store import TrialStore
+from hptaa_lab.store import check_study_name as store_check_study_name
 
 __all__ = [
     "MAX_LIMIT",
@@ -34,19 +35,16 @@ MAX_OFFSET = 2**63 - 1
 _DEFAULT_LIMIT = 100
 _MAX_NAME = 200
 
-# Letters, digits and "_" (any script), then also ".", "+" and "-"; no path
-# separators, quotes, semicolons, wildcards, "%", spaces or control characters.
-_NAME = re.compile(r"\w[\w.+-]*")
-_FORBIDDEN_RUNS = ("..", "--")
-
 
 def check_study_name(name: str) -> str:
-    """Return ``name`` if it is a study name the API serves.
+    """Return ``name`` if it is a study name the API serves: any name a study
+    can have (1 to 200 characters, no control characters; the sidebar sends
+    it percent-encoded, so "/", quotes, spaces and "--" arrive as they are),
+    but "." and "..", which a browser resolves as path steps.
 
     Raises:
-        ValueError: The name is empty, too long, or holds a path or SQL
-            metacharacter (anything but letters, digits, "_", ".", "+", "-",
-            or a ".." or "--" run).
+        ValueError: The name is empty, too long, "." or "..", or holds a
+            control character.
     """
     shown = name if len(name) <= 60 else name[:57] + "..."
     if not name or len(name) > _MAX_NAME:
@@ -54,13 +52,15 @@ def check_study_name(name: str) -> str:
             f"A study name must have 1 to {_MAX_NAME} characters; got {len(name)}: "
             f"{shown!r}."
         )
-    if not _NAME.fullmatch(name) or any(run in name for run in _FORBIDDEN_RUNS):
+    if name in (".", ".."):
         raise ValueError(
-            f"Invalid study name {shown!r}: a study name starts with a letter, digit "
-            "or '_' and holds only letters, digits, '_', '.', '+' and '-' (no '..' "
-            "or '--'). Use the name as `hptaa studies` lists it."
+            f"Invalid study name {shown!r}: a browser reads it as a step of the "
+            "path, so the API serves no study of that name."
         )
-    return name
+    try:
+        return store_check_study_name(name)
+    except HptaaError as exc:
+        raise ValueError(f"Invalid study name {shown!r}: {exc}") from None
 
 
 def parse_states(values: Sequence[str]) -> list[TrialState] | None:

@@ -77,7 +77,8 @@ export function tuneCellTemplate(
   direction: 'minimize' | 'maximize' = 'minimize'
 ): string {
   const lines = [
-    `%%hptaa tune --study ${study} --from ${previous} --trials 40`,
+    `%%hptaa tune ${magicOption('--study', study)} ` +
+      `${magicOption('--from', previous)} --trials 40`,
     '# Define `space`: the current search space, e.g.',
     "#   space = {'lr': (1e-4, 1e-1, 'log'), 'units': (16, 256)}"
   ];
@@ -95,4 +96,15 @@ export function tuneCellTemplate(
   }
   lines.push(`# The trials of ${previous} give the tuning a head start.`);
   return lines.join('\n');
+}
+
+/**
+ * `--option value` for a magic line, which the magic splits as a shell does:
+ * a value with spaces, quotes or other shell characters is single-quoted, and
+ * one that starts with "-" is joined by "=" (else it reads as an option).
+ */
+export function magicOption(option: string, value: string): string {
+  const plain = /^[\w.+\-/:@%,]+$/.test(value);
+  const quoted = plain ? value : `'${value.replace(/'/g, `'"'"'`)}'`;
+  return value.startsWith('-') ? `${option}=${quoted}` : `${option} ${quoted}`;
 }

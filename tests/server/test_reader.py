@@ -70,19 +70,23 @@ def test_replaced_store_file_is_reopened(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["mlp-v2", "a.b+c_d", "étude_1", "_private", "v" * 200]
+    "name",
+    ["mlp-v2", "étude_1", "v" * 200, "a/b", "x;y", "x'y", "a--b", "a..b", "a b", "-x"],
 )
-def test_plain_study_names_are_accepted(name: str) -> None:
-    """Check that letters, digits, '_', '.', '+' and '-' pass."""
+def test_any_name_a_study_may_have_is_accepted(name: str) -> None:
+    """Check that every name a study may have passes (the sidebar listed
+    studies the API then refused)."""
     assert check_study_name(name) == name
 
 
 @pytest.mark.parametrize(
-    "name", ["a/b", "a\\b", "..", "x;y", "x'y", "a--b", ".hidden", "a b"]
+    ("name", "why"),
+    [(".", "a step of the path"), ("..", "a step of the path"), ("a\nb", "control")],
 )
-def test_metacharacters_are_refused(name: str) -> None:
-    """Check that path and SQL metacharacters are refused with the rule."""
-    with pytest.raises(ValueError, match=r"Invalid study name .*: a study name starts"):
+def test_dot_steps_and_control_characters_are_refused(name: str, why: str) -> None:
+    """Check that "." and ".." (which a browser resolves as path steps) and
+    names no study may have are refused."""
+    with pytest.raises(ValueError, match=rf"Invalid study name .*{why}"):
         check_study_name(name)
 
 
