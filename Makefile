@@ -32,8 +32,11 @@ unit: $(STAMP) $(SYSTEM_STAMP)
 perf: $(STAMP)
 	$(BIN)/python scripts/bench_perf.py
 
+# As root (a container), Jupyter refuses to start without --allow-root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ip=127.0.0.1 --HptaaServer.store=$(CURDIR)/.hptaa/studies.db notebooks
+	$(BIN)/jupyter lab --ip=127.0.0.1 $(ALLOW_ROOT) --HptaaServer.store=$(CURDIR)/.hptaa/studies.db notebooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
