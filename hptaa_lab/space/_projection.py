@@ -101,6 +101,7 @@ def project(
     *,
     clip: bool | Collection[str] = False,
     forget: bool = False,
+    label: str | None = None,
 ) -> Projection:
     """Project previous configurations into the current search space.
 
@@ -130,6 +131,8 @@ def project(
             several hyperparameters (an operation from every edge of a cell),
             most trials used it somewhere; their other values still say which
             configurations were good.
+        label: What the trials are, for the log ("the trials of v1"); by
+            default "previous trials".
 
     Returns:
         The Projection.
@@ -171,9 +174,10 @@ def project(
         kept.append((result, float(value), number, exact))
     if dropped:
         logger.info(
-            "projection kept %d of %d previous trials; first drop: trial %d, %s",
+            "projection kept %d of %d %s; first drop: trial %d, %s",
             len(kept),
             len(configs),
+            label or "previous trials",
             dropped[0][0],
             dropped[0][1],
         )

@@ -80,8 +80,9 @@ def project_chain(
         source_space = ancestor.space
         lost: set[str] = set()
         forgotten: list[tuple[int, str]] = []
-        hops = [(t.space, t.incoming) for t in reversed(newer[:k])]
-        for step, (target_space, incoming) in enumerate([*hops, (space, mapping)]):
+        hops = [(t.space, t.incoming, t.study) for t in reversed(newer[:k])]
+        steps = [*hops, (space, mapping, None)]
+        for step, (target_space, incoming, into) in enumerate(steps):
             last = step == len(hops)
             hop = project(
                 source_space,
@@ -92,6 +93,8 @@ def project_chain(
                 numbers,
                 clip=clip if last else False,
                 forget=forget,
+                label=f"trials of {ancestor.study or f'ancestor {k}'} (into the "
+                + (f"space of {into})" if into else "current space)"),
             )
             # Values forgotten at an earlier hop follow this hop's renames.
             renames = incoming.renames if incoming else {}
@@ -186,6 +189,7 @@ class TransferSampler(Sampler):
             previous.numbers or None,
             clip=clip,
             forget=forget,
+            label=f"trials of {previous.study}" if previous.study else None,
         )
         self.fallback = len(self.projection) == 0
         self.best_first = best_first

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -1248,3 +1249,26 @@ def test_trials_kept_at_a_bound_are_logged_for_every_study_of_a_chain(
             f"auto: {beyond} of the {len(trials)} trials kept from {study} lay outside "
             "a narrowed or shifted range" in caplog.text
         )
+
+
+def test_projection_drops_are_logged_per_study_of_a_chain(caplog, tmp_path) -> None:
+    """Check that the projection's count of dropped trials names whose trials
+    they are, along a chain (two lines read alike: "projection kept 7 of 15
+    previous trials")."""
+    from hptaa_lab import create_study
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    v1 = create_study("v1", {"a": (0.0, 1.0)}, store=url, sampler="random", seed=0)
+    v1.optimize(lambda c: c["a"], n_trials=12)
+    create_study("v2", {"a": (0.0, 1.0)}, previous="v1", store=url, seed=1).optimize(
+        lambda c: c["a"], n_trials=10
+    )
+
+    with caplog.at_level("INFO", logger="hptaa_lab.space"):
+        create_study("v3", {"a": (0.0, 0.3)}, previous="v2", store=url, seed=2)
+
+    assert re.search(r"projection kept \d+ of 10 trials of v2; first drop", caplog.text)
+    assert re.search(
+        r"projection kept \d+ of 12 trials of v1 \(into the current space\); first",
+        caplog.text,
+    )
