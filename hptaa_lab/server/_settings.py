@@ -13,6 +13,9 @@ from sqlalchemy import exc as sa_exc
 from traitlets import Unicode
 from traitlets.config import Configurable
 
+from hptaa_lab.errors import StoreError
+from hptaa_lab.store._store import check_sqlite_url
+
 __all__ = ["DEFAULT_STORE", "STORE_ENV", "HptaaServer", "StoreLocation", "locate_store"]
 
 logger = logging.getLogger(__name__)
@@ -93,10 +96,23 @@ def locate_store(
             "is not a SQLite file; the sidebar reads SQLite stores only",
         )
         return StoreLocation(None, source, problem)
+    try:
+        check_sqlite_url(url)
+    except StoreError as exc:
+        return StoreLocation(
+            None, source, f"{exc} (From {source}; restart the server.)"
+        )
     database = url.database
     if str(url.query.get("uri", "")).lower() in ("true", "1"):
         # sqlite:///file:x.db?uri=true names the file x.db (its own query apart).
         database = database.removeprefix("file:").split("?", 1)[0]
+        if database in ("", ":memory:") or url.query.get("mode") == "memory":
+            problem = _bad_url(
+                url.render_as_string(hide_password=True),
+                source,
+                "is an in-memory database, no SQLite file; the sidebar reads files",
+            )
+            return StoreLocation(None, source, problem)
     return StoreLocation(_absolute(Path(database), root), source)
 
 

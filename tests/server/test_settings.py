@@ -64,6 +64,9 @@ def test_sqlite_urls_and_home_paths_are_understood(
         ("postgresql://team@db/hpo", "is not a SQLite file"),
         ("sqlite://", "is not a SQLite file"),
         ("sqlite:///:memory:", "is not a SQLite file"),
+        ("sqlite:///file::memory:?uri=true", "is an in-memory database"),
+        ("sqlite:///file:x.db?mode=memory&uri=true", "is an in-memory database"),
+        ("sqlite://me:s3cret@/s.db", "names a user or password"),
         ("::not a url://x", "is not a URL"),
     ],
 )
@@ -77,3 +80,4 @@ def test_unusable_store_values_give_a_problem(
     assert location.problem is not None
     assert why in location.problem
     assert "the HPTAA_STORE variable" in location.problem
+    assert "s3cret" not in location.problem
