@@ -156,6 +156,8 @@ def plain(value: Any) -> Any:
     Fraction (a database's numeric column, say) into a float, as a study stores
     an objective's; anything else (an array of a list column, say) stays as it
     is."""
+    if isinstance(value, decimal.Decimal) and value.is_nan():
+        return math.nan  # float() refuses a signalling NaN
     if isinstance(value, decimal.Decimal | fractions.Fraction):
         return float(value)
     item = getattr(value, "item", None)
@@ -176,6 +178,8 @@ def is_missing(value: Any) -> bool:
         return not value.strip()
     if isinstance(value, float):
         return math.isnan(value)
+    if isinstance(value, decimal.Decimal):
+        return value.is_nan()  # pandas' check raises on a signalling NaN
     try:
         import pandas as pd
 

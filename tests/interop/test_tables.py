@@ -715,3 +715,7 @@ def test_decimal_and_fraction_cells_import_as_floats(store: TrialStore) -> None:
         ({"lr": 0.1, "w": 0.25}, 0.5),
         ({"lr": 0.2, "w": 0.5}, 0.25),
     ]
+    # A signalling NaN is a missing value, as NaN is (float() refuses it).
+    frame.loc[1, "loss"] = Decimal("sNaN")
+    with pytest.raises(InteropError, match="row 1, column 'loss'"):
+        import_dataframe(frame, "dec-nan", objective="loss", store=store)
