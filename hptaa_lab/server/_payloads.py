@@ -257,7 +257,8 @@ def _thinned(
         if best is not None and (i == 0 or pairs[i - 1][1] != best)
     ]
     steps = steps[:: math.ceil(len(steps) / (MAX_TRAJECTORY // 2))]
-    spaced = range(0, len(pairs), math.ceil(len(pairs) / (MAX_TRAJECTORY // 2)))
+    # One place is the last trial's.
+    spaced = range(0, len(pairs), math.ceil(len(pairs) / (MAX_TRAJECTORY // 2 - 1)))
     keep = sorted({*steps, *spaced, len(pairs) - 1})
     return [pairs[i] for i in keep]
 

@@ -258,8 +258,10 @@ def _side_by_side(old: Any, new: Any, kinds: tuple[ChangeKind, ...]) -> tuple[st
     )
     before, after = describe(old, precise=precise), describe(new, precise=precise)
     if ChangeKind.DEFAULT_CHANGED in kinds:
-        before += f", default {_default(old, precise)}"
-        after += f", default {_default(new, precise)}"
+        # All digits when six do not tell the two defaults apart.
+        exact = _default(old, False) == _default(new, False)
+        before += f", default {_default(old, precise or exact)}"
+        after += f", default {_default(new, precise or exact)}"
     return before, after
 
 

@@ -210,6 +210,18 @@ def test_a_long_trajectory_is_thinned_to_its_steps_and_a_sample() -> None:
     assert numbers == sorted(set(numbers))
     assert {n for n in range(20_000) if n % 997 == 0} <= set(numbers)
     assert numbers[-1] == 19_999
-    assert max(b - a for a, b in itertools.pairwise(numbers)) <= 20
+    assert max(b - a for a, b in itertools.pairwise(numbers)) <= 25
     assert all(best == trajectory[trial.number] for trial, best in kept)
     assert len(_thinned(trials[:500], trajectory[:500])) == 500
+    # At most the cap, also when the spaced sample and the steps do not meet.
+    failed_first = [
+        TrialRecord(
+            number=n,
+            config={},
+            state=TrialState.FAIL if n == 0 else TrialState.COMPLETE,
+            value=None if n == 0 else (1.0 / n if n % 3 == 1 else 5.0),
+        )
+        for n in range(3000)
+    ]
+    thinned = _thinned(failed_first, incumbent_trajectory(failed_first, "minimize"))
+    assert len(thinned) <= MAX_TRAJECTORY

@@ -634,3 +634,16 @@ def test_each_side_shows_what_changed() -> None:
         "float [0.12345678, 1.0]",
     )
     assert diff({"x": (0.1, 1.0)}, {"x": (0.2, 1.0)})["x"].previous == "float [0.1, 1]"
+
+
+def test_defaults_that_differ_beyond_six_digits_show_every_digit() -> None:
+    """Check that a default moved from 0.1234567 to 0.1234568 shows both in
+    full (both columns read "default 0.123457")."""
+    previous, current = CS.ConfigurationSpace(), CS.ConfigurationSpace()
+    previous.add(CS.Float("x", (0.0, 1.0), default=0.1234567))
+    current.add(CS.Float("x", (0.0, 1.0), default=0.1234568))
+
+    change = diff(previous, current)["x"]
+
+    assert change.previous.endswith("default 0.1234567")
+    assert change.current.endswith("default 0.1234568")
