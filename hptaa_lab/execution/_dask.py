@@ -725,8 +725,9 @@ def _died_message(exc: Any, job: _Job) -> str:
         f"worker died: the Dask worker process running this trial "
         f"({_worker_address(exc)}) ended before the trial finished, on attempt "
         f"{job.attempts}. Look for a crash, an out-of-memory kill or os._exit in "
-        "the objective; run_parallel(..., worker_retries=1) submits such a trial "
-        "again."
+        "the objective; hptaa_lab.execution.run_parallel(study, objective, ..., "
+        "worker_retries=1), called in place of study.optimize, submits such a "
+        "trial again."
     )
 
 
