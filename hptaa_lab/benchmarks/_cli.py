@@ -147,9 +147,7 @@ def run_bench(args: argparse.Namespace) -> int:
         suite=args.suite,
     )
     print(
-        f"hptaa bench: {len(config.tasks)} tasks x {len(config.previous_budgets)} "
-        f"previous budgets x {config.seeds} seeds, methods {', '.join(config.methods)}, "
-        f"{args.workers} workers -> {args.out}",
+        f"hptaa bench: {config.plan()}, {args.workers} workers -> {args.out}",
         file=sys.stderr,
     )
     bar = _Progress(disabled=args.no_progress)

@@ -135,6 +135,19 @@ class SweepConfig:
         data["tasks"] = [list(pair) for pair in self.tasks]
         return data
 
+    def plan(self) -> str:
+        """The sweep in words: "2 tasks x 1 previous budget x 3 seeds, methods
+        tpe, auto"."""
+
+        def count(n: int, word: str) -> str:
+            return f"{n} {word}{'' if n == 1 else 's'}"
+
+        return (
+            f"{count(len(self.tasks), 'task')} x "
+            f"{count(len(self.previous_budgets), 'previous budget')} x "
+            f"{count(self.seeds, 'seed')}, methods {', '.join(self.methods)}"
+        )
+
     def units(
         self, targets: dict[tuple[str, str], protocol.Targets]
     ) -> list[protocol.Unit]:

@@ -515,11 +515,7 @@ def _table_html(table: pd.DataFrame) -> str:
 
 
 def _title(config: SweepConfig) -> str:
-    return (
-        f"Benchmark protocol: {len(config.tasks)} tasks x "
-        f"{len(config.previous_budgets)} previous budgets x {config.seeds} seeds, "
-        f"methods {', '.join(config.methods)}"
-    )
+    return f"Benchmark protocol: {config.plan()}"
 
 
 @magic_arguments(name="hptaa bench")

@@ -397,3 +397,15 @@ def test_ctrl_c_to_the_process_group_stops_a_sweep_on_workers_quietly(
     again = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert len(pd.read_csv(out / "results.csv")) == 4 * 2 * 2
+
+
+def test_the_plan_counts_in_words() -> None:
+    """Check the sweep's plan as the CLI and the notebook print it ("1 tasks"
+    and "1 previous budgets" read wrong)."""
+    config = _config(seeds=1)
+
+    tasks = len(config.tasks)
+    assert config.plan() == (
+        f"{tasks} task{'' if tasks == 1 else 's'} x 1 previous budget x 1 seed, "
+        f"methods {', '.join(config.methods)}"
+    )
