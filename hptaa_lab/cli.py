@@ -586,7 +586,7 @@ def _delete(args: argparse.Namespace) -> int:
         if (twin := twin_links(store.get_study(name), store.find_study)["scratch_twin"])
         and twin not in names
     }
-    ended = {name: len(_ended_running_in(store, name)) for name in names}
+    ended = {name: len(store.abandoned(name)) for name in names}
     from hptaa_lab._interrupts import interrupts_deferred
 
     # All or nothing, checked and deleted in one transaction (without --yes
@@ -649,7 +649,19 @@ def _show(args: argparse.Namespace) -> int:
             "ended; resuming the study (load_study) marks them failed"
         )
     if record.attrs:
-        print("attrs      " + ", ".join(f"{k}={v}" for k, v in record.attrs.items()))
+        from hptaa_lab.records import twin_links
+
+        # A twin link whose study was deleted (or made again without this twin)
+        # no longer holds: say so beside the stored attribute.
+        links = twin_links(record, study.store.find_study)
+        print(
+            "attrs      "
+            + ", ".join(
+                f"{k}={v}"
+                + (" (no longer: deleted)" if k in links and links[k] is None else "")
+                for k, v in record.attrs.items()
+            )
+        )
     print("\nSearch space:")
     from hptaa_lab.space import describe, rules
 
@@ -729,18 +741,7 @@ def _tuners(study: Any) -> list[str]:
 def _ended_running(study: Any) -> set[int]:
     """Numbers of the study's RUNNING trials whose process has ended (seen from
     this host; a process elsewhere cannot be checked and is left out)."""
-    return _ended_running_in(study.store, study.name)
-
-
-def _ended_running_in(store: Any, name: str) -> set[int]:
-    """:func:`_ended_running` of study ``name`` in ``store``."""
-    from hptaa_lab.store import Liveness, liveness
-
-    return {
-        number
-        for number, owner in store.running_owners(name).items()
-        if owner is None or liveness(owner) is Liveness.GONE
-    }
+    return set(study.store.abandoned(study.name))
 
 
 def _running_count(running: int, ended: int) -> str:

@@ -963,6 +963,8 @@ def test_delete_names_a_kept_twin_and_studies_forget_a_deleted_transfer_study(
     assert "kept: 'v2-s', the no-transfer twin of 'v2' (--compare)" in out
     code, out, _ = run(capsys, "--store", store_url, "studies")
     assert "v2-s" in out and "twin of" not in out
+    code, out, _ = run(capsys, "--store", store_url, "show", "v2-s")
+    assert "attrs      twin_of=v2 (no longer: deleted)" in out
     # Nor of a new study that takes the deleted one's name.
     create_study("v2", space, previous="v1", store=store_url).close()
     code, out, _ = run(capsys, "--store", store_url, "studies")

@@ -920,8 +920,9 @@ class TrialStore:
 
     def abandoned(self, study: str) -> set[int]:
         """Numbers of the RUNNING trials whose process has ended (killed, or a
-        kernel shut down mid-trial; checked on this host): they never finish,
-        and the next run of the study fails them. Reads only.
+        kernel shut down mid-trial; checked on this host; a trial with no
+        process recorded counts as ended, as resuming the study counts it):
+        they never finish, and the next run of the study fails them. Reads only.
 
         Raises:
             StudyNotFoundError: No such study.
@@ -929,7 +930,7 @@ class TrialStore:
         return {
             number
             for number, owner in self.running_owners(study).items()
-            if owner is not None and liveness(owner) is Liveness.GONE
+            if owner is None or liveness(owner) is Liveness.GONE
         }
 
     def is_being_run(self, study: str) -> bool:
