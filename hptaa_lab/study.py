@@ -442,6 +442,8 @@ class Study:
         An objective that raises, or returns NaN or inf, fails its trial (the
         traceback is stored and logged) and the study goes on. Ctrl-C fails the
         trial in flight and re-raises; every finished trial is already stored.
+        So does ``sys.exit()`` called by an objective evaluated in this process
+        (on Dask workers it fails its trial only, as a crash there does).
 
         Args:
             objective: Takes a configuration dict, returns the objective value.
