@@ -772,7 +772,9 @@ def improvements(
     Improvement = (mean TPE incumbent - mean method incumbent) / (standard
     deviation of TPE's incumbents + eps), over seeds, per benchmark, task and
     b_old; positive is better than TPE. The population standard deviation
-    (ddof 0) is used.
+    (ddof 0) is used. Where it is 0 (TPE's incumbents all equal: one seed, or
+    every seed at one optimum) the improvement is 0 for a method of the same
+    mean and NaN otherwise, and the averages over tasks leave a NaN out.
 
     Args:
         frame: Results table.
@@ -796,6 +798,14 @@ def improvements(
         merged["improvement"] = (merged["ref_mean"] - merged["mean"]) / (
             merged["ref_std"] + eps
         )
+        # TPE's incumbents all equal (one seed, or every seed at one optimum of
+        # a table): no spread to measure a difference in, so no figure (eps
+        # alone made it 1e9); none to measure where there is no difference.
+        # The averages over tasks leave a NaN task out.
+        flat = merged["ref_std"] <= eps
+        differs = merged["ref_mean"] != merged["mean"]
+        merged.loc[flat & differs, "improvement"] = np.nan
+        merged.loc[flat & ~differs, "improvement"] = 0.0
         merged["budget"] = budget
         parts.append(merged[[*keys, "budget", "method", "improvement"]])
     return pd.concat(parts, ignore_index=True)

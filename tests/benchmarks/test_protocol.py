@@ -123,8 +123,26 @@ def test_improvement_is_the_mean_gain_in_tpe_standard_deviations() -> None:
     # After 10: TPE mean 2, std 1 (ddof 0); method mean 0.5 -> 1.5.
     assert table.loc[("m", 10), "improvement"] == pytest.approx(1.5)
     assert table.loc[("tpe", 10), "improvement"] == pytest.approx(0.0)
-    # After 40 all equal: 0 / (0 + eps) stays finite.
-    assert table.loc[("m", 40), "improvement"] == pytest.approx(0.0)
+    # After 40 all equal: no difference, 0.
+    assert table.loc[("m", 40), "improvement"] == 0.0
+
+    # TPE's incumbents equal and the method's apart: no spread to measure the
+    # difference in (eps alone made it about 1e12), so NaN, which the average
+    # over tasks leaves out.
+    rows += [
+        _row("A", "u", "tpe", 0, (1, 1), bests=(2.0, 0.5)),
+        _row("A", "u", "tpe", 1, (1, 1), bests=(2.0, 0.5)),
+        _row("A", "u", "m", 0, (1, 1), bests=(1.0, 0.5)),
+        _row("A", "u", "m", 1, (1, 1), bests=(1.0, 0.5)),
+    ]
+    table = protocol.improvements(pd.DataFrame(rows)).set_index(
+        ["task", "method", "budget"]
+    )
+    assert np.isnan(table.loc[("u", "m", 10), "improvement"])
+    summary = protocol.summary_improvements(pd.DataFrame(rows)).set_index(
+        ["method", "budget"]
+    )
+    assert summary.loc[("m", 10), "improvement"] == pytest.approx(1.5)
 
 
 def test_targets_are_mean_reference_incumbents_on_disjoint_seeds() -> None:
