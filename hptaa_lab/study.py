@@ -133,6 +133,8 @@ class Study:
         self._stop = threading.Event()
         # Whether create_study made it in this process (see _without_empty_study).
         self._created_here = False
+        # Whether _without_empty_study removed it from the store.
+        self._removed = False
         # Values of trials whose result the store refused (locked too long).
         self._unstored: dict[int, float] = {}
         self._unstored_logged: set[int] = set()
@@ -474,6 +476,13 @@ class Study:
                 f"{_short_repr(objective, 60)}."
             )
         check_not_starting_worker("optimize")
+        if self._removed:
+            raise StoreError(
+                f"The study {self.name!r} was removed when its parallel run could "
+                "not start, as that error said (it had no trial). Create it again "
+                f"with create_study({self.name!r}, ...) and call optimize on the "
+                "study it returns."
+            )
         self._stop.clear()
         known = set(self._trials)
         with self._recorded_run():
@@ -593,9 +602,11 @@ class Study:
             self.store.delete_study(self.name)
         except HptaaError:
             return exc
+        self._removed = True
         return type(exc)(
             f"{exc} The study {self.name!r} that this code created had no trial "
-            "yet and was removed, so the fixed code can create it again."
+            "yet and was removed, so the fixed code can create it again (in this "
+            "session too: call create_study again, then optimize on the new study)."
         )
 
     def _optimize_here(

@@ -22,6 +22,7 @@ import psutil
 import pytest
 
 from hptaa_lab import Study, TrialState, create_study, load_study
+from hptaa_lab.errors import StoreError
 from hptaa_lab.execution import (
     DaskNotInstalledError,
     InvalidSchedulerError,
@@ -770,11 +771,16 @@ def test_objective_that_cannot_be_pickled_is_refused_before_any_trial(
         ObjectiveNotPicklableError,
         match=r"cannot be pickled, so it cannot be sent to Dask workers: TypeError: "
         r"cannot pickle '_thread.lock' object\. Create .* The study 'v1' that this "
-        r"code created had no trial yet and was removed",
+        r"code created had no trial yet and was removed, so the fixed code can "
+        r"create it again \(in this session too: call create_study again",
     ):
         study.optimize(objective, n_trials=4, workers=2)
     assert study.trials == []
     assert not study.store.has_study("v1")
+    # In the same session, the removed study's object says what to do (it said
+    # "No study named 'v1'", suggesting another study).
+    with pytest.raises(StoreError, match=r"Create it again with create_study\('v1'"):
+        study.optimize(_quadratic, n_trials=1)
 
     kept = _study(tmp_path)
     kept.optimize(_quadratic, n_trials=1)
