@@ -428,6 +428,15 @@ def _demo(args: argparse.Namespace) -> int:
         bar.write("\nSearch-space diff (previous -> current):\n")
         bar.write(space_diff.format_table() + "\n")
 
+    if not args.report.strip() or Path(args.report).is_dir():
+        # Checked before the tuning, which the report comes after.
+        why = "is a folder" if args.report.strip() else "names no file"
+        print(
+            f"error: --report {args.report!r} {why}; give the path of an HTML file, "
+            "e.g. --report results/demo.html.",
+            file=sys.stderr,
+        )
+        return 2
     seeds = [args.seed + k for k in range(args.runs)]
     if seeds[-1] >= 2**62:
         print(

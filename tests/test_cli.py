@@ -1070,3 +1070,17 @@ def test_the_studies_hint_quotes_a_store_url_for_the_shell() -> None:
         "studies",
     ]
     assert _studies_command(None) == "hptaa studies"
+
+
+@pytest.mark.parametrize("report", ["", "FOLDER"])
+def test_demo_refuses_a_report_path_that_is_no_file_before_tuning(
+    capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path, report: str
+) -> None:
+    """Check that --report naming a folder (or nothing) is refused before any
+    tuning (it crashed with IsADirectoryError after all the runs)."""
+    path = str(tmp_path) if report == "FOLDER" else report
+
+    code, _, err = run(capsys, "--store", store_url, "demo", "--report", path)
+
+    assert code == 2 and "give the path of an HTML file" in err
+    assert TrialStore(store_url).list_studies() == []
