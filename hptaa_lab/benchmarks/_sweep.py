@@ -22,6 +22,7 @@ import functools
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -424,7 +425,7 @@ def prepare_folder(folder: Path, config: SweepConfig) -> None:
             "--out folder."
         )
     wanted["code"] = code_version()
-    manifest.write_text(json.dumps(wanted, indent=2) + "\n", encoding="utf-8")
+    _write_whole(manifest, json.dumps(wanted, indent=2) + "\n")
 
 
 def _comparable(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -529,7 +530,28 @@ def _unit_record(line: bytes) -> tuple[str, list[dict[str, Any]]] | None:
             isinstance(row.get(field), str) for field in _ROW_FIELDS
         ):
             return None
+        if not all(_fits(name, value) for name, value in row.items()):
+            return None
     return unit, rows
+
+
+_NUMBER_FIELDS = ("evals_to_target_", "best_", "target_", "n_evaluations", "seed")
+"""Row fields (or prefixes) that hold a number, or null."""
+
+
+def _fits(name: str, value: Any) -> bool:
+    """Whether a row's field holds what the sweep writes there: a number (or
+    null) in the number fields, a list of numbers in the trajectory (a line
+    that holds text there made the tables fail)."""
+    if name == "trajectory":
+        return isinstance(value, list) and all(_is_number(v) for v in value)
+    if name.startswith(_NUMBER_FIELDS) or name == "previous_budget":
+        return value is None or _is_number(value)
+    return True
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def results_frame(
@@ -557,18 +579,8 @@ def _targets(
     execute: Callable[..., Iterable[tuple[Any, Any]]],
 ) -> dict[tuple[str, str], protocol.Targets]:
     """Targets of every task: from ``targets.json`` where cached, else run."""
-    cached: dict[tuple[str, str], protocol.Targets] = {}
     path = folder / TARGETS if folder is not None else None
-    if path is not None and path.is_file():
-        for key, entry in json.loads(path.read_text(encoding="utf-8")).items():
-            benchmark, task = key.split("|")
-            cached[benchmark, task] = protocol.Targets(
-                benchmark,
-                task,
-                tuple(entry["budgets"]),
-                tuple(entry["values"]),
-                entry["reference_seeds"],
-            )
+    cached = _read_targets(path) if path is not None and path.is_file() else {}
     missing = [
         pair
         for pair in config.tasks
@@ -588,8 +600,45 @@ def _targets(
             }
             for (b, t), v in sorted(cached.items())
         }
-        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        _write_whole(path, json.dumps(data, indent=2) + "\n")
     return cached
+
+
+def _read_targets(path: Path) -> dict[tuple[str, str], protocol.Targets]:
+    """The targets cached in ``path``; none (they are computed again, with a
+    warning) if the file is damaged, e.g. edited by hand."""
+    cached: dict[tuple[str, str], protocol.Targets] = {}
+    try:
+        for key, entry in json.loads(path.read_text(encoding="utf-8")).items():
+            benchmark, task = key.split("|")
+            budgets, values = entry["budgets"], entry["values"]
+            if not (
+                all(isinstance(b, int) and not isinstance(b, bool) for b in budgets)
+                and all(_is_number(v) for v in values)
+                and len(budgets) == len(values)
+                and isinstance(entry["reference_seeds"], int)
+            ):
+                raise ValueError(f"entry {key!r} holds values of the wrong kind")
+            cached[benchmark, task] = protocol.Targets(
+                benchmark, task, tuple(budgets), tuple(values), entry["reference_seeds"]
+            )
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        logger.warning(
+            "%s cannot be read (%s: %s); the targets are computed again.",
+            path,
+            type(exc).__name__,
+            exc,
+        )
+        return {}
+    return cached
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all: beside it, then renamed
+    over it (an interrupted write left a file that stopped every resume)."""
+    part = path.with_name(f".{path.name}.part-{os.getpid()}")
+    part.write_text(text, encoding="utf-8")
+    os.replace(part, path)
 
 
 def _targets_job(job: tuple[str, str, int, tuple[int, ...]]) -> protocol.Targets:

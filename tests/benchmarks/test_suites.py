@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -192,6 +193,9 @@ def test_damaged_middle_line_skips_only_its_unit(
         '{"unit": ["x"], "rows": [{"benchmark": "NAS-B", "method": "tpe"}]}',
         '{"unit": "NAS-B|cifar10|10|1", "rows": [{"method": "tpe"}]}',
         "[" * 100_000,
+        # Valid JSON, but text where a number goes (the tables then failed).
+        '{"unit": "NAS-B|cifar10|10|1", "rows": [{"benchmark": "NAS-B", '
+        '"method": "tpe", "evals_to_target_10": "abc"}]}',
     ]
     body = "\n".join([line(0), *damaged, line(2), line(3)])
     path = tmp_path / RESULTS
@@ -202,8 +206,8 @@ def test_damaged_middle_line_skips_only_its_unit(
 
     assert sorted(done) == [f"NAS-B|cifar10|10|{s}" for s in (0, 2, 3)]
     assert (
-        "Skipped 5 damaged line(s)" in caplog.text
-        and "line 2, 3, 4, 5, 6" in caplog.text
+        "Skipped 6 damaged line(s)" in caplog.text
+        and "line 2, 3, 4, 5, 6, ..." in caplog.text
     )
     assert path.read_bytes() == (body + "\n").encode()
 
@@ -297,3 +301,31 @@ def test_listing_follows_the_suite_and_out_must_be_a_folder(tmp_path: Path) -> N
     afile.write_text("x")
     with pytest.raises(SweepError, match="is a file, not a folder"):
         prepare_folder(afile, SweepConfig.create(None, ["tpe"], [10], 1))
+
+
+def test_a_damaged_targets_file_is_computed_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Check that a targets.json that cannot be read (cut short, or values of
+    the wrong kind) is computed again with a warning (it stopped every resume
+    with a JSONDecodeError), and written whole."""
+    from hptaa_lab.benchmarks._sweep import TARGETS, _targets
+
+    config = SweepConfig.create(["NAS-B:cifar10"], ["tpe"], [10], 1, reference_seeds=2)
+
+    def execute(function: Any, jobs: list[Any]) -> Any:
+        return [(job, function(job)) for job in jobs]
+
+    first = _targets(config, tmp_path, execute)
+    for damage in (
+        '{"x":',
+        '{"NAS-B|cifar10": {"budgets": [10, 20, 40], '
+        '"values": ["a", "b", "c"], "reference_seeds": 2}}',
+    ):
+        (tmp_path / TARGETS).write_text(damage)
+        with caplog.at_level("WARNING"):
+            again = _targets(config, tmp_path, execute)
+        assert "cannot be read" in caplog.text and "computed again" in caplog.text
+        assert again == first
+        caplog.clear()
+    assert [p.name for p in tmp_path.iterdir()] == [TARGETS]
