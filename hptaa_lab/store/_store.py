@@ -1766,8 +1766,9 @@ MAX_STUDY_NAME = 200
 
 def check_study_name(name: Any) -> str:
     """Return ``name`` if it can name a new study: a string of 1 to 200
-    characters, not blank, without control characters (a newline, a NUL byte, a
-    text-direction override...), which would break every table that shows it.
+    characters, not blank, not "." or "..", without control characters (a
+    newline, a NUL byte, a text-direction override...), which would break every
+    table that shows it.
 
     Raises:
         InvalidStudyNameError: Otherwise.
@@ -1776,6 +1777,12 @@ def check_study_name(name: Any) -> str:
         raise InvalidStudyNameError(
             f"A study name must be a non-empty string of at most {MAX_STUDY_NAME} "
             f"characters; got {name!r}."
+        )
+    if name in (".", ".."):
+        raise InvalidStudyNameError(
+            f"A study cannot be named {name!r}: a browser (the Jupyter sidebar) "
+            "reads it as a step of a path, so it could not be shown. Use a word, "
+            "e.g. 'svm-v2'."
         )
     _check_printable(name)
     return name

@@ -74,7 +74,8 @@ export function nextStudyName(previous: string, taken: Set<string>): string {
 export function tuneCellTemplate(
   previous: string,
   study: string,
-  direction: 'minimize' | 'maximize' = 'minimize'
+  direction: 'minimize' | 'maximize' = 'minimize',
+  store: string | null = null
 ): string {
   const lines = [
     `%%hptaa tune ${magicOption('--study', study)} ` +
@@ -95,6 +96,13 @@ export function tuneCellTemplate(
     );
   }
   lines.push(`# The trials of ${previous} give the tuning a head start.`);
+  if (store !== null) {
+    // The notebook's own store may be another one (its folder's .hptaa/).
+    lines.push(
+      `# ${previous} is in the store ${store}: if this notebook uses another`,
+      `# (%hptaa store shows it), run %hptaa store ${store} first.`
+    );
+  }
   return lines.join('\n');
 }
 

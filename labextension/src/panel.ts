@@ -96,7 +96,8 @@ export class StudiesPanel extends Widget {
     const source = tuneCellTemplate(
       previous,
       nextStudyName(previous, taken),
-      direction
+      direction,
+      this._storeLocation
     );
     const notebook = panel.content;
     const index =
@@ -106,6 +107,7 @@ export class StudiesPanel extends Widget {
     model.sharedModel.insertCell(index, { cell_type: 'code', source });
     notebook.activeCellIndex = index;
     this._activate(panel.id);
+    this._insertedInto = panel.context.path;
     return null;
   }
 
@@ -146,6 +148,7 @@ export class StudiesPanel extends Widget {
       return;
     }
     this._studies = reply.studies;
+    this._storeLocation = reply.store.exists ? reply.store.location : null;
     this._showMessage(reply.message, 'info');
     this._renderTree();
 
@@ -163,10 +166,24 @@ export class StudiesPanel extends Widget {
     if (name === null) {
       return;
     }
+    if (name === '.' || name === '..') {
+      // The browser would resolve the name in the URL as a path step.
+      this._detail = null;
+      this._renderDetail(
+        null,
+        `A study named '${name}' cannot be shown here: a browser reads the ` +
+          'name as a step of a path. Use `hptaa show` in a terminal.'
+      );
+      return;
+    }
     try {
+      const rows = this._studies;
       const reply = await fetchStudy(name, this._settings);
       if (this._selected === name) {
         this._detail = reply;
+        // The rows as they were before the fetch: a change meanwhile shows at
+        // the next poll.
+        this._noteDetailRows(reply, rows);
         this._renderDetail(reply);
       }
     } catch (error) {
@@ -177,20 +194,36 @@ export class StudiesPanel extends Widget {
     }
   }
 
-  /** Whether the selected study (or its twin) changed since it was shown. */
+  /**
+   * Whether the selected study (or its twin) changed since it was shown: it
+   * runs, or its row in the list differs from the row it had then. (Reloading
+   * only while one ran left the detail at "1 running" once the study had
+   * finished, or its process had been killed, between two polls.)
+   */
   private _detailIsStale(): boolean {
     const detail = this._detail;
     if (detail === null || detail.study.name !== this._selected) {
       return true;
     }
-    const names = [detail.study.name, detail.twin?.transfer_study];
-    names.push(detail.twin?.no_transfer_study);
     return this._studies.some(
       s =>
-        names.includes(s.name) &&
+        this._detailRows.has(s.name) &&
         (s.state === 'running' ||
-          (s.name === detail.study.name &&
-            s.n_trials !== detail.study.n_trials))
+          this._detailRows.get(s.name) !== rowSignature(s))
+    );
+  }
+
+  /** Remember the list's rows of the study shown and of its twin. */
+  private _noteDetailRows(reply: IStudyReply, rows: IStudySummary[]): void {
+    const names = [
+      reply.study.name,
+      reply.twin?.transfer_study,
+      reply.twin?.no_transfer_study
+    ];
+    this._detailRows = new Map(
+      rows
+        .filter(s => names.includes(s.name))
+        .map(s => [s.name, rowSignature(s)])
     );
   }
 
@@ -221,7 +254,12 @@ export class StudiesPanel extends Widget {
     const refresh = element('button', 'hptaa-RefreshButton jp-Button', '↻');
     refresh.title = 'Refresh the list of studies';
     refresh.setAttribute('aria-label', 'Refresh the list of studies');
-    refresh.addEventListener('click', () => void this.refresh());
+    refresh.addEventListener('click', () => {
+      // A click reloads the shown study too, whatever the list says.
+      this._detailRows = new Map();
+      this._detail = null;
+      void this.refresh();
+    });
     header.append(title, refresh);
 
     this._message = element('div', 'hptaa-Message');
@@ -356,7 +394,7 @@ export class StudiesPanel extends Widget {
       const problem = this.insertTuneCell(study.name);
       this._insertNote = {
         study: study.name,
-        text: problem ?? 'Cell inserted into the active notebook.',
+        text: problem ?? `Cell inserted into ${this._insertedInto}.`,
         error: problem !== null
       };
       showNote();
@@ -385,6 +423,12 @@ export class StudiesPanel extends Widget {
   private _insertNote: { study: string; text: string; error: boolean } | null =
     null;
   private _detail: IStudyReply | null = null;
+  /** The store's file, as the list last said (null without one). */
+  private _storeLocation: string | null = null;
+  /** The notebook the last Insert wrote into. */
+  private _insertedInto = 'the active notebook';
+  /** The list's rows (see rowSignature) of the shown study and its twin. */
+  private _detailRows = new Map<string, string>();
   private _pending: Promise<void> | null = null;
   private _timer: number | null = null;
   private _message!: HTMLElement;
@@ -499,6 +543,19 @@ function transferOptions(options: Record<string, unknown> | undefined): string {
   }
   const text = entries.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
   return ` (${text})`;
+}
+
+/** What the list says of a study, to tell when its detail is out of date. */
+function rowSignature(s: IStudySummary): string {
+  return JSON.stringify([
+    s.state,
+    s.n_trials,
+    s.n_complete,
+    s.n_fail,
+    s.n_running,
+    s.n_abandoned,
+    s.incumbent_value
+  ]);
 }
 
 function trialCount(study: IStudySummary): string {

@@ -164,7 +164,8 @@ def test_insert_button_adds_tune_cell_to_open_notebook(
     page: sync_api.Page, lab: LabServer
 ) -> None:
     """Check that the insert button adds a %%hptaa tune --from cell below the
-    active cell, and that the cell is in the saved notebook."""
+    active cell, which names the sidebar's store (the notebook's own may be
+    another), says which notebook it went into, and is in the saved notebook."""
     row(page, CURRENT).click()
     cells = page.locator(".jp-NotebookPanel .jp-Cell")
     before = cells.count()
@@ -175,13 +176,17 @@ def test_insert_button_adds_tune_cell_to_open_notebook(
     header = f"%%hptaa tune --study {CURRENT}-next --from {CURRENT} --trials 40"
     expect(cells.nth(before).locator(".cm-content")).to_contain_text(header)
     expect(page.locator(".hptaa-InsertStatus")).to_have_text(
-        "Cell inserted into the active notebook."
+        "Cell inserted into demo.ipynb."
+    )
+    store = lab.root / ".hptaa" / "studies.db"
+    expect(cells.nth(before).locator(".cm-content")).to_contain_text(
+        f"run %hptaa store {store} first."
     )
     # The detail is drawn again while a study runs (every 2 s): the note stays.
     page.locator(".hptaa-RefreshButton").click()
     page.wait_for_timeout(2500)
     expect(page.locator(".hptaa-InsertStatus")).to_have_text(
-        "Cell inserted into the active notebook."
+        "Cell inserted into demo.ipynb."
     )
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
@@ -241,6 +246,30 @@ def test_panel_polls_while_a_study_runs_and_stops_when_hidden(
 
     assert 1 <= visible <= 3, f"{visible} list requests in 4.5 s while visible"
     assert hidden == 0, f"{hidden} list requests in 3 s while hidden"
+
+
+def test_the_detail_follows_a_study_that_stops_running(
+    page: sync_api.Page, lab: LabServer
+) -> None:
+    """Check that the shown study's detail is drawn again when its last
+    running trial ends (it stayed at "1 running" once the study had finished,
+    or its process had been killed, between two polls)."""
+    from hptaa_lab.records import TrialState
+    from hptaa_lab.store import TrialStore
+
+    store_path = lab.root / ".hptaa" / "studies.db"
+    row(page, CURRENT).click()
+    detail = page.locator(".hptaa-Detail")
+    expect(detail).to_contain_text("1 running")
+    try:
+        with TrialStore(f"sqlite:///{store_path}") as store:
+            (running,) = store.get_trials(CURRENT, states=[TrialState.RUNNING])
+            store.finish_trial(CURRENT, running.number, TrialState.COMPLETE, 0.3)
+
+        expect(row(page, CURRENT)).not_to_contain_text("running", timeout=15_000)
+        expect(detail).not_to_contain_text("running", timeout=5_000)
+    finally:
+        _start_running_trial(store_path)  # as the tests after this one expect
 
 
 def test_missing_server_extension_says_how_to_enable_it(page: sync_api.Page) -> None:

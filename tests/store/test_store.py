@@ -247,6 +247,17 @@ def test_create_study_refuses_control_characters_in_the_name(
         store.create_study(_study(fine))
 
 
+@pytest.mark.parametrize("name", [".", ".."])
+def test_a_study_named_as_a_path_step_is_refused(tmp_store_url: str, name: str) -> None:
+    """Check that "." and ".." are refused as study names (the sidebar could not
+    show them: a browser resolves them as path steps), and "..." is not."""
+    from hptaa_lab import create_study
+
+    with pytest.raises(ValueError, match="reads it as a step of a path"):
+        create_study(name, {"x": (0.0, 1.0)}, store=tmp_store_url)
+    create_study("...", {"x": (0.0, 1.0)}, store=tmp_store_url).close()
+
+
 def test_unknown_study_error_lists_existing_studies(store: TrialStore) -> None:
     """Check that asking for an unknown study names the studies that exist."""
     with pytest.raises(StudyNotFoundError, match=r"\(the store is empty\)"):
