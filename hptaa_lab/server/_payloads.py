@@ -11,7 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from hptaa_lab.errors import HptaaError
-from hptaa_lab.records import StudyRecord, TrialRecord, TrialState, twin_links
+from hptaa_lab.records import (
+    StudyRecord,
+    TrialRecord,
+    TrialState,
+    error_summary,
+    twin_links,
+)
 from hptaa_lab.store import TrialStore
 from hptaa_lab.store import check_study_name as store_check_study_name
 
@@ -216,6 +222,7 @@ def study_payload(store: TrialStore, name: str) -> dict[str, Any]:
             "incumbent_value": None if best is None else _finite(best.value),
             "incumbent_number": None if best is None else best.number,
             "state": _study_state(len(trials), running),
+            "last_error": _last_error(trials),
             **_twin_links(record, store.find_study),
         },
         "space": _json_or_text(record.space_json),
@@ -409,10 +416,24 @@ def _twin_payload(
     reply["evaluations_no_transfer"] = evals[scratch]
     reply["speedup"] = _finite(speedup(evals[scratch], evals[transfer]))
     if reply["speedup"] is None:
+        counts = store.count_trials(transfer)
+        still = counts[TrialState.RUNNING] > len(store.abandoned(transfer))
         reply["message"] = (
             f"{transfer!r} has not reached the final incumbent of {scratch!r} yet."
+            if still
+            else f"{transfer!r} did not reach the final incumbent of {scratch!r} "
+            f"in its {counts[TrialState.COMPLETE]} complete trials."
         )
     return reply
+
+
+def _last_error(trials: Sequence[TrialRecord]) -> dict[str, Any] | None:
+    """The last failed trial's number and error in one line (a study whose
+    trials all fail showed no reason), or None."""
+    failed = [t for t in trials if t.state is TrialState.FAIL]
+    if not failed:
+        return None
+    return {"number": failed[-1].number, "error": error_summary(failed[-1].error, 200)}
 
 
 def _twin_links(

@@ -12,6 +12,7 @@ import { fmt, renderTrajectory } from './chart';
 import {
   buildLineage,
   ILineageNode,
+  magicOption,
   nextStudyName,
   tuneCellTemplate
 } from './lineage';
@@ -76,6 +77,10 @@ export class StudiesPanel extends Widget {
     this._selected = name;
     this._markSelection();
     await this._loadDetail();
+    // Drawn below the whole list: bring it into view.
+    if (!this._detailNode.hidden) {
+      this._detailNode.scrollIntoView?.({ block: 'nearest' });
+    }
   }
 
   /**
@@ -312,11 +317,7 @@ export class StudiesPanel extends Widget {
       name,
       element('span', 'hptaa-Badge', transferLabel(study)),
       element('span', 'hptaa-Count', trialCount(study)),
-      element(
-        'span',
-        'hptaa-Incumbent',
-        `incumbent ${fmt(study.incumbent_value)}`
-      )
+      element('span', 'hptaa-Incumbent', incumbentText(study))
     );
     item.append(row);
 
@@ -363,7 +364,7 @@ export class StudiesPanel extends Widget {
       `previous: ${study.previous ?? 'none'}`,
       `transfer: ${transferLabel(study)}${transferOptions(study.transfer_options)}`,
       trialCount(study),
-      `incumbent ${fmt(study.incumbent_value)}` +
+      incumbentText(study) +
         (study.incumbent_number === null
           ? ''
           : ` (trial ${study.incumbent_number})`)
@@ -377,7 +378,7 @@ export class StudiesPanel extends Widget {
     const insert = element(
       'button',
       'hptaa-InsertButton',
-      `Insert %%hptaa tune --from ${study.name}`
+      `Insert %%hptaa tune ${magicOption('--from', study.name)}`
     );
     insert.title =
       'Insert a cell that tunes a new study with this one as previous study ' +
@@ -402,9 +403,21 @@ export class StudiesPanel extends Widget {
     // The detail is drawn again every 2 s while a study runs: keep the note.
     showNote();
 
+    const failure =
+      study.last_error === null
+        ? []
+        : [
+            element(
+              'p',
+              'hptaa-LastError',
+              `last error (trial ${study.last_error.number}): ` +
+                (study.last_error.error || 'none recorded')
+            )
+          ];
     section.replaceChildren(
       element('h3', 'hptaa-DetailTitle', study.name),
       element('p', 'hptaa-Facts', facts.join(' · ')),
+      ...failure,
       chart,
       renderTwin(reply.twin, study.name),
       renderDiff(reply.diff),
@@ -556,6 +569,12 @@ function rowSignature(s: IStudySummary): string {
     s.n_abandoned,
     s.incumbent_value
   ]);
+}
+
+/** "incumbent 0.91", marked "(max)" for a maximised study. */
+function incumbentText(study: IStudySummary): string {
+  const max = study.direction === 'maximize' ? ' (max)' : '';
+  return `incumbent ${fmt(study.incumbent_value)}${max}`;
 }
 
 function trialCount(study: IStudySummary): string {

@@ -101,6 +101,8 @@ export interface IStudyReply {
     transfer_options: Record<string, unknown>;
     counts: Record<'RUNNING' | 'COMPLETE' | 'FAIL', number>;
     incumbent_number: number | null;
+    /** The last failed trial and its error in one line, or null. */
+    last_error: { number: number; error: string } | null;
   };
   space: unknown;
   mapping: unknown;

@@ -225,3 +225,49 @@ def test_a_long_trajectory_is_thinned_to_its_steps_and_a_sample() -> None:
     ]
     thinned = _thinned(failed_first, incumbent_trajectory(failed_first, "minimize"))
     assert len(thinned) <= MAX_TRAJECTORY
+
+
+def test_a_study_reply_names_its_last_error_and_an_ended_twin_run(
+    tmp_path: Path,
+) -> None:
+    """Check that a study's reply carries the last failed trial's error (the
+    sidebar showed no reason for a study whose trials all fail), and that a
+    finished transfer study that never reached its twin's final incumbent is
+    not said to have missed it "yet"."""
+    from hptaa_lab import create_study
+    from hptaa_lab.server._payloads import study_payload
+    from hptaa_lab.store import TrialStore
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    failing = create_study("f", {"x": (0.0, 1.0)}, store=url, seed=0)
+    failing.optimize(lambda c: 1 / 0, n_trials=2)
+    create_study("v1", {"x": (0.0, 1.0)}, store=url, seed=0).optimize(
+        lambda c: c["x"], n_trials=3
+    )
+    transfer = create_study(
+        "v2",
+        {"x": (0.0, 1.0)},
+        previous="v1",
+        store=url,
+        seed=0,
+        attrs={"scratch_twin": "v2-scratch"},
+    )
+    for value in (0.5, 0.4):
+        transfer.tell(transfer.ask(), value)
+    twin = create_study(
+        "v2-scratch", {"x": (0.0, 1.0)}, store=url, seed=0, attrs={"twin_of": "v2"}
+    )
+    twin.tell(twin.ask(), 0.1)
+    store = TrialStore(url)
+
+    last = study_payload(store, "f")["study"]["last_error"]
+    twin_reply = study_payload(store, "v2")["twin"]
+
+    assert last == {"number": 1, "error": "ZeroDivisionError: division by zero"}
+    assert study_payload(store, "v2")["study"]["last_error"] is None
+    assert twin_reply["message"] == (
+        "'v2' did not reach the final incumbent of 'v2-scratch' in its 2 complete "
+        "trials."
+    )
+    transfer.ask()  # a trial of this live process runs: it may still reach it
+    assert study_payload(store, "v2")["twin"]["message"].endswith(" yet.")
