@@ -200,8 +200,11 @@ def test_insert_button_adds_tune_cell_to_open_notebook(
 def test_insert_from_a_maximised_study_keeps_its_direction(
     page: sync_api.Page,
 ) -> None:
-    """Check that the cell inserted from a maximised study tunes the next one
-    in the same direction (it said "return the value to minimize")."""
+    """Check that a maximised study's incumbent is marked (as `hptaa studies`
+    marks it), and that the cell inserted from it tunes the next one in the
+    same direction (it said "return the value to minimize")."""
+    expect(row(page, MAXIMISED)).to_contain_text("(max)")
+    expect(row(page, CURRENT)).not_to_contain_text("(max)")
     row(page, MAXIMISED).click()
     cells = page.locator(".jp-NotebookPanel .jp-Cell")
     before = cells.count()
