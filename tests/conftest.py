@@ -101,3 +101,29 @@ def sigint_raises() -> Iterator[None]:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, before)
+
+
+@pytest.fixture
+def ended_owner() -> Callable[[str, str, int], None]:
+    """A function that makes a RUNNING trial (store URL, study, trial number)
+    belong to a process that has ended: a pid above the system's largest."""
+
+    def end(store_url: str, study: str, number: int) -> None:
+        import sqlalchemy as sa
+
+        from hptaa_lab.store._schema import studies, trials
+
+        pid_max = Path("/proc/sys/kernel/pid_max")
+        dead = int(pid_max.read_text()) + 1 if pid_max.is_file() else 2**22 + 1
+        study_id = sa.select(studies.c.id).where(studies.c.name == study)
+        engine = sa.create_engine(store_url)
+        with engine.begin() as conn:
+            conn.execute(
+                sa.update(trials)
+                .where(trials.c.study_id == study_id.scalar_subquery())
+                .where(trials.c.number == number)
+                .values(owner_pid=dead)
+            )
+        engine.dispose()
+
+    return end

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -272,31 +273,20 @@ def test_show_lists_conditions_and_forbidden_clauses(
 
 
 def test_show_marks_running_trials_whose_process_ended_and_changes_nothing(
-    capsys: pytest.CaptureFixture[str], store_url: str
+    capsys: pytest.CaptureFixture[str],
+    store_url: str,
+    ended_owner: Callable[[str, str, int], None],
 ) -> None:
     """Check that show tells a running trial of a process that ended (killed) from
     one that still runs, and leaves both RUNNING (showing writes nothing)."""
-    import sqlalchemy as sa
-
     from hptaa_lab import create_study
     from hptaa_lab.records import TrialState
-    from hptaa_lab.store._schema import studies, trials
 
     create_study("v1", {"lr": (1e-4, 1e-1, "log")}, store=store_url, seed=0)
     store = TrialStore(store_url)
     store.start_trial("v1", {"lr": 0.01}, "random")
     store.start_trial("v1", {"lr": 0.02}, "random")
-    pid_max = Path("/proc/sys/kernel/pid_max")
-    dead = int(pid_max.read_text()) + 1 if pid_max.is_file() else 2**22 + 1
-    engine = sa.create_engine(store_url)
-    with engine.begin() as conn:
-        conn.execute(
-            sa.update(trials)
-            .where(trials.c.study_id == sa.select(studies.c.id).scalar_subquery())
-            .where(trials.c.number == 0)
-            .values(owner_pid=dead)
-        )
-    engine.dispose()
+    ended_owner(store_url, "v1", 0)
 
     code, out, _ = run(capsys, "show", "v1", "--store", store_url)
 

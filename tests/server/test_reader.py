@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -141,13 +142,11 @@ def test_incumbent_trajectory_follows_direction() -> None:
 
 
 def test_trials_left_by_an_ended_process_do_not_make_a_study_running(
-    tmp_path: Path,
+    tmp_path: Path, ended_owner: Callable[[str, str, int], None]
 ) -> None:
     """Check that a RUNNING trial whose process has ended (killed) is counted
     apart, as abandoned, and leaves the study "finished" (the sidebar polled it
     as running for ever), while a trial of a live process keeps it running."""
-    import sqlalchemy as sa
-
     from hptaa_lab import create_study
     from hptaa_lab.server._payloads import (
         studies_payload,
@@ -155,21 +154,13 @@ def test_trials_left_by_an_ended_process_do_not_make_a_study_running(
         trials_payload,
     )
     from hptaa_lab.store import TrialStore
-    from hptaa_lab.store._schema import trials
 
     url = f"sqlite:///{tmp_path / 's.db'}"
     study = create_study("v1", {"x": (0.0, 1.0)}, store=url, seed=0)
     study.tell(study.ask(), 0.5)
     store = TrialStore(url)
     store.start_trial("v1", {"x": 0.25}, "random")
-    pid_max = Path("/proc/sys/kernel/pid_max")
-    dead = int(pid_max.read_text()) + 1 if pid_max.is_file() else 2**22 + 1
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(
-            sa.update(trials).where(trials.c.number == 1).values(owner_pid=dead)
-        )
-    engine.dispose()
+    ended_owner(url, "v1", 1)
 
     listed = studies_payload(store, "a test")["studies"][0]
     detail = study_payload(store, "v1")["study"]
