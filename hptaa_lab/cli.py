@@ -651,7 +651,7 @@ def _show(args: argparse.Namespace) -> int:
     tuners = _tuners(study)
     if tuners:
         print(f"tuned by   {', '.join(tuners)}")
-    ended = _ended_running(study)
+    ended = study.store.abandoned(study.name)
     if ended:
         print(
             f"           {len(ended)} running trial(s) belong to a process that "
@@ -745,12 +745,6 @@ def _tuners(study: Any) -> list[str]:
         str(owner) if seen is Liveness.ALIVE else f"{owner} (not checked from here)"
         for owner, seen in study.store.tuners(study.name)
     ]
-
-
-def _ended_running(study: Any) -> set[int]:
-    """Numbers of the study's RUNNING trials whose process has ended (seen from
-    this host; a process elsewhere cannot be checked and is left out)."""
-    return set(study.store.abandoned(study.name))
 
 
 def _running_count(running: int, ended: int) -> str:

@@ -159,7 +159,7 @@ def studies_payload(store: TrialStore | None, shown: str) -> dict[str, Any]:
     studies = []
     for row in store.summaries():
         record = records.get(row["name"])
-        ended = _ended(store, row["name"]) if row["n_running"] else set()
+        ended = store.abandoned(row["name"]) if row["n_running"] else set()
         running = row["n_running"] - len(ended)
         studies.append(
             {
@@ -200,7 +200,7 @@ def study_payload(store: TrialStore, name: str) -> dict[str, Any]:
     counts = store.count_trials(name)
     trajectory = incumbent_trajectory(trials, record.direction)
     best = store.best_trial(name)
-    ended = _ended(store, name) if counts[TrialState.RUNNING] else set()
+    ended = store.abandoned(name) if counts[TrialState.RUNNING] else set()
     running = counts[TrialState.RUNNING] - len(ended)
     return {
         "study": {
@@ -285,7 +285,7 @@ def trials_payload(
     counts = store.count_trials(name)
     wanted = list(TrialState) if states is None else states
     page = store.get_trials(name, states=states, offset=offset, limit=limit)
-    ended = _ended(store, name) if counts[TrialState.RUNNING] else set()
+    ended = store.abandoned(name) if counts[TrialState.RUNNING] else set()
     return {
         "study": name,
         "states": [state.value for state in wanted],
@@ -444,13 +444,6 @@ def _twin_links(
     if record is None:
         return {"scratch_twin": None, "twin_of": None}
     return twin_links(record, lookup)
-
-
-def _ended(store: TrialStore, name: str) -> set[int]:
-    """Numbers of the RUNNING trials whose process has ended: they will never
-    finish, and do not make the study "running" (the sidebar would poll it
-    every 2 s for ever)."""
-    return store.abandoned(name)
 
 
 def _study_state(n_trials: int, n_running: int) -> str:
