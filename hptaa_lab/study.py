@@ -780,8 +780,9 @@ def _warn_unconfirmed_renames(
         # previous values would be lost without a word. (Pairs that no mapping
         # may rename, a range and choices of text, are no such rename.)
         logger.warning(
-            "study %s: since %s, %s %s removed and %s added, and the mapping "
-            "renames none of them. If one is another renamed, confirm it with "
+            "study %s: compared with study %s, %s %s removed and %s added, and the "
+            "mapping renames none of them. If one is another renamed, confirm it "
+            "with "
             "mapping={'renames': %r} (hptaa_lab.diff shows the two spaces); "
             "ignore this if they are different hyperparameters.",
             name,

@@ -847,7 +847,10 @@ def test_removed_and_added_names_without_a_suggestion_are_a_warning(
     current = {"n_estimators": (10, 400), "depth": (1, 5), "crit": ["g", "e"]}
     with caplog.at_level(logging.WARNING, logger="hptaa_lab.study"):
         create_study("v2", current, previous="v1", store=url)
-    assert "n_trees was removed and crit, n_estimators added" in caplog.text
+    assert (
+        "v2: compared with study v1, n_trees was removed and crit, n_estimators added"
+        in caplog.text
+    )
     # Beside a rename the diff suggests, the unrelated pair is still named.
     create_study("w1", {"n_trees": (10, 200), "lr": (0.01, 1.0)}, store=url)
     caplog.clear()

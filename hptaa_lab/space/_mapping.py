@@ -506,7 +506,12 @@ def _check_reachable(
         if ends is None:
             return  # a value map of numbers: its values are checked one by one
         low, high = float(current.lower), float(current.upper)
-        if ends[1] >= low and ends[0] <= high:
+        if ends[1] > low and ends[0] < high:
+            return
+        # Ranges that only touch share one value: an int range may hold it, a
+        # float range only at a measure-zero point (nothing fits, in practice).
+        whole = INT in (hp_kind(previous), hp_kind(current))
+        if whole and ends[1] >= low and ends[0] <= high:
             return
         found = f"values from {_number(ends[0])} to {_number(ends[1])}"
         wanted = f"[{_number(low)}, {_number(high)}]"

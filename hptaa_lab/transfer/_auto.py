@@ -385,11 +385,16 @@ class Auto(TransferSampler):
                 number, reason = next(
                     d for _, projection in pairs for d in projection.dropped
                 )
+                hint = (
+                    "check the scale and offset of the mapping's transforms"
+                    if self.mapping.transforms
+                    else "a renamed hyperparameter whose unit changed needs a "
+                    "transform in the mapping too"
+                )
                 why = (
                     f"no previous trial of {direct}{older} survived projection into "
                     f"the current search space ({dropped} dropped; e.g. trial "
-                    f"{number}: {reason}; a renamed hyperparameter whose unit changed "
-                    "needs a transform in the mapping too)"
+                    f"{number}: {reason}; {hint})"
                 )
             else:
                 reasons = "; ".join(

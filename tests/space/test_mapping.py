@@ -717,3 +717,23 @@ def test_a_rename_onto_the_same_name_is_no_rename() -> None:
         {"a": (0.0, 1.0), "b": (0.0, 1.0)}, {"x": (0.0, 1.0), "b": (0.0, 0.5)}, mapping
     )
     assert result["b"].kinds == (ChangeKind.NARROWED,)
+
+
+def test_a_float_range_that_only_touches_the_current_one_is_refused() -> None:
+    """Check that a rename whose transformed float range meets the current one
+    at a single point is refused (1e-3..1e-1 x 1000 is 1..100, against 1e-5..1:
+    every trial was dropped after the mapping was accepted), while int ranges
+    that share an end value are not (that value fits)."""
+    with pytest.raises(MappingError, match="values from 1 to 100 after the given"):
+        diff(
+            {"lr": (1e-3, 1e-1, "log")},
+            {"learning_rate": (1e-5, 1.0, "log")},
+            {
+                "renames": {"lr": "learning_rate"},
+                "transforms": {"learning_rate": {"scale": 1000}},
+            },
+        )
+    assert diff({"n": (1, 5)}, {"m": (5, 10)}, {"renames": {"n": "m"}})["m"].kinds == (
+        ChangeKind.RENAMED,
+        ChangeKind.SHIFTED,
+    )
