@@ -460,13 +460,7 @@ class Study:
         Returns:
             The study itself.
         """
-        if n_trials is None and timeout is None:
-            raise ValueError(
-                "optimize needs n_trials or timeout (or both); got neither, which "
-                "would run forever."
-            )
-        if n_trials is not None and (not isinstance(n_trials, int) or n_trials < 0):
-            raise ValueError(f"n_trials must be a non-negative int; got {n_trials!r}.")
+        check_budget(n_trials, timeout, "optimize")
         if workers is not None and (not isinstance(workers, int) or workers < 1):
             raise ValueError(f"workers must be a positive int; got {workers!r}.")
         if not callable(objective):
@@ -809,6 +803,33 @@ def _warn_unconfirmed_renames(
         pairs,
         example,
     )
+
+
+def check_budget(n_trials: Any, timeout: Any, call: str) -> None:
+    """Refuse a budget that would run forever or is no budget: neither
+    ``n_trials`` nor ``timeout``, a count that is no non-negative int (True,
+    2.5), a timeout that is no non-negative number.
+
+    Raises:
+        ValueError: Saying what ``call`` takes.
+    """
+    if n_trials is None and timeout is None:
+        raise ValueError(
+            f"{call} needs n_trials or timeout (or both); got neither, which "
+            "would run forever."
+        )
+    if n_trials is not None and (
+        isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0
+    ):
+        raise ValueError(f"n_trials must be a non-negative int; got {n_trials!r}.")
+    if timeout is not None and (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not timeout >= 0
+    ):
+        raise ValueError(
+            f"timeout must be a non-negative number of seconds; got {timeout!r}."
+        )
 
 
 def create_study(

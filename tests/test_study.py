@@ -558,8 +558,13 @@ def test_optimize_needs_a_stop_condition(store: TrialStore) -> None:
 
     with pytest.raises(ValueError, match="optimize needs n_trials or timeout"):
         study.optimize(_x)
-    with pytest.raises(ValueError, match="n_trials must be a non-negative int"):
-        study.optimize(_x, n_trials=-1)
+    for n_trials in (-1, True, 2.5):
+        with pytest.raises(ValueError, match="n_trials must be a non-negative int"):
+            study.optimize(_x, n_trials=n_trials)
+    for timeout in (-1, True, float("nan"), "10"):
+        with pytest.raises(ValueError, match="timeout must be a non-negative number"):
+            study.optimize(_x, timeout=timeout)
+    assert study.trials == []
 
 
 def test_callbacks_see_every_trial(store: TrialStore) -> None:

@@ -127,6 +127,9 @@ def run_parallel(
             connection to it is lost.
         KeyboardInterrupt: Re-raised after the cleanup described above.
     """
+    from hptaa_lab.study import check_budget
+
+    check_budget(n_trials, timeout, "run_parallel")
     _check_arguments(workers, worker_retries)
     _check_installed()
     # Recorded in the store as optimize's runs are (none of its own inside one).

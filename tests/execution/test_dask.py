@@ -839,6 +839,27 @@ def test_unreachable_scheduler_address_raises(tmp_path: Path) -> None:
     assert study.trials == []
 
 
+@pytest.mark.parametrize(
+    ("budget", "message"),
+    [
+        ({"n_trials": -3}, "n_trials must be a non-negative int"),
+        ({"n_trials": 2.5}, "n_trials must be a non-negative int"),
+        ({"timeout": -1}, "timeout must be a non-negative number"),
+        ({}, "run_parallel needs n_trials or timeout"),
+    ],
+)
+def test_run_parallel_checks_its_budget_as_optimize_does(
+    tmp_path: Path, budget: dict[str, Any], message: str
+) -> None:
+    """Check that run_parallel refuses a budget optimize refuses (it returned
+    with no trial for n_trials=-3 and ran 3 for 2.5), before any cluster."""
+    study = _study(tmp_path)
+
+    with pytest.raises(ValueError, match=message):
+        run_parallel(study, _quadratic, workers=2, **budget)
+    assert study.trials == []
+
+
 @pytest.mark.parametrize("retries", [-1, 1.5, True])
 def test_worker_retries_must_be_a_non_negative_int(
     tmp_path: Path, retries: Any
