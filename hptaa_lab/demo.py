@@ -282,7 +282,7 @@ def run_demo(
     for label, value in (("trials", trials), ("previous_trials", previous_trials)):
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"{label} must be a positive int; got {value!r}.")
-    from hptaa_lab.errors import UnknownNameError
+    from hptaa_lab.errors import HptaaError, UnknownNameError
     from hptaa_lab.transfer import names as transfer_names
 
     if method not in transfer_names():
@@ -293,6 +293,14 @@ def run_demo(
     # Benchmarks that train a model run it for real here (not their surrogate).
     live = benchmark.upper() in benchmarks.trained_names()
     bench = benchmarks.get(benchmark, task, live=live)
+    if bench.ancestors:
+        # It would tune the last step alone, under names of a single step.
+        raise HptaaError(
+            f"{bench.name} is a chain of adjustments (v1 -> v2 -> v3), and the "
+            f"demo tunes one adjustment: use one of {', '.join(benchmarks.names())}"
+            ", or run the chain with `hptaa bench --suite chain` (it transfers "
+            "from every ancestor)."
+        )
     trial_store = open_store(store)
     prefix = _free_prefix(trial_store, f"{bench.name}-{bench.task}")
     attrs = {"benchmark": bench.name, "task": bench.task, "source": bench.source}

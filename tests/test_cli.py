@@ -1074,3 +1074,16 @@ def test_demo_refuses_a_report_path_that_is_no_file_before_tuning(
 
     assert code == 2 and "give the path of an HTML file" in err
     assert TrialStore(store_url).list_studies() == []
+
+
+def test_demo_refuses_a_chain_benchmark(
+    capsys: pytest.CaptureFixture[str], store_url: str
+) -> None:
+    """Check that the demo refuses a chain of adjustments before tuning (it
+    tuned the chain's last step alone, under the names of a single step)."""
+    code, _, err = run(capsys, "--store", store_url, "demo", "--benchmark", "NAS-CHAIN")
+
+    assert code == 2
+    assert "NAS-CHAIN is a chain of adjustments" in err
+    assert "hptaa bench --suite chain" in err
+    assert TrialStore(store_url).list_studies() == []
