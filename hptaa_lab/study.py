@@ -736,6 +736,42 @@ def _possible_rename(
     return None
 
 
+def _warn_unseen_current_fixed(
+    name: str,
+    previous_name: str,
+    previous_space: CS.ConfigurationSpace,
+    mapping: SpaceMapping,
+) -> None:
+    """Warn when a removed hyperparameter is fixed now to a value its previous
+    choices or range never held: no previous trial counts as an exact match
+    then, which a typo ('rbf ' for 'rbf') does without a word. (A new value is
+    fine; the warning says what it means.)"""
+    from hptaa_lab.space import choice_index, describe, hp_kind
+    from hptaa_lab.space._encoding import choice_values
+
+    for removed, value in mapping.current_fixed.items():
+        hp: Any = previous_space[removed]
+        if hp_kind(hp) in ("float", "int"):
+            seen = (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and hp.lower <= value <= hp.upper
+            )
+        else:
+            seen = choice_index(choice_values(hp), value) is not None
+        if not seen:
+            logger.warning(
+                "study %s: %s is fixed now to %r, which %s never held (%s), so no "
+                "previous trial counts as an exact match; check for a typo if it "
+                "is one of them.",
+                name,
+                removed,
+                value,
+                previous_name,
+                describe(hp),
+            )
+
+
 def _warn_unconfirmed_renames(
     name: str,
     previous_name: str,
@@ -947,6 +983,7 @@ def create_study(
             space_mapping,
             given=mapping is not None,
         )
+        _warn_unseen_current_fixed(name, previous_name, previous_space, space_mapping)
         if prev_record.direction != direction:
             # Transfer ranks each study's trials by its own direction, so a change
             # is fine when the objective changed too (accuracy -> error rate); a

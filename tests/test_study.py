@@ -1559,3 +1559,37 @@ def test_a_previous_study_object_brings_its_own_store(tmp_path: Path) -> None:
     assert not (tmp_path / "c.db").exists()
     # The same store, named by its URL, is fine.
     create_study("v4", {"a": (0.0, 2.0)}, previous=v1, store=here)
+
+
+def test_a_current_fixed_value_the_previous_study_never_held_is_a_warning(
+    tmp_path, caplog
+) -> None:
+    """Check that fixing a removed hyperparameter to a value its previous
+    choices or range never held says that no previous trial is then an exact
+    match (a typo did that without a word), and a held value says nothing."""
+    import logging
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    create_study(
+        "v1", {"k": ["rbf", "poly"], "c": (0.0, 1.0), "x": (0.0, 1.0)}, store=url
+    )
+    for fixed, warned in (
+        ({"k": "rbf ", "c": 0.5}, ["k"]),
+        ({"k": "rbf", "c": 2.0}, ["c"]),
+        ({"k": "poly", "c": 1.0}, []),
+    ):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="hptaa_lab.study"):
+            create_study(
+                f"v2-{len(caplog.records)}-{fixed['c']}",
+                {"x": (0.0, 1.0)},
+                previous="v1",
+                mapping={"current_fixed": fixed},
+                store=url,
+            )
+        found = [
+            r.getMessage().split(" is fixed now")[0].split(": ")[-1]
+            for r in caplog.records
+            if "never held" in r.getMessage()
+        ]
+        assert found == warned
