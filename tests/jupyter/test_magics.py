@@ -442,40 +442,34 @@ def test_reading_magics_refuse_a_missing_store_and_create_nothing(
     assert not missing.parent.exists()
 
 
-@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
-def test_store_refuses_an_in_memory_database(
-    shell: InteractiveShell,
-    magics: HptaaMagics,
-    capsys: pytest.CaptureFixture[str],
-    url: str,
-) -> None:
-    """Check that %hptaa store refuses an in-memory SQLite database, whose
-    studies would vanish with the kernel unseen by the sidebar and hptaa."""
-    previous = magics.store_url
-
-    shell.run_cell(f"%hptaa store {url}")
-
-    err = capsys.readouterr().err
-    assert f"%hptaa store: {url} is an in-memory SQLite database" in err
-    assert magics.store_url == previous
-
-
-def test_store_creates_no_sqlite_uri_file(
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("sqlite://", "sqlite:// is an in-memory SQLite database"),
+        ("sqlite:///:memory:", "sqlite:///:memory: is an in-memory SQLite database"),
+        ("sqlite:///file:uri_store.db?uri=true", "There is no trial store at "),
+    ],
+)
+def test_store_refuses_memory_and_creates_no_uri_file(
     shell: InteractiveShell,
     magics: HptaaMagics,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    said: str,
 ) -> None:
-    """Check that %hptaa store with a URI-style SQLite URL creates no file (it
-    made a store there), and keeps the session's store."""
+    """Check that %hptaa store refuses an in-memory SQLite database (its
+    studies would vanish with the kernel, unseen by the sidebar and hptaa) and
+    creates no file for a URI-style URL (it made a store there), keeping the
+    session's store."""
     monkeypatch.chdir(tmp_path)
     previous = magics.store_url
 
-    shell.run_cell("%hptaa store sqlite:///file:uri_store.db?uri=true")
+    shell.run_cell(f"%hptaa store {url}")
 
-    assert "There is no trial store at " in capsys.readouterr().err
-    assert not (tmp_path / "uri_store.db").exists()
+    assert said in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
     assert magics.store_url == previous
 
 
