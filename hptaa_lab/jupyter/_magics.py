@@ -561,6 +561,7 @@ def _tune(magics: HptaaMagics, args: argparse.Namespace, cell: str | None) -> An
         seed=args.seed,
         direction=names.get("direction"),
         mapping=_as_mapping(mapping),
+        renames_given=isinstance(mapping, dict) and "renames" in mapping,
         transfer_options=names.get("transfer_options") or {},
         resume=args.resume,
     )

@@ -90,6 +90,9 @@ class TuneRequest:
         direction: "minimize" or "maximize"; None: "minimize" for a new study,
             the stored direction for a resumed one.
         mapping: Renames and fixed values to start the diff widget from.
+        renames_given: The cell's mapping gives the renames, even none (its
+            dict has a "renames" key): no suggested rename is accepted beside
+            them.
         transfer_options: Options of the transfer method (see
             ``create_study``).
         resume: Continue the existing study (with ``compare``, its twin too)
@@ -109,6 +112,7 @@ class TuneRequest:
     sampler: str = "tpe"
     direction: str | None = None
     mapping: Mapping = field(default_factory=Mapping)
+    renames_given: bool = False
     transfer_options: dict[str, Any] = field(default_factory=dict)
     resume: bool = False
 
@@ -225,6 +229,7 @@ class TuneRun(BackgroundHandle):
                 previous_name=prev.name,
                 current_name=r.study,
                 mapping=r.mapping,
+                renames_given=r.renames_given,
             )
             self.diff_widget.on_confirm(self._start)
         trials = self.store.get_trials(

@@ -85,6 +85,7 @@ class SpaceDiffWidget:
         previous_name: str = "",
         current_name: str = "",
         mapping: Mapping | None = None,
+        renames_given: bool = False,
     ) -> None:
         self.previous_space = as_space(previous_space)
         self.current_space = as_space(current_space)
@@ -93,6 +94,9 @@ class SpaceDiffWidget:
         self.space_diff = diff(self.previous_space, self.current_space)
         self.mapping: Mapping | None = None
         self._start = mapping or Mapping()
+        # A cell's mapping that gives renames, even none ({"renames": {}}), lists
+        # them all: no suggestion is accepted beside them.
+        self._renames_given = renames_given or bool(self._start.renames)
         self._callbacks: list[ConfirmCallback] = []
         self._closed = False
         self._reasons: dict[tuple[str, str], str] = {}
@@ -173,7 +177,9 @@ class SpaceDiffWidget:
         "old -> new"."""
         return [
             f"{s.previous} -> {s.current}"
-            for s in unguessed_suggestions(self.space_diff, self._start)
+            for s in unguessed_suggestions(
+                self.space_diff, self._start, renames_given=self._renames_given
+            )
             if s.previous not in mapping.renames
             and s.current not in mapping.renames.values()
             and s.current not in mapping.previous_fixed
@@ -181,7 +187,7 @@ class SpaceDiffWidget:
         ]
 
     def _why_unguessed(self) -> str:
-        if self._start.renames:
+        if self._renames_given:
             return "the cell's mapping gives the renames"
         return "rivals: another suggestion names the same hyperparameter"
 
@@ -303,7 +309,9 @@ class SpaceDiffWidget:
             pair: "from the mapping in the cell" for pair in self._start.renames.items()
         }
         rivals = conflicting_suggestions(self.space_diff, self._start)
-        unguessed = unguessed_suggestions(self.space_diff, self._start)
+        unguessed = unguessed_suggestions(
+            self.space_diff, self._start, renames_given=self._renames_given
+        )
         for s in self.space_diff.suggestions:
             others = [
                 f"{o.previous} -> {o.current}"
@@ -320,7 +328,9 @@ class SpaceDiffWidget:
             pairs.setdefault(
                 (s.previous, s.current), f"score {s.score:.2f}: {s.reason}{conflict}"
             )
-        accepted = accepted_suggestions(self.space_diff, self._start)
+        accepted = accepted_suggestions(
+            self.space_diff, self._start, renames_given=self._renames_given
+        )
         choices = {}
         for pair, reason in pairs.items():
             choice = widgets.ToggleButtons(
@@ -392,19 +402,26 @@ class SpaceDiffWidget:
 
 
 def accepted_suggestions(
-    space_diff: SpaceDiff, start: Mapping | None = None
+    space_diff: SpaceDiff, start: Mapping | None = None, *, renames_given: bool = False
 ) -> dict[str, str]:
     """The renames to accept by default.
 
-    The renames of ``start``; if it has none, every suggestion that does not
-    contradict it (a current name it gives a previous fixed value is an added
-    hyperparameter; a previous name it fixes now is a removed one) and has no
-    rival: another open suggestion of the same previous or current name (see
-    :func:`conflicting_suggestions`); rivals are left for the user to choose.
+    The renames of ``start``; if it gives none (and ``renames_given`` is false:
+    a cell's ``{"renames": {}}`` says there are none), every suggestion that
+    does not contradict it (a current name it gives a previous fixed value is
+    an added hyperparameter; a previous name it fixes now is a removed one) and
+    has no rival: another open suggestion of the same previous or current name
+    (see :func:`conflicting_suggestions`); rivals are left for the user to
+    choose.
     """
     start = start or Mapping()
     renames = dict(start.renames)
-    unguessed = set(map(_pair, unguessed_suggestions(space_diff, start)))
+    unguessed = set(
+        map(
+            _pair,
+            unguessed_suggestions(space_diff, start, renames_given=renames_given),
+        )
+    )
     for s in _open_suggestions(space_diff, start):
         if _pair(s) not in unguessed:
             renames[s.previous] = s.current
@@ -412,14 +429,15 @@ def accepted_suggestions(
 
 
 def unguessed_suggestions(
-    space_diff: SpaceDiff, start: Mapping | None = None
+    space_diff: SpaceDiff, start: Mapping | None = None, *, renames_given: bool = False
 ) -> list[RenameSuggestion]:
     """The open suggestions not accepted by default: the rivals (see
     :func:`conflicting_suggestions`), or all of them when ``start`` has renames
-    (a mapping that gives renames lists them all: a guess beside them, unseen
-    under ``--yes``, could transfer an unrelated hyperparameter's values)."""
+    or ``renames_given`` (a mapping that gives renames lists them all: a guess
+    beside them, unseen under ``--yes``, could transfer an unrelated
+    hyperparameter's values)."""
     start = start or Mapping()
-    if start.renames:
+    if start.renames or renames_given:
         return _open_suggestions(space_diff, start)
     return conflicting_suggestions(space_diff, start)
 

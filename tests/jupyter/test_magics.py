@@ -276,6 +276,27 @@ def test_transfer_with_compare_diff_studies_and_status(
     assert "The run of 'v2' is finished; nothing to stop." in capsys.readouterr().out
 
 
+def test_a_cell_mapping_with_empty_renames_accepts_no_guessed_rename(
+    shell: InteractiveShell, magics: HptaaMagics
+) -> None:
+    """Check that a cell's mapping {"renames": {}} says there is no rename: under
+    --yes, the diff's suggestion x -> x_pos is not accepted (it was, as if the
+    cell had no mapping), and x's values are not transferred."""
+    run_cell(shell, V1)
+    shell.run_cell("run1.wait()")
+    body = V2_BODY.replace(
+        'mapping = {"previous_fixed"', 'mapping = {"renames": {}, "previous_fixed"'
+    )
+    run = run_cell(
+        shell, "%%hptaa tune --study v2 --from v1 --trials 2 --seed 0 --yes" + body
+    )
+    run.wait(timeout=60)
+
+    stored = TrialStore(magics.store_url).get_study("v2")
+    assert '"renames": {}' in stored.mapping_json
+    assert "x_pos" not in stored.mapping_json
+
+
 def test_tune_from_a_changed_space_waits_and_stop_cancels_it(
     shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -434,6 +434,22 @@ def test_a_start_mapping_with_renames_lists_them_all() -> None:
     }
 
 
+def test_renames_given_as_none_accept_no_suggestion() -> None:
+    """Check that a cell's mapping that gives its renames as none (renames_given,
+    from {"renames": {}}) leaves every suggestion unaccepted, and says why."""
+    previous = build_space({"lr": (1e-4, 1e-1, "log"), "depth": (1, 9)})
+    current = build_space({"learning_rate": (1e-4, 1e-1, "log"), "depth": (1, 9)})
+
+    widget = SpaceDiffWidget(previous, current, renames_given=True)
+
+    assert not widget.rename_choices[("lr", "learning_rate")].value
+    assert "(the cell's mapping gives the renames;" in repr(widget)
+    assert widget.confirm().renames == {}
+    assert SpaceDiffWidget(previous, current).confirm().renames == {
+        "lr": "learning_rate"
+    }
+
+
 def test_a_start_value_none_for_a_removed_name_is_kept() -> None:
     """Check that a cell's current_fixed {"k": None} is shown as None and kept
     when confirmed (the field showed it empty, which reads as unknown, so the
