@@ -6,7 +6,7 @@ import difflib
 import enum
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -346,7 +346,7 @@ def diff(
     # Rules compare by their content in current names: the order of an "in"
     # list or of a conjunction's parts is no change.
     before = {
-        _rule_key(rule, renames): _renamed(text, renames)
+        _rule_key(rule, renames): _renamed(text, renames, list(previous_space))
         for rule, text in zip(
             _rule_objects(previous_space), rules(previous_space), strict=True
         )
@@ -410,17 +410,23 @@ def rules(space: CS.ConfigurationSpace) -> list[str]:
     return conditions + forbidden
 
 
-def _renamed(rule: str, renames: dict[str, str]) -> str:
+def _renamed(rule: str, renames: dict[str, str], names: Sequence[str] = ()) -> str:
     """A previous rule's text, for display, with confirmed renames applied to
-    whole names outside quoted values."""
+    whole names outside quoted values. ``names`` are the space's other names: a
+    longer one that starts with a renamed one ("lr rate" beside "lr") is matched
+    whole, and kept."""
     if not renames:
         return rule
-    names = "|".join(re.escape(old) for old in sorted(renames, key=len, reverse=True))
-    pattern = re.compile(rf"(?<![\w.\-])(?:{names})(?![\w.\-])")
+    alternatives = sorted({*renames, *names}, key=len, reverse=True)
+    pattern = re.compile(
+        rf"(?<![\w.\-])(?:{'|'.join(map(re.escape, alternatives))})(?![\w.\-])"
+    )
     # Quoted values ('lr', "a b") alternate with the rest; only the rest holds names.
     pieces = re.split(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""", rule)
     return "".join(
-        piece if i % 2 else pattern.sub(lambda m: renames[m.group(0)], piece)
+        piece
+        if i % 2
+        else pattern.sub(lambda m: renames.get(m.group(0), m.group(0)), piece)
         for i, piece in enumerate(pieces)
     )
 

@@ -486,6 +486,20 @@ def test_a_rename_does_not_touch_quoted_values_or_hyphenated_names() -> None:
     assert unconfirmed.rules_removed == ("condition: lr | opt == 'lr'",)
 
 
+def test_a_rename_leaves_a_longer_name_with_a_space_alone() -> None:
+    """Check that a previous rule shown with 'lr' renamed to 'eta' keeps the name
+    'lr rate' whole (its text read 'eta rate')."""
+    previous = CS.ConfigurationSpace({"opt": ["a", "b"], "lr": (0.1, 1.0)})
+    previous.add(CS.UniformFloatHyperparameter("lr rate", 0.1, 1.0))
+    previous.add(CS.EqualsCondition(previous["lr rate"], previous["opt"], "a"))
+    current = CS.ConfigurationSpace({"opt": ["a", "b"], "eta": (0.1, 1.0)})
+    current.add(CS.UniformFloatHyperparameter("lr rate", 0.1, 1.0))
+
+    space_diff = diff(previous, current, Mapping(renames={"lr": "eta"}))
+
+    assert space_diff.rules_removed == ("condition: lr rate | opt == 'a'",)
+
+
 def test_rules_differing_only_in_order_are_no_change() -> None:
     """Check that the order of an 'in' list or of a conjunction's parts does not
     make two spaces different."""
