@@ -7,6 +7,7 @@ import enum
 import math
 import re
 from collections.abc import Iterable, Sequence
+from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,7 @@ from hptaa_lab.space._encoding import (
 if TYPE_CHECKING:
     import pandas as pd
 
-    from hptaa_lab.space._mapping import Mapping
+    from hptaa_lab.space._mapping import Mapping, ValueTransform
 
 __all__ = ["Change", "ChangeKind", "RenameSuggestion", "SpaceDiff", "describe", "diff"]
 
@@ -346,7 +347,9 @@ def diff(
     # Rules compare by their content in current names: the order of an "in"
     # list or of a conjunction's parts is no change.
     before = {
-        _rule_key(rule, renames): _renamed(text, renames, list(previous_space))
+        _rule_key(rule, renames, confirmed.transforms): _renamed(
+            text, renames, list(previous_space)
+        )
         for rule, text in zip(
             _rule_objects(previous_space), rules(previous_space), strict=True
         )
@@ -373,29 +376,44 @@ def _rule_objects(space: CS.ConfigurationSpace) -> list[Any]:
     return [*space.conditions, *space.forbidden_clauses]
 
 
-def _rule_key(rule: Any, renames: dict[str, str]) -> str:
-    """A rule's content with renames applied, independent of the order of "in"
-    values and of a conjunction's parts."""
+def _rule_key(
+    rule: Any,
+    renames: dict[str, str],
+    transforms: MappingABC[str, ValueTransform] | None = None,
+) -> str:
+    """A rule's content in current names and values (renames and the value
+    transforms, keyed by current name, applied), independent of the order of
+    "in" values and of a conjunction's parts."""
+    transforms = transforms or {}
 
     def name(hp: Any) -> str:
         return repr(renames.get(hp.name, hp.name))
 
+    def value(hp: Any, v: Any) -> str:
+        transform = transforms.get(renames.get(hp.name, hp.name))
+        v = v.item() if isinstance(v, np.generic) else v
+        if transform is not None:
+            v = transform.apply(v)
+        # Scaled floats (0.1 x 1000) compare at 12 digits.
+        return format(v, ".12g") if isinstance(v, float) else repr(v)
+
     kind = type(rule).__name__
     if hasattr(rule, "components"):
-        parts = sorted(_rule_key(part, renames) for part in rule.components)
+        parts = sorted(_rule_key(part, renames, transforms) for part in rule.components)
         return f"{kind}({', '.join(parts)})"
     if hasattr(rule, "left"):
         return f"{kind}({name(rule.left)}, {name(rule.right)})"
+    subject_hp = rule.parent if hasattr(rule, "parent") else rule.hyperparameter
     if hasattr(rule, "values"):
-        value = repr(sorted(repr(v) for v in rule.values))
+        values = repr(sorted(value(subject_hp, v) for v in rule.values))
     else:
-        value = repr(rule.value)
+        values = value(subject_hp, rule.value)
     subject = (
         f"{name(rule.child)}, {name(rule.parent)}"
         if hasattr(rule, "child")
         else name(rule.hyperparameter)
     )
-    return f"{kind}({subject}, {value})"
+    return f"{kind}({subject}, {values})"
 
 
 def rules(space: CS.ConfigurationSpace) -> list[str]:

@@ -8,7 +8,7 @@ import ConfigSpace as CS
 import pytest
 
 from hptaa_lab import diff
-from hptaa_lab.space import ChangeKind, Mapping, SpaceDiff, build_space
+from hptaa_lab.space import ChangeKind, Mapping, SpaceDiff, ValueTransform, build_space
 
 pytestmark = pytest.mark.filterwarnings("error::DeprecationWarning")
 
@@ -498,6 +498,44 @@ def test_a_rename_leaves_a_longer_name_with_a_space_alone() -> None:
     space_diff = diff(previous, current, Mapping(renames={"lr": "eta"}))
 
     assert space_diff.rules_removed == ("condition: lr rate | opt == 'a'",)
+
+
+def test_a_rule_on_value_mapped_choices_is_no_change() -> None:
+    """Check that a condition on a choice the mapping's value map renamed (rbf ->
+    gaussian) and a forbidden value of a scaled range are the same rules in
+    current values: not listed as removed and added again."""
+
+    def space(kernel: str, name: str, unit: float) -> CS.ConfigurationSpace:
+        result = CS.ConfigurationSpace(
+            {
+                "kernel": [kernel, "linear"],
+                "gamma": (0.1, 1.0),
+                name: (0.5 * unit, 100.0 * unit),
+            }
+        )
+        result.add(CS.EqualsCondition(result["gamma"], result["kernel"], kernel))
+        result.add(CS.ForbiddenEqualsClause(result[name], 0.7 * unit))
+        return result
+
+    previous = space("rbf", "timeout_s", 1.0)
+    current = space("gaussian", "timeout_ms", 1000.0)
+    mapping = Mapping(
+        renames={"timeout_s": "timeout_ms"},
+        transforms={
+            "kernel": ValueTransform(values={"rbf": "gaussian"}),
+            "timeout_ms": ValueTransform(scale=1000),
+        },
+    )
+
+    mapped = diff(previous, current, mapping)
+    assert mapped.rules_removed == () and mapped.rules_added == ()
+    unmapped = diff(
+        previous, current, Mapping(renames={"timeout_s": "timeout_ms"}), check=False
+    )
+    assert unmapped.rules_removed == (
+        "condition: gamma | kernel == 'rbf'",
+        "forbidden: timeout_ms == 0.7",
+    )
 
 
 def test_rules_differing_only_in_order_are_no_change() -> None:
