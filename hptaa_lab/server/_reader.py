@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from urllib.parse import quote
 
 import sqlalchemy as sa
 
 from hptaa_lab.errors import StoreError
 from hptaa_lab.server._settings import StoreLocation
 from hptaa_lab.store import TrialStore
+from hptaa_lab.store._store import read_only_sqlite_uri, read_only_sqlite_url
 
 __all__ = ["NoStoreYetError", "StoreReader"]
 
@@ -48,7 +48,7 @@ class StoreReader:
         self.location = location
         self._lock = threading.Lock()
         self._store: TrialStore | None = None
-        self._identity: tuple[int, int] | None = None
+        self._identity: tuple[int, ...] | None = None
 
     @property
     def shown(self) -> str:
@@ -82,7 +82,11 @@ class StoreReader:
                 f"a file, e.g. {path / 'studies.db'}."
             )
 
-        identity = (stat.st_dev, stat.st_ino)
+        identity: tuple[int, ...] = (stat.st_dev, stat.st_ino)
+        if "immutable=1" in read_only_sqlite_uri(path):
+            # Read as a snapshot (a file this process cannot write, see
+            # read_only_sqlite_uri): a change to it is a new snapshot to open.
+            identity += (stat.st_mtime_ns, stat.st_size)
         with self._lock:
             if self._store is None or self._identity != identity:
                 self._close_locked()
@@ -105,11 +109,7 @@ class StoreReader:
 
 def _open_read_only(path: Path) -> TrialStore:
     """Open a SQLite trial store with a read-only connection."""
-    url = sa.URL.create(
-        "sqlite",
-        database=f"file:{quote(path.as_posix())}",
-        query={"mode": "ro", "uri": "true"},
-    )
+    url = sa.make_url(read_only_sqlite_url(path))
     try:
         return TrialStore(url.render_as_string(hide_password=False))
     except StoreError as exc:

@@ -215,7 +215,18 @@ class TrialStore:
             # NOTE(store): one shared connection, so every use is serialised.
             self._lock = threading.RLock()
 
-        self._engine = _create_engine(parsed, self._shown)
+        opened = parsed
+        if (
+            not create
+            and self._sqlite_file is not None
+            and not _writable(self._sqlite_file)
+        ):
+            # For reading, a store this process cannot write (a read-only file
+            # or folder) opens read-only: a plain connection would need to
+            # write the -wal and -shm files beside it. Writes then fail with
+            # the store's own message.
+            opened = sa.make_url(read_only_sqlite_url(self._sqlite_file))
+        self._engine = _create_engine(opened, self._shown)
         try:
             if not create:
                 self._require_tables()
@@ -1184,7 +1195,7 @@ class TrialStore:
                     return set()
                 # A plain read-only connection: the engine's connections set the
                 # journal mode, which writes to the file.
-                uri = f"{self._sqlite_file.as_uri()}?mode=ro"
+                uri = read_only_sqlite_uri(self._sqlite_file)
                 with contextlib.closing(sqlite3.connect(uri, uri=True)) as raw:
                     rows = raw.execute(
                         "SELECT name FROM sqlite_master WHERE type = 'table'"
@@ -1524,6 +1535,40 @@ def _prepare_sqlite_file(url: sa.URL, *, create: bool = True) -> Path | None:
             "path in a folder you can write to."
         ) from exc
     return path
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process may write the SQLite file at ``path`` and create its
+    -wal and -shm files beside it."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def read_only_sqlite_uri(path: Path) -> str:
+    """A ``file:`` URI (for ``sqlite3.connect(..., uri=True)``) that reads the
+    SQLite file at ``path`` and never writes it.
+
+    ``mode=ro``, and, where this process could not create the -wal and -shm
+    files and there is no -wal file (nothing waits to be folded in),
+    ``immutable=1``: SQLite then reads the file as it is, without the shared
+    memory file a database in WAL mode otherwise needs even for reading. A
+    writer with more rights may change such a file meanwhile: each open reads
+    a snapshot.
+    """
+    uri = f"{path.as_uri()}?mode=ro"
+    if not _writable(path) and not path.with_name(path.name + "-wal").exists():
+        uri += "&immutable=1"
+    return uri
+
+
+def read_only_sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of :func:`read_only_sqlite_uri`."""
+    query = urllib.parse.parse_qs(read_only_sqlite_uri(path).partition("?")[2])
+    url = sa.URL.create(
+        "sqlite",
+        database=f"file:{urllib.parse.quote(path.as_posix())}",
+        query={**{k: v[0] for k, v in query.items()}, "uri": "true"},
+    )
+    return url.render_as_string(hide_password=False)
 
 
 def _require_uri_file(url: sa.URL) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+import hptaa_lab.store._store
 from hptaa_lab.errors import StoreError
 from hptaa_lab.records import TrialRecord, TrialState
 from hptaa_lab.server import (
@@ -18,6 +21,7 @@ from hptaa_lab.server import (
     incumbent_trajectory,
 )
 from hptaa_lab.server._payloads import parse_page, parse_states
+from hptaa_lab.store import TrialStore
 
 from ._seed import CURRENT, PREVIOUS, seed_store
 
@@ -52,6 +56,28 @@ def test_store_is_opened_read_only(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match=r"attempt to write a readonly database"):
         store.start_trial(CURRENT, {"lr": 0.1}, "tpe")
     assert store.count_trials(CURRENT)[TrialState.RUNNING] == 0
+
+
+def test_a_store_it_cannot_write_is_read_as_a_snapshot_and_reopened_when_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check that a store whose file or folder the server cannot write is read
+    without its -wal and -shm files (SQLite refused to read it at all in a
+    read-only folder, and the sidebar blamed a missing schema), and that a
+    change to the file opens a new snapshot."""
+    path = seed_store(tmp_path / "studies.db")
+    monkeypatch.setattr(hptaa_lab.store._store, "_writable", lambda p: False)
+    reader = reader_for(path)
+    assert reader.open().count_trials(CURRENT)[TrialState.RUNNING] == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["studies.db"]
+
+    with TrialStore(str(path)) as writer:
+        writer.start_trial(CURRENT, {"lr": 0.1}, "tpe")
+    time.sleep(0.01)  # a new modification time, however coarse the clock
+    os.utime(path)
+
+    assert reader.open().count_trials(CURRENT)[TrialState.RUNNING] == 1
+    reader.close()
 
 
 def test_replaced_store_file_is_reopened(tmp_path: Path) -> None:

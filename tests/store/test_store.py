@@ -171,6 +171,34 @@ def _closed_port() -> int:
     return port
 
 
+# -- stores this process cannot write -----------------------------------------
+
+
+def test_a_store_this_process_cannot_write_is_read_without_writing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check that opening for reading a store whose file or folder this process
+    cannot write reads it as it is and creates no -wal or -shm file (a plain
+    connection refused even to read a store in a read-only folder, and left
+    both files, owned by the reader, beside a read-only file), while a write
+    fails with the store's message."""
+    path = tmp_path / "studies.db"
+    with TrialStore(f"sqlite:///{path}") as writer:
+        writer.create_study(_study("v1"))
+        number = writer.start_trial("v1", {"x": 1}, "tpe").number
+        writer.finish_trial("v1", number, TrialState.COMPLETE, 0.5)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["studies.db"]
+    monkeypatch.setattr(hptaa_lab.store._store, "_writable", lambda p: False)
+
+    assert "immutable=1" in hptaa_lab.store._store.read_only_sqlite_uri(path)
+    reader = TrialStore(f"sqlite:///{path}", create=False)
+    assert [t.value for t in reader.get_trials("v1")] == [0.5]
+    with pytest.raises(StoreError, match="cannot be opened for writing"):
+        reader.start_trial("v1", {"x": 2}, "tpe")
+    reader.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["studies.db"]
+
+
 # -- studies -------------------------------------------------------------------
 
 
