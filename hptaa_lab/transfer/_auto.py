@@ -29,7 +29,7 @@ import logging
 import math
 import numbers
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import ConfigSpace as CS
@@ -228,6 +228,14 @@ class Auto(TransferSampler):
             many random configurations that the source's model rates worst
             (labelled "auto-avoid"; it counts as a random proposal in the
             bandit's evidence). None or 1: plain random proposals.
+        added_defaults: Whether a hyperparameter added since the previous study
+            (not a rename's target, nor one the diff suggests as a rename of a
+            removed one) whose previous value the mapping's ``previous_fixed``
+            does not give is taken to have run at its current default before.
+            Exposing a value that was hard-coded usually keeps the old value as
+            the default, so that the code runs as before. False leaves it
+            unknown: the previous trials then say nothing about it, and the
+            portfolio draws it at random.
         **options: mapping, model, seed as for every transfer method.
     """
 
@@ -258,6 +266,7 @@ class Auto(TransferSampler):
         share: bool = True,
         local: int | None = LOCAL,
         avoid: int | None = AVOID,
+        added_defaults: bool = True,
         **options: Any,
     ) -> None:
         options.pop("best_first", None)
@@ -280,7 +289,27 @@ class Auto(TransferSampler):
             share=share,
             local=local,
             avoid=avoid,
+            added_defaults=added_defaults,
         )
+        # Added hyperparameters taken to have run at their defaults before.
+        implied = (
+            implied_defaults(options.get("mapping"), previous.space, space)
+            if added_defaults
+            else {}
+        )
+        if implied:
+            mapping = options.get("mapping") or SpaceMapping()
+            options["mapping"] = replace(
+                mapping, previous_fixed={**mapping.previous_fixed, **implied}
+            )
+            logger.info(
+                "%s: the previous trials are taken to have run with the added "
+                "hyperparameters at their defaults (%s); give their previous values "
+                "as previous_fixed in the mapping to say otherwise.",
+                self.name,
+                ", ".join(f"{n}={v!r}" for n, v in implied.items()),
+            )
+        self.implied = implied
         clipped: bool | list[str] = clip
         if clip and _CLIP_RULE:
             clipped = _worth_clipping(previous, space, options.get("mapping"))
@@ -1042,6 +1071,35 @@ class AutoLast(Auto):
         super().__init__(space, previous, **options)
 
 
+def implied_defaults(
+    mapping: SpaceMapping | None,
+    previous_space: CS.ConfigurationSpace,
+    space: CS.ConfigurationSpace,
+) -> dict[str, Any]:
+    """The previous values ``added_defaults`` takes for granted: name -> default
+    of each current hyperparameter that is in neither the previous space nor
+    ``mapping`` (as a rename's target or in ``previous_fixed``), and that the
+    diff does not suggest as a rename of a removed hyperparameter (its previous
+    trials ran with many values, under the other name)."""
+    from hptaa_lab.space import diff
+
+    mapping = mapping or SpaceMapping()
+    targets = set(mapping.renames.values()) | set(mapping.previous_fixed)
+    added = [
+        name
+        for name, hp in space.items()
+        if name not in previous_space
+        and name not in targets
+        and not isinstance(hp, CS.Constant)
+    ]
+    if not added:
+        return {}
+    suggested = {
+        s.current for s in diff(previous_space, space, mapping, check=False).suggestions
+    }
+    return {name: space[name].default_value for name in added if name not in suggested}
+
+
 def _check_values(
     *,
     portfolio: Any,
@@ -1062,6 +1120,7 @@ def _check_values(
     share: Any,
     local: Any,
     avoid: Any,
+    added_defaults: Any,
 ) -> None:
     """Raise ValueError, saying what to pass, for an option value auto refuses."""
     switches = {
@@ -1073,6 +1132,7 @@ def _check_values(
         "clip": clip,
         "forget": forget,
         "share": share,
+        "added_defaults": added_defaults,
     }
     for option, value in switches.items():
         if not isinstance(value, bool | np.bool_):

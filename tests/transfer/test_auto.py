@@ -22,6 +22,7 @@ from hptaa_lab.transfer._auto import (
     _at_most,
     _fewer_ties,
     choose_model,
+    implied_defaults,
 )
 
 SPACE = build_space({"x": (0.0, 1.0), "y": (0.0, 1.0)})
@@ -114,7 +115,8 @@ def test_calibration_reads_the_quantile_among_previous_values() -> None:
 
 def _added_y_previous(n: int = 30) -> PreviousTrials:
     """Previous trials over x only: y was added since, and no mapping knows the
-    value it had, so every source proposal draws y at random."""
+    value it had, so (with added_defaults=False) every source proposal draws y
+    at random."""
     rng = np.random.default_rng(0)
     old = build_space({"x": (0.0, 1.0)})
     configs = tuple({"x": float(a)} for a in rng.random(n))
@@ -126,7 +128,7 @@ def test_values_drawn_at_random_weaken_the_calibration() -> None:
     weaker evidence: the same poor quantile leaves the source above the floor
     when half the values were random, and below it when the source chose them
     all; the share is recorded per value as told."""
-    sampler = Auto(SPACE, _added_y_previous(), seed=0)
+    sampler = Auto(SPACE, _added_y_previous(), seed=0, added_defaults=False)
     source = sampler.sources[0]
     entry = sampler.ask()
     assert entry.proposed_by == "auto-portfolio"
@@ -146,7 +148,9 @@ def test_share_false_counts_every_value_as_the_sources_own() -> None:
     """Check that with share=False a portfolio entry whose added value was drawn
     at random records a share of 1.0, so the same poor value puts the source
     below the floor (the calibration before the share)."""
-    sampler = Auto(SPACE, _added_y_previous(), seed=0, share=False)
+    sampler = Auto(
+        SPACE, _added_y_previous(), seed=0, share=False, added_defaults=False
+    )
     source = sampler.sources[0]
     entry = sampler.ask()
     sampler.tell(entry.config, max(source.projection.values) + 1.0)
@@ -160,7 +164,9 @@ def test_share_false_counts_every_value_as_the_sources_own() -> None:
 def test_prior_proposals_record_the_share_their_source_chose() -> None:
     """Check that a source's draws, over the hyperparameters it models, record
     that share; a source that knows every value records 1.0."""
-    partial = Auto(SPACE, _added_y_previous(), seed=1, portfolio=0)
+    partial = Auto(
+        SPACE, _added_y_previous(), seed=1, portfolio=0, added_defaults=False
+    )
     whole = Auto(SPACE, previous_trials(bowl), seed=1, portfolio=0)
     for sampler in (partial, whole):
         for _ in range(4):
@@ -169,6 +175,54 @@ def test_prior_proposals_record_the_share_their_source_chose() -> None:
 
     assert partial.sources[0].shares and set(partial.sources[0].shares) == {0.5}
     assert whole.sources[0].shares and set(whole.sources[0].shares) == {1.0}
+
+
+def test_added_hyperparameters_are_taken_to_have_run_at_their_defaults(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Check that an added hyperparameter the mapping gives no previous value is
+    taken to have run at its default: the first configuration is the previous
+    best with y at its default (drawn at random with added_defaults=False), its
+    result counts as the source's own in full (share 1), and the log says so."""
+    space = build_space({"x": (0.0, 1.0), "y": {"float": (0.0, 1.0), "default": 0.25}})
+    previous = _added_y_previous()
+
+    with caplog.at_level("INFO", logger="hptaa_lab.transfer"):
+        sampler = Auto(space, previous, seed=0)
+    first = sampler.ask().config
+    sampler.tell(first, 0.1)
+    unknown = Auto(space, previous, seed=0, added_defaults=False).ask().config
+
+    best = previous.configs[int(np.argmin(previous.values))]
+    assert first == {"x": best["x"], "y": 0.25}
+    assert unknown["y"] != 0.25 and unknown["x"] == first["x"]
+    assert sampler.sources[0].shares == [1.0]
+    assert sampler.implied == {"y": 0.25}
+    assert "added hyperparameters at their defaults (y=0.25)" in caplog.text
+    given = Auto(space, previous, seed=0, mapping=Mapping(previous_fixed={"y": 0.75}))
+    assert given.implied == {} and given.ask().config["y"] == 0.75
+
+
+def test_a_suggested_rename_or_a_rename_target_takes_no_default() -> None:
+    """Check that an added name the diff suggests as a rename of a removed one
+    (its previous trials ran with many values, under the other name), or that a
+    rename reaches, is not taken to have run at its default; another added one
+    is."""
+    old = build_space({"lr": (1e-4, 1e-1, "log"), "units": (16, 256)})
+    new = build_space(
+        {
+            "learning_rate": (1e-4, 1e-1, "log"),
+            "width": (16, 256),
+            "dropout": (0.0, 0.5),
+        }
+    )
+
+    assert implied_defaults(None, old, new) == {"dropout": 0.25, "width": 136}
+    renamed = Mapping(renames={"units": "width"})
+    assert implied_defaults(renamed, old, new) == {"dropout": 0.25}
+    assert implied_defaults(Mapping(previous_fixed={"dropout": 0.0}), old, new) == {
+        "width": 136
+    }
 
 
 def test_source_models_learn_current_results_on_their_rank_scale() -> None:
