@@ -138,8 +138,10 @@ export function renderTrajectory(
       points: geometry.incumbent
     })
   );
-  svg.appendChild(label(PAD.left - 4, PAD.top + 8, fmt(geometry.high), 'end'));
-  svg.appendChild(label(PAD.left - 4, bottom, fmt(geometry.low), 'end'));
+  svg.appendChild(
+    label(PAD.left - 4, PAD.top + 8, axisLabel(geometry.high), 'end')
+  );
+  svg.appendChild(label(PAD.left - 4, bottom, axisLabel(geometry.low), 'end'));
   svg.appendChild(label(PAD.left, HEIGHT - 6, '0', 'start'));
   svg.appendChild(
     label(WIDTH - PAD.right, HEIGHT - 6, `trial ${geometry.trials - 1}`, 'end')
@@ -153,6 +155,19 @@ export function fmt(value: number | null): string {
     return '-';
   }
   return Number(value.toPrecision(4)).toString();
+}
+
+/**
+ * A y-axis value that fits the chart's left margin (about 8 characters): as
+ * fmt, or in exponent form where that is longer than 7 characters
+ * (0.00004285 -> 4.29e-5, 123500000 -> 1.24e+8).
+ */
+export function axisLabel(value: number): string {
+  const plain = fmt(value);
+  if (plain.length <= 7) {
+    return plain;
+  }
+  return value.toExponential(2);
 }
 
 function label(x: number, y: number, text: string, anchor: string): Element {

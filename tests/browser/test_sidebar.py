@@ -103,7 +103,8 @@ MAXIMISED = "accuracy-v1"
 
 
 def _add_maximised_study(store_path: Path) -> None:
-    """A study that maximises its objective, beside the seeded ones."""
+    """A study that maximises its objective, beside the seeded ones; its values
+    are small (below 1e-5), so their axis labels are long in plain digits."""
     from hptaa_lab import create_study
 
     study = create_study(
@@ -113,7 +114,7 @@ def _add_maximised_study(store_path: Path) -> None:
         store=f"sqlite:///{store_path}",
         seed=0,
     )
-    study.optimize(lambda config: config["x"], n_trials=3)
+    study.optimize(lambda config: 1e-5 * config["x"], n_trials=3)
     study.close()
 
 
@@ -217,6 +218,23 @@ def test_insert_from_a_maximised_study_keeps_its_direction(
     )
     expect(inserted).to_have_count(1)
     expect(inserted).to_contain_text('direction = "maximize"')
+
+
+def test_chart_labels_of_small_values_fit_the_chart(page: sync_api.Page) -> None:
+    """Check that the y labels of a study whose values are below 1e-5 fit inside
+    the chart (in plain digits, 0.000007123, they ran past its left edge)."""
+    row(page, MAXIMISED).click()
+    chart = page.locator(".hptaa-Detail .hptaa-Chart-svg")
+    expect(chart).to_have_count(1)
+    left = chart.bounding_box()["x"]
+    labels = chart.locator(".hptaa-Chart-label")
+
+    assert labels.count() == 4
+    for i in range(labels.count()):
+        assert labels.nth(i).bounding_box()["x"] >= left - 0.5, labels.nth(
+            i
+        ).text_content()
+    assert re.fullmatch(r"\d\.\d\de-6", labels.nth(0).text_content() or "")
 
 
 def test_panel_polls_while_a_study_runs_and_stops_when_hidden(
