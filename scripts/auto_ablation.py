@@ -59,6 +59,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no-share": {"share": False},
     "no-local": {"local": None},
     "no-avoid": {"avoid": None},
+    "no-added-defaults": {"added_defaults": False},
 }
 """Variant name -> keyword options of Auto (what is switched off)."""
 BASELINES = ("tpe", "best-first+t2pe")

@@ -233,9 +233,12 @@ class Auto(TransferSampler):
             removed one) whose previous value the mapping's ``previous_fixed``
             does not give is taken to have run at its current default before.
             Exposing a value that was hard-coded usually keeps the old value as
-            the default, so that the code runs as before. False leaves it
-            unknown: the previous trials then say nothing about it, and the
-            portfolio draws it at random.
+            the default, so that the code runs as before. As an assumption, not
+            the source's knowledge, such a value counts in the calibration as a
+            value drawn at random does (see ``share``): a default far from what
+            the old code ran then costs the source less of its relevance. False
+            leaves it unknown: the previous trials then say nothing about it,
+            and the portfolio draws it at random.
         **options: mapping, model, seed as for every transfer method.
     """
 
@@ -765,7 +768,11 @@ class Auto(TransferSampler):
             origin = source if source is not None else "other"
             if self.is_fresh(config, pending_keys):
                 self._asked[config_key(config)] = (source, partial)
-                return self._note(Proposal(config, _PORTFOLIO), origin, partial)
+                # A value taken to be a default (added_defaults) is an
+                # assumption, not the source's knowledge: its result counts at
+                # the share of the values the source chose, as a random one.
+                chosen = [n for n in partial if n not in self.implied]
+                return self._note(Proposal(config, _PORTFOLIO), origin, chosen)
             if config_key(config) in pending_keys:
                 # Another worker evaluates this entry: its result, when it comes
                 # in, is this source's evidence here too.

@@ -182,8 +182,10 @@ def test_added_hyperparameters_are_taken_to_have_run_at_their_defaults(
 ) -> None:
     """Check that an added hyperparameter the mapping gives no previous value is
     taken to have run at its default: the first configuration is the previous
-    best with y at its default (drawn at random with added_defaults=False), its
-    result counts as the source's own in full (share 1), and the log says so."""
+    best with y at its default (drawn at random with added_defaults=False); as
+    an assumption, y counts in the calibration as a random value does (share
+    1/2, where a previous_fixed value from the mapping counts as the source's
+    own), and the log says so."""
     space = build_space({"x": (0.0, 1.0), "y": {"float": (0.0, 1.0), "default": 0.25}})
     previous = _added_y_previous()
 
@@ -196,11 +198,14 @@ def test_added_hyperparameters_are_taken_to_have_run_at_their_defaults(
     best = previous.configs[int(np.argmin(previous.values))]
     assert first == {"x": best["x"], "y": 0.25}
     assert unknown["y"] != 0.25 and unknown["x"] == first["x"]
-    assert sampler.sources[0].shares == [1.0]
+    assert sampler.sources[0].shares == [0.5]
     assert sampler.implied == {"y": 0.25}
     assert "added hyperparameters at their defaults (y=0.25)" in caplog.text
     given = Auto(space, previous, seed=0, mapping=Mapping(previous_fixed={"y": 0.75}))
-    assert given.implied == {} and given.ask().config["y"] == 0.75
+    entry = given.ask().config
+    given.tell(entry, 0.1)
+    assert given.implied == {} and entry["y"] == 0.75
+    assert given.sources[0].shares == [1.0]
 
 
 def test_a_suggested_rename_or_a_rename_target_takes_no_default() -> None:
