@@ -216,15 +216,18 @@ class TrialStore:
             self._lock = threading.RLock()
 
         opened = parsed
-        if (
-            not create
-            and self._sqlite_file is not None
+        self._read_only = (
+            self._sqlite_file is not None
+            and self._sqlite_file.exists()
             and not _writable(self._sqlite_file)
-        ):
-            # For reading, a store this process cannot write (a read-only file
-            # or folder) opens read-only: a plain connection would need to
-            # write the -wal and -shm files beside it. Writes then fail with
-            # the store's own message.
+        )
+        if self._read_only:
+            # A store this process cannot write (a read-only file or folder)
+            # opens read-only: a plain connection would create -wal and -shm
+            # files beside it, owned by this process, before a write failed,
+            # and they would then lock its owner out. Reads work; writes fail
+            # with the store's own message and create nothing.
+            assert self._sqlite_file is not None
             opened = sa.make_url(read_only_sqlite_url(self._sqlite_file))
         self._engine = _create_engine(opened, self._shown)
         try:
@@ -1280,6 +1283,15 @@ class TrialStore:
                 + " to open it, or use another store URL."
             )
         if found < SCHEMA_VERSION:
+            if self._read_only:
+                raise StoreError(
+                    f"The trial store at {self._shown} has schema version {found}, "
+                    f"written by an older hptaa_lab; this one ({_release()}) migrates "
+                    f"it to version {SCHEMA_VERSION} when opening it, which writes to "
+                    "it, and this process cannot write it. Open it once where it is "
+                    "writable (a copy will do), or read it with the hptaa_lab that "
+                    "wrote it."
+                )
             self._migrate(conn, found, version)
 
     def _migrate(self, conn: sa.Connection, found: int, stored: str) -> None:
@@ -1427,7 +1439,8 @@ def as_store_url(text: str) -> str:
         return text
     if "/" not in text and os.sep not in text and not PurePath(text).suffix:
         return text
-    return "sqlite:///" + text
+    # A URL decodes %xx and ends its path at "?": a file's name keeps both.
+    return "sqlite:///" + text.replace("%", "%25").replace("?", "%3F")
 
 
 def _parse_url(url: str) -> sa.URL:
@@ -1539,8 +1552,17 @@ def _prepare_sqlite_file(url: sa.URL, *, create: bool = True) -> Path | None:
 
 def _writable(path: Path) -> bool:
     """Whether this process may write the SQLite file at ``path`` and create its
-    -wal and -shm files beside it."""
+    -wal and -shm files beside it (beside the file a symbolic link names, where
+    SQLite puts them)."""
+    path = path.resolve()
     return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _wal_file(path: Path) -> Path:
+    """The -wal file of the SQLite file at ``path`` (beside the file a symbolic
+    link names)."""
+    path = path.resolve()
+    return path.with_name(path.name + "-wal")
 
 
 def read_only_sqlite_uri(path: Path) -> str:
@@ -1555,7 +1577,7 @@ def read_only_sqlite_uri(path: Path) -> str:
     a snapshot.
     """
     uri = f"{path.as_uri()}?mode=ro"
-    if not _writable(path) and not path.with_name(path.name + "-wal").exists():
+    if not _writable(path) and not _wal_file(path).exists():
         uri += "&immutable=1"
     return uri
 
@@ -1686,6 +1708,31 @@ def _sqlite_advice(reason: str, path: Path | None) -> tuple[str, str]:
             f"{path} is a folder",
             f"Name a file inside it, e.g. sqlite:///{path / 'studies.db'}.",
         )
+    if path is not None and ("unable to open" in lowered or "readonly" in lowered):
+        real = path.resolve()
+        if real.exists() and not os.access(real, os.W_OK):
+            return (
+                f"the file {real} is read-only for this process ({reason})",
+                "It can be read (hptaa studies, show, export; load_study); to write "
+                "to it, make it writable (or ask its owner), or work on a copy.",
+            )
+        if real.exists() and not os.access(real.parent, os.W_OK):
+            if (
+                _wal_file(real).exists()
+                and not real.with_name(real.name + "-shm").exists()
+            ):
+                return (
+                    f"the folder {real.parent} is read-only and holds the store's "
+                    f"-wal file without its -shm file ({reason})",
+                    "SQLite cannot create the -shm file there to read the trials "
+                    "the -wal file holds: copy the folder's studies.db* files "
+                    "together to a folder you can write, and open the copy.",
+                )
+            return (
+                f"the folder {real.parent} is read-only ({reason})",
+                "SQLite writes its -wal and -shm files beside the store: make the "
+                "folder writable, or work on a copy of the store elsewhere.",
+            )
     if "unable to open" in lowered or "readonly" in lowered:
         folder = path.parent if path is not None else "its folder"
         return (

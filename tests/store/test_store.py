@@ -191,12 +191,86 @@ def test_a_store_this_process_cannot_write_is_read_without_writing(
     monkeypatch.setattr(hptaa_lab.store._store, "_writable", lambda p: False)
 
     assert "immutable=1" in hptaa_lab.store._store.read_only_sqlite_uri(path)
-    reader = TrialStore(f"sqlite:///{path}", create=False)
-    assert [t.value for t in reader.get_trials("v1")] == [0.5]
-    with pytest.raises(StoreError, match="cannot be opened for writing"):
+    for create in (False, True):
+        # create=True too: a failed write (an import, a new study) used to leave
+        # -wal and -shm files of this process that locked the owner out.
+        reader = TrialStore(f"sqlite:///{path}", create=create)
+        assert [t.value for t in reader.get_trials("v1")] == [0.5]
+        with pytest.raises(StoreError, match="readonly database"):
+            reader.start_trial("v1", {"x": 2}, "tpe")
+        reader.close()
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["studies.db"]
+
+
+def test_a_read_only_store_behind_a_link_is_read_with_its_wal_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check that a link to a store whose -wal file lies beside the real file
+    is not read as an immutable snapshot (which ignores the -wal file and so
+    missed committed trials): the -wal file is looked for beside the target."""
+    real = tmp_path / "real" / "studies.db"
+    real.parent.mkdir()
+    TrialStore(f"sqlite:///{real}").close()
+    Path(f"{real}-wal").touch()
+    link = tmp_path / "studies.db"
+    link.symlink_to(real)
+    monkeypatch.setattr(hptaa_lab.store._store, "_writable", lambda p: False)
+
+    assert "immutable=1" not in hptaa_lab.store._store.read_only_sqlite_uri(link)
+
+
+def test_an_old_store_this_process_cannot_write_says_it_needs_a_migration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check that reading a store of an older schema that this process cannot
+    write says that opening it migrates it, which needs writing (it said the
+    file could not be opened for writing, naming a folder that was writable)."""
+    path = tmp_path / "store_v1.db"
+    shutil.copyfile(_load_v1_maker().FIXTURE, path)
+    monkeypatch.setattr(hptaa_lab.store._store, "_writable", lambda p: False)
+
+    with pytest.raises(
+        StoreError,
+        match=r"schema version 1, .* migrates it to version \d+ when opening",
+    ):
+        TrialStore(f"sqlite:///{path}", create=False)
+
+
+def test_a_read_only_file_is_named_in_the_error_of_a_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check that a write refused because the file is read-only says so, where
+    it told to make the (writable) folder writable."""
+    path = tmp_path / "studies.db"
+    with TrialStore(f"sqlite:///{path}") as writer:
+        writer.create_study(_study("v1"))
+    real_access = os.access
+
+    def access(target: Any, mode: int) -> bool:
+        if Path(target) == path and mode == os.W_OK:
+            return False
+        return real_access(target, mode)
+
+    monkeypatch.setattr(hptaa_lab.store._store.os, "access", access)
+    reader = TrialStore(f"sqlite:///{path}")
+
+    with pytest.raises(
+        StoreError, match=f"the file {re.escape(str(path))} is read-only"
+    ):
         reader.start_trial("v1", {"x": 2}, "tpe")
     reader.close()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["studies.db"]
+
+
+@pytest.mark.parametrize("name", ["st %41 x.db", "what?.db"])
+def test_a_store_path_keeps_percent_signs_and_question_marks(
+    tmp_path: Path, name: str
+) -> None:
+    """Check that a store given as a file's path opens that file: its %41 was
+    read as the letter A, and a ? ended the path."""
+    path = tmp_path / name
+    TrialStore(str(path)).close()
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
 # -- studies -------------------------------------------------------------------
