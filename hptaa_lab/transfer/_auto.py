@@ -42,7 +42,7 @@ from hptaa_lab.samplers._base import ModelSampler
 from hptaa_lab.samplers._local import local_proposal, stalled
 from hptaa_lab.samplers._tpe import _KDE
 from hptaa_lab.space import Mapping as SpaceMapping
-from hptaa_lab.space import Projection, names_beyond
+from hptaa_lab.space import Projection, names_beyond, project
 from hptaa_lab.transfer._base import (
     PreviousTrials,
     TransferSampler,
@@ -294,23 +294,35 @@ class Auto(TransferSampler):
             avoid=avoid,
             added_defaults=added_defaults,
         )
-        # Added hyperparameters taken to have run at their defaults before.
+        # Added hyperparameters: the values the previous study's own mapping
+        # records, and (an assumption) the defaults of the others.
+        mapping = options.get("mapping") or SpaceMapping()
+        known = _known_before(mapping, previous, space)
+        mapping = replace(mapping, previous_fixed={**mapping.previous_fixed, **known})
         implied = (
-            implied_defaults(options.get("mapping"), previous.space, space)
+            _dropping_nothing(
+                implied_defaults(mapping, previous.space, space),
+                mapping,
+                previous,
+                space,
+            )
             if added_defaults
             else {}
         )
-        if implied:
-            mapping = options.get("mapping") or SpaceMapping()
+        if known or implied:
             options["mapping"] = replace(
                 mapping, previous_fixed={**mapping.previous_fixed, **implied}
             )
-            logger.info(
-                "%s: the previous trials are taken to have run with the added "
-                "hyperparameters at their defaults (%s); give their previous values "
-                "as previous_fixed in the mapping to say otherwise.",
+        if implied:
+            logger.warning(
+                "%s: the mapping gives no previous value for the added %s, so the "
+                "previous trials are taken to have run with %s (the default%s). "
+                "Give the values they had as previous_fixed in the mapping, or "
+                "transfer_options={'added_defaults': False} if they had none.",
                 self.name,
-                ", ".join(f"{n}={v!r}" for n, v in implied.items()),
+                "hyperparameter" + ("s" if len(implied) > 1 else ""),
+                describe_assumed(implied),
+                "s" if len(implied) > 1 else "",
             )
         self.implied = implied
         clipped: bool | list[str] = clip
@@ -731,7 +743,9 @@ class Auto(TransferSampler):
                 if all(config.get(n) == v for n, v in partial.items()):
                     self._origin[key] = source if source is not None else "other"
                     self._rates[key] = PORTFOLIO_RATE
-                    self._shares[key] = self._chosen_share(config, partial)
+                    self._shares[key] = self._chosen_share(
+                        config, self._source_chose(partial)
+                    )
                     del self._portfolio[i]
                     break
         elif proposed_by in labels:
@@ -768,11 +782,9 @@ class Auto(TransferSampler):
             origin = source if source is not None else "other"
             if self.is_fresh(config, pending_keys):
                 self._asked[config_key(config)] = (source, partial)
-                # A value taken to be a default (added_defaults) is an
-                # assumption, not the source's knowledge: its result counts at
-                # the share of the values the source chose, as a random one.
-                chosen = [n for n in partial if n not in self.implied]
-                return self._note(Proposal(config, _PORTFOLIO), origin, chosen)
+                return self._note(
+                    Proposal(config, _PORTFOLIO), origin, self._source_chose(partial)
+                )
             if config_key(config) in pending_keys:
                 # Another worker evaluates this entry: its result, when it comes
                 # in, is this source's evidence here too.
@@ -797,6 +809,12 @@ class Auto(TransferSampler):
         if self.rng.random() < self.random_fraction:
             return self._note(self.random_proposal(pending, _RANDOM), None)
         return self._note(self._model_proposal(pending), "other")
+
+    def _source_chose(self, partial: Mapping[str, Any]) -> list[str]:
+        """The names of a portfolio entry's values that its source chose: not a
+        value taken to be a default (``added_defaults``), an assumption that
+        counts in the calibration as a random value does."""
+        return [name for name in partial if name not in self.implied]
 
     def _note(
         self,
@@ -1078,6 +1096,11 @@ class AutoLast(Auto):
         super().__init__(space, previous, **options)
 
 
+def describe_assumed(values: Mapping[str, Any]) -> str:
+    """``{"z": 0.5, "act": "relu"}`` -> "z=0.5, act='relu'"."""
+    return ", ".join(f"{name}={value!r}" for name, value in values.items())
+
+
 def implied_defaults(
     mapping: SpaceMapping | None,
     previous_space: CS.ConfigurationSpace,
@@ -1104,7 +1127,70 @@ def implied_defaults(
     suggested = {
         s.current for s in diff(previous_space, space, mapping, check=False).suggestions
     }
-    return {name: space[name].default_value for name in added if name not in suggested}
+    implied = {
+        name: space[name].default_value for name in added if name not in suggested
+    }
+    # A conditional one whose parents are all assumed too, and inactive under
+    # their values, ran with no value at all.
+    while True:
+        inactive = [
+            name
+            for name in implied
+            for condition in space.parent_conditions_of[name]
+            if all(p.name in implied for p in _parents(condition))
+            and not condition.satisfied_by_value(implied)
+        ]
+        if not inactive:
+            return implied
+        for name in inactive:
+            implied.pop(name, None)
+
+
+def _parents(condition: Any) -> list[Any]:
+    """The parent hyperparameters of a condition or a conjunction of them."""
+    parents = getattr(condition, "parents", None)
+    return list(parents) if parents is not None else [condition.parent]
+
+
+def _known_before(
+    mapping: SpaceMapping | None, previous: PreviousTrials, space: CS.ConfigurationSpace
+) -> dict[str, Any]:
+    """Values the previous study's own mapping records for current hyperparameters
+    added since it: one it removed and fixed (``current_fixed``), added back now,
+    ran at that value in every previous trial."""
+    if previous.incoming is None:
+        return {}
+    mapping = mapping or SpaceMapping()
+    taken = set(mapping.renames.values()) | set(mapping.previous_fixed)
+    return {
+        name: value
+        for name, value in previous.incoming.current_fixed.items()
+        if name in space and name not in previous.space and name not in taken
+    }
+
+
+def _dropping_nothing(
+    implied: dict[str, Any],
+    mapping: SpaceMapping,
+    previous: PreviousTrials,
+    space: CS.ConfigurationSpace,
+) -> dict[str, Any]:
+    """The assumed values that drop no previous trial that projects without them
+    (an assumed value may be forbidden beside the previous best ones): those
+    stay unknown rather than lose real trials."""
+    if not space.forbidden_clauses:
+        return implied
+
+    def kept(extra: Mapping[str, Any]) -> int:
+        fixed = replace(mapping, previous_fixed={**mapping.previous_fixed, **extra})
+        return len(
+            project(previous.space, space, previous.configs, previous.values, fixed)
+        )
+
+    plain = kept({})
+    return {
+        name: value for name, value in implied.items() if kept({name: value}) >= plain
+    }
 
 
 def _check_values(

@@ -200,7 +200,7 @@ def test_added_hyperparameters_are_taken_to_have_run_at_their_defaults(
     assert unknown["y"] != 0.25 and unknown["x"] == first["x"]
     assert sampler.sources[0].shares == [0.5]
     assert sampler.implied == {"y": 0.25}
-    assert "added hyperparameters at their defaults (y=0.25)" in caplog.text
+    assert "taken to have run with y=0.25 (the default)" in caplog.text
     given = Auto(space, previous, seed=0, mapping=Mapping(previous_fixed={"y": 0.75}))
     entry = given.ask().config
     given.tell(entry, 0.1)
@@ -227,6 +227,68 @@ def test_a_suggested_rename_or_a_rename_target_takes_no_default() -> None:
     assert implied_defaults(renamed, old, new) == {"dropout": 0.25}
     assert implied_defaults(Mapping(previous_fixed={"dropout": 0.0}), old, new) == {
         "width": 136
+    }
+
+
+def test_an_assumed_default_that_would_drop_previous_trials_stays_unknown() -> None:
+    """Check that an added choice whose default is forbidden beside the previous
+    best trials (k == x && m == p) is not assumed: assuming it dropped every
+    trial with k = x, the good ones."""
+    import ConfigSpace as CS
+
+    old = build_space({"a": (0.0, 1.0), "k": ["x", "y"]})
+    configs = tuple({"a": a, "k": k} for a in (0.1, 0.4, 0.7) for k in ("x", "y"))
+    values = tuple(c["a"] + (0.0 if c["k"] == "x" else 1.0) for c in configs)
+    previous = PreviousTrials(old, configs, values, study="v1")
+    new = CS.ConfigurationSpace({"a": (0.0, 1.0), "m": ["p", "q"]})
+    new.add(CS.CategoricalHyperparameter("k", ["x", "y"], default_value="y"))
+    new.add(
+        CS.ForbiddenAndConjunction(
+            CS.ForbiddenEqualsClause(new["k"], "x"),
+            CS.ForbiddenEqualsClause(new["m"], "p"),
+        )
+    )
+
+    sampler = Auto(new, previous, seed=0)
+
+    assert sampler.implied == {}
+    assert len(sampler.sources[0].projection) == len(configs)
+
+
+def test_a_hyperparameter_added_back_takes_the_value_it_was_fixed_to() -> None:
+    """Check that a hyperparameter the previous study removed (fixed to 7, its
+    mapping records) and the current one adds back is filled at 7, a known value
+    (counted as the source's own), not assumed at its default 5."""
+    old = build_space({"x": (0.0, 1.0)})
+    incoming = Mapping(current_fixed={"z": 7.0})
+    configs = tuple({"x": x} for x in (0.1, 0.3, 0.6, 0.9))
+    previous = PreviousTrials(
+        old, configs, tuple(c["x"] for c in configs), study="v2", incoming=incoming
+    )
+    new = build_space({"x": (0.0, 1.0), "z": {"float": (0.0, 10.0), "default": 5.0}})
+
+    sampler = Auto(new, previous, seed=0)
+    entry = sampler.ask().config
+    sampler.tell(entry, 0.1)
+
+    assert entry == {"x": 0.1, "z": 7.0}
+    assert sampler.implied == {} and sampler.sources[0].shares == [1.0]
+
+
+def test_an_inactive_child_of_an_assumed_parent_is_not_assumed() -> None:
+    """Check that a conditional hyperparameter added with its parent, inactive
+    under the parent's default (mom only for sgd, default adam), is not said
+    to have run at a value."""
+    new = build_space(
+        {
+            "x": (0.0, 1.0),
+            "opt": ["adam", "sgd"],
+            "mom": {"float": (0.0, 0.9), "if": {"opt": "sgd"}},
+        }
+    )
+
+    assert implied_defaults(None, build_space({"x": (0.0, 1.0)}), new) == {
+        "opt": "adam"
     }
 
 
