@@ -118,7 +118,10 @@ class SpaceDiffWidget:
         self.status = widgets.HTML()
         self._added_header = widgets.HTML(
             "<b>Added hyperparameters</b>: the value each had in the previous "
-            "version, if it was hard-coded there (leave unknown otherwise)."
+            "version, if it was hard-coded there. Left unknown, transfer "
+            "<code>auto</code> takes it to have been the default (say "
+            "<code>transfer_options = {'added_defaults': False}</code> in the cell "
+            "if it had none); the paper's methods draw it at random."
         )
         self._removed_header = widgets.HTML(
             "<b>Removed hyperparameters</b>: the value each is fixed to now "

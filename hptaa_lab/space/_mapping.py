@@ -325,7 +325,7 @@ class Mapping:
                 raise MappingError(
                     f"previous_fixed[{name!r}] = {value!r} is no number, and {name!r} "
                     f"is a numeric range now ({hp}); give the one number it was fixed "
-                    "to before, or leave it out to fill the value at random."
+                    "to before, or leave it out if it was not fixed."
                 )
             if (
                 hp_kind(hp) == "int"
@@ -335,14 +335,14 @@ class Mapping:
                 raise MappingError(
                     f"previous_fixed[{name!r}] = {value!r} is no whole number, and "
                     f"{name!r} is an int range now ({hp}); give the int it was fixed "
-                    "to before, or leave it out to fill the value at random."
+                    "to before, or leave it out if it was not fixed."
                 )
             if not _is_value(hp, value):
                 where = "the current range" if hp_kind(hp) in _NUMERIC else "the values"
                 raise MappingError(
                     f"previous_fixed[{name!r}] = {value!r} is outside {where} of "
-                    f"{name!r} ({hp}); every previous trial would be dropped. Leave it "
-                    "out to fill the value at random."
+                    f"{name!r} ({hp}); every previous trial would be dropped. Give the "
+                    "value it was fixed to, or leave it out if it was not fixed."
                 )
         for name, value in self.current_fixed.items():
             _require(name, previous_space, "previous", "current fixed value")

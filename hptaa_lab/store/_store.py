@@ -1454,7 +1454,8 @@ def _parse_url(url: str) -> sa.URL:
         raise StoreError(
             f"Cannot open the trial store at {masked!r}: not a database URL. Use a "
             "SQLAlchemy URL such as sqlite:///path/to/studies.db or "
-            "postgresql+psycopg://user@host/dbname."
+            "postgresql+psycopg://user@host/dbname, or a SQLite file's path with a "
+            "folder or a suffix in it (./runs, runs.db)."
         ) from exc
 
 
