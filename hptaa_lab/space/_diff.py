@@ -404,16 +404,33 @@ def _rule_key(
     if hasattr(rule, "left"):
         return f"{kind}({name(rule.left)}, {name(rule.right)})"
     subject_hp = rule.parent if hasattr(rule, "parent") else rule.hyperparameter
-    if hasattr(rule, "values"):
-        values = repr(sorted(value(subject_hp, v) for v in rule.values))
-    else:
-        values = value(subject_hp, rule.value)
+    # "== a" is "in {a}"; a value map may send several values to one.
+    kind = _ONE_OF.get(kind, kind)
+    raw = rule.values if hasattr(rule, "values") else [rule.value]
+    values = repr(sorted({value(subject_hp, v) for v in raw}))
+    transform = transforms.get(renames.get(subject_hp.name, subject_hp.name))
+    if transform is not None and transform.values is None and transform.scale < 0:
+        # A negative scale turns "x > 5" into "x < -5".
+        kind = _MIRRORED.get(kind, kind)
     subject = (
         f"{name(rule.child)}, {name(rule.parent)}"
         if hasattr(rule, "child")
         else name(rule.hyperparameter)
     )
     return f"{kind}({subject}, {values})"
+
+
+_ONE_OF = {
+    "EqualsCondition": "InCondition",
+    "ForbiddenEqualsClause": "ForbiddenInClause",
+}
+"""Rules on one value, keyed as the rules on a set of values."""
+
+_MIRRORED = {
+    "GreaterThanCondition": "LessThanCondition",
+    "LessThanCondition": "GreaterThanCondition",
+}
+"""Comparisons that a negative scale turns around."""
 
 
 def rules(space: CS.ConfigurationSpace) -> list[str]:

@@ -538,6 +538,46 @@ def test_a_rule_on_value_mapped_choices_is_no_change() -> None:
     )
 
 
+def test_a_negative_scale_turns_a_comparison_around() -> None:
+    """Check that under a transform of scale -1 the condition y | x > 5 is the
+    same as y | x < -5 (it was listed as removed and added) and differs from
+    y | x > -5 (which was read as no change)."""
+
+    def space(rule: type, value: float) -> CS.ConfigurationSpace:
+        result = CS.ConfigurationSpace({"x": (-10.0, 10.0), "y": (0.0, 1.0)})
+        result.add(rule(result["y"], result["x"], value))
+        return result
+
+    previous = space(CS.GreaterThanCondition, 5.0)
+    mapping = Mapping(transforms={"x": ValueTransform(scale=-1)})
+
+    same = diff(previous, space(CS.LessThanCondition, -5.0), mapping)
+    assert same.rules_removed == () and same.rules_added == ()
+    changed = diff(previous, space(CS.GreaterThanCondition, -5.0), mapping)
+    assert changed.rules_removed == ("condition: y | x > 5.0",)
+
+
+def test_values_a_value_map_merges_are_one_value() -> None:
+    """Check that a condition on rbf or sigmoid, both mapped to gaussian, is the
+    condition == gaussian of the current space."""
+    previous = CS.ConfigurationSpace(
+        {"kernel": ["rbf", "sigmoid", "linear"], "gamma": (0.1, 1.0)}
+    )
+    previous.add(
+        CS.InCondition(previous["gamma"], previous["kernel"], ["rbf", "sigmoid"])
+    )
+    current = CS.ConfigurationSpace(
+        {"kernel": ["gaussian", "linear"], "gamma": (0.1, 1.0)}
+    )
+    current.add(CS.EqualsCondition(current["gamma"], current["kernel"], "gaussian"))
+    values = {"rbf": "gaussian", "sigmoid": "gaussian"}
+    mapping = Mapping(transforms={"kernel": ValueTransform(values=values)})
+
+    space_diff = diff(previous, current, mapping)
+
+    assert space_diff.rules_removed == () and space_diff.rules_added == ()
+
+
 def test_rules_differing_only_in_order_are_no_change() -> None:
     """Check that the order of an 'in' list or of a conjunction's parts does not
     make two spaces different."""
