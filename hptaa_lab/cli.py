@@ -685,6 +685,12 @@ def _show(args: argparse.Namespace) -> int:
             print("\nMapping: none (hyperparameters match by name)")
         else:
             print("\nMapping: confirmed; the diff below lists its entries")
+        assumed = _assumed_defaults(study)
+        if assumed:
+            print(
+                f"{record.transfer} takes the added {assumed} to have been the "
+                "default before (the mapping gives no previous value)"
+            )
         print(f"\nDiff to previous study {record.previous}:")
         print(
             diff(
@@ -757,6 +763,24 @@ def _running_count(running: int, ended: int) -> str:
     if ended:
         return f", {running} running ({ended} of them left by a process that ended)"
     return f", {running} running"
+
+
+def _assumed_defaults(study: Any) -> str:
+    """What ``auto`` (or ``auto-last``) assumed of the study's added
+    hyperparameters (``added_defaults``), as "z=0.5, act='relu'"; "" if
+    nothing, or another transfer method."""
+    from hptaa_lab.study import previous_trials
+    from hptaa_lab.transfer._auto import added_values, describe_assumed
+
+    record = study.record
+    options = record.transfer_options or {}
+    if record.transfer not in ("auto", "auto-last") or not options.get(
+        "added_defaults", True
+    ):
+        return ""
+    previous = previous_trials(study.store, record.previous)
+    _, assumed = added_values(study.space, previous, study.mapping)
+    return describe_assumed(assumed)
 
 
 def _view_study(name: str, store_url: str | None) -> Any:

@@ -1167,7 +1167,7 @@ def _build_sampler(record: StudyRecord, store: TrialStore, seed: int | None) -> 
     space = space_from_json(record.space_json)
     if record.previous is None or record.transfer is None:
         return make_sampler(record.sampler, space, seed)
-    previous = _previous_trials(store, record.previous, depth=_MAX_CHAIN)
+    previous = previous_trials(store, record.previous, depth=_MAX_CHAIN)
     return make_transfer(
         record.transfer,
         space,
@@ -1184,14 +1184,17 @@ _MAX_CHAIN = 4
 chain of adjustments."""
 
 
-def _previous_trials(store: TrialStore, name: str, depth: int) -> PreviousTrials:
-    """The complete trials of study ``name``, with its ancestors' up to ``depth``."""
+def previous_trials(
+    store: TrialStore, name: str, depth: int = _MAX_CHAIN
+) -> PreviousTrials:
+    """The complete trials of study ``name``, with its ancestors' up to ``depth``,
+    as a transfer method gets them."""
     record = store.get_study(name)
     trials = store.get_trials(name, states=[TrialState.COMPLETE])
     sign = 1.0 if record.direction == "minimize" else -1.0
     ancestors: tuple[PreviousTrials, ...] = ()
     if record.previous is not None and depth > 0:
-        older = _previous_trials(store, record.previous, depth - 1)
+        older = previous_trials(store, record.previous, depth - 1)
         ancestors = (dataclasses.replace(older, ancestors=()), *older.ancestors)
     return PreviousTrials(
         space=space_from_json(record.space_json),

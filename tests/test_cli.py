@@ -244,6 +244,24 @@ def test_show_without_mapping_says_so_and_lists_possible_renames(
     assert "possible rename: lr -> learning_rate" in out
 
 
+@pytest.mark.parametrize("options", [None, {"added_defaults": False}])
+def test_show_says_what_auto_assumed_of_added_hyperparameters(
+    capsys: pytest.CaptureFixture[str], store_url: str, options: dict | None
+) -> None:
+    """Check that show says which added hyperparameters auto took to have been
+    their defaults before (with added_defaults, the default), and not otherwise."""
+    from hptaa_lab import create_study
+
+    v1 = create_study("v1", {"x": (0.0, 1.0)}, store=store_url, seed=0)
+    v1.optimize(lambda c: c["x"], n_trials=3)
+    space = {"x": (0.0, 1.0), "z": (0.0, 1.0)}
+    create_study("v2", space, previous="v1", store=store_url, transfer_options=options)
+    code, out, _ = run(capsys, "show", "v2", "--store", store_url)
+
+    line = "auto takes the added z=0.5 to have been the default before"
+    assert code == 0 and (line in out) == (options is None)
+
+
 def test_show_lists_conditions_and_forbidden_clauses(
     capsys: pytest.CaptureFixture[str], store_url: str
 ) -> None:

@@ -582,6 +582,15 @@ class TuneRun(BackgroundHandle):
                     else "none (hyperparameters match by name)"
                 )
             )
+            assumed = getattr(transferring.sampler, "implied", None)
+            if assumed:
+                from hptaa_lab.transfer._auto import describe_assumed
+
+                lines.append(
+                    f"  {transferring.record.transfer} takes the added "
+                    f"{describe_assumed(assumed)} to have been the default before "
+                    "(no previous value in the mapping)"
+                )
             left = self._unguessed_left_out(mapping)
             if left:
                 lines.append(

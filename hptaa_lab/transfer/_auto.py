@@ -296,23 +296,13 @@ class Auto(TransferSampler):
         )
         # Added hyperparameters: the values the previous study's own mapping
         # records, and (an assumption) the defaults of the others.
-        mapping = options.get("mapping") or SpaceMapping()
-        known = _known_before(mapping, previous, space)
-        mapping = replace(mapping, previous_fixed={**mapping.previous_fixed, **known})
-        implied = (
-            _dropping_nothing(
-                implied_defaults(mapping, previous.space, space),
-                mapping,
-                previous,
-                space,
-            )
-            if added_defaults
-            else {}
+        known, implied = added_values(
+            space, previous, options.get("mapping"), assume=added_defaults
         )
         if known or implied:
-            options["mapping"] = replace(
-                mapping, previous_fixed={**mapping.previous_fixed, **implied}
-            )
+            mapping = options.get("mapping") or SpaceMapping()
+            fixed = {**mapping.previous_fixed, **known, **implied}
+            options["mapping"] = replace(mapping, previous_fixed=fixed)
         if implied:
             logger.warning(
                 "%s: the mapping gives no previous value for the added %s, so the "
@@ -1094,6 +1084,30 @@ class AutoLast(Auto):
     ) -> None:
         options["ancestors"] = []
         super().__init__(space, previous, **options)
+
+
+def added_values(
+    space: CS.ConfigurationSpace,
+    previous: PreviousTrials,
+    mapping: SpaceMapping | None = None,
+    *,
+    assume: bool = True,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The previous values of current hyperparameters added since ``previous``
+    that ``mapping`` leaves out, as auto fills them: (known, assumed).
+
+    Known: recorded by the previous study's own mapping (a hyperparameter it
+    removed and fixed, added back now). Assumed (with ``assume``, auto's
+    ``added_defaults``): the defaults of the others (see
+    :func:`implied_defaults`), but none that would drop previous trials.
+    """
+    mapping = mapping or SpaceMapping()
+    known = _known_before(mapping, previous, space)
+    if not assume:
+        return known, {}
+    mapping = replace(mapping, previous_fixed={**mapping.previous_fixed, **known})
+    implied = implied_defaults(mapping, previous.space, space)
+    return known, _dropping_nothing(implied, mapping, previous, space)
 
 
 def describe_assumed(values: Mapping[str, Any]) -> str:

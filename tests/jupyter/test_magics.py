@@ -297,6 +297,20 @@ def test_a_cell_mapping_with_empty_renames_accepts_no_guessed_rename(
     assert "x_pos" not in stored.mapping_json
 
 
+def test_a_run_says_what_auto_assumed_of_an_added_hyperparameter(
+    shell: InteractiveShell,
+) -> None:
+    """Check that the run's text names the added hyperparameter auto took to
+    have been its default before (the mapping gives no previous value)."""
+    run_cell(shell, V1)
+    shell.run_cell("run1.wait()")
+    body = V2_BODY.replace('mapping = {"previous_fixed": {"z": "a"}}', "")
+    run = run_cell(shell, "%%hptaa tune --study v2 --from v1 --trials 2 --yes" + body)
+    run.wait(timeout=60)
+
+    assert "auto takes the added z='a' to have been the default before" in repr(run)
+
+
 def test_tune_from_a_changed_space_waits_and_stop_cancels_it(
     shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
 ) -> None:
