@@ -688,8 +688,8 @@ def _show(args: argparse.Namespace) -> int:
         assumed = _assumed_defaults(study)
         if assumed:
             print(
-                f"{record.transfer} takes the added {assumed} to have been the "
-                "default before (the mapping gives no previous value)"
+                f"{record.transfer} takes the added {assumed} before (the mapping "
+                "gives no previous value)"
             )
         print(f"\nDiff to previous study {record.previous}:")
         print(

@@ -1096,7 +1096,9 @@ def load_study(
     check_seed(seed)
     trial_store = open_store(store, create=False)
     record = trial_store.get_study(name)
-    _warn_about_running(name, trial_store.fail_abandoned_trials(name))
+    if not trial_store.read_only:
+        # (A store this process cannot write keeps them as they are: it reads.)
+        _warn_about_running(name, trial_store.fail_abandoned_trials(name))
     trials = trial_store.get_trials(name)
     if seed is None and record.seed is not None:
         seed = record.seed + len(trials)

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -1593,3 +1593,31 @@ def test_a_current_fixed_value_the_previous_study_never_held_is_a_warning(
             if "never held" in r.getMessage()
         ]
         assert found == warned
+
+
+def test_load_study_reads_a_store_it_cannot_write_with_a_trial_left_running(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    ended_owner: Callable[[str, str, int], None],
+) -> None:
+    """Check that load_study reads a store this process cannot write whose
+    study holds a trial left RUNNING by an ended process: marking it failed is
+    a write, which failed although the store is documented as readable."""
+    import hptaa_lab.store._store
+
+    url = f"sqlite:///{tmp_path / 'studies.db'}"
+    study = create_study("s", {"x": (0.0, 1.0)}, store=url, seed=0)
+    study.optimize(lambda c: c["x"], n_trials=2)
+    running = study.ask()
+    ended_owner(url, "s", running.number)
+    study.close()
+    monkeypatch.setattr(hptaa_lab.store._store, "_writable", lambda p: False)
+
+    loaded = load_study("s", store=url)
+
+    assert loaded.store.read_only
+    assert sorted(t.state.value for t in loaded.trials) == [
+        "COMPLETE",
+        "COMPLETE",
+        "RUNNING",
+    ]

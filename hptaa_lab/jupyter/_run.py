@@ -588,8 +588,8 @@ class TuneRun(BackgroundHandle):
 
                 lines.append(
                     f"  {transferring.record.transfer} takes the added "
-                    f"{describe_assumed(assumed)} to have been the default before "
-                    "(no previous value in the mapping)"
+                    f"{describe_assumed(assumed)} before (no previous value in the "
+                    "mapping)"
                 )
             left = self._unguessed_left_out(mapping)
             if left:

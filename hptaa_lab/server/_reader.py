@@ -120,7 +120,8 @@ def _open_read_only(path: Path) -> TrialStore:
                 "database. Move it away, or point HptaaServer.store (or "
                 "HPTAA_STORE) at a trial store."
             ) from exc
-        if any(word in text.lower() for word in _WRITE_REFUSED):
+        explained = "-wal file" in text or "for this process" in text
+        if not explained and any(word in text.lower() for word in _WRITE_REFUSED):
             raise StoreError(
                 f"Cannot read the trial store at {path}: it has no hptaa_lab tables "
                 "yet, or was written by an older hptaa_lab and needs a schema "

@@ -248,6 +248,12 @@ class TrialStore:
         return self._url.render_as_string(hide_password=False)
 
     @property
+    def read_only(self) -> bool:
+        """Whether the store was opened read-only: a SQLite file this process
+        cannot write (writes then fail with a StoreError)."""
+        return self._read_only
+
+    @property
     def shown_url(self) -> str:
         """The store's URL as messages show it (the password hidden)."""
         return self._shown
@@ -1578,8 +1584,21 @@ def read_only_sqlite_uri(path: Path) -> str:
     a snapshot.
     """
     uri = f"{path.as_uri()}?mode=ro"
-    if not _writable(path) and not _wal_file(path).exists():
-        uri += "&immutable=1"
+    if _writable(path):
+        return uri
+    wal = _wal_file(path)
+    if not wal.exists():
+        return uri + "&immutable=1"
+    if not wal.with_name(wal.name.removesuffix("-wal") + "-shm").exists():
+        # SQLite would create the -shm file, owned by this process, which would
+        # then lock the store's owner out (or fail in a read-only folder).
+        raise StoreError(
+            f"Cannot read the trial store at {path}: its -wal file may hold trials "
+            "not yet in the file, and reading them needs its -shm file, which is "
+            "missing and which this process may not create for the store's "
+            "owner. Copy the folder's studies.db* files together to a folder you "
+            "can write, and open the copy."
+        )
     return uri
 
 
@@ -1711,6 +1730,19 @@ def _sqlite_advice(reason: str, path: Path | None) -> tuple[str, str]:
         )
     if path is not None and ("unable to open" in lowered or "readonly" in lowered):
         real = path.resolve()
+        if (
+            real.exists()
+            and not os.access(real.parent, os.W_OK)
+            and _wal_file(real).exists()
+            and not real.with_name(real.name + "-shm").exists()
+        ):
+            return (
+                f"the folder {real.parent} is read-only and holds the store's "
+                f"-wal file without its -shm file ({reason})",
+                "SQLite cannot create the -shm file there to read the trials "
+                "the -wal file holds: copy the folder's studies.db* files "
+                "together to a folder you can write, and open the copy.",
+            )
         if real.exists() and not os.access(real, os.W_OK):
             return (
                 f"the file {real} is read-only for this process ({reason})",
@@ -1718,17 +1750,6 @@ def _sqlite_advice(reason: str, path: Path | None) -> tuple[str, str]:
                 "to it, make it writable (or ask its owner), or work on a copy.",
             )
         if real.exists() and not os.access(real.parent, os.W_OK):
-            if (
-                _wal_file(real).exists()
-                and not real.with_name(real.name + "-shm").exists()
-            ):
-                return (
-                    f"the folder {real.parent} is read-only and holds the store's "
-                    f"-wal file without its -shm file ({reason})",
-                    "SQLite cannot create the -shm file there to read the trials "
-                    "the -wal file holds: copy the folder's studies.db* files "
-                    "together to a folder you can write, and open the copy.",
-                )
             return (
                 f"the folder {real.parent} is read-only ({reason})",
                 "SQLite writes its -wal and -shm files beside the store: make the "

@@ -311,7 +311,7 @@ class Auto(TransferSampler):
                 "transfer_options={'added_defaults': False} if they had none.",
                 self.name,
                 "hyperparameter" + ("s" if len(implied) > 1 else ""),
-                describe_assumed(implied),
+                ", ".join(f"{name}={value!r}" for name, value in implied.items()),
                 "s" if len(implied) > 1 else "",
             )
         self.implied = implied
@@ -1107,12 +1107,19 @@ def added_values(
         return known, {}
     mapping = replace(mapping, previous_fixed={**mapping.previous_fixed, **known})
     implied = implied_defaults(mapping, previous.space, space)
-    return known, _dropping_nothing(implied, mapping, previous, space)
+    # A value the previous study recorded but the current space cannot hold is
+    # known not to be the default: it stays unknown.
+    recorded = previous.incoming.current_fixed if previous.incoming else {}
+    implied = {name: v for name, v in implied.items() if name not in recorded}
+    implied = _dropping_nothing(implied, mapping, previous, space)
+    return known, _held(implied, mapping, previous, space)
 
 
 def describe_assumed(values: Mapping[str, Any]) -> str:
-    """``{"z": 0.5, "act": "relu"}`` -> "z=0.5, act='relu'"."""
-    return ", ".join(f"{name}={value!r}" for name, value in values.items())
+    """``{"z": 0.5, "act": "relu"}`` -> "z=0.5, act='relu' to have been their
+    defaults" ("... the default" for one value)."""
+    listed = ", ".join(f"{name}={value!r}" for name, value in values.items())
+    return f"{listed} to have been {'their defaults' if len(values) > 1 else 'the default'}"
 
 
 def implied_defaults(
@@ -1179,8 +1186,21 @@ def _known_before(
     return {
         name: value
         for name, value in previous.incoming.current_fixed.items()
-        if name in space and name not in previous.space and name not in taken
+        if name in space
+        and name not in previous.space
+        and name not in taken
+        # A value outside the current range or choices would drop every trial:
+        # it stays unknown.
+        and _is_legal(space[name], value)
     }
+
+
+def _is_legal(hp: Any, value: Any) -> bool:
+    """Whether ``value`` is a value of hyperparameter ``hp``."""
+    try:
+        return bool(hp.legal_value(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _dropping_nothing(
@@ -1189,9 +1209,10 @@ def _dropping_nothing(
     previous: PreviousTrials,
     space: CS.ConfigurationSpace,
 ) -> dict[str, Any]:
-    """The assumed values that drop no previous trial that projects without them
-    (an assumed value may be forbidden beside the previous best ones): those
-    stay unknown rather than lose real trials."""
+    """The assumed values, taken one by one, that together drop no previous
+    trial that projects without them (an assumed value may be forbidden beside
+    the previous best ones, alone or with another one): the others stay unknown
+    rather than lose real trials."""
     if not space.forbidden_clauses:
         return implied
 
@@ -1202,8 +1223,32 @@ def _dropping_nothing(
         )
 
     plain = kept({})
+    harmless: dict[str, Any] = {}
+    for name, value in implied.items():
+        if kept({**harmless, name: value}) >= plain:
+            harmless[name] = value
+    return harmless
+
+
+def _held(
+    implied: dict[str, Any],
+    mapping: SpaceMapping,
+    previous: PreviousTrials,
+    space: CS.ConfigurationSpace,
+) -> dict[str, Any]:
+    """The assumed values that some projected previous trial holds: a
+    conditional hyperparameter that no previous trial made active (its parent
+    gained the choice that activates it) was assumed of no trial."""
+    conditional = [name for name in implied if space.parent_conditions_of[name]]
+    if not conditional:
+        return implied
+    fixed = replace(mapping, previous_fixed={**mapping.previous_fixed, **implied})
+    projected = project(previous.space, space, previous.configs, previous.values, fixed)
+    held = {name for config in projected.configs for name in config}
     return {
-        name: value for name, value in implied.items() if kept({name: value}) >= plain
+        name: value
+        for name, value in implied.items()
+        if name not in conditional or name in held
     }
 
 

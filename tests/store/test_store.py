@@ -202,6 +202,24 @@ def test_a_store_this_process_cannot_write_is_read_without_writing(
         assert sorted(p.name for p in tmp_path.iterdir()) == ["studies.db"]
 
 
+def test_a_wal_without_its_shm_in_a_store_it_cannot_write_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check that a store this process cannot write whose -wal file has no -shm
+    file beside it is refused with what to do, and no -shm file is created:
+    SQLite created one owned by the reader, which locked the owner out."""
+    path = tmp_path / "studies.db"
+    TrialStore(f"sqlite:///{path}").close()
+    Path(f"{path}-wal").write_bytes(b"")
+    monkeypatch.setattr(hptaa_lab.store._store, "_writable", lambda p: False)
+
+    with pytest.raises(
+        StoreError, match=re.escape("Copy the folder's studies.db* files")
+    ):
+        TrialStore(f"sqlite:///{path}", create=False)
+    assert not Path(f"{path}-shm").exists()
+
+
 def test_a_read_only_store_behind_a_link_is_read_with_its_wal_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -212,6 +230,7 @@ def test_a_read_only_store_behind_a_link_is_read_with_its_wal_file(
     real.parent.mkdir()
     TrialStore(f"sqlite:///{real}").close()
     Path(f"{real}-wal").touch()
+    Path(f"{real}-shm").touch()
     link = tmp_path / "studies.db"
     link.symlink_to(real)
     monkeypatch.setattr(hptaa_lab.store._store, "_writable", lambda p: False)

@@ -275,6 +275,73 @@ def test_a_hyperparameter_added_back_takes_the_value_it_was_fixed_to() -> None:
     assert sampler.implied == {} and sampler.sources[0].shares == [1.0]
 
 
+def test_assumed_defaults_forbidden_only_together_are_not_both_assumed() -> None:
+    """Check that two added choices whose defaults are forbidden only together
+    beside the previous best trials (k == x && m == p && n == p) are not both
+    assumed: each alone dropped nothing, both together every k = x trial."""
+    import ConfigSpace as CS
+
+    old = build_space({"a": (0.0, 1.0), "k": ["x", "y"]})
+    configs = tuple({"a": a, "k": k} for a in (0.1, 0.4, 0.7) for k in ("x", "y"))
+    values = tuple(c["a"] + (0.0 if c["k"] == "x" else 1.0) for c in configs)
+    previous = PreviousTrials(old, configs, values, study="v1")
+    new = CS.ConfigurationSpace({"a": (0.0, 1.0), "m": ["p", "q"], "n": ["p", "q"]})
+    new.add(CS.CategoricalHyperparameter("k", ["x", "y"], default_value="y"))
+    new.add(
+        CS.ForbiddenAndConjunction(
+            CS.ForbiddenEqualsClause(new["k"], "x"),
+            CS.ForbiddenEqualsClause(new["m"], "p"),
+            CS.ForbiddenEqualsClause(new["n"], "p"),
+        )
+    )
+
+    sampler = Auto(new, previous, seed=0)
+
+    assert sampler.implied == {"m": "p"}
+    assert len(sampler.sources[0].projection) == len(configs)
+
+
+def test_a_recorded_value_the_current_space_cannot_hold_stays_unknown() -> None:
+    """Check that a hyperparameter added back whose recorded value (7) lies
+    outside its current range (0..5) is neither filled at 7 (which dropped
+    every previous trial) nor assumed at its default: it stays unknown."""
+    old = build_space({"x": (0.0, 1.0)})
+    configs = tuple({"x": x} for x in (0.1, 0.3, 0.6, 0.9))
+    previous = PreviousTrials(
+        old,
+        configs,
+        tuple(c["x"] for c in configs),
+        study="v2",
+        incoming=Mapping(current_fixed={"z": 7.0}),
+    )
+    new = build_space({"x": (0.0, 1.0), "z": (0.0, 5.0)})
+
+    sampler = Auto(new, previous, seed=0)
+
+    assert sampler.implied == {}
+    assert len(sampler.sources[0].projection) == len(configs)
+
+
+def test_a_child_no_previous_trial_activates_is_not_assumed() -> None:
+    """Check that a hyperparameter added under a choice the previous study did
+    not have (degree for the new poly kernel) is not said to have run at its
+    default: no previous trial made it active."""
+    old = build_space({"kernel": ["rbf", "linear"], "c": (0.0, 1.0)})
+    configs = tuple(
+        {"kernel": k, "c": c} for k in ("rbf", "linear") for c in (0.2, 0.8)
+    )
+    previous = PreviousTrials(old, configs, tuple(c["c"] for c in configs), study="v1")
+    new = build_space(
+        {
+            "kernel": ["rbf", "linear", "poly"],
+            "c": (0.0, 1.0),
+            "degree": {"int": (2, 5), "if": {"kernel": "poly"}},
+        }
+    )
+
+    assert Auto(new, previous, seed=0).implied == {}
+
+
 def test_an_inactive_child_of_an_assumed_parent_is_not_assumed() -> None:
     """Check that a conditional hyperparameter added with its parent, inactive
     under the parent's default (mom only for sgd, default adam), is not said
