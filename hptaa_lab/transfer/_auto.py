@@ -1215,19 +1215,27 @@ def _dropping_nothing(
     rather than lose real trials."""
     if not space.forbidden_clauses:
         return implied
-
-    def kept(extra: Mapping[str, Any]) -> int:
-        fixed = replace(mapping, previous_fixed={**mapping.previous_fixed, **extra})
-        return len(
-            project(previous.space, space, previous.configs, previous.values, fixed)
-        )
-
-    plain = kept({})
+    plain = len(_projected_with({}, mapping, previous, space))
     harmless: dict[str, Any] = {}
     for name, value in implied.items():
-        if kept({**harmless, name: value}) >= plain:
+        if (
+            len(_projected_with({**harmless, name: value}, mapping, previous, space))
+            >= plain
+        ):
             harmless[name] = value
     return harmless
+
+
+def _projected_with(
+    fixed: Mapping[str, Any],
+    mapping: SpaceMapping,
+    previous: PreviousTrials,
+    space: CS.ConfigurationSpace,
+) -> Projection:
+    """The previous trials projected with ``fixed`` added to the mapping's
+    previous values."""
+    extended = replace(mapping, previous_fixed={**mapping.previous_fixed, **fixed})
+    return project(previous.space, space, previous.configs, previous.values, extended)
 
 
 def _held(
@@ -1242,8 +1250,7 @@ def _held(
     conditional = [name for name in implied if space.parent_conditions_of[name]]
     if not conditional:
         return implied
-    fixed = replace(mapping, previous_fixed={**mapping.previous_fixed, **implied})
-    projected = project(previous.space, space, previous.configs, previous.values, fixed)
+    projected = _projected_with(implied, mapping, previous, space)
     held = {name for config in projected.configs for name in config}
     return {
         name: value
