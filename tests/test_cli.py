@@ -242,6 +242,8 @@ def test_show_without_mapping_says_so_and_lists_possible_renames(
     code, out, _ = run(capsys, "show", "v2", "--store", store_url)
     assert code == 0 and "Mapping: none" in out
     assert "possible rename: lr -> learning_rate" in out
+    # A suggested rename's target is assumed at no default: no empty line.
+    assert "takes the added" not in out
 
 
 @pytest.mark.parametrize("options", [None, {"added_defaults": False}])

@@ -1117,7 +1117,9 @@ def added_values(
 
 def describe_assumed(values: Mapping[str, Any]) -> str:
     """``{"z": 0.5, "act": "relu"}`` -> "z=0.5, act='relu' to have been their
-    defaults" ("... the default" for one value)."""
+    defaults" ("... the default" for one value; "" for none)."""
+    if not values:
+        return ""
     listed = ", ".join(f"{name}={value!r}" for name, value in values.items())
     return f"{listed} to have been {'their defaults' if len(values) > 1 else 'the default'}"
 
