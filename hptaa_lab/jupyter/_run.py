@@ -17,6 +17,7 @@ import ipywidgets as widgets
 from hptaa_lab.cli import delete_command
 from hptaa_lab.errors import (
     HptaaError,
+    MappingError,
     StudyExistsError,
     StudyNotFoundError,
     UnknownNameError,
@@ -547,6 +548,30 @@ class TuneRun(BackgroundHandle):
             text += f", beside the no-transfer twin {twin_name(r.study)}"
         return text
 
+    def _assumed_on_confirm(self) -> str:
+        """What auto would assume of the added hyperparameters (its
+        ``added_defaults``) with the diff's fields as they are, as
+        "z=0.5 to have been the default"; "" if nothing."""
+        from hptaa_lab.study import previous_trials
+        from hptaa_lab.transfer._auto import added_values, describe_assumed
+
+        r = self.request
+        widget = self.diff_widget
+        if (
+            widget is None
+            or r.previous is None
+            or r.transfer not in ("auto", "auto-last")
+            or not r.transfer_options.get("added_defaults", True)
+        ):
+            return ""
+        try:
+            mapping = widget.build_mapping()
+        except MappingError:
+            return ""  # the widget says what does not fit
+        previous = previous_trials(self.store, r.previous)
+        _, assumed = added_values(widget.current_space, previous, mapping)
+        return describe_assumed(assumed)
+
     def _summary_lines(self) -> list[str]:
         r = self.request
         state = self.state
@@ -557,9 +582,18 @@ class TuneRun(BackgroundHandle):
         if r.previous is not None:
             head += f"; transfer {r.transfer} from {r.previous!r}"
         if state == RunState.WAITING and self.diff_widget is not None:
+            assumed = self._assumed_on_confirm()
             return [
                 head + f"; {r.n_trials} trials planned, none run",
                 repr(self.diff_widget),
+                *(
+                    [
+                        f"As it stands, {r.transfer} will take the added {assumed} "
+                        "before (the fields give no previous value)."
+                    ]
+                    if assumed
+                    else []
+                ),
                 "Accept it as shown with run.confirm() (or the Confirm button), or "
                 "cancel with run.stop(). To change a rename or a fixed value, use the "
                 "widget, or stop and set `mapping` in the cell.",
@@ -582,13 +616,13 @@ class TuneRun(BackgroundHandle):
                     else "none (hyperparameters match by name)"
                 )
             )
-            assumed = getattr(transferring.sampler, "implied", None)
-            if assumed:
+            implied = getattr(transferring.sampler, "implied", None)
+            if implied:
                 from hptaa_lab.transfer._auto import describe_assumed
 
                 lines.append(
                     f"  {transferring.record.transfer} takes the added "
-                    f"{describe_assumed(assumed)} before (no previous value in the "
+                    f"{describe_assumed(implied)} before (no previous value in the "
                     "mapping)"
                 )
             left = self._unguessed_left_out(mapping)

@@ -311,6 +311,24 @@ def test_a_run_says_what_auto_assumed_of_an_added_hyperparameter(
     assert "auto takes the added z='a' to have been the default before" in repr(run)
 
 
+def test_a_waiting_run_says_what_auto_would_assume_before_confirming(
+    shell: InteractiveShell,
+) -> None:
+    """Check that a run waiting for its diff to be confirmed says which added
+    hyperparameter auto would take to have been its default (it was said only
+    once the study existed), and no longer once a field gives the value."""
+    run_cell(shell, V1)
+    shell.run_cell("run1.wait()")
+    body = V2_BODY.replace('mapping = {"previous_fixed": {"z": "a"}}', "")
+    run = run_cell(shell, "%%hptaa tune --study v2 --from v1 --trials 2" + body)
+
+    line = "As it stands, auto will take the added z='a' to have been the default"
+    assert line in repr(run)
+    run.diff_widget.previous_fixed_inputs["z"].set("b")
+    assert line not in repr(run)
+    run.stop()
+
+
 def test_tune_from_a_changed_space_waits_and_stop_cancels_it(
     shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
 ) -> None:
