@@ -1111,8 +1111,7 @@ def added_values(
     # known not to be the default: it stays unknown.
     recorded = previous.incoming.current_fixed if previous.incoming else {}
     implied = {name: v for name, v in implied.items() if name not in recorded}
-    implied = _dropping_nothing(implied, mapping, previous, space)
-    return known, _held(implied, mapping, previous, space)
+    return known, _harmless(implied, mapping, previous, space)
 
 
 def describe_assumed(values: Mapping[str, Any]) -> str:
@@ -1205,55 +1204,39 @@ def _is_legal(hp: Any, value: Any) -> bool:
         return False
 
 
-def _dropping_nothing(
+def _harmless(
     implied: dict[str, Any],
     mapping: SpaceMapping,
     previous: PreviousTrials,
     space: CS.ConfigurationSpace,
 ) -> dict[str, Any]:
-    """The assumed values, taken one by one, that together drop no previous
-    trial that projects without them (an assumed value may be forbidden beside
-    the previous best ones, alone or with another one): the others stay unknown
-    rather than lose real trials."""
-    if not space.forbidden_clauses:
-        return implied
-    plain = len(_projected_with({}, mapping, previous, space))
-    harmless: dict[str, Any] = {}
-    for name, value in implied.items():
-        if (
-            len(_projected_with({**harmless, name: value}, mapping, previous, space))
-            >= plain
-        ):
-            harmless[name] = value
-    return harmless
+    """The assumed values checked against the previous trials' projection.
 
+    Taken one by one, those that together drop no previous trial that projects
+    without them (an assumed value may be forbidden beside the previous best
+    ones, alone or with another one): the others stay unknown rather than lose
+    real trials. Then those some projected trial holds: a conditional
+    hyperparameter that no previous trial made active (its parent gained the
+    choice that activates it) was assumed of no trial.
+    """
 
-def _projected_with(
-    fixed: Mapping[str, Any],
-    mapping: SpaceMapping,
-    previous: PreviousTrials,
-    space: CS.ConfigurationSpace,
-) -> Projection:
-    """The previous trials projected with ``fixed`` added to the mapping's
-    previous values."""
-    extended = replace(mapping, previous_fixed={**mapping.previous_fixed, **fixed})
-    return project(previous.space, space, previous.configs, previous.values, extended)
+    def projected(fixed: Mapping[str, Any]) -> Projection:
+        extended = replace(mapping, previous_fixed={**mapping.previous_fixed, **fixed})
+        return project(
+            previous.space, space, previous.configs, previous.values, extended
+        )
 
-
-def _held(
-    implied: dict[str, Any],
-    mapping: SpaceMapping,
-    previous: PreviousTrials,
-    space: CS.ConfigurationSpace,
-) -> dict[str, Any]:
-    """The assumed values that some projected previous trial holds: a
-    conditional hyperparameter that no previous trial made active (its parent
-    gained the choice that activates it) was assumed of no trial."""
+    if space.forbidden_clauses:
+        plain = len(projected({}))
+        kept: dict[str, Any] = {}
+        for name, value in implied.items():
+            if len(projected({**kept, name: value})) >= plain:
+                kept[name] = value
+        implied = kept
     conditional = [name for name in implied if space.parent_conditions_of[name]]
     if not conditional:
         return implied
-    projected = _projected_with(implied, mapping, previous, space)
-    held = {name for config in projected.configs for name in config}
+    held = {name for config in projected(implied).configs for name in config}
     return {
         name: value
         for name, value in implied.items()
