@@ -568,7 +568,10 @@ class TuneRun(BackgroundHandle):
             mapping = widget.build_mapping()
         except MappingError:
             return ""  # the widget says what does not fit
-        previous = previous_trials(self.store, r.previous)
+        try:
+            previous = previous_trials(self.store, r.previous)
+        except HptaaError:
+            return ""  # deleted meanwhile, say: confirming says what is wrong
         _, assumed = added_values(widget.current_space, previous, mapping)
         return describe_assumed(assumed)
 

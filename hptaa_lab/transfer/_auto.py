@@ -1215,9 +1215,10 @@ def _harmless(
     Taken one by one, those that together drop no previous trial that projects
     without them (an assumed value may be forbidden beside the previous best
     ones, alone or with another one): the others stay unknown rather than lose
-    real trials. Then those some projected trial holds: a conditional
-    hyperparameter that no previous trial made active (its parent gained the
-    choice that activates it) was assumed of no trial.
+    real trials. Then those some projected trial holds: a value assumed of no
+    trial (no previous trial is complete, or none made a conditional
+    hyperparameter active, its parent having gained the choice that activates
+    it) is no assumption.
     """
 
     def projected(fixed: Mapping[str, Any]) -> Projection:
@@ -1233,15 +1234,10 @@ def _harmless(
             if len(projected({**kept, name: value})) >= plain:
                 kept[name] = value
         implied = kept
-    conditional = [name for name in implied if space.parent_conditions_of[name]]
-    if not conditional:
+    if not implied:
         return implied
     held = {name for config in projected(implied).configs for name in config}
-    return {
-        name: value
-        for name, value in implied.items()
-        if name not in conditional or name in held
-    }
+    return {name: value for name, value in implied.items() if name in held}
 
 
 def _check_values(

@@ -326,6 +326,10 @@ def test_a_waiting_run_says_what_auto_would_assume_before_confirming(
     assert line in repr(run)
     run.diff_widget.previous_fixed_inputs["z"].set("b")
     assert line not in repr(run)
+    # The previous study deleted while the run waits: its text still shows.
+    run.diff_widget.previous_fixed_inputs["z"].set(None)
+    run.store.delete_study("v1")
+    assert "trials planned, none run" in repr(run)
     run.stop()
 
 

@@ -342,6 +342,16 @@ def test_a_child_no_previous_trial_activates_is_not_assumed() -> None:
     assert Auto(new, previous, seed=0).implied == {}
 
 
+def test_nothing_is_assumed_of_a_previous_study_without_complete_trials() -> None:
+    """Check that with no complete previous trial no added value is assumed (the
+    warning said the previous trials ran with z=0.5, then that there were
+    none)."""
+    previous = PreviousTrials(build_space({"x": (0.0, 1.0)}), (), (), study="v1")
+    new = build_space({"x": (0.0, 1.0), "z": (0.0, 1.0)})
+
+    assert Auto(new, previous, seed=0).implied == {}
+
+
 def test_an_inactive_child_of_an_assumed_parent_is_not_assumed() -> None:
     """Check that a conditional hyperparameter added with its parent, inactive
     under the parent's default (mom only for sgd, default adam), is not said
